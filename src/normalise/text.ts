@@ -1,0 +1,33 @@
+/**
+ * Text hygiene shared by every input format. Pages and feeds arrive with
+ * no-break spaces, narrow no-break spaces and stray control characters; the
+ * stored text keeps the page's characters, but anything that cannot appear in
+ * an XML 1.0 document is removed here, once, so no publisher has to care.
+ */
+
+// Characters outside the XML 1.0 Char production, plus the non-characters
+// U+FFFE/U+FFFF and lone surrogates. Tab, LF and CR are allowed.
+const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+export function stripNonXmlChars(text: string): string {
+  return text.replace(NOT_XML_CHAR, "");
+}
+
+/** Trims every kind of Unicode white space, which String#trim also covers. */
+export function clean(text: string): string {
+  return stripNonXmlChars(text).trim();
+}
+
+/** Any run of Unicode white space (incl. U+00A0, U+202F) becomes one space. */
+export function collapseSpace(text: string): string {
+  return text.replace(/\s+/gu, " ").trim();
+}
+
+/**
+ * The form used to compare texts: NFKC folds compatibility characters (a
+ * narrow no-break space becomes a space), case is folded, white space
+ * collapsed. Used for identity (guids) and for tag matching, never shown.
+ */
+export function comparable(text: string): string {
+  return collapseSpace(text.normalize("NFKC").toLowerCase());
+}
