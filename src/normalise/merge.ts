@@ -1,120 +1,158 @@
 /**
- * How observations of one story combine. The same story is seen as an
- * article, as a timed teaser and as an untimed teaser, on many pages fetched
- * at different times and ingested in any order. The rules are chosen so that
- * the result does not depend on that order:
+ * How observations of one story combine into one item. The same story is
+ * seen as an article, as a timed teaser and as an untimed teaser, on many
+ * pages fetched at different times and ingested in any order. The item is a
+ * function of the set of its observations, so the order of ingestion cannot
+ * matter:
  *
  * - publishedAt comes from the most precise observation (absolute date >
  *   minutes > hours > days > weeks > none); at equal precision the earlier
  *   instant wins, since a relative time is truncated and so only ever an
  *   upper bound of the real time.
- * - the descriptive fields (title, texts, tags, image, dateline) come from the
- *   richest observation (an article beats a teaser), the newest of those.
+ * - the descriptive content (title, texts, tags, image, dateline) comes from
+ *   the richest observation (an article beats a teaser), the newest of those.
  * - the comment count comes from the newest observation that shows one.
  * - firstSeenAt is the earliest fetch time.
+ * - updatedAt is when the item's current state was first observed: the
+ *   latest of the times its current content, comment count and date were
+ *   first seen.
  */
-import { PRECISION, type Item, type ItemKind } from "./item";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+import { PRECISION, type Item, type ItemKind, type Precision } from "./item";
 
-export interface StoredItem extends Item {
+/** What one document said about one story, without the texts themselves. */
+export interface Observation {
+  fetchedAt: Date;
+  kind: ItemKind;
+  /** contentHash() of the descriptive fields. */
+  contentHash: string;
+  commentCount: number | null;
+  publishedAt: Date | null;
+  precision: Precision;
+}
+
+export interface Derived {
+  /** The observation whose descriptive content the item shows. */
+  content: Observation;
+  publishedAt: Date | null;
+  precision: Precision;
+  commentCount: number | null;
   firstSeenAt: Date;
   updatedAt: Date;
-  /** Fetch time of the observation the descriptive fields come from. */
-  contentFetchedAt: Date;
-  /** Fetch time of the observation the comment count comes from. */
-  commentsFetchedAt: Date | null;
 }
 
 const KIND_RANK: Record<ItemKind, number> = { teaser: 0, article: 1 };
 
-export function fromObservation(item: Item, fetchedAt: Date): StoredItem {
-  const published = item.publishedAt?.getTime() ?? 0;
+export function contentHash(item: Item): string {
+  const { kind, title, kicker, agency, dateline, tags, image, summary, contentHtml, url } = item;
+  const canonical = JSON.stringify([kind, title, kicker, agency, dateline, tags, image, summary, contentHtml, url]);
+  return bytesToHex(sha256(utf8ToBytes(canonical))).slice(0, 32);
+}
+
+export function observe(item: Item, fetchedAt: Date): Observation {
   return {
-    ...item,
-    firstSeenAt: fetchedAt,
-    updatedAt: new Date(Math.max(fetchedAt.getTime(), published)),
-    contentFetchedAt: fetchedAt,
-    commentsFetchedAt: item.commentCount === null ? null : fetchedAt,
+    fetchedAt,
+    kind: item.kind,
+    contentHash: contentHash(item),
+    commentCount: item.commentCount,
+    publishedAt: item.publishedAt,
+    precision: item.precision,
   };
 }
 
-export interface MergeResult {
-  item: StoredItem;
-  /** The story as readers see it changed: its updatedAt moves. */
-  changed: boolean;
-  /** Something must be written, if only which observation is newest. */
-  dirty: boolean;
+const time = (d: Date | null) => d?.getTime() ?? 0;
+
+/** Content order: richer kind, then newer, then (a tie between two documents of the same instant) by hash. */
+function contentOrder(a: Observation, b: Observation): number {
+  return (
+    KIND_RANK[a.kind] - KIND_RANK[b.kind] ||
+    time(a.fetchedAt) - time(b.fetchedAt) ||
+    (a.contentHash < b.contentHash ? -1 : a.contentHash > b.contentHash ? 1 : 0)
+  );
 }
 
-export function mergeObservation(stored: StoredItem, obs: Item, fetchedAt: Date): MergeResult {
-  const next: StoredItem = { ...stored };
-  const t = fetchedAt.getTime();
-
-  const ours = PRECISION[obs.precision];
-  const theirs = PRECISION[stored.precision];
-  if (
-    obs.publishedAt &&
-    (ours > theirs || (ours === theirs && stored.publishedAt && obs.publishedAt.getTime() < stored.publishedAt.getTime()))
-  ) {
-    next.publishedAt = obs.publishedAt;
-    next.precision = obs.precision;
-  }
-
-  const richer = KIND_RANK[obs.kind] - KIND_RANK[stored.kind];
-  if (richer > 0 || (richer === 0 && t >= stored.contentFetchedAt.getTime())) {
-    Object.assign(next, {
-      kind: obs.kind,
-      title: obs.title,
-      kicker: obs.kicker,
-      agency: obs.agency,
-      dateline: obs.dateline,
-      tags: obs.tags,
-      image: obs.image,
-      summary: obs.summary,
-      contentHtml: obs.contentHtml,
-      url: obs.url ?? stored.url,
-      contentFetchedAt: fetchedAt,
-    });
-  }
-
-  // At the same fetch time (one page showing the story twice) the article's
-  // own count is taken over a teaser's.
-  const commentsAt = stored.commentsFetchedAt?.getTime();
-  if (
-    obs.commentCount !== null &&
-    (commentsAt === undefined || t > commentsAt || (t === commentsAt && KIND_RANK[obs.kind] >= KIND_RANK[stored.kind]))
-  ) {
-    next.commentCount = obs.commentCount;
-    next.commentsFetchedAt = fetchedAt;
-  }
-
-  if (t < stored.firstSeenAt.getTime()) next.firstSeenAt = fetchedAt;
-
-  const changed = canonical(stored, VISIBLE) !== canonical(next, VISIBLE);
-  if (changed && t > stored.updatedAt.getTime()) next.updatedAt = fetchedAt;
-  return { item: next, changed, dirty: changed || canonical(stored) !== canonical(next) };
+/** Comment order: newer, then the richer kind (an article's own count over a teaser's), then the larger count. */
+function commentOrder(a: Observation, b: Observation): number {
+  return (
+    time(a.fetchedAt) - time(b.fetchedAt) ||
+    KIND_RANK[a.kind] - KIND_RANK[b.kind] ||
+    (a.commentCount ?? 0) - (b.commentCount ?? 0)
+  );
 }
 
-/** One page may show the same story twice (article and teaser): fold those. */
-export function mergeObservations(items: Item[]): Item[] {
-  const byId = new Map<string, Item>();
-  const epoch = new Date(0);
-  for (const item of items) {
-    const seen = byId.get(item.id);
-    if (!seen) {
-      byId.set(item.id, item);
-      continue;
+export function derive(observations: readonly Observation[]): Derived {
+  if (!observations.length) throw new Error("derive() needs at least one observation");
+
+  const byContent = [...observations].sort(contentOrder);
+  const content = byContent[byContent.length - 1]!;
+  // first seen of the current content: the start of its final unbroken run
+  // among observations of the same richness
+  let contentSince = content.fetchedAt;
+  for (let i = byContent.length - 1; i >= 0; i--) {
+    const o = byContent[i]!;
+    if (KIND_RANK[o.kind] !== KIND_RANK[content.kind] || o.contentHash !== content.contentHash) break;
+    contentSince = o.fetchedAt;
+  }
+
+  const withComments = observations.filter((o) => o.commentCount !== null).sort(commentOrder);
+  const comments = withComments[withComments.length - 1];
+  let commentsSince: Date | null = comments?.fetchedAt ?? null;
+  for (let i = withComments.length - 1; i >= 0; i--) {
+    if (withComments[i]!.commentCount !== comments!.commentCount) break;
+    commentsSince = withComments[i]!.fetchedAt;
+  }
+
+  let dated: Observation | null = null;
+  for (const o of observations) {
+    if (!o.publishedAt) continue;
+    if (
+      !dated ||
+      PRECISION[o.precision] > PRECISION[dated.precision] ||
+      (PRECISION[o.precision] === PRECISION[dated.precision] &&
+        (time(o.publishedAt) < time(dated.publishedAt) ||
+          (time(o.publishedAt) === time(dated.publishedAt) && time(o.fetchedAt) < time(dated.fetchedAt))))
+    ) {
+      dated = o;
     }
-    const { item: merged } = mergeObservation(fromObservation(seen, epoch), item, epoch);
-    const { firstSeenAt, updatedAt, contentFetchedAt, commentsFetchedAt, ...plain } = merged;
-    byId.set(item.id, plain);
   }
-  return [...byId.values()];
+
+  const firstSeenAt = new Date(Math.min(...observations.map((o) => time(o.fetchedAt))));
+  const updatedAt = new Date(
+    Math.max(time(contentSince), time(commentsSince), time(dated?.fetchedAt ?? null), time(dated?.publishedAt ?? null)),
+  );
+  return {
+    content,
+    publishedAt: dated?.publishedAt ?? null,
+    precision: dated?.precision ?? "none",
+    commentCount: comments?.commentCount ?? null,
+    firstSeenAt,
+    updatedAt,
+  };
 }
 
-const BOOKKEEPING = new Set(["contentFetchedAt", "commentsFetchedAt", "updatedAt"]);
-const VISIBLE = (key: string) => !BOOKKEEPING.has(key);
-
-function canonical(item: StoredItem, keep: (key: string) => boolean = () => true): string {
-  const keys = Object.keys(item).filter(keep).sort();
-  return JSON.stringify(keys.map((k) => [k, (item as unknown as Record<string, unknown>)[k]]));
+/**
+ * One page may show the same story twice (the article again as a teaser, a
+ * teaser in both lists): fold those into one item, by the same rules, the
+ * first occurrence winning a tie.
+ */
+export function mergeObservations(items: Item[]): Item[] {
+  const groups = new Map<string, Item[]>();
+  for (const item of items) {
+    const group = groups.get(item.id);
+    if (group) group.push(item);
+    else groups.set(item.id, [item]);
+  }
+  const at = new Date(0);
+  return [...groups.values()].map((group) => {
+    if (group.length === 1) return group[0]!;
+    const richest = group.reduce((best, item) => (KIND_RANK[item.kind] > KIND_RANK[best.kind] ? item : best));
+    const derived = derive(group.map((item) => observe(item, at)));
+    return {
+      ...richest,
+      publishedAt: derived.publishedAt,
+      precision: derived.precision,
+      commentCount: derived.commentCount,
+    };
+  });
 }

@@ -1,0 +1,119 @@
+/**
+ * Opens the database for Node entry points (CLI, server, tests):
+ * PostgreSQL through the `postgres` driver when a URL is given, otherwise an
+ * embedded PGlite in a data folder. Migrations in drizzle/ are applied to
+ * either. The Worker opens its own connection and never imports this file.
+ */
+import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Database } from "./database";
+import { schema } from "./schema";
+
+export const MIGRATIONS = fileURLToPath(new URL("../../drizzle", import.meta.url));
+
+export interface OpenOptions {
+  /** postgres://… ; when absent, PGlite in dataDir. */
+  url?: string | undefined;
+  dataDir?: string | undefined;
+}
+
+export interface OpenDatabase {
+  db: Database;
+  /** "postgres" or "pglite (./data)", for log lines. */
+  description: string;
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(options: OpenOptions): Promise<OpenDatabase> {
+  if (options.url) return openPostgres(options.url);
+  return openPglite(resolve(options.dataDir ?? "data"));
+}
+
+async function openPostgres(url: string): Promise<OpenDatabase> {
+  const { default: postgres } = await import("postgres");
+  const { drizzle } = await import("drizzle-orm/postgres-js");
+  const { migrate } = await import("drizzle-orm/postgres-js/migrator");
+  const client = postgres(url, { max: 4, onnotice: () => {}, connect_timeout: 10 });
+  const db = drizzle(client, { schema });
+  return {
+    db: db as unknown as Database,
+    description: `postgres (${redact(url)})`,
+    migrate: () => migrate(db, { migrationsFolder: MIGRATIONS }),
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+async function openPglite(dataDir: string): Promise<OpenDatabase> {
+  mkdirSync(dataDir, { recursive: true });
+  const release = lockDataDir(dataDir);
+  try {
+    const { PGlite } = await import("@electric-sql/pglite");
+    const { drizzle } = await import("drizzle-orm/pglite");
+    const { migrate } = await import("drizzle-orm/pglite/migrator");
+    const client = await PGlite.create(join(dataDir, "pglite"));
+    const db = drizzle(client, { schema });
+    return {
+      db: db as unknown as Database,
+      description: `embedded PGlite (${dataDir})`,
+      migrate: () => migrate(db, { migrationsFolder: MIGRATIONS }),
+      close: async () => {
+        try {
+          await client.close();
+        } finally {
+          release();
+        }
+      },
+    };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+/**
+ * PGlite is a single-process database: a second process opening the same
+ * folder would corrupt it. A lock file holding our pid turns that into a
+ * clear error; a lock left by a process that no longer runs is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lockPath = join(dataDir, "feedwerk.lock");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockPath, "wx");
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(lockPath, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const pid = Number(readFileSync(lockPath, "utf8").trim());
+      if (pid && pid !== process.pid && isRunning(pid)) {
+        throw new Error(
+          `the embedded database in ${dataDir} is in use by process ${pid}; stop that process, or set DATABASE_URL to use PostgreSQL, which allows several`,
+        );
+      }
+      rmSync(lockPath, { force: true });
+    }
+  }
+  throw new Error(`could not lock ${lockPath}`);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "postgres";
+  }
+}

@@ -1,0 +1,61 @@
+/** Conversion between the items table and the item model. */
+import type { Item } from "../normalise/item";
+import type { Derived } from "../normalise/merge";
+import { items } from "./schema";
+import { matchTextOf } from "./tag-match";
+
+export type ItemRow = typeof items.$inferSelect;
+
+/** An item as stored: the model plus what was derived from its observations. */
+export interface StoredItem extends Item {
+  firstSeenAt: Date;
+  updatedAt: Date;
+}
+
+export function rowToItem(row: ItemRow): StoredItem {
+  return {
+    id: row.id,
+    guid: row.guid,
+    kind: row.kind,
+    title: row.title,
+    kicker: row.kicker,
+    publishedAt: row.publishedAt,
+    precision: row.precision,
+    agency: row.agency,
+    dateline: row.dateline,
+    tags: row.pageTags,
+    commentCount: row.commentCount,
+    image: row.image ?? null,
+    summary: row.summary,
+    contentHtml: row.contentHtml,
+    url: row.url,
+    firstSeenAt: row.firstSeenAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+/** The row for an item whose descriptive fields come from `content` and the rest from `derived`. */
+export function itemRow(content: Item, contentHash: string, derived: Derived): ItemRow {
+  return {
+    id: content.id,
+    guid: content.guid,
+    kind: content.kind,
+    title: content.title,
+    kicker: content.kicker,
+    summary: content.summary,
+    contentHtml: content.contentHtml,
+    url: content.url,
+    publishedAt: derived.publishedAt,
+    precision: derived.precision,
+    agency: content.agency,
+    dateline: content.dateline,
+    commentCount: derived.commentCount,
+    image: content.image,
+    pageTags: content.tags,
+    matchText: matchTextOf(content.title, content.summary),
+    feedAt: derived.publishedAt ?? derived.firstSeenAt,
+    firstSeenAt: derived.firstSeenAt,
+    updatedAt: derived.updatedAt,
+    contentHash,
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * The database schema, the single source of truth for the migrations in
+ * drizzle/ (generated with `npm run db:generate`).
+ */
+import { sql } from "drizzle-orm";
+import { index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import type { ImageInfo, Tag } from "../normalise/item";
+
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+
+/** Where stories come from: the news portal's pages, later followed feeds. */
+export const sources = pgTable("sources", {
+  id: serial("id").primaryKey(),
+  kind: text("kind", { enum: ["page", "feed"] }).notNull(),
+  name: text("name").notNull().unique(),
+  url: text("url"),
+  createdAt: at("created_at").notNull().defaultNow(),
+});
+
+/** Every ingested document (one page file, one feed fetch). */
+export const documents = pgTable(
+  "documents",
+  {
+    id: serial("id").primaryKey(),
+    sourceId: integer("source_id")
+      .notNull()
+      .references(() => sources.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    sha256: text("sha256").notNull(),
+    fetchedAt: at("fetched_at").notNull(),
+    ingestedAt: at("ingested_at").notNull().defaultNow(),
+    itemCount: integer("item_count").notNull(),
+  },
+  (t) => [uniqueIndex("documents_content_fetch").on(t.sha256, t.fetchedAt)],
+);
+
+export const items = pgTable(
+  "items",
+  {
+    /** storyKey(): hex, stable for the story, also its item page path. */
+    id: text("id").primaryKey(),
+    guid: text("guid").notNull().unique(),
+    kind: text("kind", { enum: ["article", "teaser"] }).notNull(),
+    title: text("title").notNull(),
+    kicker: text("kicker"),
+    summary: text("summary").notNull(),
+    contentHtml: text("content_html"),
+    url: text("url"),
+    publishedAt: at("published_at"),
+    precision: text("precision", { enum: ["none", "week", "day", "hour", "minute", "absolute"] }).notNull(),
+    agency: text("agency"),
+    dateline: text("dateline"),
+    commentCount: integer("comment_count"),
+    image: jsonb("image").$type<ImageInfo | null>(),
+    /** The tags the page itself gave the story (membership lives in item_tags). */
+    pageTags: jsonb("page_tags").$type<Tag[]>().notNull().default(sql`'[]'::jsonb`),
+    /** comparable(title + summary): what tag labels are matched against. */
+    matchText: text("match_text").notNull(),
+    /** The feed date: publishedAt, else firstSeenAt. Kept as a column to index it. */
+    feedAt: at("feed_at").notNull(),
+    firstSeenAt: at("first_seen_at").notNull(),
+    updatedAt: at("updated_at").notNull(),
+    /** Which observation's content the row shows (see normalise/merge). */
+    contentHash: text("content_hash").notNull(),
+  },
+  (t) => [index("items_feed_order").on(t.feedAt.desc(), t.id.desc())],
+);
+
+/**
+ * What each document said about each story. Items are derived from these
+ * (normalise/merge), which makes the result independent of the order in
+ * which documents are ingested; texts are kept only on the item itself.
+ */
+export const observations = pgTable(
+  "observations",
+  {
+    itemId: text("item_id")
+      .notNull()
+      .references(() => items.id, { onDelete: "cascade" }),
+    documentId: integer("document_id")
+      .notNull()
+      .references(() => documents.id, { onDelete: "cascade" }),
+    fetchedAt: at("fetched_at").notNull(),
+    kind: text("kind", { enum: ["article", "teaser"] }).notNull(),
+    contentHash: text("content_hash").notNull(),
+    commentCount: integer("comment_count"),
+    publishedAt: at("published_at"),
+    precision: text("precision", { enum: ["none", "week", "day", "hour", "minute", "absolute"] }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.itemId, t.documentId] }), index("observations_document").on(t.documentId)],
+);
+
+export const tags = pgTable("tags", {
+  id: serial("id").primaryKey(),
+  slug: text("slug").notNull().unique(),
+  label: text("label").notNull(),
+  createdAt: at("created_at").notNull().defaultNow(),
+});
+
+/**
+ * Tag membership: "page" where a page tagged the story, "match" where the
+ * tag's label occurs as a whole word in its title or summary.
+ */
+export const itemTags = pgTable(
+  "item_tags",
+  {
+    itemId: text("item_id")
+      .notNull()
+      .references(() => items.id, { onDelete: "cascade" }),
+    tagId: integer("tag_id")
+      .notNull()
+      .references(() => tags.id, { onDelete: "cascade" }),
+    via: text("via", { enum: ["page", "match"] }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tagId, t.itemId] }), index("item_tags_item").on(t.itemId)],
+);
+
+export const schema = { sources, documents, items, observations, tags, itemTags };

@@ -1,0 +1,77 @@
+/**
+ * The storage backends every storage test runs against: the embedded PGlite
+ * (always) and a real PostgreSQL (TEST_DATABASE_URL). Each suite gets a
+ * database of its own. Under CI a missing or unreachable PostgreSQL fails
+ * the run instead of being skipped.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+import { sql } from "drizzle-orm";
+import { openDatabase, type OpenDatabase } from "../../src/storage/open";
+
+export interface Backend {
+  name: string;
+  /** Why this backend cannot run here, or null. */
+  unavailable: string | null;
+  open(): Promise<OpenDatabase>;
+}
+
+const pglite: Backend = {
+  name: "pglite",
+  unavailable: null,
+  async open() {
+    const dir = mkdtempSync(join(tmpdir(), "feedwerk-test-"));
+    const opened = await openDatabase({ dataDir: dir });
+    await opened.migrate();
+    return {
+      ...opened,
+      close: async () => {
+        await opened.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
+const testUrl = process.env.TEST_DATABASE_URL;
+if (!testUrl && process.env.CI) {
+  throw new Error("CI is set but TEST_DATABASE_URL is not: the PostgreSQL suites must run in CI");
+}
+
+const postgresBackend: Backend = {
+  name: "postgres",
+  unavailable: testUrl ? null : "TEST_DATABASE_URL is not set",
+  async open() {
+    const admin = postgres(testUrl!, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+    const name = `feedwerk_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+    try {
+      await admin.unsafe(`create database ${name}`);
+    } catch (error) {
+      await admin.end();
+      throw new Error(`PostgreSQL at TEST_DATABASE_URL is unreachable or refused: ${(error as Error).message}`);
+    }
+    const url = new URL(testUrl!);
+    url.pathname = `/${name}`;
+    const opened = await openDatabase({ url: url.toString() });
+    await opened.migrate();
+    return {
+      ...opened,
+      close: async () => {
+        await opened.close();
+        await admin.unsafe(`drop database if exists ${name} with (force)`);
+        await admin.end();
+      },
+    };
+  },
+};
+
+export const backends: Backend[] = [pglite, postgresBackend];
+
+/** Empties every table, for a fresh start between tests on one database. */
+export async function truncateAll(opened: OpenDatabase): Promise<void> {
+  await opened.db.execute(
+    sql`truncate table item_tags, observations, documents, items, tags, sources restart identity cascade`,
+  );
+}
