@@ -1,0 +1,181 @@
+#!/usr/bin/env node
+/**
+ * feedwerk's command line: parse, ingest, migrate, serve, start. A thin
+ * shell: the work is done by the input, storage and publish modules.
+ */
+import { fileURLToPath } from "node:url";
+import { relative } from "node:path";
+import { Command, InvalidArgumentError, Option } from "commander";
+import cliProgress from "cli-progress";
+import { PageFormatError, parsePage } from "../input/page/parse";
+import { decodePage } from "../input/page/decode";
+import { listPageFiles, parseInstant, readPageFile } from "../input/page-files";
+import { itemToJson } from "../normalise/item";
+import { ingestPage } from "../pipeline/ingest-page";
+import { openDatabase, type OpenDatabase } from "../storage/open";
+import { countItems } from "../storage/queries";
+import { readConfig } from "./config";
+import { startServer } from "./server";
+
+const SEEDS = fileURLToPath(new URL("../../seeds", import.meta.url));
+/** From this many files on, a terminal shows a progress bar instead of a line per file as it goes. */
+const PROGRESS_BAR_FROM = 20;
+
+function instant(value: string): Date {
+  const date = parseInstant(value);
+  if (!date) throw new InvalidArgumentError("expected an ISO 8601 time with a zone, like 2025-12-09T13:00:00Z");
+  return date;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("expected a port number");
+  return n;
+}
+
+/** "file:line: message" for page errors, "file: message" for the rest. */
+function describeFailure(path: string, error: unknown): string {
+  if (error instanceof PageFormatError) return `${path}:${error.line}: ${error.message}`;
+  const message = error instanceof Error ? error.message : String(error);
+  return `${path}: ${message.split("\n")[0]}`;
+}
+
+async function withDatabase<T>(run: (opened: OpenDatabase) => Promise<T>): Promise<T> {
+  const config = readConfig();
+  const opened = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    await opened.migrate();
+    return await run(opened);
+  } finally {
+    await opened.close();
+  }
+}
+
+interface IngestSummary {
+  files: number;
+  failed: number;
+}
+
+async function ingestPaths(opened: OpenDatabase, paths: string[], fetchedAt: Date | undefined): Promise<IngestSummary> {
+  const files = await listPageFiles(paths);
+  const totals = { new: 0, updated: 0, unchanged: 0 };
+  const failures: string[] = [];
+  const bar =
+    process.stderr.isTTY && files.length >= PROGRESS_BAR_FROM
+      ? new cliProgress.SingleBar({ stream: process.stderr, format: "ingesting [{bar}] {value}/{total} pages · {failed} failed" }, cliProgress.Presets.shades_classic)
+      : null;
+  // With a bar on the same terminal, the per-file lines wait until it is done.
+  const deferred: string[] = [];
+  const say = (line: string) => (bar && process.stdout.isTTY ? deferred.push(line) : console.log(line));
+  bar?.start(files.length, 0, { failed: 0 });
+
+  for (const path of files) {
+    const shown = relative(process.cwd(), path) || path;
+    try {
+      const page = await readPageFile(path, fetchedAt);
+      const report = await ingestPage(opened.db, { name: shown, bytes: page.bytes, fetchedAt: page.fetchedAt });
+      totals.new += report.new;
+      totals.updated += report.updated;
+      totals.unchanged += report.unchanged;
+      say(`${shown}: ${report.new} new, ${report.updated} updated, ${report.unchanged} unchanged`);
+    } catch (error) {
+      failures.push(describeFailure(shown, error));
+      if (!bar) console.error(`error: ${failures[failures.length - 1]}`);
+    }
+    bar?.increment(1, { failed: failures.length });
+  }
+  bar?.stop();
+  for (const line of deferred) console.log(line);
+  if (bar) for (const failure of failures) console.error(`error: ${failure}`);
+  const ok = files.length - failures.length;
+  console.log(
+    `ingested ${ok} of ${files.length} ${files.length === 1 ? "page" : "pages"}: ${totals.new} new, ${totals.updated} updated, ${totals.unchanged} unchanged` +
+      (failures.length ? `; ${failures.length} failed` : ""),
+  );
+  return { files: files.length, failed: failures.length };
+}
+
+async function serveUntilStopped(opened: OpenDatabase, portNumber: number): Promise<void> {
+  const config = readConfig();
+  const server = await startServer(opened.db, { port: portNumber, publicUrl: config.publicUrl });
+  console.log(`feedwerk serves ${opened.description} at ${server.url}`);
+  console.log(`  try ${server.url}/feeds/ukraine.xml  (also .atom and .json; index at ${server.url}/)`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      void server.close().then(resolve);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}
+
+const program = new Command()
+  .name("feedwerk")
+  .description("Turns news pages into per-tag RSS, Atom and JSON feeds.")
+  .showHelpAfterError()
+  .configureOutput({ outputError: (text, write) => write(text) });
+
+program
+  .command("parse")
+  .description("print the items of one page as JSON; touches no database")
+  .argument("<file>", "a saved page")
+  .option("--fetched-at <iso>", "when the page was fetched (default: its .meta.json, else its modification time)", instant)
+  .action(async (file: string, options: { fetchedAt?: Date }) => {
+    try {
+      const page = await readPageFile(file, options.fetchedAt);
+      const items = parsePage(decodePage(page.bytes), page.fetchedAt);
+      process.stdout.write(`${JSON.stringify({ items: items.map(itemToJson) }, null, 2)}\n`);
+    } catch (error) {
+      console.error(`error: ${describeFailure(file, error)}`);
+      process.exitCode = 1;
+    }
+  });
+
+program
+  .command("ingest")
+  .description("store pages (files or folders); one transaction per page")
+  .argument("<paths...>", "page files or folders of them")
+  .option("--fetched-at <iso>", "when the pages were fetched (default: each page's .meta.json, else its modification time)", instant)
+  .action(async (paths: string[], options: { fetchedAt?: Date }) => {
+    const summary = await withDatabase((opened) => ingestPaths(opened, paths, options.fetchedAt));
+    if (summary.failed > 0) process.exitCode = 1;
+  });
+
+program
+  .command("migrate")
+  .description("create or update the database schema")
+  .action(async () => {
+    await withDatabase(async (opened) => console.log(`migrated ${opened.description}`));
+  });
+
+const portOption = () =>
+  new Option("--port <n>", "port to listen on (default: $PORT, else 8787)").argParser(port);
+
+program
+  .command("serve")
+  .description("serve the feeds over HTTP")
+  .addOption(portOption())
+  .action(async (options: { port?: number }) => {
+    await withDatabase((opened) => serveUntilStopped(opened, options.port ?? readConfig().port));
+  });
+
+program
+  .command("start")
+  .description("migrate, ingest seeds/ if the database is empty, then serve")
+  .addOption(portOption())
+  .action(async (options: { port?: number }) => {
+    await withDatabase(async (opened) => {
+      if ((await countItems(opened.db)) === 0) {
+        console.log(`the database is empty: ingesting ${relative(process.cwd(), SEEDS) || SEEDS}/`);
+        await ingestPaths(opened, [SEEDS], undefined);
+      }
+      await serveUntilStopped(opened, options.port ?? readConfig().port);
+    });
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});

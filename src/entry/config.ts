@@ -1,0 +1,22 @@
+/** Configuration from the environment, read once by the Node entry points. */
+export interface Config {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  port: number;
+  publicUrl: string | undefined;
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = env.PORT ? Number(env.PORT) : 8787;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got '${env.PORT}'`);
+  const publicUrl = env.FEEDWERK_PUBLIC_URL || undefined;
+  if (publicUrl && !/^https?:\/\/[^/]+/.test(publicUrl)) {
+    throw new Error(`FEEDWERK_PUBLIC_URL must be an absolute http(s) URL, got '${publicUrl}'`);
+  }
+  return {
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: env.FEEDWERK_DATA || "data",
+    port,
+    publicUrl,
+  };
+}

@@ -1,0 +1,29 @@
+/** The Node shell around the publishing app. */
+import { serve, type ServerType } from "@hono/node-server";
+import { createApp } from "../publish/app";
+import type { Database } from "../storage/database";
+
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export function startServer(db: Database, options: { port: number; hostname?: string; publicUrl?: string | undefined }): Promise<RunningServer> {
+  const app = createApp({ db, publicUrl: options.publicUrl });
+  return new Promise((resolve, reject) => {
+    let server: ServerType;
+    try {
+      server = serve({ fetch: app.fetch, port: options.port, hostname: options.hostname }, (info) => {
+        const host = info.family === "IPv6" ? `[${info.address}]` : info.address;
+        const shown = host === "0.0.0.0" || host === "[::]" ? "localhost" : host;
+        resolve({
+          url: `http://${shown}:${info.port}`,
+          close: () => new Promise((done) => server.close(() => done())),
+        });
+      });
+      server.once("error", reject);
+    } catch (error) {
+      reject(error);
+    }
+  });
+}
