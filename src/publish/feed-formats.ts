@@ -125,5 +125,6 @@ function renderJson(channel: FeedChannel): string {
       },
     })),
   };
-  return JSON.stringify(body, null, 2);
+  // the same text in every format: what XML cannot carry is dropped here too
+  return JSON.stringify(body, (_key, value: unknown) => (typeof value === "string" ? stripNonXmlChars(value) : value), 2);
 }
