@@ -70,7 +70,7 @@ async function ingestPaths(opened: OpenDatabase, paths: string[], fetchedAt: Dat
   bar?.start(files.length, 0, { failed: 0 });
 
   for (const path of files) {
-    const shown = relative(process.cwd(), path) || path;
+    const shown = displayPath(path);
     try {
       const page = await readPageFile(path, fetchedAt);
       const report = await ingestPage(opened.db, { name: shown, bytes: page.bytes, fetchedAt: page.fetchedAt });
@@ -93,6 +93,12 @@ async function ingestPaths(opened: OpenDatabase, paths: string[], fetchedAt: Dat
       (failures.length ? `; ${failures.length} failed` : ""),
   );
   return { files: files.length, failed: failures.length };
+}
+
+/** Paths below the working directory relative, others as given. */
+function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith("..") ? rel : path;
 }
 
 async function serveUntilStopped(opened: OpenDatabase, portNumber: number): Promise<void> {
@@ -168,7 +174,7 @@ program
   .action(async (options: { port?: number }) => {
     await withDatabase(async (opened) => {
       if ((await countItems(opened.db)) === 0) {
-        console.log(`the database is empty: ingesting ${relative(process.cwd(), SEEDS) || SEEDS}/`);
+        console.log(`the database is empty: ingesting ${displayPath(SEEDS)}/`);
         await ingestPaths(opened, [SEEDS], undefined);
       }
       await serveUntilStopped(opened, options.port ?? readConfig().port);

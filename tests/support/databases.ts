@@ -15,12 +15,29 @@ export interface Backend {
   name: string;
   /** Why this backend cannot run here, or null. */
   unavailable: string | null;
+  /** A fresh, migrated database of its own. */
   open(): Promise<OpenDatabase>;
+  /** A fresh, empty database for a child process: the environment that selects it. */
+  scratch(): Promise<Scratch>;
+}
+
+export interface Scratch {
+  env: Record<string, string>;
+  open(): Promise<OpenDatabase>;
+  dispose(): Promise<void>;
 }
 
 const pglite: Backend = {
   name: "pglite",
   unavailable: null,
+  async scratch() {
+    const dir = mkdtempSync(join(tmpdir(), "feedwerk-test-"));
+    return {
+      env: { FEEDWERK_DATA: dir, DATABASE_URL: "" },
+      open: () => openDatabase({ dataDir: dir }),
+      dispose: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  },
   async open() {
     const dir = mkdtempSync(join(tmpdir(), "feedwerk-test-"));
     const opened = await openDatabase({ dataDir: dir });
@@ -40,28 +57,43 @@ if (!testUrl && process.env.CI) {
   throw new Error("CI is set but TEST_DATABASE_URL is not: the PostgreSQL suites must run in CI");
 }
 
+/** Creates a database of its own on the test server; returns its URL and how to drop it. */
+async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = postgres(testUrl!, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  const name = `feedwerk_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  try {
+    await admin.unsafe(`create database ${name}`);
+  } catch (error) {
+    await admin.end();
+    throw new Error(`PostgreSQL at TEST_DATABASE_URL is unreachable or refused: ${(error as Error).message}`);
+  }
+  const url = new URL(testUrl!);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}
+
 const postgresBackend: Backend = {
   name: "postgres",
   unavailable: testUrl ? null : "TEST_DATABASE_URL is not set",
+  async scratch() {
+    const created = await createTestDatabase();
+    return { env: { DATABASE_URL: created.url }, open: () => openDatabase({ url: created.url }), dispose: created.drop };
+  },
   async open() {
-    const admin = postgres(testUrl!, { max: 1, onnotice: () => {}, connect_timeout: 10 });
-    const name = `feedwerk_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-    try {
-      await admin.unsafe(`create database ${name}`);
-    } catch (error) {
-      await admin.end();
-      throw new Error(`PostgreSQL at TEST_DATABASE_URL is unreachable or refused: ${(error as Error).message}`);
-    }
-    const url = new URL(testUrl!);
-    url.pathname = `/${name}`;
-    const opened = await openDatabase({ url: url.toString() });
+    const created = await createTestDatabase();
+    const opened = await openDatabase({ url: created.url });
     await opened.migrate();
     return {
       ...opened,
       close: async () => {
         await opened.close();
-        await admin.unsafe(`drop database if exists ${name} with (force)`);
-        await admin.end();
+        await created.drop();
       },
     };
   },
