@@ -33,18 +33,29 @@ function port(value: string): number {
   return n;
 }
 
+/** Drivers wrap errors (drizzle's "Failed query: …"); the innermost cause says what went wrong. */
+function rootMessage(error: unknown): string {
+  let current = error;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  const message = current instanceof Error ? current.message || (current as NodeJS.ErrnoException).code || String(current) : String(current);
+  return message.split("\n")[0]!;
+}
+
 /** "file:line: message" for page errors, "file: message" for the rest. */
 function describeFailure(path: string, error: unknown): string {
   if (error instanceof PageFormatError) return `${path}:${error.line}: ${error.message}`;
-  const message = error instanceof Error ? error.message : String(error);
-  return `${path}: ${message.split("\n")[0]}`;
+  return `${path}: ${rootMessage(error)}`;
 }
 
 async function withDatabase<T>(run: (opened: OpenDatabase) => Promise<T>): Promise<T> {
   const config = readConfig();
   const opened = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   try {
-    await opened.migrate();
+    try {
+      await opened.migrate();
+    } catch (error) {
+      throw new Error(`cannot prepare the database ${opened.description}: ${rootMessage(error)}`);
+    }
     return await run(opened);
   } finally {
     await opened.close();
@@ -57,9 +68,10 @@ interface IngestSummary {
 }
 
 async function ingestPaths(opened: OpenDatabase, paths: string[], fetchedAt: Date | undefined): Promise<IngestSummary> {
-  const files = await listPageFiles(paths);
+  const { files, missing } = await listPageFiles(paths);
   const totals = { new: 0, updated: 0, unchanged: 0 };
-  const failures: string[] = [];
+  const failures: string[] = missing.map((m) => `${m.path}: ${m.reason}`);
+  for (const failure of failures) console.error(`error: ${failure}`);
   const bar =
     process.stderr.isTTY && files.length >= PROGRESS_BAR_FROM
       ? new cliProgress.SingleBar({ stream: process.stderr, format: "ingesting [{bar}] {value}/{total} pages · {failed} failed" }, cliProgress.Presets.shades_classic)
@@ -86,13 +98,13 @@ async function ingestPaths(opened: OpenDatabase, paths: string[], fetchedAt: Dat
   }
   bar?.stop();
   for (const line of deferred) console.log(line);
-  if (bar) for (const failure of failures) console.error(`error: ${failure}`);
-  const ok = files.length - failures.length;
+  if (bar) for (const failure of failures.slice(missing.length)) console.error(`error: ${failure}`);
+  const total = files.length + missing.length;
   console.log(
-    `ingested ${ok} of ${files.length} ${files.length === 1 ? "page" : "pages"}: ${totals.new} new, ${totals.updated} updated, ${totals.unchanged} unchanged` +
+    `ingested ${total - failures.length} of ${total} ${total === 1 ? "page" : "pages"}: ${totals.new} new, ${totals.updated} updated, ${totals.unchanged} unchanged` +
       (failures.length ? `; ${failures.length} failed` : ""),
   );
-  return { files: files.length, failed: failures.length };
+  return { files: total, failed: failures.length };
 }
 
 /** Paths below the working directory relative, others as given. */
@@ -103,7 +115,10 @@ function displayPath(path: string): string {
 
 async function serveUntilStopped(opened: OpenDatabase, portNumber: number): Promise<void> {
   const config = readConfig();
-  const server = await startServer(opened.db, { port: portNumber, publicUrl: config.publicUrl });
+  const server = await startServer(opened.db, { port: portNumber, publicUrl: config.publicUrl }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "EADDRINUSE") throw new Error(`port ${portNumber} is in use; stop what holds it, or choose another with --port or PORT`);
+    throw error;
+  });
   console.log(`feedwerk serves ${opened.description} at ${server.url}`);
   console.log(`  try ${server.url}/feeds/ukraine.xml  (also .atom and .json; index at ${server.url}/)`);
   await new Promise<void>((resolve) => {

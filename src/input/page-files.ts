@@ -15,11 +15,25 @@ export interface PageFile {
 
 const SIDECAR = ".meta.json";
 
+export interface PageFileList {
+  files: string[];
+  /** Paths given that could not be listed, with the reason. */
+  missing: { path: string; reason: string }[];
+}
+
 /** Expands folders (recursively, in name order); hidden files and sidecars are skipped. */
-export async function listPageFiles(paths: string[]): Promise<string[]> {
+export async function listPageFiles(paths: string[]): Promise<PageFileList> {
   const out: string[] = [];
+  const missing: PageFileList["missing"] = [];
   for (const path of paths) {
-    const info = await stat(path);
+    let info;
+    try {
+      info = await stat(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      missing.push({ path, reason: code === "ENOENT" ? "no such file or folder" : (error as Error).message });
+      continue;
+    }
     if (!info.isDirectory()) {
       out.push(path);
       continue;
@@ -28,11 +42,16 @@ export async function listPageFiles(paths: string[]): Promise<string[]> {
     for (const entry of entries) {
       if (entry.name.startsWith(".") || entry.name.endsWith(SIDECAR)) continue;
       const child = join(path, entry.name);
-      if (entry.isDirectory()) out.push(...(await listPageFiles([child])));
-      else if (entry.isFile()) out.push(child);
+      if (entry.isDirectory()) {
+        const nested = await listPageFiles([child]);
+        out.push(...nested.files);
+        missing.push(...nested.missing);
+      } else if (entry.isFile()) {
+        out.push(child);
+      }
     }
   }
-  return out;
+  return { files: out, missing };
 }
 
 export async function readPageFile(path: string, fetchedAt?: Date): Promise<PageFile> {
