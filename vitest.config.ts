@@ -6,5 +6,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ["default", "./tests/support/summary-reporter.ts"],
+    benchmark: { include: ["bench/**/*.bench.ts"] },
   },
 });
