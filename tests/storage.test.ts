@@ -140,6 +140,16 @@ for (const backend of backends) {
       expect((await findItem(db.db, teaser.id))?.summary).toBe(corrected.summary);
     });
 
+    it("gives the same result when pages are ingested concurrently", async () => {
+      await ingest(db, SEED);
+      await ingest(db, FOLLOWUP);
+      const sequential = { items: await allItems(db), links: (await allLinks(db)).length };
+      await truncateAll(db);
+      await Promise.all([ingest(db, FOLLOWUP), ingest(db, SEED), ingest(db, SEED)]);
+      expect(await allItems(db)).toEqual(sequential.items);
+      expect((await allLinks(db)).length).toBe(sequential.links);
+    });
+
     it("writes nothing of a document that fails half-way", async () => {
       const seed = parsePage(readFileSync(join(pages, "seed-alaska.txt"), "utf8"), SEED.fetchedAt);
       const broken = { ...seed[3]!, title: null as unknown as string };
