@@ -10,7 +10,7 @@ import { storyKey } from "../src/normalise/identity";
 import { parsePage } from "../src/input/page/parse";
 import type { OpenDatabase } from "../src/storage/open";
 import { countItems, findItem, tagItemIds } from "../src/storage/queries";
-import { documents, items, itemTags } from "../src/storage/schema";
+import { documents, items, itemTags, tags } from "../src/storage/schema";
 import { storeDocument } from "../src/storage/store-document";
 import { backends, truncateAll } from "./support/databases";
 
@@ -68,6 +68,22 @@ for (const backend of backends) {
       expect(await allItems(db)).toEqual(before.items);
       expect(await allLinks(db)).toEqual(before.links);
       expect(await db.db.$count(documents)).toBe(1);
+      expect(again.changedTags).toEqual([]);
+    });
+
+    it("bumps the version of exactly the tags whose feeds changed", async () => {
+      await ingest(db, SEED);
+      const versions = async () =>
+        Object.fromEntries((await db.db.select({ slug: tags.slug, version: tags.version }).from(tags)).map((t) => [t.slug, t.version]));
+      const before = await versions();
+      const report = await ingest(db, FOLLOWUP);
+      // new article: babis, europa, regierung, tschechien; the Ukraine teaser got a date: ukraine, regierung
+      expect(report.changedTags).toEqual(["babis", "europa", "regierung", "tschechien", "ukraine"]);
+      const after = await versions();
+      for (const [slug, version] of Object.entries(after)) {
+        if (report.changedTags.includes(slug)) expect(version, slug).toBe((before[slug] ?? 0) + 1);
+        else expect(version, slug).toBe(before[slug]);
+      }
     });
 
     it("merges a teaser seen again on another page, keeping the most precise date", async () => {

@@ -95,6 +95,19 @@ export const tags = pgTable("tags", {
   slug: text("slug").notNull().unique(),
   label: text("label").notNull(),
   createdAt: at("created_at").notNull().defaultNow(),
+  /** Bumped by every ingestion that changes the tag's feed: what rendered-feed caches key on. */
+  version: integer("version").notNull().default(0),
+  changedAt: at("changed_at").notNull().defaultNow(),
+});
+
+/**
+ * Versions of what is not a single tag: "all" changes with any item. Kept
+ * like tags.version so the combined feeds can be cached the same way.
+ */
+export const feedState = pgTable("feed_state", {
+  key: text("key").primaryKey(),
+  version: integer("version").notNull().default(0),
+  changedAt: at("changed_at").notNull().defaultNow(),
 });
 
 /**
@@ -115,4 +128,4 @@ export const itemTags = pgTable(
   (t) => [primaryKey({ columns: [t.tagId, t.itemId] }), index("item_tags_item").on(t.itemId)],
 );
 
-export const schema = { sources, documents, items, observations, tags, itemTags };
+export const schema = { sources, documents, items, observations, tags, itemTags, feedState };

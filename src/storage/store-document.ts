@@ -8,7 +8,7 @@ import type { Item } from "../normalise/item";
 import { derive, observe, type Observation } from "../normalise/merge";
 import type { Database } from "./database";
 import { itemRow, rowToItem, type ItemRow } from "./rows";
-import { documents, items, itemTags, observations, sources, tags } from "./schema";
+import { documents, feedState, items, itemTags, observations, sources, tags } from "./schema";
 import { labelMatches, likePatternFor } from "./tag-match";
 
 export interface DocumentInput {
@@ -28,6 +28,8 @@ export interface StoreReport {
   unchanged: number;
   outcomes: { id: string; title: string; outcome: ItemOutcome }[];
   newTags: string[];
+  /** Tags whose feeds this document changed (their version was bumped). */
+  changedTags: string[];
 }
 
 // One ingestion at a time: tag matching must see every item and every tag
@@ -50,7 +52,9 @@ export async function storeDocument(db: Database, doc: DocumentInput): Promise<S
       ? await tx.select().from(observations).where(inArray(observations.itemId, ids))
       : [];
 
-    const report: StoreReport = { new: 0, updated: 0, unchanged: 0, outcomes: [], newTags: newTags.map((t) => t.slug) };
+    const report: StoreReport = {
+      new: 0, updated: 0, unchanged: 0, outcomes: [], newTags: newTags.map((t) => t.slug), changedTags: [],
+    };
     const relink: ItemRow[] = [];
     for (const item of doc.items) {
       const obs = observe(item, doc.fetchedAt);
@@ -90,10 +94,33 @@ export async function storeDocument(db: Database, doc: DocumentInput): Promise<S
       report.outcomes.push({ id: item.id, title: item.title, outcome });
     }
 
-    await linkItems(tx, relink);
-    await linkNewTags(tx, newTags);
+    const affected = new Set<number>(await linkItems(tx, relink));
+    for (const id of await linkNewTags(tx, newTags)) affected.add(id);
+    const changedIds = report.outcomes.filter((o) => o.outcome !== "unchanged").map((o) => o.id);
+    if (changedIds.length) {
+      const links = await tx.select({ tagId: itemTags.tagId }).from(itemTags).where(inArray(itemTags.itemId, changedIds));
+      for (const { tagId } of links) affected.add(tagId);
+    }
+    report.changedTags = await bumpVersions(tx, [...affected], changedIds.length > 0);
     return report;
   });
+}
+
+/** Marks the feeds this document changed, so caches of rendered feeds let go of them. */
+async function bumpVersions(tx: Database, tagIds: number[], anyItemChanged: boolean): Promise<string[]> {
+  if (anyItemChanged) {
+    await tx
+      .insert(feedState)
+      .values({ key: "all", version: 1 })
+      .onConflictDoUpdate({ target: feedState.key, set: { version: sql`${feedState.version} + 1`, changedAt: sql`now()` } });
+  }
+  if (!tagIds.length) return [];
+  const bumped = await tx
+    .update(tags)
+    .set({ version: sql`${tags.version} + 1`, changedAt: sql`now()` })
+    .where(inArray(tags.id, tagIds))
+    .returning({ slug: tags.slug });
+  return bumped.map((t) => t.slug).sort();
 }
 
 async function upsertSource(tx: Database, source: DocumentInput["source"]): Promise<number> {
@@ -130,12 +157,15 @@ async function createTags(tx: Database, docItems: Item[]) {
     .returning({ id: tags.id, slug: tags.slug, label: tags.label });
 }
 
-/** Recomputes the membership of items whose page tags or text changed. */
-async function linkItems(tx: Database, changed: ItemRow[]) {
-  if (!changed.length) return;
+/** Recomputes the membership of items whose page tags or text changed; returns the tags they left. */
+async function linkItems(tx: Database, changed: ItemRow[]): Promise<number[]> {
+  if (!changed.length) return [];
   const allTags = await tx.select({ id: tags.id, slug: tags.slug, label: tags.label }).from(tags);
   const idBySlug = new Map(allTags.map((t) => [t.slug, t.id]));
-  await tx.delete(itemTags).where(inArray(itemTags.itemId, changed.map((c) => c.id)));
+  const removed = await tx
+    .delete(itemTags)
+    .where(inArray(itemTags.itemId, changed.map((c) => c.id)))
+    .returning({ tagId: itemTags.tagId });
   const links: (typeof itemTags.$inferInsert)[] = [];
   for (const item of changed) {
     const linked = new Set<number>();
@@ -154,10 +184,11 @@ async function linkItems(tx: Database, changed: ItemRow[]) {
     }
   }
   for (let i = 0; i < links.length; i += 1000) await tx.insert(itemTags).values(links.slice(i, i + 1000));
+  return removed.map((r) => r.tagId);
 }
 
 /** A tag seen for the first time also collects the stories already stored that name it. */
-async function linkNewTags(tx: Database, created: { id: number; label: string }[]) {
+async function linkNewTags(tx: Database, created: { id: number; label: string }[]): Promise<number[]> {
   for (const tag of created) {
     const candidates = await tx
       .select({ id: items.id, matchText: items.matchText })
@@ -168,6 +199,7 @@ async function linkNewTags(tx: Database, created: { id: number; label: string }[
       .map((c) => ({ itemId: c.id, tagId: tag.id, via: "match" as const }));
     if (links.length) await tx.insert(itemTags).values(links).onConflictDoNothing();
   }
+  return created.map((t) => t.id);
 }
 
 /** JSON with sorted keys and dates as instants: jsonb does not keep key order. */
