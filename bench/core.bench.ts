@@ -35,7 +35,8 @@ const items: FeedItem[] = Array.from({ length: 50 }, (_, i) => {
     memberOf: item.tags.length ? item.tags : [{ slug: "ukraine", label: "Ukraine" }],
   };
 });
-const channel = { slug: "ukraine", label: "Ukraine", base: "https://feeds.example.org", selfUrl: "https://feeds.example.org/feeds/ukraine.xml", items };
+const base = "https://feeds.example.org";
+const channel = { key: "ukraine", label: "Ukraine", base, homeUrl: `${base}/feeds/ukraine`, selfUrl: `${base}/feeds/ukraine.xml`, items };
 
 describe("rendering a 50-item feed", () => {
   bench("baseline: JSON.stringify of the same items", () => {

@@ -2,6 +2,7 @@
 import { serve, type ServerType } from "@hono/node-server";
 import { createApp } from "../publish/app";
 import type { Database } from "../storage/database";
+import { nodeCompressors } from "./compressors";
 
 export interface RunningServer {
   url: string;
@@ -9,7 +10,7 @@ export interface RunningServer {
 }
 
 export function startServer(db: Database, options: { port: number; hostname?: string; publicUrl?: string | undefined }): Promise<RunningServer> {
-  const app = createApp({ db, publicUrl: options.publicUrl });
+  const app = createApp({ db, publicUrl: options.publicUrl, compressors: nodeCompressors });
   return new Promise((resolve, reject) => {
     let server: ServerType;
     try {

@@ -7,11 +7,21 @@ import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import type { Database } from "../storage/database";
 import { findItem, findTag, itemsOfTag, listTags } from "../storage/queries";
-import { CONTENT_TYPE, FORMAT_OF_EXTENSION, renderFeed } from "./feed-formats";
+import { FeedCache, type Compressors } from "./feed-cache";
+import { FORMAT_OF_EXTENSION } from "./feed-formats";
+import { DEFAULT_LIMIT, serveFeed } from "./feed-route";
 import { indexPage, itemPage, tagPage } from "./pages";
+import { parseSelector } from "./selector";
+import { VersionBook } from "./version-book";
 
 export interface AppOptions {
   db: Database;
+  /** Feed versions; pass one to invalidate it after ingesting in this process. */
+  versions?: VersionBook;
+  /** Compressors the runtime offers (Node: gzip and brotli); none on an edge that compresses itself. */
+  compressors?: Compressors;
+  /** Byte budget of the rendered-feed cache. */
+  cacheBytes?: number;
   /**
    * The public base URL (https://feeds.example.org). Feeds must carry
    * absolute URLs; without this they are built from the request's own URL,
@@ -20,13 +30,16 @@ export interface AppOptions {
   publicUrl?: string | undefined;
 }
 
-export const DEFAULT_LIMIT = 50;
-export const MAX_LIMIT = 200;
-const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const ITEM_ID = /^[0-9a-f]{32}$/;
 
-export function createApp({ db, publicUrl }: AppOptions): Hono {
+export function createApp({ db, publicUrl, versions, compressors, cacheBytes }: AppOptions): Hono {
   const app = new Hono();
+  const feedDeps = {
+    db,
+    versions: versions ?? new VersionBook(db),
+    cache: new FeedCache(cacheBytes),
+    compressors: compressors ?? {},
+  };
   const baseOf = (url: string) => (publicUrl ?? new URL(url).origin).replace(/\/+$/, "");
 
   app.use(
@@ -44,22 +57,16 @@ export function createApp({ db, publicUrl }: AppOptions): Hono {
   app.get("/feeds/:file", async (c) => {
     const file = c.req.param("file");
     const dot = file.lastIndexOf(".");
-    const slug = dot < 0 ? file : file.slice(0, dot);
+    const selector = parseSelector(dot < 0 ? file : file.slice(0, dot));
     const format = dot < 0 ? null : FORMAT_OF_EXTENSION[file.slice(dot + 1)];
-    if (!SLUG.test(slug) || format === undefined) return c.text("Not found\n", 404);
-
-    const limit = parseLimit(c.req.query("limit"));
-    if (limit === null) return c.text(`limit must be a whole number from 1 to ${MAX_LIMIT}\n`, 400);
-    const tag = await findTag(db, slug);
-    if (!tag) return c.text(`No feed for tag '${slug}'\n`, 404);
-    const items = await itemsOfTag(db, tag.id, limit);
+    if (!selector || format === undefined) return c.text("Not found\n", 404);
     const base = baseOf(c.req.url);
-    if (format === null) return c.html(tagPage(base, tag.slug, tag.label, items));
+    if (format !== null) return serveFeed(c, feedDeps, selector, format, base);
 
-    const self = new URL(`${base}/feeds/${file}`);
-    if (c.req.query("limit") !== undefined) self.searchParams.set("limit", String(limit));
-    const body = renderFeed(format, { slug: tag.slug, label: tag.label, base, selfUrl: self.toString(), items });
-    return c.body(body, 200, { "Content-Type": CONTENT_TYPE[format] });
+    if (selector.kind !== "tags" || selector.slugs.length !== 1) return c.text("Not found\n", 404);
+    const tag = await findTag(db, selector.slugs[0]!);
+    if (!tag) return c.text(`No feed for tag '${selector.slugs[0]}'\n`, 404);
+    return c.html(tagPage(base, tag.slug, tag.label, await itemsOfTag(db, tag.id, DEFAULT_LIMIT)));
   });
 
   app.get("/items/:id", async (c) => {
@@ -75,12 +82,4 @@ export function createApp({ db, publicUrl }: AppOptions): Hono {
     return c.text("Internal server error\n", 500);
   });
   return app;
-}
-
-/** The ?limit= value: default when absent, capped at MAX_LIMIT, null when not a positive integer. */
-function parseLimit(raw: string | undefined): number | null {
-  if (raw === undefined || raw === "") return DEFAULT_LIMIT;
-  if (!/^\d{1,6}$/.test(raw)) return null;
-  const n = Number(raw);
-  return n < 1 ? null : Math.min(n, MAX_LIMIT);
 }

@@ -22,12 +22,18 @@ export const CONTENT_TYPE: Record<FeedFormat, string> = {
 };
 
 export interface FeedChannel {
-  slug: string;
+  /** Names the feed in its id: a tag slug, "a+b" for a union, "all". */
+  key: string;
+  /** What the feed is about, for its title: "Ukraine", "Ukraine + Russland". */
   label: string;
   /** Absolute base URL of this deployment, without trailing slash. */
   base: string;
+  /** The HTML page of the feed. */
+  homeUrl: string;
   /** Absolute URL this feed was requested at. */
   selfUrl: string;
+  /** RFC 5005 paging links, absolute. */
+  paging?: { first?: string; next?: string; previous?: string };
   items: FeedItem[];
 }
 
@@ -55,13 +61,13 @@ export function renderFeed(format: FeedFormat, channel: FeedChannel): string {
 }
 
 function renderXml(format: "rss" | "atom", channel: FeedChannel): string {
-  const { base, slug, label, items } = channel;
+  const { base, key, label, items } = channel;
   const atom = format === "atom";
   const feed = new Feed({
-    id: `urn:feedwerk:feed:${slug}`,
+    id: `urn:feedwerk:feed:${key}`,
     title: guardText(`feedwerk · ${label}`),
     description: guardText(`Meldungen zum Thema ${label}`),
-    link: `${base}/feeds/${slug}`,
+    link: channel.homeUrl,
     language: "de",
     updated: lastUpdate(items),
     generator: "feedwerk",
@@ -91,16 +97,33 @@ function renderXml(format: "rss" | "atom", channel: FeedChannel): string {
     }
     feed.addItem(entry);
   }
-  return unguard(atom ? feed.atom1() : feed.rss2());
+  return withPagingLinks(unguard(atom ? feed.atom1() : feed.rss2()), format, channel);
+}
+
+/**
+ * The `feed` package writes only the self link; RFC 5005's first, next and
+ * previous go right after it, as atom:link in RSS and link in Atom.
+ */
+function withPagingLinks(xml: string, format: "rss" | "atom", channel: FeedChannel): string {
+  const links = Object.entries(channel.paging ?? {}).filter((e): e is [string, string] => Boolean(e[1]));
+  if (!links.length) return xml;
+  const element = format === "atom" ? "link" : "atom:link";
+  const self = new RegExp(`(\\n\\s*)<${element} [^>]*rel="self"[^>]*/>`);
+  const match = self.exec(xml);
+  if (!match) throw new Error("rendered feed has no self link");
+  const indent = match[1]!;
+  const extra = links.map(([rel, href]) => `${indent}<${element} href="${escapeHtml(href)}" rel="${rel}"/>`).join("");
+  return xml.slice(0, match.index + match[0].length) + extra + xml.slice(match.index + match[0].length);
 }
 
 function renderJson(channel: FeedChannel): string {
-  const { base, slug, label, items } = channel;
+  const { base, label, items } = channel;
   const body = {
     version: "https://jsonfeed.org/version/1.1",
     title: `feedwerk · ${label}`,
-    home_page_url: `${base}/feeds/${slug}`,
+    home_page_url: channel.homeUrl,
     feed_url: channel.selfUrl,
+    ...(channel.paging?.next ? { next_url: channel.paging.next } : {}),
     description: `Meldungen zum Thema ${label}`,
     language: "de",
     items: items.map((item) => ({

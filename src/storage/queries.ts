@@ -1,5 +1,5 @@
 /** Read queries the publishers and the CLI need. */
-import { asc, count, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
 import { rowToItem, type StoredItem } from "./rows";
 import type { Tag } from "../normalise/item";
 import type { Database } from "./database";
@@ -22,16 +22,57 @@ export async function findTag(db: Database, slug: string): Promise<TagRow | null
   return row ?? null;
 }
 
+/** A position in a feed's order: (feed date, id), newest first. */
+export interface FeedPosition {
+  feedAt: Date;
+  id: string;
+}
+
+export interface FeedQuery {
+  /** The tags whose union the feed is; null for every item. */
+  tagIds: number[] | null;
+  limit: number;
+  /** Items strictly older than this position (the next page). */
+  before?: FeedPosition | undefined;
+  /** Items strictly newer than this position (the previous page). */
+  after?: FeedPosition | undefined;
+  /** Full-text filter over title and summary (PostgreSQL's German configuration). */
+  q?: string | undefined;
+}
+
+// Must match the expression of the items_search index (drizzle/0002).
+const searchVector = sql`to_tsvector('german', ${items.title} || ' ' || ${items.summary})`;
+
 /** Newest first by feed date (publishedAt, else first seen), ties by id for a stable order. */
-export async function itemsOfTag(db: Database, tagId: number, limit: number): Promise<FeedItem[]> {
+export async function feedItems(db: Database, query: FeedQuery): Promise<FeedItem[]> {
+  const conditions = [];
+  if (query.tagIds) {
+    conditions.push(
+      inArray(items.id, db.selectDistinct({ id: itemTags.itemId }).from(itemTags).where(inArray(itemTags.tagId, query.tagIds))),
+    );
+  }
+  // raw SQL gets no column mapping: instants go in as ISO text, cast
+  if (query.before) {
+    conditions.push(sql`(${items.feedAt}, ${items.id}) < (${query.before.feedAt.toISOString()}::timestamptz, ${query.before.id})`);
+  }
+  if (query.after) {
+    conditions.push(sql`(${items.feedAt}, ${items.id}) > (${query.after.feedAt.toISOString()}::timestamptz, ${query.after.id})`);
+  }
+  if (query.q) conditions.push(sql`${searchVector} @@ websearch_to_tsquery('german', ${query.q})`);
+  const ascending = Boolean(query.after && !query.before);
   const rows = await db
-    .select({ item: items })
-    .from(itemTags)
-    .innerJoin(items, eq(items.id, itemTags.itemId))
-    .where(eq(itemTags.tagId, tagId))
-    .orderBy(desc(items.feedAt), desc(items.id))
-    .limit(limit);
-  return withMembership(db, rows.map((r) => rowToItem(r.item)));
+    .select()
+    .from(items)
+    .where(conditions.length ? and(...conditions) : undefined)
+    .orderBy(...(ascending ? [asc(items.feedAt), asc(items.id)] : [desc(items.feedAt), desc(items.id)]))
+    .limit(query.limit);
+  if (ascending) rows.reverse();
+  return withMembership(db, rows.map(rowToItem));
+}
+
+/** Newest first by feed date (publishedAt, else first seen), ties by id for a stable order. */
+export function itemsOfTag(db: Database, tagId: number, limit: number): Promise<FeedItem[]> {
+  return feedItems(db, { tagIds: [tagId], limit });
 }
 
 export async function findItem(db: Database, id: string): Promise<FeedItem | null> {

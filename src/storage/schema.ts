@@ -63,7 +63,11 @@ export const items = pgTable(
     /** Which observation's content the row shows (see normalise/merge). */
     contentHash: text("content_hash").notNull(),
   },
-  (t) => [index("items_feed_order").on(t.feedAt.desc(), t.id.desc())],
+  (t) => [
+    index("items_feed_order").on(t.feedAt.desc(), t.id.desc()),
+    // the expression feedItems() filters ?q= with
+    index("items_search").using("gin", sql`to_tsvector('german', ${t.title} || ' ' || ${t.summary})`),
+  ],
 );
 
 /**

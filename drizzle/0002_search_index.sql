@@ -1,0 +1,1 @@
+CREATE INDEX "items_search" ON "items" USING gin (to_tsvector('german', "title" || ' ' || "summary"));

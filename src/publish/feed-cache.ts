@@ -1,0 +1,77 @@
+/**
+ * Rendered feeds, kept until the versions they were rendered from change.
+ * Compressed bodies are made once per entry, on first demand. Bounded by
+ * bytes; the least recently used entries go first.
+ */
+export type Encoding = "br" | "gzip";
+
+export interface Compressors {
+  gzip?: (body: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+  br?: (body: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+}
+
+export interface CachedFeed {
+  versionKey: string;
+  body: Uint8Array;
+  /** Strong validator of the identity body: a hash of its bytes. */
+  etag: string;
+  lastModified: Date;
+  contentType: string;
+  encoded: Partial<Record<Encoding, Promise<Uint8Array>>>;
+  size: number;
+}
+
+export class FeedCache {
+  private readonly entries = new Map<string, CachedFeed>();
+  private bytes = 0;
+
+  constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
+
+  get(key: string, versionKey: string): CachedFeed | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    this.entries.delete(key);
+    if (entry.versionKey !== versionKey) {
+      this.bytes -= entry.size;
+      return undefined;
+    }
+    this.entries.set(key, entry); // most recently used last
+    return entry;
+  }
+
+  set(key: string, entry: CachedFeed): void {
+    const old = this.entries.get(key);
+    if (old) {
+      this.bytes -= old.size;
+      this.entries.delete(key);
+    }
+    if (entry.size > this.maxBytes) return;
+    this.entries.set(key, entry);
+    this.bytes += entry.size;
+    for (const [k, e] of this.entries) {
+      if (this.bytes <= this.maxBytes) break;
+      this.entries.delete(k);
+      this.bytes -= e.size;
+    }
+  }
+
+  /** The body in `encoding`, compressed on first use and kept with the entry. */
+  encodedBody(entry: CachedFeed, encoding: Encoding, compressors: Compressors): Promise<Uint8Array> | null {
+    const compress = compressors[encoding];
+    if (!compress) return null;
+    let pending = entry.encoded[encoding];
+    if (!pending) {
+      pending = Promise.resolve(compress(entry.body));
+      entry.encoded[encoding] = pending;
+      void pending.then((bytes) => {
+        entry.size += bytes.length;
+        this.bytes += bytes.length;
+      });
+    }
+    return pending;
+  }
+
+  get size(): { entries: number; bytes: number } {
+    return { entries: this.entries.size, bytes: this.bytes };
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * How feeds are served: validators and 304s, compression, the rendered-feed
+ * cache and its invalidation, combined feeds, RFC 5005 paging and search.
+ * Through the app's fetch, on both storage backends.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { gunzipSync, brotliDecompressSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Hono } from "hono";
+import { nodeCompressors } from "../src/entry/compressors";
+import { ingestPage } from "../src/pipeline/ingest-page";
+import { createApp } from "../src/publish/app";
+import { VersionBook } from "../src/publish/version-book";
+import type { Database } from "../src/storage/database";
+import type { OpenDatabase } from "../src/storage/open";
+import { listTags } from "../src/storage/queries";
+import { backends, truncateAll } from "./support/databases";
+import { expectValidJsonFeed, expectWellFormedXml, rssParser, xmlTree } from "./support/feeds";
+
+const pages = join(import.meta.dirname, "pages");
+const page = (name: string, fetchedAt: string) => ({ name, bytes: new Uint8Array(readFileSync(join(pages, name))), fetchedAt: new Date(fetchedAt) });
+const SEED = page("seed-alaska.txt", "2025-12-09T13:00:00Z");
+const FOLLOWUP = page("prag-followup.txt", "2025-12-09T15:00:00Z");
+const WINTER = page("winter-no-image.txt", "2026-01-15T09:00:00Z");
+const BASE = "https://feeds.example.org";
+
+/** Counts the queries made through the database handle. */
+function counting(db: Database): { db: Database; queries: () => number } {
+  let n = 0;
+  const proxy = new Proxy(db, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value === "function" && ["select", "selectDistinct", "execute", "insert", "update", "delete", "transaction"].includes(String(prop))) {
+        return (...args: unknown[]) => {
+          n++;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return value;
+    },
+  });
+  return { db: proxy, queries: () => n };
+}
+
+for (const backend of backends) {
+  describe.skipIf(backend.unavailable)(`serving feeds on ${backend.name}`, () => {
+    let opened: OpenDatabase;
+    let app: Hono;
+    let versions: VersionBook;
+    let counter: ReturnType<typeof counting>;
+    const get = (path: string, headers: Record<string, string> = {}, method = "GET") =>
+      app.fetch(new Request(`${BASE}${path}`, { method, headers }));
+
+    beforeAll(async () => {
+      opened = await backend.open();
+      await truncateAll(opened);
+      await ingestPage(opened.db, SEED);
+      counter = counting(opened.db);
+      versions = new VersionBook(counter.db, { maxAgeMs: 60_000 });
+      app = createApp({ db: counter.db, publicUrl: BASE, versions, compressors: nodeCompressors });
+    });
+    afterAll(async () => {
+      await opened?.close();
+    });
+
+    it("sends validators and caching headers, and 304 with no body when the copy is current", async () => {
+      const first = await get("/feeds/ukraine.xml");
+      expect(first.status).toBe(200);
+      const etag = first.headers.get("etag")!;
+      expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+      expect(first.headers.get("last-modified")).toMatch(/GMT$/);
+      expect(first.headers.get("cache-control")).toBe("public, max-age=300, stale-while-revalidate=3600");
+      expect(first.headers.get("vary")).toBe("Accept-Encoding");
+      const body = await first.text();
+      expect(Number(first.headers.get("content-length"))).toBe(new TextEncoder().encode(body).length);
+
+      const revalidated = await get("/feeds/ukraine.xml", { "If-None-Match": etag });
+      expect(revalidated.status).toBe(304);
+      expect(revalidated.headers.get("etag")).toBe(etag);
+      expect(await revalidated.text()).toBe("");
+
+      const byDate = await get("/feeds/ukraine.xml", { "If-Modified-Since": first.headers.get("last-modified")! });
+      expect(byDate.status).toBe(304);
+      const stale = await get("/feeds/ukraine.xml", { "If-None-Match": '"0123456789abcdef0123456789abcdef"' });
+      expect(stale.status).toBe(200);
+      const older = await get("/feeds/ukraine.xml", { "If-Modified-Since": "Thu, 01 Jan 2015 00:00:00 GMT" });
+      expect(older.status).toBe(200);
+    });
+
+    it("compresses with brotli or gzip as the client accepts, each form its own ETag", async () => {
+      const plain = await (await get("/feeds/krieg.atom")).text();
+      const br = await get("/feeds/krieg.atom", { "Accept-Encoding": "gzip, deflate, br" });
+      expect(br.headers.get("content-encoding")).toBe("br");
+      expect(brotliDecompressSync(Buffer.from(await br.arrayBuffer())).toString("utf8")).toBe(plain);
+      const gz = await get("/feeds/krieg.atom", { "Accept-Encoding": "gzip" });
+      expect(gz.headers.get("content-encoding")).toBe("gzip");
+      expect(gunzipSync(Buffer.from(await gz.arrayBuffer())).toString("utf8")).toBe(plain);
+      expect(br.headers.get("etag")).toMatch(/-br"$/);
+      expect(gz.headers.get("etag")).toMatch(/-gzip"$/);
+      const identity = await get("/feeds/krieg.atom", { "Accept-Encoding": "br;q=0, gzip;q=0" });
+      expect(identity.headers.get("content-encoding")).toBeNull();
+      // a compressed form's ETag revalidates too
+      expect((await get("/feeds/krieg.atom", { "If-None-Match": br.headers.get("etag")! })).status).toBe(304);
+    });
+
+    it("answers HEAD with the headers and no body", async () => {
+      const head = await get("/feeds/ukraine.json", {}, "HEAD");
+      expect(head.status).toBe(200);
+      expect(head.headers.get("etag")).toMatch(/^"/);
+      expect(await head.text()).toBe("");
+    });
+
+    it("serves a cached feed without querying or rendering", async () => {
+      await get("/feeds/usa.xml");
+      const before = counter.queries();
+      for (let i = 0; i < 5; i++) {
+        expect((await get("/feeds/usa.xml")).status).toBe(200);
+        expect((await get("/feeds/usa.xml", { "If-None-Match": "*" })).status).toBe(304);
+      }
+      expect(counter.queries()).toBe(before);
+    });
+
+    it("changes the ETag of exactly the tags an ingestion changed", async () => {
+      const tags = (await listTags(opened.db)).map((t) => t.slug);
+      const etags = async () => Object.fromEntries(await Promise.all(tags.map(async (slug) => [slug, (await get(`/feeds/${slug}.xml`)).headers.get("etag")])));
+      const before = await etags();
+      const report = await ingestPage(opened.db, FOLLOWUP);
+      versions.invalidate();
+      const after = await etags();
+      expect(report.changedTags.length).toBeGreaterThan(0);
+      for (const slug of tags) {
+        if (report.changedTags.includes(slug)) expect(after[slug], slug).not.toBe(before[slug]);
+        else expect(after[slug], slug).toBe(before[slug]);
+      }
+      const rss = await rssParser.parseString(await (await get("/feeds/ukraine.xml")).text());
+      expect(rss.items[0]!.title).toBe("Ukraine soll Korruptionskontrollen ausgehöhlt haben");
+      expect(rss.items[0]!.isoDate).toBe("2025-12-09T14:40:00.000Z");
+    });
+
+    it("serves unions of tags and all items, each item once", async () => {
+      const one = async (path: string) => ((await (await get(path)).json()) as { items: { id: string }[] }).items.map((i) => i.id);
+      const ukraine = await one("/feeds/ukraine.json");
+      const regierung = await one("/feeds/regierung.json");
+      const union = await one("/feeds/ukraine+regierung.json");
+      expect(new Set(union).size).toBe(union.length);
+      expect(new Set(union)).toEqual(new Set([...ukraine, ...regierung]));
+      expect(await one("/feeds/regierung+ukraine.json")).toEqual(union);
+      const feed = (await (await get("/feeds/ukraine+regierung.json")).json()) as { title: string };
+      expect(feed.title).toBe("feedwerk · Regierung + Ukraine");
+      const all = await one("/feeds/all.json?limit=200");
+      expect(all).toHaveLength(19);
+      expect((await get("/feeds/ukraine+nope.json")).status).toBe(404);
+      expect((await get(`/feeds/${Array.from({ length: 11 }, (_, i) => `t${i}`).join("+")}.json`)).status).toBe(404);
+      const atom = await (await get("/feeds/all.atom")).text();
+      expectWellFormedXml(atom);
+    });
+
+    it("pages through a feed with RFC 5005 links, every item once and in order", async () => {
+      await ingestPage(opened.db, WINTER);
+      versions.invalidate();
+      const everything = ((await (await get("/feeds/all.json?limit=200")).json()) as { items: { id: string }[] }).items.map((i) => i.id);
+      expect(everything).toHaveLength(29);
+
+      const seen: string[] = [];
+      let next: string | undefined = `${BASE}/feeds/all.json?limit=4`;
+      while (next) {
+        const res = await app.fetch(new Request(next));
+        expect(res.status).toBe(200);
+        const feed = (await res.json()) as { items: { id: string }[]; next_url?: string };
+        expectValidJsonFeed(feed as unknown as Record<string, unknown>);
+        seen.push(...feed.items.map((i) => i.id));
+        next = feed.next_url;
+        expect(seen.length).toBeLessThanOrEqual(everything.length);
+      }
+      expect(seen).toEqual(everything);
+
+      const page1 = xmlTree(await (await get("/feeds/all.atom?limit=4")).text()) as any;
+      const links = (tree: any) => Object.fromEntries(tree.feed[0].link.map((l: any) => [l["@rel"], l["@href"]]));
+      const l1 = links(page1);
+      expect(l1.first).toBe(`${BASE}/feeds/all.atom?limit=4`);
+      expect(l1.next).toMatch(/before=\d+\.[0-9a-f]{32}/);
+      expect(l1.previous).toBeUndefined();
+      const page2 = xmlTree(await (await app.fetch(new Request(l1.next))).text()) as any;
+      const l2 = links(page2);
+      expect(l2.self).toBe(l1.next);
+      const back = xmlTree(await (await app.fetch(new Request(l2.previous))).text()) as any;
+      const ids = (tree: any) => tree.feed[0].entry.map((e: any) => e.id[0]);
+      expect(ids(back)).toEqual(ids(page1));
+
+      const rss = await (await get("/feeds/all.xml?limit=4")).text();
+      expectWellFormedXml(rss);
+      expect(rss).toMatch(/<atom:link href="[^"]+before=[^"]+" rel="next"\/>/);
+      expect((await get("/feeds/all.xml?before=nonsense")).status).toBe(400);
+    });
+
+    it("filters by full-text search in German", async () => {
+      const titles = async (q: string) =>
+        ((await (await get(`/feeds/all.json?q=${encodeURIComponent(q)}`)).json()) as { items: { title: string }[] }).items.map((i) => i.title);
+      // stemming: "Verhandlung" finds "Ukraine-Verhandlungen"; "Weihnachtsmarkt" finds "Weihnachtsmärkte"
+      expect(await titles("Verhandlung")).toContain("Ukraine-Verhandlungen in Alaska? Trump will Putin empfangen");
+      expect(await titles("Weihnachtsmärkte")).toEqual(["Weihnachtsmärkte melden Besucherrekord"]);
+      expect(await titles("Babis -Weihnachtsmärkte")).toEqual(
+        expect.arrayContaining(["Babis vereidigt: Was der Machtwechsel für Europa bedeutet", "Ernennung des neuen tschechischen Ministerpräsidenten"]),
+      );
+      expect(await titles("gibtesnichtwort")).toEqual([]);
+      expect((await get(`/feeds/all.json?q=${"x".repeat(201)}`)).status).toBe(400);
+    });
+  });
+}
