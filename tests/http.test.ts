@@ -31,6 +31,9 @@ const HEADINGS = [
 ];
 const ARTICLE_TAGS = ["Konflikte", "Krieg", "Regierung", "Gipfel", "Diplomatie", "USA", "Russland", "Ukraine", "Fragen & Antworten"];
 
+/** rss-parser gives a category with a domain as {_: label, $: {domain}}. */
+const labels = (categories: unknown[]) => categories.map((c) => (typeof c === "string" ? c : (c as { _: string })._));
+
 /** Feeds rendered by each backend with the same public URL, compared at the end. */
 const rendered = new Map<string, string[]>();
 const PUBLIC = "https://feeds.example.org";
@@ -89,14 +92,15 @@ for (const backend of backends) {
       expect(article!.pubDate).toMatch(RFC822);
       expect(article!.isoDate).toBe("2025-08-10T10:47:00.000Z");
       expect(article!.creator).toBe("dpa");
-      expect(article!.categories).toEqual(ARTICLE_TAGS);
+      expect(labels(article!.categories)).toEqual(ARTICLE_TAGS);
+      expect(article!.categories[8].$.domain).toBe(`${server.url}/feeds/fragen-antworten`);
       expect(article!.content).toContain("Es soll ein historisches Treffen werden");
       for (const h of HEADINGS) expect(article!["content:encoded"]).toContain(`<h2>${h}</h2>`);
       expect(article!["content:encoded"]).toContain("Foto: Pavel Bednyakov/AP/AP/dpa");
 
       expect(teaser!.isoDate).toBe("2025-12-09T13:00:00.000Z"); // untimed: first seen
       expect(teaser!.creator).toBeUndefined();
-      expect(teaser!.categories).toEqual(expect.arrayContaining(["Ukraine", "Regierung"]));
+      expect(labels(teaser!.categories)).toEqual(expect.arrayContaining(["Ukraine", "Regierung"]));
 
       const tree = xmlTree(xml) as any;
       const guid = tree.rss[0].channel[0].item[1].guid[0];
@@ -131,13 +135,13 @@ for (const backend of backends) {
       }
       const article = feedEl.entry[1];
       expect(article.id[0]).toBe(guidFor(storyKey(ARTICLE)));
-      expect(article.published[0]).toBe("2025-08-10T10:47:00.000Z");
+      expect(article.published[0]).toBe("2025-08-10T10:47:00Z");
       expect(article.author[0].name[0]).toBe("dpa");
       expect(article.category.map((c: any) => c["@label"])).toEqual(ARTICLE_TAGS);
       expect(article.category.map((c: any) => c["@term"])).toContain("fragen-antworten");
 
       const feed = await rssParser.parseString(xml);
-      expect(feed.items.map((i) => decodeHtmlText(i.title!))).toEqual([TEASER, ARTICLE]);
+      expect(feed.items.map((i) => i.title)).toEqual([TEASER, ARTICLE]);
       expect(feed.items[1]!.pubDate).toBe("2025-08-10T10:47:00.000Z");
       for (const h of HEADINGS) expect(feed.items[1]!.content).toContain(`<h2>${h}</h2>`);
     });
@@ -179,7 +183,7 @@ for (const backend of backends) {
       const fromRss = (await rssParser.parseString(rss)).items[0] as Record<string, any>;
       expect(fromRss.title).toBe(title);
       expect(fromRss.creator).toBe(HOSTILE.agency);
-      expect(fromRss.categories).toEqual([HOSTILE.tags[0]!.label]);
+      expect(labels(fromRss.categories)).toEqual([HOSTILE.tags[0]!.label]);
       expect(decodeHtmlText(fromRss.content)).toBe(HOSTILE.summary);
 
       const atom = await (await get("/feeds/a-b-x-y.atom")).text();
@@ -187,7 +191,8 @@ for (const backend of backends) {
       const entry = (xmlTree(atom) as any).feed[0].entry[0];
       expect(entry.category[0]["@label"]).toBe(HOSTILE.tags[0]!.label);
       expect(entry.author[0].name[0]).toBe(HOSTILE.agency);
-      expect(decodeHtmlText((await rssParser.parseString(atom)).items[0]!.title!)).toBe(title);
+      expect((await rssParser.parseString(atom)).items[0]!.title).toBe(title);
+      expect(entry.summary[0]).toBe(HOSTILE.summary);
 
       const json = (await (await get("/feeds/a-b-x-y.json")).json()) as any;
       expect(json.items[0].title).toBe(title);

@@ -5,12 +5,14 @@
  * an XML 1.0 document is removed here, once, so no publisher has to care.
  */
 
-// Characters outside the XML 1.0 Char production, plus the non-characters
-// U+FFFE/U+FFFF and lone surrogates. Tab, LF and CR are allowed.
-const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+// Characters outside the XML 1.0 Char production, and the non-characters
+// U+FFFE/U+FFFF. Tab, LF and CR are allowed.
+const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
 
+/** Drops control characters XML cannot carry; a lone surrogate becomes U+FFFD. Cheap when there is nothing to do. */
 export function stripNonXmlChars(text: string): string {
-  return text.replace(NOT_XML_CHAR, "");
+  const wellFormed = text.isWellFormed() ? text : text.toWellFormed();
+  return wellFormed.replace(NOT_XML_CHAR, "");
 }
 
 /** Trims every kind of Unicode white space, which String#trim also covers. */

@@ -1,0 +1,42 @@
+/**
+ * Atom 1.0 (RFC 4287): id, title, updated and author on the feed (teasers
+ * may have no agency, and every entry needs an author), self, alternate and
+ * paging links, and per entry id, published, updated, summary and HTML content.
+ */
+import { isoSeconds } from "../normalise/item";
+import type { FeedChannel } from "./feed-model";
+import { contentHtmlOf, feedDescription, feedId, feedTitle, itemUrl, lastUpdate, publishedOf } from "./feed-model";
+import { cdataEl, emptyEl, prolog, textEl } from "./xml-writer";
+
+export function renderAtom(channel: FeedChannel): string {
+  const out: string[] = [prolog(channel.stylesheet)];
+  out.push(
+    '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="de">\n',
+    textEl("id", feedId(channel)), "\n",
+    textEl("title", feedTitle(channel)), "\n",
+    textEl("subtitle", feedDescription(channel)), "\n",
+    textEl("updated", isoSeconds(lastUpdate(channel.items))), "\n",
+    "<author>", textEl("name", "feedwerk"), "</author>\n",
+    textEl("generator", "feedwerk"), "\n",
+    emptyEl("link", { rel: "self", type: "application/atom+xml", href: channel.selfUrl }), "\n",
+    emptyEl("link", { rel: "alternate", type: "text/html", href: channel.homeUrl }), "\n",
+  );
+  for (const [rel, href] of Object.entries(channel.paging ?? {})) if (href) out.push(emptyEl("link", { rel, href }), "\n");
+  if (channel.hub) out.push(emptyEl("link", { rel: "hub", href: channel.hub }), "\n");
+
+  for (const item of channel.items) {
+    out.push(
+      "<entry>\n",
+      textEl("id", item.guid), "\n",
+      textEl("title", item.title), "\n",
+      emptyEl("link", { rel: "alternate", type: "text/html", href: itemUrl(channel.base, item) }), "\n",
+      textEl("published", isoSeconds(publishedOf(item))), "\n",
+      textEl("updated", isoSeconds(item.updatedAt)), "\n",
+    );
+    if (item.agency) out.push("<author>", textEl("name", item.agency), "</author>\n");
+    for (const tag of item.memberOf) out.push(emptyEl("category", { term: tag.slug, label: tag.label, scheme: `${channel.base}/feeds/` }), "\n");
+    out.push(textEl("summary", item.summary), "\n", cdataEl("content", contentHtmlOf(item), { type: "html" }), "\n", "</entry>\n");
+  }
+  out.push("</feed>\n");
+  return out.join("");
+}

@@ -1,0 +1,60 @@
+/** What every feed format renders: a channel of items, and the URLs in it. */
+import { escapeHtml } from "../normalise/html";
+import { stripNonXmlChars } from "../normalise/text";
+import type { FeedItem } from "../storage/queries";
+
+export type FeedFormat = "rss" | "atom" | "json";
+
+export const FORMAT_OF_EXTENSION: Record<string, FeedFormat> = { xml: "rss", atom: "atom", json: "json" };
+export const EXTENSION_OF_FORMAT: Record<FeedFormat, string> = { rss: "xml", atom: "atom", json: "json" };
+export const CONTENT_TYPE: Record<FeedFormat, string> = {
+  rss: "application/rss+xml; charset=utf-8",
+  atom: "application/atom+xml; charset=utf-8",
+  json: "application/feed+json; charset=utf-8",
+};
+
+export interface FeedChannel {
+  /** Names the feed in its id: a tag slug, "a+b" for a union, "all". */
+  key: string;
+  /** What the feed is about, for its title: "Ukraine", "Ukraine + Russland". */
+  label: string;
+  /** Absolute base URL of this deployment, without trailing slash. */
+  base: string;
+  /** The HTML page of the feed. */
+  homeUrl: string;
+  /** Absolute URL this feed was requested at. */
+  selfUrl: string;
+  /** RFC 5005 paging links, absolute. */
+  paging?: { first?: string | undefined; next?: string | undefined; previous?: string | undefined };
+  /** WebSub hub, announced with rel="hub". */
+  hub?: string | undefined;
+  /** Path of an XSL stylesheet for browsers (same origin), for RSS and Atom. */
+  stylesheet?: string | undefined;
+  items: FeedItem[];
+}
+
+export const itemUrl = (base: string, item: Pick<FeedItem, "id" | "url">) => item.url ?? `${base}/items/${item.id}`;
+export const feedUrl = (base: string, key: string, format: FeedFormat) => `${base}/feeds/${key}.${EXTENSION_OF_FORMAT[format]}`;
+
+export const feedTitle = (channel: FeedChannel) => `feedwerk · ${channel.label}`;
+export const feedDescription = (channel: FeedChannel) => `Meldungen zum Thema ${channel.label}`;
+export const feedId = (channel: FeedChannel) => `urn:feedwerk:feed:${channel.key}`;
+
+/** Feed-level "updated": the newest item change, so the bytes depend on the data alone. */
+export function lastUpdate(items: FeedItem[]): Date {
+  return new Date(Math.max(0, ...items.map((i) => i.updatedAt.getTime())));
+}
+
+/** When the item was published, or first seen where the page gave no time. */
+export const publishedOf = (item: FeedItem) => item.publishedAt ?? item.firstSeenAt;
+
+/** The article's HTML, or the teaser's summary as a paragraph, plus the image credit. */
+export function contentHtmlOf(item: FeedItem): string {
+  const parts = [item.contentHtml ?? `<p>${escapeHtml(item.summary)}</p>`];
+  if (item.image) {
+    const { caption, credit } = item.image;
+    const text = [caption ? escapeHtml(caption) : null, credit ? `Foto: ${escapeHtml(credit)}` : null].filter(Boolean).join(" ");
+    if (text) parts.push(`<p><small>${text}</small></p>`);
+  }
+  return stripNonXmlChars(parts.join("\n"));
+}

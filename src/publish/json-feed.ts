@@ -1,0 +1,41 @@
+/** JSON Feed 1.1, with what the other formats cannot carry under "_feedwerk". */
+import { isoSeconds } from "../normalise/item";
+import { stripNonXmlChars } from "../normalise/text";
+import type { FeedChannel } from "./feed-model";
+import { contentHtmlOf, feedDescription, feedTitle, itemUrl, publishedOf } from "./feed-model";
+
+export function renderJsonFeed(channel: FeedChannel): string {
+  const body = {
+    version: "https://jsonfeed.org/version/1.1",
+    title: feedTitle(channel),
+    home_page_url: channel.homeUrl,
+    feed_url: channel.selfUrl,
+    ...(channel.paging?.next ? { next_url: channel.paging.next } : {}),
+    description: feedDescription(channel),
+    language: "de",
+    ...(channel.hub ? { hubs: [{ type: "WebSub", url: channel.hub }] } : {}),
+    items: channel.items.map((item) => ({
+      id: item.guid,
+      url: itemUrl(channel.base, item),
+      title: item.title,
+      content_html: contentHtmlOf(item),
+      summary: item.summary,
+      date_published: isoSeconds(publishedOf(item)),
+      date_modified: isoSeconds(item.updatedAt),
+      ...(item.agency ? { authors: [{ name: item.agency }] } : {}),
+      tags: item.memberOf.map((t) => t.label),
+      language: "de",
+      _feedwerk: {
+        kind: item.kind,
+        kicker: item.kicker,
+        agency: item.agency,
+        dateline: item.dateline,
+        comment_count: item.commentCount,
+        image: item.image,
+        date_precision: item.precision,
+      },
+    })),
+  };
+  // the same text in every format: what XML cannot carry is dropped here too
+  return JSON.stringify(body, (_key, value: unknown) => (typeof value === "string" ? stripNonXmlChars(value) : value), 2);
+}

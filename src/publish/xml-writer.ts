@@ -1,0 +1,43 @@
+/**
+ * The little XML the feeds need, written directly: every text and
+ * attribute escaped, characters XML cannot carry dropped, CDATA split where
+ * the content holds "]]>".
+ */
+import { stripNonXmlChars } from "../normalise/text";
+
+const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
+
+export function xmlText(text: string): string {
+  return stripNonXmlChars(text).replace(/[&<>"]/g, (ch) => ESCAPES[ch]!);
+}
+
+export function cdata(text: string): string {
+  return `<![CDATA[${stripNonXmlChars(text).replaceAll("]]>", "]]]]><![CDATA[>")}]]>`;
+}
+
+type Attrs = Record<string, string | number | undefined | null>;
+
+function attrs(a: Attrs): string {
+  let out = "";
+  for (const [k, v] of Object.entries(a)) if (v !== undefined && v !== null) out += ` ${k}="${xmlText(String(v))}"`;
+  return out;
+}
+
+/** <name attrs>escaped text</name> */
+export function textEl(name: string, text: string, a: Attrs = {}): string {
+  return `<${name}${attrs(a)}>${xmlText(text)}</${name}>`;
+}
+
+/** <name attrs><![CDATA[html]]></name> */
+export function cdataEl(name: string, html: string, a: Attrs = {}): string {
+  return `<${name}${attrs(a)}>${cdata(html)}</${name}>`;
+}
+
+export function emptyEl(name: string, a: Attrs): string {
+  return `<${name}${attrs(a)}/>`;
+}
+
+export function prolog(stylesheet: string | undefined): string {
+  const pi = stylesheet ? `\n<?xml-stylesheet type="text/xsl" href="${xmlText(stylesheet)}"?>` : "";
+  return `<?xml version="1.0" encoding="utf-8"?>${pi}\n`;
+}
