@@ -8,9 +8,12 @@
 // Characters outside the XML 1.0 Char production, and the non-characters
 // U+FFFE/U+FFFF. Tab, LF and CR are allowed.
 const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
+// One scan that finds anything the slow path might have to mend (any surrogate included).
+const SUSPECT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/;
 
-/** Drops control characters XML cannot carry; a lone surrogate becomes U+FFFD. Cheap when there is nothing to do. */
+/** Drops control characters XML cannot carry; a lone surrogate becomes U+FFFD. One scan when there is nothing to do. */
 export function stripNonXmlChars(text: string): string {
+  if (!SUSPECT.test(text)) return text;
   const wellFormed = text.isWellFormed() ? text : text.toWellFormed();
   return wellFormed.replace(NOT_XML_CHAR, "");
 }

@@ -6,7 +6,7 @@
 import { isoSeconds } from "../normalise/item";
 import type { FeedChannel } from "./feed-model";
 import { contentHtmlOf, feedDescription, feedId, feedTitle, itemUrl, lastUpdate, publishedOf } from "./feed-model";
-import { cdataEl, emptyEl, prolog, textEl } from "./xml-writer";
+import { cdataEl, emptyEl, prolog, textEl, xmlText } from "./xml-writer";
 
 export function renderAtom(channel: FeedChannel): string {
   const out: string[] = [prolog(channel.stylesheet)];
@@ -24,6 +24,7 @@ export function renderAtom(channel: FeedChannel): string {
   for (const [rel, href] of Object.entries(channel.paging ?? {})) if (href) out.push(emptyEl("link", { rel, href }), "\n");
   if (channel.hub) out.push(emptyEl("link", { rel: "hub", href: channel.hub }), "\n");
 
+  const scheme = xmlText(`${channel.base}/feeds/`);
   for (const item of channel.items) {
     out.push(
       "<entry>\n",
@@ -34,7 +35,7 @@ export function renderAtom(channel: FeedChannel): string {
       textEl("updated", isoSeconds(item.updatedAt)), "\n",
     );
     if (item.agency) out.push("<author>", textEl("name", item.agency), "</author>\n");
-    for (const tag of item.memberOf) out.push(emptyEl("category", { term: tag.slug, label: tag.label, scheme: `${channel.base}/feeds/` }), "\n");
+    for (const tag of item.memberOf) out.push(`<category term="${xmlText(tag.slug)}" label="${xmlText(tag.label)}" scheme="${scheme}"/>\n`);
     out.push(textEl("summary", item.summary), "\n", cdataEl("content", contentHtmlOf(item), { type: "html" }), "\n", "</entry>\n");
   }
   out.push("</feed>\n");

@@ -1,6 +1,5 @@
 /** What every feed format renders: a channel of items, and the URLs in it. */
 import { escapeHtml } from "../normalise/html";
-import { stripNonXmlChars } from "../normalise/text";
 import type { FeedItem } from "../storage/queries";
 
 export type FeedFormat = "rss" | "atom" | "json";
@@ -48,7 +47,7 @@ export function lastUpdate(items: FeedItem[]): Date {
 /** When the item was published, or first seen where the page gave no time. */
 export const publishedOf = (item: FeedItem) => item.publishedAt ?? item.firstSeenAt;
 
-/** The article's HTML, or the teaser's summary as a paragraph, plus the image credit. */
+/** The article's HTML, or the teaser's summary as a paragraph, plus the image credit (writers strip what XML cannot carry). */
 export function contentHtmlOf(item: FeedItem): string {
   const parts = [item.contentHtml ?? `<p>${escapeHtml(item.summary)}</p>`];
   if (item.image) {
@@ -56,5 +55,5 @@ export function contentHtmlOf(item: FeedItem): string {
     const text = [caption ? escapeHtml(caption) : null, credit ? `Foto: ${escapeHtml(credit)}` : null].filter(Boolean).join(" ");
     if (text) parts.push(`<p><small>${text}</small></p>`);
   }
-  return stripNonXmlChars(parts.join("\n"));
+  return parts.join("\n");
 }

@@ -17,13 +17,14 @@ export function renderJsonFeed(channel: FeedChannel): string {
     items: channel.items.map((item) => ({
       id: item.guid,
       url: itemUrl(channel.base, item),
-      title: item.title,
-      content_html: contentHtmlOf(item),
-      summary: item.summary,
+      // the same text in every format: what XML cannot carry is dropped here too
+      title: stripNonXmlChars(item.title),
+      content_html: stripNonXmlChars(contentHtmlOf(item)),
+      summary: stripNonXmlChars(item.summary),
       date_published: isoSeconds(publishedOf(item)),
       date_modified: isoSeconds(item.updatedAt),
-      ...(item.agency ? { authors: [{ name: item.agency }] } : {}),
-      tags: item.memberOf.map((t) => t.label),
+      ...(item.agency ? { authors: [{ name: stripNonXmlChars(item.agency) }] } : {}),
+      tags: item.memberOf.map((t) => stripNonXmlChars(t.label)),
       language: "de",
       _feedwerk: {
         kind: item.kind,
@@ -36,6 +37,5 @@ export function renderJsonFeed(channel: FeedChannel): string {
       },
     })),
   };
-  // the same text in every format: what XML cannot carry is dropped here too
-  return JSON.stringify(body, (_key, value: unknown) => (typeof value === "string" ? stripNonXmlChars(value) : value), 2);
+  return JSON.stringify(body, null, 2);
 }

@@ -7,7 +7,7 @@
 import { escapeHtml } from "../normalise/html";
 import type { FeedChannel } from "./feed-model";
 import { contentHtmlOf, feedDescription, feedTitle, itemUrl, lastUpdate, publishedOf } from "./feed-model";
-import { cdataEl, emptyEl, prolog, textEl } from "./xml-writer";
+import { cdataEl, emptyEl, prolog, textEl, xmlText } from "./xml-writer";
 
 export function renderRss(channel: FeedChannel): string {
   const out: string[] = [prolog(channel.stylesheet)];
@@ -25,6 +25,7 @@ export function renderRss(channel: FeedChannel): string {
   for (const [rel, href] of Object.entries(channel.paging ?? {})) if (href) out.push(emptyEl("atom:link", { href, rel }), "\n");
   if (channel.hub) out.push(emptyEl("atom:link", { href: channel.hub, rel: "hub" }), "\n");
 
+  const domain = xmlText(`${channel.base}/feeds/`);
   for (const item of channel.items) {
     out.push(
       "<item>\n",
@@ -37,7 +38,7 @@ export function renderRss(channel: FeedChannel): string {
       cdataEl("content:encoded", contentHtmlOf(item)), "\n",
     );
     if (item.agency) out.push(textEl("dc:creator", item.agency), "\n");
-    for (const tag of item.memberOf) out.push(textEl("category", tag.label, { domain: `${channel.base}/feeds/${tag.slug}` }), "\n");
+    for (const tag of item.memberOf) out.push(`<category domain="${domain}${xmlText(tag.slug)}">${xmlText(tag.label)}</category>\n`);
     out.push("</item>\n");
   }
   out.push("</channel>\n</rss>\n");

@@ -7,8 +7,11 @@ import { stripNonXmlChars } from "../normalise/text";
 
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
 
+const SPECIAL = /[&<>"]/;
+
 export function xmlText(text: string): string {
-  return stripNonXmlChars(text).replace(/[&<>"]/g, (ch) => ESCAPES[ch]!);
+  const clean = stripNonXmlChars(text);
+  return SPECIAL.test(clean) ? clean.replace(/[&<>"]/g, (ch) => ESCAPES[ch]!) : clean;
 }
 
 export function cdata(text: string): string {
@@ -19,7 +22,10 @@ type Attrs = Record<string, string | number | undefined | null>;
 
 function attrs(a: Attrs): string {
   let out = "";
-  for (const [k, v] of Object.entries(a)) if (v !== undefined && v !== null) out += ` ${k}="${xmlText(String(v))}"`;
+  for (const k in a) {
+    const v = a[k];
+    if (v !== undefined && v !== null) out += ` ${k}="${xmlText(String(v))}"`;
+  }
   return out;
 }
 
