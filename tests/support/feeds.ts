@@ -1,21 +1,93 @@
 /**
  * Reading feeds back the way readers do: rss-parser for RSS and Atom,
- * fast-xml-parser for well-formedness and for the elements rss-parser does
+ * libxml2 (xmllint-wasm) for well-formedness and the RELAX NG grammar of Atom,
+ * fast-xml-parser to read the elements rss-parser does
  * not expose, and the JSON Feed 1.1 specification's rules for JSON.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import Parser from "rss-parser";
-import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { XMLParser } from "fast-xml-parser";
+import { validateXML } from "xmllint-wasm";
 import { expect } from "vitest";
 
 export const rssParser = new Parser({ customFields: { item: [["category", "categoryXml", { keepArray: true }]] } });
 
-// Characters outside XML 1.0's Char production; the validator below does not check them.
-const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+/** Well-formed XML 1.0 by libxml2's parser (xmllint compiled to WebAssembly). */
+export async function expectWellFormedXml(xml: string): Promise<void> {
+  const result = await validateXML({ xml: [{ fileName: "feed.xml", contents: xml }], normalization: "format" });
+  expect(result.errors.map((e) => e.rawMessage)).toEqual([]);
+  expect(result.valid).toBe(true);
+}
 
-export function expectWellFormedXml(xml: string): void {
-  expect(xml).not.toMatch(NOT_XML_CHAR);
-  const result = XMLValidator.validate(xml);
-  expect(result, JSON.stringify(result)).toBe(true);
+const atomSchema = readFileSync(join(import.meta.dirname, "atom.rng"), "utf8");
+
+/**
+ * Atom 1.0: the RELAX NG grammar of RFC 4287 (tests/support/atom.rng), then
+ * the rules RFC 4287 states in prose.
+ */
+export async function expectValidAtom(xml: string): Promise<void> {
+  const result = await validateXML({
+    xml: [{ fileName: "feed.atom", contents: xml }],
+    schema: [{ fileName: "atom.rng", contents: atomSchema }],
+    extension: "relaxng",
+  });
+  expect(result.errors.map((e) => e.rawMessage)).toEqual([]);
+  const feed = (xmlTree(xml) as any).feed[0];
+  const links = (el: any) => (el.link ?? []).map((l: any) => ({ rel: l["@rel"] ?? "alternate", type: l["@type"], href: l["@href"], hreflang: l["@hreflang"] }));
+  const oneAlternatePerType = (el: any) => {
+    const keys = links(el).filter((l: any) => l.rel === "alternate").map((l: any) => `${l.type}|${l.hreflang}`);
+    expect(new Set(keys).size).toBe(keys.length);
+  };
+  expect(links(feed).filter((l: any) => l.rel === "self")).toHaveLength(1); // RFC 4287 4.1.1: SHOULD
+  oneAlternatePerType(feed);
+  const ids = new Set<string>();
+  for (const entry of feed.entry ?? []) {
+    oneAlternatePerType(entry);
+    // 4.1.1: entries without an author need one on the feed
+    expect(Boolean(entry.author?.length || feed.author?.length)).toBe(true);
+    // 4.1.2: an entry without content needs an alternate link
+    if (!entry.content) expect(links(entry).some((l: any) => l.rel === "alternate")).toBe(true);
+    for (const l of links(entry)) expect(new URL(l.href).protocol).toMatch(/^https?:$/);
+    const id = String(entry.id[0]);
+    expect(ids.has(id)).toBe(false);
+    ids.add(id);
+    expect(entry.updated[0]).toMatch(RFC3339);
+  }
+  for (const l of links(feed)) expect(new URL(l.href).protocol).toMatch(/^https?:$/);
+}
+
+/** RSS 2.0 and the RSS Advisory Board's best-practices profile, for the elements feedwerk writes. */
+export async function expectValidRss(xml: string): Promise<void> {
+  await expectWellFormedXml(xml);
+  const tree = xmlTree(xml) as any;
+  const rss = tree.rss[0];
+  expect(rss["@version"]).toBe("2.0");
+  expect(rss["@xmlns:atom"]).toBe("http://www.w3.org/2005/Atom");
+  expect(rss["@xmlns:content"]).toBe("http://purl.org/rss/1.0/modules/content/");
+  expect(rss["@xmlns:dc"]).toBe("http://purl.org/dc/elements/1.1/");
+  const channel = rss.channel[0];
+  for (const name of ["title", "link", "description"]) expect(channel[name], `channel ${name}`).toHaveLength(1);
+  expect(new URL(channel.link[0]).protocol).toMatch(/^https?:$/);
+  if (channel.language) expect(channel.language[0]).toMatch(/^[a-z]{2,3}(-[A-Za-z]{2,8})?$/);
+  if (channel.lastBuildDate) expect(channel.lastBuildDate[0]).toMatch(RFC822);
+  const self = (channel["atom:link"] ?? []).filter((l: any) => l["@rel"] === "self");
+  expect(self).toHaveLength(1);
+  expect(self[0]["@type"]).toBe("application/rss+xml");
+  const guids = new Set<string>();
+  for (const item of channel.item ?? []) {
+    expect(Boolean(item.title || item.description), "item needs a title or a description").toBe(true);
+    expect(new URL(item.link[0]).protocol).toMatch(/^https?:$/);
+    const guid = item.guid[0];
+    const text = typeof guid === "string" ? guid : guid["#text"];
+    const permalink = typeof guid === "string" ? "true" : (guid["@isPermaLink"] ?? "true");
+    if (permalink === "true") expect(new URL(text).protocol).toMatch(/^https?:$/);
+    expect(guids.has(text)).toBe(false);
+    guids.add(text);
+    expect(item.pubDate[0]).toMatch(RFC822);
+    expect(item.author, "<author> is for e-mail addresses; the profile names dc:creator").toBeUndefined();
+    for (const c of item.category ?? []) expect(typeof c === "string" ? c : c["#text"]).toBeTruthy();
+  }
 }
 
 /** The XML as a plain object, attributes prefixed "@", every element an array. */
