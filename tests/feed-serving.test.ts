@@ -16,7 +16,7 @@ import type { Database } from "../src/storage/database";
 import type { OpenDatabase } from "../src/storage/open";
 import { listTags } from "../src/storage/queries";
 import { backends, truncateAll } from "./support/databases";
-import { expectValidAtom, expectValidJsonFeed, expectValidRss, rssParser, xmlTree } from "./support/feeds";
+import { expectValidAtom, expectValidJsonFeed, expectValidRss, expectWellFormedXml, rssParser, xmlTree } from "./support/feeds";
 
 const pages = join(import.meta.dirname, "pages");
 const page = (name: string, fetchedAt: string) => ({ name, bytes: new Uint8Array(readFileSync(join(pages, name))), fetchedAt: new Date(fetchedAt) });
@@ -71,7 +71,8 @@ for (const backend of backends) {
       expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
       expect(first.headers.get("last-modified")).toMatch(/GMT$/);
       expect(first.headers.get("cache-control")).toBe("public, max-age=300, stale-while-revalidate=3600");
-      expect(first.headers.get("vary")).toBe("Accept-Encoding");
+      expect(first.headers.get("vary")).toBe("Accept, Accept-Encoding");
+      expect((await get("/feeds/ukraine.json")).headers.get("vary")).toBe("Accept-Encoding");
       const body = await first.text();
       expect(Number(first.headers.get("content-length"))).toBe(new TextEncoder().encode(body).length);
 
@@ -136,6 +137,40 @@ for (const backend of backends) {
       const rss = await rssParser.parseString(await (await get("/feeds/ukraine.xml")).text());
       expect(rss.items[0]!.title).toBe("Ukraine soll Korruptionskontrollen ausgehöhlt haben");
       expect(rss.items[0]!.isoDate).toBe("2025-12-09T14:40:00.000Z");
+    });
+
+    it("negotiates /feeds/TAG by Accept, and labels feeds for browsers so they apply the stylesheet", async () => {
+      const type = async (path: string, accept: string) => (await get(path, { Accept: accept })).headers.get("content-type");
+      expect(await type("/feeds/ukraine", "application/atom+xml")).toBe("application/atom+xml; charset=utf-8");
+      expect(await type("/feeds/ukraine", "application/feed+json")).toBe("application/feed+json; charset=utf-8");
+      expect(await type("/feeds/ukraine", "application/rss+xml, */*;q=0.1")).toBe("application/rss+xml; charset=utf-8");
+      expect(await type("/feeds/ukraine", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")).toMatch(/^text\/html/);
+      expect((await get("/feeds/ukraine", { Accept: "application/atom+xml" })).headers.get("vary")).toContain("Accept");
+      const browser = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8";
+      expect(await type("/feeds/ukraine.xml", browser)).toBe("application/xml; charset=utf-8");
+      expect(await type("/feeds/ukraine.atom", browser)).toBe("application/xml; charset=utf-8");
+      expect(await type("/feeds/ukraine.xml", "application/rss+xml, text/html;q=0.5")).toBe("application/rss+xml; charset=utf-8");
+      expect(await type("/feeds/ukraine.xml", "*/*")).toBe("application/rss+xml; charset=utf-8");
+      const rss = await (await get("/feeds/ukraine.xml")).text();
+      expect(rss).toContain('<?xml-stylesheet type="text/xsl" href="/feed.xsl"?>');
+      const xsl = await get("/feed.xsl");
+      expect(xsl.headers.get("content-type")).toBe("text/xsl; charset=utf-8");
+      await expectWellFormedXml(await xsl.text());
+    });
+
+    it("lists every tag's feed in OPML", async () => {
+      const res = await get("/feeds.opml");
+      expect(res.headers.get("content-type")).toBe("text/x-opml; charset=utf-8");
+      const xml = await res.text();
+      await expectWellFormedXml(xml);
+      const outlines = (xmlTree(xml) as any).opml[0].body[0].outline;
+      const tags = await listTags(opened.db);
+      expect(outlines.map((o: any) => o["@xmlUrl"]).sort()).toEqual(tags.map((t) => `${BASE}/feeds/${t.slug}.xml`).sort());
+      for (const o of outlines) {
+        expect(o["@type"]).toBe("rss");
+        expect(o["@text"]).toBeTruthy();
+        expect((await app.fetch(new Request(o["@xmlUrl"]))).status).toBe(200);
+      }
     });
 
     it("serves unions of tags and all items, each item once", async () => {

@@ -6,10 +6,13 @@
 import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import type { Database } from "../storage/database";
-import { findItem, findTag, itemsOfTag, listTags } from "../storage/queries";
+import { feedItems, findItem, findTag, itemsOfTag, listTags } from "../storage/queries";
 import { FeedCache, type Compressors } from "./feed-cache";
-import { FORMAT_OF_EXTENSION } from "./feed-formats";
+import { FORMAT_OF_EXTENSION } from "./feed-model";
 import { DEFAULT_LIMIT, serveFeed } from "./feed-route";
+import { FEED_STYLESHEET, FEED_STYLESHEET_PATH } from "./feed-stylesheet";
+import { negotiate } from "./negotiation";
+import { renderOpml } from "./opml";
 import { indexPage, itemPage, tagPage } from "./pages";
 import { parseSelector } from "./selector";
 import { VersionBook } from "./version-book";
@@ -22,6 +25,8 @@ export interface AppOptions {
   compressors?: Compressors;
   /** Byte budget of the rendered-feed cache. */
   cacheBytes?: number;
+  /** WebSub hub announced in every feed. */
+  hubUrl?: string | undefined;
   /**
    * The public base URL (https://feeds.example.org). Feeds must carry
    * absolute URLs; without this they are built from the request's own URL,
@@ -31,26 +36,51 @@ export interface AppOptions {
 }
 
 const ITEM_ID = /^[0-9a-f]{32}$/;
+const FAVICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#e8710a"/>' +
+  '<circle cx="4.5" cy="11.5" r="1.6" fill="#fff"/><path d="M3 6.5a6.5 6.5 0 0 1 6.5 6.5M3 3a10 10 0 0 1 10 10" stroke="#fff" stroke-width="1.8" fill="none"/></svg>';
 
-export function createApp({ db, publicUrl, versions, compressors, cacheBytes }: AppOptions): Hono {
+export function createApp({ db, publicUrl, versions, compressors, cacheBytes, hubUrl }: AppOptions): Hono {
   const app = new Hono();
   const feedDeps = {
     db,
     versions: versions ?? new VersionBook(db),
     cache: new FeedCache(cacheBytes),
     compressors: compressors ?? {},
+    hubUrl,
+    stylesheet: FEED_STYLESHEET_PATH,
   };
   const baseOf = (url: string) => (publicUrl ?? new URL(url).origin).replace(/\/+$/, "");
 
   app.use(
     "*",
     secureHeaders({
-      contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], imgSrc: ["'self'"] },
+      // script-src 'self' only so that a browser may load the feeds' XSL stylesheet (Chromium counts it as a script)
+      contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], imgSrc: ["'self'"], scriptSrc: ["'self'"] },
       crossOriginResourcePolicy: "cross-origin",
     }),
   );
 
-  app.get("/", async (c) => c.html(indexPage(baseOf(c.req.url), await listTags(db))));
+  app.get("/", async (c) =>
+    c.html(indexPage(baseOf(c.req.url), await listTags(db), await feedItems(db, { tagIds: null, limit: 20 }))),
+  );
+
+  app.get("/favicon.svg", (c) =>
+    c.body(FAVICON, 200, { "Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=604800" }),
+  );
+  // browsers ask for it whatever the page says
+  app.get("/favicon.ico", (c) => c.redirect("/favicon.svg", 301));
+
+  app.get(FEED_STYLESHEET_PATH, (c) =>
+    c.body(FEED_STYLESHEET, 200, { "Content-Type": "text/xsl; charset=utf-8", "Cache-Control": "public, max-age=86400" }),
+  );
+
+  app.get("/feeds.opml", async (c) => {
+    const tags = await listTags(db);
+    const snapshot = await feedDeps.versions.current();
+    const body = renderOpml(baseOf(c.req.url), tags, snapshot.all.changedAt);
+    return c.body(body, 200, { "Content-Type": "text/x-opml; charset=utf-8" });
+  });
 
   app.get("/healthz", (c) => c.text("ok"));
 
@@ -63,6 +93,10 @@ export function createApp({ db, publicUrl, versions, compressors, cacheBytes }: 
     const base = baseOf(c.req.url);
     if (format !== null) return serveFeed(c, feedDeps, selector, format, base);
 
+    // /feeds/TAG: the page for people, or a feed for a client that asks for one
+    c.header("Vary", "Accept");
+    const wanted = negotiate(c.req.header("accept") ?? null);
+    if (wanted !== "html") return serveFeed(c, feedDeps, selector, wanted, base, true);
     if (selector.kind !== "tags" || selector.slugs.length !== 1) return c.text("Not found\n", 404);
     const tag = await findTag(db, selector.slugs[0]!);
     if (!tag) return c.text(`No feed for tag '${selector.slugs[0]}'\n`, 404);

@@ -13,6 +13,7 @@ import type { VersionSnapshot } from "../storage/versions";
 import { chooseEncoding, etagFor, notModified } from "./conditional";
 import { FeedCache, type CachedFeed, type Compressors, type Encoding } from "./feed-cache";
 import { CONTENT_TYPE, renderFeed, type FeedFormat } from "./feed-formats";
+import { feedUrl } from "./feed-model";
 import { formatPosition, parsePosition, selectorKey, type Selector } from "./selector";
 import type { VersionBook } from "./version-book";
 
@@ -26,6 +27,8 @@ export interface FeedRouteDeps {
   versions: VersionBook;
   cache: FeedCache;
   compressors: Compressors;
+  hubUrl?: string | undefined;
+  stylesheet?: string | undefined;
 }
 
 interface FeedParams {
@@ -37,7 +40,15 @@ interface FeedParams {
 
 const encoder = new TextEncoder();
 
-export async function serveFeed(c: Context, deps: FeedRouteDeps, selector: Selector, format: FeedFormat, base: string): Promise<Response> {
+export async function serveFeed(
+  c: Context,
+  deps: FeedRouteDeps,
+  selector: Selector,
+  format: FeedFormat,
+  base: string,
+  /** The format was chosen by Accept (/feeds/TAG) rather than by the extension. */
+  negotiated = false,
+): Promise<Response> {
   const params = readParams(c);
   if (typeof params === "string") return c.text(`${params}\n`, 400);
 
@@ -48,20 +59,21 @@ export async function serveFeed(c: Context, deps: FeedRouteDeps, selector: Selec
   const key = [format, selectorKey(selector), params.limit, params.before ?? "", params.after ?? "", params.q ?? "", base].join("|");
   let entry = deps.cache.get(key, scope.versionKey);
   if (!entry) {
-    entry = await render(deps, selector, format, base, params, scope, c.req.path);
+    entry = await render(deps, selector, format, base, params, scope);
     deps.cache.set(key, entry);
   }
 
   const headers: Record<string, string> = {
     "Cache-Control": CACHE_CONTROL,
     "Last-Modified": entry.lastModified.toUTCString(),
-    Vary: "Accept-Encoding",
+    // XML feeds are labelled differently for browsers (forBrowser)
+    Vary: negotiated || format !== "json" ? "Accept, Accept-Encoding" : "Accept-Encoding",
   };
   const encoding = chooseEncoding(c.req.header("accept-encoding") ?? null, Object.keys(deps.compressors) as Encoding[]);
   headers.ETag = etagFor(entry.etag, encoding);
   if (notModified(c.req.raw.headers, entry.etag, entry.lastModified)) return c.body(null, 304, headers);
 
-  headers["Content-Type"] = entry.contentType;
+  headers["Content-Type"] = forBrowser(c, format) ? "application/xml; charset=utf-8" : entry.contentType;
   let body = entry.body;
   if (encoding) {
     const encoded = await deps.cache.encodedBody(entry, encoding, deps.compressors);
@@ -72,6 +84,18 @@ export async function serveFeed(c: Context, deps: FeedRouteDeps, selector: Selec
   }
   headers["Content-Length"] = String(body.length);
   return c.body(body as Uint8Array<ArrayBuffer>, 200, headers);
+}
+
+/**
+ * Browsers show application/rss+xml as text or a download; labelled
+ * application/xml, the same bytes get the feed's XSL stylesheet applied. A
+ * navigation that prefers HTML is a browser; feed readers ask for feeds.
+ */
+function forBrowser(c: Context, format: FeedFormat): boolean {
+  if (format === "json") return false;
+  const accept = c.req.header("accept") ?? "";
+  const html = accept.indexOf("text/html");
+  return html >= 0 && !/application\/(rss|atom)\+xml/.test(accept.slice(0, html));
 }
 
 interface Scope {
@@ -126,7 +150,6 @@ async function render(
   base: string,
   params: FeedParams,
   scope: Scope,
-  path: string,
 ): Promise<CachedFeed> {
   const items = await feedItems(deps.db, {
     tagIds: scope.tagIds,
@@ -136,8 +159,10 @@ async function render(
     q: params.q,
   });
 
+  // the canonical address: sorted union, explicit extension, whatever the request said
+  const canonical = feedUrl(base, selectorKey(selector), format);
   const url = (extra: Record<string, string | undefined>) => {
-    const u = new URL(`${base}${path}`);
+    const u = new URL(canonical);
     const all = { limit: params.limit === DEFAULT_LIMIT ? undefined : String(params.limit), q: params.q, ...extra };
     for (const [k, v] of Object.entries(all)) if (v !== undefined) u.searchParams.set(k, v);
     return u.toString();
@@ -153,6 +178,8 @@ async function render(
     base,
     homeUrl: selector.kind === "all" ? `${base}/` : `${base}/feeds/${selectorKey(selector)}`,
     selfUrl: url({ before: params.before, after: params.after }),
+    hub: deps.hubUrl,
+    stylesheet: deps.stylesheet,
     paging: {
       first,
       next: oldest && items.length === params.limit ? url({ before: position(oldest) }) : undefined,

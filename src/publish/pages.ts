@@ -7,7 +7,7 @@ import { html, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import { isoSeconds } from "../normalise/item";
 import type { FeedItem, TagSummary } from "../storage/queries";
-import { contentHtmlOf, feedUrl, itemUrl } from "./feed-formats";
+import { contentHtmlOf, feedUrl, itemUrl } from "./feed-model";
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -21,6 +21,7 @@ function layout(title: string, head: Html | string, body: Html): Html {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <style>${raw(STYLE)}</style>
 ${head}
 </head>
@@ -41,17 +42,23 @@ function meta(item: FeedItem): Html {
   return html`<p class="meta"><time datetime="${isoSeconds(when)}">${isoSeconds(when)}</time>${item.agency ? html` · ${item.agency}` : ""}${item.dateline ? html` · ${item.dateline}` : ""}</p>`;
 }
 
-export function indexPage(base: string, tags: TagSummary[]): Html {
+export function indexPage(base: string, tags: TagSummary[], newest: FeedItem[]): Html {
   return layout(
     "feedwerk",
-    "",
+    html`${feedLinks(base, "all", "Alle Meldungen")}
+<link rel="outline" type="text/x-opml" title="Alle Themen (OPML)" href="${base}/feeds.opml">`,
     html`<h1>feedwerk</h1>
-<p>Ein Feed für jedes Thema: RSS, Atom und JSON Feed.</p>
-<ul>
+<p>Ein Feed für jedes Thema: RSS, Atom und JSON Feed. Alle Themen auf einmal abonnieren: <a href="${base}/feeds.opml">OPML</a>; alle Meldungen: <span class="feeds"><a href="${feedUrl(base, "all", "rss")}">RSS</a><a href="${feedUrl(base, "all", "atom")}">Atom</a><a href="${feedUrl(base, "all", "json")}">JSON</a></span></p>
+<h2>Themen</h2>
+<ul class="tags">
 ${tags.map(
-  (t) => html`<li><a href="${base}/feeds/${t.slug}">${t.label}</a> (${t.items}) <span class="feeds"><a href="${feedUrl(base, t.slug, "rss")}">RSS</a><a href="${feedUrl(base, t.slug, "atom")}">Atom</a><a href="${feedUrl(base, t.slug, "json")}">JSON</a></span></li>
+  (t) => html`<li class="tag"><a href="${base}/feeds/${t.slug}">${t.label}</a> (${t.items}) <span class="feeds"><a href="${feedUrl(base, t.slug, "rss")}">RSS</a><a href="${feedUrl(base, t.slug, "atom")}">Atom</a><a href="${feedUrl(base, t.slug, "json")}">JSON</a></span></li>
 `,
-)}</ul>`,
+)}</ul>
+<h2>Neueste Meldungen</h2>
+<ul class="items">
+${newest.map((item) => html`<li><a href="${itemUrl(base, item)}">${item.title}</a>${meta(item)}</li>
+`)}</ul>`,
   );
 }
 
@@ -69,9 +76,10 @@ ${items.map((item) => html`<li><a href="${itemUrl(base, item)}">${item.title}</a
 }
 
 export function itemPage(base: string, item: FeedItem): Html {
+  const firstTag = item.memberOf[0];
   return layout(
     `${item.title} · feedwerk`,
-    "",
+    firstTag ? feedLinks(base, firstTag.slug, firstTag.label) : feedLinks(base, "all", "Alle Meldungen"),
     html`<p><a href="${base}/">feedwerk</a></p>
 <article>
 ${item.kicker ? html`<p class="meta">${item.kicker}</p>` : ""}
