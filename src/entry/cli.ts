@@ -12,6 +12,7 @@ import { decodePage } from "../input/page/decode";
 import { listPageFiles, parseInstant, readPageFile } from "../input/page-files";
 import { itemToJson } from "../normalise/item";
 import { ingestPage } from "../pipeline/ingest-page";
+import { changedFeedUrls, pingHub } from "../publish/websub";
 import { openDatabase, type OpenDatabase } from "../storage/open";
 import { countItems } from "../storage/queries";
 import { readConfig } from "./config";
@@ -70,6 +71,7 @@ interface IngestSummary {
 async function ingestPaths(opened: OpenDatabase, paths: string[], fetchedAt: Date | undefined): Promise<IngestSummary> {
   const { files, missing } = await listPageFiles(paths);
   const totals = { new: 0, updated: 0, unchanged: 0 };
+  const changedTags = new Set<string>();
   const failures: string[] = missing.map((m) => `${m.path}: ${m.reason}`);
   for (const failure of failures) console.error(`error: ${failure}`);
   const bar =
@@ -89,6 +91,7 @@ async function ingestPaths(opened: OpenDatabase, paths: string[], fetchedAt: Dat
       totals.new += report.new;
       totals.updated += report.updated;
       totals.unchanged += report.unchanged;
+      for (const slug of report.changedTags) changedTags.add(slug);
       say(`${shown}: ${report.new} new, ${report.updated} updated, ${report.unchanged} unchanged`);
     } catch (error) {
       failures.push(describeFailure(shown, error));
@@ -104,7 +107,20 @@ async function ingestPaths(opened: OpenDatabase, paths: string[], fetchedAt: Dat
     `ingested ${total - failures.length} of ${total} ${total === 1 ? "page" : "pages"}: ${totals.new} new, ${totals.updated} updated, ${totals.unchanged} unchanged` +
       (failures.length ? `; ${failures.length} failed` : ""),
   );
+  await notifyHub(changedTags, totals.new + totals.updated > 0);
   return { files: total, failed: failures.length };
+}
+
+/** WebSub: tells the configured hub which feeds the ingestion changed. A failed ping is a warning, not a failed ingestion. */
+async function notifyHub(changedTags: Set<string>, anyItemChanged: boolean): Promise<void> {
+  const { hubUrl, publicUrl } = readConfig();
+  if (!hubUrl || !publicUrl) return;
+  const urls = changedFeedUrls(publicUrl, changedTags, anyItemChanged);
+  if (!urls.length) return;
+  const results = await pingHub(hubUrl, urls);
+  const failed = results.filter((r) => !r.ok);
+  console.log(`websub: notified ${hubUrl} of ${results.length - failed.length} of ${urls.length} changed feeds`);
+  for (const f of failed) console.error(`warning: websub ping for ${f.url} failed: ${f.detail}`);
 }
 
 /** Paths below the working directory relative, others as given. */
@@ -115,7 +131,7 @@ function displayPath(path: string): string {
 
 async function serveUntilStopped(opened: OpenDatabase, portNumber: number): Promise<void> {
   const config = readConfig();
-  const server = await startServer(opened.db, { port: portNumber, publicUrl: config.publicUrl }).catch((error: NodeJS.ErrnoException) => {
+  const server = await startServer(opened.db, { port: portNumber, publicUrl: config.publicUrl, hubUrl: config.hubUrl }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "EADDRINUSE") throw new Error(`port ${portNumber} is in use; stop what holds it, or choose another with --port or PORT`);
     throw error;
   });

@@ -4,6 +4,8 @@ export interface Config {
   dataDir: string;
   port: number;
   publicUrl: string | undefined;
+  /** WebSub hub to announce in feeds and to notify after ingestions. */
+  hubUrl: string | undefined;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -13,10 +15,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (publicUrl && !/^https?:\/\/[^/]+/.test(publicUrl)) {
     throw new Error(`FEEDWERK_PUBLIC_URL must be an absolute http(s) URL, got '${publicUrl}'`);
   }
+  const hubUrl = env.FEEDWERK_HUB_URL || undefined;
+  if (hubUrl && !/^https?:\/\/[^/]+/.test(hubUrl)) throw new Error(`FEEDWERK_HUB_URL must be an absolute http(s) URL, got '${hubUrl}'`);
+  if (hubUrl && !publicUrl) {
+    throw new Error("FEEDWERK_HUB_URL needs FEEDWERK_PUBLIC_URL: the hub fetches the feeds at their public address");
+  }
   return {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.FEEDWERK_DATA || "data",
     port,
     publicUrl,
+    hubUrl,
   };
 }

@@ -9,8 +9,15 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function startServer(db: Database, options: { port: number; hostname?: string; publicUrl?: string | undefined }): Promise<RunningServer> {
-  const app = createApp({ db, publicUrl: options.publicUrl, compressors: nodeCompressors });
+export interface ServerOptions {
+  port: number;
+  hostname?: string;
+  publicUrl?: string | undefined;
+  hubUrl?: string | undefined;
+}
+
+export function startServer(db: Database, options: ServerOptions): Promise<RunningServer> {
+  const app = createApp({ db, publicUrl: options.publicUrl, hubUrl: options.hubUrl, compressors: nodeCompressors });
   return new Promise((resolve, reject) => {
     let server: ServerType;
     try {

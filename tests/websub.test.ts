@@ -1,0 +1,112 @@
+/**
+ * WebSub: feeds announce the hub, and an ingestion that changes feeds
+ * notifies a hub (here a local stub that records what it is told).
+ */
+import { spawn } from "node:child_process";
+import { createServer, type Server } from "node:http";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../src/publish/app";
+import { changedFeedUrls } from "../src/publish/websub";
+import { backends } from "./support/databases";
+import { xmlTree } from "./support/feeds";
+
+const root = join(import.meta.dirname, "..");
+const PUBLIC = "https://feeds.example.org";
+
+/** The CLI in a child process, asynchronously: the hub stub lives in this process and must keep answering. */
+function cli(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/entry/cli.ts"), ...args], {
+      cwd: root, env: { ...process.env, ...env }, timeout: 60_000,
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+describe("WebSub", () => {
+  let hub: Server;
+  let hubUrl: string;
+  let pings: string[] = [];
+  let status = 202;
+
+  beforeAll(async () => {
+    hub = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk) => (body += chunk));
+      req.on("end", () => {
+        const form = new URLSearchParams(body);
+        if (req.method === "POST" && form.get("hub.mode") === "publish") pings.push(form.get("hub.url")!);
+        res.writeHead(status).end();
+      });
+    });
+    await new Promise<void>((resolve) => hub.listen(0, "127.0.0.1", resolve));
+    const address = hub.address() as { port: number };
+    hubUrl = `http://127.0.0.1:${address.port}/hub`;
+  });
+  afterAll(() => new Promise<void>((resolve) => hub.close(() => resolve())));
+
+  it("names the feeds a change touched", () => {
+    expect(changedFeedUrls(`${PUBLIC}/`, ["ukraine"], true)).toEqual([
+      `${PUBLIC}/feeds/ukraine.xml`, `${PUBLIC}/feeds/ukraine.atom`, `${PUBLIC}/feeds/ukraine.json`,
+      `${PUBLIC}/feeds/all.xml`, `${PUBLIC}/feeds/all.atom`, `${PUBLIC}/feeds/all.json`,
+    ]);
+  });
+
+  it("announces the hub in every format", async () => {
+    const opened = await backends[0]!.open();
+    try {
+      const app = createApp({ db: opened.db, publicUrl: PUBLIC, hubUrl: "https://hub.example.org/" });
+      const { ingestPage } = await import("../src/pipeline/ingest-page");
+      const { readFileSync } = await import("node:fs");
+      await ingestPage(opened.db, { name: "s", bytes: new Uint8Array(readFileSync(join(root, "seeds/000_fd0f4cb902b02a9c.txt"))), fetchedAt: new Date("2025-12-09T13:00:00Z") });
+      const rss = xmlTree(await (await app.fetch(new Request(`${PUBLIC}/feeds/ukraine.xml`))).text()) as any;
+      expect(rss.rss[0].channel[0]["atom:link"].find((l: any) => l["@rel"] === "hub")["@href"]).toBe("https://hub.example.org/");
+      const atom = xmlTree(await (await app.fetch(new Request(`${PUBLIC}/feeds/ukraine.atom`))).text()) as any;
+      expect(atom.feed[0].link.find((l: any) => l["@rel"] === "hub")["@href"]).toBe("https://hub.example.org/");
+      const json = (await (await app.fetch(new Request(`${PUBLIC}/feeds/ukraine.json`))).json()) as any;
+      expect(json.hubs).toEqual([{ type: "WebSub", url: "https://hub.example.org/" }]);
+    } finally {
+      await opened.close();
+    }
+  });
+
+  it("notifies the hub of exactly the feeds each ingestion changed", async () => {
+    const scratch = await backends[0]!.scratch();
+    const env = { ...scratch.env, FEEDWERK_HUB_URL: hubUrl, FEEDWERK_PUBLIC_URL: PUBLIC };
+    try {
+      pings = [];
+      const first = await cli(["ingest", "tests/pages/seed-alaska.txt", "--fetched-at", "2025-12-09T13:00:00Z"], env);
+      expect(first.status).toBe(0);
+      expect(pings).toContain(`${PUBLIC}/feeds/ukraine.atom`);
+      expect(pings).toContain(`${PUBLIC}/feeds/all.json`);
+      expect(first.stdout).toMatch(/websub: notified .* of 30 of 30 changed feeds/); // the 9 tags and "all", 3 formats each
+
+      pings = [];
+      const second = await cli(["ingest", "tests/pages/prag-followup.txt", "--fetched-at", "2025-12-09T15:00:00Z"], env);
+      expect(second.status).toBe(0);
+      const slugs = [...new Set(pings.map((u) => u.replace(`${PUBLIC}/feeds/`, "").replace(/\.(xml|atom|json)$/, "")))].sort();
+      expect(slugs).toEqual(["all", "babis", "europa", "regierung", "tschechien", "ukraine"]);
+      expect(pings).toHaveLength(18);
+
+      pings = [];
+      const again = await cli(["ingest", "tests/pages/prag-followup.txt", "--fetched-at", "2025-12-09T15:00:00Z"], env);
+      expect(again.status).toBe(0);
+      expect(pings).toEqual([]);
+      expect(again.stdout).not.toContain("websub");
+
+      status = 500;
+      const failing = await cli(["ingest", "tests/pages/winter-no-image.txt", "--fetched-at", "2026-01-15T09:00:00Z"], env);
+      expect(failing.status).toBe(0);
+      expect(failing.stderr).toMatch(/warning: websub ping for https:\/\/feeds\.example\.org\/feeds\/\S+ failed: HTTP 500/);
+    } finally {
+      status = 202;
+      await scratch.dispose();
+    }
+  });
+});
