@@ -47,6 +47,7 @@ export function createApp({ db, publicUrl, versions, compressors, cacheBytes, hu
     versions: versions ?? new VersionBook(db),
     cache: new FeedCache(cacheBytes),
     compressors: compressors ?? {},
+    encodings: (["br", "gzip"] as const).filter((e) => compressors?.[e]),
     hubUrl,
     stylesheet: FEED_STYLESHEET_PATH,
   };

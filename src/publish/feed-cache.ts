@@ -16,8 +16,12 @@ export interface CachedFeed {
   /** Strong validator of the identity body: a hash of its bytes. */
   etag: string;
   lastModified: Date;
+  /** lastModified as an HTTP date, formatted once. */
+  lastModifiedHttp: string;
   contentType: string;
   encoded: Partial<Record<Encoding, Promise<Uint8Array>>>;
+  /** Response headers per variant (status, encoding, media type), built once. */
+  headers: Map<string, Record<string, string>>;
   size: number;
 }
 

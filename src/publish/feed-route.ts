@@ -5,8 +5,6 @@
  * answer 304; compressed forms are made once per version.
  */
 import type { Context } from "hono";
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex } from "@noble/hashes/utils.js";
 import type { Database } from "../storage/database";
 import { feedItems } from "../storage/queries";
 import type { VersionSnapshot } from "../storage/versions";
@@ -27,6 +25,8 @@ export interface FeedRouteDeps {
   versions: VersionBook;
   cache: FeedCache;
   compressors: Compressors;
+  /** The encodings `compressors` can produce. */
+  encodings: Encoding[];
   hubUrl?: string | undefined;
   stylesheet?: string | undefined;
 }
@@ -40,6 +40,14 @@ interface FeedParams {
 
 const encoder = new TextEncoder();
 
+/** A strong validator from the bytes themselves (Web Crypto: native in Node and in Workers). */
+async function strongTag(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+  let hex = "";
+  for (let i = 0; i < 16; i++) hex += digest[i]!.toString(16).padStart(2, "0");
+  return hex;
+}
+
 export async function serveFeed(
   c: Context,
   deps: FeedRouteDeps,
@@ -52,7 +60,8 @@ export async function serveFeed(
   const params = readParams(c);
   if (typeof params === "string") return c.text(`${params}\n`, 400);
 
-  const snapshot = await deps.versions.covering(selector.kind === "tags" ? selector.slugs : []);
+  const slugs = selector.kind === "tags" ? selector.slugs : [];
+  const snapshot = deps.versions.fresh(slugs) ?? (await deps.versions.covering(slugs));
   const scope = resolve(snapshot, selector);
   if (!scope) return c.text("No such feed\n", 404);
 
@@ -63,27 +72,39 @@ export async function serveFeed(
     deps.cache.set(key, entry);
   }
 
-  const headers: Record<string, string> = {
-    "Cache-Control": CACHE_CONTROL,
-    "Last-Modified": entry.lastModified.toUTCString(),
-    // XML feeds are labelled differently for browsers (forBrowser)
-    Vary: negotiated || format !== "json" ? "Accept, Accept-Encoding" : "Accept-Encoding",
-  };
-  const encoding = chooseEncoding(c.req.header("accept-encoding") ?? null, Object.keys(deps.compressors) as Encoding[]);
-  headers.ETag = etagFor(entry.etag, encoding);
-  if (notModified(c.req.raw.headers, entry.etag, entry.lastModified)) return c.body(null, 304, headers);
-
-  headers["Content-Type"] = forBrowser(c, format) ? "application/xml; charset=utf-8" : entry.contentType;
-  let body = entry.body;
-  if (encoding) {
-    const encoded = await deps.cache.encodedBody(entry, encoding, deps.compressors);
-    if (encoded) {
-      body = encoded;
-      headers["Content-Encoding"] = encoding;
-    }
+  const encoding = chooseEncoding(c.req.header("accept-encoding") ?? null, deps.encodings);
+  const fresh = notModified(c.req.raw.headers, entry.etag, entry.lastModified);
+  const browser = !fresh && forBrowser(c, format);
+  let body: Uint8Array | null = null;
+  if (!fresh) {
+    body = (encoding && (await deps.cache.encodedBody(entry, encoding, deps.compressors))) || entry.body;
   }
-  headers["Content-Length"] = String(body.length);
-  return c.body(body as Uint8Array<ArrayBuffer>, 200, headers);
+  const headers = responseHeaders(entry, { fresh, encoding: body === entry.body ? null : encoding, browser, negotiated, format, length: body?.length });
+  return new Response(body as Uint8Array<ArrayBuffer> | null, { status: fresh ? 304 : 200, headers });
+}
+
+/** The headers of one variant of a cached feed, built on first use and kept with it. */
+function responseHeaders(
+  entry: CachedFeed,
+  v: { fresh: boolean; encoding: Encoding | null; browser: boolean; negotiated: boolean; format: FeedFormat; length: number | undefined },
+): Record<string, string> {
+  const key = `${v.fresh}|${v.encoding}|${v.browser}|${v.negotiated}|${v.length}`;
+  let headers = entry.headers.get(key);
+  if (headers) return headers;
+  headers = {
+    "Cache-Control": CACHE_CONTROL,
+    "Last-Modified": entry.lastModifiedHttp,
+    // XML feeds are labelled differently for browsers (forBrowser)
+    Vary: v.negotiated || v.format !== "json" ? "Accept, Accept-Encoding" : "Accept-Encoding",
+    ETag: etagFor(entry.etag, v.encoding),
+  };
+  if (!v.fresh) {
+    headers["Content-Type"] = v.browser ? "application/xml; charset=utf-8" : entry.contentType;
+    if (v.encoding) headers["Content-Encoding"] = v.encoding;
+    headers["Content-Length"] = String(v.length);
+  }
+  entry.headers.set(key, headers);
+  return headers;
 }
 
 /**
@@ -121,6 +142,7 @@ function resolve(snapshot: VersionSnapshot, selector: Selector): Scope | null {
 }
 
 function readParams(c: Context): FeedParams | string {
+  if (!c.req.url.includes("?")) return { limit: DEFAULT_LIMIT };
   const raw = c.req.query("limit");
   let limit = DEFAULT_LIMIT;
   if (raw !== undefined && raw !== "") {
@@ -191,10 +213,12 @@ async function render(
   return {
     versionKey: scope.versionKey,
     body: bytes,
-    etag: bytesToHex(sha256(bytes)).slice(0, 32),
+    etag: await strongTag(bytes),
     lastModified: scope.lastModified,
+    lastModifiedHttp: scope.lastModified.toUTCString(),
     contentType: CONTENT_TYPE[format],
     encoded: {},
+    headers: new Map(),
     size: bytes.length,
   };
 }

@@ -37,6 +37,14 @@ export class VersionBook {
     return this.refresh();
   }
 
+  /** The snapshot without waiting, if it is fresh and knows every one of `slugs`; else null. */
+  fresh(slugs: string[]): VersionSnapshot | null {
+    const snapshot = this.snapshot;
+    if (!snapshot || this.now() - this.readAt >= this.maxAgeMs) return null;
+    for (const slug of slugs) if (!snapshot.tags.has(slug)) return null;
+    return snapshot;
+  }
+
   /** The snapshot, re-read first if it lacks one of `slugs` and has not just been read. */
   async covering(slugs: string[]): Promise<VersionSnapshot> {
     const snapshot = await this.current();

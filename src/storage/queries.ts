@@ -60,14 +60,29 @@ export async function feedItems(db: Database, query: FeedQuery): Promise<FeedIte
   }
   if (query.q) conditions.push(sql`${searchVector} @@ websearch_to_tsquery('german', ${query.q})`);
   const ascending = Boolean(query.after && !query.before);
+  // items and their tags in one round trip: a feed miss is dominated by round trips, not rows
   const rows = await db
-    .select()
+    .select({ item: items, memberOf: memberOfColumn })
     .from(items)
     .where(conditions.length ? and(...conditions) : undefined)
     .orderBy(...(ascending ? [asc(items.feedAt), asc(items.id)] : [desc(items.feedAt), desc(items.id)]))
     .limit(query.limit);
   if (ascending) rows.reverse();
-  return withMembership(db, rows.map(rowToItem));
+  return rows.map((r) => withTags(rowToItem(r.item), r.memberOf));
+}
+
+// Spelled out with table names: inside a select of items, drizzle would leave the columns unqualified.
+const memberOfColumn = sql<Tag[] | string>`coalesce((
+  select json_agg(json_build_object('slug', "t"."slug", 'label', "t"."label") order by "t"."slug")
+  from "item_tags" "it" join "tags" "t" on "t"."id" = "it"."tag_id"
+  where "it"."item_id" = "items"."id"), '[]')`;
+
+/** The page's own tag order first, matched tags after, alphabetically. */
+function withTags(item: StoredItem, memberOf: Tag[] | string): FeedItem {
+  const tagsOf: Tag[] = typeof memberOf === "string" ? JSON.parse(memberOf) : memberOf;
+  const order = new Map(item.tags.map((t, i) => [t.slug, i]));
+  const sorted = [...tagsOf].sort((a, b) => (order.get(a.slug) ?? 1e6) - (order.get(b.slug) ?? 1e6) || (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
+  return { ...item, memberOf: sorted.map(({ slug, label }) => ({ slug, label })) };
 }
 
 /** Newest first by feed date (publishedAt, else first seen), ties by id for a stable order. */
@@ -76,10 +91,8 @@ export function itemsOfTag(db: Database, tagId: number, limit: number): Promise<
 }
 
 export async function findItem(db: Database, id: string): Promise<FeedItem | null> {
-  const [row] = await db.select().from(items).where(eq(items.id, id));
-  if (!row) return null;
-  const [item] = await withMembership(db, [rowToItem(row)]);
-  return item ?? null;
+  const [row] = await db.select({ item: items, memberOf: memberOfColumn }).from(items).where(eq(items.id, id));
+  return row ? withTags(rowToItem(row.item), row.memberOf) : null;
 }
 
 export async function tagItemIds(db: Database, slug: string): Promise<string[]> {
@@ -109,22 +122,4 @@ export async function listTags(db: Database): Promise<TagSummary[]> {
 export async function countItems(db: Database): Promise<number> {
   const [row] = await db.select({ n: sql<number>`count(*)` }).from(items);
   return Number(row?.n ?? 0);
-}
-
-async function withMembership(db: Database, stored: StoredItem[]): Promise<FeedItem[]> {
-  if (!stored.length) return [];
-  const links = await db
-    .select({ itemId: itemTags.itemId, slug: tags.slug, label: tags.label, via: itemTags.via })
-    .from(itemTags)
-    .innerJoin(tags, eq(tags.id, itemTags.tagId))
-    .where(inArray(itemTags.itemId, stored.map((s) => s.id)));
-  return stored.map((item) => {
-    const order = new Map(item.tags.map((t, i) => [t.slug, i]));
-    const memberOf = links
-      .filter((l) => l.itemId === item.id)
-      // the page's own order first, matched tags after, alphabetically
-      .sort((a, b) => (order.get(a.slug) ?? 1e6) - (order.get(b.slug) ?? 1e6) || a.slug.localeCompare(b.slug))
-      .map(({ slug, label }) => ({ slug, label }));
-    return { ...item, memberOf };
-  });
 }
