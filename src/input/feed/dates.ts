@@ -1,0 +1,103 @@
+/**
+ * Dates as feeds write them: RFC 822 and its variants (no weekday, two-digit
+ * years, zone names, no zone), ISO 8601 (with or without zone), and German
+ * or English month names. A date without a zone is read as UTC, except the
+ * German forms, which are Berlin time. Null when nothing fits.
+ */
+import { berlinToUtc } from "../../normalise/berlin-time";
+
+const MONTHS: Record<string, number> = {
+  jan: 1, january: 1, januar: 1, jänner: 1,
+  feb: 2, february: 2, februar: 2,
+  mar: 3, march: 3, mär: 3, märz: 3, maerz: 3, mrz: 3,
+  apr: 4, april: 4,
+  may: 5, mai: 5,
+  jun: 6, june: 6, juni: 6,
+  jul: 7, july: 7, juli: 7,
+  aug: 8, august: 8,
+  sep: 9, sept: 9, september: 9,
+  oct: 10, october: 10, okt: 10, oktober: 10,
+  nov: 11, november: 11,
+  dec: 12, december: 12, dez: 12, dezember: 12,
+};
+
+// RFC 822 names and a few that real feeds use
+const ZONES: Record<string, number> = {
+  ut: 0, utc: 0, gmt: 0, z: 0, wet: 0,
+  est: -5, edt: -4, cst: -6, cdt: -5, mst: -7, mdt: -6, pst: -8, pdt: -7,
+  cet: 1, cest: 2, mez: 1, mesz: 2, eet: 2, eest: 3, bst: 1,
+};
+
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+const RFC822 =
+  /^(?:[A-Za-z]{2,9}\.?,?\s+)?(\d{1,2})\.?\s+([A-Za-zÄäÖöÜü]{3,9})\.?\s+(\d{2}|\d{4}),?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*(?:Uhr))?\s*([A-Za-z]{1,5}|[+-]\d{4}|[+-]\d{2}:\d{2})?$/;
+const ENGLISH = /^(?:[A-Za-z]+,?\s+)?([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?\s*([A-Za-z]{1,5}|[+-]\d{4})?$/;
+const GERMAN_NUMERIC = /^(\d{1,2})\.(\d{1,2})\.(\d{4}),?\s+(\d{1,2}):(\d{2})(?:\s*Uhr)?$/;
+
+export function parseFeedDate(raw: string | undefined | null): Date | null {
+  const text = raw?.trim().replace(/\s+/g, " ");
+  if (!text) return null;
+  return iso(text) ?? rfc822(text) ?? english(text) ?? germanNumeric(text);
+}
+
+function iso(text: string): Date | null {
+  const m = ISO.exec(text);
+  if (!m) return null;
+  const [, y, mo, d, h = "0", mi = "0", s = "0", frac = "0", zone] = m;
+  const ms = Number(`0.${frac}`) * 1000;
+  return build(+y!, +mo!, +d!, +h, +mi, +s, Math.round(ms), zoneOffset(zone ?? "Z"));
+}
+
+function rfc822(text: string): Date | null {
+  const m = RFC822.exec(text);
+  if (!m) return null;
+  const month = MONTHS[m[2]!.toLowerCase()];
+  if (!month) return null;
+  const year = m[3]!.length === 2 ? 2000 + Number(m[3]) - (Number(m[3]) > 50 ? 100 : 0) : Number(m[3]);
+  const zone = m[7];
+  // German month names with no zone: the portal's world, Berlin time
+  if (!zone && /[äöü]|^(januar|februar|märz|mai|juni|juli|oktober|dezember)$/i.test(m[2]!)) {
+    return berlinToUtc({ year, month, day: +m[1]!, hour: +m[4]!, minute: +m[5]! });
+  }
+  const offset = zoneOffset(zone ?? "GMT");
+  if (offset === null) return null;
+  return build(year, month, +m[1]!, +m[4]!, +m[5]!, +(m[6] ?? 0), 0, offset);
+}
+
+function english(text: string): Date | null {
+  const m = ENGLISH.exec(text);
+  if (!m) return null;
+  const month = MONTHS[m[1]!.toLowerCase()];
+  if (!month) return null;
+  let hour = Number(m[4] ?? 0);
+  if (m[7]) hour = (hour % 12) + (m[7].toLowerCase() === "pm" ? 12 : 0);
+  const offset = zoneOffset(m[8] ?? "GMT");
+  if (offset === null) return null;
+  return build(+m[3]!, month, +m[2]!, hour, +(m[5] ?? 0), +(m[6] ?? 0), 0, offset);
+}
+
+function germanNumeric(text: string): Date | null {
+  const m = GERMAN_NUMERIC.exec(text);
+  if (!m) return null;
+  return berlinToUtc({ year: +m[3]!, month: +m[2]!, day: +m[1]!, hour: +m[4]!, minute: +m[5]! });
+}
+
+/** Minutes east of UTC, or null for an unknown zone name. */
+function zoneOffset(zone: string): number | null {
+  const z = zone.trim();
+  const numeric = /^([+-])(\d{2}):?(\d{2})$/.exec(z);
+  if (numeric) return (numeric[1] === "-" ? -1 : 1) * (Number(numeric[2]) * 60 + Number(numeric[3]));
+  const named = ZONES[z.toLowerCase()];
+  if (named !== undefined) return named * 60;
+  // RFC 822 military zones are unreliable in the wild (RFC 1123 says treat them as 0)
+  if (/^[A-IK-Za-ik-z]$/.test(z)) return 0;
+  return null;
+}
+
+function build(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number, offsetMinutes: number | null): Date | null {
+  if (offsetMinutes === null || mo < 1 || mo > 12 || d < 1 || h > 24 || mi > 59 || s > 60) return null;
+  if (d > new Date(Date.UTC(y, mo, 0)).getUTCDate()) return null;
+  // a leap second is read as the last second of its minute
+  const t = Date.UTC(y, mo - 1, d, h, mi, Math.min(s, 59), ms) - offsetMinutes * 60_000;
+  return Number.isNaN(t) ? null : new Date(t);
+}

@@ -1,0 +1,68 @@
+/**
+ * Feed bytes to text. The encoding comes from, in this order (RFC 7303): a
+ * byte-order mark, the HTTP charset, the XML declaration; else UTF-8, and
+ * bytes that are not UTF-8 are read as windows-1252, the usual mislabelling.
+ */
+import { FeedFormatError } from "./errors";
+
+export function decodeFeed(bytes: Uint8Array, contentType: string | null = null): string {
+  const label = bomEncoding(bytes) ?? headerCharset(contentType) ?? declaredEncoding(bytes);
+  if (label) return decodeAs(bytes, label);
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return decodeWindows1252(bytes);
+  }
+}
+
+// windows-1252 at 0x80..0x9F (0 where the code page leaves a byte undefined: kept as that C1 code point)
+const CP1252_HIGH = [
+  0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0,
+  0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178,
+];
+
+/**
+ * windows-1252, which WHATWG also uses for every "iso-8859-1" and "latin1"
+ * label. Decoded here: Node's TextDecoder drops the bytes 0x80..0x9F (the
+ * euro sign, typographic quotes and dashes) instead of mapping them.
+ */
+export function decodeWindows1252(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 8192) {
+    const chunk = bytes.subarray(i, i + 8192);
+    out += String.fromCharCode(...Array.from(chunk, (b) => (b >= 0x80 && b <= 0x9f ? CP1252_HIGH[b - 0x80] || b : b)));
+  }
+  return out;
+}
+
+function decodeAs(bytes: Uint8Array, label: string): string {
+  let decoder: InstanceType<typeof TextDecoder>;
+  try {
+    decoder = new TextDecoder(label);
+  } catch {
+    throw new FeedFormatError(`unsupported character encoding '${label}'`);
+  }
+  if (decoder.encoding === "windows-1252") return decodeWindows1252(bytes);
+  return decoder.decode(bytes).replace(/^\uFEFF/, "");
+}
+
+function bomEncoding(b: Uint8Array): string | null {
+  if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) return "utf-8";
+  if (b[0] === 0xff && b[1] === 0xfe) return "utf-16le";
+  if (b[0] === 0xfe && b[1] === 0xff) return "utf-16be";
+  // "<?" in UTF-16 without a mark
+  if (b[0] === 0x3c && b[1] === 0x00 && b[2] === 0x3f && b[3] === 0x00) return "utf-16le";
+  if (b[0] === 0x00 && b[1] === 0x3c && b[2] === 0x00 && b[3] === 0x3f) return "utf-16be";
+  return null;
+}
+
+function headerCharset(contentType: string | null): string | null {
+  const m = contentType ? /charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType) : null;
+  return m ? m[1]!.toLowerCase() : null;
+}
+
+function declaredEncoding(bytes: Uint8Array): string | null {
+  const head = new TextDecoder("latin1").decode(bytes.subarray(0, 256));
+  const m = /^\s*<\?xml[^>]*\sencoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(head);
+  return m ? m[1]!.toLowerCase() : null;
+}

@@ -1,0 +1,142 @@
+/**
+ * Reads a feed document, whatever its dialect: RSS 0.9x, RSS 1.0 (RDF),
+ * RSS 2.0 and Atom through rss-parser, JSON Feed 1.0 and 1.1 here. The
+ * result is still the feed's own vocabulary; to-items turns it into items.
+ */
+import Parser from "rss-parser";
+import { FeedFormatError } from "./errors";
+
+export interface RawEntry {
+  id?: string | undefined;
+  link?: string | undefined;
+  title?: string | undefined;
+  /** HTML (RSS description, Atom summary, JSON summary escaped). */
+  summaryHtml?: string | undefined;
+  contentHtml?: string | undefined;
+  published?: string | undefined;
+  updated?: string | undefined;
+  author?: string | undefined;
+  categories: string[];
+}
+
+export interface RawFeed {
+  format: "rss" | "atom" | "json";
+  title?: string | undefined;
+  /** xml:base of the document, if it names one. */
+  base?: string | undefined;
+  /** Minutes: RSS ttl, or sy:updatePeriod × sy:updateFrequency. */
+  ttlMinutes?: number | undefined;
+  entries: RawEntry[];
+}
+
+type Item = Record<string, unknown> & { categoriesXml?: unknown[] };
+
+const parser = new Parser<Record<string, unknown>, Item>({
+  customFields: {
+    feed: ["ttl", "sy:updatePeriod", "sy:updateFrequency"],
+    item: [
+      ["category", "categoriesXml", { keepArray: true }],
+      ["updated", "updated"],
+      ["published", "published"],
+      ["dc:date", "dcDate"],
+      ["description", "descriptionRaw"],
+      ["dc:subject", "dcSubject", { keepArray: true }],
+    ],
+  },
+});
+
+export async function readFeed(text: string): Promise<RawFeed> {
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith("{")) return readJsonFeed(trimmed);
+  if (!trimmed.startsWith("<")) throw new FeedFormatError("not a feed: neither XML nor JSON");
+  let feed: Awaited<ReturnType<typeof parser.parseString>>;
+  try {
+    feed = await parser.parseString(trimmed);
+  } catch (error) {
+    throw new FeedFormatError(`not a readable RSS or Atom feed: ${(error as Error).message.split("\n")[0]}`);
+  }
+  const atom = /^\s*(?:<\?xml[^>]*>\s*)?(?:<!--[\s\S]*?-->\s*)*<feed\b/.test(trimmed);
+  const base = /<(?:feed|rss|rdf:RDF|channel)\b[^>]*\sxml:base\s*=\s*["']([^"']+)["']/.exec(trimmed.slice(0, 4096))?.[1];
+  return {
+    format: atom ? "atom" : "rss",
+    title: str(feed.title),
+    base,
+    ttlMinutes: ttlOf(feed),
+    entries: feed.items.map((item) => ({
+      id: str(item.guid) ?? str(item.id),
+      link: str(item.link),
+      title: str(item.title),
+      summaryHtml: atom ? str(item.summary) : str(item.descriptionRaw) ?? str(item.content),
+      contentHtml: str(item["content:encoded"]) ?? (atom ? str(item.content) : undefined),
+      published: str(item.published) ?? str(item.pubDate) ?? str(item.dcDate),
+      updated: str(item.updated),
+      author: str(item.creator) ?? str(item.author),
+      categories: categoriesOf(item),
+    })),
+  };
+}
+
+function str(value: unknown): string | undefined {
+  if (typeof value === "string") return value.trim() || undefined;
+  if (value && typeof value === "object" && "_" in value) return str((value as { _: unknown })._);
+  return undefined;
+}
+
+function categoriesOf(item: Item): string[] {
+  const out: string[] = [];
+  for (const c of [...(item.categoriesXml ?? []), ...((item.dcSubject as unknown[] | undefined) ?? [])]) {
+    if (typeof c === "string") out.push(c);
+    else if (c && typeof c === "object") {
+      const o = c as { _?: unknown; $?: { term?: string; label?: string } };
+      const text = str(o._) ?? o.$?.label ?? o.$?.term;
+      if (text) out.push(text);
+    }
+  }
+  return out.map((c) => c.trim()).filter(Boolean);
+}
+
+const PERIOD_MINUTES: Record<string, number> = { hourly: 60, daily: 1440, weekly: 10080, monthly: 43200, yearly: 525600 };
+
+function ttlOf(feed: Record<string, unknown>): number | undefined {
+  const ttl = Number(str(feed.ttl));
+  if (Number.isFinite(ttl) && ttl > 0) return ttl;
+  const period = PERIOD_MINUTES[str(feed["sy:updatePeriod"])?.toLowerCase() ?? ""];
+  if (!period) return undefined;
+  const frequency = Number(str(feed["sy:updateFrequency"]) ?? 1);
+  return Math.round(period / (frequency > 0 ? frequency : 1));
+}
+
+function readJsonFeed(text: string): RawFeed {
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(text) as Record<string, unknown>;
+  } catch (error) {
+    throw new FeedFormatError(`not valid JSON: ${(error as Error).message}`);
+  }
+  const version = typeof doc.version === "string" ? doc.version : "";
+  if (!/^https?:\/\/jsonfeed\.org\/version\/1(\.1)?$/.test(version)) {
+    throw new FeedFormatError(`not a JSON Feed (version '${version || "missing"}')`);
+  }
+  if (!Array.isArray(doc.items)) throw new FeedFormatError("JSON Feed without an items array");
+  const escape = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return {
+    format: "json",
+    title: typeof doc.title === "string" ? doc.title : undefined,
+    entries: (doc.items as Record<string, unknown>[]).filter((i) => i && typeof i === "object").map((item) => {
+      const authors = Array.isArray(item.authors) ? item.authors : item.author ? [item.author] : [];
+      const firstAuthor = authors.find((a): a is { name: string } => Boolean(a && typeof a === "object" && typeof (a as { name?: unknown }).name === "string"));
+      const text = typeof item.content_text === "string" ? `<p>${escape(item.content_text)}</p>` : undefined;
+      return {
+        id: item.id === undefined || item.id === null ? undefined : String(item.id),
+        link: typeof item.url === "string" ? item.url : typeof item.external_url === "string" ? item.external_url : undefined,
+        title: typeof item.title === "string" ? escape(item.title) : undefined,
+        summaryHtml: typeof item.summary === "string" ? escape(item.summary) : undefined,
+        contentHtml: typeof item.content_html === "string" ? item.content_html : text,
+        published: typeof item.date_published === "string" ? item.date_published : undefined,
+        updated: typeof item.date_modified === "string" ? item.date_modified : undefined,
+        author: firstAuthor?.name,
+        categories: Array.isArray(item.tags) ? item.tags.filter((t): t is string => typeof t === "string") : [],
+      };
+    }),
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * Feed entries become the same items as page stories. Identity: the
+ * entry's canonical link, so one story from two feeds is one item; else its
+ * id, namespaced by the feed; else a hash of its text. Dates the feed gives
+ * are absolute; an entry without one is dated when first seen.
+ */
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+import { guidFor } from "../../normalise/identity";
+import type { Item, Tag } from "../../normalise/item";
+import { mergeObservations } from "../../normalise/merge";
+import { slugify } from "../../normalise/slug";
+import { parseFeedDate } from "./dates";
+import { plainText, sanitizeContent } from "./html";
+import type { RawEntry, RawFeed } from "./read-feed";
+
+const SUMMARY_CHARS = 600;
+/** Dates further ahead than this are a publisher's clock or typo, not news: dated when first seen instead. */
+const FUTURE_SLACK_MS = 24 * 3_600_000;
+// tracking parameters that make one story look like many
+const TRACKING = /^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid|wt_mc|at_medium|at_campaign)$/i;
+
+export function feedItems(feed: RawFeed, feedUrl: string, fetchedAt: Date): Item[] {
+  const base = resolve(feed.base, feedUrl) ?? feedUrl;
+  return mergeObservations(feed.entries.map((entry) => toItem(entry, base, feedUrl, fetchedAt)));
+}
+
+function toItem(entry: RawEntry, base: string, feedUrl: string, fetchedAt: Date): Item {
+  const url = httpUrl(resolve(entry.link, base));
+  const summarySource = entry.summaryHtml ?? entry.contentHtml ?? "";
+  const summary = truncate(plainText(summarySource), SUMMARY_CHARS);
+  const title = plainText(entry.title ?? "") || truncate(summary, 100) || "(ohne Titel)";
+  const html = entry.contentHtml ?? entry.summaryHtml;
+  // relative links in an entry's HTML are relative to the entry's own page, where there is one
+  const contentHtml = html ? sanitizeContent(html, url ?? base) || null : null;
+  let publishedAt = parseFeedDate(entry.published) ?? parseFeedDate(entry.updated);
+  if (publishedAt && publishedAt.getTime() > fetchedAt.getTime() + FUTURE_SLACK_MS) publishedAt = null;
+
+  const key = url
+    ? `link\n${canonical(url)}`
+    : entry.id
+      ? `id\n${feedUrl}\n${entry.id}`
+      : `text\n${feedUrl}\n${title}\n${summary}`;
+  const id = bytesToHex(sha256(utf8ToBytes(key))).slice(0, 32);
+  return {
+    id,
+    guid: guidFor(id),
+    kind: contentHtml && entry.contentHtml ? "article" : "teaser",
+    title,
+    kicker: null,
+    publishedAt,
+    precision: publishedAt ? "absolute" : "none",
+    agency: entry.author ? plainText(entry.author) || null : null,
+    dateline: null,
+    tags: tagsOf(entry.categories),
+    commentCount: null,
+    image: null,
+    summary,
+    contentHtml,
+    url,
+  };
+}
+
+function tagsOf(categories: string[]): Tag[] {
+  const seen = new Set<string>();
+  const tags: Tag[] = [];
+  for (const raw of categories) {
+    const label = plainText(raw);
+    const slug = slugify(label);
+    if (!slug || seen.has(slug) || label.length > 80) continue;
+    seen.add(slug);
+    tags.push({ slug, label });
+  }
+  return tags;
+}
+
+function resolve(value: string | undefined, base: string | undefined): string | undefined {
+  if (!value) return undefined;
+  try {
+    return new URL(value.trim(), base).toString();
+  } catch {
+    return undefined;
+  }
+}
+
+function httpUrl(value: string | undefined): string | null {
+  if (!value) return null;
+  const u = new URL(value);
+  return u.protocol === "http:" || u.protocol === "https:" ? u.toString() : null;
+}
+
+/** The form two links to one story share: no fragment, no tracking parameters, lower-case host, default port dropped. */
+export function canonical(url: string): string {
+  const u = new URL(url);
+  u.hash = "";
+  for (const name of [...u.searchParams.keys()]) if (TRACKING.test(name)) u.searchParams.delete(name);
+  u.hostname = u.hostname.toLowerCase();
+  return u.toString();
+}
+
+function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max);
+  const space = cut.lastIndexOf(" ");
+  return `${(space > max * 0.6 ? cut.slice(0, space) : cut).trimEnd()} …`;
+}

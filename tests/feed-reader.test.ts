@@ -1,0 +1,114 @@
+/**
+ * Data-driven: every tests/feeds/NAME.{xml,json} is read as fetched from
+ * https://feeds.example.net/NAME and must give exactly the items of
+ * NAME.expected.json; hostile and broken documents give clear errors.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { decodeFeed } from "../src/input/feed/decode";
+import { FeedFormatError } from "../src/input/feed/errors";
+import { readFeed } from "../src/input/feed/read-feed";
+import { feedItems } from "../src/input/feed/to-items";
+
+const dir = join(import.meta.dirname, "feeds");
+
+interface Expected {
+  feed: string;
+  fetchedAt: string;
+  ttlMinutes?: number;
+  items: {
+    title: string;
+    url: string | null;
+    publishedAt: string | null;
+    agency: string | null;
+    tags: string[];
+    summaryContains?: string;
+    contentContains?: string[];
+    contentExcludes?: string[];
+  }[];
+}
+
+async function read(bytes: Uint8Array, name: string, fetchedAt: Date, contentType: string | null = null) {
+  const feed = await readFeed(decodeFeed(bytes, contentType));
+  return { feed, items: feedItems(feed, `https://feeds.example.net/${name}`, fetchedAt) };
+}
+
+for (const file of readdirSync(dir).filter((f) => f.endsWith(".expected.json"))) {
+  const want = JSON.parse(readFileSync(join(dir, file), "utf8")) as Expected;
+  describe(`feed ${want.feed}`, () => {
+    it("gives the expected items", async () => {
+      const { feed, items } = await read(new Uint8Array(readFileSync(join(dir, want.feed))), want.feed, new Date(want.fetchedAt));
+      if (want.ttlMinutes !== undefined) expect(feed.ttlMinutes).toBe(want.ttlMinutes);
+      expect(items.map((i) => i.title)).toEqual(want.items.map((i) => i.title));
+      want.items.forEach((w, n) => {
+        const got = items[n]!;
+        expect(got.url, w.title).toBe(w.url);
+        expect(got.publishedAt?.toISOString() ?? null, w.title).toBe(w.publishedAt ? new Date(w.publishedAt).toISOString() : null);
+        expect(got.precision).toBe(w.publishedAt ? "absolute" : "none");
+        expect(got.agency, w.title).toBe(w.agency);
+        expect(got.tags.map((t) => t.label), w.title).toEqual(w.tags);
+        if (w.summaryContains) expect(got.summary).toContain(w.summaryContains);
+        for (const c of w.contentContains ?? []) expect(got.contentHtml).toContain(c);
+        for (const c of w.contentExcludes ?? []) expect(got.contentHtml ?? "").not.toContain(c);
+        expect(got.guid).toMatch(/^urn:feedwerk:item:[0-9a-f]{32}$/);
+      });
+    });
+  });
+}
+
+describe("feed documents in other encodings and shapes", () => {
+  const rss2 = readFileSync(join(dir, "rss2.xml"), "utf8");
+
+  it("reads UTF-16 with and without a byte-order mark", async () => {
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(rss2.replace('encoding="UTF-8"', 'encoding="UTF-16"'), "utf16le")]);
+    expect((await read(new Uint8Array(le), "u16", new Date())).items[0]!.title).toBe("Tom & Jerry <3 – Premiere in Köln");
+    const noBom = Buffer.from(rss2.replace('encoding="UTF-8"', 'encoding="UTF-16"'), "utf16le");
+    expect((await read(new Uint8Array(noBom), "u16", new Date())).items[0]!.title).toBe("Tom & Jerry <3 – Premiere in Köln");
+  });
+
+  it("takes the HTTP charset over the XML declaration", async () => {
+    const doc = '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title><link>https://l.example/</link>' +
+      "<description>d</description><item><title>Grüße aus Köln</title><link>https://l.example/1</link></item></channel></rss>";
+    const latin = new Uint8Array(Buffer.from(doc, "latin1"));
+    const { items } = await read(latin, "l", new Date(), "application/rss+xml; charset=ISO-8859-1");
+    expect(items[0]!.title).toBe("Grüße aus Köln");
+    // without the header the bytes are not UTF-8, whatever the declaration says
+    const guessed = await read(latin, "l", new Date()).catch((e: unknown) => e);
+    expect(guessed instanceof Error ? guessed.message : (guessed as { items: { title: string }[] }).items[0]!.title).not.toBe("Grüße aus Köln");
+  });
+
+  it("folds duplicate entries into one item", async () => {
+    const { items } = await read(new TextEncoder().encode(rss2), "rss2.xml", new Date());
+    expect(items).toHaveLength(2);
+  });
+
+  it.each([
+    ["malformed XML", "<rss version=\"2.0\"><channel><title>x</title><item><title>a</item></channel></rss>", /not a readable RSS or Atom feed/],
+    ["HTML", "<!doctype html><html><body><p>Hallo</p></body></html>", /not a readable RSS or Atom feed/],
+    ["plain text", "Hallo Welt", /neither XML nor JSON/],
+    ["JSON that is not a feed", '{"hello": "world"}', /not a JSON Feed/],
+    ["broken JSON", '{"version": "https://jsonfeed.org/version/1.1", ', /not valid JSON/],
+    ["an unknown encoding", '<?xml version="1.0" encoding="x-klingon"?><rss version="2.0"></rss>', /unsupported character encoding 'x-klingon'/],
+  ])("refuses %s with a reason", async (_name, text, reason) => {
+    const error = await read(new TextEncoder().encode(text), "bad", new Date()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FeedFormatError);
+    expect((error as Error).message).toMatch(reason);
+  });
+
+  it("does not expand entities declared in a DTD (billion laughs)", async () => {
+    const lol = [
+      '<?xml version="1.0"?>',
+      '<!DOCTYPE rss [ <!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">',
+      ...Array.from({ length: 9 }, (_, i) => `<!ENTITY ${String.fromCharCode(98 + i)} "${`&${String.fromCharCode(97 + i)};`.repeat(10)}">`),
+      "]>",
+      '<rss version="2.0"><channel><title>lol</title><link>https://lol.example/</link><description>x</description>',
+      "<item><title>&j;</title><link>https://lol.example/1</link></item></channel></rss>",
+    ].join("\n");
+    const started = Date.now();
+    const result = await read(new TextEncoder().encode(lol), "lol", new Date()).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    if (result instanceof Error) expect(result).toBeInstanceOf(FeedFormatError);
+    else for (const item of result.items) expect(item.title.length).toBeLessThan(1_000);
+  });
+});
