@@ -1,0 +1,88 @@
+/**
+ * Which addresses a feed may be fetched from. A feed URL is user input: left
+ * alone, it would let anyone make this server read its own loopback
+ * services, the private network or a cloud's metadata endpoint (server-side
+ * request forgery). Refused unless allowed by configuration
+ * (FEEDWERK_ALLOWED_HOSTS: host names, addresses or CIDR ranges).
+ */
+import { BlockList, isIP } from "node:net";
+
+const REFUSED_V4: [string, number, string][] = [
+  ["0.0.0.0", 8, "this network"],
+  ["10.0.0.0", 8, "private"],
+  ["100.64.0.0", 10, "carrier-grade NAT"],
+  ["127.0.0.0", 8, "loopback"],
+  ["169.254.0.0", 16, "link-local (cloud metadata)"],
+  ["172.16.0.0", 12, "private"],
+  ["192.0.0.0", 24, "IETF protocol assignments"],
+  ["192.0.2.0", 24, "documentation"],
+  ["192.168.0.0", 16, "private"],
+  ["198.18.0.0", 15, "benchmarking"],
+  ["198.51.100.0", 24, "documentation"],
+  ["203.0.113.0", 24, "documentation"],
+  ["224.0.0.0", 4, "multicast"],
+  ["240.0.0.0", 4, "reserved"],
+];
+const REFUSED_V6: [string, number, string][] = [
+  ["::", 128, "unspecified"],
+  ["::1", 128, "loopback"],
+  ["64:ff9b:1::", 48, "local-use translation"],
+  ["100::", 64, "discard"],
+  ["2001:db8::", 32, "documentation"],
+  ["fc00::", 7, "unique-local"],
+  ["fe80::", 10, "link-local"],
+  ["fec0::", 10, "site-local"],
+  ["ff00::", 8, "multicast"],
+];
+
+export class AddressPolicy {
+  private readonly allowedHosts = new Set<string>();
+  private readonly allowed = new BlockList();
+  private readonly refused = new BlockList();
+  private readonly reasons: { list: BlockList; reason: string }[] = [];
+
+  /** `allow`: host names, IP addresses and CIDR ranges that may be fetched even if private. */
+  constructor(allow: string[] = []) {
+    for (const entry of allow.map((a) => a.trim().toLowerCase()).filter(Boolean)) {
+      const [address, bits] = entry.split("/");
+      const family = isIP(address!);
+      if (family === 0) this.allowedHosts.add(entry.replace(/^\[|\]$/g, ""));
+      else if (bits !== undefined) this.allowed.addSubnet(address!, Number(bits), family === 6 ? "ipv6" : "ipv4");
+      else this.allowed.addAddress(address!, family === 6 ? "ipv6" : "ipv4");
+    }
+    for (const [net, bits, reason] of REFUSED_V4) this.addRefused(net, bits, "ipv4", reason);
+    for (const [net, bits, reason] of REFUSED_V6) this.addRefused(net, bits, "ipv6", reason);
+  }
+
+  static fromEnv(value: string | undefined): AddressPolicy {
+    return new AddressPolicy((value ?? "").split(","));
+  }
+
+  private addRefused(net: string, bits: number, type: "ipv4" | "ipv6", reason: string) {
+    this.refused.addSubnet(net, bits, type);
+    const one = new BlockList();
+    one.addSubnet(net, bits, type);
+    this.reasons.push({ list: one, reason });
+  }
+
+  hostAllowed(hostname: string): boolean {
+    return this.allowedHosts.has(hostname.toLowerCase().replace(/^\[|\]$/g, ""));
+  }
+
+  /** Null when the address may be connected to, else why not. */
+  refusal(address: string): string | null {
+    let ip = address.replace(/^\[|\]$/g, "");
+    let type: "ipv4" | "ipv6" = isIP(ip) === 6 ? "ipv6" : "ipv4";
+    // an IPv4 address wearing IPv6 clothes (::ffff:127.0.0.1) is judged as IPv4
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+    if (mapped) {
+      ip = mapped[1]!;
+      type = "ipv4";
+    }
+    if (isIP(ip) === 0) return `'${address}' is not an IP address`;
+    if (this.allowed.check(ip, type)) return null;
+    if (!this.refused.check(ip, type)) return null;
+    const reason = this.reasons.find((r) => r.list.check(ip, type))?.reason ?? "non-public";
+    return `${ip} is a ${reason} address`;
+  }
+}

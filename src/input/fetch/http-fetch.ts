@@ -1,0 +1,248 @@
+/**
+ * Fetching feeds over HTTP with undici, bounded in every dimension: connect
+ * and total time, body size (counted after decompression, so a gzip bomb is
+ * cut off), redirects (each hop checked again) and concurrency per host.
+ * Every connection is checked against the address policy at the moment it
+ * is made, with the address actually connected to, so a DNS answer that
+ * changes between a check and the connect cannot sneak past it.
+ */
+import { lookup as dnsLookup, type LookupAddress } from "node:dns";
+import { isIP, type LookupFunction } from "node:net";
+import { Readable } from "node:stream";
+import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
+import { Agent, buildConnector, request } from "undici";
+import type { AddressPolicy } from "./address-policy";
+
+export interface FetchLimits {
+  connectTimeoutMs: number;
+  totalTimeoutMs: number;
+  maxBytes: number;
+  maxRedirects: number;
+  /** Connections at once to one host. */
+  perHost: number;
+  userAgent: string;
+}
+
+export const DEFAULT_LIMITS: FetchLimits = {
+  connectTimeoutMs: 10_000,
+  totalTimeoutMs: 30_000,
+  maxBytes: 5 * 1024 * 1024,
+  maxRedirects: 5,
+  perHost: 2,
+  userAgent: "feedwerk/0.1 (feed aggregator)",
+};
+
+export interface Validators {
+  etag?: string | null;
+  lastModified?: string | null;
+}
+
+export type FetchOutcome =
+  | {
+      status: "ok";
+      /** Where the body finally came from. */
+      url: string;
+      /** The new address when every redirect on the way was permanent (301, 308). */
+      movedTo: string | null;
+      bytes: Uint8Array;
+      contentType: string | null;
+      etag: string | null;
+      lastModified: string | null;
+      cacheControl: string | null;
+    }
+  | { status: "not-modified"; url: string; movedTo: string | null; cacheControl: string | null };
+
+export class FetchError extends Error {
+  constructor(
+    message: string,
+    /** For 429 and 503: how long the server asked us to wait. */
+    readonly retryAfterMs: number | null = null,
+    readonly httpStatus: number | null = null,
+  ) {
+    super(message);
+    this.name = "FetchError";
+  }
+}
+
+export class FeedFetcher {
+  private readonly agent: Agent;
+
+  constructor(
+    private readonly policy: AddressPolicy,
+    private readonly limits: FetchLimits = DEFAULT_LIMITS,
+  ) {
+    const connect = buildConnector({ timeout: limits.connectTimeoutMs, lookup: this.lookup as unknown as LookupFunction });
+    this.agent = new Agent({
+      connections: limits.perHost,
+      headersTimeout: limits.totalTimeoutMs,
+      bodyTimeout: limits.totalTimeoutMs,
+      connect: (options, callback) => {
+        connect(options, (error, socket) => {
+          if (error || !socket) return callback(error ?? new Error("no socket"), null);
+          const refusal = this.policy.hostAllowed(options.hostname) ? null : this.policy.refusal(socket.remoteAddress ?? "");
+          if (refusal) {
+            socket.destroy();
+            return callback(new FetchError(`refused to connect to ${options.hostname}: ${refusal}`), null);
+          }
+          callback(null, socket);
+        });
+      },
+    });
+  }
+
+  /** Resolves, dropping the addresses the policy refuses, so that a host with a public and a private address still works. */
+  private readonly lookup = (hostname: string, options: object, callback: (...args: unknown[]) => void) => {
+    dnsLookup(hostname, { all: true }, (error, addresses: LookupAddress[]) => {
+      if (error) return callback(error);
+      const usable = this.policy.hostAllowed(hostname) ? addresses : addresses.filter((a) => !this.policy.refusal(a.address));
+      if (!usable.length) {
+        const why = this.policy.refusal(addresses[0]?.address ?? "") ?? "no address";
+        return callback(new FetchError(`refused to fetch from ${hostname}: ${why}`));
+      }
+      if ((options as { all?: boolean }).all) callback(null, usable);
+      else callback(null, usable[0]!.address, usable[0]!.family);
+    });
+  };
+
+  async fetch(url: string, validators: Validators = {}): Promise<FetchOutcome> {
+    const signal = AbortSignal.timeout(this.limits.totalTimeoutMs);
+    let current = url;
+    let permanent = true;
+    for (let hop = 0; ; hop++) {
+      const target = this.check(current);
+      let res: Awaited<ReturnType<typeof request>>;
+      try {
+        res = await request(target, {
+          dispatcher: this.agent,
+          method: "GET",
+          signal,
+          headers: {
+            "user-agent": this.limits.userAgent,
+            accept: "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, application/json;q=0.8, text/xml;q=0.8, */*;q=0.5",
+            "accept-encoding": "gzip, deflate, br",
+            ...(validators.etag ? { "if-none-match": validators.etag } : {}),
+            ...(validators.lastModified ? { "if-modified-since": validators.lastModified } : {}),
+          },
+        });
+      } catch (error) {
+        throw asFetchError(error, current, signal);
+      }
+      const header = (name: string) => {
+        const v = res.headers[name];
+        return Array.isArray(v) ? (v[0] ?? null) : (v ?? null);
+      };
+      const movedTo = permanent && current !== url ? current : null;
+
+      if ([301, 302, 303, 307, 308].includes(res.statusCode)) {
+        await res.body.dump();
+        const location = header("location");
+        if (!location) throw new FetchError(`${current}: redirect (${res.statusCode}) without a Location`, null, res.statusCode);
+        if (hop + 1 > this.limits.maxRedirects) throw new FetchError(`${url}: more than ${this.limits.maxRedirects} redirects`);
+        permanent &&= res.statusCode === 301 || res.statusCode === 308;
+        current = new URL(location, current).toString();
+        continue;
+      }
+      if (res.statusCode === 304) {
+        await res.body.dump();
+        return { status: "not-modified", url: current, movedTo, cacheControl: header("cache-control") };
+      }
+      if (res.statusCode === 429 || res.statusCode === 503) {
+        await res.body.dump();
+        throw new FetchError(`${current}: HTTP ${res.statusCode}`, retryAfter(header("retry-after")), res.statusCode);
+      }
+      if (res.statusCode < 200 || res.statusCode > 299) {
+        await res.body.dump();
+        throw new FetchError(`${current}: HTTP ${res.statusCode}`, null, res.statusCode);
+      }
+      const declared = Number(header("content-length"));
+      if (!header("content-encoding") && declared > this.limits.maxBytes) {
+        res.body.destroy();
+        throw new FetchError(`${current}: body of ${declared} bytes is over the limit of ${this.limits.maxBytes}`);
+      }
+      const bytes = await this.readBody(res.body, header("content-encoding"), current, signal);
+      return {
+        status: "ok",
+        url: current,
+        movedTo,
+        bytes,
+        contentType: header("content-type"),
+        etag: header("etag"),
+        lastModified: header("last-modified"),
+        cacheControl: header("cache-control"),
+      };
+    }
+  }
+
+  private check(url: string): string {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      throw new FetchError(`'${url}' is not a URL`);
+    }
+    if (u.protocol !== "http:" && u.protocol !== "https:") throw new FetchError(`${url}: only http and https are fetched`);
+    if (u.username || u.password) throw new FetchError(`${url}: URLs with credentials are not fetched`);
+    const host = u.hostname.replace(/^\[|\]$/g, "");
+    // literal addresses never reach the lookup: judge them here
+    if (isIP(host) && !this.policy.hostAllowed(host)) {
+      const refusal = this.policy.refusal(host);
+      if (refusal) throw new FetchError(`refused to fetch ${url}: ${refusal}`);
+    }
+    return u.toString();
+  }
+
+  private async readBody(body: Readable, encoding: string | null, url: string, signal: AbortSignal): Promise<Uint8Array> {
+    const codings = (encoding ?? "").toLowerCase().split(",").map((c) => c.trim()).filter((c) => c && c !== "identity");
+    let stream: Readable = body;
+    for (const coding of codings.reverse()) {
+      const decoder = coding === "gzip" || coding === "x-gzip" ? createGunzip() : coding === "deflate" ? createInflate() : coding === "br" ? createBrotliDecompress() : null;
+      if (!decoder) {
+        body.destroy();
+        throw new FetchError(`${url}: unsupported content encoding '${coding}'`);
+      }
+      stream = stream.pipe(decoder);
+    }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of stream) {
+        size += (chunk as Uint8Array).length;
+        if (size > this.limits.maxBytes) {
+          body.destroy();
+          stream.destroy();
+          throw new FetchError(`${url}: body over the limit of ${this.limits.maxBytes} bytes`);
+        }
+        chunks.push(chunk as Uint8Array);
+      }
+    } catch (error) {
+      throw asFetchError(error, url, signal);
+    }
+    const out = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}
+
+function retryAfter(value: string | null): number | null {
+  if (!value) return null;
+  if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
+}
+
+function asFetchError(error: unknown, url: string, signal: AbortSignal): FetchError {
+  if (error instanceof FetchError) return error;
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause instanceof FetchError) return cause;
+  if (signal.aborted) return new FetchError(`${url}: no complete answer within the time limit`);
+  const e = error as { code?: string; message?: string };
+  return new FetchError(`${url}: ${e.code ? `${e.code} ` : ""}${e.message ?? String(error)}`.trim());
+}

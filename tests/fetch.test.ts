@@ -1,0 +1,173 @@
+/**
+ * The feed fetcher against a local HTTP server: compression, validators,
+ * redirects, limits, Retry-After, and the address policy that keeps user
+ * URLs away from private networks. Refused addresses are refused before any
+ * packet is sent.
+ */
+import { createServer, type Server } from "node:http";
+import { brotliCompressSync, deflateSync, gzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AddressPolicy } from "../src/input/fetch/address-policy";
+import { DEFAULT_LIMITS, FeedFetcher, FetchError } from "../src/input/fetch/http-fetch";
+
+const FEED = '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>https://x.example/</link><description>d</description></channel></rss>';
+
+let server: Server;
+let base: string;
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const path = req.url ?? "/";
+    const send = (status: number, headers: Record<string, string | number>, body?: Buffer | string) => {
+      res.writeHead(status, headers);
+      res.end(body);
+    };
+    switch (path) {
+      case "/plain": return send(200, { "content-type": "application/rss+xml", etag: '"v1"', "last-modified": "Tue, 09 Dec 2025 13:00:00 GMT" }, FEED);
+      case "/gzip": return send(200, { "content-encoding": "gzip" }, gzipSync(FEED));
+      case "/br": return send(200, { "content-encoding": "br" }, brotliCompressSync(FEED));
+      case "/deflate": return send(200, { "content-encoding": "deflate" }, deflateSync(FEED));
+      case "/etag":
+        if (req.headers["if-none-match"] === '"v1"') return send(304, {});
+        return send(200, { etag: '"v1"' }, FEED);
+      case "/ua": return send(200, {}, String(req.headers["user-agent"]));
+      case "/moved": return send(301, { location: "/plain" });
+      case "/moved-twice": return send(308, { location: "/moved" });
+      case "/temporary": return send(302, { location: "/moved" });
+      case "/loop": return send(302, { location: "/loop" });
+      case "/to-private": return send(302, { location: "http://10.20.30.40/feed" });
+      case "/to-metadata": return send(301, { location: "http://169.254.169.254/latest/meta-data/" });
+      case "/to-file": return send(302, { location: "file:///etc/passwd" });
+      case "/slow": setTimeout(() => send(200, {}, FEED), 3_000); return;
+      case "/trickle": res.writeHead(200); res.write("<rss>"); setTimeout(() => res.end("</rss>"), 3_000); return;
+      case "/big": return send(200, {}, Buffer.alloc(2 * 1024 * 1024, 0x61));
+      case "/big-unannounced": res.writeHead(200); for (let i = 0; i < 40; i++) res.write(Buffer.alloc(64 * 1024, 0x61)); res.end(); return;
+      case "/bomb": return send(200, { "content-encoding": "gzip" }, gzipSync(Buffer.alloc(64 * 1024 * 1024)));
+      case "/429": return send(429, { "retry-after": "120" });
+      case "/503": return send(503, { "retry-after": new Date(Date.now() + 60_000).toUTCString() });
+      case "/404": return send(404, {});
+      default: return send(404, {});
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const limits = { ...DEFAULT_LIMITS, totalTimeoutMs: 1_000, maxBytes: 1024 * 1024 };
+const fetcher = () => new FeedFetcher(new AddressPolicy(["127.0.0.1"]), limits);
+
+describe("fetching", () => {
+  it("reads plain, gzip, brotli and deflate bodies", async () => {
+    const f = fetcher();
+    for (const path of ["/plain", "/gzip", "/br", "/deflate"]) {
+      const out = await f.fetch(`${base}${path}`);
+      expect(out.status).toBe("ok");
+      if (out.status === "ok") expect(new TextDecoder().decode(out.bytes)).toBe(FEED);
+    }
+    await f.close();
+  });
+
+  it("sends the validators it was given and reports 304", async () => {
+    const f = fetcher();
+    const first = await f.fetch(`${base}/etag`);
+    expect(first.status === "ok" && first.etag).toBe('"v1"');
+    expect((await f.fetch(`${base}/etag`, { etag: '"v1"' })).status).toBe("not-modified");
+    await f.close();
+  });
+
+  it("names itself", async () => {
+    const f = fetcher();
+    const out = await f.fetch(`${base}/ua`);
+    expect(out.status === "ok" && new TextDecoder().decode(out.bytes)).toMatch(/^feedwerk\//);
+    await f.close();
+  });
+
+  it("follows redirects, and reports the new address only when every hop was permanent", async () => {
+    const f = fetcher();
+    const perm = await f.fetch(`${base}/moved-twice`);
+    expect(perm.status === "ok" && [perm.url, perm.movedTo]).toEqual([`${base}/plain`, `${base}/plain`]);
+    const temp = await f.fetch(`${base}/temporary`);
+    expect(temp.status === "ok" && [temp.url, temp.movedTo]).toEqual([`${base}/plain`, null]);
+    await f.close();
+  });
+
+  it.each([
+    ["/loop", /more than 5 redirects/],
+    ["/slow", /time limit/],
+    ["/trickle", /time limit/],
+    ["/big", /over the limit/],
+    ["/big-unannounced", /over the limit/],
+    ["/bomb", /over the limit/],
+    ["/404", /HTTP 404/],
+    ["/to-file", /only http and https/],
+  ])("gives up on %s with a reason", async (path, reason) => {
+    const f = fetcher();
+    const error = await f.fetch(`${base}${path}`).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FetchError);
+    expect((error as Error).message).toMatch(reason);
+    await f.close();
+  });
+
+  it("passes on Retry-After from 429 and 503", async () => {
+    const f = fetcher();
+    const e429 = (await f.fetch(`${base}/429`).catch((e: unknown) => e)) as FetchError;
+    expect([e429.httpStatus, e429.retryAfterMs]).toEqual([429, 120_000]);
+    const e503 = (await f.fetch(`${base}/503`).catch((e: unknown) => e)) as FetchError;
+    expect(e503.httpStatus).toBe(503);
+    expect(e503.retryAfterMs).toBeGreaterThan(50_000);
+    await f.close();
+  });
+});
+
+describe("server-side request forgery", () => {
+  const policy = new AddressPolicy();
+  it.each([
+    ["127.0.0.1", "loopback"], ["127.255.0.9", "loopback"], ["::1", "loopback"],
+    ["10.1.2.3", "private"], ["172.16.5.4", "private"], ["172.31.255.255", "private"], ["192.168.178.1", "private"],
+    ["169.254.169.254", "link-local"], ["100.64.0.1", "carrier-grade NAT"], ["224.0.0.251", "multicast"], ["ff02::1", "multicast"],
+    ["fc00::1", "unique-local"], ["fd00:ec2::254", "unique-local"], ["fe80::1", "link-local"], ["0.0.0.0", "this network"],
+    ["::ffff:127.0.0.1", "loopback"], ["::ffff:10.0.0.1", "private"], ["255.255.255.255", "reserved"],
+  ])("refuses %s (%s)", (address, kind) => {
+    expect(policy.refusal(address)).toContain(kind);
+  });
+
+  it.each(["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946", "172.32.0.1", "100.128.0.1"])("lets %s through", (address) => {
+    expect(policy.refusal(address)).toBeNull();
+  });
+
+  it("lets configured hosts, addresses and ranges through", () => {
+    const allowing = new AddressPolicy(["127.0.0.1", "10.8.0.0/16", "intranet.example", "fd12::/16"]);
+    expect(allowing.refusal("127.0.0.1")).toBeNull();
+    expect(allowing.refusal("10.8.4.4")).toBeNull();
+    expect(allowing.refusal("10.9.4.4")).toContain("private");
+    expect(allowing.refusal("fd12::5")).toBeNull();
+    expect(allowing.hostAllowed("Intranet.Example")).toBe(true);
+  });
+
+  it.each([
+    "http://127.0.0.1:9/feed", "http://[::1]:9/feed", "http://10.0.0.1/feed", "http://169.254.169.254/latest/meta-data/",
+    "http://[fd00::1]/", "http://0.0.0.0/", "http://[::ffff:7f00:1]/", "http://2130706433/", "http://0x7f.1/",
+  ])("refuses to fetch %s", async (url) => {
+    const f = new FeedFetcher(policy, limits);
+    const error = await f.fetch(url).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FetchError);
+    expect((error as Error).message).toMatch(/refused/);
+    await f.close();
+  });
+
+  it("refuses a host name that resolves to loopback", async () => {
+    const f = new FeedFetcher(policy, limits);
+    const error = await f.fetch(`${base.replace("127.0.0.1", "localhost")}/plain`).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/refused to fetch from localhost: .*loopback/);
+    await f.close();
+  });
+
+  it("refuses private addresses behind a redirect", async () => {
+    const f = fetcher();
+    for (const path of ["/to-private", "/to-metadata"]) {
+      const error = await f.fetch(`${base}${path}`).catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(/refused to fetch http:\/\/(10\.20\.30\.40|169\.254\.169\.254)/);
+    }
+    await f.close();
+  });
+});
