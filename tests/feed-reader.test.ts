@@ -31,7 +31,8 @@ interface Expected {
 
 async function read(bytes: Uint8Array, name: string, fetchedAt: Date, contentType: string | null = null) {
   const feed = await readFeed(decodeFeed(bytes, contentType));
-  return { feed, items: feedItems(feed, `https://feeds.example.net/${name}`, fetchedAt) };
+  const url = `https://feeds.example.net/${name}`;
+  return { feed, items: feedItems(feed, url, url, fetchedAt) };
 }
 
 for (const file of readdirSync(dir).filter((f) => f.endsWith(".expected.json"))) {

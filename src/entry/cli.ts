@@ -10,11 +10,15 @@ import cliProgress from "cli-progress";
 import { PageFormatError, parsePage } from "../input/page/parse";
 import { decodePage } from "../input/page/decode";
 import { listPageFiles, parseInstant, readPageFile } from "../input/page-files";
-import { itemToJson } from "../normalise/item";
+import { isoSeconds, itemToJson } from "../normalise/item";
+import { AddressPolicy } from "../input/fetch/address-policy";
+import { FeedFetcher } from "../input/fetch/http-fetch";
+import { pollFeeds } from "../pipeline/poll-feeds";
+import { addFeedSource, dueFeedSources, findFeedSource, itemIdsOfSource, listFeedSources, removeFeedSource } from "../storage/sources";
 import { ingestPage } from "../pipeline/ingest-page";
 import { changedFeedUrls, pingHub } from "../publish/websub";
 import { openDatabase, type OpenDatabase } from "../storage/open";
-import { countItems } from "../storage/queries";
+import { countItems, findItem } from "../storage/queries";
 import { readConfig } from "./config";
 import { startServer } from "./server";
 
@@ -211,6 +215,118 @@ program
       await serveUntilStopped(opened, options.port ?? readConfig().port);
     });
   });
+
+const sourcesCommand = program.command("sources").description("the feeds feedwerk follows");
+
+sourcesCommand
+  .command("add")
+  .description("follow a feed (RSS, Atom or JSON Feed)")
+  .argument("<url>", "the feed's http(s) address")
+  .option("--name <name>", "a name of your own (default: the URL); it never changes")
+  .option("--tag <label...>", "tags for every item of this feed")
+  .action(async (url: string, options: { name?: string; tag?: string[] }) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new Error(`'${url}' is not a URL`);
+    }
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error(`${url}: only http and https feeds can be followed`);
+    await withDatabase(async (opened) => {
+      const source = await addFeedSource(opened.db, { url: parsed.toString(), name: options.name, tags: options.tag ?? [] });
+      console.log(`following ${source.url} as '${source.name}'; 'fetch' reads it`);
+    });
+  });
+
+sourcesCommand
+  .command("list")
+  .description("the followed feeds, with their last fetch, status, errors and next poll")
+  .action(async () => {
+    await withDatabase(async (opened) => {
+      const rows = await listFeedSources(opened.db);
+      if (!rows.length) return console.log("no feeds followed yet: 'sources add URL'");
+      const when = (d: Date | null) => (d ? isoSeconds(d) : "-");
+      printTable(
+        ["name", "url", "last fetch", "status", "errors", "next poll"],
+        rows.map((r) => [r.name, r.url ?? "", when(r.lastFetchAt), r.lastError ? `${r.lastStatus}: ${r.lastError}` : (r.lastStatus ?? "never fetched"), String(r.errorCount), when(r.nextPollAt)]),
+      );
+    });
+  });
+
+sourcesCommand
+  .command("remove")
+  .description("stop following a feed (its items stay)")
+  .argument("<url-or-name>")
+  .action(async (key: string) => {
+    await withDatabase(async (opened) => {
+      const removed = await removeFeedSource(opened.db, key);
+      if (!removed) throw new Error(`no followed feed is called or found at '${key}'`);
+      console.log(`no longer following ${removed.url}`);
+    });
+  });
+
+program
+  .command("fetch")
+  .description("one polling pass over the feeds that are due")
+  .option("--all", "every feed, due or not")
+  .action(async (options: { all?: boolean }) => {
+    const failed = await withDatabase(async (opened) => {
+      const fetcher = new FeedFetcher(AddressPolicy.fromEnv(process.env.FEEDWERK_ALLOWED_HOSTS));
+      const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: "fetching [{bar}] {value}/{total} feeds" }, cliProgress.Presets.shades_classic) : null;
+      const total = options.all ? (await listFeedSources(opened.db)).length : (await dueFeedSources(opened.db, new Date())).length;
+      bar?.start(total, 0);
+      try {
+        const results = await pollFeeds(opened.db, fetcher, { all: options.all, onDone: () => bar?.increment() });
+        bar?.stop();
+        if (!results.length) {
+          console.log("no feed is due");
+          return 0;
+        }
+        printTable(
+          ["feed", "result", "new", "updated", "unchanged", "next poll"],
+          results
+            .sort((a, b) => (a.source.name < b.source.name ? -1 : 1))
+            .map((r) => [r.source.name, r.outcome === "failed" ? `failed: ${r.error}` : r.outcome, String(r.report?.new ?? 0), String(r.report?.updated ?? 0), String(r.report?.unchanged ?? 0), isoSeconds(r.nextPollAt)]),
+        );
+        const changed = new Set(results.flatMap((r) => r.report?.changedTags ?? []));
+        await notifyHub(changed, results.some((r) => (r.report?.new ?? 0) + (r.report?.updated ?? 0) > 0));
+        // the table cuts long cells: the reasons in full, where the operator looks for them
+        for (const r of results) if (r.outcome === "failed") console.error(`error: ${r.source.url}: ${r.error}`);
+        const bad = results.filter((r) => r.outcome === "failed").length;
+        console.log(`${results.length - bad} of ${results.length} feeds read${bad ? `; ${bad} failed` : ""}`);
+        return bad;
+      } finally {
+        bar?.stop();
+        await fetcher.close();
+      }
+    });
+    if (failed > 0) process.exitCode = 1;
+  });
+
+program
+  .command("items")
+  .description("the stored items of one followed feed")
+  .requiredOption("--source <url-or-name>", "the feed")
+  .option("--json", "as JSON, in the shape 'parse' prints")
+  .action(async (options: { source: string; json?: boolean }) => {
+    await withDatabase(async (opened) => {
+      const source = await findFeedSource(opened.db, options.source);
+      if (!source) throw new Error(`no followed feed is called or found at '${options.source}'`);
+      const found = (await Promise.all((await itemIdsOfSource(opened.db, source.id)).map((id) => findItem(opened.db, id)))).filter(
+        (i): i is NonNullable<typeof i> => i !== null,
+      );
+      if (options.json) process.stdout.write(`${JSON.stringify({ items: found.map(itemToJson) }, null, 2)}\n`);
+      else for (const item of found) console.log(`${item.publishedAt ? isoSeconds(item.publishedAt) : "(undated)           "}  ${item.title}`);
+    });
+  });
+
+/** Columns padded to their widest cell; long cells cut. */
+function printTable(head: string[], rows: string[][]): void {
+  const cut = (s: string) => (s.length > 60 ? `${s.slice(0, 59)}…` : s);
+  const all = [head, ...rows].map((r) => r.map(cut));
+  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+  for (const row of all) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd());
+}
 
 program.parseAsync().catch((error: unknown) => {
   console.error(`error: ${error instanceof Error ? error.message : String(error)}`);

@@ -8,14 +8,30 @@ import type { ImageInfo, Tag } from "../normalise/item";
 
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 
-/** Where stories come from: the news portal's pages, later followed feeds. */
-export const sources = pgTable("sources", {
-  id: serial("id").primaryKey(),
-  kind: text("kind", { enum: ["page", "feed"] }).notNull(),
-  name: text("name").notNull().unique(),
-  url: text("url"),
-  createdAt: at("created_at").notNull().defaultNow(),
-});
+/** Where stories come from: the news portal's pages, and the feeds feedwerk follows. */
+export const sources = pgTable(
+  "sources",
+  {
+    id: serial("id").primaryKey(),
+    kind: text("kind", { enum: ["page", "feed"] }).notNull(),
+    /** Unique and never changed: feed entries' identities are namespaced by it. */
+    name: text("name").notNull().unique(),
+    /** A feed's address; updated when the feed moves permanently. */
+    url: text("url"),
+    createdAt: at("created_at").notNull().defaultNow(),
+    /** Tags given to every item of this feed. */
+    tags: jsonb("tags").$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    etag: text("etag"),
+    lastModified: text("last_modified"),
+    lastFetchAt: at("last_fetch_at"),
+    /** "ok", "not modified" or the last error's summary. */
+    lastStatus: text("last_status"),
+    errorCount: integer("error_count").notNull().default(0),
+    lastError: text("last_error"),
+    nextPollAt: at("next_poll_at"),
+  },
+  (t) => [uniqueIndex("sources_url").on(t.url)],
+);
 
 /** Every ingested document (one page file, one feed fetch). */
 export const documents = pgTable(

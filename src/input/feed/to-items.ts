@@ -20,12 +20,17 @@ const FUTURE_SLACK_MS = 24 * 3_600_000;
 // tracking parameters that make one story look like many
 const TRACKING = /^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid|wt_mc|at_medium|at_campaign)$/i;
 
-export function feedItems(feed: RawFeed, feedUrl: string, fetchedAt: Date): Item[] {
+/**
+ * `namespace` scopes entry ids to their feed (the source's name, which stays
+ * when the feed moves); `feedUrl` is where the document came from, the base
+ * of its relative links.
+ */
+export function feedItems(feed: RawFeed, namespace: string, feedUrl: string, fetchedAt: Date): Item[] {
   const base = resolve(feed.base, feedUrl) ?? feedUrl;
-  return mergeObservations(feed.entries.map((entry) => toItem(entry, base, feedUrl, fetchedAt)));
+  return mergeObservations(feed.entries.map((entry) => toItem(entry, base, namespace, fetchedAt)));
 }
 
-function toItem(entry: RawEntry, base: string, feedUrl: string, fetchedAt: Date): Item {
+function toItem(entry: RawEntry, base: string, namespace: string, fetchedAt: Date): Item {
   const url = httpUrl(resolve(entry.link, base));
   const summarySource = entry.summaryHtml ?? entry.contentHtml ?? "";
   const summary = truncate(plainText(summarySource), SUMMARY_CHARS);
@@ -39,8 +44,8 @@ function toItem(entry: RawEntry, base: string, feedUrl: string, fetchedAt: Date)
   const key = url
     ? `link\n${canonical(url)}`
     : entry.id
-      ? `id\n${feedUrl}\n${entry.id}`
-      : `text\n${feedUrl}\n${title}\n${summary}`;
+      ? `id\n${namespace}\n${entry.id}`
+      : `text\n${namespace}\n${title}\n${summary}`;
   const id = bytesToHex(sha256(utf8ToBytes(key))).slice(0, 32);
   return {
     id,

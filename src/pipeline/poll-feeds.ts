@@ -1,0 +1,116 @@
+/**
+ * One polling pass: fetch each due feed (a few at a time), store what it
+ * says, and decide when to ask again: the feed's own ttl or
+ * sy:updatePeriod, else its Cache-Control max-age, else an hour, clamped to
+ * configured bounds; after failures, exponential backoff with jitter, or the
+ * server's Retry-After. One failing feed never stops the rest.
+ */
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex } from "@noble/hashes/utils.js";
+import { decodeFeed } from "../input/feed/decode";
+import { readFeed } from "../input/feed/read-feed";
+import { feedItems } from "../input/feed/to-items";
+import { slugify } from "../normalise/slug";
+import type { Database } from "../storage/database";
+import { dueFeedSources, listFeedSources, recordFetch, type FeedSource } from "../storage/sources";
+import { storeDocument, type StoreReport } from "../storage/store-document";
+
+/** What the pass needs of a fetcher; the Node shell gives it undici with the address policy. */
+export interface Fetcher {
+  fetch(url: string, validators: { etag?: string | null; lastModified?: string | null }): Promise<
+    | { status: "ok"; url: string; movedTo: string | null; bytes: Uint8Array; contentType: string | null; etag: string | null; lastModified: string | null; cacheControl: string | null }
+    | { status: "not-modified"; url: string; movedTo: string | null; cacheControl: string | null }
+  >;
+}
+
+export interface PollOptions {
+  now?: () => Date;
+  concurrency?: number;
+  minIntervalMs?: number;
+  maxIntervalMs?: number;
+  /** Poll every source, due or not. */
+  all?: boolean;
+  random?: () => number;
+  onDone?: (result: PollResult) => void;
+}
+
+export interface PollResult {
+  source: FeedSource;
+  outcome: "stored" | "not modified" | "failed";
+  report?: StoreReport;
+  error?: string;
+  nextPollAt: Date;
+}
+
+const DEFAULT_INTERVAL_MS = 60 * 60_000;
+
+export async function pollFeeds(db: Database, fetcher: Fetcher, options: PollOptions = {}): Promise<PollResult[]> {
+  const now = options.now ?? (() => new Date());
+  const due = options.all ? await listFeedSources(db) : await dueFeedSources(db, now());
+  const results: PollResult[] = [];
+  const queue = [...due];
+  const worker = async () => {
+    for (let source = queue.shift(); source; source = queue.shift()) {
+      const result = await pollOne(db, fetcher, source, now(), options);
+      results.push(result);
+      options.onDone?.(result);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, queue.length) }, worker));
+  return results;
+}
+
+async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetchedAt: Date, options: PollOptions): Promise<PollResult> {
+  const min = options.minIntervalMs ?? 15 * 60_000;
+  const max = options.maxIntervalMs ?? 24 * 60 * 60_000;
+  const clamp = (ms: number) => Math.min(max, Math.max(min, ms));
+  try {
+    const out = await fetcher.fetch(source.url!, { etag: source.etag, lastModified: source.lastModified });
+    const url = out.movedTo ?? source.url!;
+    if (out.status === "not-modified") {
+      const nextPollAt = new Date(fetchedAt.getTime() + clamp(maxAge(out.cacheControl) ?? DEFAULT_INTERVAL_MS));
+      await recordFetch(db, source.id, { url, lastFetchAt: fetchedAt, lastStatus: "not modified", errorCount: 0, lastError: null, nextPollAt });
+      return { source, outcome: "not modified", nextPollAt };
+    }
+    const feed = await readFeed(decodeFeed(out.bytes, out.contentType));
+    const extraTags = source.tags.map((label) => ({ slug: slugify(label), label })).filter((t) => t.slug);
+    const found = feedItems(feed, source.name, out.url, fetchedAt).map((item) => ({
+      ...item,
+      tags: [...item.tags, ...extraTags.filter((t) => !item.tags.some((x) => x.slug === t.slug))],
+    }));
+    const report = await storeDocument(db, {
+      source: { kind: "feed", name: source.name, url },
+      name: out.url,
+      sha256: bytesToHex(sha256(out.bytes)),
+      fetchedAt,
+      items: found,
+    });
+    const interval = feed.ttlMinutes ? feed.ttlMinutes * 60_000 : (maxAge(out.cacheControl) ?? DEFAULT_INTERVAL_MS);
+    const nextPollAt = new Date(fetchedAt.getTime() + clamp(interval));
+    await recordFetch(db, source.id, {
+      url,
+      etag: out.etag,
+      lastModified: out.lastModified,
+      lastFetchAt: fetchedAt,
+      lastStatus: "ok",
+      errorCount: 0,
+      lastError: null,
+      nextPollAt,
+    });
+    return { source, outcome: "stored", report, nextPollAt };
+  } catch (error) {
+    const message = (error as Error).message.split("\n")[0]!;
+    const errors = source.errorCount + 1;
+    const retryAfter = (error as { retryAfterMs?: number | null }).retryAfterMs;
+    // 2^n minutes from the minimum interval, ±20 %, at most the maximum
+    const backoff = Math.min(max, min * 2 ** Math.min(errors - 1, 16)) * (0.8 + 0.4 * (options.random ?? Math.random)());
+    const nextPollAt = new Date(fetchedAt.getTime() + (retryAfter ? Math.min(max, Math.max(retryAfter, min)) : backoff));
+    await recordFetch(db, source.id, { lastFetchAt: fetchedAt, lastStatus: "failed", errorCount: errors, lastError: message, nextPollAt });
+    return { source, outcome: "failed", error: message, nextPollAt };
+  }
+}
+
+function maxAge(cacheControl: string | null): number | null {
+  const m = cacheControl ? /max-age\s*=\s*(\d+)/i.exec(cacheControl) : null;
+  return m ? Number(m[1]) * 1000 : null;
+}

@@ -1,0 +1,169 @@
+/**
+ * Following feeds end to end, on both backends: sources, a polling pass
+ * against a local HTTP server, merging with the portal's stories, tag
+ * membership, conditional re-fetching, moved feeds and failing ones.
+ */
+import { spawn } from "node:child_process";
+import { createServer, type Server } from "node:http";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
+import { AddressPolicy } from "../src/input/fetch/address-policy";
+import { DEFAULT_LIMITS, FeedFetcher } from "../src/input/fetch/http-fetch";
+import { ingestPage } from "../src/pipeline/ingest-page";
+import { pollFeeds } from "../src/pipeline/poll-feeds";
+import type { OpenDatabase } from "../src/storage/open";
+import { tagItemIds } from "../src/storage/queries";
+import { documents, observations } from "../src/storage/schema";
+import { addFeedSource, findFeedSource } from "../src/storage/sources";
+import { backends, truncateAll } from "./support/databases";
+
+const root = join(import.meta.dirname, "..");
+const fixture = (name: string) => readFileSync(join(import.meta.dirname, "feeds", name));
+// the same story as rss2.xml's first entry (same link, tracking parameters aside), from another feed
+const MIRROR = `<?xml version="1.0"?><rss version="2.0"><channel><title>Spiegel</title><link>https://mirror.example/</link><description>m</description>
+<item><title>Premiere in Köln</title><link>https://news.example.com/artikel/1?id=7&amp;utm_campaign=x</link><description>Auch hier.</description></item></channel></rss>`;
+
+let server: Server;
+let base: string;
+let hits: Record<string, number> = {};
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const path = req.url ?? "/";
+    hits[path] = (hits[path] ?? 0) + 1;
+    if (path === "/rss2.xml") {
+      if (req.headers["if-none-match"] === '"r1"') return res.writeHead(304).end();
+      return res.writeHead(200, { "content-type": "application/rss+xml; charset=utf-8", etag: '"r1"' }).end(fixture("rss2.xml"));
+    }
+    if (path === "/atom.xml") return res.writeHead(200, { "content-type": "application/atom+xml", "cache-control": "max-age=7200" }).end(fixture("atom.xml"));
+    if (path === "/feed.json") return res.writeHead(200, { "content-type": "application/feed+json" }).end(fixture("jsonfeed-1.1.json"));
+    if (path === "/latin1.xml") return res.writeHead(200, { "content-type": "application/rss+xml" }).end(fixture("latin1.xml"));
+    if (path === "/mirror.xml") return res.writeHead(200).end(MIRROR);
+    if (path === "/old-address.xml") return res.writeHead(301, { location: "/atom.xml" }).end();
+    return res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+for (const backend of backends) {
+  describe.skipIf(backend.unavailable)(`following feeds on ${backend.name}`, () => {
+    let db: OpenDatabase;
+    let fetcher: FeedFetcher;
+    beforeAll(async () => {
+      db = await backend.open();
+      fetcher = new FeedFetcher(new AddressPolicy(["127.0.0.1"]), { ...DEFAULT_LIMITS, totalTimeoutMs: 5_000 });
+    });
+    afterAll(async () => {
+      await fetcher?.close();
+      await db?.close();
+    });
+    beforeEach(async () => {
+      await truncateAll(db);
+      hits = {};
+    });
+
+    it("reads every followed feed once per pass and merges them with the portal's stories", async () => {
+      await ingestPage(db.db, { name: "seed", bytes: new Uint8Array(readFileSync(join(root, "seeds/000_fd0f4cb902b02a9c.txt"))), fetchedAt: new Date("2025-12-09T13:00:00Z") });
+      for (const path of ["/rss2.xml", "/atom.xml", "/feed.json", "/latin1.xml", "/mirror.xml", "/gone.xml"]) await addFeedSource(db.db, { url: `${base}${path}` });
+      const now = new Date("2025-12-10T12:00:00Z");
+      const results = await pollFeeds(db.db, fetcher, { now: () => now, random: () => 0.5 });
+      const by = (path: string) => results.find((r) => r.source.url === `${base}${path}`)!;
+      expect(results).toHaveLength(6);
+      expect(by("/rss2.xml").report).toMatchObject({ new: 2 });
+      expect(by("/atom.xml").report).toMatchObject({ new: 2 });
+      expect(by("/feed.json").report).toMatchObject({ new: 2 });
+      expect(by("/gone.xml")).toMatchObject({ outcome: "failed", error: expect.stringContaining("HTTP 404") });
+      // failures back off: 15 minutes (the minimum) at the first, with jitter ±20 % (here 0)
+      expect(by("/gone.xml").nextPollAt.toISOString()).toBe("2025-12-10T12:15:00.000Z");
+      // ttl 30 minutes; Cache-Control max-age 2 hours; default an hour
+      expect(by("/rss2.xml").nextPollAt.toISOString()).toBe("2025-12-10T12:30:00.000Z");
+      expect(by("/atom.xml").nextPollAt.toISOString()).toBe("2025-12-10T14:00:00.000Z");
+      expect(by("/feed.json").nextPollAt.toISOString()).toBe("2025-12-10T13:00:00.000Z");
+
+      // a feed's category "Ukraine" makes its entry a member of the portal's tag
+      const ukraine = await tagItemIds(db.db, "ukraine");
+      expect(ukraine).toHaveLength(3);
+
+      // one story from two feeds (one link) is one item that remembers both sources
+      const mirrored = by("/mirror.xml").report!.outcomes[0]!;
+      expect(mirrored.outcome).not.toBe("new");
+      const sourcesOf = await db.db
+        .selectDistinct({ sourceId: documents.sourceId })
+        .from(observations)
+        .innerJoin(documents, eq(documents.id, observations.documentId))
+        .where(eq(observations.itemId, mirrored.id));
+      expect(sourcesOf).toHaveLength(2);
+
+      const gone = await findFeedSource(db.db, `${base}/gone.xml`);
+      expect([gone?.errorCount, gone?.lastError]).toEqual([1, expect.stringContaining("HTTP 404")]);
+    });
+
+    it("asks again with validators, polls only what is due, and follows a feed that moved", async () => {
+      await addFeedSource(db.db, { url: `${base}/rss2.xml`, tags: ["Kultur-Tipp"] });
+      await addFeedSource(db.db, { url: `${base}/old-address.xml`, name: "blog" });
+      const t0 = new Date("2025-12-10T12:00:00Z");
+      await pollFeeds(db.db, fetcher, { now: () => t0 });
+      expect((await findFeedSource(db.db, "blog"))?.url).toBe(`${base}/atom.xml`);
+      expect(await tagItemIds(db.db, "kultur-tipp")).toHaveLength(2);
+
+      const soon = await pollFeeds(db.db, fetcher, { now: () => new Date("2025-12-10T12:10:00Z") });
+      expect(soon).toHaveLength(0);
+      const later = await pollFeeds(db.db, fetcher, { now: () => new Date("2025-12-10T12:31:00Z") });
+      expect(later.map((r) => [r.source.name, r.outcome])).toEqual([[`${base}/rss2.xml`, "not modified"]]);
+      expect(hits["/rss2.xml"]).toBe(2);
+    });
+  });
+}
+
+describe("the command line for feeds", () => {
+  function cli(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/entry/cli.ts"), ...args], { cwd: root, env: { ...process.env, ...env } });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      child.on("error", reject);
+      child.on("close", (status) => resolve({ status, stdout, stderr }));
+    });
+  }
+
+  it("adds, lists, fetches, shows and removes sources, refusing private addresses unless allowed", async () => {
+    const scratch = await backends[0]!.scratch();
+    const env = { ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "" };
+    try {
+      expect((await cli(["sources", "add", `${base}/rss2.xml`, "--tag", "Kultur"], env)).status).toBe(0);
+      expect((await cli(["sources", "add", `${base}/feed.json`, "--name", "json"], env)).status).toBe(0);
+      const dup = await cli(["sources", "add", `${base}/rss2.xml`], env);
+      expect([dup.status, dup.stderr]).toEqual([1, expect.stringContaining("exists already")]);
+      expect((await cli(["sources", "add", "file:///etc/passwd"], env)).stderr).toContain("only http and https");
+
+      const refused = await cli(["fetch"], env);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toMatch(/error: http:\/\/127\.0\.0\.1:\d+\/rss2\.xml: refused to fetch http:\/\/127\.0\.0\.1:\d+\/rss2\.xml: 127\.0\.0\.1 is a loopback address/);
+      expect(refused.stdout).toContain("0 of 2 feeds read; 2 failed");
+
+      const allowed = { ...env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1" };
+      const fetched = await cli(["fetch", "--all"], allowed);
+      expect(fetched.status).toBe(0);
+      expect(fetched.stdout).toMatch(/json\s+stored\s+2\s+0\s+0/);
+      expect(fetched.stdout).toContain("2 of 2 feeds read");
+
+      const list = await cli(["sources", "list"], allowed);
+      expect(list.stdout).toMatch(/^name\s+url\s+last fetch\s+status\s+errors\s+next poll/);
+      expect(list.stdout).toMatch(/json\s+http:\/\/127\.0\.0\.1:\d+\/feed\.json\s+\S+\s+ok\s+0\s+\S+/);
+
+      const items = JSON.parse((await cli(["items", "--source", `${base}/rss2.xml`, "--json"], allowed)).stdout);
+      expect(items.items.map((i: { title: string }) => i.title).sort()).toEqual(["Ohne Datum", "Tom & Jerry <3 – Premiere in Köln"]);
+      expect(items.items[0].tags.map((t: { label: string }) => t.label)).toContain("Kultur");
+
+      expect((await cli(["sources", "remove", "json"], allowed)).stdout).toContain("no longer following");
+      expect((await cli(["sources", "list"], allowed)).stdout).not.toContain("feed.json");
+    } finally {
+      await scratch.dispose();
+    }
+  });
+});
