@@ -1,8 +1,8 @@
 /**
  * One core, many shells: what the Worker will import (reading pages,
  * normalising, storage queries, the app) must not use Node built-ins.
- * Only the shells (src/entry), the Node database opener and the page-file
- * reader may.
+ * Only the shells (src/entry), the Node database opener, the page-file
+ * reader and the HTTP fetcher may.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { builtinModules } from "node:module";
@@ -10,7 +10,8 @@ import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const src = join(import.meta.dirname, "..", "src");
-const NODE_ONLY = new Set(["entry", "storage/open.ts", "input/page-files.ts"]);
+// input/fetch resolves names and checks the addresses it connects to (DNS, sockets): a Node adapter
+const NODE_ONLY = new Set(["entry", "storage/open.ts", "input/page-files.ts", "input/fetch"]);
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
 function files(dir: string): string[] {
