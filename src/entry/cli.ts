@@ -4,6 +4,7 @@
  * shell: the work is done by the input, storage and publish modules.
  */
 import { fileURLToPath } from "node:url";
+import { readFile } from "node:fs/promises";
 import { relative } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import cliProgress from "cli-progress";
@@ -12,6 +13,7 @@ import { decodePage } from "../input/page/decode";
 import { listPageFiles, parseInstant, readPageFile } from "../input/page-files";
 import { isoSeconds, itemToJson } from "../normalise/item";
 import { AddressPolicy } from "../input/fetch/address-policy";
+import { readOpml, writeOpml } from "../input/opml";
 import { FeedFetcher } from "../input/fetch/http-fetch";
 import { pollFeeds } from "../pipeline/poll-feeds";
 import { addFeedSource, dueFeedSources, findFeedSource, itemIdsOfSource, listFeedSources, removeFeedSource } from "../storage/sources";
@@ -262,6 +264,46 @@ sourcesCommand
       const removed = await removeFeedSource(opened.db, key);
       if (!removed) throw new Error(`no followed feed is called or found at '${key}'`);
       console.log(`no longer following ${removed.url}`);
+    });
+  });
+
+sourcesCommand
+  .command("import")
+  .description("follow every feed of an OPML file (feed readers export one)")
+  .argument("<file>", "an .opml file")
+  .action(async (file: string) => {
+    const feeds = readOpml(await readFile(file, "utf8"));
+    await withDatabase(async (opened) => {
+      let added = 0;
+      for (const feed of feeds) {
+        let url: URL;
+        try {
+          url = new URL(feed.url);
+          if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("only http and https");
+        } catch (error) {
+          console.error(`error: ${file}: skipped '${feed.url}': ${(error as Error).message}`);
+          continue;
+        }
+        if (await findFeedSource(opened.db, url.toString())) {
+          console.log(`already followed: ${url}`);
+          continue;
+        }
+        const name = feed.title && !(await findFeedSource(opened.db, feed.title)) ? feed.title : url.toString();
+        await addFeedSource(opened.db, { url: url.toString(), name, tags: feed.tags });
+        added++;
+        console.log(`following ${url} as '${name}'${feed.tags.length ? ` (tags: ${feed.tags.join(", ")})` : ""}`);
+      }
+      console.log(`imported ${added} of ${feeds.length} feeds from ${file}`);
+    });
+  });
+
+sourcesCommand
+  .command("export")
+  .description("the followed feeds as OPML, on standard output")
+  .action(async () => {
+    await withDatabase(async (opened) => {
+      const rows = await listFeedSources(opened.db);
+      process.stdout.write(writeOpml("feedwerk: gefolgte Feeds", rows.map((r) => ({ name: r.name, url: r.url!, tags: r.tags }))));
     });
   });
 

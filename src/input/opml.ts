@@ -1,0 +1,54 @@
+/**
+ * OPML, as every feed reader imports and exports subscriptions: the feeds
+ * are the outlines with an xmlUrl; folders around them and an outline's
+ * category attribute become tags.
+ */
+import { XMLParser } from "fast-xml-parser";
+import { emptyEl, prolog, textEl } from "../publish/xml-writer";
+
+export interface OpmlFeed {
+  url: string;
+  title: string | null;
+  tags: string[];
+}
+
+type Outline = Record<string, unknown> & { outline?: Outline[] };
+
+export function readOpml(text: string): OpmlFeed[] {
+  let doc: { opml?: { body?: { outline?: Outline[] }[] }[] };
+  try {
+    doc = new XMLParser({
+      ignoreAttributes: false,
+      attributeNamePrefix: "",
+      isArray: (name) => ["opml", "body", "outline"].includes(name),
+      processEntities: true,
+      htmlEntities: true,
+    }).parse(text);
+  } catch (error) {
+    throw new Error(`not readable OPML: ${(error as Error).message.split("\n")[0]}`);
+  }
+  const body = doc.opml?.[0]?.body?.[0];
+  if (!body) throw new Error("not OPML: no <opml><body>");
+  const feeds: OpmlFeed[] = [];
+  const walk = (outlines: Outline[], folders: string[]) => {
+    for (const o of outlines) {
+      const title = typeof o.title === "string" ? o.title : typeof o.text === "string" ? o.text : null;
+      if (typeof o.xmlUrl === "string" && o.xmlUrl.trim()) {
+        const categories = typeof o.category === "string" ? o.category.split(/[,/]/).map((c) => c.trim()).filter(Boolean) : [];
+        feeds.push({ url: o.xmlUrl.trim(), title, tags: [...new Set([...folders, ...categories])] });
+      }
+      if (o.outline) walk(o.outline, title && typeof o.xmlUrl !== "string" ? [...folders, title] : folders);
+    }
+  };
+  walk(body.outline ?? [], []);
+  return feeds;
+}
+
+export function writeOpml(title: string, feeds: { name: string; url: string; tags: string[] }[]): string {
+  const out = [prolog(undefined), '<opml version="2.0">\n<head>\n', textEl("title", title), "\n</head>\n<body>\n"];
+  for (const f of feeds) {
+    out.push(emptyEl("outline", { type: "rss", text: f.name, title: f.name, xmlUrl: f.url, category: f.tags.length ? f.tags.join(",") : undefined }), "\n");
+  }
+  out.push("</body>\n</opml>\n");
+  return out.join("");
+}
