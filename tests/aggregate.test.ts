@@ -166,4 +166,37 @@ describe("the command line for feeds", () => {
       await scratch.dispose();
     }
   });
+
+  it("polls in the background of the server with serve --poll", async () => {
+    const scratch = await backends[0]!.scratch();
+    const env = { ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1" };
+    try {
+      expect((await cli(["sources", "add", `${base}/atom.xml`], env)).status).toBe(0);
+      const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/entry/cli.ts"), "serve", "--poll", "--port", "0"], {
+        cwd: root,
+        env: { ...process.env, ...env },
+      });
+      let out = "";
+      child.stderr.on("data", (d) => (out += d));
+      const polled = new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no poll line in time:\n${out}`)), 30_000);
+        child.stdout.on("data", (d) => {
+          out += d;
+          const url = /at (http:\/\/\S+)/.exec(out)?.[1];
+          if (url && /poll: 1 feeds read, 1 with news/.test(out)) {
+            clearTimeout(timer);
+            resolve(url);
+          }
+        });
+      });
+      const url = await polled;
+      const feed = (await (await fetch(`${url}/feeds/berlin.json`)).json()) as { items: { title: string }[] };
+      expect(feed.items.map((i) => i.title)).toEqual(["Erster Beitrag"]);
+      const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    } finally {
+      await scratch.dispose();
+    }
+  });
 });

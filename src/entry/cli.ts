@@ -23,6 +23,7 @@ import { openDatabase, type OpenDatabase } from "../storage/open";
 import { countItems, findItem } from "../storage/queries";
 import { readConfig } from "./config";
 import { startServer } from "./server";
+import { VersionBook } from "../publish/version-book";
 
 const SEEDS = fileURLToPath(new URL("../../seeds", import.meta.url));
 /** From this many files on, a terminal shows a progress bar instead of a line per file as it goes. */
@@ -135,19 +136,61 @@ function displayPath(path: string): string {
   return rel && !rel.startsWith("..") ? rel : path;
 }
 
-async function serveUntilStopped(opened: OpenDatabase, portNumber: number): Promise<void> {
+/** How often `serve --poll` looks for feeds that are due. */
+const POLL_EVERY_MS = 60_000;
+
+async function serveUntilStopped(opened: OpenDatabase, portNumber: number, poll = false): Promise<void> {
   const config = readConfig();
-  const server = await startServer(opened.db, { port: portNumber, publicUrl: config.publicUrl, hubUrl: config.hubUrl }).catch((error: NodeJS.ErrnoException) => {
+  const versions = new VersionBook(opened.db);
+  const server = await startServer(opened.db, {
+    port: portNumber,
+    publicUrl: config.publicUrl,
+    hubUrl: config.hubUrl,
+    adminToken: config.adminToken,
+    versions,
+  }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "EADDRINUSE") throw new Error(`port ${portNumber} is in use; stop what holds it, or choose another with --port or PORT`);
     throw error;
   });
   console.log(`feedwerk serves ${opened.description} at ${server.url}`);
   console.log(`  try ${server.url}/feeds/ukraine.xml  (also .atom and .json; index at ${server.url}/)`);
+  if (config.adminToken) console.log(`  admin API at ${server.url}/api (bearer token from FEEDWERK_ADMIN_TOKEN)`);
+
+  // serve --poll: the polling pass in the background, one at a time
+  let polling: Promise<void> | null = null;
+  const fetcher = poll ? new FeedFetcher(AddressPolicy.fromEnv(process.env.FEEDWERK_ALLOWED_HOSTS)) : null;
+  const pass = () => {
+    if (!fetcher || polling) return;
+    polling = pollFeeds(opened.db, fetcher, {})
+      .then(async (results) => {
+        const changed = results.filter((r) => (r.report?.new ?? 0) + (r.report?.updated ?? 0) > 0);
+        for (const r of results) if (r.outcome === "failed") console.error(`poll: ${r.source.url}: ${r.error}`);
+        if (changed.length) {
+          versions.invalidate();
+          console.log(`poll: ${results.length} feeds read, ${changed.length} with news`);
+          await notifyHub(new Set(results.flatMap((r) => r.report?.changedTags ?? [])), true);
+        }
+      })
+      .catch((error: unknown) => console.error(`poll: ${(error as Error).message}`))
+      .finally(() => {
+        polling = null;
+      });
+  };
+  const timer = fetcher ? setInterval(pass, POLL_EVERY_MS) : null;
+  if (fetcher) {
+    console.log(`  polling followed feeds every ${POLL_EVERY_MS / 1000} s`);
+    pass();
+  }
+
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
-      void server.close().then(resolve);
+      if (timer) clearInterval(timer);
+      void Promise.resolve(polling)
+        .then(() => server.close())
+        .then(() => fetcher?.close())
+        .then(resolve);
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
@@ -200,8 +243,9 @@ program
   .command("serve")
   .description("serve the feeds over HTTP")
   .addOption(portOption())
-  .action(async (options: { port?: number }) => {
-    await withDatabase((opened) => serveUntilStopped(opened, options.port ?? readConfig().port));
+  .option("--poll", "also poll the followed feeds in the background")
+  .action(async (options: { port?: number; poll?: boolean }) => {
+    await withDatabase((opened) => serveUntilStopped(opened, options.port ?? readConfig().port, options.poll));
   });
 
 program

@@ -6,6 +6,8 @@ export interface Config {
   publicUrl: string | undefined;
   /** WebSub hub to announce in feeds and to notify after ingestions. */
   hubUrl: string | undefined;
+  /** Bearer token of the admin API; without it there is no admin API. */
+  adminToken: string | undefined;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -20,7 +22,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (hubUrl && !publicUrl) {
     throw new Error("FEEDWERK_HUB_URL needs FEEDWERK_PUBLIC_URL: the hub fetches the feeds at their public address");
   }
+  const adminToken = env.FEEDWERK_ADMIN_TOKEN || undefined;
+  if (adminToken && adminToken.length < 16) throw new Error("FEEDWERK_ADMIN_TOKEN must be at least 16 characters (try: openssl rand -hex 24)");
   return {
+    adminToken,
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.FEEDWERK_DATA || "data",
     port,

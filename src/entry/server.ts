@@ -1,6 +1,7 @@
 /** The Node shell around the publishing app. */
 import { serve, type ServerType } from "@hono/node-server";
 import { createApp } from "../publish/app";
+import type { VersionBook } from "../publish/version-book";
 import type { Database } from "../storage/database";
 import { nodeCompressors } from "./compressors";
 
@@ -14,10 +15,19 @@ export interface ServerOptions {
   hostname?: string;
   publicUrl?: string | undefined;
   hubUrl?: string | undefined;
+  adminToken?: string | undefined;
+  versions?: VersionBook;
 }
 
 export function startServer(db: Database, options: ServerOptions): Promise<RunningServer> {
-  const app = createApp({ db, publicUrl: options.publicUrl, hubUrl: options.hubUrl, compressors: nodeCompressors });
+  const app = createApp({
+    db,
+    publicUrl: options.publicUrl,
+    hubUrl: options.hubUrl,
+    adminToken: options.adminToken,
+    versions: options.versions,
+    compressors: nodeCompressors,
+  });
   return new Promise((resolve, reject) => {
     let server: ServerType;
     try {

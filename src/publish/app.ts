@@ -4,6 +4,7 @@
  * bytes.
  */
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import type { Database } from "../storage/database";
 import { feedItems, findItem, findTag, itemsOfTag, listTags } from "../storage/queries";
@@ -16,6 +17,7 @@ import { renderOpml } from "./opml";
 import { indexPage, itemPage, tagPage } from "./pages";
 import { parseSelector } from "./selector";
 import { VersionBook } from "./version-book";
+import { adminApi } from "../admin/api";
 
 export interface AppOptions {
   db: Database;
@@ -27,6 +29,8 @@ export interface AppOptions {
   cacheBytes?: number;
   /** WebSub hub announced in every feed. */
   hubUrl?: string | undefined;
+  /** Mounts the admin API at /api, guarded by this bearer token; absent, there is no /api. */
+  adminToken?: string | undefined;
   /**
    * The public base URL (https://feeds.example.org). Feeds must carry
    * absolute URLs; without this they are built from the request's own URL,
@@ -40,7 +44,7 @@ const FAVICON =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#e8710a"/>' +
   '<circle cx="4.5" cy="11.5" r="1.6" fill="#fff"/><path d="M3 6.5a6.5 6.5 0 0 1 6.5 6.5M3 3a10 10 0 0 1 10 10" stroke="#fff" stroke-width="1.8" fill="none"/></svg>';
 
-export function createApp({ db, publicUrl, versions, compressors, cacheBytes, hubUrl }: AppOptions): Hono {
+export function createApp({ db, publicUrl, versions, compressors, cacheBytes, hubUrl, adminToken }: AppOptions): Hono {
   const app = new Hono();
   const feedDeps = {
     db,
@@ -85,6 +89,8 @@ export function createApp({ db, publicUrl, versions, compressors, cacheBytes, hu
 
   app.get("/healthz", (c) => c.text("ok"));
 
+  if (adminToken) app.route("/api", adminApi({ db, token: adminToken, onChange: () => feedDeps.versions.invalidate() }));
+
   app.get("/feeds/:file", async (c) => {
     const file = c.req.param("file");
     const dot = file.lastIndexOf(".");
@@ -113,6 +119,8 @@ export function createApp({ db, publicUrl, versions, compressors, cacheBytes, hu
 
   app.notFound((c) => c.text("Not found\n", 404));
   app.onError((error, c) => {
+    // middleware (bearer auth, body limit) answers with an HTTPException of its own
+    if (error instanceof HTTPException) return error.getResponse();
     console.error(`${c.req.method} ${c.req.url}:`, error);
     return c.text("Internal server error\n", 500);
   });

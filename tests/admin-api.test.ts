@@ -1,0 +1,81 @@
+/** The admin API: off without a token, closed without the right one, and what it does with it. */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Hono } from "hono";
+import { createApp } from "../src/publish/app";
+import { VersionBook } from "../src/publish/version-book";
+import type { OpenDatabase } from "../src/storage/open";
+import { backends } from "./support/databases";
+
+const TOKEN = "s3cret-token-of-some-length";
+const seed = readFileSync(join(import.meta.dirname, "..", "seeds", "000_fd0f4cb902b02a9c.txt"));
+
+for (const backend of backends) {
+  describe.skipIf(backend.unavailable)(`admin API on ${backend.name}`, () => {
+    let db: OpenDatabase;
+    let app: Hono;
+    const call = (method: string, path: string, init: { token?: string | null; body?: BodyInit; json?: unknown } = {}) =>
+      app.fetch(
+        new Request(`http://x${path}`, {
+          method,
+          headers: {
+            ...(init.token === null ? {} : { Authorization: `Bearer ${init.token ?? TOKEN}` }),
+            ...(init.json !== undefined ? { "Content-Type": "application/json" } : {}),
+          },
+          body: init.json !== undefined ? JSON.stringify(init.json) : init.body,
+        }),
+      );
+
+    beforeAll(async () => {
+      db = await backend.open();
+      // versions that would stay stale for an hour unless the API invalidates them
+      app = createApp({ db: db.db, adminToken: TOKEN, versions: new VersionBook(db.db, { maxAgeMs: 3_600_000 }) });
+    });
+    afterAll(async () => {
+      await db?.close();
+    });
+
+    it("does not exist without a token, and refuses too short a token", async () => {
+      const open = createApp({ db: db.db });
+      expect((await open.fetch(new Request("http://x/api/sources", { headers: { Authorization: `Bearer ${TOKEN}` } }))).status).toBe(404);
+      expect(() => createApp({ db: db.db, adminToken: "short" })).toThrow(/at least 16/);
+    });
+
+    it("answers 401 without the right bearer token", async () => {
+      expect((await call("GET", "/api/sources", { token: null })).status).toBe(401);
+      expect((await call("GET", "/api/sources", { token: `${TOKEN}x` })).status).toBe(401);
+      expect((await call("GET", "/api/sources", { token: TOKEN.slice(0, -1) })).status).toBe(401);
+      expect((await call("POST", "/api/ingest", { token: "nope", body: seed })).status).toBe(401);
+    });
+
+    it("follows and drops feeds", async () => {
+      const added = await call("POST", "/api/sources", { json: { url: "https://news.example.com/rss", name: "news", tags: ["Welt"] } });
+      expect(added.status).toBe(201);
+      expect(await added.json()).toMatchObject({ name: "news", url: "https://news.example.com/rss", tags: ["Welt"], error_count: 0 });
+      expect((await call("POST", "/api/sources", { json: { url: "https://news.example.com/rss" } })).status).toBe(409);
+      expect((await call("POST", "/api/sources", { json: { url: "javascript:alert(1)" } })).status).toBe(400);
+      expect((await call("POST", "/api/sources", { json: { nope: 1 } })).status).toBe(400);
+      expect(((await (await call("GET", "/api/sources")).json()) as { sources: unknown[] }).sources).toHaveLength(1);
+      expect((await call("DELETE", "/api/sources?name=news")).status).toBe(204);
+      expect((await call("DELETE", "/api/sources?name=news")).status).toBe(404);
+    });
+
+    it("ingests a posted page, and the feeds show it at once", async () => {
+      expect((await app.fetch(new Request("http://x/feeds/ukraine.json"))).status).toBe(404);
+      const res = await call("POST", "/api/ingest?fetched_at=2025-12-09T13:00:00Z&name=seed.txt", { body: seed });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ new: 17, updated: 0, unchanged: 0 });
+      const feed = (await (await app.fetch(new Request("http://x/feeds/ukraine.json"))).json()) as { items: unknown[] };
+      expect(feed.items).toHaveLength(2);
+    });
+
+    it("names the line of a page it cannot read, and refuses oversized bodies", async () => {
+      const cut = await call("POST", "/api/ingest?name=cut.txt", { body: seed.subarray(0, 3000) });
+      expect(cut.status).toBe(422);
+      expect(((await cut.json()) as { error: string }).error).toMatch(/^cut\.txt:\d+: .*truncated/);
+      expect((await call("POST", "/api/ingest?fetched_at=yesterday", { body: seed })).status).toBe(400);
+      expect((await call("POST", "/api/ingest", { body: new Uint8Array(3 * 1024 * 1024) })).status).toBe(413);
+    });
+  });
+}
