@@ -15,7 +15,7 @@ for (const backend of backends) {
   describe.skipIf(backend.unavailable)(`admin API on ${backend.name}`, () => {
     let db: OpenDatabase;
     let app: Hono;
-    const call = (method: string, path: string, init: { token?: string | null; body?: BodyInit; json?: unknown } = {}) =>
+    const call = (method: string, path: string, init: { token?: string | null; body?: Uint8Array; json?: unknown } = {}) =>
       app.fetch(
         new Request(`http://x${path}`, {
           method,
@@ -23,7 +23,7 @@ for (const backend of backends) {
             ...(init.token === null ? {} : { Authorization: `Bearer ${init.token ?? TOKEN}` }),
             ...(init.json !== undefined ? { "Content-Type": "application/json" } : {}),
           },
-          body: init.json !== undefined ? JSON.stringify(init.json) : init.body,
+          body: init.json !== undefined ? JSON.stringify(init.json) : (init.body as Uint8Array<ArrayBuffer> | undefined),
         }),
       );
 
