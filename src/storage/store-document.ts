@@ -56,6 +56,9 @@ export async function storeDocument(db: Database, doc: DocumentInput): Promise<S
       new: 0, updated: 0, unchanged: 0, outcomes: [], newTags: newTags.map((t) => t.slug), changedTags: [],
     };
     const relink: ItemRow[] = [];
+    // new rows go in together: a feed's first fetch is fifty stories at once
+    const newRows: ItemRow[] = [];
+    const newObservations: (typeof observations.$inferInsert)[] = [];
     for (const item of doc.items) {
       const obs = observe(item, doc.fetchedAt);
       const prior = priorObs.filter((o) => o.itemId === item.id);
@@ -69,7 +72,7 @@ export async function storeDocument(db: Database, doc: DocumentInput): Promise<S
 
       let outcome: ItemOutcome;
       if (!stored) {
-        await tx.insert(items).values(next);
+        newRows.push(next);
         relink.push(next);
         outcome = "new";
       } else if (stableJson(stored) !== stableJson(next)) {
@@ -83,7 +86,7 @@ export async function storeDocument(db: Database, doc: DocumentInput): Promise<S
 
       const obsRow = { itemId: item.id, documentId, ...obs };
       if (!same) {
-        await tx.insert(observations).values(obsRow);
+        newObservations.push(obsRow);
       } else if (stableJson({ ...same }) !== stableJson(obsRow)) {
         await tx
           .update(observations)
@@ -93,6 +96,8 @@ export async function storeDocument(db: Database, doc: DocumentInput): Promise<S
       report[outcome]++;
       report.outcomes.push({ id: item.id, title: item.title, outcome });
     }
+    for (let i = 0; i < newRows.length; i += 200) await tx.insert(items).values(newRows.slice(i, i + 200));
+    for (let i = 0; i < newObservations.length; i += 500) await tx.insert(observations).values(newObservations.slice(i, i + 500));
 
     const affected = new Set<number>(await linkItems(tx, relink));
     for (const id of await linkNewTags(tx, newTags)) affected.add(id);
