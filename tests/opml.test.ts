@@ -50,3 +50,31 @@ describe("OPML", () => {
     }
   });
 });
+
+describe("the sources config file", () => {
+  it("adds, retags and (with --prune) removes feeds to match the file", async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const dirPath = mkdtempSync(join(tmpdir(), "feedwerk-config-"));
+    const config = join(dirPath, "sources.json");
+    const scratch = await backends[0]!.scratch();
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, ["--import", "tsx", join(root, "src/entry/cli.ts"), ...args], { cwd: root, env: { ...process.env, ...scratch.env }, encoding: "utf8" });
+    try {
+      writeFileSync(config, JSON.stringify({ sources: [{ url: "https://a.example/feed", tags: ["Eins"] }, { url: "https://b.example/feed", name: "b" }] }));
+      expect(run(["sources", "apply", config]).stdout).toContain("2 added, 0 updated, 0 unchanged, 0 removed");
+      expect(run(["sources", "apply", config]).stdout).toContain("0 added, 0 updated, 2 unchanged, 0 removed");
+      writeFileSync(config, JSON.stringify({ sources: [{ url: "https://a.example/feed", tags: ["Zwei"] }] }));
+      expect(run(["sources", "apply", config]).stdout).toContain("0 added, 1 updated, 0 unchanged, 0 removed");
+      expect(run(["sources", "apply", config, "--prune"]).stdout).toContain("0 added, 0 updated, 1 unchanged, 1 removed");
+      const exported = readOpml(run(["sources", "export"]).stdout);
+      expect(exported.map((f) => [f.url, f.tags])).toEqual([["https://a.example/feed", ["Zwei"]]]);
+      writeFileSync(config, JSON.stringify({ sources: [{ url: "ftp://x" }] }));
+      const bad = run(["sources", "apply", config]);
+      expect([bad.status, bad.stderr.trim()]).toEqual([1, `error: ${config}: sources[0]: only http and https feeds can be followed`]);
+    } finally {
+      await scratch.dispose();
+      rmSync(dirPath, { recursive: true, force: true });
+    }
+  });
+});

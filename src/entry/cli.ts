@@ -16,7 +16,7 @@ import { AddressPolicy } from "../input/fetch/address-policy";
 import { readOpml, writeOpml } from "../input/opml";
 import { FeedFetcher } from "../input/fetch/http-fetch";
 import { pollFeeds } from "../pipeline/poll-feeds";
-import { addFeedSource, dueFeedSources, findFeedSource, itemIdsOfSource, listFeedSources, removeFeedSource } from "../storage/sources";
+import { addFeedSource, dueFeedSources, findFeedSource, itemIdsOfSource, listFeedSources, removeFeedSource, setSourceTags } from "../storage/sources";
 import { ingestPage } from "../pipeline/ingest-page";
 import { changedFeedUrls, pingHub } from "../publish/websub";
 import { openDatabase, type OpenDatabase } from "../storage/open";
@@ -342,6 +342,72 @@ sourcesCommand
   });
 
 sourcesCommand
+  .command("apply")
+  .description("make the followed feeds what a config file says (JSON: {\"sources\": [{\"url\", \"name\"?, \"tags\"?}]})")
+  .argument("<file>", "the config file")
+  .option("--prune", "also stop following feeds the file does not list")
+  .action(async (file: string, options: { prune?: boolean }) => {
+    const wanted = readSourcesConfig(file, await readFile(file, "utf8"));
+    await withDatabase(async (opened) => {
+      const counts = { added: 0, updated: 0, unchanged: 0, removed: 0 };
+      for (const entry of wanted) {
+        const existing = await findFeedSource(opened.db, entry.url);
+        if (!existing) {
+          await addFeedSource(opened.db, entry);
+          counts.added++;
+          console.log(`following ${entry.url}`);
+        } else if (JSON.stringify(existing.tags) !== JSON.stringify(entry.tags)) {
+          await setSourceTags(opened.db, existing.id, entry.tags);
+          counts.updated++;
+          console.log(`new tags for ${entry.url}: ${entry.tags.join(", ") || "none"}`);
+        } else {
+          counts.unchanged++;
+        }
+        if (existing && entry.name && existing.name !== entry.name) {
+          console.error(`warning: ${file}: ${entry.url} keeps its name '${existing.name}' (names never change)`);
+        }
+      }
+      if (options.prune) {
+        const listed = new Set(wanted.map((w) => w.url));
+        for (const source of await listFeedSources(opened.db)) {
+          if (listed.has(source.url!)) continue;
+          await removeFeedSource(opened.db, source.url!);
+          counts.removed++;
+          console.log(`no longer following ${source.url}`);
+        }
+      }
+      console.log(`${file}: ${counts.added} added, ${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.removed} removed`);
+    });
+  });
+
+/** The sources config file, checked entry by entry with the file and entry named in every error. */
+function readSourcesConfig(file: string, text: string): { url: string; name?: string; tags: string[] }[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${file}: not JSON: ${(error as Error).message}`);
+  }
+  const list = (doc as { sources?: unknown })?.sources;
+  if (!Array.isArray(list)) throw new Error(`${file}: expected {"sources": [...]}`);
+  return list.map((entry: unknown, i: number) => {
+    const e = entry as { url?: unknown; name?: unknown; tags?: unknown };
+    const where = `${file}: sources[${i}]`;
+    if (typeof e?.url !== "string") throw new Error(`${where}: "url" is missing`);
+    let url: URL;
+    try {
+      url = new URL(e.url);
+    } catch {
+      throw new Error(`${where}: '${e.url}' is not a URL`);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`${where}: only http and https feeds can be followed`);
+    if (e.tags !== undefined && (!Array.isArray(e.tags) || !e.tags.every((t) => typeof t === "string"))) throw new Error(`${where}: "tags" must be a list of strings`);
+    if (e.name !== undefined && typeof e.name !== "string") throw new Error(`${where}: "name" must be a string`);
+    return { url: url.toString(), ...(typeof e.name === "string" ? { name: e.name } : {}), tags: (e.tags as string[] | undefined) ?? [] };
+  });
+}
+
+sourcesCommand
   .command("export")
   .description("the followed feeds as OPML, on standard output")
   .action(async () => {
@@ -377,7 +443,7 @@ program
         const changed = new Set(results.flatMap((r) => r.report?.changedTags ?? []));
         await notifyHub(changed, results.some((r) => (r.report?.new ?? 0) + (r.report?.updated ?? 0) > 0));
         // the table cuts long cells: the reasons in full, where the operator looks for them
-        for (const r of results) if (r.outcome === "failed") console.error(`error: ${r.source.url}: ${r.error}`);
+        for (const r of results) if (r.outcome === "failed") console.error(`error: ${r.source.name}: ${r.error}`);
         const bad = results.filter((r) => r.outcome === "failed").length;
         console.log(`${results.length - bad} of ${results.length} feeds read${bad ? `; ${bad} failed` : ""}`);
         return bad;

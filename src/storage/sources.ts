@@ -35,6 +35,10 @@ export async function removeFeedSource(db: Database, urlOrName: string): Promise
   return source;
 }
 
+export async function setSourceTags(db: Database, id: number, tags: string[]): Promise<void> {
+  await db.update(sources).set({ tags }).where(eq(sources.id, id));
+}
+
 export function dueFeedSources(db: Database, now: Date): Promise<FeedSource[]> {
   return db
     .select()
