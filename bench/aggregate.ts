@@ -5,15 +5,12 @@
  * same fetcher fetching every feed's bytes and doing nothing with them.
  */
 import { createServer } from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import postgres from "postgres";
 import { AddressPolicy } from "../src/input/fetch/address-policy";
 import { DEFAULT_LIMITS, FeedFetcher } from "../src/input/fetch/http-fetch";
 import { pollFeeds } from "../src/pipeline/poll-feeds";
-import { openDatabase, type OpenDatabase } from "../src/storage/open";
+
 import { sources } from "../src/storage/schema";
+import { benchDatabase } from "./support/database";
 
 const FEEDS = Number(process.env.BENCH_FEEDS ?? 1000);
 const ENTRIES = 50;
@@ -29,26 +26,6 @@ function feedXml(n: number): string {
   return `<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Feed ${n}</title><link>https://feed${n}.example.org/</link><description>b</description><ttl>30</ttl>\n${items}\n</channel></rss>`;
 }
 
-async function database(): Promise<{ opened: OpenDatabase; dispose(): Promise<void> }> {
-  const adminUrl = process.env.BENCH_DATABASE_URL;
-  if (!adminUrl) {
-    const dir = mkdtempSync(join(tmpdir(), "feedwerk-bench-"));
-    return { opened: await openDatabase({ dataDir: dir }), dispose: async () => rmSync(dir, { recursive: true, force: true }) };
-  }
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  const name = `feedwerk_bench_${process.pid}`;
-  await admin.unsafe(`create database ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    opened: await openDatabase({ url: url.toString() }),
-    dispose: async () => {
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    },
-  };
-}
-
 const bodies = Array.from({ length: FEEDS }, (_, n) => Buffer.from(feedXml(n)));
 const server = createServer((req, res) => {
   const n = Number(/^\/feed\/(\d+)\.xml$/.exec(req.url ?? "")?.[1] ?? -1);
@@ -59,7 +36,7 @@ const server = createServer((req, res) => {
 await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
 const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 
-const { opened, dispose } = await database();
+const { opened, dispose } = await benchDatabase();
 await opened.migrate();
 for (let i = 0; i < FEEDS; i += 500) {
   await opened.db.insert(sources).values(

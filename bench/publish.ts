@@ -9,8 +9,7 @@
  * key, so a query and a render of 50 items), and the render alone in-process.
  */
 import { fork, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { serve } from "@hono/node-server";
@@ -18,9 +17,9 @@ import { nodeCompressors } from "../src/entry/compressors";
 import { ingestPage } from "../src/pipeline/ingest-page";
 import { createApp } from "../src/publish/app";
 import { renderFeed } from "../src/publish/feed-formats";
-import postgres from "postgres";
-import { openDatabase, type OpenDatabase } from "../src/storage/open";
+
 import { feedItems } from "../src/storage/queries";
+import { benchDatabase } from "./support/database";
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 15);
 const ROUNDS = 5;
@@ -37,29 +36,6 @@ interface Ready {
 
 if (process.argv.includes("--serve")) await runServer();
 else await runBench();
-
-/** The embedded database in a temporary folder, or a database of its own on BENCH_DATABASE_URL's server. */
-async function benchDatabase(): Promise<{ opened: OpenDatabase; dispose(): Promise<void> }> {
-  const adminUrl = process.env.BENCH_DATABASE_URL;
-  if (!adminUrl) {
-    const dir = mkdtempSync(join(tmpdir(), "feedwerk-bench-"));
-    const opened = await openDatabase({ dataDir: dir });
-    return { opened, dispose: async () => rmSync(dir, { recursive: true, force: true }) };
-  }
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  const name = `feedwerk_bench_${process.pid}`;
-  await admin.unsafe(`create database ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const opened = await openDatabase({ url: url.toString() });
-  return {
-    opened,
-    dispose: async () => {
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    },
-  };
-}
 
 async function runServer(): Promise<void> {
   const { opened, dispose } = await benchDatabase();

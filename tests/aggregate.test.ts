@@ -17,6 +17,7 @@ import type { OpenDatabase } from "../src/storage/open";
 import { tagItemIds } from "../src/storage/queries";
 import { documents, observations } from "../src/storage/schema";
 import { addFeedSource, findFeedSource } from "../src/storage/sources";
+import { cli } from "./support/cli";
 import { backends, truncateAll } from "./support/databases";
 
 const root = join(import.meta.dirname, "..");
@@ -119,18 +120,6 @@ for (const backend of backends) {
 }
 
 describe("the command line for feeds", () => {
-  function cli(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/entry/cli.ts"), ...args], { cwd: root, env: { ...process.env, ...env } });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => (stdout += d));
-      child.stderr.on("data", (d) => (stderr += d));
-      child.on("error", reject);
-      child.on("close", (status) => resolve({ status, stdout, stderr }));
-    });
-  }
-
   it("adds, lists, fetches, shows and removes sources, refusing private addresses unless allowed", async () => {
     const scratch = await backends[0]!.scratch();
     const env = { ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "" };

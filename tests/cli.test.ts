@@ -2,28 +2,18 @@
  * The command line as a user runs it: a child process, real files, a real
  * database (PGlite and PostgreSQL), exit codes and messages.
  */
-import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countItems } from "../src/storage/queries";
 import { documents } from "../src/storage/schema";
+import { cliSync as cli } from "./support/cli";
 import { backends } from "./support/databases";
 
 const root = join(import.meta.dirname, "..");
 const seed = readFileSync(join(root, "seeds", "000_fd0f4cb902b02a9c.txt"));
 const expected = JSON.parse(readFileSync(join(import.meta.dirname, "pages", "seed-alaska.expected.json"), "utf8"));
-
-function cli(args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, ["--import", "tsx", join(root, "src/entry/cli.ts"), ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    encoding: "utf8",
-    timeout: 60_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 let work: string;
 beforeAll(() => {

@@ -1,9 +1,9 @@
 /** Subscriptions in and out as OPML, as feed readers exchange them. */
-import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readOpml, writeOpml } from "../src/input/opml";
+import { cliSync } from "./support/cli";
 import { backends } from "./support/databases";
 import { expectWellFormedXml } from "./support/feeds";
 
@@ -32,8 +32,7 @@ describe("OPML", () => {
 
   it("imports and exports through the command line", async () => {
     const scratch = await backends[0]!.scratch();
-    const run = (args: string[]) =>
-      spawnSync(process.execPath, ["--import", "tsx", join(root, "src/entry/cli.ts"), ...args], { cwd: root, env: { ...process.env, ...scratch.env }, encoding: "utf8" });
+    const run = (args: string[]) => cliSync(args, scratch.env);
     try {
       const imported = run(["sources", "import", file]);
       expect(imported.stdout).toContain("imported 3 of 4 feeds");
@@ -58,8 +57,7 @@ describe("the sources config file", () => {
     const dirPath = mkdtempSync(join(tmpdir(), "feedwerk-config-"));
     const config = join(dirPath, "sources.json");
     const scratch = await backends[0]!.scratch();
-    const run = (args: string[]) =>
-      spawnSync(process.execPath, ["--import", "tsx", join(root, "src/entry/cli.ts"), ...args], { cwd: root, env: { ...process.env, ...scratch.env }, encoding: "utf8" });
+    const run = (args: string[]) => cliSync(args, scratch.env);
     try {
       writeFileSync(config, JSON.stringify({ sources: [{ url: "https://a.example/feed", tags: ["Eins"] }, { url: "https://b.example/feed", name: "b" }] }));
       expect(run(["sources", "apply", config]).stdout).toContain("2 added, 0 updated, 0 unchanged, 0 removed");

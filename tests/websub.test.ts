@@ -2,32 +2,17 @@
  * WebSub: feeds announce the hub, and an ingestion that changes feeds
  * notifies a hub (here a local stub that records what it is told).
  */
-import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/publish/app";
 import { changedFeedUrls } from "../src/publish/websub";
 import { backends } from "./support/databases";
+import { cli } from "./support/cli";
 import { xmlTree } from "./support/feeds";
 
 const root = join(import.meta.dirname, "..");
 const PUBLIC = "https://feeds.example.org";
-
-/** The CLI in a child process, asynchronously: the hub stub lives in this process and must keep answering. */
-function cli(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/entry/cli.ts"), ...args], {
-      cwd: root, env: { ...process.env, ...env }, timeout: 60_000,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 describe("WebSub", () => {
   let hub: Server;
