@@ -5,7 +5,7 @@
  * packet is sent.
  */
 import { createServer, type Server } from "node:http";
-import { brotliCompressSync, deflateSync, gzipSync } from "node:zlib";
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AddressPolicy } from "../src/input/fetch/address-policy";
 import { DEFAULT_LIMITS, FeedFetcher, FetchError } from "../src/input/fetch/http-fetch";
@@ -26,6 +26,8 @@ beforeAll(async () => {
       case "/gzip": return send(200, { "content-encoding": "gzip" }, gzipSync(FEED));
       case "/br": return send(200, { "content-encoding": "br" }, brotliCompressSync(FEED));
       case "/deflate": return send(200, { "content-encoding": "deflate" }, deflateSync(FEED));
+      case "/deflate-raw": return send(200, { "content-encoding": "deflate" }, deflateRawSync(FEED));
+      case "/deflate-bomb": return send(200, { "content-encoding": "deflate" }, deflateRawSync(Buffer.alloc(64 * 1024 * 1024)));
       case "/etag":
         if (req.headers["if-none-match"] === '"v1"') return send(304, {});
         return send(200, { etag: '"v1"' }, FEED);
@@ -59,7 +61,7 @@ const fetcher = () => new FeedFetcher(new AddressPolicy(["127.0.0.1"]), limits);
 describe("fetching", () => {
   it("reads plain, gzip, brotli and deflate bodies", async () => {
     const f = fetcher();
-    for (const path of ["/plain", "/gzip", "/br", "/deflate"]) {
+    for (const path of ["/plain", "/gzip", "/br", "/deflate", "/deflate-raw"]) {
       const out = await f.fetch(`${base}${path}`);
       expect(out.status).toBe("ok");
       if (out.status === "ok") expect(new TextDecoder().decode(out.bytes)).toBe(FEED);
@@ -98,6 +100,7 @@ describe("fetching", () => {
     ["/big", /over the limit/],
     ["/big-unannounced", /over the limit/],
     ["/bomb", /over the limit/],
+    ["/deflate-bomb", /over the limit/],
     ["/404", /HTTP 404/],
     ["/to-file", /only http and https/],
   ])("gives up on %s with a reason", async (path, reason) => {
@@ -160,6 +163,22 @@ describe("server-side request forgery", () => {
     const error = await f.fetch(`${base.replace("127.0.0.1", "localhost")}/plain`).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/refused to fetch from localhost: .*loopback/);
     await f.close();
+  });
+
+  it("checks the address it actually connects to, whatever name resolution said before", async () => {
+    // a resolver that answers with loopback without asking the policy: a DNS answer that
+    // changed between the check and the connection (DNS rebinding)
+    const rebinding = ((_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) =>
+      options.all ? callback(null, [{ address: "127.0.0.1", family: 4 }]) : callback(null, "127.0.0.1", 4)) as never;
+    const port = new URL(base).port;
+    const f = new FeedFetcher(policy, limits, rebinding);
+    const error = await f.fetch(`http://rebind.example:${port}/plain`).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/refused to connect to rebind\.example: 127\.0\.0\.1 is a loopback address/);
+    await f.close();
+    // the same resolver for a host the configuration allows: connected
+    const allowed = new FeedFetcher(new AddressPolicy(["rebind.example"]), limits, rebinding);
+    expect((await allowed.fetch(`http://rebind.example:${port}/plain`)).status).toBe("ok");
+    await allowed.close();
   });
 
   it("refuses private addresses behind a redirect", async () => {

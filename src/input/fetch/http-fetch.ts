@@ -9,7 +9,7 @@
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { isIP, type LookupFunction } from "node:net";
 import { Readable } from "node:stream";
-import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
+import { createBrotliDecompress, createGunzip, createInflate, inflateRawSync, inflateSync } from "node:zlib";
 import { Agent, buildConnector, request } from "undici";
 import type { AddressPolicy } from "./address-policy";
 
@@ -70,8 +70,10 @@ export class FeedFetcher {
   constructor(
     private readonly policy: AddressPolicy,
     private readonly limits: FetchLimits = DEFAULT_LIMITS,
+    /** Name resolution; tests replace it to play a DNS answer that changes after the check. */
+    lookup?: LookupFunction,
   ) {
-    const connect = buildConnector({ timeout: limits.connectTimeoutMs, lookup: this.lookup as unknown as LookupFunction });
+    const connect = buildConnector({ timeout: limits.connectTimeoutMs, lookup: lookup ?? (this.lookup as unknown as LookupFunction) });
     this.agent = new Agent({
       connections: limits.perHost,
       headersTimeout: limits.totalTimeoutMs,
@@ -193,6 +195,22 @@ export class FeedFetcher {
 
   private async readBody(body: Readable, encoding: string | null, url: string, signal: AbortSignal): Promise<Uint8Array> {
     const codings = (encoding ?? "").toLowerCase().split(",").map((c) => c.trim()).filter((c) => c && c !== "identity");
+    // "deflate" is zlib-wrapped by the standard and raw by many servers: read it whole, then try both
+    if (codings.length === 1 && codings[0] === "deflate") {
+      const compressed = await this.readBody(body, null, url, signal);
+      const options = { maxOutputLength: this.limits.maxBytes };
+      try {
+        return new Uint8Array(inflateSync(compressed, options));
+      } catch (error) {
+        if ((error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") throw new FetchError(`${url}: body over the limit of ${this.limits.maxBytes} bytes`);
+        try {
+          return new Uint8Array(inflateRawSync(compressed, options));
+        } catch (raw) {
+          if ((raw as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") throw new FetchError(`${url}: body over the limit of ${this.limits.maxBytes} bytes`);
+          throw new FetchError(`${url}: deflate body that does not inflate`);
+        }
+      }
+    }
     let stream: Readable = body;
     for (const coding of codings.reverse()) {
       const decoder = coding === "gzip" || coding === "x-gzip" ? createGunzip() : coding === "deflate" ? createInflate() : coding === "br" ? createBrotliDecompress() : null;
