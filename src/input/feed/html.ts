@@ -49,9 +49,17 @@ export function sanitizeContent(html: string, base: string | null): string {
 
 const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: "\u00a0" };
 
-/** Plain text of an HTML fragment or of entity-encoded text: tags dropped, entities decoded, white space collapsed. */
+/**
+ * Plain text of an HTML fragment or of entity-encoded text: tags dropped,
+ * entities decoded, white space collapsed. The result is only ever used as
+ * text (escaped wherever it is written), so dropping tags needs no parser:
+ * a "<" that does not open a tag ("Tom & Jerry <3") stays.
+ */
 export function plainText(html: string): string {
-  const text = sanitize(html, { allowedTags: [], allowedAttributes: {} });
+  const text = html
+    .replace(/<(script|style|template)\b[\s\S]*?<\/\1\s*>/gi, " ")
+    .replace(/<!--[\s\S]*?-->/g, " ")
+    .replace(/<\/?[A-Za-z][^>]*>/g, " ");
   return text
     .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, name: string) => {
       if (name[0] === "#") {
