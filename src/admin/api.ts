@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";
+import { followableUrl } from "../input/feed/followable-url";
 import { PageFormatError } from "../input/page/parse";
 import { isoSeconds } from "../normalise/item";
 import { ingestPage } from "../pipeline/ingest-page";
@@ -42,16 +43,15 @@ export function adminApi({ db, token, onChange, maxPageBytes = 2 * 1024 * 1024 }
   api.post("/sources", async (c) => {
     const body = (await c.req.json().catch(() => null)) as { url?: unknown; name?: unknown; tags?: unknown } | null;
     if (!body || typeof body.url !== "string") return c.json({ error: "expected {\"url\": \"https://…\", \"name\"?: …, \"tags\"?: […]}" }, 400);
-    let url: URL;
+    let url: string;
     try {
-      url = new URL(body.url);
-    } catch {
-      return c.json({ error: `'${body.url}' is not a URL` }, 400);
+      url = followableUrl(body.url);
+    } catch (error) {
+      return c.json({ error: (error as Error).message }, 400);
     }
-    if (url.protocol !== "http:" && url.protocol !== "https:") return c.json({ error: "only http and https feeds can be followed" }, 400);
     const tags = Array.isArray(body.tags) ? body.tags.filter((t): t is string => typeof t === "string") : [];
     try {
-      const source = await addFeedSource(db, { url: url.toString(), name: typeof body.name === "string" ? body.name : undefined, tags });
+      const source = await addFeedSource(db, { url, name: typeof body.name === "string" ? body.name : undefined, tags });
       return c.json(view(source), 201);
     } catch (error) {
       return c.json({ error: (error as Error).message }, 409);

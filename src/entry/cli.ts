@@ -14,6 +14,7 @@ import { listPageFiles, parseInstant, readPageFile } from "../input/page-files";
 import { isoSeconds, itemToJson } from "../normalise/item";
 import { AddressPolicy } from "../input/fetch/address-policy";
 import { readOpml, writeOpml } from "../input/opml";
+import { followableUrl } from "../input/feed/followable-url";
 import { FeedFetcher } from "../input/fetch/http-fetch";
 import { pollFeeds } from "../pipeline/poll-feeds";
 import { addFeedSource, dueFeedSources, findFeedSource, itemIdsOfSource, listFeedSources, removeFeedSource, setSourceTags } from "../storage/sources";
@@ -271,15 +272,14 @@ sourcesCommand
   .option("--name <name>", "a name of your own (default: the URL); it never changes")
   .option("--tag <label...>", "tags for every item of this feed")
   .action(async (url: string, options: { name?: string; tag?: string[] }) => {
-    let parsed: URL;
+    let parsed: string;
     try {
-      parsed = new URL(url);
-    } catch {
-      throw new Error(`'${url}' is not a URL`);
+      parsed = followableUrl(url);
+    } catch (error) {
+      throw new Error(`${url}: ${(error as Error).message}`);
     }
-    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error(`${url}: only http and https feeds can be followed`);
     await withDatabase(async (opened) => {
-      const source = await addFeedSource(opened.db, { url: parsed.toString(), name: options.name, tags: options.tag ?? [] });
+      const source = await addFeedSource(opened.db, { url: parsed, name: options.name, tags: options.tag ?? [] });
       console.log(`following ${source.url} as '${source.name}'; 'fetch' reads it`);
     });
   });
@@ -320,20 +320,19 @@ sourcesCommand
     await withDatabase(async (opened) => {
       let added = 0;
       for (const feed of feeds) {
-        let url: URL;
+        let url: string;
         try {
-          url = new URL(feed.url);
-          if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("only http and https");
+          url = followableUrl(feed.url);
         } catch (error) {
           console.error(`error: ${file}: skipped '${feed.url}': ${(error as Error).message}`);
           continue;
         }
-        if (await findFeedSource(opened.db, url.toString())) {
+        if (await findFeedSource(opened.db, url)) {
           console.log(`already followed: ${url}`);
           continue;
         }
-        const name = feed.title && !(await findFeedSource(opened.db, feed.title)) ? feed.title : url.toString();
-        await addFeedSource(opened.db, { url: url.toString(), name, tags: feed.tags });
+        const name = feed.title && !(await findFeedSource(opened.db, feed.title)) ? feed.title : url;
+        await addFeedSource(opened.db, { url, name, tags: feed.tags });
         added++;
         console.log(`following ${url} as '${name}'${feed.tags.length ? ` (tags: ${feed.tags.join(", ")})` : ""}`);
       }
@@ -394,16 +393,15 @@ function readSourcesConfig(file: string, text: string): { url: string; name?: st
     const e = entry as { url?: unknown; name?: unknown; tags?: unknown };
     const where = `${file}: sources[${i}]`;
     if (typeof e?.url !== "string") throw new Error(`${where}: "url" is missing`);
-    let url: URL;
+    let url: string;
     try {
-      url = new URL(e.url);
-    } catch {
-      throw new Error(`${where}: '${e.url}' is not a URL`);
+      url = followableUrl(e.url);
+    } catch (error) {
+      throw new Error(`${where}: ${(error as Error).message}`);
     }
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`${where}: only http and https feeds can be followed`);
     if (e.tags !== undefined && (!Array.isArray(e.tags) || !e.tags.every((t) => typeof t === "string"))) throw new Error(`${where}: "tags" must be a list of strings`);
     if (e.name !== undefined && typeof e.name !== "string") throw new Error(`${where}: "name" must be a string`);
-    return { url: url.toString(), ...(typeof e.name === "string" ? { name: e.name } : {}), tags: (e.tags as string[] | undefined) ?? [] };
+    return { url, ...(typeof e.name === "string" ? { name: e.name } : {}), tags: (e.tags as string[] | undefined) ?? [] };
   });
 }
 
