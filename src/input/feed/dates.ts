@@ -5,21 +5,8 @@
  * German forms, which are Berlin time. Null when nothing fits.
  */
 import { berlinToUtc } from "../../normalise/berlin-time";
+import { MONTHS } from "../../normalise/months";
 
-const MONTHS: Record<string, number> = {
-  jan: 1, january: 1, januar: 1, jänner: 1,
-  feb: 2, february: 2, februar: 2,
-  mar: 3, march: 3, mär: 3, märz: 3, maerz: 3, mrz: 3,
-  apr: 4, april: 4,
-  may: 5, mai: 5,
-  jun: 6, june: 6, juni: 6,
-  jul: 7, july: 7, juli: 7,
-  aug: 8, august: 8,
-  sep: 9, sept: 9, september: 9,
-  oct: 10, october: 10, okt: 10, oktober: 10,
-  nov: 11, november: 11,
-  dec: 12, december: 12, dez: 12, dezember: 12,
-};
 
 // RFC 822 names and a few that real feeds use
 const ZONES: Record<string, number> = {

@@ -1,20 +1,7 @@
 import { berlinToUtc } from "../../normalise/berlin-time";
+import { GERMAN_MONTHS } from "../../normalise/months";
 import type { Precision } from "../../normalise/item";
 
-const MONTHS: Record<string, number> = {
-  januar: 1, jänner: 1, jan: 1,
-  februar: 2, feber: 2, feb: 2,
-  märz: 3, maerz: 3, mär: 3, mrz: 3,
-  april: 4, apr: 4,
-  mai: 5,
-  juni: 6, jun: 6,
-  juli: 7, jul: 7,
-  august: 8, aug: 8,
-  september: 9, sep: 9, sept: 9,
-  oktober: 10, okt: 10,
-  november: 11, nov: 11,
-  dezember: 12, dez: 12,
-};
 
 export interface DateSourceLine {
   publishedAt: Date;
@@ -30,7 +17,7 @@ const DATE_SOURCE =
 export function parseDateSourceLine(line: string): DateSourceLine | null {
   const m = DATE_SOURCE.exec(line.trim());
   if (!m) return null;
-  const month = MONTHS[m[2]!.toLowerCase()];
+  const month = GERMAN_MONTHS[m[2]!.toLowerCase()];
   if (!month) return null;
   const at = wallTime(+m[3]!, month, +m[1]!, +m[4]!, +m[5]!);
   if (!at) return null;
