@@ -1,4 +1,4 @@
-/** Configuration from the environment, read once by the Node entry points. */
+/** Configuration from the environment: process.env on Node, the bindings' vars and secrets on the Worker. */
 export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
@@ -10,7 +10,7 @@ export interface Config {
   adminToken: string | undefined;
 }
 
-export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function readConfig(env: Record<string, string | undefined> = process.env): Config {
   const port = env.PORT ? Number(env.PORT) : 8787;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got '${env.PORT}'`);
   const publicUrl = env.FEEDWERK_PUBLIC_URL || undefined;

@@ -12,6 +12,7 @@ import { chooseEncoding, etagFor, notModified } from "./conditional";
 import { FeedCache, type CachedFeed, type Compressors, type Encoding } from "./feed-cache";
 import { CONTENT_TYPE, renderFeed, type FeedFormat } from "./feed-formats";
 import { feedUrl } from "./feed-model";
+import { wantsBrowserView } from "./negotiation";
 import { formatPosition, parsePosition, selectorKey, type Selector } from "./selector";
 import type { VersionBook } from "./version-book";
 
@@ -74,7 +75,7 @@ export async function serveFeed(
 
   const encoding = chooseEncoding(c.req.header("accept-encoding") ?? null, deps.encodings);
   const fresh = notModified(c.req.raw.headers, entry.etag, entry.lastModified);
-  const browser = !fresh && forBrowser(c, format);
+  const browser = !fresh && wantsBrowserView(c.req.header("accept") ?? null, format);
   let body: Uint8Array | null = null;
   if (!fresh) {
     body = (encoding && (await deps.cache.encodedBody(entry, encoding, deps.compressors))) || entry.body;
@@ -94,7 +95,7 @@ function responseHeaders(
   headers = {
     "Cache-Control": CACHE_CONTROL,
     "Last-Modified": entry.lastModifiedHttp,
-    // XML feeds are labelled differently for browsers (forBrowser)
+    // XML feeds are labelled differently for browsers (wantsBrowserView)
     Vary: v.negotiated || v.format !== "json" ? "Accept, Accept-Encoding" : "Accept-Encoding",
     ETag: etagFor(entry.etag, v.encoding),
   };
@@ -105,18 +106,6 @@ function responseHeaders(
   }
   entry.headers.set(key, headers);
   return headers;
-}
-
-/**
- * Browsers show application/rss+xml as text or a download; labelled
- * application/xml, the same bytes get the feed's XSL stylesheet applied. A
- * navigation that prefers HTML is a browser; feed readers ask for feeds.
- */
-function forBrowser(c: Context, format: FeedFormat): boolean {
-  if (format === "json") return false;
-  const accept = c.req.header("accept") ?? "";
-  const html = accept.indexOf("text/html");
-  return html >= 0 && !/application\/(rss|atom)\+xml/.test(accept.slice(0, html));
 }
 
 interface Scope {

@@ -27,3 +27,14 @@ export function negotiate(accept: string | null): FeedFormat | "html" {
   });
   return (best as { format: FeedFormat | "html" } | null)?.format ?? "html";
 }
+
+/**
+ * Browsers show application/rss+xml as text or a download; labelled
+ * application/xml, the same bytes get the feed's XSL stylesheet applied. A
+ * navigation that prefers HTML is a browser; feed readers ask for feeds.
+ */
+export function wantsBrowserView(accept: string | null, format: FeedFormat): boolean {
+  if (format === "json" || !accept) return false;
+  const html = accept.indexOf("text/html");
+  return html >= 0 && !/application\/(rss|atom)\+xml/.test(accept.slice(0, html));
+}

@@ -1,0 +1,123 @@
+/**
+ * The Worker in the real Workers runtime: `wrangler dev` runs it in a local
+ * workerd against the test PostgreSQL (Hyperdrive's local stand-in). It
+ * passes the same HTTP contract as the Node server, serves the same bytes
+ * for the same data, answers repeated polls from the edge cache without the
+ * database, and refuses to poll feeds from its cron trigger.
+ */
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startServer, type RunningServer } from "../src/entry/server";
+import type { OpenDatabase } from "../src/storage/open";
+import { listTags } from "../src/storage/queries";
+import { backends, type Scratch } from "./support/databases";
+import { HOSTILE, describeHttpContract, loadContractData } from "./support/http-contract";
+import { startWorker, type RunningWorker } from "./support/worker";
+
+const pg = backends.find((b) => b.name === "postgres")!;
+const PUBLIC = "https://feeds.example.org";
+
+/** A migrated scratch database on the test PostgreSQL: its URL, a handle, and how to drop it. */
+async function scratchDatabase(): Promise<{ url: string; opened: OpenDatabase; dispose(): Promise<void> }> {
+  const scratch: Scratch = await pg.scratch();
+  const opened = await scratch.open();
+  await opened.migrate();
+  return {
+    url: scratch.env.DATABASE_URL!,
+    opened,
+    dispose: async () => {
+      await opened.close();
+      await scratch.dispose();
+    },
+  };
+}
+
+describeHttpContract(
+  "HTTP in workerd (wrangler dev), postgres",
+  async () => {
+    const database = await scratchDatabase();
+    const worker = await startWorker(database.url);
+    return {
+      url: worker.url,
+      db: database.opened.db,
+      close: async () => {
+        await worker.close();
+        await database.dispose();
+      },
+    };
+  },
+  { skip: pg.unavailable !== null },
+);
+
+describe.skipIf(pg.unavailable)("the Worker beside the Node server, on one PostgreSQL", () => {
+  let database: Awaited<ReturnType<typeof scratchDatabase>>;
+  let node: RunningServer;
+  let worker: RunningWorker;
+  const identity = { "accept-encoding": "identity" };
+
+  beforeAll(async () => {
+    database = await scratchDatabase();
+    await loadContractData(database.opened.db);
+    node = await startServer(database.opened.db, { port: 0, hostname: "127.0.0.1", publicUrl: PUBLIC });
+    worker = await startWorker(database.url, { FEEDWERK_PUBLIC_URL: PUBLIC });
+  });
+  afterAll(async () => {
+    await worker?.close();
+    await node?.close();
+    await database?.dispose();
+  });
+
+  it("serves the same status, headers and bytes as the Node server for every feed and page", async () => {
+    const tags = await listTags(database.opened.db);
+    const paths = ["/", "/feeds.opml", "/feed.xsl", "/feeds/all.xml", "/feeds/all.json?limit=5", "/feeds/ukraine+krieg.atom", `/items/${HOSTILE.id}`];
+    for (const tag of tags) paths.push(`/feeds/${tag.slug}.xml`, `/feeds/${tag.slug}.atom`, `/feeds/${tag.slug}.json`, `/feeds/${tag.slug}`);
+    paths.push("/feeds/gibt-es-nicht.xml", "/feeds/ukraine.html", "/feeds/ukraine.xml?limit=0", "/items/nope", "/nowhere");
+    const page = (await (await fetch(`${node.url}/feeds/all.json?limit=5`)).json()) as { next_url: string };
+    paths.push(new URL(page.next_url).pathname + new URL(page.next_url).search);
+
+    for (const path of paths) {
+      const [a, b] = await Promise.all([fetch(`${node.url}${path}`, { headers: identity }), fetch(`${worker.url}${path}`, { headers: identity })]);
+      const summary = (r: Response) => [r.status, r.headers.get("content-type"), r.headers.get("etag"), r.headers.get("last-modified"), r.headers.get("cache-control")];
+      expect(summary(b), path).toEqual(summary(a));
+      expect(await b.text(), path).toBe(await a.text());
+    }
+    expect(paths.length).toBeGreaterThan(40);
+  });
+
+  it("refuses to poll feeds when its cron trigger fires, and says why", async () => {
+    const res = await fetch(`${worker.url}/__scheduled?cron=*/15+*+*+*+*`);
+    expect(res.status).toBe(500);
+    await expect.poll(() => worker.output()).toContain("does not poll feeds on Workers");
+  });
+
+  // last: it takes the database away
+  it("answers repeated polls of a feed from the edge cache, without the database", async () => {
+    const first = await fetch(`${worker.url}/feeds/ukraine.atom`);
+    expect(first.status).toBe(200);
+    const etag = first.headers.get("etag")!;
+    const body = await first.text();
+    // the Worker stores the response after answering (waitUntil)
+    await expect
+      .poll(async () => (await fetch(`${worker.url}/feeds/ukraine.atom`, { headers: { "if-none-match": etag } })).status)
+      .toBe(304);
+
+    const name = new URL(database.url).pathname.slice(1);
+    const admin = postgres(process.env.TEST_DATABASE_URL!, { max: 1, onnotice: () => {} });
+    try {
+      await admin.unsafe(`alter database ${name} allow_connections false`);
+      await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name} and pid <> pg_backend_pid()`;
+
+      const again = await fetch(`${worker.url}/feeds/ukraine.atom`);
+      expect(again.status).toBe(200);
+      expect(again.headers.get("etag")).toBe(etag);
+      expect(await again.text()).toBe(body);
+      expect((await fetch(`${worker.url}/feeds/ukraine.atom`, { headers: { "if-none-match": etag } })).status).toBe(304);
+      // what was never asked for, and what browsers get, comes from the database: now unreachable
+      expect((await fetch(`${worker.url}/feeds/krieg.atom?limit=3`)).status).toBe(500);
+      expect((await fetch(`${worker.url}/feeds/ukraine.atom`, { headers: { accept: "text/html" } })).status).toBe(500);
+    } finally {
+      await admin.unsafe(`alter database ${name} allow_connections true`);
+      await admin.end();
+    }
+  });
+});
