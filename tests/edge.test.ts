@@ -2,20 +2,26 @@
  * The Worker in the real Workers runtime: `wrangler dev` runs it in a local
  * workerd against the test PostgreSQL (Hyperdrive's local stand-in). It
  * passes the same HTTP contract as the Node server, serves the same bytes
- * for the same data, answers repeated polls from the edge cache without the
+ * for the same data, ingests pages through its admin API, answers repeated polls from the edge cache without the
  * database, and refuses to poll feeds from its cron trigger.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../src/entry/server";
 import type { OpenDatabase } from "../src/storage/open";
 import { listTags } from "../src/storage/queries";
+import { items } from "../src/storage/schema";
 import { backends, type Scratch } from "./support/databases";
 import { HOSTILE, describeHttpContract, loadContractData } from "./support/http-contract";
 import { startWorker, type RunningWorker } from "./support/worker";
 
 const pg = backends.find((b) => b.name === "postgres")!;
 const PUBLIC = "https://feeds.example.org";
+const TOKEN = "edge-test-token-0123456789";
+
+const listItemIds = (db: OpenDatabase["db"]) => db.select({ id: items.id }).from(items);
 
 /** A migrated scratch database on the test PostgreSQL: its URL, a handle, and how to drop it. */
 async function scratchDatabase(): Promise<{ url: string; opened: OpenDatabase; dispose(): Promise<void> }> {
@@ -59,7 +65,7 @@ describe.skipIf(pg.unavailable)("the Worker beside the Node server, on one Postg
     database = await scratchDatabase();
     await loadContractData(database.opened.db);
     node = await startServer(database.opened.db, { port: 0, hostname: "127.0.0.1", publicUrl: PUBLIC });
-    worker = await startWorker(database.url, { FEEDWERK_PUBLIC_URL: PUBLIC });
+    worker = await startWorker(database.url, { FEEDWERK_PUBLIC_URL: PUBLIC, FEEDWERK_ADMIN_TOKEN: TOKEN });
   });
   afterAll(async () => {
     await worker?.close();
@@ -82,6 +88,30 @@ describe.skipIf(pg.unavailable)("the Worker beside the Node server, on one Postg
       expect(await b.text(), path).toBe(await a.text());
     }
     expect(paths.length).toBeGreaterThan(40);
+  });
+
+  it("ingests a page posted to its admin API, behind the token, in one transaction", async () => {
+    const page = readFileSync(join(import.meta.dirname, "pages", "summer-dst-image.txt"));
+    const post = (token: string | null, body: Uint8Array) =>
+      fetch(`${worker.url}/api/ingest?name=summer.txt&fetched_at=2025-07-01T10:00:00Z`, {
+        method: "POST",
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+        body,
+      });
+    expect((await post(null, page)).status).toBe(401);
+    expect((await post("edge-test-token-0123456789x", page)).status).toBe(401);
+    const count = async () => (await listItemIds(database.opened.db)).length;
+    const before = await count();
+    const broken = await post(TOKEN, page.subarray(0, page.length / 2));
+    expect(broken.status).toBe(422);
+    expect(((await broken.json()) as { error: string }).error).toMatch(/^summer\.txt:\d+: /);
+    expect(await count()).toBe(before);
+
+    const res = await post(TOKEN, page);
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as { new: number };
+    expect(report.new).toBeGreaterThan(0);
+    expect(await count()).toBe(before + report.new);
   });
 
   it("refuses to poll feeds when its cron trigger fires, and says why", async () => {
