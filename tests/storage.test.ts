@@ -10,7 +10,7 @@ import { storyKey } from "../src/normalise/identity";
 import { parsePage } from "../src/input/page/parse";
 import type { OpenDatabase } from "../src/storage/open";
 import { countItems, findItem, tagItemIds } from "../src/storage/queries";
-import { documents, items, itemTags, tags } from "../src/storage/schema";
+import { documents, items, itemTags, observations, tags } from "../src/storage/schema";
 import { storeDocument } from "../src/storage/store-document";
 import { backends, truncateAll } from "./support/databases";
 
@@ -164,6 +164,43 @@ for (const backend of backends) {
       await Promise.all([ingest(db, FOLLOWUP), ingest(db, SEED), ingest(db, SEED)]);
       expect(await allItems(db)).toEqual(sequential.items);
       expect((await allLinks(db)).length).toBe(sequential.links);
+    });
+
+    it("stores documents that share stories and tags side by side, as if one after another", async () => {
+      const seed = parsePage(readFileSync(join(pages, "seed-alaska.txt"), "utf8"), SEED.fetchedAt);
+      // Every tag exists once the seed is in, so these documents share the ingestion lock and
+      // meet on the same stories: later fetches with new comment counts and corrected summaries,
+      // two sources that do not exist yet, and one document delivered twice.
+      const docs = Array.from({ length: 24 }, (_, k) => ({
+        source: { kind: "feed" as const, name: `mirror-${k % 2}` },
+        name: `mirror ${k}`,
+        sha256: `mirror-${k}`,
+        fetchedAt: new Date(SEED.fetchedAt.getTime() + (k + 1) * 3_600_000),
+        items: seed.map((item, i) => ({
+          ...item,
+          commentCount: k * 10 + i,
+          summary: i % 3 === k % 3 ? `${item.summary} (korrigiert ${k})` : item.summary,
+        })),
+      }));
+      docs.push({ ...docs[5]! });
+      const prime = () =>
+        storeDocument(db.db, { source: { kind: "page", name: "portal" }, name: "seed", sha256: "seed", fetchedAt: SEED.fetchedAt, items: seed });
+      const state = async () => ({
+        items: await allItems(db),
+        links: await allLinks(db),
+        observations: await db.db.$count(observations),
+        documents: await db.db.$count(documents),
+      });
+
+      await prime();
+      for (const doc of docs) await storeDocument(db.db, doc);
+      const sequential = await state();
+      expect(sequential.documents).toBe(25);
+
+      await truncateAll(db);
+      await prime();
+      await Promise.all([...docs].reverse().map((doc) => storeDocument(db.db, doc)));
+      expect(await state()).toEqual(sequential);
     });
 
     it("writes nothing of a document that fails half-way", async () => {

@@ -52,7 +52,8 @@ export async function recordFetch(
   id: number,
   change: Partial<Pick<FeedSource, "url" | "etag" | "lastModified" | "lastStatus" | "lastError" | "nextPollAt" | "lastFetchAt" | "errorCount">>,
 ): Promise<void> {
-  await db.update(sources).set(change).where(eq(sources.id, id));
+  // prepared: a polling pass runs this once per feed, in a handful of shapes
+  await db.update(sources).set(change).where(eq(sources.id, id)).prepare("record_fetch").execute();
 }
 
 /** The ids of the items a source has shown, newest first. */

@@ -3,9 +3,11 @@
  * its observations, the items derived from them, their tags and tag
  * membership. Either all of it lands or none of it does.
  */
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, sql, type SQL } from "drizzle-orm";
+import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Item } from "../normalise/item";
 import { derive, observe, type Observation } from "../normalise/merge";
+import { insertRows } from "./bulk-insert";
 import type { Database } from "./database";
 import { itemRow, rowToItem, type ItemRow } from "./rows";
 import { documents, feedState, items, itemTags, observations, sources, tags } from "./schema";
@@ -32,36 +34,42 @@ export interface StoreReport {
   changedTags: string[];
 }
 
-// One ingestion at a time: tag matching must see every item and every tag
-// that committed before it, or a tag and an item created by two concurrent
-// ingestions would never be linked.
+// Tag membership must see every item and every tag that committed before
+// it, or a tag and an item created by two concurrent ingestions would never
+// be linked. A document that brings a tag not yet known takes this lock
+// alone; the others (nearly every feed fetch) share it and run side by side.
 const INGEST_LOCK = 0x66656564;
+// Documents that share the ingestion lock still serialise per story: an
+// item is derived from all of its observations, read and written together.
+const STORY_LOCKS = 0x73746f72;
 
 export async function storeDocument(db: Database, doc: DocumentInput): Promise<StoreReport> {
   return db.transaction(async (txn) => {
     const tx = txn as unknown as Database;
-    await tx.execute(sql`select pg_advisory_xact_lock(${INGEST_LOCK})`);
+    const ids = [...new Set(doc.items.map((i) => i.id))].sort();
+    const slugs = [...new Set(doc.items.flatMap((i) => i.tags.map((t) => t.slug)))];
+    const alone = await takeIngestLock(tx, slugs, ids);
     const sourceId = await upsertSource(tx, doc.source);
     const documentId = await upsertDocument(tx, sourceId, doc);
-    const newTags = await createTags(tx, doc.items);
+    const newTags = alone ? await createTags(tx, doc.items) : [];
 
-    const ids = doc.items.map((i) => i.id);
-    const rows = ids.length ? await tx.select().from(items).where(inArray(items.id, ids)) : [];
+    const rows = ids.length ? await tx.select().from(items).where(inJsonList(items.id, ids)).prepare("stored_items").execute() : [];
     const rowById = new Map(rows.map((r) => [r.id, r]));
-    const priorObs = ids.length
-      ? await tx.select().from(observations).where(inArray(observations.itemId, ids))
+    const priorObs = rows.length
+      ? await tx.select().from(observations).where(inJsonList(observations.itemId, rows.map((r) => r.id))).prepare("prior_observations").execute()
       : [];
+    const priorByItem = new Map<string, (typeof priorObs)[number][]>();
+    for (const o of priorObs) priorByItem.set(o.itemId, [...(priorByItem.get(o.itemId) ?? []), o]);
 
     const report: StoreReport = {
       new: 0, updated: 0, unchanged: 0, outcomes: [], newTags: newTags.map((t) => t.slug), changedTags: [],
     };
     const relink: ItemRow[] = [];
-    // new rows go in together: a feed's first fetch is fifty stories at once
     const newRows: ItemRow[] = [];
     const newObservations: (typeof observations.$inferInsert)[] = [];
     for (const item of doc.items) {
       const obs = observe(item, doc.fetchedAt);
-      const prior = priorObs.filter((o) => o.itemId === item.id);
+      const prior = priorByItem.get(item.id) ?? [];
       const same = prior.find((o) => o.documentId === documentId);
       const all: Observation[] = [...prior.filter((o) => o !== same), obs];
       const derived = derive(all);
@@ -96,14 +104,16 @@ export async function storeDocument(db: Database, doc: DocumentInput): Promise<S
       report[outcome]++;
       report.outcomes.push({ id: item.id, title: item.title, outcome });
     }
-    for (let i = 0; i < newRows.length; i += 200) await tx.insert(items).values(newRows.slice(i, i + 200));
-    for (let i = 0; i < newObservations.length; i += 500) await tx.insert(observations).values(newObservations.slice(i, i + 500));
+    await insertRows(tx, items, newRows, { name: "insert_items" });
+    await insertRows(tx, observations, newObservations, { name: "insert_observations" });
 
-    const affected = new Set<number>(await linkItems(tx, relink));
+    const affected = new Set<number>(await linkItems(tx, relink, new Set(newRows.map((r) => r.id))));
     for (const id of await linkNewTags(tx, newTags)) affected.add(id);
+    const relinked = new Set(relink.map((r) => r.id));
     const changedIds = report.outcomes.filter((o) => o.outcome !== "unchanged").map((o) => o.id);
-    if (changedIds.length) {
-      const links = await tx.select({ tagId: itemTags.tagId }).from(itemTags).where(inArray(itemTags.itemId, changedIds));
+    const keptLinks = changedIds.filter((id) => !relinked.has(id));
+    if (keptLinks.length) {
+      const links = await tx.select({ tagId: itemTags.tagId }).from(itemTags).where(inJsonList(itemTags.itemId, keptLinks)).prepare("kept_links").execute();
       for (const { tagId } of links) affected.add(tagId);
     }
     report.changedTags = await bumpVersions(tx, [...affected], changedIds.length > 0);
@@ -111,44 +121,108 @@ export async function storeDocument(db: Database, doc: DocumentInput): Promise<S
   });
 }
 
-/** Marks the feeds this document changed, so caches of rendered feeds let go of them. */
+/**
+ * Takes the ingestion lock: alone when the document brings a tag not yet
+ * known (tags are never deleted, so "all known" stays true once checked),
+ * otherwise shared, with a lock per story taken in one global order so that
+ * two documents never wait for each other's stories. Returns whether it
+ * holds the lock alone.
+ */
+async function takeIngestLock(tx: Database, slugs: string[], ids: string[]): Promise<boolean> {
+  // one statement: whether every tag is known, and the lock that follows from it
+  const known = sql`(select count(*) < jsonb_array_length(${JSON.stringify(slugs)}::jsonb) as alone from ${tags} where ${inJsonList(tags.slug, slugs)}) t`;
+  const [taken] = await tx
+    .select({
+      alone: sql<boolean>`t.alone`,
+      lock: sql`case when t.alone then pg_advisory_xact_lock(${INGEST_LOCK}) else pg_advisory_xact_lock_shared(${INGEST_LOCK}) end`,
+    })
+    .from(known)
+    .prepare("ingest_lock")
+    .execute();
+  if (taken!.alone) return true;
+  const keys = [...new Set(ids.map(storyLockKey))].sort((a, b) => a - b);
+  if (keys.length) {
+    await tx
+      .select({ lock: sql`pg_advisory_xact_lock(${STORY_LOCKS}, k::int)` })
+      .from(sql`jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb) k`)
+      .prepare("story_locks")
+      .execute();
+  }
+  return false;
+}
+
+/**
+ * `column in (the list)`, with the list as one JSON parameter: the statement's
+ * text stays the same for any number of values, so the driver prepares it
+ * once per connection instead of describing a new one every time.
+ */
+function inJsonList(column: AnyPgColumn, values: string[] | number[]): SQL {
+  const elements = sql`jsonb_array_elements_text(${JSON.stringify(values)}::jsonb)`;
+  return column.dataType === "number" ? sql`${column} in (select ${elements}::int)` : sql`${column} in (select ${elements})`;
+}
+
+/** FNV-1a, as a signed 32-bit key: collisions only make two stories wait for each other. */
+function storyLockKey(id: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
+  return hash | 0;
+}
+
+/**
+ * Marks the feeds this document changed, so caches of rendered feeds let go
+ * of them. Last in the transaction, and "all" before any tag: documents
+ * sharing the ingestion lock queue on the "all" row instead of taking tag
+ * rows in different orders.
+ */
 async function bumpVersions(tx: Database, tagIds: number[], anyItemChanged: boolean): Promise<string[]> {
   if (anyItemChanged) {
     await tx
       .insert(feedState)
       .values({ key: "all", version: 1 })
-      .onConflictDoUpdate({ target: feedState.key, set: { version: sql`${feedState.version} + 1`, changedAt: sql`now()` } });
+      .onConflictDoUpdate({ target: feedState.key, set: { version: sql`${feedState.version} + 1`, changedAt: sql`now()` } })
+      .prepare("bump_all")
+      .execute();
   }
   if (!tagIds.length) return [];
   const bumped = await tx
     .update(tags)
     .set({ version: sql`${tags.version} + 1`, changedAt: sql`now()` })
-    .where(inArray(tags.id, tagIds))
-    .returning({ slug: tags.slug });
+    .where(inJsonList(tags.id, tagIds))
+    .returning({ slug: tags.slug })
+    .prepare("bump_tags")
+    .execute();
   return bumped.map((t) => t.slug).sort();
 }
 
+// Both upserts insert after looking: two documents sharing the lock may bring
+// the same new source or the same document, and the second insert then waits
+// for the first to commit instead of failing on the unique index.
 async function upsertSource(tx: Database, source: DocumentInput["source"]): Promise<number> {
-  const [found] = await tx.select({ id: sources.id }).from(sources).where(eq(sources.name, source.name));
+  const byName = () => tx.select({ id: sources.id }).from(sources).where(eq(sources.name, source.name)).prepare("source_by_name").execute();
+  const [found] = await byName();
   if (found) return found.id;
   const [created] = await tx
     .insert(sources)
     .values({ kind: source.kind, name: source.name, url: source.url ?? null })
+    .onConflictDoNothing()
     .returning({ id: sources.id });
-  return created!.id;
+  return created?.id ?? (await byName())[0]!.id;
 }
 
 async function upsertDocument(tx: Database, sourceId: number, doc: DocumentInput): Promise<number> {
+  const [created] = await tx
+    .insert(documents)
+    .values({ sourceId, name: doc.name, sha256: doc.sha256, fetchedAt: doc.fetchedAt, itemCount: doc.items.length })
+    .onConflictDoNothing()
+    .returning({ id: documents.id })
+    .prepare("insert_document")
+    .execute();
+  if (created) return created.id;
   const [found] = await tx
     .select({ id: documents.id })
     .from(documents)
     .where(and(eq(documents.sha256, doc.sha256), eq(documents.fetchedAt, doc.fetchedAt)));
-  if (found) return found.id;
-  const [created] = await tx
-    .insert(documents)
-    .values({ sourceId, name: doc.name, sha256: doc.sha256, fetchedAt: doc.fetchedAt, itemCount: doc.items.length })
-    .returning({ id: documents.id });
-  return created!.id;
+  return found!.id;
 }
 
 async function createTags(tx: Database, docItems: Item[]) {
@@ -162,15 +236,18 @@ async function createTags(tx: Database, docItems: Item[]) {
     .returning({ id: tags.id, slug: tags.slug, label: tags.label });
 }
 
-/** Recomputes the membership of items whose page tags or text changed; returns the tags they left. */
-async function linkItems(tx: Database, changed: ItemRow[]): Promise<number[]> {
+/**
+ * Recomputes the membership of items whose page tags or text changed (or
+ * that are new, and so have none yet); returns the tags they left or joined.
+ */
+async function linkItems(tx: Database, changed: ItemRow[], brandNew: Set<string>): Promise<number[]> {
   if (!changed.length) return [];
-  const allTags = await tx.select({ id: tags.id, slug: tags.slug, label: tags.label }).from(tags);
+  const allTags = await tx.select({ id: tags.id, slug: tags.slug, label: tags.label }).from(tags).prepare("all_tags").execute();
   const idBySlug = new Map(allTags.map((t) => [t.slug, t.id]));
-  const removed = await tx
-    .delete(itemTags)
-    .where(inArray(itemTags.itemId, changed.map((c) => c.id)))
-    .returning({ tagId: itemTags.tagId });
+  const stale = changed.filter((c) => !brandNew.has(c.id)).map((c) => c.id);
+  const removed = stale.length
+    ? await tx.delete(itemTags).where(inJsonList(itemTags.itemId, stale)).returning({ tagId: itemTags.tagId }).prepare("unlink_items").execute()
+    : [];
   const links: (typeof itemTags.$inferInsert)[] = [];
   for (const item of changed) {
     const linked = new Set<number>();
@@ -188,8 +265,8 @@ async function linkItems(tx: Database, changed: ItemRow[]): Promise<number[]> {
       }
     }
   }
-  for (let i = 0; i < links.length; i += 1000) await tx.insert(itemTags).values(links.slice(i, i + 1000));
-  return removed.map((r) => r.tagId);
+  await insertRows(tx, itemTags, links, { name: "insert_links" });
+  return [...removed.map((r) => r.tagId), ...links.map((l) => l.tagId)];
 }
 
 /** A tag seen for the first time also collects the stories already stored that name it. */
@@ -202,7 +279,7 @@ async function linkNewTags(tx: Database, created: { id: number; label: string }[
     const links = candidates
       .filter((c) => labelMatches(tag.label, c.matchText))
       .map((c) => ({ itemId: c.id, tagId: tag.id, via: "match" as const }));
-    if (links.length) await tx.insert(itemTags).values(links).onConflictDoNothing();
+    await insertRows(tx, itemTags, links, { name: "link_new_tag", onConflictDoNothing: true });
   }
   return created.map((t) => t.id);
 }
