@@ -2,10 +2,12 @@
  * The Worker in the real Workers runtime: `wrangler dev` runs it in a local
  * workerd against the test PostgreSQL (Hyperdrive's local stand-in). It
  * passes the same HTTP contract as the Node server, serves the same bytes
- * for the same data, ingests pages through its admin API, answers repeated polls from the edge cache without the
+ * for the same data, ingests pages through its admin API (and tells the WebSub hub), answers repeated polls from the edge cache without the
  * database, and refuses to poll feeds from its cron trigger.
  */
 import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -59,18 +61,33 @@ describe.skipIf(pg.unavailable)("the Worker beside the Node server, on one Postg
   let database: Awaited<ReturnType<typeof scratchDatabase>>;
   let node: RunningServer;
   let worker: RunningWorker;
+  let hub: Server;
+  const pings: string[] = [];
   const identity = { "accept-encoding": "identity" };
 
   beforeAll(async () => {
+    // a WebSub hub that records what it is told
+    hub = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk) => (body += chunk));
+      req.on("end", () => {
+        const form = new URLSearchParams(body);
+        if (form.get("hub.mode") === "publish") pings.push(form.get("hub.url")!);
+        res.writeHead(202).end();
+      });
+    });
+    await new Promise<void>((resolve) => hub.listen(0, "127.0.0.1", resolve));
+    const hubUrl = `http://127.0.0.1:${(hub.address() as AddressInfo).port}/hub`;
     database = await scratchDatabase();
     await loadContractData(database.opened.db);
-    node = await startServer(database.opened.db, { port: 0, hostname: "127.0.0.1", publicUrl: PUBLIC });
-    worker = await startWorker(database.url, { FEEDWERK_PUBLIC_URL: PUBLIC, FEEDWERK_ADMIN_TOKEN: TOKEN });
+    node = await startServer(database.opened.db, { port: 0, hostname: "127.0.0.1", publicUrl: PUBLIC, hubUrl });
+    worker = await startWorker(database.url, { FEEDWERK_PUBLIC_URL: PUBLIC, FEEDWERK_ADMIN_TOKEN: TOKEN, FEEDWERK_HUB_URL: hubUrl });
   });
   afterAll(async () => {
     await worker?.close();
     await node?.close();
     await database?.dispose();
+    await new Promise((resolve) => hub?.close(resolve));
   });
 
   it("serves the same status, headers and bytes as the Node server for every feed and page", async () => {
@@ -109,9 +126,12 @@ describe.skipIf(pg.unavailable)("the Worker beside the Node server, on one Postg
 
     const res = await post(TOKEN, page);
     expect(res.status).toBe(200);
-    const report = (await res.json()) as { new: number };
+    const report = (await res.json()) as { new: number; changed_tags: string[] };
     expect(report.new).toBeGreaterThan(0);
     expect(await count()).toBe(before + report.new);
+    // the hub hears of every changed feed, from work the Worker keeps alive after answering
+    const expected = [...report.changed_tags, "all"].flatMap((tag) => ["xml", "atom", "json"].map((ext) => `${PUBLIC}/feeds/${tag}.${ext}`));
+    await expect.poll(() => [...pings].sort()).toEqual(expected.sort());
   });
 
   it("refuses to poll feeds when its cron trigger fires, and says why", async () => {

@@ -3,6 +3,7 @@
  * notifies a hub (here a local stub that records what it is told).
  */
 import { createServer, type Server } from "node:http";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/publish/app";
@@ -56,6 +57,42 @@ describe("WebSub", () => {
       expect(atom.feed[0].link.find((l: any) => l["@rel"] === "hub")["@href"]).toBe("https://hub.example.org/");
       const json = (await (await app.fetch(new Request(`${PUBLIC}/feeds/ukraine.json`))).json()) as any;
       expect(json.hubs).toEqual([{ type: "WebSub", url: "https://hub.example.org/" }]);
+    } finally {
+      await opened.close();
+    }
+  });
+
+  it("notifies the hub after a page is posted to the admin API, once the response is out", async () => {
+    const opened = await backends[0]!.open();
+    const token = "websub-test-token-0123456789";
+    const tasks: Promise<unknown>[] = [];
+    try {
+      const app = createApp({ db: opened.db, publicUrl: PUBLIC, hubUrl, adminToken: token, background: (task) => tasks.push(task) });
+      const post = (name: string, fetchedAt: string) =>
+        app.fetch(
+          new Request(`${PUBLIC}/api/ingest?name=${name}&fetched_at=${fetchedAt}`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${token}` },
+            body: readFileSync(join(root, "tests/pages", name)),
+          }),
+        );
+      pings = [];
+      expect((await post("seed-alaska.txt", "2025-12-09T13:00:00Z")).status).toBe(200);
+      expect(tasks).toHaveLength(1);
+      await Promise.all(tasks.splice(0));
+      expect(pings).toHaveLength(30); // the seed's 9 tags and "all", 3 formats each
+
+      pings = [];
+      const res = await post("prag-followup.txt", "2025-12-09T15:00:00Z");
+      expect(((await res.json()) as { changed_tags: string[] }).changed_tags).toEqual(["babis", "europa", "regierung", "tschechien", "ukraine"]);
+      await Promise.all(tasks.splice(0));
+      const slugs = [...new Set(pings.map((u) => u.replace(`${PUBLIC}/feeds/`, "").replace(/\.(xml|atom|json)$/, "")))].sort();
+      expect(slugs).toEqual(["all", "babis", "europa", "regierung", "tschechien", "ukraine"]);
+
+      pings = [];
+      expect((await post("prag-followup.txt", "2025-12-09T15:00:00Z")).status).toBe(200);
+      expect(tasks).toHaveLength(0);
+      expect(pings).toEqual([]);
     } finally {
       await opened.close();
     }

@@ -12,13 +12,14 @@ import { PageFormatError } from "../input/page/parse";
 import { isoSeconds } from "../normalise/item";
 import { ingestPage } from "../pipeline/ingest-page";
 import type { Database } from "../storage/database";
+import type { StoreReport } from "../storage/store-document";
 import { addFeedSource, listFeedSources, removeFeedSource, type FeedSource } from "../storage/sources";
 
 export interface AdminOptions {
   db: Database;
   token: string;
-  /** Called after an ingestion changed something, so that feeds are rendered anew at once. */
-  onChange?: () => void;
+  /** Called after an ingestion changed something: feeds are rendered anew, the WebSub hub is told. */
+  onChange?: (report: StoreReport) => void;
   maxPageBytes?: number;
 }
 
@@ -75,7 +76,7 @@ export function adminApi({ db, token, onChange, maxPageBytes = 2 * 1024 * 1024 }
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     try {
       const report = await ingestPage(db, { name, bytes, fetchedAt });
-      if (report.new || report.updated) onChange?.();
+      if (report.new || report.updated) onChange?.(report);
       return c.json({ new: report.new, updated: report.updated, unchanged: report.unchanged, changed_tags: report.changedTags });
     } catch (error) {
       if (error instanceof PageFormatError) return c.json({ error: `${name}:${error.line}: ${error.message}` }, 422);

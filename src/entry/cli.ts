@@ -19,7 +19,7 @@ import { FeedFetcher } from "../input/fetch/http-fetch";
 import { pollFeeds } from "../pipeline/poll-feeds";
 import { addFeedSource, dueFeedSources, findFeedSource, itemIdsOfSource, listFeedSources, removeFeedSource, setSourceTags } from "../storage/sources";
 import { ingestPage } from "../pipeline/ingest-page";
-import { changedFeedUrls, pingHub } from "../publish/websub";
+import { announceChanges } from "../publish/websub";
 import { openDatabase, type OpenDatabase } from "../storage/open";
 import { countItems, findItem } from "../storage/queries";
 import { readConfig } from "./config";
@@ -123,11 +123,9 @@ async function ingestPaths(opened: OpenDatabase, paths: string[], fetchedAt: Dat
 async function notifyHub(changedTags: Set<string>, anyItemChanged: boolean): Promise<void> {
   const { hubUrl, publicUrl } = readConfig();
   if (!hubUrl || !publicUrl) return;
-  const urls = changedFeedUrls(publicUrl, changedTags, anyItemChanged);
+  const { urls, failed } = await announceChanges(hubUrl, publicUrl, changedTags, anyItemChanged);
   if (!urls.length) return;
-  const results = await pingHub(hubUrl, urls);
-  const failed = results.filter((r) => !r.ok);
-  console.log(`websub: notified ${hubUrl} of ${results.length - failed.length} of ${urls.length} changed feeds`);
+  console.log(`websub: notified ${hubUrl} of ${urls.length - failed.length} of ${urls.length} changed feeds`);
   for (const f of failed) console.error(`warning: websub ping for ${f.url} failed: ${f.detail}`);
 }
 

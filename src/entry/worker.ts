@@ -49,6 +49,7 @@ export default {
       publicUrl: config.publicUrl,
       hubUrl: config.hubUrl,
       adminToken: config.adminToken,
+      background: (task) => ctx.waitUntil(task),
     });
     try {
       return await withEdgeCache(request, caches.default, (work) => ctx.waitUntil(work), (req) =>

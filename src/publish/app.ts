@@ -18,6 +18,8 @@ import { indexPage, itemPage, tagPage } from "./pages";
 import { parseSelector } from "./selector";
 import { VersionBook } from "./version-book";
 import { adminApi } from "../admin/api";
+import type { StoreReport } from "../storage/store-document";
+import { announceChanges } from "./websub";
 
 export interface AppOptions {
   db: Database;
@@ -37,14 +39,21 @@ export interface AppOptions {
    * which behind a proxy may not be the address readers use.
    */
   publicUrl?: string | undefined;
+  /**
+   * Runs work that outlives the response (telling the WebSub hub about an
+   * ingestion posted to the admin API). The Worker hands it to waitUntil;
+   * by default it runs detached.
+   */
+  background?: (task: Promise<unknown>) => void;
 }
 
 const ITEM_ID = /^[0-9a-f]{32}$/;
+const detached = (task: Promise<unknown>) => void task.catch((error: unknown) => console.error(`warning: ${(error as Error).message}`));
 const FAVICON =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#e8710a"/>' +
   '<circle cx="4.5" cy="11.5" r="1.6" fill="#fff"/><path d="M3 6.5a6.5 6.5 0 0 1 6.5 6.5M3 3a10 10 0 0 1 10 10" stroke="#fff" stroke-width="1.8" fill="none"/></svg>';
 
-export function createApp({ db, publicUrl, versions, compressors, cacheBytes, hubUrl, adminToken }: AppOptions): Hono {
+export function createApp({ db, publicUrl, versions, compressors, cacheBytes, hubUrl, adminToken, background = detached }: AppOptions): Hono {
   const app = new Hono();
   const feedDeps = {
     db,
@@ -89,7 +98,16 @@ export function createApp({ db, publicUrl, versions, compressors, cacheBytes, hu
 
   app.get("/healthz", (c) => c.text("ok"));
 
-  if (adminToken) app.route("/api", adminApi({ db, token: adminToken, onChange: () => feedDeps.versions.invalidate() }));
+  const onChange = (report: StoreReport) => {
+    feedDeps.versions.invalidate();
+    if (!hubUrl || !publicUrl) return;
+    background(
+      announceChanges(hubUrl, publicUrl, report.changedTags, true).then(({ failed }) => {
+        for (const f of failed) console.error(`warning: websub ping for ${f.url} failed: ${f.detail}`);
+      }),
+    );
+  };
+  if (adminToken) app.route("/api", adminApi({ db, token: adminToken, onChange }));
 
   app.get("/feeds/:file", async (c) => {
     const file = c.req.param("file");

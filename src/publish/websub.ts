@@ -37,7 +37,8 @@ export async function pingHub(
           method: "POST",
           headers: { "Content-Type": "application/x-www-form-urlencoded" },
           body: new URLSearchParams({ "hub.mode": "publish", "hub.url": url }).toString(),
-          redirect: "error",
+          // a hub that redirects is a failed ping ("error" is not offered by Workers)
+          redirect: "manual",
           signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
         });
         await res.body?.cancel();
@@ -49,4 +50,18 @@ export async function pingHub(
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, urls.length) }, worker));
   return results;
+}
+
+/** Tells the hub which feeds an ingestion changed. A failed ping is returned, never thrown: the ingestion stands. */
+export async function announceChanges(
+  hubUrl: string,
+  publicUrl: string,
+  changedTags: Iterable<string>,
+  anyItemChanged: boolean,
+  options: { fetch?: typeof fetch } = {},
+): Promise<{ urls: string[]; failed: PingResult[] }> {
+  const urls = changedFeedUrls(publicUrl, changedTags, anyItemChanged);
+  if (!urls.length) return { urls, failed: [] };
+  const results = await pingHub(hubUrl, urls, options);
+  return { urls, failed: results.filter((r) => !r.ok) };
 }
