@@ -39,8 +39,8 @@ beforeAll(async () => {
       case "/to-private": return send(302, { location: "http://10.20.30.40/feed" });
       case "/to-metadata": return send(301, { location: "http://169.254.169.254/latest/meta-data/" });
       case "/to-file": return send(302, { location: "file:///etc/passwd" });
-      case "/slow": setTimeout(() => send(200, {}, FEED), 3_000); return;
-      case "/trickle": res.writeHead(200); res.write("<rss>"); setTimeout(() => res.end("</rss>"), 3_000); return;
+      case "/slow": setTimeout(() => send(200, {}, FEED), 8_000); return;
+      case "/trickle": res.writeHead(200); res.write("<rss>"); setTimeout(() => res.end("</rss>"), 8_000); return;
       case "/big": return send(200, {}, Buffer.alloc(2 * 1024 * 1024, 0x61));
       case "/big-unannounced": res.writeHead(200); for (let i = 0; i < 40; i++) res.write(Buffer.alloc(64 * 1024, 0x61)); res.end(); return;
       case "/bomb": return send(200, { "content-encoding": "gzip" }, gzipSync(Buffer.alloc(64 * 1024 * 1024)));
@@ -55,7 +55,8 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-const limits = { ...DEFAULT_LIMITS, totalTimeoutMs: 1_000, maxBytes: 1024 * 1024 };
+// time limit: short for the test, yet with room for a busy machine (the whole suite runs in parallel)
+const limits = { ...DEFAULT_LIMITS, totalTimeoutMs: 3_000, maxBytes: 1024 * 1024 };
 const fetcher = () => new FeedFetcher(new AddressPolicy(["127.0.0.1"]), limits);
 
 describe("fetching", () => {
