@@ -6,8 +6,6 @@
  * database, and refuses to poll feeds from its cron trigger.
  */
 import { readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +15,7 @@ import { listTags } from "../src/storage/queries";
 import { items } from "../src/storage/schema";
 import { backends, type Scratch } from "./support/databases";
 import { HOSTILE, describeHttpContract, loadContractData } from "./support/http-contract";
+import { startHubStub, type HubStub } from "./support/websub-hub";
 import { startWorker, type RunningWorker } from "./support/worker";
 
 const pg = backends.find((b) => b.name === "postgres")!;
@@ -61,33 +60,21 @@ describe.skipIf(pg.unavailable)("the Worker beside the Node server, on one Postg
   let database: Awaited<ReturnType<typeof scratchDatabase>>;
   let node: RunningServer;
   let worker: RunningWorker;
-  let hub: Server;
-  const pings: string[] = [];
+  let hub: HubStub;
   const identity = { "accept-encoding": "identity" };
 
   beforeAll(async () => {
-    // a WebSub hub that records what it is told
-    hub = createServer((req, res) => {
-      let body = "";
-      req.on("data", (chunk) => (body += chunk));
-      req.on("end", () => {
-        const form = new URLSearchParams(body);
-        if (form.get("hub.mode") === "publish") pings.push(form.get("hub.url")!);
-        res.writeHead(202).end();
-      });
-    });
-    await new Promise<void>((resolve) => hub.listen(0, "127.0.0.1", resolve));
-    const hubUrl = `http://127.0.0.1:${(hub.address() as AddressInfo).port}/hub`;
+    hub = await startHubStub();
     database = await scratchDatabase();
     await loadContractData(database.opened.db);
-    node = await startServer(database.opened.db, { port: 0, hostname: "127.0.0.1", publicUrl: PUBLIC, hubUrl });
-    worker = await startWorker(database.url, { FEEDWERK_PUBLIC_URL: PUBLIC, FEEDWERK_ADMIN_TOKEN: TOKEN, FEEDWERK_HUB_URL: hubUrl });
+    node = await startServer(database.opened.db, { port: 0, hostname: "127.0.0.1", publicUrl: PUBLIC, hubUrl: hub.url });
+    worker = await startWorker(database.url, { FEEDWERK_PUBLIC_URL: PUBLIC, FEEDWERK_ADMIN_TOKEN: TOKEN, FEEDWERK_HUB_URL: hub.url });
   });
   afterAll(async () => {
     await worker?.close();
     await node?.close();
     await database?.dispose();
-    await new Promise((resolve) => hub?.close(resolve));
+    await hub?.close();
   });
 
   it("serves the same status, headers and bytes as the Node server for every feed and page", async () => {
@@ -131,7 +118,7 @@ describe.skipIf(pg.unavailable)("the Worker beside the Node server, on one Postg
     expect(await count()).toBe(before + report.new);
     // the hub hears of every changed feed, from work the Worker keeps alive after answering
     const expected = [...report.changed_tags, "all"].flatMap((tag) => ["xml", "atom", "json"].map((ext) => `${PUBLIC}/feeds/${tag}.${ext}`));
-    await expect.poll(() => [...pings].sort()).toEqual(expected.sort());
+    await expect.poll(() => [...hub.pings].sort()).toEqual(expected.sort());
   });
 
   it("refuses to poll feeds when its cron trigger fires, and says why", async () => {

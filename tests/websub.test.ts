@@ -2,7 +2,6 @@
  * WebSub: feeds announce the hub, and an ingestion that changes feeds
  * notifies a hub (here a local stub that records what it is told).
  */
-import { createServer, type Server } from "node:http";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,31 +10,17 @@ import { changedFeedUrls } from "../src/publish/websub";
 import { backends } from "./support/databases";
 import { cli } from "./support/cli";
 import { xmlTree } from "./support/feeds";
+import { startHubStub, type HubStub } from "./support/websub-hub";
 
 const root = join(import.meta.dirname, "..");
 const PUBLIC = "https://feeds.example.org";
 
 describe("WebSub", () => {
-  let hub: Server;
-  let hubUrl: string;
-  let pings: string[] = [];
-  let status = 202;
-
+  let hub: HubStub;
   beforeAll(async () => {
-    hub = createServer((req, res) => {
-      let body = "";
-      req.on("data", (chunk) => (body += chunk));
-      req.on("end", () => {
-        const form = new URLSearchParams(body);
-        if (req.method === "POST" && form.get("hub.mode") === "publish") pings.push(form.get("hub.url")!);
-        res.writeHead(status).end();
-      });
-    });
-    await new Promise<void>((resolve) => hub.listen(0, "127.0.0.1", resolve));
-    const address = hub.address() as { port: number };
-    hubUrl = `http://127.0.0.1:${address.port}/hub`;
+    hub = await startHubStub();
   });
-  afterAll(() => new Promise<void>((resolve) => hub.close(() => resolve())));
+  afterAll(() => hub.close());
 
   it("names the feeds a change touched", () => {
     expect(changedFeedUrls(`${PUBLIC}/`, ["ukraine"], true)).toEqual([
@@ -67,7 +52,7 @@ describe("WebSub", () => {
     const token = "websub-test-token-0123456789";
     const tasks: Promise<unknown>[] = [];
     try {
-      const app = createApp({ db: opened.db, publicUrl: PUBLIC, hubUrl, adminToken: token, background: (task) => tasks.push(task) });
+      const app = createApp({ db: opened.db, publicUrl: PUBLIC, hubUrl: hub.url, adminToken: token, background: (task) => tasks.push(task) });
       const post = (name: string, fetchedAt: string) =>
         app.fetch(
           new Request(`${PUBLIC}/api/ingest?name=${name}&fetched_at=${fetchedAt}`, {
@@ -76,23 +61,23 @@ describe("WebSub", () => {
             body: readFileSync(join(root, "tests/pages", name)),
           }),
         );
-      pings = [];
+      hub.pings.length = 0;
       expect((await post("seed-alaska.txt", "2025-12-09T13:00:00Z")).status).toBe(200);
       expect(tasks).toHaveLength(1);
       await Promise.all(tasks.splice(0));
-      expect(pings).toHaveLength(30); // the seed's 9 tags and "all", 3 formats each
+      expect(hub.pings).toHaveLength(30); // the seed's 9 tags and "all", 3 formats each
 
-      pings = [];
+      hub.pings.length = 0;
       const res = await post("prag-followup.txt", "2025-12-09T15:00:00Z");
       expect(((await res.json()) as { changed_tags: string[] }).changed_tags).toEqual(["babis", "europa", "regierung", "tschechien", "ukraine"]);
       await Promise.all(tasks.splice(0));
-      const slugs = [...new Set(pings.map((u) => u.replace(`${PUBLIC}/feeds/`, "").replace(/\.(xml|atom|json)$/, "")))].sort();
+      const slugs = [...new Set(hub.pings.map((u) => u.replace(`${PUBLIC}/feeds/`, "").replace(/\.(xml|atom|json)$/, "")))].sort();
       expect(slugs).toEqual(["all", "babis", "europa", "regierung", "tschechien", "ukraine"]);
 
-      pings = [];
+      hub.pings.length = 0;
       expect((await post("prag-followup.txt", "2025-12-09T15:00:00Z")).status).toBe(200);
       expect(tasks).toHaveLength(0);
-      expect(pings).toEqual([]);
+      expect(hub.pings).toEqual([]);
     } finally {
       await opened.close();
     }
@@ -100,34 +85,34 @@ describe("WebSub", () => {
 
   it("notifies the hub of exactly the feeds each ingestion changed", async () => {
     const scratch = await backends[0]!.scratch();
-    const env = { ...scratch.env, FEEDWERK_HUB_URL: hubUrl, FEEDWERK_PUBLIC_URL: PUBLIC };
+    const env = { ...scratch.env, FEEDWERK_HUB_URL: hub.url, FEEDWERK_PUBLIC_URL: PUBLIC };
     try {
-      pings = [];
+      hub.pings.length = 0;
       const first = await cli(["ingest", "tests/pages/seed-alaska.txt", "--fetched-at", "2025-12-09T13:00:00Z"], env);
       expect(first.status).toBe(0);
-      expect(pings).toContain(`${PUBLIC}/feeds/ukraine.atom`);
-      expect(pings).toContain(`${PUBLIC}/feeds/all.json`);
+      expect(hub.pings).toContain(`${PUBLIC}/feeds/ukraine.atom`);
+      expect(hub.pings).toContain(`${PUBLIC}/feeds/all.json`);
       expect(first.stdout).toMatch(/websub: notified .* of 30 of 30 changed feeds/); // the 9 tags and "all", 3 formats each
 
-      pings = [];
+      hub.pings.length = 0;
       const second = await cli(["ingest", "tests/pages/prag-followup.txt", "--fetched-at", "2025-12-09T15:00:00Z"], env);
       expect(second.status).toBe(0);
-      const slugs = [...new Set(pings.map((u) => u.replace(`${PUBLIC}/feeds/`, "").replace(/\.(xml|atom|json)$/, "")))].sort();
+      const slugs = [...new Set(hub.pings.map((u) => u.replace(`${PUBLIC}/feeds/`, "").replace(/\.(xml|atom|json)$/, "")))].sort();
       expect(slugs).toEqual(["all", "babis", "europa", "regierung", "tschechien", "ukraine"]);
-      expect(pings).toHaveLength(18);
+      expect(hub.pings).toHaveLength(18);
 
-      pings = [];
+      hub.pings.length = 0;
       const again = await cli(["ingest", "tests/pages/prag-followup.txt", "--fetched-at", "2025-12-09T15:00:00Z"], env);
       expect(again.status).toBe(0);
-      expect(pings).toEqual([]);
+      expect(hub.pings).toEqual([]);
       expect(again.stdout).not.toContain("websub");
 
-      status = 500;
+      hub.status = 500;
       const failing = await cli(["ingest", "tests/pages/winter-no-image.txt", "--fetched-at", "2026-01-15T09:00:00Z"], env);
       expect(failing.status).toBe(0);
       expect(failing.stderr).toMatch(/warning: websub ping for https:\/\/feeds\.example\.org\/feeds\/\S+ failed: HTTP 500/);
     } finally {
-      status = 202;
+      hub.status = 202;
       await scratch.dispose();
     }
   });

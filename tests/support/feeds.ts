@@ -136,6 +136,26 @@ export function expectValidJsonFeed(feed: Record<string, unknown>): void {
 }
 
 const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'" };
+/**
+ * Follows a JSON Feed's next_url links from `start` to the last page, each
+ * page valid, and returns the item ids in the order met. `most` bounds the
+ * walk, so links that go round in circles fail instead of running forever.
+ */
+export async function walkJsonFeedPages(start: string, fetchPage: (url: string) => Promise<Response>, most: number): Promise<string[]> {
+  const seen: string[] = [];
+  let next: string | undefined = start;
+  while (next) {
+    const res = await fetchPage(next);
+    expect(res.status).toBe(200);
+    const feed = (await res.json()) as { items: { id: string }[]; next_url?: string };
+    expectValidJsonFeed(feed as unknown as Record<string, unknown>);
+    seen.push(...feed.items.map((i) => i.id));
+    next = feed.next_url;
+    expect(seen.length).toBeLessThanOrEqual(most);
+  }
+  return seen;
+}
+
 /** Decodes the entities escapeHtml writes: what a reader shows for an Atom type="html" title. */
 export function decodeHtmlText(text: string): string {
   return text.replace(/&(amp|lt|gt|quot|#39);/g, (_, name: string) => ENTITIES[name]!);
