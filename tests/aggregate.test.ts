@@ -16,7 +16,7 @@ import { pollFeeds } from "../src/pipeline/poll-feeds";
 import type { OpenDatabase } from "../src/storage/open";
 import { tagItemIds } from "../src/storage/queries";
 import { documents, observations } from "../src/storage/schema";
-import { addFeedSource, findFeedSource } from "../src/storage/sources";
+import { addFeedSource, findFeedSource, setSourceTags } from "../src/storage/sources";
 import { cli } from "./support/cli";
 import { backends, truncateAll } from "./support/databases";
 
@@ -115,6 +115,24 @@ for (const backend of backends) {
       const later = await pollFeeds(db.db, fetcher, { now: () => new Date("2025-12-10T12:31:00Z") });
       expect(later.map((r) => [r.source.name, r.outcome])).toEqual([[`${base}/rss2.xml`, "not modified"]]);
       expect(hits["/rss2.xml"]).toBe(2);
+    });
+
+    it("does not store a feed served again byte for byte without validators, until its tags change", async () => {
+      const source = await addFeedSource(db.db, { url: `${base}/atom.xml` });
+      const poll = async (at: string) => (await pollFeeds(db.db, fetcher, { all: true, now: () => new Date(at) }))[0]!;
+      expect((await poll("2025-12-10T12:00:00Z")).report).toMatchObject({ new: 2 });
+      const stored = { documents: await db.db.$count(documents), observations: await db.db.$count(observations) };
+      expect(stored).toEqual({ documents: 1, observations: 2 });
+
+      const again = await poll("2025-12-10T14:00:00Z");
+      expect([again.outcome, again.nextPollAt.toISOString()]).toEqual(["not modified", "2025-12-10T16:00:00.000Z"]);
+      expect({ documents: await db.db.$count(documents), observations: await db.db.$count(observations) }).toEqual(stored);
+      expect(await findFeedSource(db.db, source.name)).toMatchObject({ lastStatus: "not modified", lastFetchAt: new Date("2025-12-10T14:00:00Z") });
+      expect(hits["/atom.xml"]).toBe(2);
+
+      await setSourceTags(db.db, source.id, ["Extra"]);
+      expect((await poll("2025-12-10T16:00:00Z")).outcome).toBe("stored");
+      expect(await tagItemIds(db.db, "extra")).toHaveLength(2);
     });
   });
 }

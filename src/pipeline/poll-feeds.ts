@@ -73,6 +73,16 @@ async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetch
       return { source, outcome: "not modified", nextPollAt };
     }
     const feed = await readFeed(decodeFeed(out.bytes, out.contentType));
+    const interval = feed.ttlMinutes ? feed.ttlMinutes * 60_000 : (maxAge(out.cacheControl) ?? DEFAULT_INTERVAL_MS);
+    const nextPollAt = new Date(fetchedAt.getTime() + clamp(interval));
+    const bodySha256 = bytesToHex(sha256(out.bytes));
+    const fetched = { url, etag: out.etag, lastModified: out.lastModified, lastFetchAt: fetchedAt, errorCount: 0, lastError: null, nextPollAt };
+    // Many feeds send no ETag or Last-Modified: the same bytes again are a 304 they did not say,
+    // and storing them would add a document and an observation per entry at every poll.
+    if (bodySha256 === source.bodySha256) {
+      await recordFetch(db, source.id, { ...fetched, lastStatus: "not modified" });
+      return { source, outcome: "not modified", nextPollAt };
+    }
     const extraTags = source.tags.map((label) => ({ slug: slugify(label), label })).filter((t) => t.slug);
     const found = feedItems(feed, source.name, out.url, fetchedAt).map((item) => ({
       ...item,
@@ -81,22 +91,11 @@ async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetch
     const report = await storeDocument(db, {
       source: { kind: "feed", name: source.name, url },
       name: out.url,
-      sha256: bytesToHex(sha256(out.bytes)),
+      sha256: bodySha256,
       fetchedAt,
       items: found,
     });
-    const interval = feed.ttlMinutes ? feed.ttlMinutes * 60_000 : (maxAge(out.cacheControl) ?? DEFAULT_INTERVAL_MS);
-    const nextPollAt = new Date(fetchedAt.getTime() + clamp(interval));
-    await recordFetch(db, source.id, {
-      url,
-      etag: out.etag,
-      lastModified: out.lastModified,
-      lastFetchAt: fetchedAt,
-      lastStatus: "ok",
-      errorCount: 0,
-      lastError: null,
-      nextPollAt,
-    });
+    await recordFetch(db, source.id, { ...fetched, bodySha256, lastStatus: "ok" });
     return { source, outcome: "stored", report, nextPollAt };
   } catch (error) {
     const message = (error as Error).message.split("\n")[0]!;

@@ -23,6 +23,8 @@ export const sources = pgTable(
     tags: jsonb("tags").$type<string[]>().notNull().default(sql`'[]'::jsonb`),
     etag: text("etag"),
     lastModified: text("last_modified"),
+    /** SHA-256 of the last body stored: a feed served again byte for byte, without validators, is not stored again. */
+    bodySha256: text("body_sha256"),
     lastFetchAt: at("last_fetch_at"),
     /** "ok", "not modified" or the last error's summary. */
     lastStatus: text("last_status"),

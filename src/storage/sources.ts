@@ -36,7 +36,8 @@ export async function removeFeedSource(db: Database, urlOrName: string): Promise
 }
 
 export async function setSourceTags(db: Database, id: number, tags: string[]): Promise<void> {
-  await db.update(sources).set({ tags }).where(eq(sources.id, id));
+  // forgetting the body makes the next fetch store the feed again, with the new tags on its items
+  await db.update(sources).set({ tags, bodySha256: null }).where(eq(sources.id, id));
 }
 
 export function dueFeedSources(db: Database, now: Date): Promise<FeedSource[]> {
@@ -50,7 +51,7 @@ export function dueFeedSources(db: Database, now: Date): Promise<FeedSource[]> {
 export async function recordFetch(
   db: Database,
   id: number,
-  change: Partial<Pick<FeedSource, "url" | "etag" | "lastModified" | "lastStatus" | "lastError" | "nextPollAt" | "lastFetchAt" | "errorCount">>,
+  change: Partial<Pick<FeedSource, "url" | "etag" | "lastModified" | "bodySha256" | "lastStatus" | "lastError" | "nextPollAt" | "lastFetchAt" | "errorCount">>,
 ): Promise<void> {
   // prepared: a polling pass runs this once per feed, in a handful of shapes
   await db.update(sources).set(change).where(eq(sources.id, id)).prepare("record_fetch").execute();
