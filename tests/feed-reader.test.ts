@@ -84,6 +84,20 @@ describe("feed documents in other encodings and shapes", () => {
     expect(items).toHaveLength(2);
   });
 
+  it("keeps at most 10 tags per entry and 100 per feed, however many categories a feed lists", async () => {
+    const entries = Array.from({ length: 30 }, (_, e) => {
+      const categories = Array.from({ length: 40 }, (_, c) => `<category>Thema ${e}-${c}</category>`).join("");
+      return `<item><title>Meldung ${e}</title><link>https://flood.example/${e}</link>${categories}<category>Alle</category></item>`;
+    });
+    const xml = `<?xml version="1.0"?><rss version="2.0"><channel><title>Flut</title><link>https://flood.example/</link><description>x</description>${entries.join("")}</channel></rss>`;
+    const { items } = await read(new TextEncoder().encode(xml), "flood.xml", new Date());
+    expect(items).toHaveLength(30);
+    expect(Math.max(...items.map((i) => i.tags.length))).toBe(10);
+    expect(new Set(items.flatMap((i) => i.tags.map((t) => t.slug))).size).toBe(100);
+    // the first entries keep theirs, in the feed's order
+    expect(items.find((i) => i.title === "Meldung 0")!.tags.map((t) => t.label)).toEqual(Array.from({ length: 10 }, (_, c) => `Thema 0-${c}`));
+  });
+
   it.each([
     ["malformed XML", "<rss version=\"2.0\"><channel><title>x</title><item><title>a</item></channel></rss>", /not a readable RSS or Atom feed/],
     ["HTML", "<!doctype html><html><body><p>Hallo</p></body></html>", /not a readable RSS or Atom feed/],

@@ -15,6 +15,10 @@ import { plainText, sanitizeContent } from "./html";
 import type { RawEntry, RawFeed } from "./read-feed";
 
 const SUMMARY_CHARS = 600;
+// Every category becomes a tag with a feed of its own, and every tag is matched against every
+// story: a feed that lists hundreds of categories per entry must not flood the site with tags.
+const TAGS_PER_ENTRY = 10;
+const NEW_TAGS_PER_FEED = 100;
 /** Dates further ahead than this are a publisher's clock or typo, not news: dated when first seen instead. */
 const FUTURE_SLACK_MS = 24 * 3_600_000;
 // tracking parameters that make one story look like many
@@ -27,7 +31,16 @@ const TRACKING = /^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid|wt_mc|at_medium|at_cam
  */
 export function feedItems(feed: RawFeed, namespace: string, feedUrl: string, fetchedAt: Date): Item[] {
   const base = resolve(feed.base, feedUrl) ?? feedUrl;
-  return mergeObservations(feed.entries.map((entry) => toItem(entry, base, namespace, fetchedAt)));
+  return capTags(mergeObservations(feed.entries.map((entry) => toItem(entry, base, namespace, fetchedAt))));
+}
+
+/** At most NEW_TAGS_PER_FEED distinct tags in one document: the first met, in entry order. */
+function capTags(found: Item[]): Item[] {
+  const admitted = new Set<string>();
+  return found.map((item) => {
+    const tags = item.tags.filter((t) => admitted.has(t.slug) || (admitted.size < NEW_TAGS_PER_FEED && admitted.add(t.slug)));
+    return tags.length === item.tags.length ? item : { ...item, tags };
+  });
 }
 
 function toItem(entry: RawEntry, base: string, namespace: string, fetchedAt: Date): Item {
@@ -75,6 +88,7 @@ function tagsOf(categories: string[]): Tag[] {
     if (!slug || seen.has(slug) || label.length > 80) continue;
     seen.add(slug);
     tags.push({ slug, label });
+    if (tags.length === TAGS_PER_ENTRY) break;
   }
   return tags;
 }
