@@ -122,7 +122,7 @@ function entryView(doc: Document, seen: Observations, index: number): HostObject
   const keys: Record<string, () => Value> = {
     title: () => titleField(seen, entry(), doc.source),
     title_detail: () => record("title_detail", { value: () => titleField(seen, entry(), doc.source) }),
-    link: () => linkField(seen, entry()),
+    link: () => linkField(seen, entry(), doc.url),
     id: () => field(seen, "id", entry().raw.id ?? null),
     author: () => authorField(seen, entry()),
     author_detail: () => record("author_detail", { name: () => authorField(seen, entry()) }),
@@ -196,12 +196,13 @@ function titleField(seen: Observations, { raw, item }: ReadEntry, source: string
   });
 }
 
-function linkField(seen: Observations, { item }: ReadEntry): HostObject {
+function linkField(seen: Observations, { item }: ReadEntry, base: string): HostObject {
   return field(seen, "link", item.url, (expected) => {
     if (typeof expected !== "string") return expected === item.url;
     let url: URL;
     try {
-      url = new URL(expected);
+      // feedparser read the case without a URL; relative links resolve against the one feedwerk is given
+      url = new URL(expected, base);
     } catch {
       return false;
     }
