@@ -4,7 +4,7 @@
  * evaluated against what it kept (feedwerk-view.ts), and the case agrees,
  * differs by design, fails, or is not applicable, with the reason.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { decodeFeed } from "../../src/input/feed/decode";
 import { readFeed } from "../../src/input/feed/read-feed";
@@ -31,6 +31,7 @@ export type Verdict =
   | { kind: "n/a"; category: string };
 
 export function loadCases(root = SUITE): Case[] {
+  if (!existsSync(root)) throw new Error(`feedparser's test suite is not at ${root}: set FEEDPARSER_SUITE to its tests folder`);
   const files: string[] = [];
   const walk = (dir: string) => {
     for (const name of readdirSync(dir).sort()) {
