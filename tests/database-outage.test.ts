@@ -131,6 +131,8 @@ describe.skipIf(pg.unavailable)("the publisher during a database outage, on post
     await expectUnavailable("/");
     await expectUnavailable("/feeds.opml");
     await expectUnavailable(`/items/${"0".repeat(32)}`);
+    // many failed attempts in a row: the driver must not wait longer and longer between them
+    for (let limit = 20; limit < 30; limit++) await expectUnavailable(`/feeds/all.xml?limit=${limit}`);
 
     const health = await get("/healthz");
     expect([health.status, health.body.toString()]).toEqual([200, "ok"]);

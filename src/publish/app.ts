@@ -52,6 +52,8 @@ export interface AppOptions {
 const ITEM_ID = /^[0-9a-f]{32}$/;
 /** The longest a read request waits on the database; feeds fall back to their stale copy before. */
 const REQUEST_DEADLINE_MS = 4_000;
+/** Feed files (/feeds/TAG.xml), whose route has a deadline of its own. */
+const FEED_FILE = /^\/feeds\/[^/]+\.[a-z]+$/;
 const detached = (task: Promise<unknown>) => void task.catch((error: unknown) => console.error(`warning: ${(error as Error).message}`));
 const FAVICON =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#e8710a"/>' +
@@ -78,7 +80,7 @@ export function createApp({ db, publicUrl, versions, compressors, cacheBytes, hu
       crossOriginResourcePolicy: "cross-origin",
     }),
   );
-  app.use("*", requestDeadline(REQUEST_DEADLINE_MS));
+  app.use("*", requestDeadline(REQUEST_DEADLINE_MS, FEED_FILE));
 
   app.get("/", async (c) =>
     c.html(indexPage(baseOf(c.req.url), await listTags(db), await feedItems(db, { tagIds: null, limit: 20 }))),

@@ -82,11 +82,13 @@ export function unavailable(c: Context, code: string): Response {
 /**
  * Bounds how long a read request may wait on the database: past `ms` it is
  * answered with a 503 (its queries finish or fail on their own, unawaited).
- * Writes are left alone: an ingestion cut short would still commit.
+ * Writes are left alone: an ingestion cut short would still commit. Paths
+ * matching `exempt` bound their own waiting (feeds, which fall back to a
+ * stale copy first).
  */
-export function requestDeadline(ms: number): MiddlewareHandler {
+export function requestDeadline(ms: number, exempt: RegExp): MiddlewareHandler {
   return async (c, next) => {
-    if (c.req.method !== "GET" && c.req.method !== "HEAD") return next();
+    if ((c.req.method !== "GET" && c.req.method !== "HEAD") || exempt.test(c.req.path)) return next();
     await withinDeadline(next(), ms);
   };
 }

@@ -68,13 +68,15 @@ export async function serveFeed(
 
   const slugs = selector.kind === "tags" ? selector.slugs : [];
   const key = [format, selectorKey(selector), params.limit, params.before ?? "", params.after ?? "", params.q ?? "", base].join("|");
-  let entry: CachedFeed | null | undefined;
-  try {
-    entry = await withinDeadline(currentEntry(deps, selector, format, base, params, slugs, key), QUERY_DEADLINE_MS);
-  } catch (error) {
-    // stale-if-error: with the database unreachable, the last version rendered of this very variant
-    entry = outageCode(error) ? deps.cache.last(key) : undefined;
-    if (!entry) throw error;
+  let entry: CachedFeed | null | undefined = cachedHit(deps, selector, slugs, key);
+  if (!entry) {
+    try {
+      entry = await withinDeadline(currentEntry(deps, selector, format, base, params, slugs, key), QUERY_DEADLINE_MS);
+    } catch (error) {
+      // stale-if-error: with the database unreachable, the last version rendered of this very variant
+      entry = outageCode(error) ? deps.cache.last(key) : undefined;
+      if (!entry) throw error;
+    }
   }
   if (!entry) return c.text("No such feed\n", 404);
 
@@ -87,6 +89,13 @@ export async function serveFeed(
   }
   const headers = responseHeaders(entry, { fresh, encoding: body === entry.body ? null : encoding, browser, negotiated, format, length: body?.length });
   return new Response(body as Uint8Array<ArrayBuffer> | null, { status: fresh ? 304 : 200, headers });
+}
+
+/** The cached entry if the fresh snapshot says it is current: no query, so no deadline to arm. */
+function cachedHit(deps: FeedRouteDeps, selector: Selector, slugs: string[], key: string): CachedFeed | undefined {
+  const snapshot = deps.versions.fresh(slugs);
+  const scope = snapshot && resolve(snapshot, selector);
+  return scope ? deps.cache.get(key, scope.versionKey) : undefined;
 }
 
 /** The cached entry of the feed's current version, rendered first if need be; null for an unknown feed. */
