@@ -70,7 +70,7 @@ for (const backend of backends) {
       const etag = first.headers.get("etag")!;
       expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
       expect(first.headers.get("last-modified")).toMatch(/GMT$/);
-      expect(first.headers.get("cache-control")).toBe("public, max-age=300, stale-while-revalidate=3600");
+      expect(first.headers.get("cache-control")).toBe("public, max-age=300, stale-while-revalidate=3600, stale-if-error=86400");
       expect(first.headers.get("vary")).toBe("Accept, Accept-Encoding");
       expect((await get("/feeds/ukraine.json")).headers.get("vary")).toBe("Accept-Encoding");
       const body = await first.text();

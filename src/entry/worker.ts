@@ -12,6 +12,7 @@ import postgres from "postgres";
 import type { ExecutionContext } from "hono";
 import { createApp } from "../publish/app";
 import { withEdgeCache, type SharedCache } from "../publish/edge-cache";
+import { CONNECTION_BOUNDS } from "../storage/connection-bounds";
 import type { Database } from "../storage/database";
 import { schema } from "../storage/schema";
 import { readConfig } from "./config";
@@ -38,10 +39,10 @@ export default {
     }
     const config = readConfig({ ...env, HYPERDRIVE: undefined } as Record<string, string | undefined>);
     const client = postgres(env.HYPERDRIVE.connectionString, {
+      ...CONNECTION_BOUNDS,
       max: 5,
       // Hyperdrive answers from the same database every time: no need to ask for its types
       fetch_types: false,
-      connect_timeout: 10,
       onnotice: () => {},
     });
     const app = createApp({

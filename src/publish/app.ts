@@ -8,6 +8,7 @@ import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import type { Database } from "../storage/database";
 import { feedItems, findItem, findTag, itemsOfTag, listTags } from "../storage/queries";
+import { outageCode, requestDeadline, unavailable } from "./database-outage";
 import { FeedCache, type Compressors } from "./feed-cache";
 import { FORMAT_OF_EXTENSION } from "./feed-model";
 import { DEFAULT_LIMIT, serveFeed } from "./feed-route";
@@ -15,6 +16,7 @@ import { FEED_STYLESHEET, FEED_STYLESHEET_PATH } from "./feed-stylesheet";
 import { negotiate } from "./negotiation";
 import { renderOpml } from "./opml";
 import { indexPage, itemPage, tagPage } from "./pages";
+import { databaseProblem } from "./readiness";
 import { parseSelector } from "./selector";
 import { VersionBook } from "./version-book";
 import { adminApi } from "../admin/api";
@@ -48,6 +50,10 @@ export interface AppOptions {
 }
 
 const ITEM_ID = /^[0-9a-f]{32}$/;
+/** The longest a read request waits on the database; feeds fall back to their stale copy before. */
+const REQUEST_DEADLINE_MS = 4_000;
+/** Feed files (/feeds/TAG.xml), whose route has a deadline of its own. */
+const FEED_FILE = /^\/feeds\/[^/]+\.[a-z]+$/;
 const detached = (task: Promise<unknown>) => void task.catch((error: unknown) => console.error(`warning: ${(error as Error).message}`));
 const FAVICON =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#e8710a"/>' +
@@ -74,6 +80,7 @@ export function createApp({ db, publicUrl, versions, compressors, cacheBytes, hu
       crossOriginResourcePolicy: "cross-origin",
     }),
   );
+  app.use("*", requestDeadline(REQUEST_DEADLINE_MS, FEED_FILE));
 
   app.get("/", async (c) =>
     c.html(indexPage(baseOf(c.req.url), await listTags(db), await feedItems(db, { tagIds: null, limit: 20 }))),
@@ -96,7 +103,12 @@ export function createApp({ db, publicUrl, versions, compressors, cacheBytes, hu
     return c.body(body, 200, { "Content-Type": "text/x-opml; charset=utf-8" });
   });
 
-  app.get("/healthz", (c) => c.text("ok"));
+  // alive: the process answers, whatever the database does
+  app.get("/healthz", (c) => c.text("ok", 200, { "Cache-Control": "no-store" }));
+  app.get("/readyz", async (c) => {
+    const problem = await databaseProblem(db);
+    return c.text(problem ? `not ready: ${problem}` : "ready", problem ? 503 : 200, { "Cache-Control": "no-store" });
+  });
 
   const onChange = (report: StoreReport) => {
     feedDeps.versions.invalidate();
@@ -139,6 +151,8 @@ export function createApp({ db, publicUrl, versions, compressors, cacheBytes, hu
   app.onError((error, c) => {
     // middleware (bearer auth, body limit) answers with an HTTPException of its own
     if (error instanceof HTTPException) return error.getResponse();
+    const outage = outageCode(error);
+    if (outage) return unavailable(c, outage);
     console.error(`${c.req.method} ${c.req.url}:`, error);
     return c.text("Internal server error\n", 500);
   });

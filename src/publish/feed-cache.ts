@@ -1,6 +1,6 @@
 /**
- * Rendered feeds, kept until the versions they were rendered from change.
- * Compressed bodies are made once per entry, on first demand. Bounded by
+ * Rendered feeds, kept until the versions they were rendered from change
+ * (and the last of each until its successor is rendered). Compressed bodies are made once per entry, on first demand. Bounded by
  * bytes; the least recently used entries go first.
  */
 export type Encoding = "br" | "gzip";
@@ -33,14 +33,16 @@ export class FeedCache {
 
   get(key: string, versionKey: string): CachedFeed | undefined {
     const entry = this.entries.get(key);
-    if (!entry) return undefined;
+    // an outdated entry stays until its successor is set: it is what last() serves while the database is unreachable
+    if (!entry || entry.versionKey !== versionKey) return undefined;
     this.entries.delete(key);
-    if (entry.versionKey !== versionKey) {
-      this.bytes -= entry.size;
-      return undefined;
-    }
     this.entries.set(key, entry); // most recently used last
     return entry;
+  }
+
+  /** The last entry rendered for `key`, whatever its version: stale-if-error. */
+  last(key: string): CachedFeed | undefined {
+    return this.entries.get(key);
   }
 
   set(key: string, entry: CachedFeed): void {

@@ -2,13 +2,15 @@
  * GET /feeds/:selector.:ext, served at the speed of a static file: a
  * rendered feed is kept, keyed by the versions of the tags it was rendered
  * from, so a repeated request neither queries nor renders; validators
- * answer 304; compressed forms are made once per version.
+ * answer 304; compressed forms are made once per version. While the
+ * database is unreachable, the last rendered version is served as it was.
  */
 import type { Context } from "hono";
 import type { Database } from "../storage/database";
 import { feedItems } from "../storage/queries";
 import type { VersionSnapshot } from "../storage/versions";
 import { chooseEncoding, etagFor, notModified } from "./conditional";
+import { outageCode, withinDeadline } from "./database-outage";
 import { FeedCache, type CachedFeed, type Compressors, type Encoding } from "./feed-cache";
 import { CONTENT_TYPE, renderFeed, type FeedFormat } from "./feed-formats";
 import { feedUrl } from "./feed-model";
@@ -19,7 +21,10 @@ import type { VersionBook } from "./version-book";
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 200;
 const MAX_QUERY = 200;
-export const CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=3600";
+// stale-if-error: this server itself keeps serving what it rendered while the database is unreachable
+export const CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=3600, stale-if-error=86400";
+/** How long finding the current version of a feed and rendering it may take before the stale copy is served. */
+const QUERY_DEADLINE_MS = 3_000;
 
 export interface FeedRouteDeps {
   db: Database;
@@ -62,16 +67,18 @@ export async function serveFeed(
   if (typeof params === "string") return c.text(`${params}\n`, 400);
 
   const slugs = selector.kind === "tags" ? selector.slugs : [];
-  const snapshot = deps.versions.fresh(slugs) ?? (await deps.versions.covering(slugs));
-  const scope = resolve(snapshot, selector);
-  if (!scope) return c.text("No such feed\n", 404);
-
   const key = [format, selectorKey(selector), params.limit, params.before ?? "", params.after ?? "", params.q ?? "", base].join("|");
-  let entry = deps.cache.get(key, scope.versionKey);
+  let entry: CachedFeed | null | undefined = cachedHit(deps, selector, slugs, key);
   if (!entry) {
-    entry = await render(deps, selector, format, base, params, scope);
-    deps.cache.set(key, entry);
+    try {
+      entry = await withinDeadline(currentEntry(deps, selector, format, base, params, slugs, key), QUERY_DEADLINE_MS);
+    } catch (error) {
+      // stale-if-error: with the database unreachable, the last version rendered of this very variant
+      entry = outageCode(error) ? deps.cache.last(key) : undefined;
+      if (!entry) throw error;
+    }
   }
+  if (!entry) return c.text("No such feed\n", 404);
 
   const encoding = chooseEncoding(c.req.header("accept-encoding") ?? null, deps.encodings);
   const fresh = notModified(c.req.raw.headers, entry.etag, entry.lastModified);
@@ -82,6 +89,34 @@ export async function serveFeed(
   }
   const headers = responseHeaders(entry, { fresh, encoding: body === entry.body ? null : encoding, browser, negotiated, format, length: body?.length });
   return new Response(body as Uint8Array<ArrayBuffer> | null, { status: fresh ? 304 : 200, headers });
+}
+
+/** The cached entry if the fresh snapshot says it is current: no query, so no deadline to arm. */
+function cachedHit(deps: FeedRouteDeps, selector: Selector, slugs: string[], key: string): CachedFeed | undefined {
+  const snapshot = deps.versions.fresh(slugs);
+  const scope = snapshot && resolve(snapshot, selector);
+  return scope ? deps.cache.get(key, scope.versionKey) : undefined;
+}
+
+/** The cached entry of the feed's current version, rendered first if need be; null for an unknown feed. */
+async function currentEntry(
+  deps: FeedRouteDeps,
+  selector: Selector,
+  format: FeedFormat,
+  base: string,
+  params: FeedParams,
+  slugs: string[],
+  key: string,
+): Promise<CachedFeed | null> {
+  const snapshot = deps.versions.fresh(slugs) ?? (await deps.versions.covering(slugs));
+  const scope = resolve(snapshot, selector);
+  if (!scope) return null;
+  let entry = deps.cache.get(key, scope.versionKey);
+  if (!entry) {
+    entry = await render(deps, selector, format, base, params, scope);
+    deps.cache.set(key, entry);
+  }
+  return entry;
 }
 
 /** The headers of one variant of a cached feed, built on first use and kept with it. */

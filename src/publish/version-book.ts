@@ -3,15 +3,26 @@
  * cached feed costs no query at all. Ingestions in this process invalidate
  * it at once; those of other processes (a CLI on the same PostgreSQL) are
  * seen within `maxAgeMs`.
+ *
+ * A read that fails (the database is unreachable) or takes longer than
+ * `readDeadlineMs` changes nothing: the last snapshot is kept, and so are
+ * the rendered feeds. For `failureRetryMs` after a failure, requests get
+ * that failure at once (and feeds their stale copy) instead of each
+ * waiting on the dead database; then a read is tried again.
  */
 import type { Database } from "../storage/database";
 import { readVersions, type VersionSnapshot } from "../storage/versions";
+import { withinDeadline } from "./database-outage";
 
 export interface VersionBookOptions {
   /** How old a snapshot may be before a request reads a new one. */
   maxAgeMs?: number;
   /** An unknown tag re-reads the snapshot, but not more often than this. */
   unknownRetryMs?: number;
+  /** How long a read may take before it counts as failed. */
+  readDeadlineMs?: number;
+  /** After a failed read, how long requests get that failure without a new read. */
+  failureRetryMs?: number;
   now?: () => number;
 }
 
@@ -21,6 +32,9 @@ export class VersionBook {
   private pending: Promise<VersionSnapshot> | null = null;
   private readonly maxAgeMs: number;
   private readonly unknownRetryMs: number;
+  private readonly readDeadlineMs: number;
+  private readonly failureRetryMs: number;
+  private failure: { error: unknown; at: number } | null = null;
   private readonly now: () => number;
 
   constructor(
@@ -29,6 +43,8 @@ export class VersionBook {
   ) {
     this.maxAgeMs = options.maxAgeMs ?? 2_000;
     this.unknownRetryMs = options.unknownRetryMs ?? 250;
+    this.readDeadlineMs = options.readDeadlineMs ?? 2_500;
+    this.failureRetryMs = options.failureRetryMs ?? 1_000;
     this.now = options.now ?? Date.now;
   }
 
@@ -55,15 +71,22 @@ export class VersionBook {
   /** Call after an ingestion in this process. */
   invalidate(): void {
     this.readAt = -Infinity;
+    this.failure = null;
   }
 
   private refresh(): Promise<VersionSnapshot> {
+    if (this.failure && this.now() - this.failure.at < this.failureRetryMs) return Promise.reject(this.failure.error);
     // one query in flight, however many requests wait for it
-    this.pending ??= readVersions(this.db)
+    this.pending ??= withinDeadline(readVersions(this.db), this.readDeadlineMs)
       .then((snapshot) => {
         this.snapshot = snapshot;
         this.readAt = this.now();
+        this.failure = null;
         return snapshot;
+      })
+      .catch((error: unknown) => {
+        this.failure = { error, at: this.now() };
+        throw error;
       })
       .finally(() => {
         this.pending = null;

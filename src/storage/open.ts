@@ -7,6 +7,7 @@
 import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { CONNECTION_BOUNDS } from "./connection-bounds";
 import type { Database } from "./database";
 import { schema } from "./schema";
 
@@ -35,7 +36,7 @@ async function openPostgres(url: string): Promise<OpenDatabase> {
   const { default: postgres } = await import("postgres");
   const { drizzle } = await import("drizzle-orm/postgres-js");
   const { migrate } = await import("drizzle-orm/postgres-js/migrator");
-  const client = postgres(url, { max: 4, onnotice: () => {}, connect_timeout: 10 });
+  const client = postgres(url, { ...CONNECTION_BOUNDS, max: 4, onnotice: () => {} });
   const db = drizzle(client, { schema });
   return {
     db: db as unknown as Database,

@@ -1,0 +1,94 @@
+/**
+ * What a database outage looks like to the app, and how it answers one: a
+ * query that cannot reach PostgreSQL, or does not answer in time, is a 503
+ * with Retry-After, never a 500, and tells the client nothing of the
+ * driver's message (which may name hosts and users).
+ */
+import type { Context, MiddlewareHandler } from "hono";
+
+/** Seconds a client is asked to wait before trying again. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** A database call that did not settle within its deadline. */
+export class DatabaseTimeout extends Error {
+  readonly code = "DATABASE_TIMEOUT";
+  constructor(readonly ms: number) {
+    super(`the database did not answer within ${ms} ms`);
+  }
+}
+
+// Node's socket errors and postgres.js's own connection errors
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "DATABASE_TIMEOUT",
+]);
+
+// SQLSTATEs of a server that is going away, starting, full or cancelling on a timeout
+const UNAVAILABLE_STATES = new Set(["57P01", "57P02", "57P03", "53300", "57014"]);
+
+/**
+ * The code of the connection failure behind `error` (ECONNREFUSED,
+ * CONNECTION_CLOSED, 57P01, …), or null if it is not one. Drizzle wraps
+ * driver errors ("Failed query: …"), so the whole cause chain is read.
+ */
+export function outageCode(error: unknown): string | null {
+  for (let current = error, depth = 0; current && depth < 8; current = (current as { cause?: unknown }).cause, depth++) {
+    if (typeof current !== "object") break;
+    const { code, severity, message } = current as { code?: unknown; severity?: unknown; message?: unknown };
+    if (typeof code === "string") {
+      if (CONNECTION_CODES.has(code) || code.startsWith("08") || UNAVAILABLE_STATES.has(code)) return code;
+      // a FATAL error ends the session: the server refused or dropped the connection
+      if (severity === "FATAL" || severity === "PANIC") return code;
+    }
+    // workerd's sockets fail with plain errors that carry no code
+    if (typeof message === "string" && /^(Network connection lost|Stream was cancelled|proxy request failed)/i.test(message)) {
+      return "NETWORK";
+    }
+  }
+  return null;
+}
+
+/** `task`, or a DatabaseTimeout once `ms` have passed; the timer does not hold the process open. */
+export function withinDeadline<T>(task: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DatabaseTimeout(ms)), ms);
+    (timer as { unref?: () => void }).unref?.();
+  });
+  return Promise.race([task, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** The answer to a request that needed the database while it is unreachable. */
+export function unavailable(c: Context, code: string): Response {
+  const headers = { "Retry-After": String(RETRY_AFTER_SECONDS), "Cache-Control": "no-store" };
+  const message = "the database is unreachable; try again shortly";
+  console.error(`${c.req.method} ${new URL(c.req.url).pathname}: 503, database unreachable (${code})`);
+  if (new URL(c.req.url).pathname.startsWith("/api/")) return c.json({ error: message }, 503, headers);
+  return c.text(`Service unavailable: ${message}\n`, 503, headers);
+}
+
+/**
+ * Bounds how long a read request may wait on the database: past `ms` it is
+ * answered with a 503 (its queries finish or fail on their own, unawaited).
+ * Writes are left alone: an ingestion cut short would still commit. Paths
+ * matching `exempt` bound their own waiting (feeds, which fall back to a
+ * stale copy first).
+ */
+export function requestDeadline(ms: number, exempt: RegExp): MiddlewareHandler {
+  return async (c, next) => {
+    if ((c.req.method !== "GET" && c.req.method !== "HEAD") || exempt.test(c.req.path)) return next();
+    await withinDeadline(next(), ms);
+  };
+}

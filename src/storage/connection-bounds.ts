@@ -1,0 +1,20 @@
+/**
+ * How long a PostgreSQL connection may take to open, stay idle and live
+ * (postgres.js options), for the Node entry points and the Worker alike.
+ * A request never waits long on a dead database, and the pool reconnects
+ * promptly once it is back.
+ */
+import type { Options } from "postgres";
+
+export const CONNECTION_BOUNDS = {
+  /** Seconds to connect and authenticate; the app's own deadlines are shorter still. */
+  connect_timeout: 5,
+  /** Idle connections close before a firewall or NAT forgets them silently. */
+  idle_timeout: 30,
+  max_lifetime: 10 * 60,
+  /** TCP keep-alive from 10 s of silence on, to find a peer that vanished. */
+  keep_alive: 10,
+  // postgres.js waits up to 20 s between attempts after repeated failures by
+  // default, so the first request after an outage would hang that long
+  backoff: (retries: number) => Math.min(0.1 * 2 ** retries, 1),
+} satisfies Options<Record<string, never>>;

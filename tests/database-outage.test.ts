@@ -1,0 +1,189 @@
+/**
+ * The publisher while PostgreSQL goes away and comes back, as an operator
+ * sees it: the Node server on a real listening port, its database reached
+ * through a TCP proxy that the test stops (every live connection
+ * destroyed) or freezes (connections held open, no byte through). Feeds it
+ * rendered are served as they were, the rest answers 503 with Retry-After,
+ * nothing hangs or answers 500, and it recovers by itself. PostgreSQL only:
+ * the embedded PGlite lives in the process and cannot go away.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startServer, type RunningServer } from "../src/entry/server";
+import { openDatabase, type OpenDatabase } from "../src/storage/open";
+import { cli } from "./support/cli";
+import { backends, type Scratch } from "./support/databases";
+import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy";
+
+const pg = backends.find((b) => b.name === "postgres")!;
+/** No answer may take longer: a bound on hanging, not a measure of speed. */
+const ANSWER_WITHIN_MS = 5_000;
+/** The server's version snapshot is at most 2 s old; past this, every request asks the database. */
+const SNAPSHOT_EXPIRED_MS = 2_200;
+const summer = join(import.meta.dirname, "pages", "summer-dst-image.txt");
+const summerTitle = (JSON.parse(readFileSync(join(import.meta.dirname, "pages", "summer-dst-image.expected.json"), "utf8")) as { items: { title: string }[] })
+  .items[0]!.title;
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  body: Buffer;
+  ms: number;
+}
+
+describe.skipIf(pg.unavailable)("the publisher during a database outage, on postgres", () => {
+  let scratch: Scratch;
+  let proxy: TcpProxy;
+  let opened: OpenDatabase;
+  let server: RunningServer;
+  const statuses: { path: string; status: number }[] = [];
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  /** One request, timed; every status is kept to show that none was a 500. */
+  async function get(path: string, headers: Record<string, string> = {}): Promise<Answer> {
+    const started = performance.now();
+    const res = await fetch(`${server.url}${path}`, { headers, signal: AbortSignal.timeout(ANSWER_WITHIN_MS * 3) });
+    const body = Buffer.from(await res.arrayBuffer());
+    const ms = performance.now() - started;
+    statuses.push({ path, status: res.status });
+    expect(ms, `${path} answered in ${Math.round(ms)} ms`).toBeLessThan(ANSWER_WITHIN_MS);
+    return { status: res.status, headers: res.headers, body, ms };
+  }
+
+  async function expectUnavailable(path: string, headers: Record<string, string> = {}): Promise<void> {
+    const res = await get(path, headers);
+    expect(res.status, path).toBe(503);
+    expect(Number(res.headers.get("retry-after")), path).toBeGreaterThan(0);
+    expect(res.headers.get("cache-control"), path).toBe("no-store");
+    const text = res.body.toString();
+    expect(text.length, path).toBeLessThan(200);
+    // nothing of the driver: no address, port, user, database name or stack
+    for (const secret of ["127.0.0.1", String(proxy.port), "postgres", new URL(scratch.env.DATABASE_URL!).pathname.slice(1), "    at "]) {
+      expect(text, path).not.toContain(secret);
+    }
+  }
+
+  const feeds = [
+    { path: "/feeds/ukraine.xml", headers: { "accept-encoding": "identity" } },
+    { path: "/feeds/ukraine.atom", headers: { "accept-encoding": "gzip" } },
+    { path: "/feeds/ukraine.json?limit=5", headers: { "accept-encoding": "br" } },
+    { path: "/feeds/all.json", headers: { "accept-encoding": "identity" } },
+  ];
+  const warmed = new Map<string, Answer>();
+
+  beforeAll(async () => {
+    scratch = await pg.scratch();
+    const direct = scratch.env.DATABASE_URL!;
+    const migrate = await cli(["migrate"], { DATABASE_URL: direct });
+    expect(migrate.status, migrate.stderr).toBe(0);
+    const seeded = await cli(["ingest", "seeds/"], { DATABASE_URL: direct });
+    expect(seeded.status, seeded.stderr).toBe(0);
+
+    const target = new URL(direct);
+    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    opened = await openDatabase({ url: proxy.through(direct) });
+    server = await startServer(opened.db, { port: 0, hostname: "127.0.0.1" });
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.close();
+    proxy?.thaw();
+    await opened?.close();
+    await proxy?.close();
+    await scratch?.dispose();
+  });
+
+  it("serves the feeds while the database is there", async () => {
+    for (const { path, headers } of feeds) {
+      const res = await get(path, headers);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get("cache-control")).toContain("stale-if-error=");
+      warmed.set(path, res);
+    }
+    expect((await get("/readyz")).status).toBe(200);
+  });
+
+  it("keeps serving rendered feeds with the database gone, and answers the rest with 503", async () => {
+    await proxy.stop();
+    // at once, before the version snapshot expires: what needs a query cannot have it
+    await expectUnavailable("/feeds/krieg.xml?limit=3");
+    await sleep(SNAPSHOT_EXPIRED_MS);
+
+    for (let round = 0; round < 2; round++) {
+      for (const { path, headers } of feeds) {
+        const before = warmed.get(path)!;
+        const res = await get(path, headers);
+        expect(res.status, path).toBe(200);
+        expect(res.headers.get("etag"), path).toBe(before.headers.get("etag"));
+        expect(res.headers.get("content-encoding"), path).toBe(before.headers.get("content-encoding"));
+        expect(res.body.equals(before.body), `${path}: the same bytes`).toBe(true);
+        const revalidated = await get(path, { ...headers, "if-none-match": before.headers.get("etag")! });
+        expect(revalidated.status, path).toBe(304);
+        expect(revalidated.body.length).toBe(0);
+      }
+      await sleep(SNAPSHOT_EXPIRED_MS / 2);
+    }
+
+    await expectUnavailable("/feeds/ukraine.xml?limit=7");
+    await expectUnavailable("/feeds/gibt-es-nicht.xml");
+    await expectUnavailable("/feeds/ukraine", { accept: "text/html" });
+    await expectUnavailable("/");
+    await expectUnavailable("/feeds.opml");
+    await expectUnavailable(`/items/${"0".repeat(32)}`);
+    // many failed attempts in a row: the driver must not wait longer and longer between them
+    for (let limit = 20; limit < 30; limit++) await expectUnavailable(`/feeds/all.xml?limit=${limit}`);
+
+    const health = await get("/healthz");
+    expect([health.status, health.body.toString()]).toEqual([200, "ok"]);
+    const ready = await get("/readyz");
+    expect(ready.status).toBe(503);
+    expect(ready.body.toString()).toMatch(/^not ready: the database is unreachable \(ECONNREFUSED\)$/);
+  });
+
+  it("recovers by itself when the database returns, and shows what was ingested meanwhile", async () => {
+    const ingested = await cli(["ingest", summer, "--fetched-at", "2025-03-31T06:00:00Z"], { DATABASE_URL: scratch.env.DATABASE_URL! });
+    expect(ingested.status, ingested.stderr).toBe(0);
+    await expectUnavailable("/feeds/zeitumstellung.xml");
+
+    await proxy.start();
+    const back = performance.now();
+    await expect.poll(async () => (await get("/readyz")).status, { timeout: 5_000, interval: 200 }).toBe(200);
+    await expect.poll(async () => (await get("/feeds/zeitumstellung.xml")).status, { timeout: 5_000, interval: 200 }).toBe(200);
+    expect(performance.now() - back).toBeLessThan(5_000);
+
+    const all = await get("/feeds/all.json", { "accept-encoding": "identity" });
+    expect(all.status).toBe(200);
+    expect(all.headers.get("etag")).not.toBe(warmed.get("/feeds/all.json")!.headers.get("etag"));
+    const titles = (JSON.parse(all.body.toString()) as { items: { title: string }[] }).items.map((i) => i.title);
+    expect(titles).toContain(summerTitle);
+    expect((await get("/feeds/krieg.xml?limit=3")).status).toBe(200);
+    expect((await get("/")).status).toBe(200);
+  });
+
+  it("answers within its deadlines while the database does not answer at all, and recovers when it does", async () => {
+    const before = await get("/feeds/ukraine.xml", { "accept-encoding": "identity" });
+    expect(before.status).toBe(200);
+    proxy.freeze();
+    await sleep(SNAPSHOT_EXPIRED_MS);
+    const cached = await get("/feeds/ukraine.xml", { "accept-encoding": "identity" });
+    expect(cached.status).toBe(200);
+    expect(cached.headers.get("etag")).toBe(before.headers.get("etag"));
+    expect(cached.body.equals(before.body)).toBe(true);
+    await expectUnavailable("/feeds/ukraine.xml?limit=9");
+    await expectUnavailable("/");
+    const ready = await get("/readyz");
+    expect(ready.status).toBe(503);
+    expect(ready.body.toString()).toBe("not ready: the database did not answer within 2 s");
+    expect((await get("/healthz")).status).toBe(200);
+
+    proxy.thaw();
+    await expect.poll(async () => (await get("/readyz")).status, { timeout: 5_000, interval: 200 }).toBe(200);
+    expect((await get("/feeds/ukraine.xml?limit=9")).status).toBe(200);
+  });
+
+  it("never answered 500", () => {
+    expect(statuses.length).toBeGreaterThan(40);
+    expect(statuses.filter((s) => s.status >= 500 && s.status !== 503)).toEqual([]);
+  });
+});
