@@ -16,13 +16,13 @@
  *   ones, since observations keep none). That is how items that merged
  *   several entries by a shared link split into one item per entry.
  */
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { guidFor } from "../normalise/identity";
 import type { Item } from "../normalise/item";
 import { derive } from "../normalise/merge";
 import type { Database } from "./database";
 import { itemRow, rowToItem } from "./rows";
-import { documents, items, itemTags, observations, sources } from "./schema";
+import { documents, items, itemTags, observations } from "./schema";
 
 export interface EntryIdentity {
   /** Item id → key of the entry's own id within its feed, for entries that have one. */
@@ -31,16 +31,14 @@ export interface EntryIdentity {
   retiredIds: readonly string[];
 }
 
-/** For each entry key, the item the source's latest observation of that entry is on. */
-export async function previousItems(tx: Database, sourceName: string, keys: string[]): Promise<Map<string, string>> {
+/** For each entry key (it names the feed too), the item of the entry's latest observation. */
+export async function previousItems(tx: Database, keys: string[]): Promise<Map<string, string>> {
   if (!keys.length) return new Map();
   const rows = await tx
-    .select({ entryKey: observations.entryKey, itemId: observations.itemId })
+    .selectDistinctOn([observations.entryKey], { entryKey: observations.entryKey, itemId: observations.itemId })
     .from(observations)
-    .innerJoin(documents, eq(documents.id, observations.documentId))
-    .innerJoin(sources, eq(sources.id, documents.sourceId))
-    .where(and(eq(sources.name, sourceName), sql`${observations.entryKey} in (select jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb))`))
-    .orderBy(observations.fetchedAt)
+    .where(sql`${observations.entryKey} in (select jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb))`)
+    .orderBy(observations.entryKey, desc(observations.fetchedAt))
     .prepare("previous_items")
     .execute();
   return new Map(rows.map((r) => [r.entryKey!, r.itemId]));

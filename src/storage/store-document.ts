@@ -52,7 +52,7 @@ export async function storeDocument(db: Database, doc: DocumentInput): Promise<S
   return db.transaction(async (txn) => {
     const tx = txn as unknown as Database;
     const identity = doc.identity;
-    const previous = identity ? await previousItems(tx, doc.source.name, [...new Set(identity.entryKeys.values())]) : new Map<string, string>();
+    const previous = identity ? await previousItems(tx, [...new Set(identity.entryKeys.values())]) : new Map<string, string>();
     const { items: docItems, entryKeyOf } = identity ? keepItems(doc.items, identity, previous) : { items: doc.items, entryKeyOf: new Map<string, string>() };
     const retiredIds = identity?.retiredIds ?? [];
     const ids = [...new Set(docItems.map((i) => i.id))].sort();
