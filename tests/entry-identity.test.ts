@@ -108,6 +108,18 @@ describe("entry identity in one document", () => {
       ["Vier", "2025-12-09T13:00:00.000Z"],
       ["Vier", "2025-12-10T08:00:00.000Z"],
     ]);
+    // an empty id is no id
+    const json = JSON.stringify({
+      version: "https://jsonfeed.org/version/1.1",
+      title: "j",
+      items: [
+        { id: "", title: "Ohne Kennung 1", content_text: "eins" },
+        { id: "", title: "Ohne Kennung 2", content_text: "zwei" },
+        { id: " ", title: "Ohne Kennung 3", content_text: "drei" },
+        { id: " ", title: "Ohne Kennung 4", content_text: "vier" },
+      ],
+    });
+    expect((await entriesOf(json, "https://feeds.example/j.json")).items.map((i) => i.title)).toEqual(["Ohne Kennung 1", "Ohne Kennung 2", "Ohne Kennung 3", "Ohne Kennung 4"]);
     // an entry given twice with two links is keyed by its first
     const [, zwei] = items;
     expect(zwei!.id).toBe((await entriesOf(rss("https://t.example/", [{ guid: "z", link: "https://s.example/2", title: "x" }]), "https://feeds.example/t.xml")).items[0]!.id);

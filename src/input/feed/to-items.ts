@@ -124,7 +124,8 @@ interface Draft {
 
 function toDraft(entry: RawEntry, base: string, fetchedAt: Date): Draft {
   const item = toItem(entry, base, fetchedAt);
-  return { ownId: entry.id, link: item.url ? canonical(item.url) : null, item };
+  // an empty id names no entry: "" on every item would fold them all
+  return { ownId: entry.id?.trim() || undefined, link: item.url ? canonical(item.url) : null, item };
 }
 
 function toItem(entry: RawEntry, base: string, fetchedAt: Date): Omit<Item, "id" | "guid"> {
