@@ -9,7 +9,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { decodeFeed } from "../input/feed/decode";
 import { readFeed } from "../input/feed/read-feed";
-import { feedItems } from "../input/feed/to-items";
+import { feedEntries } from "../input/feed/to-items";
 import { slugify } from "../normalise/slug";
 import type { Database } from "../storage/database";
 import { dueFeedSources, listFeedSources, recordFetch, type FeedSource } from "../storage/sources";
@@ -84,7 +84,8 @@ async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetch
       return { source, outcome: "not modified", nextPollAt };
     }
     const extraTags = source.tags.map((label) => ({ slug: slugify(label), label })).filter((t) => t.slug);
-    const found = feedItems(feed, source.name, out.url, fetchedAt).map((item) => ({
+    const { items, entryKeys, retiredIds } = feedEntries(feed, source.name, out.url, fetchedAt);
+    const found = items.map((item) => ({
       ...item,
       tags: [...item.tags, ...extraTags.filter((t) => !item.tags.some((x) => x.slug === t.slug))],
     }));
@@ -94,6 +95,7 @@ async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetch
       sha256: bodySha256,
       fetchedAt,
       items: found,
+      identity: { entryKeys, retiredIds },
     });
     await recordFetch(db, source.id, { ...fetched, bodySha256, lastStatus: "ok" });
     return { source, outcome: "stored", report, nextPollAt };

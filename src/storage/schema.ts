@@ -108,8 +108,14 @@ export const observations = pgTable(
     commentCount: integer("comment_count"),
     publishedAt: at("published_at"),
     precision: text("precision", { enum: ["none", "week", "day", "hour", "minute", "absolute"] }).notNull(),
+    /** A feed entry's own id, hashed with its feed's name: which item the entry was stored as. */
+    entryKey: text("entry_key"),
   },
-  (t) => [primaryKey({ columns: [t.itemId, t.documentId] }), index("observations_document").on(t.documentId)],
+  (t) => [
+    primaryKey({ columns: [t.itemId, t.documentId] }),
+    index("observations_document").on(t.documentId),
+    index("observations_entry").on(t.entryKey),
+  ],
 );
 
 export const tags = pgTable("tags", {

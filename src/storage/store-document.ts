@@ -9,6 +9,7 @@ import type { Item } from "../normalise/item";
 import { derive, observe, type Observation } from "../normalise/merge";
 import { insertRows } from "./bulk-insert";
 import type { Database } from "./database";
+import { keepItems, previousItems, retireItems, type EntryIdentity } from "./entry-identity";
 import { itemRow, rowToItem, type ItemRow } from "./rows";
 import { documents, feedState, items, itemTags, observations, sources, tags } from "./schema";
 import { labelMatches, likePatternFor } from "./tag-match";
@@ -20,6 +21,8 @@ export interface DocumentInput {
   sha256: string;
   fetchedAt: Date;
   items: Item[];
+  /** A feed document's entries: which items they were before, which items it retires. */
+  identity?: EntryIdentity | undefined;
 }
 
 export type ItemOutcome = "new" | "updated" | "unchanged";
@@ -28,6 +31,8 @@ export interface StoreReport {
   new: number;
   updated: number;
   unchanged: number;
+  /** Items this source no longer shows as one entry (deleted, or derived from other sources alone). */
+  retired: number;
   outcomes: { id: string; title: string; outcome: ItemOutcome }[];
   newTags: string[];
   /** Tags whose feeds this document changed (their version was bumped). */
@@ -46,12 +51,17 @@ const STORY_LOCKS = 0x73746f72;
 export async function storeDocument(db: Database, doc: DocumentInput): Promise<StoreReport> {
   return db.transaction(async (txn) => {
     const tx = txn as unknown as Database;
-    const ids = [...new Set(doc.items.map((i) => i.id))].sort();
-    const slugs = [...new Set(doc.items.flatMap((i) => i.tags.map((t) => t.slug)))];
-    const alone = await takeIngestLock(tx, slugs, ids);
+    const identity = doc.identity;
+    const previous = identity ? await previousItems(tx, [...new Set(identity.entryKeys.values())]) : new Map<string, string>();
+    const { items: docItems, entryKeyOf } = identity ? keepItems(doc.items, identity, previous) : { items: doc.items, entryKeyOf: new Map<string, string>() };
+    const retiredIds = identity?.retiredIds ?? [];
+    const ids = [...new Set(docItems.map((i) => i.id))].sort();
+    const slugs = [...new Set(docItems.flatMap((i) => i.tags.map((t) => t.slug)))];
+    const alone = await takeIngestLock(tx, slugs, [...ids, ...retiredIds]);
     const sourceId = await upsertSource(tx, doc.source);
     const documentId = await upsertDocument(tx, sourceId, doc);
-    const newTags = alone ? await createTags(tx, doc.items) : [];
+    const newTags = alone ? await createTags(tx, docItems) : [];
+    const retired = await retireItems(tx, sourceId, retiredIds);
 
     const rows = ids.length ? await tx.select().from(items).where(inJsonList(items.id, ids)).prepare("stored_items").execute() : [];
     const rowById = new Map(rows.map((r) => [r.id, r]));
@@ -62,13 +72,13 @@ export async function storeDocument(db: Database, doc: DocumentInput): Promise<S
     for (const o of priorObs) priorByItem.set(o.itemId, [...(priorByItem.get(o.itemId) ?? []), o]);
 
     const report: StoreReport = {
-      new: 0, updated: 0, unchanged: 0, outcomes: [], newTags: newTags.map((t) => t.slug), changedTags: [],
+      new: 0, updated: 0, unchanged: 0, retired: retired.changed.length, outcomes: [], newTags: newTags.map((t) => t.slug), changedTags: [],
     };
     const relink: ItemRow[] = [];
     const newRows: ItemRow[] = [];
     const newObservations: (typeof observations.$inferInsert)[] = [];
-    for (const item of doc.items) {
-      const obs = observe(item, doc.fetchedAt);
+    for (const item of docItems) {
+      const obs = { ...observe(item, doc.fetchedAt), entryKey: entryKeyOf.get(item.id) ?? null };
       const prior = priorByItem.get(item.id) ?? [];
       const same = prior.find((o) => o.documentId === documentId);
       const all: Observation[] = [...prior.filter((o) => o !== same), obs];
@@ -107,7 +117,7 @@ export async function storeDocument(db: Database, doc: DocumentInput): Promise<S
     await insertRows(tx, items, newRows, { name: "insert_items" });
     await insertRows(tx, observations, newObservations, { name: "insert_observations" });
 
-    const affected = new Set<number>(await linkItems(tx, relink, new Set(newRows.map((r) => r.id))));
+    const affected = new Set<number>([...retired.tagIds, ...(await linkItems(tx, relink, new Set(newRows.map((r) => r.id))))]);
     for (const id of await linkNewTags(tx, newTags)) affected.add(id);
     const relinked = new Set(relink.map((r) => r.id));
     const changedIds = report.outcomes.filter((o) => o.outcome !== "unchanged").map((o) => o.id);
@@ -116,7 +126,7 @@ export async function storeDocument(db: Database, doc: DocumentInput): Promise<S
       const links = await tx.select({ tagId: itemTags.tagId }).from(itemTags).where(inJsonList(itemTags.itemId, keptLinks)).prepare("kept_links").execute();
       for (const { tagId } of links) affected.add(tagId);
     }
-    report.changedTags = await bumpVersions(tx, [...affected], changedIds.length > 0);
+    report.changedTags = await bumpVersions(tx, [...affected], changedIds.length > 0 || retired.changed.length > 0);
     return report;
   });
 }

@@ -22,6 +22,8 @@ export interface RawEntry {
 export interface RawFeed {
   format: "rss" | "atom" | "json";
   title?: string | undefined;
+  /** The site the feed belongs to: RSS channel link, Atom alternate link, JSON Feed home_page_url. */
+  link?: string | undefined;
   /** xml:base of the document, if it names one. */
   base?: string | undefined;
   /** Minutes: RSS ttl, or sy:updatePeriod × sy:updateFrequency. */
@@ -60,6 +62,7 @@ export async function readFeed(text: string): Promise<RawFeed> {
   return {
     format: atom ? "atom" : "rss",
     title: str(feed.title),
+    link: str(feed.link),
     base,
     ttlMinutes: ttlOf(feed),
     entries: feed.items.map((item) => ({
@@ -122,6 +125,7 @@ function readJsonFeed(text: string): RawFeed {
   return {
     format: "json",
     title: typeof doc.title === "string" ? doc.title : undefined,
+    link: typeof doc.home_page_url === "string" ? doc.home_page_url : undefined,
     entries: (doc.items as Record<string, unknown>[]).filter((i) => i && typeof i === "object").map((item) => {
       const authors = Array.isArray(item.authors) ? item.authors : item.author ? [item.author] : [];
       const firstAuthor = authors.find((a): a is { name: string } => Boolean(a && typeof a === "object" && typeof (a as { name?: unknown }).name === "string"));

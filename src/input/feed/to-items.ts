@@ -1,8 +1,28 @@
 /**
- * Feed entries become the same items as page stories. Identity: the
- * entry's canonical link, so one story from two feeds is one item; else its
- * id, namespaced by the feed; else a hash of its text. Dates the feed gives
+ * Feed entries become the same items as page stories. Dates the feed gives
  * are absolute; an entry without one is dated when first seen.
+ *
+ * Identity. Within its feed (namespaced by the source's name) an entry is
+ * known by its own id (RSS guid, Atom id, JSON Feed id); without one, by its
+ * link; without an id or a link that names a single story, by a hash of its
+ * title, date and text. Two entries of one document are one item only when
+ * they are the same entry. Across feeds an entry is keyed by its canonical
+ * link when that link names a single story, so one story linked from two
+ * feeds is one item that remembers both; otherwise by its identity within
+ * its feed. A link names no single story when two or more entries of the
+ * document carry it, when it is the feed's own address or its site's home
+ * page, or when it is the root of a site: a podcast whose every episode
+ * links to the show's page is one item per episode.
+ *
+ * Links change between documents, so storage (storage/entry-identity) keeps
+ * the result stable with what this module reports besides the items: an
+ * entry with an id of its own stays the item it was stored as before when its
+ * link changes or turns from shared to unique (entryKeys); and an item keyed
+ * by a link this document shows to name no single story (or by an entry's
+ * text without its date, as before dates were part of it) is retired from
+ * this feed (retiredIds). So an entry whose unique link became shared leaves
+ * the item of that link for one of its own, and entries that were once
+ * merged by a shared link become one item each at the next document.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
@@ -24,14 +44,66 @@ const FUTURE_SLACK_MS = 24 * 3_600_000;
 // tracking parameters that make one story look like many
 const TRACKING = /^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid|wt_mc|at_medium|at_campaign)$/i;
 
+/** A document's items, and what storage needs to keep their identities across documents. */
+export interface FeedEntries {
+  items: Item[];
+  /** Item id → hex key of the entry's own id in its feed, for entries that have one. */
+  entryKeys: Map<string, string>;
+  /** Ids of items that this document shows to be no single entry of this feed. */
+  retiredIds: string[];
+}
+
 /**
  * `namespace` scopes entry ids to their feed (the source's name, which stays
  * when the feed moves); `feedUrl` is where the document came from, the base
  * of its relative links.
  */
 export function feedItems(feed: RawFeed, namespace: string, feedUrl: string, fetchedAt: Date): Item[] {
+  return feedEntries(feed, namespace, feedUrl, fetchedAt).items;
+}
+
+export function feedEntries(feed: RawFeed, namespace: string, feedUrl: string, fetchedAt: Date): FeedEntries {
   const base = resolve(feed.base, feedUrl) ?? feedUrl;
-  return capTags(mergeObservations(feed.entries.map((entry) => toItem(entry, base, namespace, fetchedAt))));
+  const drafts = feed.entries.map((entry) => toDraft(entry, base, fetchedAt));
+  const homes = new Set([feedUrl, resolve(feed.link, base)].flatMap((u) => (httpUrl(u) ? [canonical(httpUrl(u)!)] : [])));
+  // who carries each link: entries by their own id, entries without one by their text
+  const carriers = new Map<string, Set<string>>();
+  for (const d of drafts) {
+    if (!d.link) continue;
+    const carrier = d.ownId !== undefined ? `id\n${d.ownId}` : textKey("", d);
+    carriers.set(d.link, (carriers.get(d.link) ?? new Set()).add(carrier));
+  }
+  const namesStory = (link: string) => carriers.get(link)!.size === 1 && !homes.has(link) && !isSiteRoot(link);
+  // an entry given twice is keyed by the first story link it shows
+  const storyLinkOf = new Map<string, string | null>();
+  for (const d of drafts) {
+    if (d.ownId === undefined || storyLinkOf.get(d.ownId)) continue;
+    storyLinkOf.set(d.ownId, d.link && namesStory(d.link) ? d.link : null);
+  }
+
+  const entryKeys = new Map<string, string>();
+  const found = drafts.map(({ ownId, link, item }) => {
+    let id: string;
+    if (ownId !== undefined) {
+      const storyLink = storyLinkOf.get(ownId);
+      const own = hexKey(`id\n${namespace}\n${ownId}`);
+      id = storyLink ? hexKey(`link\n${storyLink}`) : own;
+      entryKeys.set(id, own);
+    } else {
+      id = link && namesStory(link) ? hexKey(`link\n${link}`) : hexKey(textKey(namespace, { item }));
+    }
+    return { ...item, id, guid: guidFor(id) };
+  });
+  const items = capTags(mergeObservations(found));
+
+  const current = new Set(items.map((i) => i.id));
+  const retired = new Set<string>();
+  for (const link of carriers.keys()) if (!namesStory(link)) retired.add(hexKey(`link\n${link}`));
+  for (const { ownId, link, item } of drafts) {
+    // keyed by title and text alone before the date was part of the key
+    if (ownId === undefined && item.publishedAt && !(link && namesStory(link))) retired.add(hexKey(textKey(namespace, { item: { ...item, publishedAt: null } })));
+  }
+  return { items, entryKeys, retiredIds: [...retired].filter((id) => !current.has(id)) };
 }
 
 /** At most NEW_TAGS_PER_FEED distinct tags in one document: the first met, in entry order. */
@@ -43,7 +115,20 @@ function capTags(found: Item[]): Item[] {
   });
 }
 
-function toItem(entry: RawEntry, base: string, namespace: string, fetchedAt: Date): Item {
+interface Draft {
+  ownId: string | undefined;
+  /** canonical() of the entry's http(s) link. */
+  link: string | null;
+  item: Omit<Item, "id" | "guid">;
+}
+
+function toDraft(entry: RawEntry, base: string, fetchedAt: Date): Draft {
+  const item = toItem(entry, base, fetchedAt);
+  // an empty id names no entry: "" on every item would fold them all
+  return { ownId: entry.id?.trim() || undefined, link: item.url ? canonical(item.url) : null, item };
+}
+
+function toItem(entry: RawEntry, base: string, fetchedAt: Date): Omit<Item, "id" | "guid"> {
   const url = httpUrl(resolve(entry.link, base));
   const summarySource = entry.summaryHtml ?? entry.contentHtml ?? "";
   const summary = truncate(plainText(summarySource), SUMMARY_CHARS);
@@ -54,15 +139,7 @@ function toItem(entry: RawEntry, base: string, namespace: string, fetchedAt: Dat
   let publishedAt = parseFeedDate(entry.published) ?? parseFeedDate(entry.updated);
   if (publishedAt && publishedAt.getTime() > fetchedAt.getTime() + FUTURE_SLACK_MS) publishedAt = null;
 
-  const key = url
-    ? `link\n${canonical(url)}`
-    : entry.id
-      ? `id\n${namespace}\n${entry.id}`
-      : `text\n${namespace}\n${title}\n${summary}`;
-  const id = bytesToHex(sha256(utf8ToBytes(key))).slice(0, 32);
   return {
-    id,
-    guid: guidFor(id),
     kind: contentHtml && entry.contentHtml ? "article" : "teaser",
     title,
     kicker: null,
@@ -77,6 +154,22 @@ function toItem(entry: RawEntry, base: string, namespace: string, fetchedAt: Dat
     contentHtml,
     url,
   };
+}
+
+/** An entry without id or story link: its title, date and text (the key of an undated entry is what it always was). */
+function textKey(namespace: string, { item }: Pick<Draft, "item">): string {
+  const key = `text\n${namespace}\n${item.title}\n${item.summary}`;
+  return item.publishedAt ? `${key}\n${item.publishedAt.toISOString()}` : key;
+}
+
+function hexKey(key: string): string {
+  return bytesToHex(sha256(utf8ToBytes(key))).slice(0, 32);
+}
+
+/** The front page of a site lists stories; it is none of them. */
+function isSiteRoot(link: string): boolean {
+  const u = new URL(link);
+  return u.pathname === "/" && !u.search;
 }
 
 function tagsOf(categories: string[]): Tag[] {
