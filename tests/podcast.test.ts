@@ -93,7 +93,7 @@ for (const backend of backends) {
         const want = expected.get(title);
         const links = (entry.link as any[]).filter((l) => l["@rel"] === "enclosure");
         expect(links.map((l) => [l["@href"], l["@type"], l["@length"], l["@title"]]), title).toEqual(
-          (want?.enclosures ?? []).map((e) => [e.url, e.type ?? undefined, e.length?.toString(), e.title ?? undefined]),
+          (want?.enclosures ?? []).map((e) => [e.url, e.type ?? OCTET, e.length?.toString(), e.title ?? undefined]),
         );
         expect((entry["media:thumbnail"] ?? []).map((t: any) => t["@url"]), title).toEqual(want?.thumbnail ? [want.thumbnail.url] : []);
       }

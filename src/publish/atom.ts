@@ -6,7 +6,7 @@
  */
 import { isoSeconds } from "../normalise/item";
 import type { FeedChannel } from "./feed-model";
-import { contentHtmlOf, feedDescription, feedId, feedTitle, itemUrl, lastUpdate, publishedOf } from "./feed-model";
+import { contentHtmlOf, feedDescription, feedId, feedTitle, itemUrl, lastUpdate, publishedOf, UNKNOWN_TYPE } from "./feed-model";
 import { cdataEl, emptyEl, prolog, textEl, xmlText } from "./xml-writer";
 
 export function renderAtom(channel: FeedChannel): string {
@@ -37,8 +37,9 @@ export function renderAtom(channel: FeedChannel): string {
       textEl("updated", isoSeconds(item.updatedAt)), "\n",
     );
     for (const e of item.media?.enclosures ?? []) {
-      // length is optional in Atom: left out where unknown rather than written as 0
-      out.push(emptyEl("link", { rel: "enclosure", href: e.url, type: e.type, length: e.length, title: e.title }), "\n");
+      // length is optional in Atom: left out where unknown rather than written as 0; a type is
+      // written always, since readers take a link without one for a web page (feedparser: text/html)
+      out.push(emptyEl("link", { rel: "enclosure", href: e.url, type: e.type ?? UNKNOWN_TYPE, length: e.length, title: e.title }), "\n");
     }
     const thumbnail = item.media?.thumbnail;
     if (thumbnail) out.push(emptyEl("media:thumbnail", { url: thumbnail.url, width: thumbnail.width, height: thumbnail.height }), "\n");
