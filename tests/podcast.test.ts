@@ -120,6 +120,18 @@ for (const backend of backends) {
       }
     });
 
+    it("declares the iTunes and Media RSS namespaces only in feeds that use them", async () => {
+      const namespaces = async (q: string) => {
+        const xml = await get(`/feeds/podcast.xml?q=${q}`);
+        await expectValidRss(xml);
+        const rss = (xmlTree(xml) as any).rss[0];
+        return [rss.channel[0].item.map((i: any) => textOf(i.title[0])), rss["@xmlns:itunes"], rss["@xmlns:media"]];
+      };
+      expect(await namespaces("Watt")).toEqual([["Bild vom Watt"], undefined, "http://search.yahoo.com/mrss/"]);
+      expect(await namespaces("Stille")).toEqual([["Stille"], undefined, undefined]);
+      expect(await namespaces("Relativ")).toEqual([["Folge 2: Relativ gesehen"], "http://www.itunes.com/dtds/podcast-1.0.dtd", undefined]);
+    });
+
     it("escapes what a feed put into an enclosure's URL and title", async () => {
       const atom = await get("/feeds/podcast.atom");
       expect(atom).toContain('title="Gespräch &lt;2&gt; &amp; mehr"');

@@ -14,11 +14,13 @@ import { cdataEl, emptyEl, prolog, textEl, xmlText } from "./xml-writer";
 
 export function renderRss(channel: FeedChannel): string {
   const out: string[] = [prolog(channel.stylesheet)];
-  // the media namespaces are declared only by feeds that use them, so the others stay as they were
-  const media = channel.items.some((i) => i.media);
+  // declared only by feeds that use them: validators hold a feed that declares iTunes to Apple's channel rules
+  const itunes = channel.items.some((i) => i.media && mainEnclosure(i.media.enclosures)?.durationSeconds != null);
+  const mediaRss = channel.items.some((i) => i.media && (i.media.thumbnail || i.media.enclosures.length > 1));
   out.push(
     '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/"',
-    media ? ` xmlns:itunes="${ITUNES}" xmlns:media="${MEDIA_RSS}"` : "",
+    itunes ? ` xmlns:itunes="${ITUNES}"` : "",
+    mediaRss ? ` xmlns:media="${MEDIA_RSS}"` : "",
     '>\n<channel>\n',
     textEl("title", feedTitle(channel)), "\n",
     textEl("link", channel.homeUrl), "\n",
