@@ -3,7 +3,9 @@
  * newsboat (a C++ feed reader that plays podcasts) and Python's feedparser,
  * both Debian's packages. newsboat keeps one playable file per item (its
  * cache has no room for more); feedparser must find every file, its type and
- * its length. Under CI a missing reader fails the run instead of skipping.
+ * its length. The W3C Feed Validation Service's code (../shared/validators)
+ * judges the same feeds. Under CI a missing reader or validator fails the run
+ * instead of skipping.
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -31,10 +33,14 @@ async function pythonHas(module: string): Promise<boolean> {
     return false;
   }
 }
+/** Beside the repository, as for every checkout of it (read-only reference material). */
+const W3C_VALIDATE = join(import.meta.dirname, "..", "..", "shared", "validators", "w3c-validate");
 const newsboat = existsSync(NEWSBOAT);
 const feedparser = await pythonHas("feedparser");
+const w3c = existsSync(W3C_VALIDATE) && (await pythonHas("lxml, html5lib, rdflib"));
 if (process.env.CI && !newsboat) throw new Error(`CI is set but there is no newsboat at ${NEWSBOAT}: the podcast peer tests must run in CI`);
 if (process.env.CI && !feedparser) throw new Error(`CI is set but ${PYTHON} cannot import feedparser: the podcast peer tests must run in CI`);
+if (process.env.CI && !w3c) throw new Error(`CI is set but ${W3C_VALIDATE} or its Python modules (lxml, html5lib, rdflib) are missing: the W3C validator test must run in CI`);
 
 const playable = (e: Enclosure) => /^(audio|video)\//.test(e.type ?? "");
 const mainOf = (media: Media) => media.enclosures.find(playable) ?? media.enclosures[0];
@@ -45,7 +51,7 @@ let server: RunningServer;
 let expected: Map<string, Media>;
 let scratch: string;
 beforeAll(async () => {
-  if (!newsboat && !feedparser) return;
+  if (!newsboat && !feedparser && !w3c) return;
   feeds = await serveFeeds();
   db = await backends[0]!.open();
   await pollPodcasts(db.db, feeds);
@@ -152,5 +158,30 @@ describe.skipIf(!feedparser)(`feedparser reads feedwerk's podcast feeds${feedpar
       );
       expect(entry.media_thumbnail.map((t) => t.url), entry.title).toEqual(want?.thumbnail ? [want.thumbnail.url] : []);
     }
+  });
+});
+
+/**
+ * What the W3C validator may say of these feeds, none of it about the form of
+ * their media elements: Apple's channel recommendations (feedwerk knows no
+ * category, rating or e-mail for a tag's feed), Apple's list of file
+ * extensions (the fixtures' .ogg and query-string URLs are not on it), and
+ * what the fixtures' own texts and dates give.
+ */
+const TOLERATED = ["MissingItunesElement", "MissingItunesEmail", "UnsupportedItunesFormat", "DuplicateUpdated", "NotBlank"];
+
+describe.skipIf(!w3c)(`the W3C Feed Validation Service's code on feedwerk's podcast feeds${w3c ? "" : " (validator or its Python modules missing)"}`, () => {
+  it.each(["xml", "atom"])("finds no error and nothing about media elements in the %s feed", async (format) => {
+    const url = `${server.url}/feeds/podcast.${format}`;
+    const file = join(scratch, `podcast.${format}`);
+    writeFileSync(file, await (await fetch(url)).text());
+    // exit 0: nothing to say; 1: warnings only; 2: errors
+    const result = await run(W3C_VALIDATE, [file, url], { timeout: 120_000 }).then(
+      (r) => ({ code: 0, stdout: r.stdout }),
+      (e: { code?: number; stdout?: string }) => ({ code: e.code ?? -1, stdout: e.stdout ?? "" }),
+    );
+    const events = result.stdout.split("\n").filter(Boolean).map((line) => line.split("\t"));
+    expect(result.code, result.stdout).toBeLessThan(2);
+    expect(events.filter(([level, type]) => level !== "INFO" && !TOLERATED.includes(type!)), result.stdout).toEqual([]);
   });
 });
