@@ -138,8 +138,8 @@ for (const backend of backends) {
       expect(await get("/feeds/podcast.xml")).toContain('url="https://cdn.example.com/morgen/folge-3.mp3?x=1&amp;y=2"');
     });
 
-    it("takes a changed enclosure as an update of the episode, and an unchanged feed as no change", async () => {
-      const episode = (length: number) => `<?xml version="1.0"?><rss version="2.0"><channel><title>Wechsel</title><link>https://wechsel.example/</link><description>x</description>
+    it("takes a changed enclosure as an update of the episode, and the same enclosure as no change", async () => {
+      const episode = (length: number, channel = "Wechsel") => `<?xml version="1.0"?><rss version="2.0"><channel><title>${channel}</title><link>https://wechsel.example/</link><description>x</description>
 <item><title>Wechselnde Datei</title><link>https://wechsel.example/1</link><guid>https://wechsel.example/1</guid><enclosure url="https://wechsel.example/1.mp3" length="${length}" type="audio/mpeg"/></item></channel></rss>`;
       server.serve("wechsel.xml", episode(100));
       const outcome = async (at: string) => {
@@ -151,6 +151,9 @@ for (const backend of backends) {
       expect(await outcome("2025-12-10T13:00:00Z")).toMatchObject({ new: 1 });
       server.serve("wechsel.xml", episode(200));
       expect(await outcome("2025-12-10T14:00:00Z")).toMatchObject({ new: 0, updated: 1 });
+      // other bytes, the same episode: the stored media read back compare equal
+      server.serve("wechsel.xml", episode(200, "Wechsel (neu)"));
+      expect(await outcome("2025-12-10T15:00:00Z")).toMatchObject({ new: 0, updated: 0, unchanged: 1 });
       const feed = JSON.parse(await get("/feeds/podcast.json")) as { items: Record<string, any>[] };
       expect(feed.items.find((i) => i.title === "Wechselnde Datei")?.attachments).toEqual([{ url: "https://wechsel.example/1.mp3", mime_type: "audio/mpeg", size_in_bytes: 200 }]);
     });
