@@ -34,8 +34,8 @@ import { addFeedSource, itemIdsOfSource, recordFetch } from "../src/storage/sour
 import { backends, truncateAll, type Backend } from "./support/databases";
 
 const feedsDir = join(import.meta.dirname, "feeds");
-const PODCAST = readFileSync(join(feedsDir, "podcast.xml"), "utf8");
-const podcastExpected = JSON.parse(readFileSync(join(feedsDir, "podcast.expected.json"), "utf8")) as {
+const PODCAST = readFileSync(join(feedsDir, "podcast-shared-link.xml"), "utf8");
+const podcastExpected = JSON.parse(readFileSync(join(feedsDir, "podcast-shared-link.expected.json"), "utf8")) as {
   items: { title: string; publishedAt: string }[];
 };
 

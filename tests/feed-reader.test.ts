@@ -10,6 +10,7 @@ import { decodeFeed } from "../src/input/feed/decode";
 import { FeedFormatError } from "../src/input/feed/errors";
 import { readFeed } from "../src/input/feed/read-feed";
 import { feedItems } from "../src/input/feed/to-items";
+import type { Media } from "../src/normalise/item";
 
 const dir = join(import.meta.dirname, "feeds");
 
@@ -26,6 +27,8 @@ interface Expected {
     summaryContains?: string;
     contentContains?: string[];
     contentExcludes?: string[];
+    /** Enclosures and thumbnail; left out where the entry has none. */
+    media?: Media;
   }[];
 }
 
@@ -52,6 +55,7 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith(".expected.json")))
         if (w.summaryContains) expect(got.summary).toContain(w.summaryContains);
         for (const c of w.contentContains ?? []) expect(got.contentHtml).toContain(c);
         for (const c of w.contentExcludes ?? []) expect(got.contentHtml ?? "").not.toContain(c);
+        expect(got.media, w.title).toEqual(w.media ?? null);
         expect(got.guid).toMatch(/^urn:feedwerk:item:[0-9a-f]{32}$/);
       });
     });
@@ -96,6 +100,47 @@ describe("feed documents in other encodings and shapes", () => {
     expect(new Set(items.flatMap((i) => i.tags.map((t) => t.slug))).size).toBe(100);
     // the first entries keep theirs, in the feed's order
     expect(items.find((i) => i.title === "Meldung 0")!.tags.map((t) => t.label)).toEqual(Array.from({ length: 10 }, (_, c) => `Thema 0-${c}`));
+  });
+
+  it("keeps at most 10 enclosures per entry, each file once, however many a feed lists", async () => {
+    const enclosures = Array.from({ length: 3000 }, (_, n) => `<enclosure url="https://files.example/${n % 2 ? n : 0}.mp3" length="${n}" type="audio/mpeg"/>`);
+    const xml = `<?xml version="1.0"?><rss version="2.0"><channel><title>Flut</title><link>https://flood.example/</link><description>x</description>
+<item><title>Viele Dateien</title><link>https://flood.example/1</link>${enclosures.join("")}</item></channel></rss>`;
+    const { items } = await read(new TextEncoder().encode(xml), "flood.xml", new Date());
+    expect(items[0]!.media!.enclosures.map((e) => e.url)).toEqual(
+      ["0", "1", "3", "5", "7", "9", "11", "13", "15", "17"].map((n) => `https://files.example/${n}.mp3`),
+    );
+    // a repeated file's unknown size (length="0" at its first mention) is taken from the next mention that knows it
+    expect(items[0]!.media!.enclosures[0]!.length).toBe(2);
+    expect(items[0]!.media!.enclosures[1]!.length).toBe(1);
+  });
+
+  it.each([
+    ["1:02:03", 3723],
+    ["01:02:03", 3723],
+    ["45:30", 2730],
+    ["90:00", 5400],
+    ["600", 600],
+    ["59.6", 60],
+    ["0:00:07.4", 7],
+    ["1:60:00", null],
+    ["2:75", null],
+    ["-5", null],
+    ["1h 20m", null],
+    ["", null],
+  ])("reads the itunes:duration %j as %j seconds", async (duration, seconds) => {
+    const xml = `<?xml version="1.0"?><rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>p</title><link>https://p.example/</link><description>x</description>
+<item><title>Folge</title><link>https://p.example/1</link><enclosure url="https://p.example/1.mp3" length="1" type="audio/mpeg"/><itunes:duration>${duration}</itunes:duration></item></channel></rss>`;
+    const { items } = await read(new TextEncoder().encode(xml), "p.xml", new Date());
+    expect(items[0]!.media!.enclosures[0]!.durationSeconds).toBe(seconds);
+  });
+
+  it("refuses enclosures that are not http(s), carry credentials or are absurdly long", async () => {
+    const urls = ["file:///etc/passwd", "data:audio/mpeg;base64,AAAA", "https://user:secret@files.example/a.mp3", `https://files.example/${"a".repeat(3000)}.mp3`, "vbscript:x", "//files.example/ok.mp3"];
+    const xml = `<?xml version="1.0"?><rss version="2.0"><channel><title>p</title><link>https://p.example/</link><description>x</description>
+<item><title>Folge</title><link>https://p.example/1</link>${urls.map((u) => `<enclosure url="${u}" length="1" type="audio/mpeg"/>`).join("")}</item></channel></rss>`;
+    const { items } = await read(new TextEncoder().encode(xml), "p.xml", new Date());
+    expect(items[0]!.media!.enclosures.map((e) => e.url)).toEqual(["https://files.example/ok.mp3"]);
   });
 
   it.each([

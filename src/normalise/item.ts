@@ -25,6 +25,32 @@ export interface ImageInfo {
   caption: string | null;
 }
 
+/** A media file of a story (a podcast episode's audio, a video): what podcast apps play. */
+export interface Enclosure {
+  /** Absolute http(s) URL. */
+  url: string;
+  /** MIME type, lower case, or null where the feed did not say. */
+  type: string | null;
+  /** Size in bytes, or null where unknown. */
+  length: number | null;
+  durationSeconds: number | null;
+  title: string | null;
+}
+
+/** A preview image of a story (Media RSS thumbnail, iTunes episode image). */
+export interface Thumbnail {
+  /** Absolute http(s) URL. */
+  url: string;
+  width: number | null;
+  height: number | null;
+}
+
+/** What a feed entry carries besides its text; portal pages have none. */
+export interface Media {
+  enclosures: Enclosure[];
+  thumbnail: Thumbnail | null;
+}
+
 export interface Item {
   /** Stable key of the story (hex), also the path of its item page. */
   id: string;
@@ -40,6 +66,8 @@ export interface Item {
   tags: Tag[];
   commentCount: number | null;
   image: ImageInfo | null;
+  /** Enclosures and thumbnail of a feed entry; null where it has neither. */
+  media: Media | null;
   /** Plain text. */
   summary: string;
   /** Escaped HTML built by feedwerk, or null where only a summary is known. */
@@ -63,6 +91,7 @@ export function itemToJson(item: Item) {
     tags: item.tags,
     commentCount: item.commentCount,
     image: item.image,
+    media: item.media,
     summary: item.summary,
     contentHtml: item.contentHtml,
     url: item.url,

@@ -9,7 +9,7 @@
  *   minutes > hours > days > weeks > none); at equal precision the earlier
  *   instant wins, since a relative time is truncated and so only ever an
  *   upper bound of the real time.
- * - the descriptive content (title, texts, tags, image, dateline) comes from
+ * - the descriptive content (title, texts, tags, image, media, dateline) comes from
  *   the richest observation (an article beats a teaser), the newest of those.
  * - the comment count comes from the newest observation that shows one.
  * - firstSeenAt is the earliest fetch time.
@@ -45,8 +45,11 @@ export interface Derived {
 const KIND_RANK: Record<ItemKind, number> = { teaser: 0, article: 1 };
 
 export function contentHash(item: Item): string {
-  const { kind, title, kicker, agency, dateline, tags, image, summary, contentHtml, url } = item;
-  const canonical = JSON.stringify([kind, title, kicker, agency, dateline, tags, image, summary, contentHtml, url]);
+  const { kind, title, kicker, agency, dateline, tags, image, media, summary, contentHtml, url } = item;
+  const fields: unknown[] = [kind, title, kicker, agency, dateline, tags, image, summary, contentHtml, url];
+  // appended only when present, so the hashes of items without media, stored before media were kept, stay as they were
+  if (media) fields.push(media);
+  const canonical = JSON.stringify(fields);
   return bytesToHex(sha256(utf8ToBytes(canonical))).slice(0, 32);
 }
 

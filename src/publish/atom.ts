@@ -1,17 +1,19 @@
 /**
  * Atom 1.0 (RFC 4287): id, title, updated and author on the feed (teasers
  * may have no agency, and every entry needs an author), self, alternate and
- * paging links, and per entry id, published, updated, summary and HTML content.
+ * paging links, and per entry id, published, updated, summary and HTML content,
+ * a rel="enclosure" link per media file and a Media RSS thumbnail.
  */
 import { isoSeconds } from "../normalise/item";
 import type { FeedChannel } from "./feed-model";
-import { contentHtmlOf, feedDescription, feedId, feedTitle, itemUrl, lastUpdate, publishedOf } from "./feed-model";
+import { contentHtmlOf, feedDescription, feedId, feedTitle, itemUrl, lastUpdate, publishedOf, UNKNOWN_TYPE } from "./feed-model";
 import { cdataEl, emptyEl, prolog, textEl, xmlText } from "./xml-writer";
 
 export function renderAtom(channel: FeedChannel): string {
   const out: string[] = [prolog(channel.stylesheet)];
+  const thumbnails = channel.items.some((i) => i.media?.thumbnail);
   out.push(
-    '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="de">\n',
+    `<feed xmlns="http://www.w3.org/2005/Atom"${thumbnails ? ' xmlns:media="http://search.yahoo.com/mrss/"' : ""} xml:lang="de">\n`,
     textEl("id", feedId(channel)), "\n",
     textEl("title", feedTitle(channel)), "\n",
     textEl("subtitle", feedDescription(channel)), "\n",
@@ -34,6 +36,13 @@ export function renderAtom(channel: FeedChannel): string {
       textEl("published", isoSeconds(publishedOf(item))), "\n",
       textEl("updated", isoSeconds(item.updatedAt)), "\n",
     );
+    for (const e of item.media?.enclosures ?? []) {
+      // length is optional in Atom: left out where unknown rather than written as 0; a type is
+      // written always, since readers take a link without one for a web page (feedparser: text/html)
+      out.push(emptyEl("link", { rel: "enclosure", href: e.url, type: e.type ?? UNKNOWN_TYPE, length: e.length, title: e.title }), "\n");
+    }
+    const thumbnail = item.media?.thumbnail;
+    if (thumbnail) out.push(emptyEl("media:thumbnail", { url: thumbnail.url, width: thumbnail.width, height: thumbnail.height }), "\n");
     if (item.agency) out.push("<author>", textEl("name", item.agency), "</author>\n");
     for (const tag of item.memberOf) out.push(`<category term="${xmlText(tag.slug)}" label="${xmlText(tag.label)}" scheme="${scheme}"/>\n`);
     out.push(textEl("summary", item.summary), "\n", cdataEl("content", contentHtmlOf(item), { type: "html" }), "\n", "</entry>\n");

@@ -1,5 +1,6 @@
 /** What every feed format renders: a channel of items, and the URLs in it. */
 import { escapeHtml } from "../normalise/html";
+import type { Enclosure } from "../normalise/item";
 import type { FeedItem } from "../storage/queries";
 
 export type FeedFormat = "rss" | "atom" | "json";
@@ -56,4 +57,12 @@ export function contentHtmlOf(item: FeedItem): string {
     if (text) parts.push(`<p><small>${text}</small></p>`);
   }
   return parts.join("\n");
+}
+
+/** The type written where a feed gave none: RSS and JSON Feed require one. */
+export const UNKNOWN_TYPE = "application/octet-stream";
+
+/** What a podcast app plays: the first audio or video file, else the first file. */
+export function mainEnclosure(enclosures: readonly Enclosure[]): Enclosure | undefined {
+  return enclosures.find((e) => /^(audio|video)\//.test(e.type ?? "")) ?? enclosures[0];
 }

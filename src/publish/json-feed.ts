@@ -2,7 +2,8 @@
 import { isoSeconds } from "../normalise/item";
 import { stripNonXmlChars } from "../normalise/text";
 import type { FeedChannel } from "./feed-model";
-import { contentHtmlOf, feedDescription, feedTitle, itemUrl, publishedOf } from "./feed-model";
+import type { Media } from "../normalise/item";
+import { contentHtmlOf, feedDescription, feedTitle, itemUrl, publishedOf, UNKNOWN_TYPE } from "./feed-model";
 
 export function renderJsonFeed(channel: FeedChannel): string {
   const body = {
@@ -26,6 +27,7 @@ export function renderJsonFeed(channel: FeedChannel): string {
       ...(item.agency ? { authors: [{ name: stripNonXmlChars(item.agency) }] } : {}),
       tags: item.memberOf.map((t) => stripNonXmlChars(t.label)),
       language: "de",
+      ...(item.media ? mediaFields(item.media) : {}),
       _feedwerk: {
         kind: item.kind,
         kicker: item.kicker,
@@ -38,4 +40,21 @@ export function renderJsonFeed(channel: FeedChannel): string {
     })),
   };
   return JSON.stringify(body, null, 2);
+}
+
+function mediaFields(media: Media) {
+  return {
+    ...(media.thumbnail ? { image: media.thumbnail.url } : {}),
+    ...(media.enclosures.length
+      ? {
+          attachments: media.enclosures.map((e) => ({
+            url: e.url,
+            mime_type: e.type ?? UNKNOWN_TYPE,
+            ...(e.title ? { title: stripNonXmlChars(e.title) } : {}),
+            ...(e.length !== null ? { size_in_bytes: e.length } : {}),
+            ...(e.durationSeconds !== null ? { duration_in_seconds: e.durationSeconds } : {}),
+          })),
+        }
+      : {}),
+  };
 }

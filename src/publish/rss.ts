@@ -2,17 +2,26 @@
  * RSS 2.0 after the RSS Advisory Board's best-practices profile: an
  * atom:link to itself, guid with isPermaLink="false" (our guids are URNs),
  * RFC 822 dates, the HTML in content:encoded, the agency in dc:creator
- * (<author> is for e-mail addresses), tags as category.
+ * (<author> is for e-mail addresses), tags as category. Media: RSS allows
+ * one enclosure per item, so the one a podcast app should play is the
+ * enclosure (with itunes:duration) and the others are Media RSS content.
  */
 import { escapeHtml } from "../normalise/html";
 import type { FeedChannel } from "./feed-model";
-import { contentHtmlOf, feedDescription, feedTitle, itemUrl, lastUpdate, publishedOf } from "./feed-model";
+import { contentHtmlOf, feedDescription, feedTitle, itemUrl, lastUpdate, mainEnclosure, publishedOf, UNKNOWN_TYPE } from "./feed-model";
+import type { Media } from "../normalise/item";
 import { cdataEl, emptyEl, prolog, textEl, xmlText } from "./xml-writer";
 
 export function renderRss(channel: FeedChannel): string {
   const out: string[] = [prolog(channel.stylesheet)];
+  // declared only by feeds that use them: validators hold a feed that declares iTunes to Apple's channel rules
+  const itunes = channel.items.some((i) => i.media && mainEnclosure(i.media.enclosures)?.durationSeconds != null);
+  const mediaRss = channel.items.some((i) => i.media && (i.media.thumbnail || i.media.enclosures.length > 1));
   out.push(
-    '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/">\n<channel>\n',
+    '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/"',
+    itunes ? ` xmlns:itunes="${ITUNES}"` : "",
+    mediaRss ? ` xmlns:media="${MEDIA_RSS}"` : "",
+    '>\n<channel>\n',
     textEl("title", feedTitle(channel)), "\n",
     textEl("link", channel.homeUrl), "\n",
     textEl("description", feedDescription(channel)), "\n",
@@ -39,8 +48,31 @@ export function renderRss(channel: FeedChannel): string {
     );
     if (item.agency) out.push(textEl("dc:creator", item.agency), "\n");
     for (const tag of item.memberOf) out.push(`<category domain="${domain}${xmlText(tag.slug)}">${xmlText(tag.label)}</category>\n`);
+    if (item.media) out.push(mediaElements(item.media));
     out.push("</item>\n");
   }
   out.push("</channel>\n</rss>\n");
+  return out.join("");
+}
+
+const ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd";
+const MEDIA_RSS = "http://search.yahoo.com/mrss/";
+
+function mediaElements(media: Media): string {
+  const out: string[] = [];
+  const main = mainEnclosure(media.enclosures);
+  if (main) {
+    // length is required: 0 where unknown, as the best-practices profile says
+    out.push(emptyEl("enclosure", { url: main.url, length: main.length ?? 0, type: main.type ?? UNKNOWN_TYPE }), "\n");
+    if (main.durationSeconds !== null) out.push(textEl("itunes:duration", String(main.durationSeconds)), "\n");
+  }
+  for (const e of media.enclosures) {
+    if (e === main) continue;
+    out.push(emptyEl("media:content", { url: e.url, type: e.type, fileSize: e.length, duration: e.durationSeconds }), "\n");
+  }
+  if (media.thumbnail) {
+    const { url, width, height } = media.thumbnail;
+    out.push(emptyEl("media:thumbnail", { url, width, height }), "\n");
+  }
   return out.join("");
 }

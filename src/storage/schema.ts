@@ -4,7 +4,7 @@
  */
 import { sql } from "drizzle-orm";
 import { index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
-import type { ImageInfo, Tag } from "../normalise/item";
+import type { ImageInfo, Media, Tag } from "../normalise/item";
 
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 
@@ -70,6 +70,8 @@ export const items = pgTable(
     dateline: text("dateline"),
     commentCount: integer("comment_count"),
     image: jsonb("image").$type<ImageInfo | null>(),
+    /** Enclosures and thumbnail of a feed entry (normalise/item Media). */
+    media: jsonb("media").$type<Media | null>(),
     /** The tags the page itself gave the story (membership lives in item_tags). */
     pageTags: jsonb("page_tags").$type<Tag[]>().notNull().default(sql`'[]'::jsonb`),
     /** comparable(title + summary): what tag labels are matched against. */

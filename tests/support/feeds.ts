@@ -49,6 +49,7 @@ export async function expectValidAtom(xml: string): Promise<void> {
     // 4.1.2: an entry without content needs an alternate link
     if (!entry.content) expect(links(entry).some((l: any) => l.rel === "alternate")).toBe(true);
     for (const l of links(entry)) expect(new URL(l.href).protocol).toMatch(/^https?:$/);
+    expectValidMediaRss(entry, feed, "entry");
     const id = String(entry.id[0]);
     expect(ids.has(id)).toBe(false);
     ids.add(id);
@@ -87,6 +88,38 @@ export async function expectValidRss(xml: string): Promise<void> {
     expect(item.pubDate[0]).toMatch(RFC822);
     expect(item.author, "<author> is for e-mail addresses; the profile names dc:creator").toBeUndefined();
     for (const c of item.category ?? []) expect(typeof c === "string" ? c : c["#text"]).toBeTruthy();
+    // one enclosure per item, with url, length (bytes, 0 where unknown) and type all present
+    expect((item.enclosure ?? []).length, "RSS allows one enclosure per item").toBeLessThanOrEqual(1);
+    for (const e of item.enclosure ?? []) {
+      expect(new URL(e["@url"]).protocol).toMatch(/^https?:$/);
+      expect(e["@length"], "enclosure length").toMatch(/^\d+$/);
+      expect(e["@type"], "enclosure type").toMatch(MIME_TYPE);
+    }
+    for (const d of item["itunes:duration"] ?? []) {
+      expect(rss["@xmlns:itunes"]).toBe("http://www.itunes.com/dtds/podcast-1.0.dtd");
+      expect(String(d), "itunes:duration").toMatch(/^(\d+|\d+:[0-5]\d|\d+:[0-5]\d:[0-5]\d)$/);
+    }
+    expectValidMediaRss(item, rss, "item");
+  }
+}
+
+const MIME_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
+
+/** Media RSS (https://www.rssboard.org/media-rss) content and thumbnails: namespace, absolute http(s) URLs, counts. */
+function expectValidMediaRss(el: any, root: any, what: string): void {
+  const contents = el["media:content"] ?? [];
+  const thumbnails = el["media:thumbnail"] ?? [];
+  if (!contents.length && !thumbnails.length) return;
+  expect(root["@xmlns:media"], `${what} uses media: without its namespace`).toBe("http://search.yahoo.com/mrss/");
+  for (const c of contents) {
+    expect(new URL(c["@url"]).protocol).toMatch(/^https?:$/);
+    if (c["@type"] !== undefined) expect(c["@type"]).toMatch(MIME_TYPE);
+    for (const n of ["fileSize", "duration", "width", "height"]) if (c[`@${n}`] !== undefined) expect(c[`@${n}`], `media:content ${n}`).toMatch(/^\d+$/);
+  }
+  expect(thumbnails.length, `${what} with more than one media:thumbnail`).toBeLessThanOrEqual(1);
+  for (const t of thumbnails) {
+    expect(new URL(t["@url"]).protocol).toMatch(/^https?:$/);
+    for (const n of ["width", "height"]) if (t[`@${n}`] !== undefined) expect(t[`@${n}`], `media:thumbnail ${n}`).toMatch(/^\d+$/);
   }
 }
 
@@ -126,6 +159,18 @@ export function expectValidJsonFeed(feed: Record<string, unknown>): void {
       for (const author of item.authors as Record<string, unknown>[]) expect(typeof author.name).toBe("string");
     }
     if (item.tags !== undefined) expect((item.tags as unknown[]).every((t) => typeof t === "string")).toBe(true);
+    if (item.image !== undefined) expect(new URL(item.image as string).protocol).toMatch(/^https?:$/);
+    if (item.attachments !== undefined) {
+      expect(Array.isArray(item.attachments)).toBe(true);
+      for (const a of item.attachments as Record<string, unknown>[]) {
+        expect(new URL(a.url as string).protocol).toMatch(/^https?:$/);
+        expect(a.mime_type, "attachment mime_type (required)").toMatch(MIME_TYPE);
+        if (a.title !== undefined) expect(typeof a.title).toBe("string");
+        if (a.size_in_bytes !== undefined) expect(Number.isSafeInteger(a.size_in_bytes) && (a.size_in_bytes as number) >= 0, "size_in_bytes").toBe(true);
+        if (a.duration_in_seconds !== undefined) expect(typeof a.duration_in_seconds === "number" && a.duration_in_seconds >= 0, "duration_in_seconds").toBe(true);
+        for (const key of Object.keys(a)) expect(["url", "mime_type", "title", "size_in_bytes", "duration_in_seconds"].includes(key), `unknown attachment field ${key}`).toBe(true);
+      }
+    }
     for (const key of Object.keys(item)) {
       const known = ["id", "url", "external_url", "title", "content_html", "content_text", "summary", "image", "banner_image",
         "date_published", "date_modified", "authors", "tags", "language", "attachments"];

@@ -49,6 +49,7 @@ export const HOSTILE: Item = {
   tags: [{ slug: "a-b-x-y", label: `A&B <x> "y"` }],
   commentCount: 0,
   image: null,
+  media: null,
   summary: `<img src=x onerror=alert(1)> ]]> & &amp; "quoted"`,
   contentHtml: null,
   url: null,

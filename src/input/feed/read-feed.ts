@@ -5,6 +5,7 @@
  */
 import Parser from "rss-parser";
 import { FeedFormatError } from "./errors";
+import { jsonItemMedia, MEDIA_FIELDS, xmlEntryMedia, type RawMedia } from "./media";
 
 export interface RawEntry {
   id?: string | undefined;
@@ -17,6 +18,7 @@ export interface RawEntry {
   updated?: string | undefined;
   author?: string | undefined;
   categories: string[];
+  media?: RawMedia | undefined;
 }
 
 export interface RawFeed {
@@ -43,6 +45,7 @@ const parser = new Parser<Record<string, unknown>, Item>({
       ["dc:date", "dcDate"],
       ["description", "descriptionRaw"],
       ["dc:subject", "dcSubject", { keepArray: true }],
+      ...MEDIA_FIELDS,
     ],
   },
 });
@@ -75,6 +78,7 @@ export async function readFeed(text: string): Promise<RawFeed> {
       updated: str(item.updated),
       author: str(item.creator) ?? str(item.author),
       categories: categoriesOf(item),
+      media: xmlEntryMedia(item, atom),
     })),
   };
 }
@@ -140,6 +144,7 @@ function readJsonFeed(text: string): RawFeed {
         updated: typeof item.date_modified === "string" ? item.date_modified : undefined,
         author: firstAuthor?.name,
         categories: Array.isArray(item.tags) ? item.tags.filter((t): t is string => typeof t === "string") : [],
+        media: jsonItemMedia(item),
       };
     }),
   };

@@ -33,6 +33,7 @@ import { slugify } from "../../normalise/slug";
 import { parseFeedDate } from "./dates";
 import { plainText, sanitizeContent } from "./html";
 import type { RawEntry, RawFeed } from "./read-feed";
+import { toMedia } from "./to-media";
 
 const SUMMARY_CHARS = 600;
 // Every category becomes a tag with a feed of its own, and every tag is matched against every
@@ -150,6 +151,8 @@ function toItem(entry: RawEntry, base: string, fetchedAt: Date): Omit<Item, "id"
     tags: tagsOf(entry.categories),
     commentCount: null,
     image: null,
+    // files are relative to the document, like the entry's link
+    media: toMedia(entry.media, base),
     summary,
     contentHtml,
     url,
