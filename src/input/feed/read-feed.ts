@@ -4,7 +4,10 @@
  * result is still the feed's own vocabulary; to-items turns it into items.
  */
 import Parser from "rss-parser";
+import { decodeFeedDocument } from "./decode";
 import { FeedFormatError } from "./errors";
+import { mayHideFaults, recoverXml } from "./recover";
+import { entryBases, type EntryBases } from "./xml-base";
 
 export interface RawEntry {
   id?: string | undefined;
@@ -17,6 +20,8 @@ export interface RawEntry {
   updated?: string | undefined;
   author?: string | undefined;
   categories: string[];
+  /** xml:base chains in scope at the entry's link, content and summary, where the document uses xml:base. */
+  bases?: EntryBases | undefined;
 }
 
 export interface RawFeed {
@@ -26,12 +31,16 @@ export interface RawFeed {
   base?: string | undefined;
   /** Minutes: RSS ttl, or sy:updatePeriod × sy:updateFrequency. */
   ttlMinutes?: number | undefined;
+  /** Why the document is broken, if it is (feedparser's bozo): its entries were read as lenient readers read them. */
+  bozo?: string | undefined;
   entries: RawEntry[];
 }
 
 type Item = Record<string, unknown> & { categoriesXml?: unknown[] };
 
 const parser = new Parser<Record<string, unknown>, Item>({
+  // <rss> without a version, or with one rss-parser does not know, is read as RSS 2.0, as readers do
+  defaultRSS: 2,
   customFields: {
     feed: ["ttl", "sy:updatePeriod", "sy:updateFrequency"],
     item: [
@@ -45,24 +54,29 @@ const parser = new Parser<Record<string, unknown>, Item>({
   },
 });
 
+/** Bytes as fetched: decoded (see decode.ts), then read; an encoding that is not the declared one makes the feed broken too. */
+export async function readFeedDocument(bytes: Uint8Array, contentType: string | null = null): Promise<RawFeed> {
+  const { text, warning } = decodeFeedDocument(bytes, contentType);
+  const feed = await readFeed(text);
+  const bozo = [warning, feed.bozo].filter(Boolean).join("; ");
+  return bozo ? { ...feed, bozo } : feed;
+}
+
 export async function readFeed(text: string): Promise<RawFeed> {
   const trimmed = text.trimStart();
   if (trimmed.startsWith("{")) return readJsonFeed(trimmed);
   if (!trimmed.startsWith("<")) throw new FeedFormatError("not a feed: neither XML nor JSON");
-  let feed: Awaited<ReturnType<typeof parser.parseString>>;
-  try {
-    feed = await parser.parseString(trimmed);
-  } catch (error) {
-    throw new FeedFormatError(`not a readable RSS or Atom feed: ${(error as Error).message.split("\n")[0]}`);
-  }
-  const atom = /^\s*(?:<\?xml[^>]*>\s*)?(?:<!--[\s\S]*?-->\s*)*<feed\b/.test(trimmed);
-  const base = /<(?:feed|rss|rdf:RDF|channel)\b[^>]*\sxml:base\s*=\s*["']([^"']+)["']/.exec(trimmed.slice(0, 4096))?.[1];
+  const { feed, xml, bozo } = await parseXml(trimmed);
+  const atom = /^\s*(?:<\?xml[^>]*>\s*)?(?:<!--[\s\S]*?-->\s*)*<feed\b/.test(xml);
+  const base = /<(?:feed|rss|rdf:RDF|channel)\b[^>]*\sxml:base\s*=\s*["']([^"']+)["']/.exec(xml.slice(0, 4096))?.[1];
+  const bases = xml.includes("xml:base") ? entryBases(xml) : [];
   return {
     format: atom ? "atom" : "rss",
     title: str(feed.title),
     base,
     ttlMinutes: ttlOf(feed),
-    entries: feed.items.map((item) => ({
+    bozo,
+    entries: feed.items.map((item, n) => ({
       id: str(item.guid) ?? str(item.id),
       link: str(item.link),
       title: str(item.title),
@@ -72,8 +86,52 @@ export async function readFeed(text: string): Promise<RawFeed> {
       updated: str(item.updated),
       author: str(item.creator) ?? str(item.author),
       categories: categoriesOf(item),
+      // entries are matched to rss-parser's by position: only when both passes saw the same entries
+      bases: bases.length === feed.items.length ? bases[n] : undefined,
     })),
   };
+}
+
+type ParsedXml = Awaited<ReturnType<typeof parser.parseString>>;
+
+/**
+ * rss-parser on the document as it is, or, if that is not well-formed XML,
+ * on what a lenient reading recovers from it. A broken document that
+ * yields no entry is refused with the reason it is broken.
+ */
+async function parseXml(text: string): Promise<{ feed: ParsedXml; xml: string; bozo?: string | undefined }> {
+  let reason: string | undefined;
+  if (!mayHideFaults(text)) {
+    try {
+      return { feed: await parser.parseString(text), xml: text };
+    } catch (error) {
+      const described = describeXmlError(error as Error);
+      // well-formed, but not a feed: nothing to recover
+      if (described === null) throw new FeedFormatError(`not a readable RSS or Atom feed: ${firstLine(error as Error)}`);
+      reason = described;
+    }
+  }
+  const recovered = recoverXml(text);
+  const bozo = recovered.fault ?? reason;
+  if (!bozo) return { feed: await parser.parseString(text), xml: text };
+  let feed: ParsedXml;
+  try {
+    feed = await parser.parseString(recovered.xml);
+  } catch (error) {
+    throw new FeedFormatError(`not a readable RSS or Atom feed: ${bozo} (${firstLine(error as Error)})`);
+  }
+  if (!feed.items.length) throw new FeedFormatError(`not a readable RSS or Atom feed: ${bozo}, and no entry could be recovered`);
+  return { feed, xml: recovered.xml, bozo };
+}
+
+const firstLine = (error: Error) => error.message.split("\n")[0]!;
+
+/** sax's message with its line (counted from 1), or null for rss-parser's own complaint about a well-formed document. */
+function describeXmlError(error: Error): string | null {
+  if (/^Feed not recognized|default RSS version/.test(error.message)) return null;
+  const line = /\nLine: (\d+)/.exec(error.message)?.[1];
+  const what = firstLine(error).replace(/\.$/, "");
+  return line === undefined ? what : `${what} at line ${Number(line) + 1}`;
 }
 
 function str(value: unknown): string | undefined {

@@ -31,7 +31,7 @@ const TRACKING = /^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid|wt_mc|at_medium|at_cam
  */
 export function feedItems(feed: RawFeed, namespace: string, feedUrl: string, fetchedAt: Date): Item[] {
   const base = resolve(feed.base, feedUrl) ?? feedUrl;
-  return capTags(mergeObservations(feed.entries.map((entry) => toItem(entry, base, namespace, fetchedAt))));
+  return capTags(mergeObservations(feed.entries.map((entry) => toItem(entry, base, feedUrl, namespace, fetchedAt))));
 }
 
 /** At most NEW_TAGS_PER_FEED distinct tags in one document: the first met, in entry order. */
@@ -43,14 +43,17 @@ function capTags(found: Item[]): Item[] {
   });
 }
 
-function toItem(entry: RawEntry, base: string, namespace: string, fetchedAt: Date): Item {
-  const url = httpUrl(resolve(entry.link, base));
+function toItem(entry: RawEntry, base: string, feedUrl: string, namespace: string, fetchedAt: Date): Item {
+  const bases = entry.bases;
+  const url = httpUrl(resolve(entry.link, bases?.link.length ? resolveChain(bases.link, feedUrl) : base));
   const summarySource = entry.summaryHtml ?? entry.contentHtml ?? "";
   const summary = truncate(plainText(summarySource), SUMMARY_CHARS);
   const title = plainText(entry.title ?? "") || truncate(summary, 100) || "(ohne Titel)";
   const html = entry.contentHtml ?? entry.summaryHtml;
-  // relative links in an entry's HTML are relative to the entry's own page, where there is one
-  const contentHtml = html ? sanitizeContent(html, url ?? base) || null : null;
+  // relative links in an entry's HTML: against the xml:base in scope where the document names one, else
+  // against the entry's own page, where there is one
+  const htmlBases = entry.contentHtml ? bases?.content : bases?.summary;
+  const contentHtml = html ? sanitizeContent(html, htmlBases?.length ? resolveChain(htmlBases, feedUrl) : (url ?? base)) || null : null;
   let publishedAt = parseFeedDate(entry.published) ?? parseFeedDate(entry.updated);
   if (publishedAt && publishedAt.getTime() > fetchedAt.getTime() + FUTURE_SLACK_MS) publishedAt = null;
 
@@ -100,6 +103,11 @@ function resolve(value: string | undefined, base: string | undefined): string | 
   } catch {
     return undefined;
   }
+}
+
+/** Nested xml:base values, outermost first, each resolved against the one around it. */
+function resolveChain(chain: string[], documentUrl: string): string {
+  return chain.reduce((outer, value) => resolve(value, outer) ?? outer, documentUrl);
 }
 
 function httpUrl(value: string | undefined): string | null {
