@@ -99,6 +99,15 @@ describe("feed documents in other encodings and shapes", () => {
     expect(feed.bozo).toBeUndefined();
   });
 
+  it("does not call a sound document broken for what CDATA sections and comments hold", async () => {
+    const doc = '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>https://l.example/</link><description>d</description>' +
+      "<!-- Tom & Jerry &nbsp; --><item><title><![CDATA[Tom & Jerry&nbsp;<3]]></title><link>https://l.example/1</link>" +
+      "<description><![CDATA[<p>a&nbsp;b &amp; c</p>]]></description></item></channel></rss>\n<!-- generated -->\n";
+    const { feed, items } = await read(new TextEncoder().encode(doc), "cdata", new Date());
+    expect(feed.bozo).toBeUndefined();
+    expect(items.map((i) => [i.title, i.summary])).toEqual([["Tom & Jerry <3", "a b & c"]]);
+  });
+
   it("folds duplicate entries into one item", async () => {
     const { items } = await read(new TextEncoder().encode(rss2), "rss2.xml", new Date());
     expect(items).toHaveLength(2);

@@ -113,22 +113,24 @@ async function parseXml(text: string): Promise<{ feed: ParsedXml; xml: string; b
   }
   const recovered = recoverXml(text);
   const bozo = recovered.fault ?? reason;
-  if (!bozo) return { feed: await parser.parseString(text), xml: text };
+  const xml = bozo ? recovered.xml : text;
   let feed: ParsedXml;
   try {
-    feed = await parser.parseString(recovered.xml);
+    feed = await parser.parseString(xml);
   } catch (error) {
-    throw new FeedFormatError(`not a readable RSS or Atom feed: ${bozo} (${firstLine(error as Error)})`);
+    const why = bozo ? `${bozo} (${firstLine(error as Error)})` : (describeXmlError(error as Error) ?? firstLine(error as Error));
+    throw new FeedFormatError(`not a readable RSS or Atom feed: ${why}`);
   }
-  if (!feed.items.length) throw new FeedFormatError(`not a readable RSS or Atom feed: ${bozo}, and no entry could be recovered`);
-  return { feed, xml: recovered.xml, bozo };
+  if (bozo && !feed.items.length) throw new FeedFormatError(`not a readable RSS or Atom feed: ${bozo}, and no entry could be recovered`);
+  return { feed, xml, bozo };
 }
 
 const firstLine = (error: Error) => error.message.split("\n")[0]!;
 
-/** sax's message with its line (counted from 1), or null for rss-parser's own complaint about a well-formed document. */
+/** sax's message with its line (counted from 1), or null where the XML is not what failed. */
 function describeXmlError(error: Error): string | null {
-  if (/^Feed not recognized|default RSS version/.test(error.message)) return null;
+  // rss-parser's own complaints, and its stumbles over shapes it does not expect (a TypeError), are no XML faults
+  if (error instanceof TypeError || /^Feed not recognized|default RSS version/.test(error.message)) return null;
   const line = /\nLine: (\d+)/.exec(error.message)?.[1];
   const what = firstLine(error).replace(/\.$/, "");
   return line === undefined ? what : `${what} at line ${Number(line) + 1}`;
