@@ -3,10 +3,12 @@
  * read them. rss-parser's XML parser stops at the first fault, and lets
  * some faults through silently; here a tolerant tokenizer (htmlparser2 in
  * XML mode) re-serialises the document into well-formed XML: unclosed
- * elements closed, a truncated document ended, anything after the root
- * element dropped, bare `&` escaped, HTML entities (`&nbsp;`) turned into
- * character references, characters XML forbids removed. The first fault
- * found is named, with its line, as the reason the feed is broken.
+ * elements closed (an element that lost its end tag loses its unfinished
+ * text, as in feedparser), a truncated document ended, anything after the
+ * root element dropped, unescaped HTML inside titles and descriptions kept
+ * as escaped HTML, bare `&` escaped, HTML entities (`&nbsp;`) turned into
+ * characters, characters XML forbids removed. The first fault found is
+ * named, with its line, as the reason the feed is broken.
  */
 import { Parser } from "htmlparser2";
 
