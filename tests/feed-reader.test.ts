@@ -91,6 +91,15 @@ describe("feed documents in other encodings and shapes", () => {
     expect(guessed.feed.bozo).toBe("document declared as utf-8, but parsed as windows-1252");
   });
 
+  it("reads windows-1252 behind a UTF-8 byte-order mark as windows-1252, and calls the feed broken", async () => {
+    const doc = '<rss version="2.0"><channel><title>t</title><link>https://l.example/</link><description>d</description>' +
+      "<item><title>„Grüße“</title><link>https://l.example/1</link></item></channel></rss>";
+    const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...Buffer.from(doc.replace("„", "\x84").replace("“", "\x93"), "latin1")]);
+    const { feed, items } = await read(bytes, "bom", new Date());
+    expect(items[0]!.title).toBe("„Grüße“");
+    expect(feed.bozo).toBe("document declared as utf-8, but parsed as windows-1252");
+  });
+
   it("reads UTF-8 declared as ISO-8859-1 as UTF-8, as feedparser does", async () => {
     const doc = '<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel><title>t</title><link>https://l.example/</link>' +
       "<description>d</description><item><title>Grüße</title><link>https://l.example/1</link></item></channel></rss>";

@@ -33,8 +33,10 @@ export function decodeFeedDocument(bytes: Uint8Array, contentType: string | null
     const text = strictly(new TextDecoder("utf-8"), bytes);
     if (text !== null) return { text, warning: `document declared as ${name}, but parsed as utf-8` };
   }
+  // a UTF-8 byte-order mark before bytes that are not UTF-8 is still no text
+  const body = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
   return {
-    text: decodeWindows1252(bytes),
+    text: decodeWindows1252(body),
     warning: label ? `document declared as ${name}, but parsed as windows-1252` : "document is not utf-8 and declares no encoding: parsed as windows-1252",
   };
 }
