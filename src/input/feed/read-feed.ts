@@ -6,7 +6,7 @@
 import Parser from "rss-parser";
 import { decodeFeedDocument } from "./decode";
 import { FeedFormatError } from "./errors";
-import { mayHideFaults, recoverXml } from "./recover";
+import { mayHideFaults, recoverXml, withChannel } from "./recover";
 import { entryBases, type EntryBases } from "./xml-base";
 
 export interface RawEntry {
@@ -99,7 +99,8 @@ type ParsedXml = Awaited<ReturnType<typeof parser.parseString>>;
  * on what a lenient reading recovers from it. A broken document that
  * yields no entry is refused with the reason it is broken.
  */
-async function parseXml(text: string): Promise<{ feed: ParsedXml; xml: string; bozo?: string | undefined }> {
+async function parseXml(document: string): Promise<{ feed: ParsedXml; xml: string; bozo?: string | undefined }> {
+  const text = withChannel(document);
   let reason: string | undefined;
   if (!mayHideFaults(text)) {
     try {

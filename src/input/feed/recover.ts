@@ -43,6 +43,22 @@ export function mayHideFaults(text: string): boolean {
   return false;
 }
 
+const RSS_START = /^(?:\s*(?:<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>[]*(?:\[[\s\S]*?\])?\s*>))*\s*<rss\b[^>]*>/;
+
+/**
+ * `<rss>` with its title and items straight inside, without a `<channel>`:
+ * feedparser and readers read it, rss-parser needs the channel, so it gets
+ * one (on the lines the document has, so line numbers stay).
+ */
+export function withChannel(text: string): string {
+  if (text.includes("<channel")) return text;
+  const start = RSS_START.exec(text);
+  if (!start) return text;
+  const end = text.lastIndexOf("</rss");
+  const head = start[0].length;
+  return end > head ? `${text.slice(0, head)}<channel>${text.slice(head, end)}</channel>${text.slice(end)}` : `${text.slice(0, head)}<channel>${text.slice(head)}`;
+}
+
 // elements whose content is text or escaped HTML: markup inside them is HTML that was not escaped
 const TEXT_ONLY = new Set(["title", "description", "content:encoded", "summary", "content"]);
 
