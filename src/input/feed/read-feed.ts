@@ -50,6 +50,10 @@ const parser = new Parser<Record<string, unknown>, Item>({
       ["dc:date", "dcDate"],
       ["description", "descriptionRaw"],
       ["dc:subject", "dcSubject", { keepArray: true }],
+      // Atom text constructs, for their type attribute (kept as arrays: rss-parser flattens single elements to their text)
+      ["title", "titleXml", { keepArray: true }],
+      ["summary", "summaryXml", { keepArray: true }],
+      ["content", "contentXml", { keepArray: true }],
     ],
   },
 });
@@ -79,9 +83,9 @@ export async function readFeed(text: string): Promise<RawFeed> {
     entries: feed.items.map((item, n) => ({
       id: str(item.guid) ?? str(item.id),
       link: str(item.link),
-      title: str(item.title),
-      summaryHtml: atom ? str(item.summary) : str(item.descriptionRaw) ?? str(item.content),
-      contentHtml: str(item["content:encoded"]) ?? (atom ? str(item.content) : undefined),
+      title: atom ? atomHtml(item.titleXml, str(item.title)) : str(item.title),
+      summaryHtml: atom ? atomHtml(item.summaryXml, str(item.summary)) : str(item.descriptionRaw) ?? str(item.content),
+      contentHtml: str(item["content:encoded"]) ?? (atom ? atomHtml(item.contentXml, str(item.content)) : undefined),
       published: str(item.published) ?? str(item.pubDate) ?? str(item.dcDate),
       updated: str(item.updated),
       author: str(item.creator) ?? str(item.author),
@@ -137,6 +141,15 @@ function describeXmlError(error: Error): string | null {
   return line === undefined ? what : `${what} at line ${Number(line) + 1}`;
 }
 
+const escapeHtml = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/** An Atom text construct as HTML: type "text" (the default) is text, escaped so that it is decoded once, not read as markup. */
+function atomHtml(elements: unknown, value: string | undefined): string | undefined {
+  const type = (Array.isArray(elements) ? (elements[0] as { $?: { type?: unknown } } | undefined) : undefined)?.$?.type;
+  const text = type === undefined || (typeof type === "string" && /^\s*(text|text\/plain)\s*$/i.test(type));
+  return value !== undefined && text ? escapeHtml(value) : value;
+}
+
 function str(value: unknown): string | undefined {
   if (typeof value === "string") return value.trim() || undefined;
   if (value && typeof value === "object" && "_" in value) return str((value as { _: unknown })._);
@@ -179,7 +192,7 @@ function readJsonFeed(text: string): RawFeed {
     throw new FeedFormatError(`not a JSON Feed (version '${version || "missing"}')`);
   }
   if (!Array.isArray(doc.items)) throw new FeedFormatError("JSON Feed without an items array");
-  const escape = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const escape = escapeHtml;
   return {
     format: "json",
     title: typeof doc.title === "string" ? doc.title : undefined,
