@@ -38,6 +38,7 @@ const REFERENCE = /&(?:(#\d+|#x[\da-fA-F]+|[A-Za-z][A-Za-z\d]*);)?/g;
 export function mayHideFaults(text: string): boolean {
   if (FORBIDDEN.test(text)) return true;
   if (!PROPER_END.test(text.slice(-1024))) return true;
+  if (mayUseUndeclaredPrefix(text)) return true;
   if (!SUSPICIOUS_AMPERSAND.test(text)) return false;
   for (const m of text.matchAll(AMPERSAND_IN_MARKUP)) if (m[0] === "&") return true;
   return false;
@@ -59,6 +60,17 @@ export function withChannel(text: string): string {
   return end > head ? `${text.slice(0, head)}<channel>${text.slice(head, end)}</channel>${text.slice(end)}` : `${text.slice(0, head)}<channel>${text.slice(head)}`;
 }
 
+const DECLARED_PREFIX = /\sxmlns:([\w.-]+)\s*=/g;
+const USED_PREFIX = /<([A-Za-z_][\w.-]*):[A-Za-z_]|\s([A-Za-z_][\w.-]*):[A-Za-z_][\w.-]*\s*=\s*["']/g;
+
+/** A prefix used in a tag that no xmlns: declares anywhere (scopes are left to recoverXml). */
+function mayUseUndeclaredPrefix(text: string): boolean {
+  const declared = new Set(["xml", "xmlns"]);
+  for (const m of text.matchAll(DECLARED_PREFIX)) declared.add(m[1]!);
+  for (const m of text.matchAll(USED_PREFIX)) if (!declared.has((m[1] ?? m[2])!)) return true;
+  return false;
+}
+
 // elements whose content is text or escaped HTML: markup inside them is HTML that was not escaped
 const TEXT_ONLY = new Set(["title", "description", "content:encoded", "summary", "content"]);
 
@@ -69,6 +81,8 @@ interface Open {
   at: number;
   /** Markup inside it is text. */
   text: boolean;
+  /** Namespace prefixes it declares. */
+  prefixes?: string[];
 }
 
 export function recoverXml(text: string): Recovered {
@@ -108,11 +122,20 @@ export function recoverXml(text: string): Recovered {
           return;
         }
         let tag = `<${name}`;
+        const prefixes: string[] = [];
         for (const [attr, value] of Object.entries(attribs)) {
           if (NAME.test(attr)) tag += ` ${attr}="${escape(value, parser.startIndex).replace(/"/g, "&quot;")}"`;
+          if (attr.startsWith("xmlns:")) prefixes.push(attr.slice(6));
         }
         out.push(`${tag}>`);
-        open.push({ name, at: out.length, text: TEXT_ONLY.has(name) && attribs.type !== "xhtml" && open.length > 0 });
+        open.push({ name, at: out.length, text: TEXT_ONLY.has(name) && attribs.type !== "xhtml" && open.length > 0, prefixes });
+        // rss-parser ignores namespaces; feedparser's XML parser does not
+        for (const qualified of [name, ...Object.keys(attribs)]) {
+          const prefix = qualified.includes(":") ? qualified.slice(0, qualified.indexOf(":")) : null;
+          if (prefix && prefix !== "xml" && prefix !== "xmlns" && !open.some((o) => o.prefixes?.includes(prefix))) {
+            note(`unbound namespace prefix ${prefix}:`, parser.startIndex);
+          }
+        }
       },
       onclosetag(name, isImplied) {
         if (rootClosed || !open.length) return;
