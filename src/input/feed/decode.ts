@@ -6,8 +6,6 @@
  * do: never into replacement characters. Such a fallback is reported.
  * Latin-1 or windows-1252 that is valid UTF-8 is UTF-8, as feedparser reads it.
  */
-import { FeedFormatError } from "./errors";
-
 export interface DecodedFeed {
   text: string;
   /** Why the encoding used is not the one declared, as feedparser's bozo reason. */
@@ -22,13 +20,13 @@ export function decodeFeedDocument(bytes: Uint8Array, contentType: string | null
   const label = bomEncoding(bytes) ?? headerCharset(contentType) ?? declaredEncoding(bytes);
   const declared = decoderFor(label ?? "utf-8");
   // UTF-8 labelled Latin-1 is a common mistake; feedparser undoes it (text by text) and calls the feed sound
-  if (declared.encoding === "windows-1252" && bytes.some((b) => b >= 0x80)) {
+  if (declared?.encoding === "windows-1252" && bytes.some((b) => b >= 0x80)) {
     const utf8 = strictly(new TextDecoder("utf-8"), bytes);
     if (utf8 !== null) return { text: utf8 };
   }
-  const text = strictly(declared, bytes);
+  const text = declared ? strictly(declared, bytes) : null;
   if (text !== null) return { text };
-  const name = declared.encoding;
+  const name = declared?.encoding ?? `${label} (unknown)`;
   if (name !== "utf-8") {
     const text = strictly(new TextDecoder("utf-8"), bytes);
     if (text !== null) return { text, warning: `document declared as ${name}, but parsed as utf-8` };
@@ -61,11 +59,12 @@ export function decodeWindows1252(bytes: Uint8Array): string {
   return out;
 }
 
-function decoderFor(label: string): InstanceType<typeof TextDecoder> {
+/** null for an encoding nobody knows: the bytes are then read as if none were declared, as feedparser does. */
+function decoderFor(label: string): InstanceType<typeof TextDecoder> | null {
   try {
     return new TextDecoder(label);
   } catch {
-    throw new FeedFormatError(`unsupported character encoding '${label}'`);
+    return null;
   }
 }
 
