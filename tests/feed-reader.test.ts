@@ -2,8 +2,9 @@
  * Data-driven: every tests/feeds/NAME.{xml,json} is read as fetched from
  * https://feeds.example.net/NAME and must give exactly the items of
  * NAME.expected.json, and is broken (feedparser's bozo) exactly when it
- * says so. Every expectation is what Python's feedparser reads from the
- * same bytes (titles and summaries as the text of its HTML). Hostile and
+ * says so. The feeds of the reading rules (encodings, broken XML, xml:base,
+ * plain text) expect what Python's feedparser reads from the same bytes
+ * (titles and summaries as the text of its HTML). Hostile and
  * unrecoverable documents give clear errors.
  */
 import { readdirSync, readFileSync } from "node:fs";
