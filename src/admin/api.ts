@@ -31,6 +31,7 @@ const view = (s: FeedSource) => ({
   last_status: s.lastStatus,
   error_count: s.errorCount,
   last_error: s.lastError,
+  parse_warning: s.parseWarning,
   next_poll_at: s.nextPollAt ? isoSeconds(s.nextPollAt) : null,
 });
 

@@ -284,15 +284,15 @@ sourcesCommand
 
 sourcesCommand
   .command("list")
-  .description("the followed feeds, with their last fetch, status, errors and next poll")
+  .description("the followed feeds, with their last fetch, status, errors, next poll, and why a feed is broken")
   .action(async () => {
     await withDatabase(async (opened) => {
       const rows = await listFeedSources(opened.db);
       if (!rows.length) return console.log("no feeds followed yet: 'sources add URL'");
       const when = (d: Date | null) => (d ? isoSeconds(d) : "-");
       printTable(
-        ["name", "url", "last fetch", "status", "errors", "next poll"],
-        rows.map((r) => [r.name, r.url ?? "", when(r.lastFetchAt), r.lastError ? `${r.lastStatus}: ${r.lastError}` : (r.lastStatus ?? "never fetched"), String(r.errorCount), when(r.nextPollAt)]),
+        ["name", "url", "last fetch", "status", "errors", "next poll", "broken feed"],
+        rows.map((r) => [r.name, r.url ?? "", when(r.lastFetchAt), r.lastError ? `${r.lastStatus}: ${r.lastError}` : (r.lastStatus ?? "never fetched"), String(r.errorCount), when(r.nextPollAt), r.parseWarning ?? ""]),
       );
     });
   });

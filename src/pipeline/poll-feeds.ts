@@ -7,8 +7,7 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
-import { decodeFeed } from "../input/feed/decode";
-import { readFeed } from "../input/feed/read-feed";
+import { readFeedDocument } from "../input/feed/read-feed";
 import { feedEntries } from "../input/feed/to-items";
 import { slugify } from "../normalise/slug";
 import type { Database } from "../storage/database";
@@ -72,11 +71,13 @@ async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetch
       await recordFetch(db, source.id, { url, lastFetchAt: fetchedAt, lastStatus: "not modified", errorCount: 0, lastError: null, nextPollAt });
       return { source, outcome: "not modified", nextPollAt };
     }
-    const feed = await readFeed(decodeFeed(out.bytes, out.contentType));
+    const feed = await readFeedDocument(out.bytes, out.contentType);
     const interval = feed.ttlMinutes ? feed.ttlMinutes * 60_000 : (maxAge(out.cacheControl) ?? DEFAULT_INTERVAL_MS);
     const nextPollAt = new Date(fetchedAt.getTime() + clamp(interval));
     const bodySha256 = bytesToHex(sha256(out.bytes));
-    const fetched = { url, etag: out.etag, lastModified: out.lastModified, lastFetchAt: fetchedAt, errorCount: 0, lastError: null, nextPollAt };
+    // a broken document whose entries could be read is stored, and the operator told why it is broken
+    const parseWarning = feed.bozo ?? null;
+    const fetched = { url, etag: out.etag, lastModified: out.lastModified, lastFetchAt: fetchedAt, errorCount: 0, lastError: null, parseWarning, nextPollAt };
     // Many feeds send no ETag or Last-Modified: the same bytes again are a 304 they did not say,
     // and storing them would add a document and an observation per entry at every poll.
     if (bodySha256 === source.bodySha256) {

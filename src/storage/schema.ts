@@ -30,6 +30,8 @@ export const sources = pgTable(
     lastStatus: text("last_status"),
     errorCount: integer("error_count").notNull().default(0),
     lastError: text("last_error"),
+    /** Why the last document read was broken (not well-formed, or not in its declared encoding), though its entries were read. */
+    parseWarning: text("parse_warning"),
     nextPollAt: at("next_poll_at"),
   },
   (t) => [uniqueIndex("sources_url").on(t.url)],

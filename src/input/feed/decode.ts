@@ -1,18 +1,42 @@
 /**
  * Feed bytes to text. The encoding comes from, in this order (RFC 7303): a
- * byte-order mark, the HTTP charset, the XML declaration; else UTF-8, and
- * bytes that are not UTF-8 are read as windows-1252, the usual mislabelling.
+ * byte-order mark, the HTTP charset, the XML declaration; else UTF-8. Bytes
+ * that are not what they declare (or, undeclared, not UTF-8) are read as
+ * UTF-8 if they are that, else as windows-1252, as feedparser and browsers
+ * do: never into replacement characters. Such a fallback is reported.
+ * Latin-1 or windows-1252 that is valid UTF-8 is UTF-8, as feedparser reads it.
  */
-import { FeedFormatError } from "./errors";
+export interface DecodedFeed {
+  text: string;
+  /** Why the encoding used is not the one declared, as feedparser's bozo reason. */
+  warning?: string | undefined;
+}
 
 export function decodeFeed(bytes: Uint8Array, contentType: string | null = null): string {
+  return decodeFeedDocument(bytes, contentType).text;
+}
+
+export function decodeFeedDocument(bytes: Uint8Array, contentType: string | null = null): DecodedFeed {
   const label = bomEncoding(bytes) ?? headerCharset(contentType) ?? declaredEncoding(bytes);
-  if (label) return decodeAs(bytes, label);
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return decodeWindows1252(bytes);
+  const declared = decoderFor(label ?? "utf-8");
+  // UTF-8 labelled Latin-1 is a common mistake; feedparser undoes it (text by text) and calls the feed sound
+  if (declared?.encoding === "windows-1252" && bytes.some((b) => b >= 0x80)) {
+    const utf8 = strictly(new TextDecoder("utf-8"), bytes);
+    if (utf8 !== null) return { text: utf8 };
   }
+  const text = declared ? strictly(declared, bytes) : null;
+  if (text !== null) return { text };
+  const name = declared?.encoding ?? `${label} (unknown)`;
+  if (name !== "utf-8") {
+    const text = strictly(new TextDecoder("utf-8"), bytes);
+    if (text !== null) return { text, warning: `document declared as ${name}, but parsed as utf-8` };
+  }
+  // a UTF-8 byte-order mark before bytes that are not UTF-8 is still no text
+  const body = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+  return {
+    text: decodeWindows1252(body),
+    warning: label ? `document declared as ${name}, but parsed as windows-1252` : "document is not utf-8 and declares no encoding: parsed as windows-1252",
+  };
 }
 
 // windows-1252 at 0x80..0x9F (0 where the code page leaves a byte undefined: kept as that C1 code point)
@@ -35,15 +59,23 @@ export function decodeWindows1252(bytes: Uint8Array): string {
   return out;
 }
 
-function decodeAs(bytes: Uint8Array, label: string): string {
-  let decoder: InstanceType<typeof TextDecoder>;
+/** null for an encoding nobody knows: the bytes are then read as if none were declared, as feedparser does. */
+function decoderFor(label: string): InstanceType<typeof TextDecoder> | null {
   try {
-    decoder = new TextDecoder(label);
+    return new TextDecoder(label);
   } catch {
-    throw new FeedFormatError(`unsupported character encoding '${label}'`);
+    return null;
   }
+}
+
+/** The text, or null if the bytes are not in that encoding. */
+function strictly(decoder: InstanceType<typeof TextDecoder>, bytes: Uint8Array): string | null {
   if (decoder.encoding === "windows-1252") return decodeWindows1252(bytes);
-  return decoder.decode(bytes).replace(/^\uFEFF/, "");
+  try {
+    return new TextDecoder(decoder.encoding, { fatal: true }).decode(bytes).replace(/^\uFEFF/, "");
+  } catch {
+    return null;
+  }
 }
 
 function bomEncoding(b: Uint8Array): string | null {
@@ -64,5 +96,6 @@ function headerCharset(contentType: string | null): string | null {
 function declaredEncoding(bytes: Uint8Array): string | null {
   const head = new TextDecoder("latin1").decode(bytes.subarray(0, 256));
   const m = /^\s*<\?xml[^>]*\sencoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(head);
-  return m ? m[1]!.toLowerCase() : null;
+  // a declaration readable as ASCII is not in UTF-16 or UTF-32, whatever it says (as browsers treat it)
+  return m && !/^(utf|ucs)-?(16|32|2|4)/i.test(m[1]!) ? m[1]!.toLowerCase() : null;
 }

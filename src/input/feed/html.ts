@@ -3,6 +3,7 @@
  * event handlers, javascript: URLs, forms, iframes or styles), relative URLs
  * made absolute; and titles reduced to plain text.
  */
+import { Parser } from "htmlparser2";
 import sanitize from "sanitize-html";
 
 const ALLOWED_TAGS = [
@@ -47,27 +48,41 @@ export function sanitizeContent(html: string, base: string | null): string {
   }).trim();
 }
 
-const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: "\u00a0" };
+// elements that break a line where a browser renders them; every other element (b, sup, a, span, …) joins its text to its neighbours
+const BREAKING = new Set([
+  "address", "article", "aside", "blockquote", "br", "caption", "dd", "details", "dialog", "div", "dl", "dt", "fieldset",
+  "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol",
+  "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+]);
+// their text is not text a reader sees
+const HIDDEN = new Set(["script", "style", "template", "noscript"]);
 
 /**
- * Plain text of an HTML fragment or of entity-encoded text: tags dropped,
- * entities decoded, white space collapsed. The result is only ever used as
- * text (escaped wherever it is written), so dropping tags needs no parser:
- * a "<" that does not open a tag ("Tom & Jerry <3") stays.
+ * Plain text of an HTML fragment or of entity-encoded text, as a browser
+ * shows it: tags dropped (an inline element adds no space, `1930ft<sup>2</sup>`
+ * is `1930ft2`; a block element or `<br>` separates words), entities decoded
+ * once, white space collapsed. One tokenizer pass (htmlparser2), no tree:
+ * a "<" that does not open a tag ("Tom & Jerry <3") stays text.
  */
 export function plainText(html: string): string {
-  const text = html
-    .replace(/<(script|style|template)\b[\s\S]*?<\/\1\s*>/gi, " ")
-    .replace(/<!--[\s\S]*?-->/g, " ")
-    .replace(/<\/?[A-Za-z][^>]*>/g, " ");
-  return text
-    .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, name: string) => {
-      if (name[0] === "#") {
-        const code = name[1] === "x" || name[1] === "X" ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
-        return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : "";
-      }
-      return ENTITIES[name.toLowerCase()] ?? whole;
-    })
-    .replace(/\s+/gu, " ")
-    .trim();
+  if (!html.includes("<") && !html.includes("&")) return html.replace(/\s+/gu, " ").trim();
+  let text = "";
+  let hidden = 0;
+  new Parser(
+    {
+      ontext(data) {
+        if (!hidden) text += data;
+      },
+      onopentagname(name) {
+        if (HIDDEN.has(name)) hidden++;
+        else if (BREAKING.has(name)) text += " ";
+      },
+      onclosetag(name) {
+        if (HIDDEN.has(name)) hidden = Math.max(0, hidden - 1);
+        else if (BREAKING.has(name)) text += " ";
+      },
+    },
+    { decodeEntities: true },
+  ).end(html);
+  return text.replace(/\s+/gu, " ").trim();
 }

@@ -4,8 +4,11 @@
  * result is still the feed's own vocabulary; to-items turns it into items.
  */
 import Parser from "rss-parser";
+import { decodeFeedDocument } from "./decode";
 import { FeedFormatError } from "./errors";
 import { jsonItemMedia, MEDIA_FIELDS, xmlEntryMedia, type RawMedia } from "./media";
+import { mayHideFaults, recoverXml, withChannel } from "./recover";
+import { entryBases, type EntryBases } from "./xml-base";
 
 export interface RawEntry {
   id?: string | undefined;
@@ -19,6 +22,8 @@ export interface RawEntry {
   author?: string | undefined;
   categories: string[];
   media?: RawMedia | undefined;
+  /** xml:base chains in scope at the entry's link, content and summary, where the document uses xml:base. */
+  bases?: EntryBases | undefined;
 }
 
 export interface RawFeed {
@@ -30,12 +35,16 @@ export interface RawFeed {
   base?: string | undefined;
   /** Minutes: RSS ttl, or sy:updatePeriod × sy:updateFrequency. */
   ttlMinutes?: number | undefined;
+  /** Why the document is broken, if it is (feedparser's bozo): its entries were read as lenient readers read them. */
+  bozo?: string | undefined;
   entries: RawEntry[];
 }
 
 type Item = Record<string, unknown> & { categoriesXml?: unknown[] };
 
 const parser = new Parser<Record<string, unknown>, Item>({
+  // <rss> without a version, or with one rss-parser does not know, is read as RSS 2.0, as readers do
+  defaultRSS: 2,
   customFields: {
     feed: ["ttl", "sy:updatePeriod", "sy:updateFrequency"],
     item: [
@@ -46,41 +55,106 @@ const parser = new Parser<Record<string, unknown>, Item>({
       ["description", "descriptionRaw"],
       ["dc:subject", "dcSubject", { keepArray: true }],
       ...MEDIA_FIELDS,
+      // Atom text constructs, for their type attribute (kept as arrays: rss-parser flattens single elements to their text)
+      ["title", "titleXml", { keepArray: true }],
+      ["summary", "summaryXml", { keepArray: true }],
+      ["content", "contentXml", { keepArray: true }],
     ],
   },
 });
+
+/** Bytes as fetched: decoded (see decode.ts), then read; an encoding that is not the declared one makes the feed broken too. */
+export async function readFeedDocument(bytes: Uint8Array, contentType: string | null = null): Promise<RawFeed> {
+  const { text, warning } = decodeFeedDocument(bytes, contentType);
+  const feed = await readFeed(text);
+  const bozo = [warning, feed.bozo].filter(Boolean).join("; ");
+  return bozo ? { ...feed, bozo } : feed;
+}
 
 export async function readFeed(text: string): Promise<RawFeed> {
   const trimmed = text.trimStart();
   if (trimmed.startsWith("{")) return readJsonFeed(trimmed);
   if (!trimmed.startsWith("<")) throw new FeedFormatError("not a feed: neither XML nor JSON");
-  let feed: Awaited<ReturnType<typeof parser.parseString>>;
-  try {
-    feed = await parser.parseString(trimmed);
-  } catch (error) {
-    throw new FeedFormatError(`not a readable RSS or Atom feed: ${(error as Error).message.split("\n")[0]}`);
-  }
-  const atom = /^\s*(?:<\?xml[^>]*>\s*)?(?:<!--[\s\S]*?-->\s*)*<feed\b/.test(trimmed);
-  const base = /<(?:feed|rss|rdf:RDF|channel)\b[^>]*\sxml:base\s*=\s*["']([^"']+)["']/.exec(trimmed.slice(0, 4096))?.[1];
+  const { feed, xml, bozo } = await parseXml(trimmed);
+  const atom = /^\s*(?:<\?xml[^>]*>\s*)?(?:<!--[\s\S]*?-->\s*)*<feed\b/.test(xml);
+  const base = /<(?:feed|rss|rdf:RDF|channel)\b[^>]*\sxml:base\s*=\s*["']([^"']+)["']/.exec(xml.slice(0, 4096))?.[1];
+  const bases = xml.includes("xml:base") ? entryBases(xml) : [];
   return {
     format: atom ? "atom" : "rss",
     title: str(feed.title),
     link: str(feed.link),
     base,
     ttlMinutes: ttlOf(feed),
-    entries: feed.items.map((item) => ({
+    bozo,
+    entries: feed.items.map((item, n) => ({
       id: str(item.guid) ?? str(item.id),
       link: str(item.link),
-      title: str(item.title),
-      summaryHtml: atom ? str(item.summary) : str(item.descriptionRaw) ?? str(item.content),
-      contentHtml: str(item["content:encoded"]) ?? (atom ? str(item.content) : undefined),
+      title: atom ? atomHtml(item.titleXml, str(item.title)) : str(item.title),
+      summaryHtml: atom ? atomHtml(item.summaryXml, str(item.summary)) : str(item.descriptionRaw) ?? str(item.content),
+      contentHtml: str(item["content:encoded"]) ?? (atom ? atomHtml(item.contentXml, str(item.content)) : undefined),
       published: str(item.published) ?? str(item.pubDate) ?? str(item.dcDate),
       updated: str(item.updated),
       author: str(item.creator) ?? str(item.author),
       categories: categoriesOf(item),
       media: xmlEntryMedia(item, atom),
+      // entries are matched to rss-parser's by position: only when both passes saw the same entries
+      bases: bases.length === feed.items.length ? bases[n] : undefined,
     })),
   };
+}
+
+type ParsedXml = Awaited<ReturnType<typeof parser.parseString>>;
+
+/**
+ * rss-parser on the document as it is, or, if that is not well-formed XML,
+ * on what a lenient reading recovers from it. A broken document that
+ * yields no entry is refused with the reason it is broken.
+ */
+async function parseXml(document: string): Promise<{ feed: ParsedXml; xml: string; bozo?: string | undefined }> {
+  const text = withChannel(document);
+  let reason: string | undefined;
+  if (!mayHideFaults(text)) {
+    try {
+      return { feed: await parser.parseString(text), xml: text };
+    } catch (error) {
+      const described = describeXmlError(error as Error);
+      // well-formed, but not a feed: nothing to recover
+      if (described === null) throw new FeedFormatError(`not a readable RSS or Atom feed: ${firstLine(error as Error)}`);
+      reason = described;
+    }
+  }
+  const recovered = recoverXml(text);
+  const bozo = recovered.fault ?? reason;
+  const xml = bozo ? recovered.xml : text;
+  let feed: ParsedXml;
+  try {
+    feed = await parser.parseString(xml);
+  } catch (error) {
+    const why = bozo ? `${bozo} (${firstLine(error as Error)})` : (describeXmlError(error as Error) ?? firstLine(error as Error));
+    throw new FeedFormatError(`not a readable RSS or Atom feed: ${why}`);
+  }
+  if (bozo && !feed.items.length) throw new FeedFormatError(`not a readable RSS or Atom feed: ${bozo}, and no entry could be recovered`);
+  return { feed, xml, bozo };
+}
+
+const firstLine = (error: Error) => error.message.split("\n")[0]!;
+
+/** sax's message with its line (counted from 1), or null where the XML is not what failed. */
+function describeXmlError(error: Error): string | null {
+  // rss-parser's own complaints, and its stumbles over shapes it does not expect (a TypeError), are no XML faults
+  if (error instanceof TypeError || /^Feed not recognized|default RSS version/.test(error.message)) return null;
+  const line = /\nLine: (\d+)/.exec(error.message)?.[1];
+  const what = firstLine(error).replace(/\.$/, "");
+  return line === undefined ? what : `${what} at line ${Number(line) + 1}`;
+}
+
+const escapeHtml = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/** An Atom text construct as HTML: type "text" (the default) is text, escaped so that it is decoded once, not read as markup. */
+function atomHtml(elements: unknown, value: string | undefined): string | undefined {
+  const type = (Array.isArray(elements) ? (elements[0] as { $?: { type?: unknown } } | undefined) : undefined)?.$?.type;
+  const text = type === undefined || (typeof type === "string" && /^\s*(text|text\/plain)\s*$/i.test(type));
+  return value !== undefined && text ? escapeHtml(value) : value;
 }
 
 function str(value: unknown): string | undefined {
@@ -125,7 +199,7 @@ function readJsonFeed(text: string): RawFeed {
     throw new FeedFormatError(`not a JSON Feed (version '${version || "missing"}')`);
   }
   if (!Array.isArray(doc.items)) throw new FeedFormatError("JSON Feed without an items array");
-  const escape = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const escape = escapeHtml;
   return {
     format: "json",
     title: typeof doc.title === "string" ? doc.title : undefined,

@@ -65,7 +65,7 @@ export function feedItems(feed: RawFeed, namespace: string, feedUrl: string, fet
 
 export function feedEntries(feed: RawFeed, namespace: string, feedUrl: string, fetchedAt: Date): FeedEntries {
   const base = resolve(feed.base, feedUrl) ?? feedUrl;
-  const drafts = feed.entries.map((entry) => toDraft(entry, base, fetchedAt));
+  const drafts = feed.entries.map((entry) => toDraft(entry, base, feedUrl, fetchedAt));
   const homes = new Set([feedUrl, resolve(feed.link, base)].flatMap((u) => (httpUrl(u) ? [canonical(httpUrl(u)!)] : [])));
   // who carries each link: entries by their own id, entries without one by their text
   const carriers = new Map<string, Set<string>>();
@@ -123,20 +123,24 @@ interface Draft {
   item: Omit<Item, "id" | "guid">;
 }
 
-function toDraft(entry: RawEntry, base: string, fetchedAt: Date): Draft {
-  const item = toItem(entry, base, fetchedAt);
+function toDraft(entry: RawEntry, base: string, feedUrl: string, fetchedAt: Date): Draft {
+  const item = toItem(entry, base, feedUrl, fetchedAt);
   // an empty id names no entry: "" on every item would fold them all
   return { ownId: entry.id?.trim() || undefined, link: item.url ? canonical(item.url) : null, item };
 }
 
-function toItem(entry: RawEntry, base: string, fetchedAt: Date): Omit<Item, "id" | "guid"> {
-  const url = httpUrl(resolve(entry.link, base));
+function toItem(entry: RawEntry, base: string, feedUrl: string, fetchedAt: Date): Omit<Item, "id" | "guid"> {
+  const bases = entry.bases;
+  const linkBase = bases?.link.length ? resolveChain(bases.link, feedUrl) : base;
+  const url = httpUrl(resolve(entry.link, linkBase));
   const summarySource = entry.summaryHtml ?? entry.contentHtml ?? "";
   const summary = truncate(plainText(summarySource), SUMMARY_CHARS);
   const title = plainText(entry.title ?? "") || truncate(summary, 100) || "(ohne Titel)";
   const html = entry.contentHtml ?? entry.summaryHtml;
-  // relative links in an entry's HTML are relative to the entry's own page, where there is one
-  const contentHtml = html ? sanitizeContent(html, url ?? base) || null : null;
+  // relative links in an entry's HTML: against the xml:base in scope where the document names one, else
+  // against the entry's own page, where there is one
+  const htmlBases = entry.contentHtml ? bases?.content : bases?.summary;
+  const contentHtml = html ? sanitizeContent(html, htmlBases?.length ? resolveChain(htmlBases, feedUrl) : (url ?? base)) || null : null;
   let publishedAt = parseFeedDate(entry.published) ?? parseFeedDate(entry.updated);
   if (publishedAt && publishedAt.getTime() > fetchedAt.getTime() + FUTURE_SLACK_MS) publishedAt = null;
 
@@ -152,7 +156,7 @@ function toItem(entry: RawEntry, base: string, fetchedAt: Date): Omit<Item, "id"
     commentCount: null,
     image: null,
     // files are relative to the document, like the entry's link
-    media: toMedia(entry.media, base),
+    media: toMedia(entry.media, linkBase),
     summary,
     contentHtml,
     url,
@@ -196,6 +200,11 @@ function resolve(value: string | undefined, base: string | undefined): string | 
   } catch {
     return undefined;
   }
+}
+
+/** Nested xml:base values, outermost first, each resolved against the one around it. */
+function resolveChain(chain: string[], documentUrl: string): string {
+  return chain.reduce((outer, value) => resolve(value, outer) ?? outer, documentUrl);
 }
 
 function httpUrl(value: string | undefined): string | null {

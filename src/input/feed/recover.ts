@@ -1,0 +1,238 @@
+/**
+ * Feeds that are not well-formed XML, read the way lenient feed readers
+ * read them. rss-parser's XML parser stops at the first fault, and lets
+ * some faults through silently; here a tolerant tokenizer (htmlparser2 in
+ * XML mode) re-serialises the document into well-formed XML: unclosed
+ * elements closed (an element that lost its end tag loses its unfinished
+ * text, as in feedparser), a truncated document ended, anything after the
+ * root element dropped, unescaped HTML inside titles and descriptions kept
+ * as escaped HTML, bare `&` escaped, HTML entities (`&nbsp;`) turned into
+ * characters, characters XML forbids removed. The first fault found is
+ * named, with its line, as the reason the feed is broken.
+ */
+import { Parser } from "htmlparser2";
+
+export interface Recovered {
+  xml: string;
+  /** The first fault, e.g. "undefined entity &nbsp; at line 4"; undefined if the document was well-formed. */
+  fault: string | undefined;
+}
+
+// C0 controls but tab, LF and CR, and the two non-characters XML excludes
+const FORBIDDEN = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
+const FORBIDDEN_ALL = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/g;
+const SUSPICIOUS_AMPERSAND = /&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[\da-fA-F]+);)/;
+// an ampersand outside CDATA sections and comments that is not one of XML's own references
+const AMPERSAND_IN_MARKUP = /<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->|&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[\da-fA-F]+);)/g;
+// after the root element's end tag, only comments, processing instructions and white space
+const PROPER_END = /<\/[\w.:-]+\s*>\s*(?:(?:<!--[\s\S]*?-->|<\?[\s\S]*?\?>)\s*)*$/;
+const NAME = /^[A-Za-z_][\w.:-]*$/;
+const XML_ENTITIES = new Set(["amp", "lt", "gt", "quot", "apos"]);
+const REFERENCE = /&(?:(#\d+|#x[\da-fA-F]+|[A-Za-z][A-Za-z\d]*);)?/g;
+
+/**
+ * Cheap checks for the faults rss-parser's XML parser lets through (it
+ * decodes HTML entities, keeps control characters and ignores text after
+ * the root): false means the document needs no recovery pass for them.
+ */
+export function mayHideFaults(text: string): boolean {
+  if (FORBIDDEN.test(text)) return true;
+  if (!PROPER_END.test(text.slice(-1024))) return true;
+  if (mayUseUndeclaredPrefix(text)) return true;
+  if (!SUSPICIOUS_AMPERSAND.test(text)) return false;
+  for (const m of text.matchAll(AMPERSAND_IN_MARKUP)) if (m[0] === "&") return true;
+  return false;
+}
+
+const RSS_START = /^(?:\s*(?:<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>[]*(?:\[[\s\S]*?\])?\s*>))*\s*<rss\b[^>]*>/;
+
+/**
+ * `<rss>` with its title and items straight inside, without a `<channel>`:
+ * feedparser and readers read it, rss-parser needs the channel, so it gets
+ * one (on the lines the document has, so line numbers stay).
+ */
+export function withChannel(text: string): string {
+  if (text.includes("<channel")) return text;
+  const start = RSS_START.exec(text);
+  if (!start) return text;
+  const end = text.lastIndexOf("</rss");
+  const head = start[0].length;
+  return end > head ? `${text.slice(0, head)}<channel>${text.slice(head, end)}</channel>${text.slice(end)}` : `${text.slice(0, head)}<channel>${text.slice(head)}`;
+}
+
+const DECLARED_PREFIX = /\sxmlns:([\w.-]+)\s*=/g;
+const USED_PREFIX = /<([A-Za-z_][\w.-]*):[A-Za-z_]|\s([A-Za-z_][\w.-]*):[A-Za-z_][\w.-]*\s*=\s*["']/g;
+
+/** A prefix used in a tag that no xmlns: declares anywhere (scopes are left to recoverXml). */
+function mayUseUndeclaredPrefix(text: string): boolean {
+  const declared = new Set(["xml", "xmlns"]);
+  for (const m of text.matchAll(DECLARED_PREFIX)) declared.add(m[1]!);
+  for (const m of text.matchAll(USED_PREFIX)) if (!declared.has((m[1] ?? m[2])!)) return true;
+  return false;
+}
+
+// elements whose content is text or escaped HTML: markup inside them is HTML that was not escaped
+const TEXT_ONLY = new Set(["title", "description", "content:encoded", "summary", "content"]);
+
+interface Open {
+  /** As written; null where the tag was dropped (an invalid name) or written as text (HTML inside a text element). */
+  name: string | null;
+  /** Where its content starts in the output. */
+  at: number;
+  /** Markup inside it is text. */
+  text: boolean;
+  /** Namespace prefixes it declares. */
+  prefixes?: string[];
+}
+
+export function recoverXml(text: string): Recovered {
+  const out: string[] = [];
+  const open: Open[] = [];
+  let fault: string | undefined;
+  let rootClosed = false;
+  let inCdata = false;
+  let ending = false;
+  // implied closes come innermost first; only the innermost lost its end tag where the fault is
+  let cascade = false;
+  const note = (what: string, index: number) => {
+    fault ??= `${what} at line ${lineAt(text, index)}`;
+  };
+  const source = () => text.slice(parser.startIndex, parser.endIndex + 1);
+
+  const parser = new Parser(
+    {
+      onprocessinginstruction(name) {
+        if (name.toLowerCase() === "!doctype" && /<!ENTITY/i.test(text)) note("entity declarations (not expanded)", parser.startIndex);
+      },
+      onattribute(name, _value, quote) {
+        if (quote === null && !rootClosed) note(`attribute ${name} without quotes`, parser.startIndex);
+      },
+      onopentag(name, attribs) {
+        cascade = false;
+        if (rootClosed) return note("content after the root element", parser.startIndex);
+        const parent = open.at(-1);
+        if (parent?.text) {
+          out.push(escapeAll(source(), parser.startIndex));
+          open.push({ name: null, at: out.length, text: true });
+          return;
+        }
+        if (!NAME.test(name)) {
+          note(`invalid element name <${name}>`, parser.startIndex);
+          open.push({ name: null, at: out.length, text: false });
+          return;
+        }
+        let tag = `<${name}`;
+        const prefixes: string[] = [];
+        for (const [attr, value] of Object.entries(attribs)) {
+          if (NAME.test(attr)) tag += ` ${attr}="${escape(value, parser.startIndex).replace(/"/g, "&quot;")}"`;
+          if (attr.startsWith("xmlns:")) prefixes.push(attr.slice(6));
+        }
+        out.push(`${tag}>`);
+        open.push({ name, at: out.length, text: TEXT_ONLY.has(name) && attribs.type !== "xhtml" && open.length > 0, prefixes });
+        // rss-parser ignores namespaces; feedparser's XML parser does not
+        for (const qualified of [name, ...Object.keys(attribs)]) {
+          const prefix = qualified.includes(":") ? qualified.slice(0, qualified.indexOf(":")) : null;
+          if (prefix && prefix !== "xml" && prefix !== "xmlns" && !open.some((o) => o.prefixes?.includes(prefix))) {
+            note(`unbound namespace prefix ${prefix}:`, parser.startIndex);
+          }
+        }
+      },
+      onclosetag(name, isImplied) {
+        if (rootClosed || !open.length) return;
+        const element = open.pop()!;
+        const selfClosing = text[parser.endIndex] === ">" && text[parser.endIndex - 1] === "/";
+        if (element.name === null) {
+          if (element.text && !isImplied) out.push(escapeAll(source(), parser.startIndex));
+        } else {
+          if (isImplied && !selfClosing) {
+            note(ending ? `document ends inside <${name}> (truncated?)` : `element <${name}> not closed`, ending ? text.length : parser.startIndex);
+            // as feedparser: an element that lost its end tag loses its unfinished content
+            if (!cascade) out.length = element.at;
+            cascade = true;
+          } else cascade = false;
+          out.push(`</${element.name}>`);
+        }
+        if (!open.length) rootClosed = true;
+      },
+      ontext(data) {
+        if (rootClosed || !open.length) {
+          if (data.trim()) note(`text ${rootClosed ? "after" : "before"} the root element`, parser.startIndex);
+          return;
+        }
+        if (data.trim()) cascade = false;
+        out.push(inCdata ? escapeAll(data, parser.startIndex) : escape(data, parser.startIndex));
+      },
+      oncdatastart() {
+        inCdata = true;
+      },
+      oncdataend() {
+        inCdata = false;
+      },
+    },
+    { xmlMode: true, decodeEntities: false },
+  );
+  function escape(raw: string, at: number): string {
+    let value = raw;
+    if (FORBIDDEN.test(value)) {
+      note("control character", at + value.search(FORBIDDEN));
+      value = value.replace(FORBIDDEN_ALL, "");
+    }
+    if (value.includes("<")) note("unescaped <", at + value.indexOf("<"));
+    return value.replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(REFERENCE, (whole, name: string | undefined, offset: number) => {
+      if (!name) {
+        note("unescaped &", at + offset);
+        return "&amp;";
+      }
+      if (name[0] === "#") {
+        const code = name[1] === "x" ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
+        if (allowedCodePoint(code)) return whole;
+        note(`reference to a character XML forbids (${whole})`, at + offset);
+        return "";
+      }
+      if (XML_ENTITIES.has(name)) return whole;
+      note(`undefined entity ${whole}`, at + offset);
+      const decoded = htmlEntity(name);
+      return decoded ? escapeAll(decoded, at) : `&amp;${name};`;
+    });
+  }
+
+  function escapeAll(raw: string, at: number): string {
+    let value = raw;
+    if (FORBIDDEN.test(value)) {
+      note("control character", at + value.search(FORBIDDEN));
+      value = value.replace(FORBIDDEN_ALL, "");
+    }
+    return value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+
+  parser.write(text);
+  // what htmlparser2 closes from here on was left open by a document that ends too early
+  ending = true;
+  parser.end();
+  return { xml: out.join(""), fault };
+}
+
+function allowedCodePoint(code: number): boolean {
+  return code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+}
+
+function lineAt(text: string, index: number): number {
+  let line = 1;
+  for (let i = text.indexOf("\n"); i !== -1 && i < index; i = text.indexOf("\n", i + 1)) line++;
+  return line;
+}
+
+const decodedEntities = new Map<string, string>();
+
+/** The text of an HTML named entity ("" if HTML has no such entity), by HTML's own rules. */
+function htmlEntity(name: string): string {
+  let text = decodedEntities.get(name);
+  if (text === undefined) {
+    let decoded = "";
+    const reference = `&${name};`;
+    new Parser({ ontext: (t) => (decoded += t) }, { decodeEntities: true }).end(reference);
+    text = decoded === reference ? "" : decoded;
+    if (decodedEntities.size < 4096) decodedEntities.set(name, text);
+  }
+  return text;
+}
