@@ -6,9 +6,9 @@
  */
 import type { Context } from "hono";
 import type { Database } from "../storage/database";
-import { feedItems } from "../storage/queries";
+import { feedPage, type FeedPage } from "../storage/queries";
 import type { VersionSnapshot } from "../storage/versions";
-import { chooseEncoding, etagFor, notModified } from "./conditional";
+import { chooseEncoding, etagFor, notModified, strongTag } from "./conditional";
 import { FeedCache, type CachedFeed, type Compressors, type Encoding } from "./feed-cache";
 import { CONTENT_TYPE, renderFeed, type FeedFormat } from "./feed-formats";
 import { feedUrl } from "./feed-model";
@@ -41,14 +41,6 @@ interface FeedParams {
 
 const encoder = new TextEncoder();
 
-/** A strong validator from the bytes themselves (Web Crypto: native in Node and in Workers). */
-async function strongTag(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-  let hex = "";
-  for (let i = 0; i < 16; i++) hex += digest[i]!.toString(16).padStart(2, "0");
-  return hex;
-}
-
 export async function serveFeed(
   c: Context,
   deps: FeedRouteDeps,
@@ -69,7 +61,16 @@ export async function serveFeed(
   const key = [format, selectorKey(selector), params.limit, params.before ?? "", params.after ?? "", params.q ?? "", base].join("|");
   let entry = deps.cache.get(key, scope.versionKey);
   if (!entry) {
-    entry = await render(deps, selector, format, base, params, scope);
+    const page = await feedPage(deps.db, {
+      tagIds: scope.tagIds,
+      limit: params.limit,
+      before: params.before ? parsePosition(params.before)! : undefined,
+      after: params.after ? parsePosition(params.after)! : undefined,
+      q: params.q,
+    });
+    // a position past either end of the feed: there is no such page (the paging links never lead there)
+    if (!page.items.length && (params.before || params.after)) return c.text("No items beyond this position\n", 404);
+    entry = await render(deps, selector, format, base, params, scope, page);
     deps.cache.set(key, entry);
   }
 
@@ -161,14 +162,9 @@ async function render(
   base: string,
   params: FeedParams,
   scope: Scope,
+  page: FeedPage,
 ): Promise<CachedFeed> {
-  const items = await feedItems(deps.db, {
-    tagIds: scope.tagIds,
-    limit: params.limit,
-    before: params.before ? parsePosition(params.before)! : undefined,
-    after: params.after ? parsePosition(params.after)! : undefined,
-    q: params.q,
-  });
+  const { items } = page;
 
   // the canonical address: sorted union, explicit extension, whatever the request said
   const canonical = feedUrl(base, selectorKey(selector), format);
@@ -179,7 +175,6 @@ async function render(
     return u.toString();
   };
   const first = url({});
-  const paged = Boolean(params.before || params.after);
   const position = (item: (typeof items)[number]) => formatPosition({ feedAt: item.publishedAt ?? item.firstSeenAt, id: item.id });
   const oldest = items[items.length - 1];
   const newest = items[0];
@@ -191,10 +186,11 @@ async function render(
     selfUrl: url({ before: params.before, after: params.after }),
     hub: deps.hubUrl,
     stylesheet: deps.stylesheet,
+    changedAt: scope.lastModified,
     paging: {
       first,
-      next: oldest && items.length === params.limit ? url({ before: position(oldest) }) : undefined,
-      previous: paged && newest ? url({ after: position(newest) }) : undefined,
+      next: oldest && page.older ? url({ before: position(oldest) }) : undefined,
+      previous: newest && page.newer ? url({ after: position(newest) }) : undefined,
     },
     items,
   });
