@@ -6,6 +6,7 @@
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
+import { parseInstant } from "../normalise/instant";
 
 export interface PageFile {
   path: string;
@@ -71,11 +72,4 @@ async function sidecarFetchTime(path: string): Promise<Date | null> {
   const date = typeof value === "string" ? parseInstant(value) : null;
   if (!date) throw new Error(`${sidecar}: "fetchedAt" must be an ISO 8601 time with a zone, like 2025-12-09T13:00:00Z`);
   return date;
-}
-
-/** An ISO 8601 instant with an explicit zone; local times are ambiguous and refused. */
-export function parseInstant(value: string): Date | null {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i.test(value)) return null;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? null : date;
 }
