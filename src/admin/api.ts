@@ -10,7 +10,8 @@ import { Hono, type Context } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { z } from "zod";
+// a namespace import lets the bundler keep only the parts used; `import { z }` would put all of zod's locales into the Worker
+import * as z from "zod";
 import { sourceEntry } from "../input/feed/source-entry";
 import { PageFormatError } from "../input/page/parse";
 import { issueLines } from "../input/schema-issues";

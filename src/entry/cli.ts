@@ -14,7 +14,7 @@ import { fileErrorReason, listPageFiles, readPageFile } from "../input/page-file
 import { JsonTextError, parseJsonText } from "../input/json-text";
 import { sourceEntry, type SourceEntry } from "../input/feed/source-entry";
 import { issueLines } from "../input/schema-issues";
-import { z } from "zod";
+import * as z from "zod";
 import { parseInstant } from "../normalise/instant";
 import { isoSeconds, itemToJson } from "../normalise/item";
 import { AddressPolicy } from "../input/fetch/address-policy";

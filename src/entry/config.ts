@@ -2,7 +2,7 @@
  * Configuration from the environment: process.env on Node, the bindings' vars and secrets on the Worker.
  * Checked as a whole by a schema, so every wrong variable is named at once, each on a line of its own.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export interface Config {
   databaseUrl: string | undefined;

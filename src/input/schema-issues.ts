@@ -1,5 +1,5 @@
 /** What a schema found wrong with some input, as lines a person can act on: `sources[0]: unknown key "tagz"`. */
-import type { z } from "zod";
+import type * as z from "zod";
 
 export function issueLines(error: { issues: readonly z.core.$ZodIssue[] }): string[] {
   return error.issues.map((issue) => {

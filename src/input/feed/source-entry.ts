@@ -3,7 +3,7 @@
  * in each entry of a `sources apply` file. Unknown keys are refused, so a
  * misspelt "tagz" is an error instead of a feed without tags.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { followableUrl } from "./followable-url";
 
 const followable = z.string().transform((text, ctx) => {
