@@ -42,6 +42,49 @@ for (const backend of backends) {
       expect(() => createApp({ db: db.db, adminToken: "short" })).toThrow(/at least 16/);
     });
 
+    /** A problem details document (RFC 9457) with this status; its detail. */
+    const problemOf = async (res: Response, status: number) => {
+      expect(res.status).toBe(status);
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+      const body = (await res.json()) as { type: string; title: string; status: number; detail: string; errors?: string[] };
+      expect(body).toMatchObject({ type: "about:blank", status });
+      expect(body.title.length).toBeGreaterThan(0);
+      return body;
+    };
+
+    it("answers every error as problem details, 401 included", async () => {
+      const missing = await call("GET", "/api/sources", { token: null });
+      expect(missing.headers.get("www-authenticate")).toMatch(/^Bearer/);
+      expect((await problemOf(missing, 401)).detail).toMatch(/token/);
+      await problemOf(await call("GET", "/api/sources", { token: `${TOKEN}x` }), 401);
+      await problemOf(await call("POST", "/api/sources", { json: { url: "ftp://x.example/feed" } }), 400);
+      await problemOf(await call("DELETE", "/api/sources?name=nobody"), 404);
+      await problemOf(await call("GET", "/api/nowhere"), 404);
+      const notJson = await app.fetch(
+        new Request("http://x/api/sources", { method: "POST", headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" }, body: "{url:" }),
+      );
+      await problemOf(notJson, 400);
+    });
+
+    it("checks bodies and query strings by schema, naming what is wrong", async () => {
+      const notArray = await problemOf(await call("POST", "/api/sources", { json: { url: "https://a.example/feed", tags: "notarray" } }), 400);
+      expect(notArray.errors).toEqual([expect.stringMatching(/^tags: .*array/)]);
+      const misspelt = await problemOf(await call("POST", "/api/sources", { json: { url: "https://a.example/feed", tagz: ["Welt"] } }), 400);
+      expect(misspelt.detail).toContain('unknown key "tagz"');
+      const badTag = await problemOf(await call("POST", "/api/sources", { json: { url: "https://a.example/feed", tags: ["Welt", 3] } }), 400);
+      expect(badTag.errors).toEqual([expect.stringMatching(/^tags\[1\]: /)]);
+      await problemOf(await call("POST", "/api/sources", { json: { url: "https://a.example/feed", name: "" } }), 400);
+      await problemOf(await call("POST", "/api/sources", { json: ["https://a.example/feed"] }), 400);
+      expect(((await (await call("GET", "/api/sources")).json()) as { sources: unknown[] }).sources).toEqual([]);
+
+      await problemOf(await call("DELETE", "/api/sources"), 400);
+      await problemOf(await call("DELETE", "/api/sources?url=https://a.example/feed&name=a"), 400);
+      const unknownParam = await problemOf(await call("POST", "/api/ingest?fetched=2025-12-09T13:00:00Z", { body: seed }), 400);
+      expect(unknownParam.detail).toContain('unknown key "fetched"');
+      const local = await problemOf(await call("POST", "/api/ingest?fetched_at=2025-12-09T13:00:00", { body: seed }), 400);
+      expect(local.errors).toEqual([expect.stringMatching(/^fetched_at: .*zone/)]);
+    });
+
     it("answers 401 without the right bearer token", async () => {
       expect((await call("GET", "/api/sources", { token: null })).status).toBe(401);
       expect((await call("GET", "/api/sources", { token: `${TOKEN}x` })).status).toBe(401);
@@ -73,9 +116,9 @@ for (const backend of backends) {
     it("names the line of a page it cannot read, and refuses oversized bodies", async () => {
       const cut = await call("POST", "/api/ingest?name=cut.txt", { body: seed.subarray(0, 3000) });
       expect(cut.status).toBe(422);
-      expect(((await cut.json()) as { error: string }).error).toMatch(/^cut\.txt:\d+: .*truncated/);
-      expect((await call("POST", "/api/ingest?fetched_at=yesterday", { body: seed })).status).toBe(400);
-      expect((await call("POST", "/api/ingest", { body: new Uint8Array(3 * 1024 * 1024) })).status).toBe(413);
+      expect((await problemOf(cut, 422)).detail).toMatch(/^cut\.txt:\d+: .*truncated/);
+      await problemOf(await call("POST", "/api/ingest?fetched_at=yesterday", { body: seed }), 400);
+      await problemOf(await call("POST", "/api/ingest", { body: new Uint8Array(3 * 1024 * 1024) }), 413);
     });
   });
 }

@@ -150,8 +150,14 @@ describe("the command line for feeds", () => {
 
       const refused = await cli(["fetch"], env);
       expect(refused.status).toBe(1);
-      expect(refused.stderr).toMatch(/error: http:\/\/127\.0\.0\.1:\d+\/rss2\.xml: refused to fetch http:\/\/127\.0\.0\.1:\d+\/rss2\.xml: 127\.0\.0\.1 is a loopback address/);
+      const refusal = refused.stderr.split("\n").find((line) => line.includes("rss2.xml"))!;
+      expect(refusal).toMatch(/^error: http:\/\/127\.0\.0\.1:\d+\/rss2\.xml: refused to fetch: 127\.0\.0\.1 is a loopback address/);
+      expect(refusal.split(`${base}/rss2.xml`)).toHaveLength(2); // the URL once
       expect(refused.stdout).toContain("0 of 2 feeds read; 2 failed");
+      // the table cuts long cells; the list shows each last error whole
+      const failing = await cli(["sources", "list"], env);
+      expect(failing.stdout.split("\n")).toContain(`  ${refusal.slice("error: ".length)}`);
+      expect(failing.stdout).toMatch(/\s+failed\s+1\s+/);
 
       const allowed = { ...env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1" };
       const fetched = await cli(["fetch", "--all"], allowed);
@@ -172,7 +178,7 @@ describe("the command line for feeds", () => {
     } finally {
       await scratch.dispose();
     }
-  });
+  }, 120_000);
 
   it("polls in the background of the server with serve --poll", async () => {
     const scratch = await backends[0]!.scratch();

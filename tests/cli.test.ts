@@ -2,6 +2,7 @@
  * The command line as a user runs it: a child process, real files, a real
  * database (PGlite and PostgreSQL), exit codes and messages.
  */
+import { spawn } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -78,29 +79,48 @@ for (const backend of backends) {
       writeFileSync(join(dir, "f-page.html"), "<!doctype html><html><body><h1>Nachrichten</h1></body></html>\n");
       writeFileSync(join(dir, "g-feed.xml"), '<?xml version="1.0"?><rss version="2.0"><channel><title>x</title></channel></rss>\n');
       writeFileSync(join(dir, "h-latin1.txt"), Buffer.from("Gr\xfc\xdfe aus M\xfcnchen\n", "latin1"));
+      writeFileSync(join(dir, "README.md"), "# Seiten\n");
+      writeFileSync(join(dir, "data.json"), "{}\n");
 
       const scratch = await backend.scratch();
       try {
+        // a folder is read for its page files (*.txt); the rest is skipped and counted
         const run = cli(["ingest", dir, "--fetched-at", "2026-01-15T09:00:00Z"], scratch.env);
         expect(run.status).toBe(1);
         const out = run.stdout.trim().split("\n");
         expect(out).toContain(`${join(dir, "a-seed.txt")}: 17 new, 0 updated, 0 unchanged`);
         expect(out).toContain(`${join(dir, "b-winter.txt")}: 10 new, 0 updated, 0 unchanged`);
-        expect(out.at(-1)).toBe("ingested 2 of 8 pages: 27 new, 0 updated, 0 unchanged; 6 failed");
+        expect(out).toContain(`skipped 5 files that are not a page (*.txt): ${join(dir, "README.md")}, ${join(dir, "data.json")}, ${join(dir, "e-binary.jpg")}, …`);
+        expect(out.at(-1)).toBe("ingested 2 of 5 pages: 27 new, 0 updated, 0 unchanged; 3 failed");
         const errors = run.stderr.trim().split("\n");
-        expect(errors).toHaveLength(6);
         const expectations: [string, RegExp][] = [
           ["c-truncated.txt", /:\d+: page ends before the tag list.*truncated/],
           ["d-empty.txt", /:1: empty file/],
-          ["e-binary.jpg", /:1: binary file/],
-          ["f-page.html", /:1: not a news page/],
-          ["g-feed.xml", /:1: not a news page/],
           ["h-latin1.txt", /:1: not UTF-8 text/],
         ];
+        expect(errors).toHaveLength(expectations.length);
         expectations.forEach(([file, pattern], i) => {
           expect(errors[i]).toContain(file);
           expect(errors[i]).toMatch(pattern);
         });
+
+        // files named one by one are read as pages, whatever their names
+        const named = cli(["ingest", ...["e-binary.jpg", "f-page.html", "g-feed.xml"].map((f) => join(dir, f))], scratch.env);
+        expect(named.status).toBe(1);
+        expect(named.stderr.trim().split("\n")).toEqual([
+          expect.stringMatching(/e-binary\.jpg:1: binary file/),
+          expect.stringMatching(/f-page\.html:1: not a news page/),
+          expect.stringMatching(/g-feed\.xml:1: not a news page/),
+        ]);
+
+        // a folder of nothing but pages and what is no page: exit 0, the skipped ones counted
+        const clean = join(work, `clean-${backend.name}`);
+        mkdirSync(clean);
+        copyFileSync(join(import.meta.dirname, "pages", "winter-no-image.txt"), join(clean, "winter.txt"));
+        writeFileSync(join(clean, "README.md"), "# pages\n");
+        const ok = cli(["ingest", clean, "--fetched-at", "2026-01-15T09:00:00Z"], scratch.env);
+        expect([ok.status, ok.stderr]).toEqual([0, ""]);
+        expect(ok.stdout).toContain(`skipped 1 file that is not a page (*.txt): ${join(clean, "README.md")}`);
 
         const opened = await scratch.open();
         try {
@@ -119,6 +139,92 @@ for (const backend of backends) {
     });
   });
 }
+
+describe("cli errors", () => {
+  const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+  it("names a folder or a missing file given to parse, in words", () => {
+    const dir = cli(["parse", work]);
+    expect([dir.status, dir.stderr]).toEqual([1, `error: ${work}: is a folder, not a file\n`]);
+    const missing = cli(["parse", join(work, "nope.txt")]);
+    expect([missing.status, missing.stderr]).toEqual([1, `error: ${join(work, "nope.txt")}: no such file or folder\n`]);
+  });
+
+  it("names a malformed sidecar .meta.json, its line and the whole reason", () => {
+    const dir = join(work, "sidecars");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "page.txt"), seed);
+    writeFileSync(join(dir, "page.meta.json"), '{\n  "fetchedAt": 2025-12-09T13:00:00Z\n}\n');
+    const broken = cli(["parse", join(dir, "page.txt")]);
+    expect(broken.status).toBe(1);
+    expect(broken.stderr).toMatch(new RegExp(`^error: ${escaped(join(dir, "page.meta.json"))}:2: not JSON: .+ \\(column \\d+\\)\n$`));
+    writeFileSync(join(dir, "page.meta.json"), '{\n  "fetchedAt": "9. Dezember 2025"\n}\n');
+    const wrong = cli(["parse", join(dir, "page.txt")]);
+    expect(wrong.stderr).toBe(`error: ${join(dir, "page.meta.json")}:2: "fetchedAt" must be an ISO 8601 time with a zone, like 2025-12-09T13:00:00Z\n`);
+  });
+
+  it("checks the environment at start, one line per wrong variable, and exits non-zero", () => {
+    const run = cli(["migrate"], {
+      DATABASE_URL: "mysql://feeds:secret@db.example/feeds",
+      PORT: "80a",
+      FEEDWERK_ADMIN_TOKEN: "short",
+      FEEDWERK_PUBLIC_URL: "feeds.example.org",
+      FEEDWERK_HUB_URL: "",
+    });
+    expect(run.status).toBe(1);
+    const lines = run.stderr.trim().split("\n");
+    expect(lines).toEqual([
+      expect.stringMatching(/^error: DATABASE_URL: must be a PostgreSQL URL, postgres:\/\/.* got 'mysql:\/\/feeds:\*\*\*@db\.example\/feeds'$/),
+      "error: PORT: must be a port number from 0 to 65535, got '80a'",
+      "error: FEEDWERK_PUBLIC_URL: must be an absolute http(s) URL like https://feeds.example.org, got 'feeds.example.org'",
+      "error: FEEDWERK_ADMIN_TOKEN: must be at least 16 characters, has 5 (try: openssl rand -hex 24)",
+    ]);
+    expect(run.stderr).not.toContain("secret");
+    const hub = cli(["migrate"], { FEEDWERK_HUB_URL: "https://hub.example.org/" , FEEDWERK_PUBLIC_URL: "" });
+    expect([hub.status, hub.stderr]).toEqual([1, "error: FEEDWERK_HUB_URL: needs FEEDWERK_PUBLIC_URL: the hub fetches the feeds at their public address\n"]);
+    const host = cli(["serve"], { HOST: "not a host" });
+    expect([host.status, host.stderr]).toEqual([1, "error: HOST: must be an address to listen on, like 127.0.0.1, 0.0.0.0 or ::, got 'not a host'\n"]);
+  });
+});
+
+describe("cli serve", () => {
+  /** Starts `serve`, waits for its startup line, stops it. */
+  async function startupLine(args: string[], env: Record<string, string>): Promise<string> {
+    const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/entry/cli.ts"), ...args], { cwd: root, env: { ...process.env, ...env } });
+    const exited = new Promise((done) => child.once("close", done));
+    try {
+      return await new Promise<string>((resolve, reject) => {
+        let out = "";
+        let err = "";
+        child.stdout.on("data", (d) => {
+          out += d;
+          if (out.includes("\n")) resolve(out.split("\n")[0]!);
+        });
+        child.stderr.on("data", (d) => (err += d));
+        child.on("close", (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
+      });
+    } finally {
+      child.kill("SIGINT");
+      await exited;
+    }
+  }
+
+  it("listens on 127.0.0.1 unless told otherwise, and names the address it bound", async () => {
+    const scratch = await backends[0]!.scratch();
+    try {
+      const local = await startupLine(["serve", "--port", "0"], { ...scratch.env, HOST: "" });
+      expect(local).toMatch(/ at http:\/\/127\.0\.0\.1:\d+$/);
+      const port = Number(/:(\d+)$/.exec(local)![1]);
+      expect(port).toBeGreaterThan(0);
+      const every = await startupLine(["serve", "--port", "0", "--host", "0.0.0.0"], scratch.env);
+      expect(every).toMatch(/ at http:\/\/0\.0\.0\.0:\d+ \(every interface\)$/);
+      const fromEnv = await startupLine(["serve", "--port", "0"], { ...scratch.env, HOST: "::1" });
+      expect(fromEnv).toMatch(/ at http:\/\/\[::1\]:\d+$/);
+    } finally {
+      await scratch.dispose();
+    }
+  });
+});
 
 describe("the embedded database", () => {
   it("is refused to a second process while one has it open", async () => {

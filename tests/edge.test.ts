@@ -107,13 +107,18 @@ describe.skipIf(pg.unavailable)("the Worker beside the Node server, on one Postg
         headers: token ? { authorization: `Bearer ${token}` } : {},
         body,
       });
-    expect((await post(null, page)).status).toBe(401);
+    const anonymous = await post(null, page);
+    expect([anonymous.status, anonymous.headers.get("content-type")]).toEqual([401, "application/problem+json"]);
     expect((await post("edge-test-token-0123456789x", page)).status).toBe(401);
+    // the schema of the query string holds in workerd too
+    const unzoned = await fetch(`${worker.url}/api/ingest?name=summer.txt&fetched_at=2025-07-01T10:00:00`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` }, body: page });
+    expect(unzoned.status).toBe(400);
+    expect(((await unzoned.json()) as { errors: string[] }).errors).toEqual([expect.stringMatching(/^fetched_at: /)]);
     const count = async () => (await listItemIds(database.opened.db)).length;
     const before = await count();
     const broken = await post(TOKEN, page.subarray(0, page.length / 2));
     expect(broken.status).toBe(422);
-    expect(((await broken.json()) as { error: string }).error).toMatch(/^summer\.txt:\d+: /);
+    expect(((await broken.json()) as { detail: string }).detail).toMatch(/^summer\.txt:\d+: /);
     expect(await count()).toBe(before);
 
     const res = await post(TOKEN, page);

@@ -69,10 +69,44 @@ describe("the sources config file", () => {
       expect(exported.map((f) => [f.url, f.tags])).toEqual([["https://a.example/feed", ["Zwei"]]]);
       writeFileSync(config, JSON.stringify({ sources: [{ url: "ftp://x" }] }));
       const bad = run(["sources", "apply", config]);
-      expect([bad.status, bad.stderr.trim()]).toEqual([1, `error: ${config}: sources[0]: only http and https feeds can be followed`]);
+      expect([bad.status, bad.stderr.trim()]).toEqual([1, `error: ${config}: sources[0].url: only http and https feeds can be followed`]);
     } finally {
       await scratch.dispose();
       rmSync(dirPath, { recursive: true, force: true });
     }
   });
+
+  it("refuses a file that is not what it should be, naming the file, the entry and the key, and changes nothing", async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const dirPath = mkdtempSync(join(tmpdir(), "feedwerk-config-"));
+    const config = join(dirPath, "sources.json");
+    const scratch = await backends[0]!.scratch();
+    const run = (args: string[]) => cliSync(args, scratch.env);
+    try {
+      writeFileSync(config, JSON.stringify({ sources: [{ url: "https://a.example/feed", tags: ["Zwei"] }] }));
+      expect(run(["sources", "apply", config]).status).toBe(0);
+
+      // a misspelt key is an error naming the key and the file, and the feed keeps its tags
+      writeFileSync(config, JSON.stringify({ sources: [{ url: "https://a.example/feed", tagz: ["Drei"] }, { url: "https://c.example/feed", tags: "Vier" }] }));
+      const misspelt = run(["sources", "apply", config]);
+      expect(misspelt.status).toBe(1);
+      expect(misspelt.stderr.trim().split("\n")).toEqual([
+        `error: ${config}: sources[0]: unknown key "tagz"`,
+        `error: ${config}: sources[1].tags: Invalid input: expected array, received string`,
+      ]);
+      expect(readOpml(run(["sources", "export"]).stdout).map((f) => [f.url, f.tags])).toEqual([["https://a.example/feed", ["Zwei"]]]);
+      writeFileSync(config, JSON.stringify({ feeds: [] }));
+      expect(run(["sources", "apply", config]).stderr).toContain(`error: ${config}: unknown key "feeds"`);
+      writeFileSync(config, '{"sources": [\n  {"url": "https://a.example/feed",}\n]}\n');
+      expect(run(["sources", "apply", config]).stderr.trim()).toMatch(new RegExp(`^error: ${config.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:2: not JSON: .*column \\d+\\)$`));
+      const missing = run(["sources", "apply", join(dirPath, "nope.json")]);
+      expect([missing.status, missing.stderr.trim()]).toEqual([1, `error: ${join(dirPath, "nope.json")}: no such file or folder`]);
+      const noOpml = run(["sources", "import", "/missing.opml"]);
+      expect([noOpml.status, noOpml.stderr.trim()]).toEqual([1, "error: /missing.opml: no such file or folder"]);
+    } finally {
+      await scratch.dispose();
+      rmSync(dirPath, { recursive: true, force: true });
+    }
+  }, 180_000);
 });

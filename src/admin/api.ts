@@ -2,18 +2,26 @@
  * The admin API: follow and drop feeds, post a page to ingest. Mounted only
  * when an admin token is configured; every request must carry it as a
  * bearer token, compared in constant time (hono/bearer-auth hashes both
- * sides and compares the digests).
+ * sides and compares the digests). Bodies and query strings are checked by
+ * schemas; every error is a problem details document (RFC 9457).
  */
-import { Hono } from "hono";
+import { zValidator } from "@hono/zod-validator";
+import { Hono, type Context } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";
-import { followableUrl } from "../input/feed/followable-url";
+import { HTTPException } from "hono/http-exception";
+// a namespace import lets the bundler keep only the parts used; `import { z }` would put all of zod's locales into the Worker
+import * as z from "zod";
+import { sourceEntry } from "../input/feed/source-entry";
 import { PageFormatError } from "../input/page/parse";
+import { issueLines } from "../input/schema-issues";
+import { parseInstant } from "../normalise/instant";
 import { isoSeconds } from "../normalise/item";
 import { ingestPage } from "../pipeline/ingest-page";
 import type { Database } from "../storage/database";
 import type { StoreReport } from "../storage/store-document";
 import { addFeedSource, listFeedSources, removeFeedSource, type FeedSource } from "../storage/sources";
+import { problem } from "./problem";
 
 export interface AdminOptions {
   db: Database;
@@ -35,6 +43,34 @@ const view = (s: FeedSource) => ({
   next_poll_at: s.nextPollAt ? isoSeconds(s.nextPollAt) : null,
 });
 
+const removal = z
+  .strictObject({ url: z.string().min(1).optional(), name: z.string().min(1).optional() })
+  .refine((q) => Boolean(q.url) !== Boolean(q.name), { error: "name the source with either ?url= or ?name=" });
+
+const ingestion = z.strictObject({
+  fetched_at: z
+    .string()
+    .transform((text, ctx) => parseInstant(text) ?? (ctx.addIssue({ code: "custom", message: "must be an ISO 8601 time with a zone, like 2025-12-09T13:00:00Z" }), z.NEVER))
+    .optional(),
+  name: z.string().min(1).max(200).optional(),
+});
+
+const WHERE = { json: "the request body", query: "the query string" } as const;
+
+/** A schema's verdict on one part of the request: a 400 listing everything wrong, else on to the handler. */
+function checked<T extends z.ZodType, Target extends keyof typeof WHERE>(target: Target, schema: T) {
+  return zValidator(target, schema, (result) => {
+    if (result.success) return;
+    const errors = issueLines(result.error);
+    return problem(400, `${WHERE[target]} is not what ${target === "json" ? "this endpoint takes" : "this endpoint understands"}: ${errors.join("; ")}`, { errors });
+  });
+}
+
+const DETAILS: Record<number, string> = {
+  401: "this API needs the admin token: Authorization: Bearer …",
+  400: "the request could not be read",
+};
+
 export function adminApi({ db, token, onChange, maxPageBytes = 2 * 1024 * 1024 }: AdminOptions): Hono {
   if (token.length < 16) throw new Error("FEEDWERK_ADMIN_TOKEN must be at least 16 characters");
   const api = new Hono();
@@ -42,47 +78,53 @@ export function adminApi({ db, token, onChange, maxPageBytes = 2 * 1024 * 1024 }
 
   api.get("/sources", async (c) => c.json({ sources: (await listFeedSources(db)).map(view) }));
 
-  api.post("/sources", async (c) => {
-    const body = (await c.req.json().catch(() => null)) as { url?: unknown; name?: unknown; tags?: unknown } | null;
-    if (!body || typeof body.url !== "string") return c.json({ error: "expected {\"url\": \"https://…\", \"name\"?: …, \"tags\"?: […]}" }, 400);
-    let url: string;
+  api.post("/sources", checked("json", sourceEntry), async (c) => {
+    const entry = c.req.valid("json");
     try {
-      url = followableUrl(body.url);
-    } catch (error) {
-      return c.json({ error: (error as Error).message }, 400);
-    }
-    const tags = Array.isArray(body.tags) ? body.tags.filter((t): t is string => typeof t === "string") : [];
-    try {
-      const source = await addFeedSource(db, { url, name: typeof body.name === "string" ? body.name : undefined, tags });
+      const source = await addFeedSource(db, { url: entry.url, name: entry.name, tags: entry.tags ?? [] });
       return c.json(view(source), 201);
     } catch (error) {
-      return c.json({ error: (error as Error).message }, 409);
+      return problem(409, (error as Error).message);
     }
   });
 
-  api.delete("/sources", async (c) => {
-    const key = c.req.query("url") ?? c.req.query("name");
-    if (!key) return c.json({ error: "name the source with ?url= or ?name=" }, 400);
+  api.delete("/sources", checked("query", removal), async (c) => {
+    const { url, name } = c.req.valid("query");
+    const key = (url ?? name)!;
     const removed = await removeFeedSource(db, key);
-    return removed ? c.body(null, 204) : c.json({ error: `no followed feed '${key}'` }, 404);
+    return removed ? c.body(null, 204) : problem(404, `no followed feed '${key}'`);
   });
 
-  api.post("/ingest", bodyLimit({ maxSize: maxPageBytes, onError: (c) => c.json({ error: `a page may have at most ${maxPageBytes} bytes` }, 413) }), async (c) => {
-    const raw = c.req.query("fetched_at");
-    const fetchedAt = raw ? new Date(raw) : new Date();
-    if (raw && (!/(Z|[+-]\d{2}:?\d{2})$/i.test(raw) || Number.isNaN(fetchedAt.getTime()))) {
-      return c.json({ error: "fetched_at must be an ISO 8601 time with a zone" }, 400);
+  api.post(
+    "/ingest",
+    bodyLimit({ maxSize: maxPageBytes, onError: () => problem(413, `a page may have at most ${maxPageBytes} bytes`) }),
+    checked("query", ingestion),
+    async (c) => {
+      const query = c.req.valid("query");
+      const name = query.name ?? "posted page";
+      const bytes = new Uint8Array(await c.req.arrayBuffer());
+      try {
+        const report = await ingestPage(db, { name, bytes, fetchedAt: query.fetched_at ?? new Date() });
+        if (report.new || report.updated) onChange?.(report);
+        return c.json({ new: report.new, updated: report.updated, unchanged: report.unchanged, changed_tags: report.changedTags });
+      } catch (error) {
+        if (error instanceof PageFormatError) return problem(422, `${name}:${error.line}: ${error.message}`);
+        throw error;
+      }
+    },
+  );
+
+  api.all("*", (c) => problem(404, `no such admin endpoint: ${c.req.method} ${new URL(c.req.url).pathname}`));
+
+  // the middleware (bearer auth, the validator's JSON reader) throws HTTP exceptions of its own, in plain text
+  api.onError((error, c: Context) => {
+    if (error instanceof HTTPException) {
+      const original = error.getResponse();
+      const challenge = original.headers.get("www-authenticate");
+      return problem(error.status, error.message || DETAILS[error.status] || original.statusText, challenge ? { headers: { "WWW-Authenticate": challenge } } : {});
     }
-    const name = c.req.query("name") ?? "posted page";
-    const bytes = new Uint8Array(await c.req.arrayBuffer());
-    try {
-      const report = await ingestPage(db, { name, bytes, fetchedAt });
-      if (report.new || report.updated) onChange?.(report);
-      return c.json({ new: report.new, updated: report.updated, unchanged: report.unchanged, changed_tags: report.changedTags });
-    } catch (error) {
-      if (error instanceof PageFormatError) return c.json({ error: `${name}:${error.line}: ${error.message}` }, 422);
-      throw error;
-    }
+    console.error(`${c.req.method} ${c.req.url}:`, error);
+    return problem(500, "internal server error");
   });
 
   return api;

@@ -10,7 +10,12 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import cliProgress from "cli-progress";
 import { PageFormatError, parsePage } from "../input/page/parse";
 import { decodePage } from "../input/page/decode";
-import { listPageFiles, parseInstant, readPageFile } from "../input/page-files";
+import { fileErrorReason, listPageFiles, readPageFile } from "../input/page-files";
+import { JsonTextError, parseJsonText } from "../input/json-text";
+import { sourceEntry, type SourceEntry } from "../input/feed/source-entry";
+import { issueLines } from "../input/schema-issues";
+import * as z from "zod";
+import { parseInstant } from "../normalise/instant";
 import { isoSeconds, itemToJson } from "../normalise/item";
 import { AddressPolicy } from "../input/fetch/address-policy";
 import { readOpml, writeOpml } from "../input/opml";
@@ -22,7 +27,7 @@ import { ingestPage } from "../pipeline/ingest-page";
 import { announceChanges } from "../publish/websub";
 import { openDatabase, type OpenDatabase } from "../storage/open";
 import { countItems, findItem } from "../storage/queries";
-import { readConfig } from "./config";
+import { ConfigError, readConfig } from "./config";
 import { startServer } from "./server";
 import { VersionBook } from "../publish/version-book";
 
@@ -50,10 +55,21 @@ function rootMessage(error: unknown): string {
   return message.split("\n")[0]!;
 }
 
-/** "file:line: message" for page errors, "file: message" for the rest. */
+/** "file:line: message" for page errors, a sidecar's own name for its errors, "file: message" for the rest. */
 function describeFailure(path: string, error: unknown): string {
   if (error instanceof PageFormatError) return `${path}:${error.line}: ${error.message}`;
+  if (error instanceof JsonTextError) return `${displayPath(error.file)}${error.line === null ? "" : `:${error.line}`}: ${error.reason}`;
+  if ((error as NodeJS.ErrnoException).code && (error as NodeJS.ErrnoException).syscall) return `${path}: ${fileErrorReason(error)}`;
   return `${path}: ${rootMessage(error)}`;
+}
+
+/** A file the user named, read as text; a missing or unreadable one is an error naming it. */
+async function readNamedFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    throw new Error(`${file}: ${fileErrorReason(error)}`);
+  }
 }
 
 async function withDatabase<T>(run: (opened: OpenDatabase) => Promise<T>): Promise<T> {
@@ -77,7 +93,7 @@ interface IngestSummary {
 }
 
 async function ingestPaths(opened: OpenDatabase, paths: string[], fetchedAt: Date | undefined): Promise<IngestSummary> {
-  const { files, missing } = await listPageFiles(paths);
+  const { files, missing, skipped } = await listPageFiles(paths);
   const totals = { new: 0, updated: 0, unchanged: 0 };
   const changedTags = new Set<string>();
   const failures: string[] = missing.map((m) => `${m.path}: ${m.reason}`);
@@ -111,6 +127,10 @@ async function ingestPaths(opened: OpenDatabase, paths: string[], fetchedAt: Dat
   for (const line of deferred) console.log(line);
   if (bar) for (const failure of failures.slice(missing.length)) console.error(`error: ${failure}`);
   const total = files.length + missing.length;
+  if (skipped.length) {
+    const shown = skipped.slice(0, 3).map(displayPath).join(", ") + (skipped.length > 3 ? ", …" : "");
+    console.log(`skipped ${skipped.length} ${skipped.length === 1 ? "file" : "files"} that ${skipped.length === 1 ? "is" : "are"} not a page (*.txt): ${shown}`);
+  }
   console.log(
     `ingested ${total - failures.length} of ${total} ${total === 1 ? "page" : "pages"}: ${totals.new} new, ${totals.updated} updated, ${totals.unchanged} unchanged` +
       (failures.length ? `; ${failures.length} failed` : ""),
@@ -138,26 +158,31 @@ function displayPath(path: string): string {
 /** How often `serve --poll` looks for feeds that are due. */
 const POLL_EVERY_MS = 60_000;
 
-async function serveUntilStopped(opened: OpenDatabase, portNumber: number, poll = false): Promise<void> {
+async function serveUntilStopped(opened: OpenDatabase, listen: { port?: number | undefined; host?: string | undefined }, poll = false): Promise<void> {
   const config = readConfig();
+  const portNumber = listen.port ?? config.port;
   const versions = new VersionBook(opened.db);
   const server = await startServer(opened.db, {
     port: portNumber,
+    hostname: listen.host ?? config.host,
     publicUrl: config.publicUrl,
     hubUrl: config.hubUrl,
     adminToken: config.adminToken,
     versions,
   }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "EADDRINUSE") throw new Error(`port ${portNumber} is in use; stop what holds it, or choose another with --port or PORT`);
+    if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND") {
+      throw new Error(`cannot listen on ${listen.host ?? config.host}: not an address of this machine (--host or HOST)`);
+    }
     throw error;
   });
-  console.log(`feedwerk serves ${opened.description} at ${server.url}`);
+  console.log(`feedwerk serves ${opened.description} at ${server.url}${server.everyInterface ? " (every interface)" : ""}`);
   console.log(`  try ${server.url}/feeds/ukraine.xml  (also .atom and .json; index at ${server.url}/)`);
   if (config.adminToken) console.log(`  admin API at ${server.url}/api (bearer token from FEEDWERK_ADMIN_TOKEN)`);
 
   // serve --poll: the polling pass in the background, one at a time
   let polling: Promise<void> | null = null;
-  const fetcher = poll ? new FeedFetcher(AddressPolicy.fromEnv(process.env.FEEDWERK_ALLOWED_HOSTS)) : null;
+  const fetcher = poll ? new FeedFetcher(new AddressPolicy(readConfig().allowedHosts)) : null;
   const pass = () => {
     if (!fetcher || polling) return;
     polling = pollFeeds(opened.db, fetcher, {})
@@ -200,7 +225,11 @@ const program = new Command()
   .name("feedwerk")
   .description("Turns news pages into per-tag RSS, Atom and JSON feeds.")
   .showHelpAfterError()
-  .configureOutput({ outputError: (text, write) => write(text) });
+  .configureOutput({ outputError: (text, write) => write(text) })
+  // the environment is checked before any command but parse, which reads none of it, does anything
+  .hook("preAction", (_program, command) => {
+    if (command.name() !== "parse") readConfig();
+  });
 
 program
   .command("parse")
@@ -237,27 +266,31 @@ program
 
 const portOption = () =>
   new Option("--port <n>", "port to listen on (default: $PORT, else 8787)").argParser(port);
+const hostOption = () =>
+  new Option("--host <address>", "address to listen on: 0.0.0.0 or :: for every interface (default: $HOST, else 127.0.0.1)");
 
 program
   .command("serve")
   .description("serve the feeds over HTTP")
   .addOption(portOption())
+  .addOption(hostOption())
   .option("--poll", "also poll the followed feeds in the background")
-  .action(async (options: { port?: number; poll?: boolean }) => {
-    await withDatabase((opened) => serveUntilStopped(opened, options.port ?? readConfig().port, options.poll));
+  .action(async (options: { port?: number; host?: string; poll?: boolean }) => {
+    await withDatabase((opened) => serveUntilStopped(opened, options, options.poll));
   });
 
 program
   .command("start")
   .description("migrate, ingest seeds/ if the database is empty, then serve")
   .addOption(portOption())
-  .action(async (options: { port?: number }) => {
+  .addOption(hostOption())
+  .action(async (options: { port?: number; host?: string }) => {
     await withDatabase(async (opened) => {
       if ((await countItems(opened.db)) === 0) {
         console.log(`the database is empty: ingesting ${displayPath(SEEDS)}/`);
         await ingestPaths(opened, [SEEDS], undefined);
       }
-      await serveUntilStopped(opened, options.port ?? readConfig().port);
+      await serveUntilStopped(opened, options);
     });
   });
 
@@ -292,8 +325,11 @@ sourcesCommand
       const when = (d: Date | null) => (d ? isoSeconds(d) : "-");
       printTable(
         ["name", "url", "last fetch", "status", "errors", "next poll", "broken feed"],
-        rows.map((r) => [r.name, r.url ?? "", when(r.lastFetchAt), r.lastError ? `${r.lastStatus}: ${r.lastError}` : (r.lastStatus ?? "never fetched"), String(r.errorCount), when(r.nextPollAt), r.parseWarning ?? ""]),
+        rows.map((r) => [r.name, r.url ?? "", when(r.lastFetchAt), r.lastStatus ?? "never fetched", String(r.errorCount), when(r.nextPollAt), r.parseWarning ?? ""]),
       );
+      // the table cuts long cells: the last error of each failing feed in full, below it
+      const failing = rows.filter((r) => r.lastError);
+      if (failing.length) console.log(`\nlast errors:\n${failing.map((r) => `  ${r.name}: ${r.lastError}`).join("\n")}`);
     });
   });
 
@@ -314,7 +350,7 @@ sourcesCommand
   .description("follow every feed of an OPML file (feed readers export one)")
   .argument("<file>", "an .opml file")
   .action(async (file: string) => {
-    const feeds = readOpml(await readFile(file, "utf8"));
+    const feeds = readOpml(await readNamedFile(file));
     await withDatabase(async (opened) => {
       let added = 0;
       for (const feed of feeds) {
@@ -344,7 +380,7 @@ sourcesCommand
   .argument("<file>", "the config file")
   .option("--prune", "also stop following feeds the file does not list")
   .action(async (file: string, options: { prune?: boolean }) => {
-    const wanted = readSourcesConfig(file, await readFile(file, "utf8"));
+    const wanted = readSourcesConfig(file, await readNamedFile(file));
     await withDatabase(async (opened) => {
       const counts = { added: 0, updated: 0, unchanged: 0, removed: 0 };
       for (const entry of wanted) {
@@ -377,30 +413,13 @@ sourcesCommand
     });
   });
 
-/** The sources config file, checked entry by entry with the file and entry named in every error. */
-function readSourcesConfig(file: string, text: string): { url: string; name?: string; tags: string[] }[] {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`${file}: not JSON: ${(error as Error).message}`);
-  }
-  const list = (doc as { sources?: unknown })?.sources;
-  if (!Array.isArray(list)) throw new Error(`${file}: expected {"sources": [...]}`);
-  return list.map((entry: unknown, i: number) => {
-    const e = entry as { url?: unknown; name?: unknown; tags?: unknown };
-    const where = `${file}: sources[${i}]`;
-    if (typeof e?.url !== "string") throw new Error(`${where}: "url" is missing`);
-    let url: string;
-    try {
-      url = followableUrl(e.url);
-    } catch (error) {
-      throw new Error(`${where}: ${(error as Error).message}`);
-    }
-    if (e.tags !== undefined && (!Array.isArray(e.tags) || !e.tags.every((t) => typeof t === "string"))) throw new Error(`${where}: "tags" must be a list of strings`);
-    if (e.name !== undefined && typeof e.name !== "string") throw new Error(`${where}: "name" must be a string`);
-    return { url, ...(typeof e.name === "string" ? { name: e.name } : {}), tags: (e.tags as string[] | undefined) ?? [] };
-  });
+const sourcesFile = z.strictObject({ sources: z.array(sourceEntry) });
+
+/** The sources config file, checked as a whole: every fault on a line of its own, naming the file and the entry. */
+function readSourcesConfig(file: string, text: string): (SourceEntry & { tags: string[] })[] {
+  const result = sourcesFile.safeParse(parseJsonText(file, text));
+  if (!result.success) throw new ConfigError(issueLines(result.error).map((line) => `${file}: ${line}`));
+  return result.data.sources.map((entry) => ({ ...entry, tags: entry.tags ?? [] }));
 }
 
 sourcesCommand
@@ -419,7 +438,7 @@ program
   .option("--all", "every feed, due or not")
   .action(async (options: { all?: boolean }) => {
     const failed = await withDatabase(async (opened) => {
-      const fetcher = new FeedFetcher(AddressPolicy.fromEnv(process.env.FEEDWERK_ALLOWED_HOSTS));
+      const fetcher = new FeedFetcher(new AddressPolicy(readConfig().allowedHosts));
       const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: "fetching [{bar}] {value}/{total} feeds" }, cliProgress.Presets.shades_classic) : null;
       const total = options.all ? (await listFeedSources(opened.db)).length : (await dueFeedSources(opened.db, new Date())).length;
       bar?.start(total, 0);
@@ -477,6 +496,7 @@ function printTable(head: string[], rows: string[][]): void {
 }
 
 program.parseAsync().catch((error: unknown) => {
-  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  const lines = error instanceof ConfigError ? error.problems : [error instanceof Error ? error.message : String(error)];
+  for (const line of lines) console.error(`error: ${line}`);
   process.exitCode = 1;
 });

@@ -1,35 +1,114 @@
-/** Configuration from the environment: process.env on Node, the bindings' vars and secrets on the Worker. */
+/**
+ * Configuration from the environment: process.env on Node, the bindings' vars and secrets on the Worker.
+ * Checked as a whole by a schema, so every wrong variable is named at once, each on a line of its own.
+ */
+import * as z from "zod";
+
 export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   port: number;
+  /** The address `serve` listens on. */
+  host: string;
   publicUrl: string | undefined;
   /** WebSub hub to announce in feeds and to notify after ingestions. */
   hubUrl: string | undefined;
   /** Bearer token of the admin API; without it there is no admin API. */
   adminToken: string | undefined;
+  /** Host names, addresses and CIDR ranges that followed feeds may be fetched from although private. */
+  allowedHosts: string[];
 }
 
+/** Only loopback by default: a fresh install is not reachable from the network until asked to be. */
+export const DEFAULT_HOST = "127.0.0.1";
+
+/** Every variable that is wrong, one line each: "PORT: must be a port number from 0 to 65535, got '80a'". */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join("\n"));
+    this.name = "ConfigError";
+  }
+}
+
+// an empty variable counts as unset, as shells and .env files write it
+const unsetIfEmpty = (value: unknown) => (value === "" ? undefined : value);
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess(unsetIfEmpty, schema.optional());
+
+const got = (value: unknown) => `, got '${String(value)}'`;
+
+const httpUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "" && /^https?:\/\//i.test(value);
+    } catch {
+      return false;
+    }
+  },
+  { error: (issue) => `must be an absolute http(s) URL like https://feeds.example.org${got(issue.input)}` },
+);
+
+const postgresUrl = z.string().refine((value) => /^postgres(ql)?:\/\/[^/?#]/i.test(value) && URL.canParse(value), {
+  error: (issue) =>
+    `must be a PostgreSQL URL, postgres://user:password@host:5432/db (or postgresql://); unset it for the embedded database${got(
+      redactPassword(String(issue.input)),
+    )}`,
+});
+
+const port = z
+  .string()
+  .refine((value) => /^\d{1,5}$/.test(value) && Number(value) <= 65535, { error: (issue) => `must be a port number from 0 to 65535${got(issue.input)}` })
+  .transform(Number);
+
+// a host name or an IPv4 or IPv6 address: what a socket can be bound to
+const host = z
+  .string()
+  .refine((value) => /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/i.test(value) || /^[0-9a-f:.]+$/i.test(value) && value.includes(":"), {
+    error: (issue) => `must be an address to listen on, like 127.0.0.1, 0.0.0.0 or ::${got(issue.input)}`,
+  });
+
+const allowedHosts = z
+  .string()
+  .transform((value) => value.split(",").map((entry) => entry.trim()).filter(Boolean))
+  .refine((entries) => entries.every((entry) => /^[a-z0-9.:[\]-]+(\/\d{1,3})?$/i.test(entry)), {
+    error: (issue) => `must list host names, addresses and CIDR ranges separated by commas${got(issue.input)}`,
+  });
+
+const environment = z
+  .object({
+    DATABASE_URL: optional(postgresUrl),
+    FEEDWERK_DATA: optional(z.string()).default("data"),
+    PORT: optional(port).default(8787),
+    HOST: optional(host).default(DEFAULT_HOST),
+    FEEDWERK_PUBLIC_URL: optional(httpUrl),
+    FEEDWERK_HUB_URL: optional(httpUrl),
+    FEEDWERK_ADMIN_TOKEN: optional(
+      z.string().min(16, { error: (issue) => `must be at least 16 characters, has ${String(issue.input).length} (try: openssl rand -hex 24)` }),
+    ),
+    FEEDWERK_ALLOWED_HOSTS: optional(allowedHosts).default([]),
+  })
+  .refine((env) => !env.FEEDWERK_HUB_URL || env.FEEDWERK_PUBLIC_URL, {
+    path: ["FEEDWERK_HUB_URL"],
+    error: "needs FEEDWERK_PUBLIC_URL: the hub fetches the feeds at their public address",
+  });
+
 export function readConfig(env: Record<string, string | undefined> = process.env): Config {
-  const port = env.PORT ? Number(env.PORT) : 8787;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got '${env.PORT}'`);
-  const publicUrl = env.FEEDWERK_PUBLIC_URL || undefined;
-  if (publicUrl && !/^https?:\/\/[^/]+/.test(publicUrl)) {
-    throw new Error(`FEEDWERK_PUBLIC_URL must be an absolute http(s) URL, got '${publicUrl}'`);
-  }
-  const hubUrl = env.FEEDWERK_HUB_URL || undefined;
-  if (hubUrl && !/^https?:\/\/[^/]+/.test(hubUrl)) throw new Error(`FEEDWERK_HUB_URL must be an absolute http(s) URL, got '${hubUrl}'`);
-  if (hubUrl && !publicUrl) {
-    throw new Error("FEEDWERK_HUB_URL needs FEEDWERK_PUBLIC_URL: the hub fetches the feeds at their public address");
-  }
-  const adminToken = env.FEEDWERK_ADMIN_TOKEN || undefined;
-  if (adminToken && adminToken.length < 16) throw new Error("FEEDWERK_ADMIN_TOKEN must be at least 16 characters (try: openssl rand -hex 24)");
+  const result = environment.safeParse(env);
+  if (!result.success) throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
+  const e = result.data;
   return {
-    adminToken,
-    databaseUrl: env.DATABASE_URL || undefined,
-    dataDir: env.FEEDWERK_DATA || "data",
-    port,
-    publicUrl,
-    hubUrl,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.FEEDWERK_DATA,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: e.FEEDWERK_PUBLIC_URL,
+    hubUrl: e.FEEDWERK_HUB_URL,
+    adminToken: e.FEEDWERK_ADMIN_TOKEN,
+    allowedHosts: e.FEEDWERK_ALLOWED_HOSTS,
   };
+}
+
+/** A database URL as it may be shown in a log: without its password. */
+function redactPassword(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, "$1***@");
 }

@@ -6,7 +6,10 @@ import type { Database } from "../storage/database";
 import { nodeCompressors } from "./compressors";
 
 export interface RunningServer {
+  /** The address actually bound: http://127.0.0.1:8787, http://0.0.0.0:8787, http://[::1]:8787. */
   url: string;
+  /** Bound to 0.0.0.0 or ::, reachable on every interface of the machine. */
+  everyInterface: boolean;
   close(): Promise<void>;
 }
 
@@ -33,9 +36,9 @@ export function startServer(db: Database, options: ServerOptions): Promise<Runni
     try {
       server = serve({ fetch: app.fetch, port: options.port, hostname: options.hostname }, (info) => {
         const host = info.family === "IPv6" ? `[${info.address}]` : info.address;
-        const shown = host === "0.0.0.0" || host === "[::]" ? "localhost" : host;
         resolve({
-          url: `http://${shown}:${info.port}`,
+          url: `http://${host}:${info.port}`,
+          everyInterface: host === "0.0.0.0" || host === "[::]",
           close: () => new Promise((done) => server.close(() => done())),
         });
       });

@@ -15,7 +15,7 @@ import { withEdgeCache, type SharedCache } from "../publish/edge-cache";
 import { CONNECTION_BOUNDS } from "../storage/connection-bounds";
 import type { Database } from "../storage/database";
 import { schema } from "../storage/schema";
-import { readConfig } from "./config";
+import { ConfigError, readConfig, type Config } from "./config";
 
 export interface Env {
   HYPERDRIVE?: { connectionString: string };
@@ -37,7 +37,14 @@ export default {
       console.error("feedwerk: no HYPERDRIVE binding; see wrangler.toml and the README's deploy section");
       return new Response("Service unavailable: no database configured\n", { status: 503 });
     }
-    const config = readConfig({ ...env, HYPERDRIVE: undefined } as Record<string, string | undefined>);
+    let config: Config;
+    try {
+      config = readConfig({ ...env, HYPERDRIVE: undefined } as Record<string, string | undefined>);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      for (const problem of error.problems) console.error(`feedwerk: ${problem}`);
+      return new Response("Service unavailable: the configuration is invalid (see the log)\n", { status: 503 });
+    }
     const client = postgres(env.HYPERDRIVE.connectionString, {
       ...CONNECTION_BOUNDS,
       max: 5,

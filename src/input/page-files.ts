@@ -6,6 +6,8 @@
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
+import { parseInstant } from "../normalise/instant";
+import { JsonTextError, parseJsonText } from "./json-text";
 
 export interface PageFile {
   path: string;
@@ -19,19 +21,24 @@ export interface PageFileList {
   files: string[];
   /** Paths given that could not be listed, with the reason. */
   missing: { path: string; reason: string }[];
+  /** Files inside the folders given that are not page files (*.txt): a README, data, images. */
+  skipped: string[];
 }
 
-/** Expands folders (recursively, in name order); hidden files and sidecars are skipped. */
+/** What a folder holds that is read as a page; a file named on its own is read whatever its name. */
+const PAGE_FILE = /\.txt$/i;
+
+/** Expands folders (recursively, in name order) to their page files; hidden files are passed over, sidecars too. */
 export async function listPageFiles(paths: string[]): Promise<PageFileList> {
   const out: string[] = [];
   const missing: PageFileList["missing"] = [];
+  const skipped: string[] = [];
   for (const path of paths) {
     let info;
     try {
       info = await stat(path);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      missing.push({ path, reason: code === "ENOENT" ? "no such file or folder" : (error as Error).message });
+      missing.push({ path, reason: fileErrorReason(error) });
       continue;
     }
     if (!info.isDirectory()) {
@@ -46,12 +53,31 @@ export async function listPageFiles(paths: string[]): Promise<PageFileList> {
         const nested = await listPageFiles([child]);
         out.push(...nested.files);
         missing.push(...nested.missing);
+        skipped.push(...nested.skipped);
       } else if (entry.isFile()) {
-        out.push(child);
+        (PAGE_FILE.test(entry.name) ? out : skipped).push(child);
       }
     }
   }
-  return { files: out, missing };
+  return { files: out, missing, skipped };
+}
+
+/** What an operating-system error on a file means, in words (the codes are for programs). */
+export function fileErrorReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case "ENOENT":
+      return "no such file or folder";
+    case "EISDIR":
+      return "is a folder, not a file";
+    case "ENOTDIR":
+      return "a part of the path is not a folder";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    default:
+      return (error as Error).message;
+  }
 }
 
 export async function readPageFile(path: string, fetchedAt?: Date): Promise<PageFile> {
@@ -64,18 +90,16 @@ async function sidecarFetchTime(path: string): Promise<Date | null> {
   let text: string;
   try {
     text = await readFile(sidecar, "utf8");
-  } catch {
-    return null;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw new JsonTextError(sidecar, null, fileErrorReason(error));
   }
-  const value = (JSON.parse(text) as { fetchedAt?: unknown }).fetchedAt;
+  const doc = parseJsonText(sidecar, text);
+  const value = (doc as { fetchedAt?: unknown } | null)?.fetchedAt;
   const date = typeof value === "string" ? parseInstant(value) : null;
-  if (!date) throw new Error(`${sidecar}: "fetchedAt" must be an ISO 8601 time with a zone, like 2025-12-09T13:00:00Z`);
+  if (!date) {
+    const line = text.split("\n").findIndex((l) => l.includes('"fetchedAt"'));
+    throw new JsonTextError(sidecar, line < 0 ? 1 : line + 1, '"fetchedAt" must be an ISO 8601 time with a zone, like 2025-12-09T13:00:00Z');
+  }
   return date;
-}
-
-/** An ISO 8601 instant with an explicit zone; local times are ambiguous and refused. */
-export function parseInstant(value: string): Date | null {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i.test(value)) return null;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? null : date;
 }

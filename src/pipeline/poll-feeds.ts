@@ -101,7 +101,7 @@ async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetch
     await recordFetch(db, source.id, { ...fetched, bodySha256, lastStatus: "ok" });
     return { source, outcome: "stored", report, nextPollAt };
   } catch (error) {
-    const message = (error as Error).message.split("\n")[0]!;
+    const message = reasonFor((error as Error).message.split("\n")[0]!, source.url!);
     const errors = source.errorCount + 1;
     const retryAfter = (error as { retryAfterMs?: number | null }).retryAfterMs;
     // 2^n minutes from the minimum interval, ±20 %, at most the maximum
@@ -115,4 +115,10 @@ async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetch
 function maxAge(cacheControl: string | null): number | null {
   const m = cacheControl ? /max-age\s*=\s*(\d+)/i.exec(cacheControl) : null;
   return m ? Number(m[1]) * 1000 : null;
+}
+
+/** Whoever shows a source's error names the source: the reason need not repeat its URL (a redirect target stays). */
+function reasonFor(message: string, url: string): string {
+  if (message.startsWith(`${url}: `)) return message.slice(url.length + 2);
+  return message.replace(` ${url}: `, ": ");
 }

@@ -14,10 +14,10 @@ import { FORMAT_OF_EXTENSION } from "./feed-model";
 import { DEFAULT_LIMIT, serveFeed } from "./feed-route";
 import { FEED_STYLESHEET, FEED_STYLESHEET_PATH } from "./feed-stylesheet";
 import { negotiate } from "./negotiation";
-import { renderOpml } from "./opml";
+import { opmlRoute } from "./opml-route";
 import { indexPage, itemPage, tagPage } from "./pages";
 import { databaseProblem } from "./readiness";
-import { parseSelector } from "./selector";
+import { MAX_UNION, parseSelector } from "./selector";
 import { VersionBook } from "./version-book";
 import { adminApi } from "../admin/api";
 import type { StoreReport } from "../storage/store-document";
@@ -96,12 +96,8 @@ export function createApp({ db, publicUrl, versions, compressors, cacheBytes, hu
     c.body(FEED_STYLESHEET, 200, { "Content-Type": "text/xsl; charset=utf-8", "Cache-Control": "public, max-age=86400" }),
   );
 
-  app.get("/feeds.opml", async (c) => {
-    const tags = await listTags(db);
-    const snapshot = await feedDeps.versions.current();
-    const body = renderOpml(baseOf(c.req.url), tags, snapshot.all.changedAt);
-    return c.body(body, 200, { "Content-Type": "text/x-opml; charset=utf-8" });
-  });
+  const serveOpml = opmlRoute(db, feedDeps.versions);
+  app.get("/feeds.opml", (c) => serveOpml(c, baseOf(c.req.url)));
 
   // alive: the process answers, whatever the database does
   app.get("/healthz", (c) => c.text("ok", 200, { "Cache-Control": "no-store" }));
@@ -123,11 +119,19 @@ export function createApp({ db, publicUrl, versions, compressors, cacheBytes, hu
 
   app.get("/feeds/:file", async (c) => {
     const file = c.req.param("file");
+    const base = baseOf(c.req.url);
+    // slugs are lower case: any other spelling is sent to the one URL caches and readers should keep
+    if (file !== file.toLowerCase() && parseSelector(file.toLowerCase().replace(/\.[a-z]+$/, ""))) {
+      const url = new URL(c.req.url);
+      return c.redirect(`${base}/feeds/${encodeURIComponent(file.toLowerCase()).replace(/%2B/g, "+")}${url.search}`, 301);
+    }
     const dot = file.lastIndexOf(".");
     const selector = parseSelector(dot < 0 ? file : file.slice(0, dot));
     const format = dot < 0 ? null : FORMAT_OF_EXTENSION[file.slice(dot + 1)];
+    if (!selector && (dot < 0 ? file : file.slice(0, dot)).split("+").length > MAX_UNION) {
+      return c.text(`A union feed has at most ${MAX_UNION} tags\n`, 400);
+    }
     if (!selector || format === undefined) return c.text("Not found\n", 404);
-    const base = baseOf(c.req.url);
     if (format !== null) return serveFeed(c, feedDeps, selector, format, base);
 
     // /feeds/TAG: the page for people, or a feed for a client that asks for one

@@ -17,7 +17,7 @@ export function renderAtom(channel: FeedChannel): string {
     textEl("id", feedId(channel)), "\n",
     textEl("title", feedTitle(channel)), "\n",
     textEl("subtitle", feedDescription(channel)), "\n",
-    textEl("updated", isoSeconds(lastUpdate(channel.items))), "\n",
+    textEl("updated", isoSeconds(lastUpdate(channel))), "\n",
     "<author>", textEl("name", "feedwerk"), "</author>\n",
     textEl("generator", "feedwerk"), "\n",
     emptyEl("link", { rel: "self", type: "application/atom+xml", href: channel.selfUrl }), "\n",

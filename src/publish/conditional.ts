@@ -1,6 +1,14 @@
 /** HTTP validators and content negotiation for cached feeds (RFC 9110). */
 import type { Encoding } from "./feed-cache";
 
+/** A strong validator from the bytes themselves (Web Crypto: native in Node and in Workers). */
+export async function strongTag(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+  let hex = "";
+  for (let i = 0; i < 16; i++) hex += digest[i]!.toString(16).padStart(2, "0");
+  return hex;
+}
+
 /** ETags of the encoded forms carry a suffix; they validate as the identity body does. */
 export function etagFor(base: string, encoding: Encoding | null): string {
   return `"${base}${encoding ? `-${encoding}` : ""}"`;

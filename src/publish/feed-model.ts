@@ -24,6 +24,8 @@ export interface FeedChannel {
   homeUrl: string;
   /** Absolute URL this feed was requested at. */
   selfUrl: string;
+  /** When the feed's tags last changed: the feed's date when it has no items (a search that finds nothing). */
+  changedAt?: Date | undefined;
   /** RFC 5005 paging links, absolute. */
   paging?: { first?: string | undefined; next?: string | undefined; previous?: string | undefined };
   /** WebSub hub, announced with rel="hub". */
@@ -41,8 +43,9 @@ export const feedDescription = (channel: FeedChannel) => `Meldungen zum Thema ${
 export const feedId = (channel: FeedChannel) => `urn:feedwerk:feed:${channel.key}`;
 
 /** Feed-level "updated": the newest item change, so the bytes depend on the data alone. */
-export function lastUpdate(items: FeedItem[]): Date {
-  return new Date(Math.max(0, ...items.map((i) => i.updatedAt.getTime())));
+export function lastUpdate(channel: Pick<FeedChannel, "items" | "changedAt">): Date {
+  if (!channel.items.length) return channel.changedAt ?? new Date(0);
+  return new Date(Math.max(...channel.items.map((i) => i.updatedAt.getTime())));
 }
 
 /** When the item was published, or first seen where the page gave no time. */

@@ -7,9 +7,9 @@
  */
 import type { Context } from "hono";
 import type { Database } from "../storage/database";
-import { feedItems } from "../storage/queries";
+import { feedPage, type FeedPage } from "../storage/queries";
 import type { VersionSnapshot } from "../storage/versions";
-import { chooseEncoding, etagFor, notModified } from "./conditional";
+import { chooseEncoding, etagFor, notModified, strongTag } from "./conditional";
 import { outageCode, withinDeadline } from "./database-outage";
 import { FeedCache, type CachedFeed, type Compressors, type Encoding } from "./feed-cache";
 import { CONTENT_TYPE, renderFeed, type FeedFormat } from "./feed-formats";
@@ -46,14 +46,6 @@ interface FeedParams {
 
 const encoder = new TextEncoder();
 
-/** A strong validator from the bytes themselves (Web Crypto: native in Node and in Workers). */
-async function strongTag(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-  let hex = "";
-  for (let i = 0; i < 16; i++) hex += digest[i]!.toString(16).padStart(2, "0");
-  return hex;
-}
-
 export async function serveFeed(
   c: Context,
   deps: FeedRouteDeps,
@@ -68,7 +60,7 @@ export async function serveFeed(
 
   const slugs = selector.kind === "tags" ? selector.slugs : [];
   const key = [format, selectorKey(selector), params.limit, params.before ?? "", params.after ?? "", params.q ?? "", base].join("|");
-  let entry: CachedFeed | null | undefined = cachedHit(deps, selector, slugs, key);
+  let entry: CachedFeed | Missing | undefined = cachedHit(deps, selector, slugs, key);
   if (!entry) {
     try {
       entry = await withinDeadline(currentEntry(deps, selector, format, base, params, slugs, key), QUERY_DEADLINE_MS);
@@ -78,7 +70,9 @@ export async function serveFeed(
       if (!entry) throw error;
     }
   }
-  if (!entry) return c.text("No such feed\n", 404);
+  if (entry === "no feed") return c.text("No such feed\n", 404);
+  // a position past either end of the feed: there is no such page (the paging links never lead there)
+  if (entry === "no page") return c.text("No items beyond this position\n", 404);
 
   const encoding = chooseEncoding(c.req.header("accept-encoding") ?? null, deps.encodings);
   const fresh = notModified(c.req.raw.headers, entry.etag, entry.lastModified);
@@ -98,7 +92,10 @@ function cachedHit(deps: FeedRouteDeps, selector: Selector, slugs: string[], key
   return scope ? deps.cache.get(key, scope.versionKey) : undefined;
 }
 
-/** The cached entry of the feed's current version, rendered first if need be; null for an unknown feed. */
+/** Why there is nothing to serve: an unknown feed, or a position past either end of it. */
+type Missing = "no feed" | "no page";
+
+/** The cached entry of the feed's current version, rendered first if need be. */
 async function currentEntry(
   deps: FeedRouteDeps,
   selector: Selector,
@@ -107,13 +104,21 @@ async function currentEntry(
   params: FeedParams,
   slugs: string[],
   key: string,
-): Promise<CachedFeed | null> {
+): Promise<CachedFeed | Missing> {
   const snapshot = deps.versions.fresh(slugs) ?? (await deps.versions.covering(slugs));
   const scope = resolve(snapshot, selector);
-  if (!scope) return null;
+  if (!scope) return "no feed";
   let entry = deps.cache.get(key, scope.versionKey);
   if (!entry) {
-    entry = await render(deps, selector, format, base, params, scope);
+    const page = await feedPage(deps.db, {
+      tagIds: scope.tagIds,
+      limit: params.limit,
+      before: params.before ? parsePosition(params.before)! : undefined,
+      after: params.after ? parsePosition(params.after)! : undefined,
+      q: params.q,
+    });
+    if (!page.items.length && (params.before || params.after)) return "no page";
+    entry = await render(deps, selector, format, base, params, scope, page);
     deps.cache.set(key, entry);
   }
   return entry;
@@ -196,14 +201,9 @@ async function render(
   base: string,
   params: FeedParams,
   scope: Scope,
+  page: FeedPage,
 ): Promise<CachedFeed> {
-  const items = await feedItems(deps.db, {
-    tagIds: scope.tagIds,
-    limit: params.limit,
-    before: params.before ? parsePosition(params.before)! : undefined,
-    after: params.after ? parsePosition(params.after)! : undefined,
-    q: params.q,
-  });
+  const { items } = page;
 
   // the canonical address: sorted union, explicit extension, whatever the request said
   const canonical = feedUrl(base, selectorKey(selector), format);
@@ -214,7 +214,6 @@ async function render(
     return u.toString();
   };
   const first = url({});
-  const paged = Boolean(params.before || params.after);
   const position = (item: (typeof items)[number]) => formatPosition({ feedAt: item.publishedAt ?? item.firstSeenAt, id: item.id });
   const oldest = items[items.length - 1];
   const newest = items[0];
@@ -226,10 +225,11 @@ async function render(
     selfUrl: url({ before: params.before, after: params.after }),
     hub: deps.hubUrl,
     stylesheet: deps.stylesheet,
+    changedAt: scope.lastModified,
     paging: {
       first,
-      next: oldest && items.length === params.limit ? url({ before: position(oldest) }) : undefined,
-      previous: paged && newest ? url({ after: position(newest) }) : undefined,
+      next: oldest && page.older ? url({ before: position(oldest) }) : undefined,
+      previous: newest && page.newer ? url({ after: position(newest) }) : undefined,
     },
     items,
   });

@@ -13,6 +13,8 @@ export function renderJsonFeed(channel: FeedChannel): string {
     feed_url: channel.selfUrl,
     ...(channel.paging?.next ? { next_url: channel.paging.next } : {}),
     description: feedDescription(channel),
+    // JSON Feed knows no first or previous page; readers ignore "_" extensions
+    ...(channel.paging?.previous ? { _feedwerk: { first_url: channel.paging.first, previous_url: channel.paging.previous } } : {}),
     language: "de",
     ...(channel.hub ? { hubs: [{ type: "WebSub", url: channel.hub }] } : {}),
     items: channel.items.map((item) => ({

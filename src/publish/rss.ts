@@ -26,7 +26,7 @@ export function renderRss(channel: FeedChannel): string {
     textEl("link", channel.homeUrl), "\n",
     textEl("description", feedDescription(channel)), "\n",
     textEl("language", "de"), "\n",
-    textEl("lastBuildDate", lastUpdate(channel.items).toUTCString()), "\n",
+    textEl("lastBuildDate", lastUpdate(channel).toUTCString()), "\n",
     textEl("docs", "https://www.rssboard.org/rss-specification"), "\n",
     textEl("generator", "feedwerk"), "\n",
     emptyEl("atom:link", { href: channel.selfUrl, rel: "self", type: "application/rss+xml" }), "\n",

@@ -1,5 +1,5 @@
 /** Read queries the publishers and the CLI need. */
-import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { rowToItem, type StoredItem } from "./rows";
 import type { Tag } from "../normalise/item";
 import type { Database } from "./database";
@@ -45,30 +45,58 @@ const searchVector = sql`to_tsvector('german', ${items.title} || ' ' || ${items.
 
 /** Newest first by feed date (publishedAt, else first seen), ties by id for a stable order. */
 export async function feedItems(db: Database, query: FeedQuery): Promise<FeedItem[]> {
-  const conditions = [];
-  if (query.tagIds) {
-    conditions.push(
-      inArray(items.id, db.selectDistinct({ id: itemTags.itemId }).from(itemTags).where(inArray(itemTags.tagId, query.tagIds))),
-    );
-  }
+  return (await feedPage(db, query)).items;
+}
+
+/** One page of a feed, and whether items lie beyond it on either side: what its paging links may promise. */
+export interface FeedPage {
+  items: FeedItem[];
+  /** Items older than the oldest on this page exist (a next page). */
+  older: boolean;
+  /** Items newer than the newest on this page exist (a previous page). */
+  newer: boolean;
+}
+
+export async function feedPage(db: Database, query: FeedQuery): Promise<FeedPage> {
+  const conditions = scopeConditions(db, query);
   // raw SQL gets no column mapping: instants go in as ISO text, cast
-  if (query.before) {
-    conditions.push(sql`(${items.feedAt}, ${items.id}) < (${query.before.feedAt.toISOString()}::timestamptz, ${query.before.id})`);
-  }
-  if (query.after) {
-    conditions.push(sql`(${items.feedAt}, ${items.id}) > (${query.after.feedAt.toISOString()}::timestamptz, ${query.after.id})`);
-  }
-  if (query.q) conditions.push(sql`${searchVector} @@ websearch_to_tsquery('german', ${query.q})`);
+  if (query.before) conditions.push(sql`(${items.feedAt}, ${items.id}) < (${query.before.feedAt.toISOString()}::timestamptz, ${query.before.id})`);
+  if (query.after) conditions.push(sql`(${items.feedAt}, ${items.id}) > (${query.after.feedAt.toISOString()}::timestamptz, ${query.after.id})`);
   const ascending = Boolean(query.after && !query.before);
-  // items and their tags in one round trip: a feed miss is dominated by round trips, not rows
+  // items and their tags in one round trip: a feed miss is dominated by round trips, not rows;
+  // one row more than the page tells whether another page follows in this direction
   const rows = await db
     .select({ item: items, memberOf: memberOfColumn })
     .from(items)
     .where(conditions.length ? and(...conditions) : undefined)
     .orderBy(...(ascending ? [asc(items.feedAt), asc(items.id)] : [desc(items.feedAt), desc(items.id)]))
-    .limit(query.limit);
+    .limit(query.limit + 1);
+  const beyond = rows.length > query.limit;
+  if (beyond) rows.pop();
   if (ascending) rows.reverse();
-  return rows.map((r) => withTags(rowToItem(r.item), r.memberOf));
+  const found = rows.map((r) => withTags(rowToItem(r.item), r.memberOf));
+  const behind = (query.before || query.after) && found.length ? await anyBeyond(db, query, ascending ? found.at(-1)! : found[0]!, ascending ? "<" : ">") : false;
+  return ascending ? { items: found, older: behind, newer: beyond } : { items: found, older: beyond, newer: behind };
+}
+
+/** The tag and search conditions of a feed, without its position. */
+function scopeConditions(db: Database, query: FeedQuery): SQL[] {
+  const conditions: SQL[] = [];
+  if (query.tagIds) {
+    conditions.push(
+      inArray(items.id, db.selectDistinct({ id: itemTags.itemId }).from(itemTags).where(inArray(itemTags.tagId, query.tagIds))),
+    );
+  }
+  if (query.q) conditions.push(sql`${searchVector} @@ websearch_to_tsquery('german', ${query.q})`);
+  return conditions;
+}
+
+/** Whether the feed has an item older ("<") or newer (">") than `edge`. */
+async function anyBeyond(db: Database, query: FeedQuery, edge: FeedItem, side: "<" | ">"): Promise<boolean> {
+  const at = (edge.publishedAt ?? edge.firstSeenAt).toISOString();
+  const conditions = [...scopeConditions(db, query), sql`(${items.feedAt}, ${items.id}) ${sql.raw(side)} (${at}::timestamptz, ${edge.id})`];
+  const rows = await db.select({ id: items.id }).from(items).where(and(...conditions)).limit(1);
+  return rows.length > 0;
 }
 
 // Spelled out with table names: inside a select of items, drizzle would leave the columns unqualified.

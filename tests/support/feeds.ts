@@ -205,3 +205,64 @@ export async function walkJsonFeedPages(start: string, fetchPage: (url: string) 
 export function decodeHtmlText(text: string): string {
   return text.replace(/&(amp|lt|gt|quot|#39);/g, (_, name: string) => ENTITIES[name]!);
 }
+
+/** One page of a paged feed as a reader sees it: its items, its RFC 5005 links and its feed-level date. */
+export interface FeedPage {
+  ids: string[];
+  links: { first?: string; next?: string; previous?: string };
+  /** RSS lastBuildDate, Atom updated; JSON Feed has no feed-level date. */
+  updated: Date | null;
+}
+
+/** Reads a page of any of the three formats, checking it against its format's rules first. */
+export async function readFeedPage(format: "rss" | "atom" | "json", body: string): Promise<FeedPage> {
+  if (format === "json") {
+    const feed = JSON.parse(body) as { items: { id: string }[]; next_url?: string; _feedwerk?: { first_url?: string; previous_url?: string } };
+    expectValidJsonFeed(feed as unknown as Record<string, unknown>);
+    const links = { first: feed._feedwerk?.first_url, next: feed.next_url, previous: feed._feedwerk?.previous_url };
+    return { ids: feed.items.map((i) => i.id), links: definedOnly(links), updated: null };
+  }
+  const pagingOf = (linkEls: any[]) =>
+    definedOnly(Object.fromEntries(linkEls.filter((l) => ["first", "next", "previous"].includes(l["@rel"])).map((l) => [l["@rel"], l["@href"]])));
+  if (format === "atom") {
+    await expectValidAtom(body);
+    const feed = (xmlTree(body) as any).feed[0];
+    return { ids: (feed.entry ?? []).map((e: any) => String(e.id[0])), links: pagingOf(feed.link ?? []), updated: new Date(feed.updated[0]) };
+  }
+  await expectValidRss(body);
+  const channel = (xmlTree(body) as any).rss[0].channel[0];
+  const guid = (g: any) => (typeof g === "string" ? g : g["#text"]);
+  return {
+    ids: (channel.item ?? []).map((i: any) => guid(i.guid[0])),
+    links: pagingOf(channel["atom:link"] ?? []),
+    updated: channel.lastBuildDate ? new Date(channel.lastBuildDate[0]) : null,
+  };
+}
+
+function definedOnly<T extends Record<string, string | undefined>>(links: T): { [K in keyof T]?: string } {
+  return Object.fromEntries(Object.entries(links).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: string };
+}
+
+/**
+ * Follows one kind of paging link (`next` or `previous`) from `start` until a
+ * page has none, and returns the pages met, in order. `most` bounds the walk,
+ * so links that go round in circles fail instead of running forever.
+ */
+export async function walkFeedPages(
+  format: "rss" | "atom" | "json",
+  start: string,
+  rel: "next" | "previous",
+  fetchPage: (url: string) => Promise<Response>,
+  most: number,
+): Promise<(FeedPage & { url: string })[]> {
+  const pages: (FeedPage & { url: string })[] = [];
+  let url: string | undefined = start;
+  while (url) {
+    const res = await fetchPage(url);
+    expect(res.status, url).toBe(200);
+    pages.push({ ...(await readFeedPage(format, await res.text())), url });
+    expect(pages.length, `more than ${most} pages from ${start}`).toBeLessThanOrEqual(most);
+    url = pages.at(-1)!.links[rel];
+  }
+  return pages;
+}

@@ -13,7 +13,9 @@ import { ingestPage } from "../../src/pipeline/ingest-page";
 import type { Database } from "../../src/storage/database";
 import { listTags } from "../../src/storage/queries";
 import { storeDocument } from "../../src/storage/store-document";
-import { RFC3339, RFC822, decodeHtmlText, expectValidAtom, expectValidJsonFeed, expectValidRss, rssParser, walkJsonFeedPages, xmlTree } from "./feeds";
+import {
+  RFC3339, RFC822, decodeHtmlText, expectValidAtom, expectValidJsonFeed, expectValidRss, rssParser, walkFeedPages, walkJsonFeedPages, xmlTree,
+} from "./feeds";
 
 const pages = join(import.meta.dirname, "..", "pages");
 const seedBytes = new Uint8Array(readFileSync(join(pages, "seed-alaska.txt")));
@@ -242,7 +244,6 @@ export function describeHttpContract(title: string, start: () => Promise<Contrac
     it("answers 404 for unknown tags, formats and items and 400 for a bad limit", async () => {
       expect((await get("/feeds/gibt-es-nicht.xml")).status).toBe(404);
       expect((await get("/feeds/ukraine.html")).status).toBe(404);
-      expect((await get("/feeds/UKRAINE.xml")).status).toBe(404);
       expect((await get("/items/not-an-id")).status).toBe(404);
       expect((await get(`/items/${"0".repeat(32)}`)).status).toBe(404);
       expect((await get("/nowhere")).status).toBe(404);
@@ -253,6 +254,55 @@ export function describeHttpContract(title: string, start: () => Promise<Contrac
       expect(one.feed_url).toBe(`${server.url}/feeds/ukraine.json?limit=1`);
       const capped = (await (await get("/feeds/ukraine.json?limit=100000")).json()) as any;
       expect(capped.feed_url).toBe(`${server.url}/feeds/ukraine.json?limit=200`);
+    });
+
+    it("redirects tag slugs in other cases to the canonical lower-case URL, query and all", async () => {
+      for (const [path, canonical] of [
+        ["/feeds/UKRAINE.xml", "/feeds/ukraine.xml"],
+        ["/feeds/Ukraine.atom?limit=1", "/feeds/ukraine.atom?limit=1"],
+        ["/feeds/Krieg+ukraine.json", "/feeds/krieg+ukraine.json"],
+        ["/feeds/Ukraine", "/feeds/ukraine"],
+        ["/feeds/ALL.xml", "/feeds/all.xml"],
+      ]) {
+        const res = await get(path!, { redirect: "manual" });
+        expect(res.status, path).toBe(301);
+        expect(res.headers.get("location"), path).toBe(`${server.url}${canonical}`);
+      }
+      const followed = await get("/feeds/Ukraine.json");
+      expect(followed.status).toBe(200);
+      expect(((await followed.json()) as { items: unknown[] }).items).toHaveLength(2);
+      expect((await get("/feeds/Gibt-Es-Nicht.xml")).status).toBe(404);
+    });
+
+    it("answers a union of more than 10 tags with a 400 that names the limit", async () => {
+      const slugs = (await listTags(server.db)).map((t) => t.slug).slice(0, 11);
+      expect(slugs).toHaveLength(11);
+      expect((await get(`/feeds/${slugs.slice(0, 10).join("+")}.xml`)).status).toBe(200);
+      const res = await get(`/feeds/${slugs.join("+")}.xml`);
+      expect(res.status).toBe(400);
+      expect(await res.text()).toMatch(/at most 10 tags/);
+    });
+
+    it("serves the OPML of every tag with the feeds' caching and security headers", async () => {
+      const res = await get("/feeds.opml");
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toBe("text/x-opml; charset=utf-8");
+      const etag = res.headers.get("etag")!;
+      expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+      expect(res.headers.get("last-modified")).toMatch(RFC822);
+      expect(res.headers.get("cache-control")).toBe("public, max-age=300, stale-while-revalidate=3600");
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
+      const body = await res.text();
+      const outlines = (xmlTree(body) as any).opml[0].body[0].outline as any[];
+      expect(outlines.map((o) => o["@xmlUrl"])).toContain(`${server.url}/feeds/ukraine.xml`);
+      const current = await get("/feeds.opml", { headers: { "if-none-match": etag } });
+      expect(current.status).toBe(304);
+      expect(await current.text()).toBe("");
+      expect((await get("/feeds.opml", { headers: { "if-modified-since": res.headers.get("last-modified")! } })).status).toBe(304);
+      const head = await get("/feeds.opml", { method: "HEAD" });
+      expect(head.status).toBe(200);
+      expect(head.headers.get("etag")).toBe(etag);
     });
 
     it("serves an index of tags and a page per tag that link to the feeds", async () => {
@@ -313,6 +363,41 @@ export function describeHttpContract(title: string, start: () => Promise<Contrac
       expect(ids(back)).toEqual(ids(first));
       expect((await get("/feeds/all.xml?before=nonsense")).status).toBe(400);
     });
+
+    it("walks every paging chain of every tag in three formats, both ways: no link past either end, no empty page, no 1970", async () => {
+      const sameOrigin = (url: string) => {
+        expect(new URL(url).origin).toBe(server.url);
+        return fetch(url);
+      };
+      const keys = ["all", ...(await listTags(server.db)).map((t) => t.slug)];
+      for (const key of keys) {
+        const everything = ((await (await get(`/feeds/${key}.json?limit=200`)).json()) as { items: { id: string; date_published: string }[] }).items;
+        const ids = everything.map((i) => i.id);
+        // a position is the feed date in ms and the item id (the guid's last part)
+        const position = (item: { id: string; date_published: string }) => `${Date.parse(item.date_published)}.${item.id.split(":").at(-1)}`;
+        const limit = key === "all" ? 4 : 1;
+        for (const [format, ext] of [["rss", "xml"], ["atom", "atom"], ["json", "json"]] as const) {
+          const where = `${key}.${ext}`;
+          const forward = await walkFeedPages(format, `${server.url}/feeds/${where}?limit=${limit}`, "next", sameOrigin, ids.length);
+          expect(forward.flatMap((p) => p.ids), where).toEqual(ids);
+          expect(forward[0]!.links.previous, `${where}: the newest page links no previous page`).toBeUndefined();
+          expect(forward.at(-1)!.links.next, `${where}: the last page links no next page`).toBeUndefined();
+          const backward = await walkFeedPages(format, forward.at(-1)!.url, "previous", sameOrigin, ids.length);
+          expect(backward.reverse().flatMap((p) => p.ids), where).toEqual(ids);
+          expect(backward[0]!.links.previous, `${where}: the walk back ends at a page without previous`).toBeUndefined();
+          for (const page of [...forward, ...backward]) {
+            expect(page.ids.length, page.url).toBeGreaterThan(0);
+            expect(page.ids.length, page.url).toBeLessThanOrEqual(limit);
+            if (format !== "json" || page.links.previous) expect(page.links.first, page.url).toBe(`${server.url}/feeds/${where}?limit=${limit}`);
+            if (format !== "json") expect(page.updated!.getUTCFullYear(), page.url).toBeGreaterThanOrEqual(2025);
+          }
+        }
+        // positions past either end: nothing there, so no page
+        expect((await get(`/feeds/${key}.xml?before=${position(everything.at(-1)!)}`)).status).toBe(404);
+        expect((await get(`/feeds/${key}.atom?after=${position(everything[0]!)}`)).status).toBe(404);
+        expect((await get(`/feeds/${key}.json?before=${position(everything[0]!)}`)).status).toBe(ids.length > 1 ? 200 : 404);
+      }
+    }, 240_000);
 
     it("serves a union of tags with each item once, and German full-text search", async () => {
       const union = (await (await get("/feeds/ukraine+krieg.json")).json()) as { items: { id: string }[]; title: string };
