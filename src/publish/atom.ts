@@ -45,7 +45,9 @@ export function renderAtom(channel: FeedChannel): string {
     if (thumbnail) out.push(emptyEl("media:thumbnail", { url: thumbnail.url, width: thumbnail.width, height: thumbnail.height }), "\n");
     if (item.agency) out.push("<author>", textEl("name", item.agency), "</author>\n");
     for (const tag of item.memberOf) out.push(`<category term="${xmlText(tag.slug)}" label="${xmlText(tag.label)}" scheme="${scheme}"/>\n`);
-    out.push(textEl("summary", item.summary), "\n", cdataEl("content", contentHtmlOf(item), { type: "html" }), "\n", "</entry>\n");
+    // a summary is optional beside content; an empty one says nothing (and readers show it as blank)
+    if (item.summary.trim()) out.push(textEl("summary", item.summary), "\n");
+    out.push(cdataEl("content", contentHtmlOf(item), { type: "html" }), "\n", "</entry>\n");
   }
   out.push("</feed>\n");
   return out.join("");
