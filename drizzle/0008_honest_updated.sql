@@ -26,14 +26,15 @@ SELECT i."id", greatest(
              > (o."fetched_at", (o."kind" = 'article')::int, o."comment_count")))
 ) AS "updated_at"
 FROM "items" i;--> statement-breakpoint
--- the feeds of every tag of a changed item, and "all", render anew
-UPDATE "tags" SET "version" = "version" + 1
+-- the feeds of every tag of a changed item, and "all", render anew, and say
+-- so to readers that revalidate by date (Last-Modified) as ingestions do
+UPDATE "tags" SET "version" = "version" + 1, "changed_at" = now()
  WHERE "id" IN (
    SELECT t."tag_id" FROM "item_tags" t
      JOIN "items" i ON i."id" = t."item_id"
      JOIN "honest_updated" h ON h."id" = i."id"
     WHERE h."updated_at" IS DISTINCT FROM i."updated_at");--> statement-breakpoint
-UPDATE "feed_state" SET "version" = "version" + 1
+UPDATE "feed_state" SET "version" = "version" + 1, "changed_at" = now()
  WHERE "key" = 'all' AND EXISTS (
    SELECT 1 FROM "items" i JOIN "honest_updated" h ON h."id" = i."id" WHERE h."updated_at" IS DISTINCT FROM i."updated_at");--> statement-breakpoint
 UPDATE "items" i SET "updated_at" = h."updated_at"

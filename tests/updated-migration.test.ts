@@ -47,7 +47,8 @@ const updatedById = async (db: Database) =>
   Object.fromEntries((await db.select({ id: items.id, updatedAt: items.updatedAt }).from(items).orderBy(asc(items.id))).map((r) => [r.id, r.updatedAt.toISOString()]));
 const versions = async (db: Database) => ({
   tags: Object.fromEntries((await db.select({ slug: tags.slug, version: tags.version }).from(tags)).map((t) => [t.slug, t.version])),
-  all: (await db.select().from(feedState)).find((s) => s.key === "all")?.version,
+  changed: Object.fromEntries((await db.select({ slug: tags.slug, changedAt: tags.changedAt }).from(tags)).map((t) => [t.slug, t.changedAt.getTime()])),
+  all: (await db.select().from(feedState)).find((s) => s.key === "all"),
 });
 
 for (const backend of backends) {
@@ -72,12 +73,18 @@ for (const backend of backends) {
         await opened.migrate();
         expect(await updatedById(opened.db)).toEqual(expected);
         const after = await versions(opened.db);
-        expect(after.all).toBe(before.all! + 1);
+        expect(after.all!.version).toBe(before.all!.version + 1);
+        expect(after.all!.changedAt.getTime()).toBeGreaterThan(before.all!.changedAt.getTime());
         const linked = new Set(
           (await opened.db.selectDistinct({ slug: tags.slug }).from(itemTags).innerJoin(tags, eq(tags.id, itemTags.tagId))).map((t) => t.slug),
         );
         expect(linked.size).toBeGreaterThan(10);
-        for (const [slug, version] of Object.entries(before.tags)) expect(after.tags[slug], slug).toBe(linked.has(slug) ? version + 1 : version);
+        for (const [slug, version] of Object.entries(before.tags)) {
+          expect(after.tags[slug], slug).toBe(linked.has(slug) ? version + 1 : version);
+          // Last-Modified moves with the bytes, for readers that revalidate by date
+          if (linked.has(slug)) expect(after.changed[slug], slug).toBeGreaterThan(before.changed[slug]!);
+          else expect(after.changed[slug], slug).toBe(before.changed[slug]);
+        }
       } finally {
         await opened.close();
         await scratch.dispose();
