@@ -290,7 +290,11 @@ export function describeHttpContract(title: string, start: () => Promise<Contrac
       const etag = res.headers.get("etag")!;
       expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
       expect(res.headers.get("last-modified")).toMatch(RFC822);
-      expect(res.headers.get("cache-control")).toBe("public, max-age=300, stale-while-revalidate=3600");
+      const feed = await get("/feeds/ukraine.xml");
+      expect(res.headers.get("cache-control")).toMatch(/^public, max-age=300\b/);
+      for (const name of ["cache-control", "x-content-type-options", "content-security-policy", "referrer-policy"]) {
+        expect(res.headers.get(name), name).toBe(feed.headers.get(name));
+      }
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
       expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
       const body = await res.text();
