@@ -325,8 +325,15 @@ sourcesCommand
           console.error(`error: ${file}: skipped '${feed.url}': ${(error as Error).message}`);
           continue;
         }
-        if (await findFeedSource(opened.db, url)) {
-          console.log(`already followed: ${url}`);
+        const followed = await findFeedSource(opened.db, url);
+        if (followed) {
+          // an OPML folder is the feed's tag: a feed moved to another folder takes its items along
+          if (JSON.stringify(followed.tags) !== JSON.stringify(feed.tags)) {
+            await setSourceTags(opened.db, followed.id, feed.tags);
+            console.log(`new tags for ${url}: ${feed.tags.join(", ") || "none"}`);
+          } else {
+            console.log(`already followed: ${url}`);
+          }
           continue;
         }
         const name = feed.title && !(await findFeedSource(opened.db, feed.title)) ? feed.title : url;

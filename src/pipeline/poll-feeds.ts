@@ -10,7 +10,6 @@ import { bytesToHex } from "@noble/hashes/utils.js";
 import { decodeFeed } from "../input/feed/decode";
 import { readFeed } from "../input/feed/read-feed";
 import { feedItems } from "../input/feed/to-items";
-import { slugify } from "../normalise/slug";
 import type { Database } from "../storage/database";
 import { dueFeedSources, listFeedSources, recordFetch, type FeedSource } from "../storage/sources";
 import { storeDocument, type StoreReport } from "../storage/store-document";
@@ -83,11 +82,8 @@ async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetch
       await recordFetch(db, source.id, { ...fetched, lastStatus: "not modified" });
       return { source, outcome: "not modified", nextPollAt };
     }
-    const extraTags = source.tags.map((label) => ({ slug: slugify(label), label })).filter((t) => t.slug);
-    const found = feedItems(feed, source.name, out.url, fetchedAt).map((item) => ({
-      ...item,
-      tags: [...item.tags, ...extraTags.filter((t) => !item.tags.some((x) => x.slug === t.slug))],
-    }));
+    // the source's own tags are added to its items when they are stored, and follow every change of them
+    const found = feedItems(feed, source.name, out.url, fetchedAt);
     const report = await storeDocument(db, {
       source: { kind: "feed", name: source.name, url },
       name: out.url,

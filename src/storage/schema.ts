@@ -70,7 +70,11 @@ export const items = pgTable(
     dateline: text("dateline"),
     commentCount: integer("comment_count"),
     image: jsonb("image").$type<ImageInfo | null>(),
-    /** The tags the page itself gave the story (membership lives in item_tags). */
+    /**
+     * The tags the story's sources gave it: the union over every source that
+     * shows it of its document's tags and the source's own (see
+     * normalise/tag-union). Membership lives in item_tags.
+     */
     pageTags: jsonb("page_tags").$type<Tag[]>().notNull().default(sql`'[]'::jsonb`),
     /** comparable(title + summary): what tag labels are matched against. */
     matchText: text("match_text").notNull(),
@@ -108,6 +112,8 @@ export const observations = pgTable(
     commentCount: integer("comment_count"),
     publishedAt: at("published_at"),
     precision: text("precision", { enum: ["none", "week", "day", "hour", "minute", "absolute"] }).notNull(),
+    /** The tags the document gave the story (page tags, feed categories), without its source's own. */
+    tags: jsonb("tags").$type<Tag[]>().notNull().default(sql`'[]'::jsonb`),
   },
   (t) => [primaryKey({ columns: [t.itemId, t.documentId] }), index("observations_document").on(t.documentId)],
 );
@@ -133,7 +139,7 @@ export const feedState = pgTable("feed_state", {
 });
 
 /**
- * Tag membership: "page" where a page tagged the story, "match" where the
+ * Tag membership: "page" where a source tagged the story (items.page_tags), "match" where the
  * tag's label occurs as a whole word in its title or summary.
  */
 export const itemTags = pgTable(

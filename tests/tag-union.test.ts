@@ -1,0 +1,205 @@
+/**
+ * Tags of stories that several sources show, and what a poll learns, on
+ * both backends: an item's tags are the union over its sources whatever the
+ * order of fetching; a source's new tags reach its stored items (and the
+ * served feeds) at once, even when the feed answers 304; a removed source's
+ * tags leave.
+ * tests/tag-union/ holds the two feeds and what is expected of them.
+ */
+import { createServer, type Server } from "node:http";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Hono } from "hono";
+import { nodeCompressors } from "../src/entry/compressors";
+import { AddressPolicy } from "../src/input/fetch/address-policy";
+import { DEFAULT_LIMITS, FeedFetcher } from "../src/input/fetch/http-fetch";
+import { decodePage } from "../src/input/page/decode";
+import { parsePage } from "../src/input/page/parse";
+import { ingestPage } from "../src/pipeline/ingest-page";
+import { pollFeeds } from "../src/pipeline/poll-feeds";
+import { createApp } from "../src/publish/app";
+import { VersionBook } from "../src/publish/version-book";
+import type { OpenDatabase } from "../src/storage/open";
+import { findItem, tagItemIds } from "../src/storage/queries";
+import { items } from "../src/storage/schema";
+import { addFeedSource, findFeedSource, removeFeedSource, setSourceTags } from "../src/storage/sources";
+import { storeDocument } from "../src/storage/store-document";
+import { backends, truncateAll } from "./support/databases";
+import { rssParser } from "./support/feeds";
+
+const dir = join(import.meta.dirname, "tag-union");
+const expected = JSON.parse(readFileSync(join(dir, "expected.json"), "utf8")) as {
+  sources: Record<string, { file: string; tags: string[] }>;
+  items: Record<string, string[]>;
+  feeds: Record<string, string[]>;
+};
+const T0 = new Date("2025-12-10T12:00:00Z");
+const T1 = new Date("2025-12-10T13:00:00Z");
+
+/** What the local server answers per path; tests change it between polls. */
+let served: Record<string, { body: string; headers?: Record<string, string>; etag?: string; notModifiedHeaders?: Record<string, string> }> = {};
+let server: Server;
+let base: string;
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const answer = served[req.url ?? "/"];
+    if (!answer) return res.writeHead(404).end();
+    if (answer.etag && req.headers["if-none-match"] === answer.etag) return res.writeHead(304, answer.notModifiedHeaders).end();
+    res.writeHead(200, { "content-type": "application/rss+xml; charset=utf-8", ...(answer.etag ? { etag: answer.etag } : {}), ...answer.headers }).end(answer.body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const feedText = (name: string) => readFileSync(join(dir, expected.sources[name]!.file), "utf8");
+
+for (const backend of backends) {
+  describe.skipIf(backend.unavailable)(`tags of merged items on ${backend.name}`, () => {
+    let db: OpenDatabase;
+    let fetcher: FeedFetcher;
+    beforeAll(async () => {
+      db = await backend.open();
+      fetcher = new FeedFetcher(new AddressPolicy(["127.0.0.1"]), { ...DEFAULT_LIMITS, totalTimeoutMs: 5_000 });
+    });
+    afterAll(async () => {
+      await fetcher?.close();
+      await db?.close();
+    });
+    beforeEach(async () => {
+      await truncateAll(db);
+      served = {};
+      for (const [name, s] of Object.entries(expected.sources)) served[`/${name}.xml`] = { body: feedText(name), etag: `"${name}-1"` };
+    });
+
+    const follow = (name: string, tags = expected.sources[name]!.tags) => addFeedSource(db.db, { url: `${base}/${name}.xml`, name, tags });
+    const poll = (at: Date) => pollFeeds(db.db, fetcher, { all: true, now: () => at, concurrency: 1 });
+    /** A pass of the due feeds at `at`, where `name` is new and so due; what it did with `name`. */
+    const pollOnly = async (name: string, at: Date) => {
+      const source = (await findFeedSource(db.db, name))!;
+      const results = await pollFeeds(db.db, fetcher, { now: () => at, concurrency: 1 });
+      return results.filter((r) => r.source.id === source.id);
+    };
+
+    /** Every item's tags (by link) and every tag's members (by link), as stored. */
+    async function state() {
+      const rows = await db.db.select({ id: items.id, url: items.url, pageTags: items.pageTags }).from(items);
+      const urlOf = new Map(rows.map((r) => [r.id, r.url!]));
+      const tagsByUrl = Object.fromEntries(rows.map((r) => [r.url!, r.pageTags.map((t) => t.slug)]).sort());
+      const feeds: Record<string, string[]> = {};
+      for (const slug of Object.keys(expected.feeds)) feeds[slug] = (await tagItemIds(db.db, slug)).map((id) => urlOf.get(id)!).sort();
+      return { items: tagsByUrl, feeds };
+    }
+
+    it("gives a story in two feeds the tags of both, whichever feed is fetched first", async () => {
+      // A then B: the Stadtblatt at T0, the Landeszeitung at T1
+      await follow("stadtblatt");
+      await poll(T0);
+      await follow("landeszeitung");
+      expect((await pollOnly("landeszeitung", T1)).map((r) => r.outcome)).toEqual(["stored"]);
+      const aThenB = await state();
+
+      // B then A: the same documents, ingested the other way round
+      await truncateAll(db);
+      await follow("landeszeitung");
+      await poll(T1);
+      await follow("stadtblatt");
+      expect((await pollOnly("stadtblatt", T0)).map((r) => r.outcome)).toEqual(["stored"]);
+      const bThenA = await state();
+
+      expect(bThenA).toEqual(aThenB);
+      expect(aThenB.items).toEqual(expected.items);
+      expect(aThenB.feeds).toEqual(expected.feeds);
+    });
+
+    it("drops exactly a feed's tags when it stops giving them or is no longer followed", async () => {
+      await follow("stadtblatt");
+      await follow("landeszeitung");
+      await poll(T0);
+      expect((await state()).items).toEqual(expected.items);
+
+      // the Landeszeitung's next document no longer files the bridge under "Bauen"
+      served["/landeszeitung.xml"] = { body: feedText("landeszeitung").replace("<category>Bauen</category>", ""), etag: '"landeszeitung-2"' };
+      await poll(T1);
+      const bridge = "https://story.example/bruecke";
+      expect((await state()).items[bridge]).toEqual(["region", "nachrichten", "verkehr"]);
+      expect(await tagItemIds(db.db, "bauen")).toEqual([]);
+
+      // no longer following it: the bridge keeps only the Stadtblatt's tags
+      const removed = await removeFeedSource(db.db, "landeszeitung");
+      expect(removed?.changedTags).toEqual(["nachrichten", "region", "verkehr"]);
+      const after = await state();
+      expect(after.items[bridge]).toEqual(["verkehr", "nachrichten"]);
+      expect(after.feeds.region).toEqual(["https://story.example/schule"]);
+      // the school story, shown by no followed feed now, stays as it was
+      expect(after.items["https://story.example/schule"]).toEqual(["bildung", "region"]);
+    });
+
+    it("gives a story on a portal page and in a feed the tags of both, in either order", async () => {
+      const seed = { name: "seed", bytes: new Uint8Array(readFileSync(join(import.meta.dirname, "pages", "seed-alaska.txt"))), fetchedAt: T0 };
+      const article = parsePage(decodePage(seed.bytes), T0).find((i) => i.kind === "article")!;
+      expect(article.tags.length).toBeGreaterThan(0);
+      // the article again, as a teaser of a followed feed with its own category
+      const mirrored = { ...article, kind: "teaser" as const, contentHtml: null, summary: "Kurz.", tags: [{ slug: "weltpolitik", label: "Weltpolitik" }] };
+      const feedDoc = { source: { kind: "feed" as const, name: "mirror", url: `${base}/mirror.xml` }, name: `${base}/mirror.xml`, sha256: "m".repeat(64), fetchedAt: T1, items: [mirrored] };
+      const want = [...article.tags.map((t) => t.slug), "region", "weltpolitik"];
+
+      const results: string[][] = [];
+      for (const order of ["page first", "feed first"]) {
+        await truncateAll(db);
+        await addFeedSource(db.db, { url: `${base}/mirror.xml`, name: "mirror", tags: ["Region"] });
+        if (order === "page first") {
+          await ingestPage(db.db, seed);
+          expect((await storeDocument(db.db, feedDoc)).changedTags).toEqual(expect.arrayContaining(["region", "weltpolitik"]));
+        } else {
+          await storeDocument(db.db, feedDoc);
+          await ingestPage(db.db, seed);
+        }
+        const item = (await findItem(db.db, article.id))!;
+        // the page's article is the richer text: its tags lead, the feed's follow
+        expect(item.tags.map((t) => t.slug)).toEqual(want);
+        for (const slug of want) expect(await tagItemIds(db.db, slug)).toContain(article.id);
+        results.push(item.memberOf.map((t) => t.slug));
+      }
+      expect(results[1]).toEqual(results[0]);
+    });
+
+    it("re-tags stored items when a source's tags change, though the feed then answers 304", async () => {
+      const versions = new VersionBook(db.db, { maxAgeMs: 60_000 });
+      const app: Hono = createApp({ db: db.db, publicUrl: "https://feeds.example.org", versions, compressors: nodeCompressors });
+      const get = (path: string, headers: Record<string, string> = {}) => app.fetch(new Request(`https://feeds.example.org${path}`, { headers }));
+      const links = async (res: Response) => (await rssParser.parseString(await res.text())).items.map((i) => i.link).sort();
+
+      const source = await follow("stadtblatt");
+      await poll(T0);
+      versions.invalidate();
+      const before = await get("/feeds/nachrichten.xml");
+      expect(before.status).toBe(200);
+      const etag = before.headers.get("etag")!;
+      expect(await links(before)).toEqual(["https://story.example/bruecke", "https://story.example/buergermeister"]);
+      expect((await get("/feeds/region.xml")).status).toBe(404);
+
+      // what `sources apply` does when the config file gives the feed another tag
+      // every feed the items are in changes: their categories are listed in it
+      expect(await setSourceTags(db.db, source.id, ["Region"])).toEqual(["nachrichten", "politik", "region", "verkehr"]);
+      const [again] = await poll(T1);
+      expect(again!.outcome).toBe("not modified");
+      versions.invalidate();
+
+      const region = await get("/feeds/region.xml");
+      expect(region.status).toBe(200);
+      expect(await links(region)).toEqual(["https://story.example/bruecke", "https://story.example/buergermeister"]);
+      // the rendered copy of the old tag's feed is not served again
+      const old = await get("/feeds/nachrichten.xml", { "If-None-Match": etag });
+      expect(old.status).toBe(200);
+      expect(await links(old)).toEqual([]);
+      const item = await get(`/feeds/all.json`);
+      const tagsOf = ((await item.json()) as { items: { url: string; tags: string[] }[] }).items.map((i) => [i.url, i.tags]).sort();
+      expect(tagsOf).toEqual([
+        ["https://story.example/bruecke", ["Verkehr", "Region"]],
+        ["https://story.example/buergermeister", ["Politik", "Region"]],
+      ]);
+    });
+  });
+}
