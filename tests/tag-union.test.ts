@@ -3,7 +3,7 @@
  * both backends: an item's tags are the union over its sources whatever the
  * order of fetching; a source's new tags reach its stored items (and the
  * served feeds) at once, even when the feed answers 304; a removed source's
- * tags leave.
+ * tags leave; ttl and max-age survive 304s and unchanged bodies.
  * tests/tag-union/ holds the two feeds and what is expected of them.
  */
 import { createServer, type Server } from "node:http";
@@ -199,6 +199,59 @@ for (const backend of backends) {
       expect(tagsOf).toEqual([
         ["https://story.example/bruecke", ["Verkehr", "Region"]],
         ["https://story.example/buergermeister", ["Politik", "Region"]],
+      ]);
+    });
+  });
+
+  describe.skipIf(backend.unavailable)(`what a poll learns, kept across 304s, on ${backend.name}`, () => {
+    let db: OpenDatabase;
+    let fetcher: FeedFetcher;
+    beforeAll(async () => {
+      db = await backend.open();
+      fetcher = new FeedFetcher(new AddressPolicy(["127.0.0.1"]), { ...DEFAULT_LIMITS, totalTimeoutMs: 5_000 });
+    });
+    afterAll(async () => {
+      await fetcher?.close();
+      await db?.close();
+    });
+    beforeEach(async () => {
+      await truncateAll(db);
+      served = {};
+    });
+    const nextPolls = async (path: string, times: Date[]) => {
+      const out: string[] = [];
+      for (const at of times) {
+        const [result] = await pollFeeds(db.db, fetcher, { all: true, now: () => at });
+        out.push(`${result!.outcome} ${result!.nextPollAt.toISOString()}`);
+      }
+      return out;
+    };
+
+    it.each([
+      ["a 304", { etag: '"v1"' }],
+      ["the same body again, without validators", {}],
+    ])("polls a feed with <ttl>30</ttl> every 30 minutes after %s", async (_, validators) => {
+      served["/ttl.xml"] = { body: feedText("stadtblatt"), ...validators };
+      await addFeedSource(db.db, { url: `${base}/ttl.xml` });
+      expect(await nextPolls("/ttl.xml", [T0, new Date("2025-12-10T12:30:00Z"), new Date("2025-12-10T13:00:00Z")])).toEqual([
+        "stored 2025-12-10T12:30:00.000Z",
+        "not modified 2025-12-10T13:00:00.000Z",
+        "not modified 2025-12-10T13:30:00.000Z",
+      ]);
+      expect(await findFeedSource(db.db, `${base}/ttl.xml`)).toMatchObject({ ttlMinutes: 30 });
+    });
+
+    it("keeps the max-age of a 200 across 304s that send none, and takes a new one from a 304 that does", async () => {
+      served["/aged.xml"] = { body: feedText("landeszeitung"), etag: '"a1"', headers: { "cache-control": "max-age=7200" } };
+      await addFeedSource(db.db, { url: `${base}/aged.xml` });
+      expect(await nextPolls("/aged.xml", [T0, new Date("2025-12-10T14:00:00Z")])).toEqual([
+        "stored 2025-12-10T14:00:00.000Z",
+        "not modified 2025-12-10T16:00:00.000Z",
+      ]);
+      served["/aged.xml"]!.notModifiedHeaders = { "cache-control": "max-age=1800" };
+      expect(await nextPolls("/aged.xml", [new Date("2025-12-10T16:00:00Z"), new Date("2025-12-10T16:30:00Z")])).toEqual([
+        "not modified 2025-12-10T16:30:00.000Z",
+        "not modified 2025-12-10T17:00:00.000Z",
       ]);
     });
   });

@@ -31,6 +31,10 @@ export const sources = pgTable(
     errorCount: integer("error_count").notNull().default(0),
     lastError: text("last_error"),
     nextPollAt: at("next_poll_at"),
+    /** The feed's own polling interval (ttl or sy:updatePeriod) from its last full answer; kept across 304s. */
+    ttlMinutes: integer("ttl_minutes"),
+    /** Cache-Control max-age of the last answer that sent one; kept across 304s that send none. */
+    maxAgeSeconds: integer("max_age_seconds"),
   },
   (t) => [uniqueIndex("sources_url").on(t.url)],
 );

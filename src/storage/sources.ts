@@ -73,7 +73,7 @@ export function dueFeedSources(db: Database, now: Date): Promise<FeedSource[]> {
 export async function recordFetch(
   db: Database,
   id: number,
-  change: Partial<Pick<FeedSource, "url" | "etag" | "lastModified" | "bodySha256" | "lastStatus" | "lastError" | "nextPollAt" | "lastFetchAt" | "errorCount">>,
+  change: Partial<Pick<FeedSource, "url" | "etag" | "lastModified" | "ttlMinutes" | "maxAgeSeconds" | "bodySha256" | "lastStatus" | "lastError" | "nextPollAt" | "lastFetchAt" | "errorCount">>,
 ): Promise<void> {
   // prepared: a polling pass runs this once per feed, in a handful of shapes
   await db.update(sources).set(change).where(eq(sources.id, id)).prepare("record_fetch").execute();
