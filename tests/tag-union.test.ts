@@ -7,7 +7,8 @@
  * tests/tag-union/ holds the two feeds and what is expected of them.
  */
 import { createServer, type Server } from "node:http";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Hono } from "hono";
@@ -25,6 +26,7 @@ import { findItem, tagItemIds } from "../src/storage/queries";
 import { items } from "../src/storage/schema";
 import { addFeedSource, findFeedSource, removeFeedSource, setSourceTags } from "../src/storage/sources";
 import { storeDocument } from "../src/storage/store-document";
+import { cli } from "./support/cli";
 import { backends, truncateAll } from "./support/databases";
 import { rssParser } from "./support/feeds";
 
@@ -256,3 +258,43 @@ for (const backend of backends) {
     });
   });
 }
+
+describe("the command line", () => {
+  it("re-tags a feed's stored items on `sources apply`, though `fetch --all` then gets 304", async () => {
+    const scratch = await backends[0]!.scratch();
+    const dirOfConfig = mkdtempSync(join(tmpdir(), "feedwerk-apply-"));
+    const env = { ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1" };
+    served = { "/stadtblatt.xml": { body: feedText("stadtblatt"), etag: '"s1"' } };
+    const config = (tags: string[]) => {
+      const file = join(dirOfConfig, "sources.json");
+      writeFileSync(file, JSON.stringify({ sources: [{ url: `${base}/stadtblatt.xml`, tags }] }));
+      return file;
+    };
+    try {
+      expect((await cli(["sources", "apply", config(["Nachrichten"])], env)).status).toBe(0);
+      expect((await cli(["fetch", "--all"], env)).stdout).toMatch(/stored\s+2\s+0\s+0/);
+      const applied = await cli(["sources", "apply", config(["Region"])], env);
+      expect(applied.stdout).toContain(`new tags for ${base}/stadtblatt.xml: Region`);
+      const fetched = await cli(["fetch", "--all"], env);
+      expect([fetched.status, fetched.stdout]).toEqual([0, expect.stringMatching(/not modified/)]);
+
+      const opened = await scratch.open();
+      try {
+        const app = createApp({ db: opened.db, publicUrl: "https://feeds.example.org", compressors: nodeCompressors });
+        const get = (path: string) => app.fetch(new Request(`https://feeds.example.org${path}`));
+        const region = await get("/feeds/region.xml");
+        expect(region.status).toBe(200);
+        expect((await rssParser.parseString(await region.text())).items.map((i) => i.link).sort()).toEqual([
+          "https://story.example/bruecke",
+          "https://story.example/buergermeister",
+        ]);
+        expect((await rssParser.parseString(await (await get("/feeds/nachrichten.xml")).text())).items).toEqual([]);
+      } finally {
+        await opened.close();
+      }
+    } finally {
+      rmSync(dirOfConfig, { recursive: true, force: true });
+      await scratch.dispose();
+    }
+  }, 180_000);
+});
