@@ -24,6 +24,8 @@ import { VersionBook } from "../src/publish/version-book";
 import type { OpenDatabase } from "../src/storage/open";
 import { findItem, tagItemIds } from "../src/storage/queries";
 import { items } from "../src/storage/schema";
+import type { Tag } from "../src/normalise/item";
+import { unionTags, type SourcedObservation } from "../src/normalise/tag-union";
 import { addFeedSource, findFeedSource, removeFeedSource, setSourceTags } from "../src/storage/sources";
 import { storeDocument } from "../src/storage/store-document";
 import { cli } from "./support/cli";
@@ -56,6 +58,48 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 const feedText = (name: string) => readFileSync(join(dir, expected.sources[name]!.file), "utf8");
+
+describe("the union of tags over sources", () => {
+  const tag = (label: string): Tag => ({ slug: label.toLowerCase(), label });
+  const obs = (sourceId: number, fetchedAt: string, kind: "article" | "teaser", labels: string[]): SourcedObservation => ({
+    sourceId,
+    fetchedAt: new Date(fetchedAt),
+    kind,
+    contentHash: `${sourceId}-${fetchedAt}-${kind}-${labels.join()}`,
+    commentCount: null,
+    publishedAt: null,
+    precision: "none",
+    tags: labels.map(tag),
+  });
+  const own = new Map([
+    [1, [tag("Nachrichten")]],
+    [2, [tag("Region")]],
+  ]);
+  const permutations = <T>(list: T[]): T[][] =>
+    list.length <= 1 ? [list] : list.flatMap((x, i) => permutations([...list.slice(0, i), ...list.slice(i + 1)]).map((rest) => [x, ...rest]));
+
+  it.each([
+    {
+      case: "each source's newest document counts: a category dropped later is gone, another source's stays",
+      observations: [obs(1, "2025-12-10T10:00:00Z", "teaser", ["Verkehr", "Bauen"]), obs(1, "2025-12-10T11:00:00Z", "teaser", ["Verkehr"]), obs(2, "2025-12-10T09:00:00Z", "teaser", ["Bauen"])],
+      want: ["verkehr", "nachrichten", "bauen", "region"],
+    },
+    {
+      case: "a later teaser of the same source does not erase its article's tags",
+      observations: [obs(3, "2025-12-10T10:00:00Z", "article", ["Politik", "Ukraine"]), obs(3, "2025-12-10T12:00:00Z", "teaser", []), obs(2, "2025-12-10T13:00:00Z", "teaser", ["Europa"])],
+      want: ["politik", "ukraine", "europa", "region"],
+    },
+    {
+      case: "two documents of one source at the same instant both count",
+      observations: [obs(1, "2025-12-10T10:00:00Z", "teaser", ["Sport"]), obs(1, "2025-12-10T10:00:00Z", "teaser", ["Fussball"])],
+      want: expect.arrayContaining(["sport", "fussball", "nachrichten"]),
+    },
+  ])("$case, in every order", ({ observations, want }) => {
+    const results = permutations(observations).map((order) => unionTags(order, own).map((t) => t.slug));
+    expect(results[0]).toEqual(want);
+    for (const result of results) expect(result).toEqual(results[0]);
+  });
+});
 
 for (const backend of backends) {
   describe.skipIf(backend.unavailable)(`tags of merged items on ${backend.name}`, () => {
@@ -292,6 +336,17 @@ describe("the command line", () => {
       } finally {
         await opened.close();
       }
+
+      // importing an OPML file again: the feed's folder is its tag now
+      const opml = join(dirOfConfig, "feeds.opml");
+      writeFileSync(opml, `<?xml version="1.0"?><opml version="2.0"><head/><body><outline text="Stadt"><outline type="rss" text="Stadtblatt" xmlUrl="${base}/stadtblatt.xml"/></outline></body></opml>`);
+      const imported = await cli(["sources", "import", opml], env);
+      expect(imported.stdout).toContain(`new tags for ${base}/stadtblatt.xml: Stadt`);
+      const items = JSON.parse((await cli(["items", "--source", `${base}/stadtblatt.xml`, "--json"], env)).stdout) as { items: { tags: Tag[] }[] };
+      expect(items.items.map((i) => i.tags.map((t) => t.slug))).toEqual([
+        ["verkehr", "stadt"],
+        ["politik", "stadt"],
+      ]);
     } finally {
       rmSync(dirOfConfig, { recursive: true, force: true });
       await scratch.dispose();
