@@ -63,7 +63,10 @@ export function adminApi({ db, token, onChange, maxPageBytes = 2 * 1024 * 1024 }
     const key = c.req.query("url") ?? c.req.query("name");
     if (!key) return c.json({ error: "name the source with ?url= or ?name=" }, 400);
     const removed = await removeFeedSource(db, key);
-    return removed ? c.body(null, 204) : c.json({ error: `no followed feed '${key}'` }, 404);
+    if (!removed) return c.json({ error: `no followed feed '${key}'` }, 404);
+    // the items other sources show lost this feed's tags: their feeds changed
+    if (removed.changedTags.length) onChange?.({ new: 0, updated: 0, unchanged: 0, outcomes: [], newTags: [], changedTags: removed.changedTags });
+    return c.body(null, 204);
   });
 
   api.post("/ingest", bodyLimit({ maxSize: maxPageBytes, onError: (c) => c.json({ error: `a page may have at most ${maxPageBytes} bytes` }, 413) }), async (c) => {
