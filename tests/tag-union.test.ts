@@ -30,6 +30,7 @@ import { addFeedSource, findFeedSource, removeFeedSource, setSourceTags } from "
 import { storeDocument } from "../src/storage/store-document";
 import { cli } from "./support/cli";
 import { backends, truncateAll } from "./support/databases";
+import { startHubStub } from "./support/websub-hub";
 import { rssParser } from "./support/feeds";
 
 const dir = join(import.meta.dirname, "tag-union");
@@ -317,8 +318,11 @@ describe("the command line", () => {
     try {
       expect((await cli(["sources", "apply", config(["Nachrichten"])], env)).status).toBe(0);
       expect((await cli(["fetch", "--all"], env)).stdout).toMatch(/stored\s+2\s+0\s+0/);
-      const applied = await cli(["sources", "apply", config(["Region"])], env);
+      const hub = await startHubStub();
+      const applied = await cli(["sources", "apply", config(["Region"])], { ...env, FEEDWERK_HUB_URL: hub.url, FEEDWERK_PUBLIC_URL: "https://feeds.example.org" }).finally(() => hub.close());
       expect(applied.stdout).toContain(`new tags for ${base}/stadtblatt.xml: Region`);
+      // the hub hears of the feeds whose items changed tags
+      expect(hub.pings).toEqual(expect.arrayContaining(["https://feeds.example.org/feeds/region.xml", "https://feeds.example.org/feeds/nachrichten.atom", "https://feeds.example.org/feeds/all.json"]));
       const fetched = await cli(["fetch", "--all"], env);
       expect([fetched.status, fetched.stdout]).toEqual([0, expect.stringMatching(/not modified/)]);
 
