@@ -7,7 +7,7 @@
  * tests/tag-union/ holds the two feeds and what is expected of them.
  */
 import { createServer, type Server } from "node:http";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -21,9 +21,10 @@ import { ingestPage } from "../src/pipeline/ingest-page";
 import { pollFeeds } from "../src/pipeline/poll-feeds";
 import { createApp } from "../src/publish/app";
 import { VersionBook } from "../src/publish/version-book";
-import type { OpenDatabase } from "../src/storage/open";
+import { sql } from "drizzle-orm";
+import { MIGRATIONS, type OpenDatabase } from "../src/storage/open";
 import { findItem, tagItemIds } from "../src/storage/queries";
-import { items } from "../src/storage/schema";
+import { items, observations } from "../src/storage/schema";
 import type { Tag } from "../src/normalise/item";
 import { unionTags, type SourcedObservation } from "../src/normalise/tag-union";
 import { addFeedSource, findFeedSource, removeFeedSource, setSourceTags } from "../src/storage/sources";
@@ -210,6 +211,49 @@ for (const backend of backends) {
         results.push(item.memberOf.map((t) => t.slug));
       }
       expect(results[1]).toEqual(results[0]);
+    });
+
+    it("repairs the tags stored before: a document's own on its observations, every source's own on the items", async () => {
+      // a database as it was before item tags were the union over sources
+      const scratch = await backend.scratch();
+      const opened = await scratch.open();
+      const folder = mkdtempSync(join(tmpdir(), "feedwerk-migrations-"));
+      try {
+        cpSync(MIGRATIONS, folder, { recursive: true });
+        const journalFile = join(folder, "meta", "_journal.json");
+        const journal = JSON.parse(readFileSync(journalFile, "utf8")) as { entries: { tag: string }[] };
+        journal.entries = journal.entries.slice(0, journal.entries.findIndex((e) => e.tag.endsWith("_source_tag_union")));
+        writeFileSync(journalFile, JSON.stringify(journal));
+        const { migrate } = backend.name === "pglite" ? await import("drizzle-orm/pglite/migrator") : await import("drizzle-orm/postgres-js/migrator");
+        await migrate(opened.db as never, { migrationsFolder: folder });
+        for (const statement of [
+          `insert into sources (kind, name, url, tags) values ('feed', 'lz', 'https://lz.example/feed', '["Region"]'), ('feed', 'sb', 'https://sb.example/feed', '["Nachrichten"]')`,
+          `insert into documents (source_id, name, sha256, fetched_at, item_count) values (1, 'lz', 'a', '2025-12-10T12:00:00Z', 1), (2, 'sb', 'b', '2025-12-10T11:00:00Z', 1)`,
+          `insert into tags (slug, label) values ('verkehr', 'Verkehr'), ('region', 'Region'), ('nachrichten', 'Nachrichten')`,
+          // the Landeszeitung's text won: its category and its own tag, the Stadtblatt's own tag lost
+          `insert into items (id, guid, kind, title, summary, precision, page_tags, match_text, feed_at, first_seen_at, updated_at, content_hash)
+           values ('i1', 'urn:feedwerk:item:i1', 'teaser', 'Brücke', 'Zu.', 'none', '[{"slug":"verkehr","label":"Verkehr"},{"slug":"region","label":"Region"}]',
+                   'brücke zu.', '2025-12-10T12:00:00Z', '2025-12-10T11:00:00Z', '2025-12-10T12:00:00Z', 'lz-text')`,
+          `insert into observations (item_id, document_id, fetched_at, kind, content_hash, precision)
+           values ('i1', 1, '2025-12-10T12:00:00Z', 'teaser', 'lz-text', 'none'), ('i1', 2, '2025-12-10T11:00:00Z', 'teaser', 'sb-text', 'none')`,
+          `insert into item_tags (item_id, tag_id, via) values ('i1', 1, 'page'), ('i1', 2, 'page')`,
+        ]) {
+          await opened.db.execute(sql.raw(statement));
+        }
+        await opened.migrate();
+
+        const stored = await opened.db.select({ documentId: observations.documentId, tags: observations.tags }).from(observations).orderBy(observations.documentId);
+        expect(stored).toEqual([
+          { documentId: 1, tags: [{ slug: "verkehr", label: "Verkehr" }] },
+          { documentId: 2, tags: [] },
+        ]);
+        expect((await findItem(opened.db, "i1"))!.tags.map((t) => t.slug)).toEqual(["verkehr", "region", "nachrichten"]);
+        expect(await tagItemIds(opened.db, "nachrichten")).toEqual(["i1"]);
+      } finally {
+        rmSync(folder, { recursive: true, force: true });
+        await opened.close();
+        await scratch.dispose();
+      }
     });
 
     it("re-tags stored items when a source's tags change, though the feed then answers 304", async () => {
