@@ -28,13 +28,3 @@ export async function sourceTagsById(tx: Database, sourceIds: number[]): Promise
     .execute();
   return new Map(rows.map((r) => [r.id, tagsFromLabels(r.tags)]));
 }
-
-/** The ids of the items a source's documents have shown. */
-export async function itemIdsShownBy(tx: Database, sourceId: number): Promise<string[]> {
-  const rows = await tx
-    .selectDistinct({ id: observations.itemId })
-    .from(observations)
-    .innerJoin(documents, eq(documents.id, observations.documentId))
-    .where(eq(documents.sourceId, sourceId));
-  return rows.map((r) => r.id);
-}

@@ -3,7 +3,6 @@ import { and, asc, eq, isNull, lte, or, sql } from "drizzle-orm";
 import { tagsFromLabels } from "../normalise/tag-union";
 import type { Database } from "./database";
 import { documents, items, observations, sources } from "./schema";
-import { itemIdsShownBy } from "./source-observations";
 import { retagItems, withIngestionsHeld } from "./source-tags";
 import { bumpVersions, createTags, linkNewTags } from "./store-document";
 
@@ -40,7 +39,7 @@ export async function removeFeedSource(db: Database, urlOrName: string): Promise
   return withIngestionsHeld(db, async (tx) => {
     const source = await findFeedSource(tx, urlOrName);
     if (!source) return null;
-    const shown = await itemIdsShownBy(tx, source.id);
+    const shown = await itemIdsOfSource(tx, source.id);
     await tx.delete(sources).where(eq(sources.id, source.id));
     const retagged = await retagItems(tx, shown);
     return { ...source, changedTags: await bumpVersions(tx, retagged.tagIds, retagged.changed > 0) };
@@ -57,7 +56,7 @@ export async function setSourceTags(db: Database, id: number, labels: string[]):
     await tx.update(sources).set({ tags: labels }).where(eq(sources.id, id));
     const created = await createTags(tx, tagsFromLabels(labels));
     const matched = await linkNewTags(tx, created);
-    const retagged = await retagItems(tx, await itemIdsShownBy(tx, id));
+    const retagged = await retagItems(tx, await itemIdsOfSource(tx, id));
     return bumpVersions(tx, [...matched, ...retagged.tagIds], retagged.changed > 0);
   });
 }
