@@ -173,7 +173,7 @@ for (const backend of backends) {
               "text/html; charset=UTF-8", "Accept", "private, no-cache",
             ]);
             const page = await res.text();
-            expect(page, what).toContain(`<input id="feed-url" type="url" readonly value="${subscribe.toString().replace(/&/g, "&amp;")}">`);
+            expect(page, what).toContain(`<textarea id="feed-url" readonly rows="2" spellcheck="false">${subscribe.toString().replace(/&/g, "&amp;")}</textarea>`);
             expect(page, what).toContain('<form class="search" method="get" role="search">');
           }
         }

@@ -28,8 +28,9 @@ ul,ol{padding-left:1.2rem}.items{list-style:none;padding:0}.items>li{margin:0 0 
 .meta{color:#555;font-size:.9rem;margin:.15rem 0}.summary{margin:.2rem 0}.feeds a{margin-right:.6rem}
 .subscribe,.search{background:#f4f4f4;border-radius:6px;padding:.7rem 1rem;margin:1rem 0}
 .subscribe p{margin:.3rem 0}label{display:block;font-weight:600;margin-bottom:.2rem}
-input{font:inherit;width:100%;padding:.35rem .5rem;border:1px solid #888;border-radius:4px;background:#fff;color:#222}
-.search{display:flex;flex-wrap:wrap;gap:.4rem;align-items:end}.search .field{flex:1 1 12rem}
+input,textarea{font:inherit;width:100%;padding:.35rem .5rem;border:1px solid #888;border-radius:4px;background:#fff;color:#222}
+#feed-url{display:block;resize:none;field-sizing:content;min-height:0;word-break:break-all}
+.search{display:flex;flex-wrap:wrap;gap:.4rem}.search label{flex:1 0 100%;margin:0}.search input{flex:1 1 8rem;min-width:0;width:auto}
 button{font:inherit;padding:.35rem .9rem;border:1px solid #0645ad;border-radius:4px;background:#0645ad;color:#fff}
 .pages{margin:1.5rem 0}`;
 
@@ -59,7 +60,7 @@ ${head}
 <main id="inhalt">
 ${main}
 </main>
-<footer><p>feedwerk: Meldungen als Feeds, für jedes Thema in RSS, Atom und JSON Feed. Zeiten in deutscher Zeit (Berlin).</p></footer>
+<footer><p>feedwerk: Meldungen als Feeds, für jedes Thema in RSS, Atom und JSON Feed. Alle Zeiten in Berliner Ortszeit.</p></footer>
 </body>
 </html>`;
 }
@@ -144,12 +145,12 @@ export function feedPage(view: FeedView): Html {
 <h2 id="abonnieren">Abonnieren</h2>
 <p>Diese Adresse in einen Feedreader einfügen${q ? " (sie liefert die Treffer dieser Suche)" : ""}:</p>
 <label for="feed-url">Feed-Adresse</label>
-<input id="feed-url" type="url" readonly value="${view.subscribeUrl}">
+<textarea id="feed-url" readonly rows="2" spellcheck="false">${view.subscribeUrl}</textarea>
 <p class="feeds">Als <a href="${feedUrl(base, key, "rss")}">RSS</a><a href="${feedUrl(base, key, "atom")}">Atom</a><a href="${feedUrl(base, key, "json")}">JSON Feed</a></p>
 </section>
 <form class="search" method="get" role="search">
-<div class="field"><label for="q">${searchLabel(key, label)}</label>
-<input id="q" type="search" name="q" value="${q ?? ""}" maxlength="200"></div>
+<label for="q">${searchLabel(key, label)}</label>
+<input id="q" type="search" name="q" value="${q ?? ""}" maxlength="200">
 ${view.limit ? html`<input type="hidden" name="limit" value="${view.limit}">` : ""}
 <button type="submit">Suchen</button>
 </form>
