@@ -24,6 +24,9 @@ if (!available && process.env.CI) throw new Error(`CI is set but there is no Chr
 const ARTICLE = "Ukraine-Verhandlungen in Alaska? Trump will Putin empfangen";
 const TEASER = "Ukraine soll Korruptionskontrollen ausgehöhlt haben";
 const PHONE = { width: 375, height: 812 };
+const { clients } = JSON.parse(readFileSync(join(import.meta.dirname, "accept", "clients.json"), "utf8")) as {
+  clients: { client: string; accept: string | null; gets: "feed" | "page" }[];
+};
 const DESKTOP = { width: 1280, height: 900 };
 
 interface JsonFeed {
@@ -70,7 +73,7 @@ describe.skipIf(!available)(`pages in Chromium${available ? "" : ` (no Chromium 
   const json = async (path: string) => (await (await fetch(`${server.url}${path}`, { headers: { accept: "application/feed+json" } })).json()) as JsonFeed;
 
   /** Opens a page as a navigation and records every console message of note and every page error. */
-  async function open(path: string, viewport = DESKTOP): Promise<{ page: Page; messages: string[] }> {
+  async function open(path: string, viewport = DESKTOP): Promise<{ page: Page; messages: string[]; accept: string | undefined }> {
     const page = await browser.newPage({ viewport });
     const messages: string[] = [];
     page.on("console", (m) => {
@@ -79,7 +82,7 @@ describe.skipIf(!available)(`pages in Chromium${available ? "" : ` (no Chromium 
     page.on("pageerror", (e) => messages.push(`pageerror: ${e.message}`));
     const res = await page.goto(`${server.url}${path}`);
     expect(res?.status(), path).toBe(200);
-    return { page, messages };
+    return { page, messages, accept: (await res!.request().allHeaders()).accept };
   }
 
   /** Titles of the items listed on a page, in order. */
@@ -105,7 +108,9 @@ describe.skipIf(!available)(`pages in Chromium${available ? "" : ` (no Chromium 
     expect(ukraine).toEqual([TEASER, ARTICLE]);
     for (const format of ["xml", "atom", "json"]) {
       const path = `/feeds/ukraine.${format}`;
-      const { page, messages } = await open(path);
+      const { page, messages, accept } = await open(path);
+      // what this Chromium sent is a row of the table the HTTP tests run, one that gets the page
+      expect(clients.find((c) => c.accept === accept), `Chromium sent Accept ${accept}`).toMatchObject({ gets: "page" });
       expect(await page.evaluate(() => (globalThis as unknown as { document: { contentType: string } }).document.contentType), path).toBe("text/html");
       expect(await page.title()).toBe("Ukraine · feedwerk");
       expect(await page.locator("h1").innerText()).toBe("Ukraine");
