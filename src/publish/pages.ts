@@ -81,7 +81,8 @@ function meta(item: FeedItem): Html {
 function itemList(base: string, items: FeedItem[], level: 2 | 3, summaries: boolean): Html {
   const heading = (item: FeedItem) =>
     level === 2 ? html`<h2><a href="${itemUrl(base, item)}">${item.title}</a></h2>` : html`<h3><a href="${itemUrl(base, item)}">${item.title}</a></h3>`;
-  return html`<ol class="items">
+  // role="list": Safari drops the list semantics of a list styled without markers
+  return html`<ol class="items" role="list">
 ${items.map(
   (item) => html`<li><article>${heading(item)}${meta(item)}${summaries && item.summary ? html`<p class="summary">${item.summary}</p>` : ""}</article></li>
 `,
@@ -135,11 +136,10 @@ export interface FeedView {
 
 export function feedPage(view: FeedView): Html {
   const { base, key, label, q } = view;
-  const feedsOf = key.includes("+") ? null : key;
   return layout(
     {
       title: q ? `„${q}“ in ${label} · feedwerk` : `${label} · feedwerk`,
-      head: feedsOf ? feedLinks(base, feedsOf, label) : html`<link rel="alternate" type="application/rss+xml" title="${label} (RSS)" href="${feedUrl(base, key, "rss")}">`,
+      head: feedLinks(base, key, label),
       main: html`<h1>${label}</h1>
 <section class="subscribe" aria-labelledby="abonnieren">
 <h2 id="abonnieren">Abonnieren</h2>
