@@ -239,6 +239,15 @@ export function describeHttpContract(title: string, start: () => Promise<Contrac
       expect(page).not.toContain("<script>alert");
       expect(page).not.toContain("<img src=x");
       expect(page).toContain("&lt;script&gt;");
+      // the tag's page, as a browser gets it at the feed URL, with hostile text in the search too
+      const browser = { headers: { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" } };
+      const search = encodeURIComponent(`"><script>alert(2)</script>`);
+      for (const path of ["/feeds/a-b-x-y", "/feeds/a-b-x-y.xml", `/feeds/a-b-x-y.atom?q=${search}`]) {
+        const tagPage = await (await get(path, browser)).text();
+        expect(tagPage, path).not.toMatch(/<script|<img src=x|<x>/);
+        expect(tagPage, path).toContain("A&amp;B &lt;x&gt; &quot;y&quot;");
+      }
+      expect(await (await get(`/feeds/a-b-x-y.atom?q=${search}`, browser)).text()).toContain("&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;");
     });
 
     it("answers 404 for unknown tags, formats and items and 400 for a bad limit", async () => {
