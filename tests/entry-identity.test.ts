@@ -408,7 +408,7 @@ async function storeUnderLinkRule(db: Database, sourceId: number, name: string, 
   const [doc] = await db.select({ id: documents.id }).from(documents).where(eq(documents.sha256, name));
   for (const item of mergeObservations(keyed)) {
     const obs = observe(item, fetchedAt);
-    const row = itemRow(item, obs.contentHash, derive([obs]));
+    const row = itemRow(item, obs.contentHash, derive([obs]), item.tags);
     await db.execute(sql`insert into items (id, guid, kind, title, kicker, summary, content_html, url, published_at, precision, agency, dateline,
       comment_count, image, page_tags, match_text, feed_at, first_seen_at, updated_at, content_hash)
       values (${row.id}, ${row.guid}, ${row.kind}, ${row.title}, ${row.kicker}, ${row.summary}, ${row.contentHtml}, ${row.url},

@@ -126,6 +126,7 @@ describe("merging observations", () => {
     commentCount: 0,
     publishedAt: null,
     precision: "none",
+    tags: [],
     ...over,
   });
   const set = [

@@ -92,7 +92,10 @@ export function adminApi({ db, token, onChange, maxPageBytes = 2 * 1024 * 1024 }
     const { url, name } = c.req.valid("query");
     const key = (url ?? name)!;
     const removed = await removeFeedSource(db, key);
-    return removed ? c.body(null, 204) : problem(404, `no followed feed '${key}'`);
+    if (!removed) return problem(404, `no followed feed '${key}'`);
+    // the items other sources show lost this feed's tags: their feeds changed
+    if (removed.changedTags.length) onChange?.({ new: 0, updated: 0, unchanged: 0, retired: 0, outcomes: [], newTags: [], changedTags: removed.changedTags });
+    return c.body(null, 204);
   });
 
   api.post(

@@ -23,7 +23,7 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
-import { PRECISION, type Item, type ItemKind, type Precision } from "./item";
+import { PRECISION, type Item, type ItemKind, type Precision, type Tag } from "./item";
 
 /** What one document said about one story, without the texts themselves. */
 export interface Observation {
@@ -34,6 +34,8 @@ export interface Observation {
   commentCount: number | null;
   publishedAt: Date | null;
   precision: Precision;
+  /** The tags the document gave the story; the item's tags are their union over sources (normalise/tag-union). */
+  tags: Tag[];
 }
 
 export interface Derived {
@@ -65,13 +67,14 @@ export function observe(item: Item, fetchedAt: Date): Observation {
     commentCount: item.commentCount,
     publishedAt: item.publishedAt,
     precision: item.precision,
+    tags: item.tags,
   };
 }
 
 const time = (d: Date | null) => d?.getTime() ?? 0;
 
 /** Content order: richer kind, then newer, then (a tie between two documents of the same instant) by hash. */
-function contentOrder(a: Observation, b: Observation): number {
+export function contentOrder(a: Observation, b: Observation): number {
   return (
     KIND_RANK[a.kind] - KIND_RANK[b.kind] ||
     time(a.fetchedAt) - time(b.fetchedAt) ||

@@ -14,7 +14,6 @@ import { outageCode, withinDeadline } from "./database-outage";
 import { FeedCache, type CachedFeed, type Compressors, type Encoding } from "./feed-cache";
 import { CONTENT_TYPE, renderFeed, type FeedFormat } from "./feed-formats";
 import { feedUrl } from "./feed-model";
-import { wantsBrowserView } from "./negotiation";
 import { formatPosition, parsePosition, selectorKey, type Selector } from "./selector";
 import type { VersionBook } from "./version-book";
 
@@ -34,7 +33,6 @@ export interface FeedRouteDeps {
   /** The encodings `compressors` can produce. */
   encodings: Encoding[];
   hubUrl?: string | undefined;
-  stylesheet?: string | undefined;
 }
 
 interface FeedParams {
@@ -52,8 +50,6 @@ export async function serveFeed(
   selector: Selector,
   format: FeedFormat,
   base: string,
-  /** The format was chosen by Accept (/feeds/TAG) rather than by the extension. */
-  negotiated = false,
 ): Promise<Response> {
   const params = readParams(c);
   if (typeof params === "string") return c.text(`${params}\n`, 400);
@@ -76,12 +72,11 @@ export async function serveFeed(
 
   const encoding = chooseEncoding(c.req.header("accept-encoding") ?? null, deps.encodings);
   const fresh = notModified(c.req.raw.headers, entry.etag, entry.lastModified);
-  const browser = !fresh && wantsBrowserView(c.req.header("accept") ?? null, format);
   let body: Uint8Array | null = null;
   if (!fresh) {
     body = (encoding && (await deps.cache.encodedBody(entry, encoding, deps.compressors))) || entry.body;
   }
-  const headers = responseHeaders(entry, { fresh, encoding: body === entry.body ? null : encoding, browser, negotiated, format, length: body?.length });
+  const headers = responseHeaders(entry, { fresh, encoding: body === entry.body ? null : encoding, length: body?.length });
   return new Response(body as Uint8Array<ArrayBuffer> | null, { status: fresh ? 304 : 200, headers });
 }
 
@@ -127,20 +122,20 @@ async function currentEntry(
 /** The headers of one variant of a cached feed, built on first use and kept with it. */
 function responseHeaders(
   entry: CachedFeed,
-  v: { fresh: boolean; encoding: Encoding | null; browser: boolean; negotiated: boolean; format: FeedFormat; length: number | undefined },
+  v: { fresh: boolean; encoding: Encoding | null; length: number | undefined },
 ): Record<string, string> {
-  const key = `${v.fresh}|${v.encoding}|${v.browser}|${v.negotiated}|${v.length}`;
+  const key = `${v.fresh}|${v.encoding}|${v.length}`;
   let headers = entry.headers.get(key);
   if (headers) return headers;
   headers = {
     "Cache-Control": CACHE_CONTROL,
     "Last-Modified": entry.lastModifiedHttp,
-    // XML feeds are labelled differently for browsers (wantsBrowserView)
-    Vary: v.negotiated || v.format !== "json" ? "Accept, Accept-Encoding" : "Accept-Encoding",
+    // a browser navigating to a feed URL gets the feed's page instead (wantsBrowserView)
+    Vary: "Accept, Accept-Encoding",
     ETag: etagFor(entry.etag, v.encoding),
   };
   if (!v.fresh) {
-    headers["Content-Type"] = v.browser ? "application/xml; charset=utf-8" : entry.contentType;
+    headers["Content-Type"] = entry.contentType;
     if (v.encoding) headers["Content-Encoding"] = v.encoding;
     headers["Content-Length"] = String(v.length);
   }
@@ -170,7 +165,7 @@ function resolve(snapshot: VersionSnapshot, selector: Selector): Scope | null {
   };
 }
 
-function readParams(c: Context): FeedParams | string {
+export function readParams(c: Context): FeedParams | string {
   if (!c.req.url.includes("?")) return { limit: DEFAULT_LIMIT };
   const raw = c.req.query("limit");
   let limit = DEFAULT_LIMIT;
@@ -224,7 +219,6 @@ async function render(
     homeUrl: selector.kind === "all" ? `${base}/` : `${base}/feeds/${selectorKey(selector)}`,
     selfUrl: url({ before: params.before, after: params.after }),
     hub: deps.hubUrl,
-    stylesheet: deps.stylesheet,
     changedAt: scope.lastModified,
     paging: {
       first,

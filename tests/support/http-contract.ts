@@ -239,6 +239,15 @@ export function describeHttpContract(title: string, start: () => Promise<Contrac
       expect(page).not.toContain("<script>alert");
       expect(page).not.toContain("<img src=x");
       expect(page).toContain("&lt;script&gt;");
+      // the tag's page, as a browser gets it at the feed URL, with hostile text in the search too
+      const browser = { headers: { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" } };
+      const search = encodeURIComponent(`"><script>alert(2)</script>`);
+      for (const path of ["/feeds/a-b-x-y", "/feeds/a-b-x-y.xml", `/feeds/a-b-x-y.atom?q=${search}`]) {
+        const tagPage = await (await get(path, browser)).text();
+        expect(tagPage, path).not.toMatch(/<script|<img src=x|<x>/);
+        expect(tagPage, path).toContain("A&amp;B &lt;x&gt; &quot;y&quot;");
+      }
+      expect(await (await get(`/feeds/a-b-x-y.atom?q=${search}`, browser)).text()).toContain("&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;");
     });
 
     it("answers 404 for unknown tags, formats and items and 400 for a bad limit", async () => {
@@ -290,7 +299,11 @@ export function describeHttpContract(title: string, start: () => Promise<Contrac
       const etag = res.headers.get("etag")!;
       expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
       expect(res.headers.get("last-modified")).toMatch(RFC822);
-      expect(res.headers.get("cache-control")).toBe("public, max-age=300, stale-while-revalidate=3600");
+      const feed = await get("/feeds/ukraine.xml");
+      expect(res.headers.get("cache-control")).toMatch(/^public, max-age=300\b/);
+      for (const name of ["cache-control", "x-content-type-options", "content-security-policy", "referrer-policy"]) {
+        expect(res.headers.get(name), name).toBe(feed.headers.get(name));
+      }
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
       expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
       const body = await res.text();
