@@ -313,14 +313,17 @@ export function structTime(date: Date | null): Value {
   return new Tuple([y, date.getUTCMonth() + 1, date.getUTCDate(), date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds(), wday, yday, 0]);
 }
 
-/** Enclosures, once the entry model keeps them (as `enclosures: {url, type?, length?}[]`). */
-function enclosureList(seen: Observations, { raw }: ReadEntry): Value {
-  const kept = (raw as { enclosures?: { url: string; type?: string; length?: number | string }[] }).enclosures;
-  if (!Array.isArray(kept)) throw new NotApplicable("entry 'enclosures' not kept by feedwerk");
-  return list("enclosures", () => kept, (e) => ({
+/**
+ * The entry's files as feedwerk keeps them (Item.media.enclosures: resolved,
+ * http(s) only). feedparser's `url` is its `href`; its length and type are
+ * the attributes' text.
+ */
+function enclosureList(seen: Observations, { item }: ReadEntry): Value {
+  const kept = () => item.media?.enclosures ?? [];
+  return list("enclosures", kept, (e) => ({
     href: () => field(seen, "enclosures.href", e().url),
     url: () => field(seen, "enclosures.url", e().url),
-    type: () => field(seen, "enclosures.type", e().type ?? null),
-    length: () => field(seen, "enclosures.length", e().length === undefined ? null : String(e().length)),
+    type: () => field(seen, "enclosures.type", e().type),
+    length: () => field(seen, "enclosures.length", e().length === null ? null : String(e().length)),
   }));
 }
