@@ -6,6 +6,7 @@
 import Parser from "rss-parser";
 import { decodeFeedDocument } from "./decode";
 import { FeedFormatError } from "./errors";
+import { entryMarkup, hasInlineMarkup, type EntryMarkup } from "./inline-markup";
 import { jsonItemMedia, MEDIA_FIELDS, xmlEntryMedia, type RawMedia } from "./media";
 import { mayHideFaults, recoverXml, withChannel } from "./recover";
 import { entryBases, type EntryBases } from "./xml-base";
@@ -59,6 +60,10 @@ const parser = new Parser<Record<string, unknown>, Item>({
       ["title", "titleXml", { keepArray: true }],
       ["summary", "summaryXml", { keepArray: true }],
       ["content", "contentXml", { keepArray: true }],
+      // RSS bodies feedparser reads as the content: XHTML inline (<body>, <xhtml:body>) or escaped (<fullitem>)
+      ["body", "bodyXml", { keepArray: true }],
+      ["xhtml:body", "xhtmlBodyXml", { keepArray: true }],
+      ["fullitem", "fullitem"],
     ],
   },
 });
@@ -79,6 +84,8 @@ export async function readFeed(text: string): Promise<RawFeed> {
   const atom = /^\s*(?:<\?xml[^>]*>\s*)?(?:<!--[\s\S]*?-->\s*)*<feed\b/.test(xml);
   const base = /<(?:feed|rss|rdf:RDF|channel)\b[^>]*\sxml:base\s*=\s*["']([^"']+)["']/.exec(xml.slice(0, 4096))?.[1];
   const bases = xml.includes("xml:base") ? entryBases(xml) : [];
+  const inline = (item: Item) => [item.titleXml, item.summaryXml, item.contentXml, item.bodyXml, item.xhtmlBodyXml];
+  const markup = feed.items.some((item) => hasInlineMarkup(inline(item))) ? entryMarkup(xml) : [];
   return {
     format: atom ? "atom" : "rss",
     title: str(feed.title),
@@ -86,20 +93,24 @@ export async function readFeed(text: string): Promise<RawFeed> {
     base,
     ttlMinutes: ttlOf(feed),
     bozo,
-    entries: feed.items.map((item, n) => ({
-      id: str(item.guid) ?? str(item.id),
-      link: str(item.link),
-      title: atom ? atomHtml(item.titleXml, str(item.title)) : str(item.title),
-      summaryHtml: atom ? atomHtml(item.summaryXml, str(item.summary)) : str(item.descriptionRaw) ?? str(item.content),
-      contentHtml: str(item["content:encoded"]) ?? (atom ? atomHtml(item.contentXml, str(item.content)) : undefined),
-      published: str(item.published) ?? str(item.pubDate) ?? str(item.dcDate),
-      updated: str(item.updated),
-      author: str(item.creator) ?? str(item.author),
-      categories: categoriesOf(item),
-      media: xmlEntryMedia(item, atom),
+    entries: feed.items.map((item, n) => {
       // entries are matched to rss-parser's by position: only when both passes saw the same entries
-      bases: bases.length === feed.items.length ? bases[n] : undefined,
-    })),
+      const own: EntryMarkup = markup.length === feed.items.length ? markup[n]! : {};
+      const body = textConstruct(item.bodyXml, own.body, true) ?? textConstruct(item.xhtmlBodyXml, own.body, true) ?? str(item.fullitem);
+      return {
+        id: str(item.guid) ?? str(item.id),
+        link: str(item.link),
+        title: atom ? textConstruct(item.titleXml, own.title) : (textConstruct(item.titleXml, own.title, true) ?? str(item.title)),
+        summaryHtml: atom ? textConstruct(item.summaryXml, own.summary) : str(item.descriptionRaw) ?? str(item.content),
+        contentHtml: str(item["content:encoded"]) ?? (atom ? textConstruct(item.contentXml, own.content) : body),
+        published: str(item.published) ?? str(item.pubDate) ?? str(item.dcDate),
+        updated: str(item.updated),
+        author: str(item.creator) ?? str(item.author),
+        categories: categoriesOf(item),
+        media: xmlEntryMedia(item, atom),
+        bases: bases.length === feed.items.length ? bases[n] : undefined,
+      };
+    }),
   };
 }
 
@@ -150,11 +161,33 @@ function describeXmlError(error: Error): string | null {
 
 const escapeHtml = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
-/** An Atom text construct as HTML: type "text" (the default) is text, escaped so that it is decoded once, not read as markup. */
-function atomHtml(elements: unknown, value: string | undefined): string | undefined {
-  const type = (Array.isArray(elements) ? (elements[0] as { $?: { type?: unknown } } | undefined) : undefined)?.$?.type;
-  const text = type === undefined || (typeof type === "string" && /^\s*(text|text\/plain)\s*$/i.test(type));
-  return value !== undefined && text ? escapeHtml(value) : value;
+/**
+ * A text construct as HTML, from its first element: markup written inline is
+ * taken from the document's source (inline-markup.ts); `mode="base64"` is
+ * decoded; Atom's type "text" (the default, unless `htmlByDefault`) is text,
+ * escaped so that it is decoded once, not read as markup.
+ */
+function textConstruct(elements: unknown, inline: string | undefined, htmlByDefault = false): string | undefined {
+  const first = Array.isArray(elements) ? (elements[0] as unknown) : elements;
+  if (first === undefined || first === null) return undefined;
+  const attrs = typeof first === "object" ? ((first as { $?: Record<string, unknown> }).$ ?? {}) : {};
+  const type = typeof attrs.type === "string" ? attrs.type.trim().toLowerCase() : undefined;
+  const isText = type === undefined ? !htmlByDefault : type === "text" || type === "text/plain";
+  const hasElements = typeof first === "object" && Object.keys(first).some((k) => k !== "_" && k !== "$");
+  if (hasElements && inline !== undefined) return inline || undefined;
+  let value = str(first);
+  if (value !== undefined && typeof attrs.mode === "string" && attrs.mode.trim().toLowerCase() === "base64") value = fromBase64(value);
+  return value !== undefined && isText ? escapeHtml(value) : value;
+}
+
+/** UTF-8 text from base64; the text itself where it is not base64. */
+function fromBase64(value: string): string {
+  try {
+    const binary = atob(value.replace(/\s+/g, ""));
+    return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))).trim();
+  } catch {
+    return value;
+  }
 }
 
 function str(value: unknown): string | undefined {
