@@ -50,9 +50,18 @@ const parser = new Parser<Record<string, unknown>, Item>({
     feed: ["ttl", "sy:updatePeriod", "sy:updateFrequency"],
     item: [
       ["category", "categoriesXml", { keepArray: true }],
-      ["updated", "updated"],
+      // feedparser keeps the last of several <updated>
+      ["updated", "updatedXml", { keepArray: true }],
       ["published", "published"],
       ["dc:date", "dcDate"],
+      // Atom 0.3's dates, and Dublin Core's terms for them
+      ["issued", "issued"],
+      ["modified", "modified"],
+      ["dcterms:issued", "dctermsIssued"],
+      ["dcterms:modified", "dctermsModified"],
+      ["dc:author", "dcAuthor"],
+      ["itunes:author", "itunesAuthor"],
+      ["guid", "guidXml"],
       ["description", "descriptionRaw"],
       ["dc:subject", "dcSubject", { keepArray: true }],
       ...MEDIA_FIELDS,
@@ -99,13 +108,13 @@ export async function readFeed(text: string): Promise<RawFeed> {
       const body = textConstruct(item.bodyXml, own.body, true) ?? textConstruct(item.xhtmlBodyXml, own.body, true) ?? str(item.fullitem);
       return {
         id: str(item.guid) ?? str(item.id),
-        link: str(item.link),
+        link: atom ? atomLink(item.linksXml) ?? str(item.link) : str(item.link) ?? permalinkGuid(item.guidXml),
         title: atom ? textConstruct(item.titleXml, own.title) : (textConstruct(item.titleXml, own.title, true) ?? str(item.title)),
         summaryHtml: atom ? textConstruct(item.summaryXml, own.summary) : str(item.descriptionRaw) ?? str(item.content),
         contentHtml: str(item["content:encoded"]) ?? (atom ? textConstruct(item.contentXml, own.content) : body),
-        published: str(item.published) ?? str(item.pubDate) ?? str(item.dcDate),
-        updated: str(item.updated),
-        author: str(item.creator) ?? str(item.author),
+        published: str(item.published) ?? str(item.pubDate) ?? str(item.issued) ?? str(item.dctermsIssued) ?? str(item.dcDate),
+        updated: str(Array.isArray(item.updatedXml) ? item.updatedXml.at(-1) : undefined) ?? str(item.modified) ?? str(item.dctermsModified),
+        author: authorName(str(item.creator) ?? str(item.author) ?? str(item.dcAuthor) ?? str(item.itunesAuthor)),
         categories: categoriesOf(item),
         media: xmlEntryMedia(item, atom),
         bases: bases.length === feed.items.length ? bases[n] : undefined,
@@ -172,11 +181,16 @@ function textConstruct(elements: unknown, inline: string | undefined, htmlByDefa
   if (first === undefined || first === null) return undefined;
   const attrs = typeof first === "object" ? ((first as { $?: Record<string, unknown> }).$ ?? {}) : {};
   const type = typeof attrs.type === "string" ? attrs.type.trim().toLowerCase() : undefined;
-  const isText = type === undefined ? !htmlByDefault : type === "text" || type === "text/plain";
+  const mode = typeof attrs.mode === "string" ? attrs.mode.trim().toLowerCase() : undefined;
+  // Atom 0.3 says so with mode="base64"; Atom 1.0 base64-encodes content of any media type but text and XML
+  const base64 = mode === "base64" || (type !== undefined && type.includes("/") && !/^text\/|[+/]xml$/.test(type));
+  const explicitText = type === "text" || type === "text/plain";
+  // decoded bytes are read as markup, as feedparser reads them, unless declared text
+  const isText = base64 ? explicitText : type === undefined ? !htmlByDefault : explicitText;
   const hasElements = typeof first === "object" && Object.keys(first).some((k) => k !== "_" && k !== "$");
   if (hasElements && inline !== undefined) return inline || undefined;
   let value = str(first);
-  if (value !== undefined && typeof attrs.mode === "string" && attrs.mode.trim().toLowerCase() === "base64") value = fromBase64(value);
+  if (value !== undefined && base64) value = fromBase64(value);
   return value !== undefined && isText ? escapeHtml(value) : value;
 }
 
@@ -188,6 +202,33 @@ function fromBase64(value: string): string {
   } catch {
     return value;
   }
+}
+
+/** The entry's page among Atom links: the first alternate (a link's rel defaults to it), its href or, lacking one, its text. */
+function atomLink(links: unknown): string | undefined {
+  for (const link of Array.isArray(links) ? links : []) {
+    const attrs = (link && typeof link === "object" ? (link as { $?: Record<string, unknown> }).$ : undefined) ?? {};
+    const rel = typeof attrs.rel === "string" ? attrs.rel.trim() : "alternate";
+    if (rel !== "alternate") continue;
+    const href = (typeof attrs.href === "string" ? attrs.href.trim() : "") || str(link);
+    if (href) return href;
+  }
+  return undefined;
+}
+
+/** An RSS guid that is a web address and not marked isPermaLink="false" is the item's link where it has no other. */
+function permalinkGuid(guid: unknown): string | undefined {
+  const value = str(guid);
+  const attrs = guid && typeof guid === "object" ? ((guid as { $?: Record<string, unknown> }).$ ?? {}) : {};
+  if (!value || String(attrs.isPermaLink ?? "").trim().toLowerCase() === "false") return undefined;
+  return /^https?:\/\/[^\s]+$/i.test(value) ? value : undefined;
+}
+
+/** RSS authors are often an address with the name in brackets, or the other way round: the name is what is kept. */
+function authorName(author: string | undefined): string | undefined {
+  if (!author) return author;
+  const named = /^[^\s()@]+@[^\s()]+\s*\(([^()]+)\)$/.exec(author) ?? /^([^()]*[^\s()])\s*\([^\s()@]+@[^\s()]+\)$/.exec(author);
+  return named ? named[1]!.trim() : author;
 }
 
 function str(value: unknown): string | undefined {
