@@ -4,11 +4,12 @@
  * result is still the feed's own vocabulary; to-items turns it into items.
  */
 import Parser from "rss-parser";
-import { decodeFeedDocument } from "./decode";
+import { decodeFeedDocument, windows1252Controls } from "./decode";
 import { FeedFormatError } from "./errors";
 import { entryMarkup, hasInlineMarkup, type EntryMarkup } from "./inline-markup";
 import { jsonItemMedia, MEDIA_FIELDS, xmlEntryMedia, type RawMedia } from "./media";
 import { mayHideFaults, recoverXml, withChannel } from "./recover";
+import { withoutRssPrefix } from "./rss-prefix";
 import { entryBases, type EntryBases } from "./xml-base";
 
 export interface RawEntry {
@@ -61,7 +62,11 @@ const parser = new Parser<Record<string, unknown>, Item>({
       ["dcterms:modified", "dctermsModified"],
       ["dc:author", "dcAuthor"],
       ["itunes:author", "itunesAuthor"],
-      ["guid", "guidXml"],
+      ["guid", "guidXml", { keepArray: true }],
+      ["itunes:summary", "itunesSummary"],
+      ["itunes:category", "itunesCategories", { keepArray: true }],
+      ["media:category", "mediaCategories", { keepArray: true }],
+      ["media:title", "mediaTitle"],
       ["description", "descriptionRaw"],
       ["dc:subject", "dcSubject", { keepArray: true }],
       ...MEDIA_FIELDS,
@@ -108,9 +113,9 @@ export async function readFeed(text: string): Promise<RawFeed> {
       const body = textConstruct(item.bodyXml, own.body, true) ?? textConstruct(item.xhtmlBodyXml, own.body, true) ?? str(item.fullitem);
       return {
         id: str(item.guid) ?? str(item.id),
-        link: atom ? atomLink(item.linksXml) ?? str(item.link) : str(item.link) ?? permalinkGuid(item.guidXml),
-        title: atom ? textConstruct(item.titleXml, own.title) : (textConstruct(item.titleXml, own.title, true) ?? str(item.title)),
-        summaryHtml: atom ? textConstruct(item.summaryXml, own.summary) : str(item.descriptionRaw) ?? str(item.content),
+        link: atom ? atomLink(item.linksXml) ?? str(item.link) : str(item.link) ?? permalinkGuid(first(item.guidXml)),
+        title: (atom ? textConstruct(item.titleXml, own.title) : (textConstruct(item.titleXml, own.title, true) ?? str(item.title))) ?? str(item.mediaTitle),
+        summaryHtml: atom ? textConstruct(item.summaryXml, own.summary) : (str(item.descriptionRaw) ?? str(item.content) ?? escapeText(str(item.itunesSummary))),
         contentHtml: str(item["content:encoded"]) ?? (atom ? textConstruct(item.contentXml, own.content) : body),
         published: str(item.published) ?? str(item.pubDate) ?? str(item.issued) ?? str(item.dctermsIssued) ?? str(item.dcDate),
         updated: str(Array.isArray(item.updatedXml) ? item.updatedXml.at(-1) : undefined) ?? str(item.modified) ?? str(item.dctermsModified),
@@ -131,7 +136,7 @@ type ParsedXml = Awaited<ReturnType<typeof parser.parseString>>;
  * yields no entry is refused with the reason it is broken.
  */
 async function parseXml(document: string): Promise<{ feed: ParsedXml; xml: string; bozo?: string | undefined }> {
-  const text = withChannel(document);
+  const text = withChannel(withoutRssPrefix(document));
   let reason: string | undefined;
   if (!mayHideFaults(text)) {
     try {
@@ -157,7 +162,11 @@ async function parseXml(document: string): Promise<{ feed: ParsedXml; xml: strin
   return { feed, xml, bozo };
 }
 
-const firstLine = (error: Error) => error.message.split("\n")[0]!;
+/** The first line of a parser's message; rss-parser's stumbles over shapes it does not expect (a TypeError) are said in words, not in its internals. */
+const firstLine = (error: Error) =>
+  error instanceof TypeError ? "its elements are not where RSS or Atom put them" : error.message.split("\n")[0]!;
+
+const first = (value: unknown) => (Array.isArray(value) ? (value[0] as unknown) : undefined);
 
 /** sax's message with its line (counted from 1), or null where the XML is not what failed. */
 function describeXmlError(error: Error): string | null {
@@ -169,6 +178,8 @@ function describeXmlError(error: Error): string | null {
 }
 
 const escapeHtml = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+// itunes:summary is plain text
+const escapeText = (t: string | undefined) => (t === undefined ? undefined : escapeHtml(t));
 
 /**
  * A text construct as HTML, from its first element: markup written inline is
@@ -232,14 +243,24 @@ function authorName(author: string | undefined): string | undefined {
 }
 
 function str(value: unknown): string | undefined {
-  if (typeof value === "string") return value.trim() || undefined;
+  if (typeof value === "string") return windows1252Controls(value.trim()) || undefined;
   if (value && typeof value === "object" && "_" in value) return str((value as { _: unknown })._);
   return undefined;
 }
 
+/** iTunes categories by their text attribute, a subcategory after the category it is nested in. */
+function itunesCategories(elements: unknown): string[] {
+  return (Array.isArray(elements) ? elements : []).flatMap((c: unknown) => {
+    if (!c || typeof c !== "object") return [];
+    const o = c as { $?: { text?: unknown }; "itunes:category"?: unknown };
+    return [...(typeof o.$?.text === "string" ? [o.$.text] : []), ...itunesCategories(o["itunes:category"])];
+  });
+}
+
 function categoriesOf(item: Item): string[] {
-  const out: string[] = [];
-  for (const c of [...(item.categoriesXml ?? []), ...((item.dcSubject as unknown[] | undefined) ?? [])]) {
+  const out: string[] = itunesCategories(item.itunesCategories);
+  const listed = [item.categoriesXml, item.dcSubject, item.mediaCategories].flatMap((l) => (Array.isArray(l) ? (l as unknown[]) : []));
+  for (const c of listed) {
     if (typeof c === "string") out.push(c);
     else if (c && typeof c === "object") {
       const o = c as { _?: unknown; $?: { term?: string; label?: string } };
