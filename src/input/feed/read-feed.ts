@@ -149,14 +149,24 @@ async function parseXml(document: string): Promise<{ feed: ParsedXml; xml: strin
     }
   }
   const recovered = recoverXml(text);
-  const bozo = recovered.fault ?? reason;
-  const xml = bozo ? recovered.xml : text;
+  let bozo = recovered.fault ?? reason;
+  let xml = bozo ? recovered.xml : text;
   let feed: ParsedXml;
   try {
     feed = await parser.parseString(xml);
   } catch (error) {
-    const why = bozo ? `${bozo} (${firstLine(error as Error)})` : (describeXmlError(error as Error) ?? firstLine(error as Error));
-    throw new FeedFormatError(`not a readable RSS or Atom feed: ${why}`);
+    const described = describeXmlError(error as Error);
+    // a fault the tokenizer mended without naming it (an end tag cut short): the XML parser names it
+    if (!bozo && described !== null && recovered.xml !== text) {
+      bozo = described;
+      xml = recovered.xml;
+      feed = await parser.parseString(xml).catch((again: Error) => {
+        throw new FeedFormatError(`not a readable RSS or Atom feed: ${described} (${firstLine(again)})`);
+      });
+    } else {
+      const why = bozo ? `${bozo} (${firstLine(error as Error)})` : (described ?? firstLine(error as Error));
+      throw new FeedFormatError(`not a readable RSS or Atom feed: ${why}`);
+    }
   }
   if (bozo && !feed.items.length) throw new FeedFormatError(`not a readable RSS or Atom feed: ${bozo}, and no entry could be recovered`);
   return { feed, xml, bozo };
