@@ -195,6 +195,8 @@ describe("feed documents in other encodings and shapes", () => {
     ["a truncated feed with no entry", '<?xml version="1.0"?>\n<feed xmlns="http://www.w3.org/2005/Atom">\n<title>Leer</title>\n<entr', /truncated/],
     ["HTML", "<!doctype html><html><body><p>Hallo</p></body></html>", /not a readable RSS or Atom feed/],
     ["broken HTML", "<html><body><p>Hallo & Tschüss</body></html>", /^not a readable RSS or Atom feed: unescaped & at line 1 \(Feed not recognized/],
+    // rss-parser stumbles over a link without attributes (a TypeError inside it): said in words, not its internals
+    ["a feed rss-parser cannot take apart", '<feed xmlns="http://www.w3.org/2005/Atom"><link>https://x.example/</link><entry><id>a</id></entry></feed>', /^not a readable RSS or Atom feed: its elements are not where RSS or Atom put them$/],
     ["plain text", "Hallo Welt", /neither XML nor JSON/],
     ["JSON that is not a feed", '{"hello": "world"}', /not a JSON Feed/],
     ["broken JSON", '{"version": "https://jsonfeed.org/version/1.1", ', /not valid JSON/],

@@ -1,7 +1,7 @@
 /**
  * Markup written inline in an entry's text elements: Atom text constructs
- * of type "xhtml" (or with elements inside whatever their type), and RSS
- * `<body>` / `<xhtml:body>`. rss-parser hands these over as a tree of
+ * of type "xhtml" (or with elements inside whatever their type), RSS
+ * `<body>` / `<xhtml:body>`, and RSS descriptions with unescaped HTML. rss-parser hands these over as a tree of
  * objects that loses the order of text and elements, so a tokenizer pass
  * (htmlparser2 in XML mode, no tree) takes their source instead: the inner
  * XML of each, namespace prefixes of element names dropped, the wrapping
@@ -14,7 +14,8 @@ export type MarkupField = "title" | "summary" | "content" | "body";
 export type EntryMarkup = Partial<Record<MarkupField, string>>;
 
 const ENTRY = new Set(["entry", "item"]);
-const FIELDS = new Set<string>(["title", "summary", "content", "body"]);
+// RSS's description is the entry's summary, as Atom's summary is
+const FIELDS: Record<string, MarkupField> = { title: "title", summary: "summary", description: "summary", content: "content", body: "body" };
 const localName = (name: string) => name.slice(name.indexOf(":") + 1);
 // a start or end tag's name with a prefix, e.g. <xhtml:b> or </xh:div>
 const PREFIXED_TAG = /<(\/?)[A-Za-z_][\w.-]*:(?=[A-Za-z_])/g;
@@ -54,9 +55,10 @@ export function entryMarkup(xml: string): EntryMarkup[] {
           return;
         }
         const local = localName(name);
-        if (open === null && names.length === entryDepth + 1 && FIELDS.has(local) && current[local as MarkupField] === undefined) {
+        const field = Object.hasOwn(FIELDS, local) ? FIELDS[local] : undefined;
+        if (open === null && names.length === entryDepth + 1 && field && current[field] === undefined) {
           const type = attribs.type?.trim().toLowerCase();
-          open = { field: local as MarkupField, depth: names.length, start: parser.endIndex + 1, xhtml: type === "xhtml" };
+          open = { field, depth: names.length, start: parser.endIndex + 1, xhtml: type === "xhtml" };
         }
       },
       onclosetag() {

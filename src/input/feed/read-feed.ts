@@ -67,7 +67,7 @@ const parser = new Parser<Record<string, unknown>, Item>({
       ["itunes:category", "itunesCategories", { keepArray: true }],
       ["media:category", "mediaCategories", { keepArray: true }],
       ["media:title", "mediaTitle"],
-      ["description", "descriptionRaw"],
+      ["description", "descriptionXml", { keepArray: true }],
       ["dc:subject", "dcSubject", { keepArray: true }],
       ...MEDIA_FIELDS,
       // Atom text constructs, for their type attribute (kept as arrays: rss-parser flattens single elements to their text)
@@ -81,6 +81,23 @@ const parser = new Parser<Record<string, unknown>, Item>({
     ],
   },
 });
+
+/**
+ * rss-parser turns an Atom entry's published or updated date into an ISO
+ * string itself, and throws on one it cannot read, refusing the whole feed.
+ * Dates are read here (dates.ts; an unreadable one leaves the entry undated),
+ * so rss-parser is given the entry without them, and they are added back as
+ * the custom fields it would have copied.
+ */
+const atomParser = parser as unknown as { parseItemAtom(entry: Record<string, unknown>): Item };
+const parseItemAtom = atomParser.parseItemAtom.bind(parser);
+atomParser.parseItemAtom = (entry) => {
+  const { published, updated, ...rest } = entry;
+  const item = parseItemAtom(rest);
+  if (Array.isArray(published)) item.published = published[0];
+  if (Array.isArray(updated)) item.updatedXml = updated;
+  return item;
+};
 
 /** Bytes as fetched: decoded (see decode.ts), then read; an encoding that is not the declared one makes the feed broken too. */
 export async function readFeedDocument(bytes: Uint8Array, contentType: string | null = null): Promise<RawFeed> {
@@ -98,7 +115,7 @@ export async function readFeed(text: string): Promise<RawFeed> {
   const atom = /^\s*(?:<\?xml[^>]*>\s*)?(?:<!--[\s\S]*?-->\s*)*<feed\b/.test(xml);
   const base = /<(?:feed|rss|rdf:RDF|channel)\b[^>]*\sxml:base\s*=\s*["']([^"']+)["']/.exec(xml.slice(0, 4096))?.[1];
   const bases = xml.includes("xml:base") ? entryBases(xml) : [];
-  const inline = (item: Item) => [item.titleXml, item.summaryXml, item.contentXml, item.bodyXml, item.xhtmlBodyXml];
+  const inline = (item: Item) => [item.titleXml, item.summaryXml, item.descriptionXml, item.contentXml, item.bodyXml, item.xhtmlBodyXml];
   const markup = feed.items.some((item) => hasInlineMarkup(inline(item))) ? entryMarkup(xml) : [];
   return {
     format: atom ? "atom" : "rss",
@@ -115,9 +132,9 @@ export async function readFeed(text: string): Promise<RawFeed> {
         id: str(item.guid) ?? str(item.id),
         link: atom ? atomLink(item.linksXml) ?? str(item.link) : str(item.link) ?? permalinkGuid(first(item.guidXml)),
         title: (atom ? textConstruct(item.titleXml, own.title) : (textConstruct(item.titleXml, own.title, true) ?? str(item.title))) ?? str(item.mediaTitle),
-        summaryHtml: atom ? textConstruct(item.summaryXml, own.summary) : (str(item.descriptionRaw) ?? str(item.content) ?? escapeText(str(item.itunesSummary))),
+        summaryHtml: atom ? textConstruct(item.summaryXml, own.summary) : (textConstruct(item.descriptionXml, own.summary, true) ?? str(item.content) ?? escapeText(str(item.itunesSummary))),
         contentHtml: str(item["content:encoded"]) ?? (atom ? textConstruct(item.contentXml, own.content) : body),
-        published: str(item.published) ?? str(item.pubDate) ?? str(item.issued) ?? str(item.dctermsIssued) ?? str(item.dcDate),
+        published: str(item.published) ?? (atom ? undefined : str(item.pubDate)) ?? str(item.issued) ?? str(item.dctermsIssued) ?? str(item.dcDate),
         updated: str(Array.isArray(item.updatedXml) ? item.updatedXml.at(-1) : undefined) ?? str(item.modified) ?? str(item.dctermsModified),
         author: authorName(str(item.creator) ?? str(item.author) ?? str(item.dcAuthor) ?? str(item.itunesAuthor)),
         categories: categoriesOf(item),
