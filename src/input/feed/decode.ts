@@ -100,6 +100,7 @@ function declaredEncoding(bytes: Uint8Array): string | null {
   return m && !/^(utf|ucs)-?(16|32|2|4)/i.test(m[1]!) ? m[1]!.toLowerCase() : null;
 }
 
+const C1_CONTROL = /[\u0080-\u009f]/;
 const C1_CONTROLS = /[\u0080-\u009f]/g;
 
 /**
@@ -109,5 +110,5 @@ const C1_CONTROLS = /[\u0080-\u009f]/g;
  * read them so.
  */
 export function windows1252Controls(text: string): string {
-  return C1_CONTROLS.test(text) ? text.replace(C1_CONTROLS, (c) => String.fromCharCode(CP1252_HIGH[c.charCodeAt(0) - 0x80] || c.charCodeAt(0))) : text;
+  return C1_CONTROL.test(text) ? text.replace(C1_CONTROLS, (c) => String.fromCharCode(CP1252_HIGH[c.charCodeAt(0) - 0x80] || c.charCodeAt(0))) : text;
 }
