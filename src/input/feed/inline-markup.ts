@@ -16,7 +16,6 @@ export type EntryMarkup = Partial<Record<MarkupField, string>>;
 const ENTRY = new Set(["entry", "item"]);
 // RSS's description is the entry's summary, as Atom's summary is
 const FIELDS: Record<string, MarkupField> = { title: "title", summary: "summary", description: "summary", content: "content", body: "body" };
-const localName = (name: string) => name.slice(name.indexOf(":") + 1);
 // a start or end tag's name with a prefix, e.g. <xhtml:b> or </xh:div>
 const PREFIXED_TAG = /<(\/?)[A-Za-z_][\w.-]*:(?=[A-Za-z_])/g;
 // feedparser keeps a CDATA section inside inline markup as text
@@ -54,7 +53,8 @@ export function entryMarkup(xml: string): EntryMarkup[] {
           }
           return;
         }
-        const local = localName(name);
+        // another vocabulary's element of the same local name (media:title, dc:description) is not the entry's
+        const local = name === "xhtml:body" ? "body" : name;
         const field = Object.hasOwn(FIELDS, local) ? FIELDS[local] : undefined;
         if (open === null && names.length === entryDepth + 1 && field && current[field] === undefined) {
           const type = attribs.type?.trim().toLowerCase();
