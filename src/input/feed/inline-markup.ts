@@ -82,9 +82,18 @@ export function entryMarkup(xml: string): EntryMarkup[] {
 function cleanMarkup(inner: string, xhtml: boolean): string {
   let html = inner.replace(CDATA, (_, text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"));
   html = html.replace(PREFIXED_TAG, "<$1");
-  if (xhtml) {
-    const div = /^\s*<div\b[^>]*>([\s\S]*)<\/div>\s*$/.exec(html);
-    if (div) html = div[1]!;
+  return (xhtml ? withoutWrappingDiv(html.trim()) : html).trim();
+}
+
+/** The content of a `<div>` that wraps all of the markup; the markup itself where it is not one div. */
+function withoutWrappingDiv(html: string): string {
+  const open = /^<div\b[^>]*>/.exec(html);
+  if (!open || open[0].endsWith("/>")) return html;
+  let depth = 0;
+  for (const tag of html.matchAll(/<(\/?)div\b[^>]*?(\/?)>/g)) {
+    if (tag[2]) continue;
+    depth += tag[1] ? -1 : 1;
+    if (depth === 0) return tag.index + tag[0].length === html.length ? html.slice(open[0].length, tag.index) : html;
   }
-  return html.trim();
+  return html;
 }
