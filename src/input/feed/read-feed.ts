@@ -227,18 +227,20 @@ function textConstruct(elements: unknown, inline: string | undefined, htmlByDefa
   const isText = base64 ? explicitText : type === undefined ? !htmlByDefault : explicitText;
   const hasElements = typeof first === "object" && Object.keys(first).some((k) => k !== "_" && k !== "$");
   if (hasElements && inline !== undefined) return inline || undefined;
-  let value = str(first);
-  if (value !== undefined && base64) value = fromBase64(value);
-  return value !== undefined && isText ? escapeHtml(value) : value;
+  const value = str(first);
+  if (value === undefined) return undefined;
+  const decoded = base64 ? fromBase64(value) : value;
+  // what does not decode is shown as the text it is
+  return decoded === undefined || isText ? escapeHtml(decoded ?? value) : decoded;
 }
 
-/** UTF-8 text from base64; the text itself where it is not base64. */
-function fromBase64(value: string): string {
+/** UTF-8 text from base64; undefined where it is not base64 of UTF-8 text. */
+function fromBase64(value: string): string | undefined {
   try {
     const binary = atob(value.replace(/\s+/g, ""));
     return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))).trim();
   } catch {
-    return value;
+    return undefined;
   }
 }
 
