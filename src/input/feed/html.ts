@@ -21,8 +21,11 @@ function absolutise(base: string | null, value: string | undefined): string | un
   }
 }
 
+// "<br></br>" is one line break in XHTML; an HTML parser reads the end tag as a second <br>
+const BR_PAIR = /<br(\s[^<>]*)?>\s*<\/br\s*>/gi;
+
 export function sanitizeContent(html: string, base: string | null): string {
-  return sanitize(html, {
+  return sanitize(html.includes("</br") ? html.replace(BR_PAIR, "<br$1>") : html, {
     allowedTags: ALLOWED_TAGS,
     allowedAttributes: {
       a: ["href", "title"],
