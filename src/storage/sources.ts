@@ -8,9 +8,14 @@ import { bumpVersions, createTags, linkNewTags } from "./store-document";
 
 export type FeedSource = typeof sources.$inferSelect;
 
+/** Following a feed twice, or under a name already taken. */
+export class SourceExistsError extends Error {
+  override name = "SourceExistsError";
+}
+
 export async function addFeedSource(db: Database, input: { url: string; name?: string | undefined; tags?: string[] }): Promise<FeedSource> {
   const [existing] = await db.select().from(sources).where(or(eq(sources.url, input.url), eq(sources.name, input.name ?? input.url)));
-  if (existing) throw new Error(`a source with this ${existing.url === input.url ? "URL" : "name"} exists already: ${existing.name}`);
+  if (existing) throw new SourceExistsError(`a source with this ${existing.url === input.url ? "URL" : "name"} exists already: ${existing.name}`);
   const [row] = await db
     .insert(sources)
     .values({ kind: "feed", name: input.name ?? input.url, url: input.url, tags: input.tags ?? [] })
