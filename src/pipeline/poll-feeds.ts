@@ -9,6 +9,7 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
+import { printableReason } from "../input/feed/errors";
 import { readFeedDocument } from "../input/feed/read-feed";
 import { feedEntries } from "../input/feed/to-items";
 import type { Database } from "../storage/database";
@@ -79,7 +80,7 @@ async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetch
     const nextPollAt = new Date(fetchedAt.getTime() + clamp(interval(learned.ttlMinutes, learned.maxAgeSeconds)));
     const bodySha256 = bytesToHex(sha256(out.bytes));
     // a broken document whose entries could be read is stored, and the operator told why it is broken
-    const parseWarning = feed.bozo ?? null;
+    const parseWarning = feed.bozo ? printableReason(feed.bozo) : null;
     const fetched = { url, etag: out.etag, lastModified: out.lastModified, ...learned, lastFetchAt: fetchedAt, errorCount: 0, lastError: null, parseWarning, nextPollAt };
     // Many feeds send no ETag or Last-Modified: the same bytes again are a 304 they did not say,
     // and storing them would add a document and an observation per entry at every poll.
@@ -100,7 +101,7 @@ async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetch
     await recordFetch(db, source.id, { ...fetched, bodySha256, lastStatus: "ok" });
     return { source, outcome: "stored", report, nextPollAt };
   } catch (error) {
-    const message = reasonFor((error as Error).message.split("\n")[0]!, source.url!);
+    const message = printableReason(reasonFor((error as Error).message.split("\n")[0]!, source.url!), 1000);
     const errors = source.errorCount + 1;
     const retryAfter = (error as { retryAfterMs?: number | null }).retryAfterMs;
     // 2^n minutes from the minimum interval, ±20 %, at most the maximum
