@@ -248,6 +248,9 @@ describe("plain text of HTML", () => {
     ["&eacute;t&eacute; &copy; 2025 &#x2014; &#8211; &nbsp;x", "été © 2025 — – x"],
     ["Tom & Jerry <3", "Tom & Jerry <3"],
     ["x<script>alert(1)</script><style>p{}</style>y<!-- z -->", "xy"],
+    // a tag name written as text, never closed, hides nothing after it
+    ["Wie man <script> einbindet", "Wie man einbindet"],
+    ["Das <template>-Element erklärt", "Das -Element erklärt"],
     ["  viel \n\t Raum  ", "viel Raum"],
   ])("%j is %j", (html, text) => {
     expect(plainText(html)).toBe(text);

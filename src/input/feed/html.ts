@@ -71,17 +71,20 @@ export function plainText(html: string): string {
   if (!html.includes("<") && !html.includes("&")) return html.replace(/\s+/gu, " ").trim();
   let text = "";
   let hidden = 0;
+  // only an element that is closed somewhere hides its text: "Wie man <script> einbindet", a title whose
+  // tag name was written as text, keeps the words after it
+  const closed = (name: string) => new RegExp(`</${name}\\s*>`, "i").test(html);
   new Parser(
     {
       ontext(data) {
         if (!hidden) text += data;
       },
       onopentagname(name) {
-        if (HIDDEN.has(name)) hidden++;
+        if (HIDDEN.has(name) && closed(name)) hidden++;
         else if (BREAKING.has(name)) text += " ";
       },
       onclosetag(name) {
-        if (HIDDEN.has(name)) hidden = Math.max(0, hidden - 1);
+        if (HIDDEN.has(name)) hidden = Math.max(0, hidden - (closed(name) ? 1 : 0));
         else if (BREAKING.has(name)) text += " ";
       },
     },
