@@ -128,7 +128,8 @@ export const observations = pgTable(
   (t) => [
     primaryKey({ columns: [t.itemId, t.documentId] }),
     index("observations_document").on(t.documentId),
-    index("observations_entry").on(t.entryKey),
+    // an entry's latest observation (entry-identity previousItems) found through the index, not by reading its history
+    index("observations_entry").on(t.entryKey, t.fetchedAt.desc()),
   ],
 );
 
