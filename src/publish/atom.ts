@@ -7,10 +7,10 @@
 import { isoSeconds } from "../normalise/item";
 import type { FeedChannel } from "./feed-model";
 import { contentHtmlOf, feedDescription, feedId, feedTitle, itemUrl, lastUpdate, publishedOf, UNKNOWN_TYPE } from "./feed-model";
-import { cdataEl, emptyEl, prolog, textEl, xmlText } from "./xml-writer";
+import { cdataEl, emptyEl, PROLOG, textEl, xmlText } from "./xml-writer";
 
 export function renderAtom(channel: FeedChannel): string {
-  const out: string[] = [prolog(channel.stylesheet)];
+  const out: string[] = [PROLOG];
   const thumbnails = channel.items.some((i) => i.media?.thumbnail);
   out.push(
     `<feed xmlns="http://www.w3.org/2005/Atom"${thumbnails ? ' xmlns:media="http://search.yahoo.com/mrss/"' : ""} xml:lang="de">\n`,
