@@ -8,8 +8,7 @@
  * their link.
  */
 import { createServer, type Server } from "node:http";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { asc, eq, inArray, sql } from "drizzle-orm";
@@ -26,12 +25,13 @@ import { derive, mergeObservations, observe } from "../src/normalise/merge";
 import { pollFeeds } from "../src/pipeline/poll-feeds";
 import { createApp } from "../src/publish/app";
 import type { Database } from "../src/storage/database";
-import { MIGRATIONS, type OpenDatabase } from "../src/storage/open";
+import type { OpenDatabase } from "../src/storage/open";
 import { findItem, tagItemIds } from "../src/storage/queries";
 import { itemRow } from "../src/storage/rows";
 import { documents, items, observations, sources } from "../src/storage/schema";
 import { addFeedSource, itemIdsOfSource, recordFetch } from "../src/storage/sources";
-import { backends, truncateAll, type Backend } from "./support/databases";
+import { backends, truncateAll } from "./support/databases";
+import { migrateBefore } from "./support/migrations";
 
 const feedsDir = join(import.meta.dirname, "feeds");
 const PODCAST = readFileSync(join(feedsDir, "podcast-shared-link.xml"), "utf8");
@@ -367,23 +367,6 @@ for (const backend of backends) {
   });
 }
 
-/** Applies the migrations that come before the one whose name ends in `name`. */
-async function migrateBefore(opened: OpenDatabase, backend: Backend, name: string): Promise<void> {
-  const journal = JSON.parse(readFileSync(join(MIGRATIONS, "meta", "_journal.json"), "utf8")) as { entries: { idx: number; tag: string }[] };
-  const stop = journal.entries.findIndex((e) => e.tag.endsWith(`_${name}`));
-  expect(stop).toBeGreaterThan(0);
-  const dir = mkdtempSync(join(tmpdir(), "feedwerk-migrations-"));
-  try {
-    mkdirSync(join(dir, "meta"));
-    const earlier = journal.entries.slice(0, stop);
-    for (const e of earlier) copyFileSync(join(MIGRATIONS, `${e.tag}.sql`), join(dir, `${e.tag}.sql`));
-    writeFileSync(join(dir, "meta", "_journal.json"), JSON.stringify({ ...journal, entries: earlier }));
-    const { migrate } = backend.name === "pglite" ? await import("drizzle-orm/pglite/migrator") : await import("drizzle-orm/postgres-js/migrator");
-    await migrate(opened.db as never, { migrationsFolder: dir });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /**
  * Stores a document as the link rule did: every entry keyed by its canonical
