@@ -323,13 +323,16 @@ for (const backend of backends) {
         const rss2 = readFileSync(join(feedsDir, "rss2.xml"), "utf8");
         served = { "/podcast.xml": { body: PODCAST, etag: '"p1"' }, "/rss2.xml": { body: rss2, etag: '"r1"' } };
         const fetchedAt = new Date("2025-12-09T12:00:00Z");
+        // the next poll as the last one left it, in real time: the migration spreads polls from the clock
+        const tomorrow = new Date(Date.now() + 86_400_000);
+        const inAnHour = new Date(Date.now() + 3_600_000 + 60_000);
         for (const [path, body] of [["/podcast.xml", PODCAST], ["/rss2.xml", rss2]] as const) {
           const source = await addSourceAsOfOld(opened.db, `${base}${path}`);
           const entries = await entriesOf(body, `${base}${path}`, fetchedAt);
           await storeUnderLinkRule(opened.db, source.id, path, fetchedAt, entries.items);
           // as the last poll left it: validators and body known, next poll tomorrow
           await recordFetch(opened.db, source.id, {
-            etag: served[path]!.etag!, bodySha256: bytesToHex(sha256(utf8ToBytes(body))), lastStatus: "ok", nextPollAt: new Date("2025-12-11T12:00:00Z"),
+            etag: served[path]!.etag!, bodySha256: bytesToHex(sha256(utf8ToBytes(body))), lastStatus: "ok", nextPollAt: tomorrow,
           });
         }
         const merged = await oldItemsOf(opened.db, `${base}/podcast.xml`);
@@ -338,7 +341,8 @@ for (const backend of backends) {
         const rss2Guids = (await oldItemsOf(opened.db, `${base}/rss2.xml`)).map((i) => i.guid).sort();
 
         await opened.migrate();
-        const results = await pollFeeds(opened.db, http, { now: () => new Date("2025-12-10T12:00:00Z") });
+        // the migration makes every feed due within the hour
+        const results = await pollFeeds(opened.db, http, { now: () => inAnHour });
         expect(results.map((r) => r.outcome)).toEqual(["stored", "stored"]);
         const podcast = results.find((r) => r.source.url === `${base}/podcast.xml`)!;
         expect(podcast.report).toMatchObject({ new: 32, retired: 1 });
@@ -356,7 +360,7 @@ for (const backend of backends) {
         expect(Object.fromEntries(feed.items.map((i) => [i.title, new Date(i.date_published!).toISOString()]))).toEqual(expectedPodcastDates);
 
         // and the next poll is an ordinary one again
-        const again = await pollFeeds(opened.db, http, { all: true, now: () => new Date("2025-12-10T13:00:00Z") });
+        const again = await pollFeeds(opened.db, http, { all: true, now: () => new Date(inAnHour.getTime() + 3_600_000) });
         expect(again.map((r) => r.outcome)).toEqual(["not modified", "not modified"]);
       } finally {
         await http.close();
