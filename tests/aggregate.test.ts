@@ -155,6 +155,8 @@ describe("the command line for feeds", () => {
       const refusal = refused.stderr.split("\n").find((line) => line.includes("rss2.xml"))!;
       expect(refusal).toMatch(/^error: http:\/\/127\.0\.0\.1:\d+\/rss2\.xml: refused to fetch: 127\.0\.0\.1 is a loopback address/);
       expect(refusal.split(`${base}/rss2.xml`)).toHaveLength(2); // the URL once
+      // a feed followed under a name is named by its URL too, as the README says
+      expect(refused.stderr).toContain(`error: ${base}/feed.json: refused to fetch: 127.0.0.1 is a loopback address`);
       expect(refused.stdout).toContain("0 of 2 feeds read; 2 failed");
       // the table cuts long cells; the list shows each last error whole
       const failing = await cli(["sources", "list"], env);

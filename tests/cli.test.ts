@@ -180,6 +180,12 @@ describe("cli errors", () => {
       "error: FEEDWERK_ADMIN_TOKEN: must be at least 16 characters, has 5 (try: openssl rand -hex 24)",
     ]);
     expect(run.stderr).not.toContain("secret");
+    // an allow-list the fetcher could not build is refused at start, not at the first fetch
+    const allowed = cli(["sources", "list"], { FEEDWERK_ALLOWED_HOSTS: "127.0.0.1,10.0.0.0/99,999.1.1.1" });
+    expect([allowed.status, allowed.stderr.trim().split("\n")]).toEqual([1, [
+      "error: FEEDWERK_ALLOWED_HOSTS: must list host names, addresses and CIDR ranges separated by commas: '10.0.0.0/99': the prefix length must be 0 to 32",
+      "error: FEEDWERK_ALLOWED_HOSTS: must list host names, addresses and CIDR ranges separated by commas: '999.1.1.1' is not an IPv4 address",
+    ]]);
     // a URL that cannot be read cannot be redacted: nothing of it is shown but its scheme
     const unreadable = cli(["migrate"], { DATABASE_URL: "postgres://feedwerk:s3cr/et@db.internal:5432/feedwerk" });
     expect([unreadable.status, unreadable.stderr]).toEqual([1, expect.stringMatching(/^error: DATABASE_URL: .*, got a postgres: URL\n$/)]);

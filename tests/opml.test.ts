@@ -1,6 +1,6 @@
 /** Subscriptions in and out as OPML, as feed readers exchange them. */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readOpml, writeOpml } from "../src/input/opml";
 import { cliSync } from "./support/cli";
@@ -37,6 +37,11 @@ describe("OPML", () => {
       const imported = run(["sources", "import", file]);
       expect(imported.stdout).toContain("imported 3 of 4 feeds");
       expect(imported.stderr).toContain("skipped 'javascript:alert(1)'");
+      // the rest went in, and the exit status says one could not
+      expect(imported.status).toBe(1);
+      const notOpml = join(dirname(file), "rss2.xml");
+      const refused = run(["sources", "import", notOpml]);
+      expect([refused.status, refused.stderr]).toEqual([1, `error: ${notOpml}: not OPML: no <opml><body>\n`]);
       expect(run(["sources", "import", file]).stdout).toContain("imported 0 of 4 feeds");
       const exported = run(["sources", "export"]);
       expect(readOpml(exported.stdout).map((f) => [f.url, f.title, f.tags])).toEqual([

@@ -351,9 +351,16 @@ sourcesCommand
   .description("follow every feed of an OPML file (feed readers export one)")
   .argument("<file>", "an .opml file")
   .action(async (file: string) => {
-    const feeds = readOpml(await readNamedFile(file));
+    let feeds: ReturnType<typeof readOpml>;
+    const text = await readNamedFile(file);
+    try {
+      feeds = readOpml(text);
+    } catch (error) {
+      throw new Error(`${file}: ${(error as Error).message}`);
+    }
     await withDatabase(async (opened) => {
       let added = 0;
+      let skipped = 0;
       const changed = new Set<string>();
       for (const feed of feeds) {
         let url: string;
@@ -361,6 +368,7 @@ sourcesCommand
           url = followableUrl(feed.url);
         } catch (error) {
           console.error(`error: ${file}: skipped '${feed.url}': ${(error as Error).message}`);
+          skipped++;
           continue;
         }
         const followed = await findFeedSource(opened.db, url);
@@ -381,6 +389,8 @@ sourcesCommand
       }
       console.log(`imported ${added} of ${feeds.length} feeds from ${file}`);
       await notifyHub(changed, changed.size > 0);
+      // the others went in; the exit status still says that some could not
+      if (skipped) process.exitCode = 1;
     });
   });
 
@@ -470,7 +480,7 @@ program
         const changed = new Set(results.flatMap((r) => r.report?.changedTags ?? []));
         await notifyHub(changed, results.some((r) => (r.report?.new ?? 0) + (r.report?.updated ?? 0) > 0));
         // the table cuts long cells: the reasons in full, where the operator looks for them
-        for (const r of results) if (r.outcome === "failed") console.error(`error: ${r.source.name}: ${r.error}`);
+        for (const r of results) if (r.outcome === "failed") console.error(`error: ${r.source.url}: ${r.error}`);
         const bad = results.filter((r) => r.outcome === "failed").length;
         console.log(`${results.length - bad} of ${results.length} feeds read${bad ? `; ${bad} failed` : ""}`);
         return bad;

@@ -2,6 +2,7 @@
  * Configuration from the environment: process.env on Node, the bindings' vars and secrets on the Worker.
  * Checked as a whole by a schema, so every wrong variable is named at once, each on a line of its own.
  */
+import { isIP } from "node:net";
 import * as z from "zod";
 
 export interface Config {
@@ -68,9 +69,29 @@ const host = z
 const allowedHosts = z
   .string()
   .transform((value) => value.split(",").map((entry) => entry.trim()).filter(Boolean))
-  .refine((entries) => entries.every((entry) => /^[a-z0-9.:[\]-]+(\/\d{1,3})?$/i.test(entry)), {
-    error: (issue) => `must list host names, addresses and CIDR ranges separated by commas${got(issue.input)}`,
+  .superRefine((entries, ctx) => {
+    for (const entry of entries) {
+      const problem = allowedHostProblem(entry);
+      if (problem) ctx.addIssue({ code: "custom", message: `must list host names, addresses and CIDR ranges separated by commas: ${problem}` });
+    }
   });
+
+/** What is wrong with one entry of FEEDWERK_ALLOWED_HOSTS, or null: the fetcher builds its allow-list from them as they are. */
+function allowedHostProblem(entry: string): string | null {
+  const [raw, bits, ...rest] = entry.split("/");
+  const address = raw!.replace(/^\[|\]$/g, "");
+  const family = isIP(address);
+  if (rest.length) return `'${entry}' has more than one /`;
+  if (bits !== undefined) {
+    const max = family === 6 ? 128 : 32;
+    if (!family) return `'${entry}': a CIDR range needs an IP address before the /`;
+    return /^\d{1,3}$/.test(bits) && Number(bits) <= max ? null : `'${entry}': the prefix length must be 0 to ${max}`;
+  }
+  if (family) return null;
+  // digits and dots alone are an IPv4 address or a typo, never a host name
+  if (/^[\d.]+$/.test(address)) return `'${entry}' is not an IPv4 address`;
+  return /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/i.test(address) ? null : `'${entry}' is not a host name, address or CIDR range`;
+}
 
 const environment = z
   .object({
