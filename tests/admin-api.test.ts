@@ -68,6 +68,15 @@ for (const backend of backends) {
         new Request("http://x/api/sources", { method: "POST", headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" }, body: "{url:" }),
       );
       await problemOf(notJson, 400);
+      // curl -d sends a form: the answer says the body must be JSON, not that the url is missing
+      const form = await app.fetch(
+        new Request("http://x/api/sources", {
+          method: "POST",
+          headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/x-www-form-urlencoded" },
+          body: '{"url":"https://a.example/feed"}',
+        }),
+      );
+      expect((await problemOf(form, 415)).detail).toBe("the body must be JSON, sent with Content-Type: application/json (got application/x-www-form-urlencoded)");
     });
 
     it("checks bodies and query strings by schema, naming what is wrong", async () => {

@@ -6,7 +6,7 @@
  * schemas; every error is a problem details document (RFC 9457).
  */
 import { zValidator } from "@hono/zod-validator";
-import { Hono, type Context } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
@@ -72,6 +72,15 @@ const DETAILS: Record<number, string> = {
   400: "the request could not be read",
 };
 
+// a body sent as a form (curl -d's default) would reach the schema as nothing at all: say what is wrong with it
+const jsonBody: MiddlewareHandler = async (c, next) => {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i.test(type)) {
+    return problem(415, `the body must be JSON, sent with Content-Type: application/json${type ? ` (got ${type.split(";")[0]})` : ""}`);
+  }
+  await next();
+};
+
 export function adminApi({ db, token, onChange, maxPageBytes = 2 * 1024 * 1024 }: AdminOptions): Hono {
   if (token.length < 16) throw new Error("FEEDWERK_ADMIN_TOKEN must be at least 16 characters");
   const api = new Hono();
@@ -79,7 +88,7 @@ export function adminApi({ db, token, onChange, maxPageBytes = 2 * 1024 * 1024 }
 
   api.get("/sources", async (c) => c.json({ sources: (await listFeedSources(db)).map(view) }));
 
-  api.post("/sources", checked("json", sourceEntry), async (c) => {
+  api.post("/sources", jsonBody, checked("json", sourceEntry), async (c) => {
     const entry = c.req.valid("json");
     try {
       const source = await addFeedSource(db, { url: entry.url, name: entry.name, tags: entry.tags ?? [] });
