@@ -177,7 +177,9 @@ async function serveUntilStopped(opened: OpenDatabase, listen: { port?: number |
     throw error;
   });
   console.log(`feedwerk serves ${opened.description} at ${server.url}${server.everyInterface ? " (every interface)" : ""}`);
-  console.log(`  try ${server.url}/feeds/ukraine.xml  (also .atom and .json; index at ${server.url}/)`);
+  // a wildcard address is where the server listens, not an address to open: this machine's is
+  const open = server.everyInterface ? server.url.replace(/\/\/(0\.0\.0\.0|\[::\])/, server.url.includes("[::]") ? "//[::1]" : "//127.0.0.1") : server.url;
+  console.log(`  try ${open}/feeds/ukraine.xml  (also .atom and .json; index at ${open}/)`);
   if (config.adminToken) console.log(`  admin API at ${server.url}/api (bearer token from FEEDWERK_ADMIN_TOKEN)`);
 
   // serve --poll: the polling pass in the background, one at a time
