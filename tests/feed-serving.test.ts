@@ -122,6 +122,47 @@ for (const backend of backends) {
       expect(counter.queries()).toBe(before);
     });
 
+    it("answers a feed asked for before from memory, synchronously, with the status, headers and bytes of the full route", async () => {
+      const facts = async (res: Response) => ({ status: res.status, headers: [...res.headers].sort(), body: Buffer.from(await res.arrayBuffer()).toString("base64") });
+      const security = [...(await get("/healthz")).headers].filter(([name]) => !["content-type", "content-length", "cache-control"].includes(name));
+      expect(security.map(([name]) => name)).toEqual(expect.arrayContaining(["content-security-policy", "x-content-type-options", "strict-transport-security"]));
+      for (const path of ["/feeds/russland.xml", "/feeds/russland.atom", "/feeds/russland.json", "/feeds/usa+russland.xml?limit=3"]) {
+        let first: Response | undefined;
+        for (const headers of [
+          {},
+          { "Accept-Encoding": "gzip, deflate, br" },
+          { "Accept-Encoding": "gzip" },
+          { Accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" },
+          { "If-None-Match": "etag" },
+          { "If-None-Match": "etag-br", "Accept-Encoding": "br" },
+          { "If-Modified-Since": "last-modified", "Accept-Encoding": "gzip" },
+        ]) {
+          const etag = first?.headers.get("etag");
+          const request = Object.fromEntries(
+            Object.entries(headers).map(([name, value]) => [
+              name,
+              value === "etag" ? etag! : value === "etag-br" ? etag!.replace(/"$/, '-br"') : value === "last-modified" ? first!.headers.get("last-modified")! : value,
+            ]),
+          );
+          const what = `${path} ${JSON.stringify(request)}`;
+          // a URL asked for the first time takes the full route, through the middleware; so does a new kind of request
+          const routing = get(path, request);
+          if (!first) expect(routing, what).toBeInstanceOf(Promise);
+          const routed = await routing;
+          first ??= routed.clone();
+          // the same again is answered from memory: not a promise, so the Node adapter writes it at once
+          const remembered = get(path, request);
+          expect(remembered, what).toBeInstanceOf(Response);
+          const hot = await facts(remembered as Response);
+          expect(hot, what).toEqual(await facts(routed));
+          expect(hot.headers, what).toEqual(expect.arrayContaining(security));
+        }
+      }
+      // a HEAD and other spellings of the same feed still take the full route
+      expect(get("/feeds/russland.xml", {}, "HEAD")).toBeInstanceOf(Promise);
+      expect(get("/feeds/Russland.xml")).toBeInstanceOf(Promise);
+    });
+
     it("changes the ETag of exactly the tags an ingestion changed", async () => {
       const tags = (await listTags(opened.db)).map((t) => t.slug);
       const etags = async () => Object.fromEntries(await Promise.all(tags.map(async (slug) => [slug, (await get(`/feeds/${slug}.xml`)).headers.get("etag")])));
@@ -134,6 +175,8 @@ for (const backend of backends) {
         if (report.changedTags.includes(slug)) expect(after[slug], slug).not.toBe(before[slug]);
         else expect(after[slug], slug).toBe(before[slug]);
       }
+      // asked again, each is answered from memory: the new version, not the one remembered before
+      expect(await etags()).toEqual(after);
       const rss = await rssParser.parseString(await (await get("/feeds/ukraine.xml")).text());
       expect(rss.items[0]!.title).toBe("Ukraine soll Korruptionskontrollen ausgehöhlt haben");
       expect(rss.items[0]!.isoDate).toBe("2025-12-09T14:40:00.000Z");

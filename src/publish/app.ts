@@ -5,18 +5,18 @@
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { secureHeaders } from "hono/secure-headers";
 import type { Database } from "../storage/database";
 import { feedItems, findItem, findTag, itemsOfTag, listTags } from "../storage/queries";
 import { outageCode, requestDeadline, unavailable } from "./database-outage";
 import { FeedCache, type Compressors } from "./feed-cache";
 import { FORMAT_OF_EXTENSION } from "./feed-model";
-import { DEFAULT_LIMIT, serveFeed } from "./feed-route";
+import { answerFromCache, DEFAULT_LIMIT, serveFeed, type FeedRouteDeps } from "./feed-route";
 import { FEED_STYLESHEET, FEED_STYLESHEET_PATH } from "./feed-stylesheet";
 import { negotiate } from "./negotiation";
 import { opmlRoute } from "./opml-route";
 import { indexPage, itemPage, tagPage } from "./pages";
 import { databaseProblem } from "./readiness";
+import { securityHeaderRecord, securityHeaders } from "./security-headers";
 import { MAX_UNION, parseSelector } from "./selector";
 import { VersionBook } from "./version-book";
 import { adminApi } from "../admin/api";
@@ -61,7 +61,7 @@ const FAVICON =
 
 export function createApp({ db, publicUrl, versions, compressors, cacheBytes, hubUrl, adminToken, background = detached }: AppOptions): Hono {
   const app = new Hono();
-  const feedDeps = {
+  const feedDeps: FeedRouteDeps = {
     db,
     versions: versions ?? new VersionBook(db),
     cache: new FeedCache(cacheBytes),
@@ -69,17 +69,12 @@ export function createApp({ db, publicUrl, versions, compressors, cacheBytes, hu
     encodings: (["br", "gzip"] as const).filter((e) => compressors?.[e]),
     hubUrl,
     stylesheet: FEED_STYLESHEET_PATH,
+    securityHeaders: securityHeaderRecord(),
+    urls: new Map(),
   };
   const baseOf = (url: string) => (publicUrl ?? new URL(url).origin).replace(/\/+$/, "");
 
-  app.use(
-    "*",
-    secureHeaders({
-      // script-src 'self' only so that a browser may load the feeds' XSL stylesheet (Chromium counts it as a script)
-      contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], imgSrc: ["'self'"], scriptSrc: ["'self'"] },
-      crossOriginResourcePolicy: "cross-origin",
-    }),
-  );
+  app.use("*", securityHeaders);
   app.use("*", requestDeadline(REQUEST_DEADLINE_MS, FEED_FILE));
 
   app.get("/", async (c) =>
@@ -160,5 +155,10 @@ export function createApp({ db, publicUrl, versions, compressors, cacheBytes, hu
     console.error(`${c.req.method} ${c.req.url}:`, error);
     return c.text("Internal server error\n", 500);
   });
+
+  // A feed served before, current in memory, is answered before routing: a synchronous Response the
+  // Node adapter writes at once; its cached answer carries the headers the middleware would set.
+  const route = app.fetch;
+  app.fetch = (request, env, executionCtx) => answerFromCache(request, feedDeps) ?? route(request, env, executionCtx);
   return app;
 }

@@ -21,6 +21,11 @@ export function etagFor(base: string, encoding: Encoding | null): string {
 export function notModified(headers: Headers, etagBase: string, lastModified: Date): boolean {
   const ifNoneMatch = headers.get("if-none-match");
   if (ifNoneMatch !== null) {
+    // the usual revalidation: the one tag this server sent, as it sent it
+    if (ifNoneMatch.startsWith(etagBase, 1) && ifNoneMatch.charCodeAt(0) === 34) {
+      const rest = ifNoneMatch.slice(etagBase.length + 1);
+      if (rest === '"' || rest === '-br"' || rest === '-gzip"') return true;
+    }
     if (ifNoneMatch.trim() === "*") return true;
     return ifNoneMatch.split(",").some((raw) => {
       const tag = raw.trim().replace(/^W\//, "").replace(/^"|"$/g, "");
@@ -36,6 +41,22 @@ export function notModified(headers: Headers, etagBase: string, lastModified: Da
 /** The best encoding the client accepts and we can produce: br, then gzip. */
 export function chooseEncoding(acceptEncoding: string | null, available: Encoding[]): Encoding | null {
   if (!acceptEncoding) return null;
+  const weight = encodingWeights(acceptEncoding);
+  let best: Encoding | null = null;
+  for (const enc of ["br", "gzip"] as const) {
+    if (available.includes(enc) && weight[enc] > 0 && (!best || weight[enc] > weight[best])) best = enc;
+  }
+  return best;
+}
+
+// Clients send few distinct Accept-Encoding headers, and each feed poll sends one: parsed once each.
+const weightsOfHeader = new Map<string, Record<Encoding, number>>();
+const MAX_HEADERS_KEPT = 256;
+
+/** The weight an Accept-Encoding header gives br and gzip (0: not acceptable). */
+function encodingWeights(acceptEncoding: string): Record<Encoding, number> {
+  let weights = weightsOfHeader.get(acceptEncoding);
+  if (weights) return weights;
   const q = new Map<string, number>();
   for (const part of acceptEncoding.split(",")) {
     const [name, ...params] = part.trim().toLowerCase().split(";");
@@ -43,10 +64,8 @@ export function chooseEncoding(acceptEncoding: string | null, available: Encodin
     const qParam = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
     q.set(name, qParam ? Number(qParam.slice(2)) || 0 : 1);
   }
-  const weight = (enc: Encoding) => q.get(enc) ?? q.get("*") ?? 0;
-  let best: Encoding | null = null;
-  for (const enc of ["br", "gzip"] as const) {
-    if (available.includes(enc) && weight(enc) > 0 && (!best || weight(enc) > weight(best))) best = enc;
-  }
-  return best;
+  weights = { br: q.get("br") ?? q.get("*") ?? 0, gzip: q.get("gzip") ?? q.get("*") ?? 0 };
+  if (weightsOfHeader.size >= MAX_HEADERS_KEPT) weightsOfHeader.clear();
+  weightsOfHeader.set(acceptEncoding, weights);
+  return weights;
 }

@@ -11,7 +11,7 @@ import { feedPage, type FeedPage } from "../storage/queries";
 import type { VersionSnapshot } from "../storage/versions";
 import { chooseEncoding, etagFor, notModified, strongTag } from "./conditional";
 import { outageCode, withinDeadline } from "./database-outage";
-import { FeedCache, type CachedFeed, type Compressors, type Encoding } from "./feed-cache";
+import { FeedCache, type CachedAnswer, type CachedFeed, type Compressors, type Encoding } from "./feed-cache";
 import { CONTENT_TYPE, renderFeed, type FeedFormat } from "./feed-formats";
 import { feedUrl } from "./feed-model";
 import { wantsBrowserView } from "./negotiation";
@@ -25,6 +25,8 @@ const MAX_QUERY = 200;
 export const CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=3600, stale-if-error=86400";
 /** How long finding the current version of a feed and rendering it may take before the stale copy is served. */
 const QUERY_DEADLINE_MS = 3_000;
+/** How many feed URLs the hot path knows at most; past that it starts afresh. */
+const MAX_KNOWN_URLS = 4_096;
 
 export interface FeedRouteDeps {
   db: Database;
@@ -35,6 +37,19 @@ export interface FeedRouteDeps {
   encodings: Encoding[];
   hubUrl?: string | undefined;
   stylesheet?: string | undefined;
+  /** The headers the security middleware sets: every answer built here carries them. */
+  securityHeaders: Promise<Record<string, string>>;
+  /** Feed URLs served, by request URL: what the hot path may answer without routing. */
+  urls: Map<string, KnownUrl>;
+}
+
+/** What the route made of a feed URL it served, so that the hot path can answer that URL again. */
+export interface KnownUrl {
+  key: string;
+  selector: Selector;
+  selectorKey: string;
+  slugs: string[];
+  format: FeedFormat;
 }
 
 interface FeedParams {
@@ -74,15 +89,49 @@ export async function serveFeed(
   // a position past either end of the feed: there is no such page (the paging links never lead there)
   if (entry === "no page") return c.text("No items beyond this position\n", 404);
 
-  const encoding = chooseEncoding(c.req.header("accept-encoding") ?? null, deps.encodings);
-  const fresh = notModified(c.req.raw.headers, entry.etag, entry.lastModified);
-  const browser = !fresh && wantsBrowserView(c.req.header("accept") ?? null, format);
-  let body: Uint8Array | null = null;
-  if (!fresh) {
-    body = (encoding && (await deps.cache.encodedBody(entry, encoding, deps.compressors))) || entry.body;
+  const variant = variantOf(c.req.raw.headers, entry, format, deps.encodings, negotiated);
+  const answer = entry.answers.get(variant.id) ?? (await prepareAnswer(deps, entry, format, variant));
+  // the format of /feeds/TAG depends on Accept, not on the URL alone
+  if (!negotiated && !deps.urls.has(c.req.url)) {
+    if (deps.urls.size >= MAX_KNOWN_URLS) deps.urls.clear();
+    deps.urls.set(c.req.url, { key, selector, selectorKey: selectorKey(selector), slugs, format });
   }
-  const headers = responseHeaders(entry, { fresh, encoding: body === entry.body ? null : encoding, browser, negotiated, format, length: body?.length });
-  return new Response(body as Uint8Array<ArrayBuffer> | null, { status: fresh ? 304 : 200, headers });
+  return new Response(answer.body, answer.init);
+}
+
+/**
+ * The hot path: a GET of a feed URL the route has served before, answered
+ * from the cache alone and synchronously with an answer built once per
+ * variant, so that the server sends it without routing, middleware or a
+ * single await. Null when the full route must answer: another method or
+ * URL, a snapshot of versions too old to trust, a version not rendered
+ * yet, a variant not asked for yet.
+ */
+export function answerFromCache(request: Request, deps: FeedRouteDeps): Response | null {
+  if (request.method !== "GET") return null;
+  const known = deps.urls.get(request.url);
+  if (!known) return null;
+  const snapshot = deps.versions.fresh(known.slugs);
+  const versionKey = snapshot && versionKeyIn(snapshot, known.selector, known.selectorKey);
+  const entry = versionKey ? deps.cache.get(known.key, versionKey) : undefined;
+  if (!entry) return null;
+  const answer = entry.answers.get(variantOf(request.headers, entry, known.format, deps.encodings, false).id);
+  return answer ? new Response(answer.body, answer.init) : null;
+}
+
+// Each feed's version key in a snapshot, worked out once per snapshot (a new one comes every 2 s at most)
+// and forgotten with it.
+const versionKeys = new WeakMap<VersionSnapshot, Map<string, string | null>>();
+
+function versionKeyIn(snapshot: VersionSnapshot, selector: Selector, key: string): string | null {
+  let keys = versionKeys.get(snapshot);
+  if (!keys) versionKeys.set(snapshot, (keys = new Map()));
+  let versionKey = keys.get(key);
+  if (versionKey === undefined) {
+    versionKey = resolve(snapshot, selector)?.versionKey ?? null;
+    keys.set(key, versionKey);
+  }
+  return versionKey;
 }
 
 /** The cached entry if the fresh snapshot says it is current: no query, so no deadline to arm. */
@@ -90,6 +139,37 @@ function cachedHit(deps: FeedRouteDeps, selector: Selector, slugs: string[], key
   const snapshot = deps.versions.fresh(slugs);
   const scope = snapshot && resolve(snapshot, selector);
   return scope ? deps.cache.get(key, scope.versionKey) : undefined;
+}
+
+/** Which of a cached feed's answers a request gets; `id` numbers it among the entry's answers. */
+interface Variant {
+  id: number;
+  /** The client's copy is current: 304. */
+  fresh: boolean;
+  encoding: Encoding | null;
+  browser: boolean;
+  negotiated: boolean;
+}
+
+function variantOf(headers: Headers, entry: CachedFeed, format: FeedFormat, encodings: Encoding[], negotiated: boolean): Variant {
+  const encoding = chooseEncoding(headers.get("accept-encoding"), encodings);
+  const fresh = notModified(headers, entry.etag, entry.lastModified);
+  const browser = !fresh && wantsBrowserView(headers.get("accept"), format);
+  const id = (fresh ? 1 : 0) | (encoding === "br" ? 2 : encoding === "gzip" ? 4 : 0) | (browser ? 8 : 0) | (negotiated ? 16 : 0);
+  return { id, fresh, encoding, browser, negotiated };
+}
+
+/** The answer to one variant of a cached feed, built on first demand and kept with the feed. */
+async function prepareAnswer(deps: FeedRouteDeps, entry: CachedFeed, format: FeedFormat, v: Variant): Promise<CachedAnswer> {
+  const body = v.fresh ? null : (v.encoding && (await deps.cache.encodedBody(entry, v.encoding, deps.compressors))) || entry.body;
+  const headers = responseHeaders(entry, { ...v, encoding: body === entry.body ? null : v.encoding, format, length: body?.length });
+  const answer: CachedAnswer = {
+    body: body as Uint8Array<ArrayBuffer> | null,
+    // the security middleware sets the same headers again on the way out of the full route; the hot path skips it
+    init: { status: v.fresh ? 304 : 200, headers: { ...headers, ...(await deps.securityHeaders) } },
+  };
+  entry.answers.set(v.id, answer);
+  return answer;
 }
 
 /** Why there is nothing to serve: an unknown feed, or a position past either end of it. */
@@ -124,15 +204,12 @@ async function currentEntry(
   return entry;
 }
 
-/** The headers of one variant of a cached feed, built on first use and kept with it. */
+/** The feed's own headers for one variant of a cached feed. */
 function responseHeaders(
   entry: CachedFeed,
   v: { fresh: boolean; encoding: Encoding | null; browser: boolean; negotiated: boolean; format: FeedFormat; length: number | undefined },
 ): Record<string, string> {
-  const key = `${v.fresh}|${v.encoding}|${v.browser}|${v.negotiated}|${v.length}`;
-  let headers = entry.headers.get(key);
-  if (headers) return headers;
-  headers = {
+  const headers: Record<string, string> = {
     "Cache-Control": CACHE_CONTROL,
     "Last-Modified": entry.lastModifiedHttp,
     // XML feeds are labelled differently for browsers (wantsBrowserView)
@@ -144,7 +221,6 @@ function responseHeaders(
     if (v.encoding) headers["Content-Encoding"] = v.encoding;
     headers["Content-Length"] = String(v.length);
   }
-  entry.headers.set(key, headers);
   return headers;
 }
 
@@ -242,7 +318,8 @@ async function render(
     lastModifiedHttp: scope.lastModified.toUTCString(),
     contentType: CONTENT_TYPE[format],
     encoded: {},
-    headers: new Map(),
+    answers: new Map(),
     size: bytes.length,
+    usedAt: 0,
   };
 }

@@ -345,6 +345,28 @@ export function describeHttpContract(title: string, start: () => Promise<Contrac
       }
     });
 
+    it("sends every feed with the security headers of every other answer, asked for once or again, in full or as a 304", async () => {
+      const names = [
+        "content-security-policy", "cross-origin-opener-policy", "cross-origin-resource-policy", "origin-agent-cluster", "referrer-policy",
+        "strict-transport-security", "x-content-type-options", "x-dns-prefetch-control", "x-download-options", "x-frame-options",
+        "x-permitted-cross-domain-policies", "x-xss-protection",
+      ];
+      const securityOf = (res: Response) => Object.fromEntries(names.map((name) => [name, res.headers.get(name)]));
+      const expected = securityOf(await get("/healthz"));
+      expect(Object.values(expected)).not.toContain(null);
+      for (const path of ["/feeds/ukraine.xml", "/feeds/ukraine.atom", "/feeds/all.json", "/feeds/ukraine+usa.xml?limit=5"]) {
+        const etag = (await get(path)).headers.get("etag")!;
+        for (let i = 0; i < 3; i++) {
+          for (const headers of [{}, { "accept-encoding": "gzip" }, { "if-none-match": etag }] as Record<string, string>[]) {
+            const res = await get(path, { headers });
+            expect(res.status, `${path} ${JSON.stringify(headers)}`).toBe("if-none-match" in headers ? 304 : 200);
+            expect(securityOf(res), `${path} ${JSON.stringify(headers)}`).toEqual(expected);
+            await res.arrayBuffer();
+          }
+        }
+      }
+    });
+
     it("pages through all items with RFC 5005 links, every item once and in order", async () => {
       const everything = ((await (await get("/feeds/all.json?limit=200")).json()) as { items: { id: string }[] }).items.map((i) => i.id);
       expect(everything.length).toBeGreaterThan(20);
