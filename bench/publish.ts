@@ -28,7 +28,7 @@ import { feedItems } from "../src/storage/queries";
 import { benchDatabase } from "./support/database";
 
 const ROUND_SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = 32;
 const root = join(import.meta.dirname, "..");
 const BARE_HONO = process.env.BARE_HONO ?? join(root, "../shared/bench/bare-hono.mjs");
@@ -45,7 +45,7 @@ interface Load {
   rps: number;
   p50: number;
   p99: number;
-  /** Answers other than 2xx and 3xx. */
+  /** Answers other than 2xx and 3xx, and requests that failed or timed out (10 s). */
   errors: number;
 }
 
@@ -154,7 +154,7 @@ function wrkMs(text: string | undefined): number {
 /** `connections` clients asking for `path` (or a new path each time) for `seconds`, from a process of its own. */
 async function load(url: string, seconds: number, options: { header?: [string, string]; pathOf?: "new-position" } = {}): Promise<Load> {
   if (WRK) {
-    const args = ["-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency"];
+    const args = ["-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--timeout", "10s", "--latency"];
     if (options.header) args.push("-H", `${options.header[0]}: ${options.header[1]}`);
     let dir: string | undefined;
     if (options.pathOf) {
@@ -175,7 +175,9 @@ async function load(url: string, seconds: number, options: { header?: [string, s
       rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
       p50: wrkMs(/^\s+50%\s+(\S+)/m.exec(out)?.[1]),
       p99: wrkMs(/^\s+99%\s+(\S+)/m.exec(out)?.[1]),
-      errors: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0) + Number(/Socket errors:.*timeout (\d+)/.exec(out)?.[1] ?? 0),
+      errors:
+        Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0) +
+        (/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)?.slice(1).reduce((n, v) => n + Number(v), 0) ?? 0),
     };
   }
   let n = 0;
@@ -184,6 +186,7 @@ async function load(url: string, seconds: number, options: { header?: [string, s
     url,
     connections: CONNECTIONS,
     duration: seconds,
+    timeout: 10,
     headers: options.header ? { [options.header[0]]: options.header[1] } : {},
     requests: options.pathOf
       ? [{ setupRequest: (req: autocannon.Request) => ({ ...req, path: `${path}?before=${9_000_000_000_000 + n++}.${"f".repeat(32)}` }) }]

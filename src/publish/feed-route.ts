@@ -2,8 +2,11 @@
  * GET /feeds/:selector.:ext, served at the speed of a static file: a
  * rendered feed is kept, keyed by the versions of the tags it was rendered
  * from, so a repeated request neither queries nor renders; validators
- * answer 304; compressed forms are made once per version. While the
- * database is unreachable, the last rendered version is served as it was.
+ * answer 304; compressed forms are made once per version, and each
+ * variant's answer (status, body, headers) once per version too. A URL
+ * served before is answered again by answerFromCache, ahead of routing and
+ * middleware. While the database is unreachable, the last rendered version
+ * is served as it was.
  */
 import type { Context } from "hono";
 import type { Database } from "../storage/database";
