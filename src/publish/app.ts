@@ -8,9 +8,10 @@ import { HTTPException } from "hono/http-exception";
 import type { Database } from "../storage/database";
 import { feedItems, findItem, findTag, itemsOfTag, listTags } from "../storage/queries";
 import { outageCode, requestDeadline, unavailable } from "./database-outage";
-import { FeedCache, type Compressors } from "./feed-cache";
 import { FORMAT_OF_EXTENSION } from "./feed-model";
-import { answerFromCache, DEFAULT_LIMIT, serveFeed, type FeedRouteDeps } from "./feed-route";
+import type { HeaderLookup } from "./conditional";
+import { FeedCache, type CachedAnswer, type Compressors } from "./feed-cache";
+import { cachedAnswer, DEFAULT_LIMIT, serveFeed, type FeedRouteDeps } from "./feed-route";
 import { FEED_STYLESHEET, FEED_STYLESHEET_PATH } from "./feed-stylesheet";
 import { negotiate } from "./negotiation";
 import { opmlRoute } from "./opml-route";
@@ -59,7 +60,18 @@ const FAVICON =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#e8710a"/>' +
   '<circle cx="4.5" cy="11.5" r="1.6" fill="#fff"/><path d="M3 6.5a6.5 6.5 0 0 1 6.5 6.5M3 3a10 10 0 0 1 10 10" stroke="#fff" stroke-width="1.8" fill="none"/></svg>';
 
-export function createApp({ db, publicUrl, versions, compressors, cacheBytes, hubUrl, adminToken, background = detached }: AppOptions): Hono {
+export function createApp(options: AppOptions): Hono {
+  return createPublisher(options).app;
+}
+
+/** The app, and its hot path for a shell that can answer before making a Request (the Node server). */
+export interface Publisher {
+  app: Hono;
+  /** The cached answer to a GET of a feed URL served before, as the app would give it; null otherwise (see feed-route.ts). */
+  cachedAnswer(method: string, url: string, headers: HeaderLookup): CachedAnswer | null;
+}
+
+export function createPublisher({ db, publicUrl, versions, compressors, cacheBytes, hubUrl, adminToken, background = detached }: AppOptions): Publisher {
   const app = new Hono();
   const feedDeps: FeedRouteDeps = {
     db,
@@ -159,6 +171,9 @@ export function createApp({ db, publicUrl, versions, compressors, cacheBytes, hu
   // A feed served before, current in memory, is answered before routing: a synchronous Response the
   // Node adapter writes at once; its cached answer carries the headers the middleware would set.
   const route = app.fetch;
-  app.fetch = (request, env, executionCtx) => answerFromCache(request, feedDeps) ?? route(request, env, executionCtx);
-  return app;
+  app.fetch = (request, env, executionCtx) => {
+    const answer = cachedAnswer(feedDeps, request.method, request.url, request.headers);
+    return answer ? new Response(answer.body, answer.init) : route(request, env, executionCtx);
+  };
+  return { app, cachedAnswer: (method, url, headers) => cachedAnswer(feedDeps, method, url, headers) };
 }

@@ -1,6 +1,12 @@
 /** HTTP validators and content negotiation for cached feeds (RFC 9110). */
 import type { Encoding } from "./feed-cache";
 
+/** A request's headers as far as validators and negotiation read them: fetch's Headers, or a Node request's. */
+export interface HeaderLookup {
+  /** The field's value, repeated fields joined with ", "; null when absent. */
+  get(name: string): string | null;
+}
+
 /** A strong validator from the bytes themselves (Web Crypto: native in Node and in Workers). */
 export async function strongTag(bytes: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
@@ -18,7 +24,7 @@ export function etagFor(base: string, encoding: Encoding | null): string {
  * Whether the client's copy is current: If-None-Match (weak comparison,
  * any encoding suffix ignored) decides when present, else If-Modified-Since.
  */
-export function notModified(headers: Headers, etagBase: string, lastModified: Date): boolean {
+export function notModified(headers: HeaderLookup, etagBase: string, lastModified: Date): boolean {
   const ifNoneMatch = headers.get("if-none-match");
   if (ifNoneMatch !== null) {
     // the usual revalidation: the one tag this server sent, as it sent it

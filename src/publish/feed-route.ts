@@ -4,7 +4,7 @@
  * from, so a repeated request neither queries nor renders; validators
  * answer 304; compressed forms are made once per version, and each
  * variant's answer (status, body, headers) once per version too. A URL
- * served before is answered again by answerFromCache, ahead of routing and
+ * served before is answered again by cachedAnswer, ahead of routing and
  * middleware. While the database is unreachable, the last rendered version
  * is served as it was.
  */
@@ -12,7 +12,7 @@ import type { Context } from "hono";
 import type { Database } from "../storage/database";
 import { feedPage, type FeedPage } from "../storage/queries";
 import type { VersionSnapshot } from "../storage/versions";
-import { chooseEncoding, etagFor, notModified, strongTag } from "./conditional";
+import { chooseEncoding, etagFor, notModified, strongTag, type HeaderLookup } from "./conditional";
 import { outageCode, withinDeadline } from "./database-outage";
 import { FeedCache, type CachedAnswer, type CachedFeed, type Compressors, type Encoding } from "./feed-cache";
 import { CONTENT_TYPE, renderFeed, type FeedFormat } from "./feed-formats";
@@ -103,23 +103,21 @@ export async function serveFeed(
 }
 
 /**
- * The hot path: a GET of a feed URL the route has served before, answered
- * from the cache alone and synchronously with an answer built once per
- * variant, so that the server sends it without routing, middleware or a
- * single await. Null when the full route must answer: another method or
- * URL, a snapshot of versions too old to trust, a version not rendered
- * yet, a variant not asked for yet.
+ * The hot path: a GET of a feed URL the route has served before (`url` as
+ * the request's URL was then), answered from the cache alone and
+ * synchronously with an answer built once per variant, so that the server
+ * sends it without routing, middleware or a single await. Null when the
+ * full route must answer: another method or URL, a snapshot of versions
+ * too old to trust, a version not rendered yet, a variant not asked for yet.
  */
-export function answerFromCache(request: Request, deps: FeedRouteDeps): Response | null {
-  if (request.method !== "GET") return null;
-  const known = deps.urls.get(request.url);
+export function cachedAnswer(deps: FeedRouteDeps, method: string, url: string, headers: HeaderLookup): CachedAnswer | null {
+  if (method !== "GET") return null;
+  const known = deps.urls.get(url);
   if (!known) return null;
   const snapshot = deps.versions.fresh(known.slugs);
   const versionKey = snapshot && versionKeyIn(snapshot, known.selector, known.selectorKey);
   const entry = versionKey ? deps.cache.get(known.key, versionKey) : undefined;
-  if (!entry) return null;
-  const answer = entry.answers.get(variantOf(request.headers, entry, known.format, deps.encodings, false).id);
-  return answer ? new Response(answer.body, answer.init) : null;
+  return entry?.answers.get(variantOf(headers, entry, known.format, deps.encodings, false).id) ?? null;
 }
 
 // Each feed's version key in a snapshot, worked out once per snapshot (a new one comes every 2 s at most)
@@ -154,7 +152,7 @@ interface Variant {
   negotiated: boolean;
 }
 
-function variantOf(headers: Headers, entry: CachedFeed, format: FeedFormat, encodings: Encoding[], negotiated: boolean): Variant {
+function variantOf(headers: HeaderLookup, entry: CachedFeed, format: FeedFormat, encodings: Encoding[], negotiated: boolean): Variant {
   const encoding = chooseEncoding(headers.get("accept-encoding"), encodings);
   const fresh = notModified(headers, entry.etag, entry.lastModified);
   const browser = !fresh && wantsBrowserView(headers.get("accept"), format);
