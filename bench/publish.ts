@@ -47,6 +47,21 @@ interface Load {
   p99: number;
   /** Answers other than 2xx and 3xx, and requests that failed or timed out (10 s). */
   errors: number;
+  requests: number;
+  /** Processor time the server spent per request, in µs (NaN where /proc cannot say). */
+  cpuUs: number;
+}
+
+/** Processor time a process has used so far, in µs, from /proc (Linux); NaN elsewhere. */
+function cpuTimeUs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
+    // utime and stime, fields 14 and 15 of the line, in clock ticks of 10 ms
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return NaN;
+  }
 }
 
 async function runServer(): Promise<void> {
@@ -152,7 +167,13 @@ function wrkMs(text: string | undefined): number {
 }
 
 /** `connections` clients asking for `path` (or a new path each time) for `seconds`, from a process of its own. */
-async function load(url: string, seconds: number, options: { header?: [string, string]; pathOf?: "new-position" } = {}): Promise<Load> {
+async function load(server: ChildProcess, url: string, seconds: number, options: { header?: [string, string]; pathOf?: "new-position" } = {}): Promise<Load> {
+  const before = cpuTimeUs(server.pid);
+  const result = await generate(url, seconds, options);
+  return { ...result, cpuUs: (cpuTimeUs(server.pid) - before) / result.requests };
+}
+
+async function generate(url: string, seconds: number, options: { header?: [string, string]; pathOf?: "new-position" }): Promise<Omit<Load, "cpuUs">> {
   if (WRK) {
     const args = ["-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--timeout", "10s", "--latency"];
     if (options.header) args.push("-H", `${options.header[0]}: ${options.header[1]}`);
@@ -173,6 +194,7 @@ async function load(url: string, seconds: number, options: { header?: [string, s
     const out = run.stdout;
     return {
       rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
+      requests: Number(/(\d+) requests in/.exec(out)?.[1]),
       p50: wrkMs(/^\s+50%\s+(\S+)/m.exec(out)?.[1]),
       p99: wrkMs(/^\s+99%\s+(\S+)/m.exec(out)?.[1]),
       errors:
@@ -192,7 +214,13 @@ async function load(url: string, seconds: number, options: { header?: [string, s
       ? [{ setupRequest: (req: autocannon.Request) => ({ ...req, path: `${path}?before=${9_000_000_000_000 + n++}.${"f".repeat(32)}` }) }]
       : undefined,
   });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.non2xx - result["3xx"] + result.errors };
+  return {
+    rps: result.requests.average,
+    requests: result.requests.total,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.non2xx - result["3xx"] + result.errors,
+  };
 }
 
 function median(values: number[]): number {
@@ -228,27 +256,33 @@ async function runBench(): Promise<void> {
     );
 
     // warm up both servers so the JIT and the cache are in their steady state
-    await load(bareUrl, 2);
-    await load(hitUrl, 2);
-    await load(hitUrl, 1, { header: ["If-None-Match", etag] });
+    await load(bare, bareUrl, 2);
+    await load(feedwerk, hitUrl, 2);
+    await load(feedwerk, hitUrl, 1, { header: ["If-None-Match", etag] });
 
     const rounds: { baseline: Load; hit: Load; revalidation: Load }[] = [];
     for (let r = 0; r < ROUNDS; r++) {
-      const baseline = await load(bareUrl, ROUND_SECONDS);
-      const hit = await load(hitUrl, ROUND_SECONDS);
-      const revalidation = await load(hitUrl, ROUND_SECONDS, { header: ["If-None-Match", etag] });
+      const baseline = await load(bare, bareUrl, ROUND_SECONDS);
+      const hit = await load(feedwerk, hitUrl, ROUND_SECONDS);
+      const revalidation = await load(feedwerk, hitUrl, ROUND_SECONDS, { header: ["If-None-Match", etag] });
       rounds.push({ baseline, hit, revalidation });
       console.log(
         `round ${r + 1}: baseline ${baseline.rps.toFixed(0)} req/s, hits ${hit.rps.toFixed(0)} (${(hit.rps / baseline.rps).toFixed(2)} x), ` +
           `304s ${revalidation.rps.toFixed(0)} (${(revalidation.rps / baseline.rps).toFixed(2)} x)`,
       );
     }
-    const miss = await load(`${ready.url}${MISS_PATH}`, ROUND_SECONDS, { pathOf: "new-position" });
+    const miss = await load(feedwerk, `${ready.url}${MISS_PATH}`, ROUND_SECONDS, { pathOf: "new-position" });
     feedwerk.send({ stop: true });
     const peak = await once<{ rss: number; heap: number; database: string }>(feedwerk, "peak");
 
     const pick = (scenario: "baseline" | "hit" | "revalidation") => rounds.map((r) => r[scenario]);
-    const summary = (loads: Load[]) => ({ rps: median(loads.map((l) => l.rps)), p50: median(loads.map((l) => l.p50)), p99: median(loads.map((l) => l.p99)), errors: loads.reduce((n, l) => n + l.errors, 0) });
+    const summary = (loads: Load[]) => ({
+      rps: median(loads.map((l) => l.rps)),
+      p50: median(loads.map((l) => l.p50)),
+      p99: median(loads.map((l) => l.p99)),
+      cpuUs: median(loads.map((l) => l.cpuUs)),
+      errors: loads.reduce((n, l) => n + l.errors, 0),
+    });
     const hitRatio = median(rounds.map((r) => r.hit.rps / r.baseline.rps));
     const revalidationRatio = median(rounds.map((r) => r.revalidation.rps / r.baseline.rps));
     const baselineRps = summary(pick("baseline")).rps;
@@ -259,11 +293,14 @@ async function runBench(): Promise<void> {
       ["cache miss: query + render of 50 items", summary([miss]), (miss.rps / baselineRps).toFixed(2)],
     ];
     const pad = (s: string, n: number) => s.padEnd(n);
-    console.log(`\n${pad("scenario (median of rounds)", 42)}${pad("req/s", 10)}${pad("p50 ms", 8)}${pad("p99 ms", 8)}ratio to baseline`);
+    console.log(`\n${pad("scenario (median of rounds)", 42)}${pad("req/s", 10)}${pad("p50 ms", 8)}${pad("p99 ms", 8)}${pad("CPU µs/req", 12)}ratio to baseline`);
     for (const [name, r, ratio] of rows) {
       const errors = r.errors ? `  (${r.errors} errors!)` : "";
-      console.log(`${pad(name, 42)}${pad(r.rps.toFixed(0), 10)}${pad(r.p50.toFixed(2), 8)}${pad(r.p99.toFixed(2), 8)}${ratio}${errors}`);
+      console.log(`${pad(name, 42)}${pad(r.rps.toFixed(0), 10)}${pad(r.p50.toFixed(2), 8)}${pad(r.p99.toFixed(2), 8)}${pad(r.cpuUs.toFixed(1), 12)}${ratio}${errors}`);
     }
+    // a server's processor time per request is what the machine's other load disturbs least
+    const cpu = (scenario: "hit" | "revalidation") => median(rounds.map((r) => r.baseline.cpuUs / r[scenario].cpuUs));
+    console.log(`server processor time per request, baseline's over feedwerk's (median of rounds): hits ${cpu("hit").toFixed(2)}, 304s ${cpu("revalidation").toFixed(2)}`);
     console.log(`\nrender of 50 items alone (RSS, in the server process): median ${ready.renderMedianMs.toFixed(2)} ms`);
     const mib = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
     console.log(`server peak memory: RSS ${mib(peak.rss)}${peak.database.startsWith("embedded") ? " (PGlite reserves most of it at start)" : ""}, JS heap ${mib(peak.heap)}; database: ${peak.database}`);
