@@ -4,8 +4,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Hono } from "hono";
 import { createApp } from "../src/publish/app";
+import { guidFor } from "../src/normalise/identity";
+import type { Item } from "../src/normalise/item";
 import { VersionBook } from "../src/publish/version-book";
 import type { OpenDatabase } from "../src/storage/open";
+import { addFeedSource } from "../src/storage/sources";
+import { storeDocument } from "../src/storage/store-document";
 import { backends } from "./support/databases";
 
 const TOKEN = "s3cret-token-of-some-length";
@@ -102,6 +106,25 @@ for (const backend of backends) {
       expect(((await (await call("GET", "/api/sources")).json()) as { sources: unknown[] }).sources).toHaveLength(1);
       expect((await call("DELETE", "/api/sources?name=news")).status).toBe(204);
       expect((await call("DELETE", "/api/sources?name=news")).status).toBe(404);
+    });
+
+    it("drops a feed's tags from the stories other feeds show, and the feeds show it at once", async () => {
+      const id = "5ad0c0ffee5ad0c0ffee5ad0c0ffee01";
+      const story: Item = {
+        id, guid: guidFor(id), kind: "teaser", title: "Fähre fährt wieder", kicker: null, publishedAt: new Date("2025-12-10T08:00:00Z"),
+        precision: "absolute", agency: null, dateline: null, tags: [], commentCount: null, image: null, media: null,
+        summary: "Nach der Reparatur.", contentHtml: null, url: "https://story.example/faehre",
+      };
+      for (const [name, tag] of [["alpha", "Hafen"], ["beta", "Kueste"]] as const) {
+        const url = `https://${name}.example/feed.xml`;
+        await addFeedSource(db.db, { url, name, tags: [tag] });
+        await storeDocument(db.db, { source: { kind: "feed", name, url }, name: url, sha256: name.repeat(16), fetchedAt: new Date("2025-12-10T09:00:00Z"), items: [story] });
+      }
+      const titles = async (tag: string) => ((await (await app.fetch(new Request(`http://x/feeds/${tag}.json`))).json()) as { items: { title: string }[] }).items.map((i) => i.title);
+      expect(await titles("kueste")).toEqual(["Fähre fährt wieder"]);
+      expect((await call("DELETE", "/api/sources?name=beta")).status).toBe(204);
+      expect(await titles("kueste")).toEqual([]);
+      expect(await titles("hafen")).toEqual(["Fähre fährt wieder"]);
     });
 
     it("ingests a posted page, and the feeds show it at once", async () => {

@@ -174,12 +174,15 @@ describe("cli errors", () => {
     expect(run.status).toBe(1);
     const lines = run.stderr.trim().split("\n");
     expect(lines).toEqual([
-      expect.stringMatching(/^error: DATABASE_URL: must be a PostgreSQL URL, postgres:\/\/.* got 'mysql:\/\/feeds:\*\*\*@db\.example\/feeds'$/),
+      expect.stringMatching(/^error: DATABASE_URL: must be a PostgreSQL URL, postgres:\/\/.* got a mysql: URL$/),
       "error: PORT: must be a port number from 0 to 65535, got '80a'",
       "error: FEEDWERK_PUBLIC_URL: must be an absolute http(s) URL like https://feeds.example.org, got 'feeds.example.org'",
       "error: FEEDWERK_ADMIN_TOKEN: must be at least 16 characters, has 5 (try: openssl rand -hex 24)",
     ]);
     expect(run.stderr).not.toContain("secret");
+    // a URL that cannot be read cannot be redacted: nothing of it is shown but its scheme
+    const unreadable = cli(["migrate"], { DATABASE_URL: "postgres://feedwerk:s3cr/et@db.internal:5432/feedwerk" });
+    expect([unreadable.status, unreadable.stderr]).toEqual([1, expect.stringMatching(/^error: DATABASE_URL: .*, got a postgres: URL\n$/)]);
     const hub = cli(["migrate"], { FEEDWERK_HUB_URL: "https://hub.example.org/" , FEEDWERK_PUBLIC_URL: "" });
     expect([hub.status, hub.stderr]).toEqual([1, "error: FEEDWERK_HUB_URL: needs FEEDWERK_PUBLIC_URL: the hub fetches the feeds at their public address\n"]);
     const host = cli(["serve"], { HOST: "not a host" });

@@ -37,13 +37,14 @@ describe.skipIf(pg.unavailable)("the publisher during a database outage, on post
   let proxy: TcpProxy;
   let opened: OpenDatabase;
   let server: RunningServer;
+  const ADMIN_TOKEN = "outage-test-token-0123456789";
   const statuses: { path: string; status: number }[] = [];
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   /** One request, timed; every status is kept to show that none was a 500. */
-  async function get(path: string, headers: Record<string, string> = {}): Promise<Answer> {
+  async function get(path: string, headers: Record<string, string> = {}, init: { method?: string; body?: string } = {}): Promise<Answer> {
     const started = performance.now();
-    const res = await fetch(`${server.url}${path}`, { headers, signal: AbortSignal.timeout(ANSWER_WITHIN_MS * 3) });
+    const res = await fetch(`${server.url}${path}`, { ...init, headers, signal: AbortSignal.timeout(ANSWER_WITHIN_MS * 3) });
     const body = Buffer.from(await res.arrayBuffer());
     const ms = performance.now() - started;
     statuses.push({ path, status: res.status });
@@ -51,8 +52,8 @@ describe.skipIf(pg.unavailable)("the publisher during a database outage, on post
     return { status: res.status, headers: res.headers, body, ms };
   }
 
-  async function expectUnavailable(path: string, headers: Record<string, string> = {}): Promise<void> {
-    const res = await get(path, headers);
+  async function expectUnavailable(path: string, headers: Record<string, string> = {}, init: { method?: string; body?: string } = {}): Promise<void> {
+    const res = await get(path, headers, init);
     expect(res.status, path).toBe(503);
     expect(Number(res.headers.get("retry-after")), path).toBeGreaterThan(0);
     expect(res.headers.get("cache-control"), path).toBe("no-store");
@@ -83,7 +84,7 @@ describe.skipIf(pg.unavailable)("the publisher during a database outage, on post
     const target = new URL(direct);
     proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
     opened = await openDatabase({ url: proxy.through(direct) });
-    server = await startServer(opened.db, { port: 0, hostname: "127.0.0.1" });
+    server = await startServer(opened.db, { port: 0, hostname: "127.0.0.1", adminToken: ADMIN_TOKEN });
   }, 60_000);
 
   afterAll(async () => {
@@ -131,6 +132,11 @@ describe.skipIf(pg.unavailable)("the publisher during a database outage, on post
     await expectUnavailable("/");
     await expectUnavailable("/feeds.opml");
     await expectUnavailable(`/items/${"0".repeat(32)}`);
+    // the admin API too, writes included: a problem document, not the driver's words
+    const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };
+    await expectUnavailable("/api/sources", admin);
+    await expectUnavailable("/api/sources", admin, { method: "POST", body: JSON.stringify({ url: "https://news.example/feed.xml" }) });
+    await expectUnavailable("/api/sources?name=news", admin, { method: "DELETE" });
     // many failed attempts in a row: the driver must not wait longer and longer between them
     for (let limit = 20; limit < 30; limit++) await expectUnavailable(`/feeds/all.xml?limit=${limit}`);
 

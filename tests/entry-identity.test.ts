@@ -8,8 +8,7 @@
  * their link.
  */
 import { createServer, type Server } from "node:http";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { asc, eq, inArray, sql } from "drizzle-orm";
@@ -26,12 +25,13 @@ import { derive, mergeObservations, observe } from "../src/normalise/merge";
 import { pollFeeds } from "../src/pipeline/poll-feeds";
 import { createApp } from "../src/publish/app";
 import type { Database } from "../src/storage/database";
-import { MIGRATIONS, type OpenDatabase } from "../src/storage/open";
+import type { OpenDatabase } from "../src/storage/open";
 import { findItem, tagItemIds } from "../src/storage/queries";
 import { itemRow } from "../src/storage/rows";
 import { documents, items, observations, sources } from "../src/storage/schema";
 import { addFeedSource, itemIdsOfSource, recordFetch } from "../src/storage/sources";
-import { backends, truncateAll, type Backend } from "./support/databases";
+import { backends, truncateAll } from "./support/databases";
+import { migrateBefore } from "./support/migrations";
 
 const feedsDir = join(import.meta.dirname, "feeds");
 const PODCAST = readFileSync(join(feedsDir, "podcast-shared-link.xml"), "utf8");
@@ -323,13 +323,16 @@ for (const backend of backends) {
         const rss2 = readFileSync(join(feedsDir, "rss2.xml"), "utf8");
         served = { "/podcast.xml": { body: PODCAST, etag: '"p1"' }, "/rss2.xml": { body: rss2, etag: '"r1"' } };
         const fetchedAt = new Date("2025-12-09T12:00:00Z");
+        // the next poll as the last one left it, in real time: the migration spreads polls from the clock
+        const tomorrow = new Date(Date.now() + 86_400_000);
+        const inAnHour = new Date(Date.now() + 3_600_000 + 60_000);
         for (const [path, body] of [["/podcast.xml", PODCAST], ["/rss2.xml", rss2]] as const) {
           const source = await addSourceAsOfOld(opened.db, `${base}${path}`);
           const entries = await entriesOf(body, `${base}${path}`, fetchedAt);
           await storeUnderLinkRule(opened.db, source.id, path, fetchedAt, entries.items);
           // as the last poll left it: validators and body known, next poll tomorrow
           await recordFetch(opened.db, source.id, {
-            etag: served[path]!.etag!, bodySha256: bytesToHex(sha256(utf8ToBytes(body))), lastStatus: "ok", nextPollAt: new Date("2025-12-11T12:00:00Z"),
+            etag: served[path]!.etag!, bodySha256: bytesToHex(sha256(utf8ToBytes(body))), lastStatus: "ok", nextPollAt: tomorrow,
           });
         }
         const merged = await oldItemsOf(opened.db, `${base}/podcast.xml`);
@@ -338,7 +341,8 @@ for (const backend of backends) {
         const rss2Guids = (await oldItemsOf(opened.db, `${base}/rss2.xml`)).map((i) => i.guid).sort();
 
         await opened.migrate();
-        const results = await pollFeeds(opened.db, http, { now: () => new Date("2025-12-10T12:00:00Z") });
+        // the migration makes every feed due within the hour
+        const results = await pollFeeds(opened.db, http, { now: () => inAnHour });
         expect(results.map((r) => r.outcome)).toEqual(["stored", "stored"]);
         const podcast = results.find((r) => r.source.url === `${base}/podcast.xml`)!;
         expect(podcast.report).toMatchObject({ new: 32, retired: 1 });
@@ -356,7 +360,7 @@ for (const backend of backends) {
         expect(Object.fromEntries(feed.items.map((i) => [i.title, new Date(i.date_published!).toISOString()]))).toEqual(expectedPodcastDates);
 
         // and the next poll is an ordinary one again
-        const again = await pollFeeds(opened.db, http, { all: true, now: () => new Date("2025-12-10T13:00:00Z") });
+        const again = await pollFeeds(opened.db, http, { all: true, now: () => new Date(inAnHour.getTime() + 3_600_000) });
         expect(again.map((r) => r.outcome)).toEqual(["not modified", "not modified"]);
       } finally {
         await http.close();
@@ -367,23 +371,6 @@ for (const backend of backends) {
   });
 }
 
-/** Applies the migrations that come before the one whose name ends in `name`. */
-async function migrateBefore(opened: OpenDatabase, backend: Backend, name: string): Promise<void> {
-  const journal = JSON.parse(readFileSync(join(MIGRATIONS, "meta", "_journal.json"), "utf8")) as { entries: { idx: number; tag: string }[] };
-  const stop = journal.entries.findIndex((e) => e.tag.endsWith(`_${name}`));
-  expect(stop).toBeGreaterThan(0);
-  const dir = mkdtempSync(join(tmpdir(), "feedwerk-migrations-"));
-  try {
-    mkdirSync(join(dir, "meta"));
-    const earlier = journal.entries.slice(0, stop);
-    for (const e of earlier) copyFileSync(join(MIGRATIONS, `${e.tag}.sql`), join(dir, `${e.tag}.sql`));
-    writeFileSync(join(dir, "meta", "_journal.json"), JSON.stringify({ ...journal, entries: earlier }));
-    const { migrate } = backend.name === "pglite" ? await import("drizzle-orm/pglite/migrator") : await import("drizzle-orm/postgres-js/migrator");
-    await migrate(opened.db as never, { migrationsFolder: dir });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /**
  * Stores a document as the link rule did: every entry keyed by its canonical
@@ -408,7 +395,7 @@ async function storeUnderLinkRule(db: Database, sourceId: number, name: string, 
   const [doc] = await db.select({ id: documents.id }).from(documents).where(eq(documents.sha256, name));
   for (const item of mergeObservations(keyed)) {
     const obs = observe(item, fetchedAt);
-    const row = itemRow(item, obs.contentHash, derive([obs]));
+    const row = itemRow(item, obs.contentHash, derive([obs]), item.tags);
     await db.execute(sql`insert into items (id, guid, kind, title, kicker, summary, content_html, url, published_at, precision, agency, dateline,
       comment_count, image, page_tags, match_text, feed_at, first_seen_at, updated_at, content_hash)
       values (${row.id}, ${row.guid}, ${row.kind}, ${row.title}, ${row.kicker}, ${row.summary}, ${row.contentHtml}, ${row.url},

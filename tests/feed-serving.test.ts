@@ -72,7 +72,8 @@ for (const backend of backends) {
       expect(first.headers.get("last-modified")).toMatch(/GMT$/);
       expect(first.headers.get("cache-control")).toBe("public, max-age=300, stale-while-revalidate=3600, stale-if-error=86400");
       expect(first.headers.get("vary")).toBe("Accept, Accept-Encoding");
-      expect((await get("/feeds/ukraine.json")).headers.get("vary")).toBe("Accept-Encoding");
+      // a browser gets the page at the same URL, in every format
+      expect((await get("/feeds/ukraine.json")).headers.get("vary")).toBe("Accept, Accept-Encoding");
       const body = await first.text();
       expect(Number(first.headers.get("content-length"))).toBe(new TextEncoder().encode(body).length);
 
@@ -132,7 +133,7 @@ for (const backend of backends) {
           {},
           { "Accept-Encoding": "gzip, deflate, br" },
           { "Accept-Encoding": "gzip" },
-          { Accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" },
+          { Accept: "application/rss+xml, application/atom+xml;q=0.9, */*;q=0.8" },
           { "If-None-Match": "etag" },
           { "If-None-Match": "etag-br", "Accept-Encoding": "br" },
           { "If-Modified-Since": "last-modified", "Accept-Encoding": "gzip" },
@@ -161,6 +162,35 @@ for (const backend of backends) {
       // a HEAD and other spellings of the same feed still take the full route
       expect(get("/feeds/russland.xml", {}, "HEAD")).toBeInstanceOf(Promise);
       expect(get("/feeds/Russland.xml")).toBeInstanceOf(Promise);
+      // /feeds/TAG is the page or a feed as Accept says: never answered from memory
+      expect((await get("/feeds/russland", { Accept: "application/atom+xml" })).headers.get("content-type")).toMatch(/^application\/atom\+xml/);
+      const negotiated = get("/feeds/russland");
+      expect(negotiated).toBeInstanceOf(Promise);
+      expect((await negotiated).headers.get("content-type")).toMatch(/^text\/html/);
+    });
+
+    it("gives a browser navigating to a feed URL answered from memory the feed's page, not the feed", async () => {
+      const BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+      const feed = await get("/feeds/ukraine.xml");
+      expect(feed.headers.get("content-type")).toBe("application/rss+xml; charset=utf-8");
+      const etag = feed.headers.get("etag")!;
+      await feed.arrayBuffer();
+      // a reader asking again is answered from memory
+      expect(get("/feeds/ukraine.xml")).toBeInstanceOf(Response);
+      for (const headers of [{ Accept: BROWSER }, { Accept: BROWSER, "Accept-Encoding": "gzip, deflate, br" }, { Accept: BROWSER, "If-None-Match": etag }] as Record<string, string>[]) {
+        const what = JSON.stringify(headers);
+        for (let i = 0; i < 2; i++) {
+          const routing = get("/feeds/ukraine.xml", headers);
+          expect(routing, what).toBeInstanceOf(Promise);
+          const res = await routing;
+          expect([res.status, res.headers.get("content-type"), res.headers.get("vary")], what).toEqual([200, "text/html; charset=UTF-8", "Accept"]);
+          expect(await res.text(), what).toContain('<textarea id="feed-url"');
+        }
+      }
+      // and readers still get the feed from memory
+      const again = get("/feeds/ukraine.xml");
+      expect(again).toBeInstanceOf(Response);
+      expect((await again).headers.get("content-type")).toBe("application/rss+xml; charset=utf-8");
     });
 
     it("changes the ETag of exactly the tags an ingestion changed", async () => {
@@ -182,23 +212,70 @@ for (const backend of backends) {
       expect(rss.items[0]!.isoDate).toBe("2025-12-09T14:40:00.000Z");
     });
 
-    it("negotiates /feeds/TAG by Accept, and labels feeds for browsers so they apply the stylesheet", async () => {
+    it("gives every feed reader's Accept the feed's bytes at every feed URL, and a browser's the feed's page", async () => {
+      const { clients } = JSON.parse(readFileSync(join(import.meta.dirname, "accept", "clients.json"), "utf8")) as {
+        clients: { client: string; accept: string | null; gets: "feed" | "page" }[];
+      };
+      expect(clients.filter((c) => c.gets === "page").length).toBeGreaterThan(1);
+      const next = ((await (await get("/feeds/all.json?limit=5")).json()) as { next_url: string }).next_url;
+      const paths = [
+        "/feeds/ukraine.xml", "/feeds/ukraine.atom", "/feeds/ukraine.json", "/feeds/regierung+ukraine.xml",
+        "/feeds/all.atom?limit=3", "/feeds/all.xml?q=Putin", next.slice(BASE.length),
+      ];
+      const TYPES: Record<string, string> = { xml: "application/rss+xml", atom: "application/atom+xml", json: "application/feed+json" };
+      for (const path of paths) {
+        const url = new URL(`${BASE}${path}`);
+        const type = `${TYPES[url.pathname.split(".").pop()!]}; charset=utf-8`;
+        const reference = await get(path, { Accept: type.split(";")[0]! });
+        const bytes = await reference.text();
+        if (!path.includes(".json")) await expectWellFormedXml(bytes);
+        else JSON.parse(bytes);
+        // the page offers the feed itself to subscribe to: the search kept, the page position not
+        const subscribe = new URL(url);
+        subscribe.searchParams.delete("before");
+        for (const { client, accept, gets } of clients) {
+          const res = await get(path, accept === null ? {} : { Accept: accept });
+          const what = `${client} at ${path}`;
+          expect(res.status, what).toBe(200);
+          if (gets === "feed") {
+            expect([res.headers.get("content-type"), res.headers.get("vary")], what).toEqual([type, "Accept, Accept-Encoding"]);
+            expect(await res.text(), what).toBe(bytes);
+          } else {
+            expect([res.headers.get("content-type"), res.headers.get("vary"), res.headers.get("cache-control")], what).toEqual([
+              "text/html; charset=UTF-8", "Accept", "private, no-cache",
+            ]);
+            const page = await res.text();
+            expect(page, what).toContain(`<textarea id="feed-url" readonly rows="2" spellcheck="false">${subscribe.toString().replace(/&/g, "&amp;")}</textarea>`);
+            expect(page, what).toContain('<form class="search" method="get" role="search">');
+          }
+        }
+      }
+      // the feed's page lists what the feed lists
+      const rss = await rssParser.parseString(await (await get("/feeds/ukraine.xml")).text());
+      const page = await (await get("/feeds/ukraine.xml", { Accept: clients.find((c) => c.gets === "page")!.accept! })).text();
+      const titles = [...page.matchAll(/<h3><a href="[^"]*">([^<]*)<\/a><\/h3>/g)].map((m) => m[1]);
+      expect(titles).toEqual(rss.items.map((i) => i.title));
+      expect((await get("/feed.xsl")).status).toBe(404);
+      expect(await (await get("/feeds/ukraine.atom")).text()).not.toContain("xml-stylesheet");
+    });
+
+    it("negotiates /feeds/TAG by Accept: the page, or the feed a client asks for", async () => {
       const type = async (path: string, accept: string) => (await get(path, { Accept: accept })).headers.get("content-type");
       expect(await type("/feeds/ukraine", "application/atom+xml")).toBe("application/atom+xml; charset=utf-8");
       expect(await type("/feeds/ukraine", "application/feed+json")).toBe("application/feed+json; charset=utf-8");
       expect(await type("/feeds/ukraine", "application/rss+xml, */*;q=0.1")).toBe("application/rss+xml; charset=utf-8");
       expect(await type("/feeds/ukraine", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")).toMatch(/^text\/html/);
-      expect((await get("/feeds/ukraine", { Accept: "application/atom+xml" })).headers.get("vary")).toContain("Accept");
-      const browser = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8";
-      expect(await type("/feeds/ukraine.xml", browser)).toBe("application/xml; charset=utf-8");
-      expect(await type("/feeds/ukraine.atom", browser)).toBe("application/xml; charset=utf-8");
-      expect(await type("/feeds/ukraine.xml", "application/rss+xml, text/html;q=0.5")).toBe("application/rss+xml; charset=utf-8");
-      expect(await type("/feeds/ukraine.xml", "*/*")).toBe("application/rss+xml; charset=utf-8");
-      const rss = await (await get("/feeds/ukraine.xml")).text();
-      expect(rss).toContain('<?xml-stylesheet type="text/xsl" href="/feed.xsl"?>');
-      const xsl = await get("/feed.xsl");
-      expect(xsl.headers.get("content-type")).toBe("text/xsl; charset=utf-8");
-      await expectWellFormedXml(await xsl.text());
+      expect(await type("/feeds/ukraine", "*/*")).toMatch(/^text\/html/);
+      expect((await get("/feeds/ukraine", { Accept: "application/atom+xml" })).headers.get("vary")).toBe("Accept, Accept-Encoding");
+      expect((await get("/feeds/ukraine")).headers.get("vary")).toBe("Accept");
+      // unions and every item have a page too
+      for (const path of ["/feeds/regierung+ukraine", "/feeds/all"]) {
+        const res = await get(path);
+        expect([res.status, res.headers.get("content-type")], path).toEqual([200, "text/html; charset=UTF-8"]);
+      }
+      expect((await get("/feeds/gibt-es-nicht")).status).toBe(404);
+      expect((await get("/feeds/ukraine+gibt-es-nicht.xml", { Accept: "text/html,application/xhtml+xml" })).status).toBe(404);
+      expect((await get("/feeds/ukraine.xml?limit=0", { Accept: "text/html,application/xhtml+xml" })).status).toBe(400);
     });
 
     it("lists every tag's feed in OPML", async () => {

@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { printableReason } from "../src/input/feed/errors";
 import { AddressPolicy } from "../src/input/fetch/address-policy";
 import { DEFAULT_LIMITS, FeedFetcher } from "../src/input/fetch/http-fetch";
 import { pollFeeds } from "../src/pipeline/poll-feeds";
@@ -21,6 +22,8 @@ import { backends, truncateAll } from "./support/databases";
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, "feeds", name));
 const TOKEN = "a-token-of-sixteen-or-more";
 const HOPELESS = '<rss version="2.0"><channel><title>x & y</title></chan';
+// a broken feed whose fault names something of its own, 100,000 characters long
+const HOSTILE = `<rss version="2.0"><channel><item><title>t</title><link>https://h.example/1</link>&${"e".repeat(100_000)};</item></channel></rss>`;
 
 let server: Server;
 let base: string;
@@ -33,6 +36,7 @@ beforeAll(async () => {
     if (path === "/mislabelled.xml") return res.writeHead(200, rss).end(fixture("cp1252-declared-utf8.xml"));
     if (path === "/sound.xml") return res.writeHead(200, rss).end(fixture("rss2.xml"));
     if (path === "/hopeless.xml") return res.writeHead(200, rss).end(HOPELESS);
+    if (path === "/hostile.xml") return res.writeHead(200, rss).end(HOSTILE);
     return res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -83,6 +87,15 @@ for (const backend of backends) {
         sound: null,
         hopeless: null,
       });
+
+      // what the operator is shown of a document's own words is printable and bounded
+      await addFeedSource(db.db, { url: `${base}/hostile.xml`, name: "hostile" });
+      await pollFeeds(db.db, fetcher, { all: true, now: () => now, random: () => 0.5 });
+      const hostile = (await source("hostile")).parseWarning!;
+      expect(hostile).toMatch(/^undefined entity &e+…$/);
+      expect(hostile.length).toBeLessThanOrEqual(300);
+      // and a terminal's escape sequence in a server's words is spelt out, not sent to the terminal
+      expect(printableReason("HTTP 500: \u001b[31mred\u009b")).toBe("HTTP 500: \\u001b[31mred\\u009b");
 
       // the publisher mends the feed: the next document is sound, and so is the source
       brokenBody = Buffer.from(fixture("broken-ampersand.xml").toString("utf8").replace("Tom & Jerry", "Tom &amp; Jerry").replace("a=1&b=2", "a=1&amp;b=2").replace("Müller & Söhne <b>feiern</b>", "Müller &amp; Söhne"));

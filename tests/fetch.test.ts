@@ -191,3 +191,34 @@ describe("server-side request forgery", () => {
     await f.close();
   });
 });
+
+describe("a kept-alive connection the server has dropped", () => {
+  it("sends the GET once more on a fresh connection, and fails only if that fails too", async () => {
+    // answers the first request of each connection and resets the connection at its second,
+    // as a server does whose idle timeout struck just as the request went out
+    const { createServer: createTcpServer } = await import("node:net");
+    let connections = 0;
+    const tcp = createTcpServer((socket) => {
+      connections++;
+      let requests = 0;
+      socket.on("data", (chunk) => {
+        if (!chunk.toString("latin1").includes("\r\n\r\n")) return;
+        if (++requests > 1) return socket.resetAndDestroy();
+        socket.write(`HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: ${Buffer.byteLength(FEED)}\r\nConnection: keep-alive\r\n\r\n${FEED}`);
+      });
+      socket.on("error", () => {});
+    });
+    await new Promise<void>((resolve) => tcp.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(tcp.address() as { port: number }).port}/feed`;
+    const http = new FeedFetcher(new AddressPolicy(["127.0.0.1"]), { ...limits, perHost: 1 });
+    try {
+      expect((await http.fetch(url)).status).toBe("ok");
+      const again = await http.fetch(url);
+      expect(again.status).toBe("ok");
+      expect(connections).toBe(2);
+    } finally {
+      await http.close();
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    }
+  });
+});

@@ -68,7 +68,7 @@ for (const backend of backends) {
         const requests: OutgoingHttpHeaders[] = [
           {},
           { "accept-encoding": "gzip, deflate, br" },
-          { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" },
+          { accept: "application/rss+xml, application/atom+xml;q=0.9, */*;q=0.8" },
           { "if-none-match": field("etag") },
           { "if-modified-since": field("last-modified"), "accept-encoding": "gzip" },
           // fetch's Headers reads a repeated field as one joined value, which is no date: the full feed
@@ -83,6 +83,24 @@ for (const backend of backends) {
         }
         expect((await rawGet(`${server.url}${path}`, requests.at(-1))).status).toBe(200);
       }
+    });
+
+    it("gives a browser navigating to a feed URL it answers from memory the feed's page", async () => {
+      const browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+      const contentType = (answer: { headers: string[][] }) => answer.headers.find(([name]) => name === "content-type")?.[1];
+      const feed = await rawGet(`${server.url}/feeds/ukraine.xml`);
+      expect([feed.status, contentType(feed)]).toEqual([200, "application/rss+xml; charset=utf-8"]);
+      expect(await rawGet(`${server.url}/feeds/ukraine.xml`)).toEqual(feed);
+      const etag = feed.headers.find(([name]) => name === "etag")![1]!;
+      for (const headers of [{ accept: browser }, { accept: browser, "accept-encoding": "gzip, deflate, br" }, { accept: browser, "if-none-match": etag }]) {
+        const page = await rawGet(`${server.url}/feeds/ukraine.xml`, headers);
+        expect([page.status, contentType(page)], JSON.stringify(headers)).toEqual([200, "text/html; charset=UTF-8"]);
+        expect(Buffer.from(page.body, "base64").toString("utf8"), JSON.stringify(headers)).toContain('<textarea id="feed-url"');
+      }
+      // the browser's Accept repeated in two fields, as fetch's Headers would join them
+      const split = await rawGet(`${server.url}/feeds/ukraine.xml`, { accept: ["text/html,application/xhtml+xml", "application/xml;q=0.9,*/*;q=0.8"] });
+      expect([split.status, contentType(split)]).toEqual([200, "text/html; charset=UTF-8"]);
+      expect(await rawGet(`${server.url}/feeds/ukraine.xml`)).toEqual(feed);
     });
   });
 

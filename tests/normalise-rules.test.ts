@@ -126,6 +126,7 @@ describe("merging observations", () => {
     commentCount: 0,
     publishedAt: null,
     precision: "none",
+    tags: [],
     ...over,
   });
   const set = [
@@ -164,6 +165,37 @@ describe("merging observations", () => {
   it("dates an unchanged story by when its state was first seen", () => {
     const d = derive([obs("2025-12-09T10:00:00Z"), obs("2025-12-09T18:00:00Z")]);
     expect(d.updatedAt).toEqual(new Date("2025-12-09T10:00:00Z"));
+  });
+
+  const dated = { publishedAt: new Date("2025-12-09T09:15:00Z"), precision: "absolute" as const };
+  // each case: observations, and the updatedAt they give
+  const updates: [string, Observation[], string][] = [
+    ["a dated story seen once is updated when published", [obs("2025-12-09T10:00:00Z", dated)], "2025-12-09T09:15:00Z"],
+    ["a dated story seen again unchanged stays at its publication", [obs("2025-12-09T10:00:00Z", dated), obs("2025-12-09T18:00:00Z", dated)], "2025-12-09T09:15:00Z"],
+    ["an article seen first, then as a teaser, is no change", [obs("2025-12-09T10:00:00Z", { ...dated, kind: "article", contentHash: "c" }), obs("2025-12-09T12:00:00Z")], "2025-12-09T09:15:00Z"],
+    ["a teaser, then the article: changed when the article was first seen", [obs("2025-12-09T10:00:00Z"), obs("2025-12-09T12:00:00Z", { ...dated, kind: "article", contentHash: "c" })], "2025-12-09T12:00:00Z"],
+    ["an edited text: changed when the edit was first seen", [obs("2025-12-09T10:00:00Z", dated), obs("2025-12-09T12:00:00Z", { ...dated, contentHash: "b" }), obs("2025-12-09T14:00:00Z", { ...dated, contentHash: "b" })], "2025-12-09T12:00:00Z"],
+    ["a text changed back: changed when it was seen again", [obs("2025-12-09T10:00:00Z", dated), obs("2025-12-09T12:00:00Z", { ...dated, contentHash: "b" }), obs("2025-12-09T14:00:00Z", dated)], "2025-12-09T14:00:00Z"],
+    ["new comments: changed when the new count was first seen", [obs("2025-12-09T10:00:00Z", dated), obs("2025-12-09T12:00:00Z", { ...dated, commentCount: 5 }), obs("2025-12-09T14:00:00Z", { ...dated, commentCount: 5 })], "2025-12-09T12:00:00Z"],
+    ["a document without a count changes no count", [obs("2025-12-09T10:00:00Z", dated), obs("2025-12-09T12:00:00Z", { ...dated, commentCount: null })], "2025-12-09T09:15:00Z"],
+    ["a more precise date later is no change: updated follows it", [obs("2025-12-09T10:00:00Z", { publishedAt: new Date("2025-12-09T07:00:00Z"), precision: "hour" }), obs("2025-12-09T18:00:00Z", dated)], "2025-12-09T09:15:00Z"],
+    ["a date for an undated story is no change", [obs("2025-12-09T10:00:00Z"), obs("2025-12-09T18:00:00Z", { publishedAt: new Date("2025-12-09T08:00:00Z"), precision: "hour" })], "2025-12-09T08:00:00Z"],
+    ["two documents of the first instant that differ are no change", [obs("2025-12-09T10:00:00Z", dated), obs("2025-12-09T10:00:00Z", { ...dated, contentHash: "b", commentCount: 3 })], "2025-12-09T09:15:00Z"],
+  ];
+  const permutations = (xs: Observation[]): Observation[][] =>
+    xs.length <= 1 ? [xs] : xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((rest) => [x, ...rest]));
+  it.each(updates)("dates changes by when they were seen: %s", (_, observations, updatedAt) => {
+    for (const order of permutations(observations)) expect(derive(order).updatedAt).toEqual(new Date(updatedAt));
+  });
+
+  it("gives the stories of one page their own updated unless they changed together", () => {
+    const at = "2025-12-09T13:00:00Z";
+    const stories = [
+      derive([obs(at, { kind: "article", publishedAt: new Date("2025-12-09T12:47:00Z"), precision: "absolute" })]),
+      derive([obs(at, { publishedAt: new Date("2025-12-09T12:57:00Z"), precision: "minute" })]),
+      derive([obs(at, { publishedAt: new Date("2025-12-09T11:00:00Z"), precision: "hour" })]),
+    ];
+    expect(stories.map((d) => d.updatedAt.toISOString())).toEqual(["2025-12-09T12:47:00.000Z", "2025-12-09T12:57:00.000Z", "2025-12-09T11:00:00.000Z"]);
   });
 });
 

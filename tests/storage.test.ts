@@ -102,6 +102,8 @@ for (const backend of backends) {
       const ukraine = await findItem(db.db, id("Ukraine soll Korruptionskontrollen ausgehöhlt haben"));
       expect(ukraine?.publishedAt?.toISOString()).toBe("2025-12-09T14:40:00.000Z"); // a time beats none
       expect(ukraine?.firstSeenAt.toISOString()).toBe("2025-12-09T13:00:00.000Z");
+      // a date arriving for the undated teaser is no change to it: updated is that date
+      expect(ukraine?.updatedAt.toISOString()).toBe("2025-12-09T14:40:00.000Z");
 
       const corenswet = await findItem(db.db, id("David Corenswet"));
       expect(corenswet?.updatedAt.toISOString()).toBe("2025-12-09T13:00:00.000Z");

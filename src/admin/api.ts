@@ -20,7 +20,8 @@ import { isoSeconds } from "../normalise/item";
 import { ingestPage } from "../pipeline/ingest-page";
 import type { Database } from "../storage/database";
 import type { StoreReport } from "../storage/store-document";
-import { addFeedSource, listFeedSources, removeFeedSource, type FeedSource } from "../storage/sources";
+import { outageCode } from "../storage/outage";
+import { addFeedSource, listFeedSources, removeFeedSource, SourceExistsError, type FeedSource } from "../storage/sources";
 import { problem } from "./problem";
 
 export interface AdminOptions {
@@ -84,7 +85,9 @@ export function adminApi({ db, token, onChange, maxPageBytes = 2 * 1024 * 1024 }
       const source = await addFeedSource(db, { url: entry.url, name: entry.name, tags: entry.tags ?? [] });
       return c.json(view(source), 201);
     } catch (error) {
-      return problem(409, (error as Error).message);
+      // two requests adding the same feed at once: the second meets the unique index
+      if (error instanceof SourceExistsError || pgState(error) === "23505") return problem(409, error instanceof SourceExistsError ? error.message : "this feed is followed already");
+      throw error;
     }
   });
 
@@ -92,7 +95,10 @@ export function adminApi({ db, token, onChange, maxPageBytes = 2 * 1024 * 1024 }
     const { url, name } = c.req.valid("query");
     const key = (url ?? name)!;
     const removed = await removeFeedSource(db, key);
-    return removed ? c.body(null, 204) : problem(404, `no followed feed '${key}'`);
+    if (!removed) return problem(404, `no followed feed '${key}'`);
+    // the items other sources show lost this feed's tags: their feeds changed
+    if (removed.changedTags.length) onChange?.({ new: 0, updated: 0, unchanged: 0, retired: 0, outcomes: [], newTags: [], changedTags: removed.changedTags });
+    return c.body(null, 204);
   });
 
   api.post(
@@ -123,9 +129,24 @@ export function adminApi({ db, token, onChange, maxPageBytes = 2 * 1024 * 1024 }
       const challenge = original.headers.get("www-authenticate");
       return problem(error.status, error.message || DETAILS[error.status] || original.statusText, challenge ? { headers: { "WWW-Authenticate": challenge } } : {});
     }
+    // the database is unreachable: a 503 to try again, never the driver's message (it may name hosts and users)
+    const outage = outageCode(error);
+    if (outage) {
+      console.error(`${c.req.method} ${new URL(c.req.url).pathname}: 503, database unreachable (${outage})`);
+      return problem(503, "the database is unreachable; try again shortly", { headers: { "Retry-After": "5", "Cache-Control": "no-store" } });
+    }
     console.error(`${c.req.method} ${c.req.url}:`, error);
     return problem(500, "internal server error");
   });
 
   return api;
+}
+
+/** The SQLSTATE behind a driver error, which drizzle wraps in one of its own. */
+function pgState(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e && typeof e === "object" && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
 }

@@ -342,6 +342,7 @@ sourcesCommand
       const removed = await removeFeedSource(opened.db, key);
       if (!removed) throw new Error(`no followed feed is called or found at '${key}'`);
       console.log(`no longer following ${removed.url}`);
+      await notifyHub(new Set(removed.changedTags), removed.changedTags.length > 0);
     });
   });
 
@@ -353,6 +354,7 @@ sourcesCommand
     const feeds = readOpml(await readNamedFile(file));
     await withDatabase(async (opened) => {
       let added = 0;
+      const changed = new Set<string>();
       for (const feed of feeds) {
         let url: string;
         try {
@@ -361,8 +363,15 @@ sourcesCommand
           console.error(`error: ${file}: skipped '${feed.url}': ${(error as Error).message}`);
           continue;
         }
-        if (await findFeedSource(opened.db, url)) {
-          console.log(`already followed: ${url}`);
+        const followed = await findFeedSource(opened.db, url);
+        if (followed) {
+          // an OPML folder is the feed's tag: a feed moved to another folder takes its items along
+          if (JSON.stringify(followed.tags) !== JSON.stringify(feed.tags)) {
+            for (const slug of await setSourceTags(opened.db, followed.id, feed.tags)) changed.add(slug);
+            console.log(`new tags for ${url}: ${feed.tags.join(", ") || "none"}`);
+          } else {
+            console.log(`already followed: ${url}`);
+          }
           continue;
         }
         const name = feed.title && !(await findFeedSource(opened.db, feed.title)) ? feed.title : url;
@@ -371,6 +380,7 @@ sourcesCommand
         console.log(`following ${url} as '${name}'${feed.tags.length ? ` (tags: ${feed.tags.join(", ")})` : ""}`);
       }
       console.log(`imported ${added} of ${feeds.length} feeds from ${file}`);
+      await notifyHub(changed, changed.size > 0);
     });
   });
 
@@ -383,6 +393,7 @@ sourcesCommand
     const wanted = readSourcesConfig(file, await readNamedFile(file));
     await withDatabase(async (opened) => {
       const counts = { added: 0, updated: 0, unchanged: 0, removed: 0 };
+      const changed = new Set<string>();
       for (const entry of wanted) {
         const existing = await findFeedSource(opened.db, entry.url);
         if (!existing) {
@@ -390,7 +401,7 @@ sourcesCommand
           counts.added++;
           console.log(`following ${entry.url}`);
         } else if (JSON.stringify(existing.tags) !== JSON.stringify(entry.tags)) {
-          await setSourceTags(opened.db, existing.id, entry.tags);
+          for (const slug of await setSourceTags(opened.db, existing.id, entry.tags)) changed.add(slug);
           counts.updated++;
           console.log(`new tags for ${entry.url}: ${entry.tags.join(", ") || "none"}`);
         } else {
@@ -404,12 +415,13 @@ sourcesCommand
         const listed = new Set(wanted.map((w) => w.url));
         for (const source of await listFeedSources(opened.db)) {
           if (listed.has(source.url!)) continue;
-          await removeFeedSource(opened.db, source.url!);
+          for (const slug of (await removeFeedSource(opened.db, source.url!))?.changedTags ?? []) changed.add(slug);
           counts.removed++;
           console.log(`no longer following ${source.url}`);
         }
       }
       console.log(`${file}: ${counts.added} added, ${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.removed} removed`);
+      await notifyHub(changed, changed.size > 0);
     });
   });
 

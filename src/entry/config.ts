@@ -50,9 +50,7 @@ const httpUrl = z.string().refine(
 
 const postgresUrl = z.string().refine((value) => /^postgres(ql)?:\/\/[^/?#]/i.test(value) && URL.canParse(value), {
   error: (issue) =>
-    `must be a PostgreSQL URL, postgres://user:password@host:5432/db (or postgresql://); unset it for the embedded database${got(
-      redactPassword(String(issue.input)),
-    )}`,
+    `must be a PostgreSQL URL, postgres://user:password@host:5432/db (or postgresql://); unset it for the embedded database${gotScheme(String(issue.input))}`,
 });
 
 const port = z
@@ -108,7 +106,12 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   };
 }
 
-/** A database URL as it may be shown in a log: without its password. */
-function redactPassword(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, "$1***@");
+/**
+ * What may be said of a database URL that was refused: its scheme alone. A
+ * URL that cannot be read cannot be redacted either; its password may stand
+ * anywhere in it.
+ */
+function gotScheme(value: string): string {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(value)?.[1];
+  return scheme ? `, got a ${scheme}: URL` : ", got something that is not a URL";
 }

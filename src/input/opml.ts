@@ -4,7 +4,7 @@
  * category attribute become tags.
  */
 import { XMLParser } from "fast-xml-parser";
-import { emptyEl, prolog, textEl } from "../publish/xml-writer";
+import { emptyEl, PROLOG, textEl } from "../publish/xml-writer";
 
 export interface OpmlFeed {
   url: string;
@@ -45,7 +45,7 @@ export function readOpml(text: string): OpmlFeed[] {
 }
 
 export function writeOpml(title: string, feeds: { name: string; url: string; tags: string[] }[]): string {
-  const out = [prolog(undefined), '<opml version="2.0">\n<head>\n', textEl("title", title), "\n</head>\n<body>\n"];
+  const out = [PROLOG, '<opml version="2.0">\n<head>\n', textEl("title", title), "\n</head>\n<body>\n"];
   for (const f of feeds) {
     out.push(emptyEl("outline", { type: "rss", text: f.name, title: f.name, xmlUrl: f.url, category: f.tags.length ? f.tags.join(",") : undefined }), "\n");
   }

@@ -45,3 +45,11 @@ export function berlinToUtc(t: WallTime): Date {
 function pad(n: number): string {
   return String(n).padStart(2, "0");
 }
+
+/** The Berlin wall-clock time of an instant, as its clocks showed it. */
+export function utcToBerlin(instant: Date): WallTime {
+  const [date, time] = wallClock(instant.getTime()).split(" ") as [string, string];
+  const [year, month, day] = date.split("-").map(Number) as [number, number, number];
+  const [hour, minute] = time.split(":").map(Number) as [number, number];
+  return { year, month, day, hour, minute };
+}

@@ -13,13 +13,17 @@
  *   the richest observation (an article beats a teaser), the newest of those.
  * - the comment count comes from the newest observation that shows one.
  * - firstSeenAt is the earliest fetch time.
- * - updatedAt is when the item's current state was first observed: the
- *   latest of the times its current content, comment count and date were
- *   first seen.
+ * - updatedAt is the publication time (firstSeenAt for an undated story)
+ *   until a change is seen, then when the current state was first seen: a
+ *   change is current content or a current comment count first seen after
+ *   the story was (a teaser then the article, an edited text, new comments).
+ *   A more precise date arriving later is no change: it says more exactly
+ *   when the same story appeared, and updatedAt follows it. So the stories
+ *   of one page share an updatedAt only where they changed together.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
-import { PRECISION, type Item, type ItemKind, type Precision } from "./item";
+import { PRECISION, type Item, type ItemKind, type Precision, type Tag } from "./item";
 
 /** What one document said about one story, without the texts themselves. */
 export interface Observation {
@@ -30,6 +34,8 @@ export interface Observation {
   commentCount: number | null;
   publishedAt: Date | null;
   precision: Precision;
+  /** The tags the document gave the story; the item's tags are their union over sources (normalise/tag-union). */
+  tags: Tag[];
 }
 
 export interface Derived {
@@ -61,13 +67,14 @@ export function observe(item: Item, fetchedAt: Date): Observation {
     commentCount: item.commentCount,
     publishedAt: item.publishedAt,
     precision: item.precision,
+    tags: item.tags,
   };
 }
 
 const time = (d: Date | null) => d?.getTime() ?? 0;
 
 /** Content order: richer kind, then newer, then (a tie between two documents of the same instant) by hash. */
-function contentOrder(a: Observation, b: Observation): number {
+export function contentOrder(a: Observation, b: Observation): number {
   return (
     KIND_RANK[a.kind] - KIND_RANK[b.kind] ||
     time(a.fetchedAt) - time(b.fetchedAt) ||
@@ -121,8 +128,10 @@ export function derive(observations: readonly Observation[]): Derived {
   }
 
   const firstSeenAt = new Date(Math.min(...observations.map((o) => time(o.fetchedAt))));
+  // what the first observations showed is the story as published, no change
+  const changedAt = (since: Date | null) => (since && time(since) > time(firstSeenAt) ? time(since) : 0);
   const updatedAt = new Date(
-    Math.max(time(contentSince), time(commentsSince), time(dated?.fetchedAt ?? null), time(dated?.publishedAt ?? null)),
+    Math.max(time(dated?.publishedAt ?? firstSeenAt), changedAt(contentSince), changedAt(commentsSince)),
   );
   return {
     content,

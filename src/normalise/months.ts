@@ -19,3 +19,8 @@ export const MONTHS: Readonly<Record<string, number>> = {
   ...GERMAN_MONTHS,
   january: 1, february: 2, mar: 3, march: 3, may: 5, june: 6, july: 7, oct: 10, october: 10, dec: 12, december: 12,
 };
+
+/** German month names as people write them, January first. */
+export const GERMAN_MONTH_NAMES: readonly string[] = [
+  "Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember",
+];

@@ -3,13 +3,15 @@
  * says, and decide when to ask again: the feed's own ttl or
  * sy:updatePeriod, else its Cache-Control max-age, else an hour, clamped to
  * configured bounds; after failures, exponential backoff with jitter, or the
- * server's Retry-After. One failing feed never stops the rest.
+ * server's Retry-After. One failing feed never stops the rest. What a full
+ * answer taught (ttl, max-age, validators) is kept on the source, so a 304
+ * is polled again after the same interval as the 200 before it.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
+import { printableReason } from "../input/feed/errors";
 import { readFeedDocument } from "../input/feed/read-feed";
 import { feedEntries } from "../input/feed/to-items";
-import { slugify } from "../normalise/slug";
 import type { Database } from "../storage/database";
 import { dueFeedSources, listFeedSources, recordFetch, type FeedSource } from "../storage/sources";
 import { storeDocument, type StoreReport } from "../storage/store-document";
@@ -67,29 +69,27 @@ async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetch
     const out = await fetcher.fetch(source.url!, { etag: source.etag, lastModified: source.lastModified });
     const url = out.movedTo ?? source.url!;
     if (out.status === "not-modified") {
-      const nextPollAt = new Date(fetchedAt.getTime() + clamp(maxAge(out.cacheControl) ?? DEFAULT_INTERVAL_MS));
-      await recordFetch(db, source.id, { url, lastFetchAt: fetchedAt, lastStatus: "not modified", errorCount: 0, lastError: null, nextPollAt });
+      // a 304 that sends Cache-Control updates the stored max-age (RFC 9111, 4.3.4); the ttl stays the feed's
+      const maxAgeSeconds = maxAge(out.cacheControl) ?? source.maxAgeSeconds;
+      const nextPollAt = new Date(fetchedAt.getTime() + clamp(interval(source.ttlMinutes, maxAgeSeconds)));
+      await recordFetch(db, source.id, { url, maxAgeSeconds, lastFetchAt: fetchedAt, lastStatus: "not modified", errorCount: 0, lastError: null, nextPollAt });
       return { source, outcome: "not modified", nextPollAt };
     }
     const feed = await readFeedDocument(out.bytes, out.contentType);
-    const interval = feed.ttlMinutes ? feed.ttlMinutes * 60_000 : (maxAge(out.cacheControl) ?? DEFAULT_INTERVAL_MS);
-    const nextPollAt = new Date(fetchedAt.getTime() + clamp(interval));
+    const learned = { ttlMinutes: feed.ttlMinutes ? Math.min(Math.max(1, Math.round(feed.ttlMinutes)), 2_147_483_647) : null, maxAgeSeconds: maxAge(out.cacheControl) };
+    const nextPollAt = new Date(fetchedAt.getTime() + clamp(interval(learned.ttlMinutes, learned.maxAgeSeconds)));
     const bodySha256 = bytesToHex(sha256(out.bytes));
     // a broken document whose entries could be read is stored, and the operator told why it is broken
-    const parseWarning = feed.bozo ?? null;
-    const fetched = { url, etag: out.etag, lastModified: out.lastModified, lastFetchAt: fetchedAt, errorCount: 0, lastError: null, parseWarning, nextPollAt };
+    const parseWarning = feed.bozo ? printableReason(feed.bozo) : null;
+    const fetched = { url, etag: out.etag, lastModified: out.lastModified, ...learned, lastFetchAt: fetchedAt, errorCount: 0, lastError: null, parseWarning, nextPollAt };
     // Many feeds send no ETag or Last-Modified: the same bytes again are a 304 they did not say,
     // and storing them would add a document and an observation per entry at every poll.
     if (bodySha256 === source.bodySha256) {
       await recordFetch(db, source.id, { ...fetched, lastStatus: "not modified" });
       return { source, outcome: "not modified", nextPollAt };
     }
-    const extraTags = source.tags.map((label) => ({ slug: slugify(label), label })).filter((t) => t.slug);
-    const { items, entryKeys, retiredIds } = feedEntries(feed, source.name, out.url, fetchedAt);
-    const found = items.map((item) => ({
-      ...item,
-      tags: [...item.tags, ...extraTags.filter((t) => !item.tags.some((x) => x.slug === t.slug))],
-    }));
+    // the source's own tags are added to its items when they are stored, and follow every change of them
+    const { items: found, entryKeys, retiredIds } = feedEntries(feed, source.name, out.url, fetchedAt);
     const report = await storeDocument(db, {
       source: { kind: "feed", name: source.name, url },
       name: out.url,
@@ -101,7 +101,7 @@ async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetch
     await recordFetch(db, source.id, { ...fetched, bodySha256, lastStatus: "ok" });
     return { source, outcome: "stored", report, nextPollAt };
   } catch (error) {
-    const message = reasonFor((error as Error).message.split("\n")[0]!, source.url!);
+    const message = printableReason(reasonFor((error as Error).message.split("\n")[0]!, source.url!), 1000);
     const errors = source.errorCount + 1;
     const retryAfter = (error as { retryAfterMs?: number | null }).retryAfterMs;
     // 2^n minutes from the minimum interval, ±20 %, at most the maximum
@@ -112,9 +112,15 @@ async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetch
   }
 }
 
+/** The feed's own interval, else the HTTP max-age, else the default, in milliseconds. */
+function interval(ttlMinutes: number | null, maxAgeSeconds: number | null): number {
+  return ttlMinutes ? ttlMinutes * 60_000 : maxAgeSeconds !== null ? maxAgeSeconds * 1000 : DEFAULT_INTERVAL_MS;
+}
+
+/** Cache-Control max-age in seconds, bounded to what fits the column. */
 function maxAge(cacheControl: string | null): number | null {
   const m = cacheControl ? /max-age\s*=\s*(\d+)/i.exec(cacheControl) : null;
-  return m ? Number(m[1]) * 1000 : null;
+  return m ? Math.min(Number(m[1]), 2_147_483_647) : null;
 }
 
 /** Whoever shows a source's error names the source: the reason need not repeat its URL (a redirect target stays). */

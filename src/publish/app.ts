@@ -6,16 +6,17 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Database } from "../storage/database";
-import { feedItems, findItem, findTag, itemsOfTag, listTags } from "../storage/queries";
-import { outageCode, requestDeadline, unavailable } from "./database-outage";
-import { FORMAT_OF_EXTENSION } from "./feed-model";
+import { feedItems, findItem, listTags } from "../storage/queries";
+import { outageCode } from "../storage/outage";
 import type { HeaderLookup } from "./conditional";
+import { requestDeadline, unavailable } from "./database-outage";
 import { FeedCache, type CachedAnswer, type Compressors } from "./feed-cache";
-import { cachedAnswer, DEFAULT_LIMIT, serveFeed, type FeedRouteDeps } from "./feed-route";
-import { FEED_STYLESHEET, FEED_STYLESHEET_PATH } from "./feed-stylesheet";
-import { negotiate } from "./negotiation";
+import { FORMAT_OF_EXTENSION } from "./feed-model";
+import { serveFeedPage } from "./feed-page-route";
+import { cachedAnswer, serveFeed, type FeedRouteDeps } from "./feed-route";
+import { negotiate, wantsBrowserView } from "./negotiation";
 import { opmlRoute } from "./opml-route";
-import { indexPage, itemPage, tagPage } from "./pages";
+import { indexPage, itemPage } from "./pages";
 import { databaseProblem } from "./readiness";
 import { securityHeaderRecord, securityHeaders } from "./security-headers";
 import { MAX_UNION, parseSelector } from "./selector";
@@ -80,7 +81,6 @@ export function createPublisher({ db, publicUrl, versions, compressors, cacheByt
     compressors: compressors ?? {},
     encodings: (["br", "gzip"] as const).filter((e) => compressors?.[e]),
     hubUrl,
-    stylesheet: FEED_STYLESHEET_PATH,
     securityHeaders: securityHeaderRecord(),
     urls: new Map(),
   };
@@ -98,10 +98,6 @@ export function createPublisher({ db, publicUrl, versions, compressors, cacheByt
   );
   // browsers ask for it whatever the page says
   app.get("/favicon.ico", (c) => c.redirect("/favicon.svg", 301));
-
-  app.get(FEED_STYLESHEET_PATH, (c) =>
-    c.body(FEED_STYLESHEET, 200, { "Content-Type": "text/xsl; charset=utf-8", "Cache-Control": "public, max-age=86400" }),
-  );
 
   const serveOpml = opmlRoute(db, feedDeps.versions);
   app.get("/feeds.opml", (c) => serveOpml(c, baseOf(c.req.url)));
@@ -139,16 +135,14 @@ export function createPublisher({ db, publicUrl, versions, compressors, cacheByt
       return c.text(`A union feed has at most ${MAX_UNION} tags\n`, 400);
     }
     if (!selector || format === undefined) return c.text("Not found\n", 404);
-    if (format !== null) return serveFeed(c, feedDeps, selector, format, base);
-
+    const accept = c.req.header("accept") ?? null;
+    // a feed URL: the feed, but for a browser navigating to it, which gets the feed's page
+    if (format !== null) {
+      return wantsBrowserView(accept, format) ? serveFeedPage(c, db, selector, format, base) : serveFeed(c, feedDeps, selector, format, base);
+    }
     // /feeds/TAG: the page for people, or a feed for a client that asks for one
-    c.header("Vary", "Accept");
-    const wanted = negotiate(c.req.header("accept") ?? null);
-    if (wanted !== "html") return serveFeed(c, feedDeps, selector, wanted, base, true);
-    if (selector.kind !== "tags" || selector.slugs.length !== 1) return c.text("Not found\n", 404);
-    const tag = await findTag(db, selector.slugs[0]!);
-    if (!tag) return c.text(`No feed for tag '${selector.slugs[0]}'\n`, 404);
-    return c.html(tagPage(base, tag.slug, tag.label, await itemsOfTag(db, tag.id, DEFAULT_LIMIT)));
+    const wanted = negotiate(accept);
+    return wanted === "html" ? serveFeedPage(c, db, selector, "rss", base) : serveFeed(c, feedDeps, selector, wanted, base, false);
   });
 
   app.get("/items/:id", async (c) => {

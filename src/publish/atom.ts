@@ -7,10 +7,10 @@
 import { isoSeconds } from "../normalise/item";
 import type { FeedChannel } from "./feed-model";
 import { contentHtmlOf, feedDescription, feedId, feedTitle, itemUrl, lastUpdate, publishedOf, UNKNOWN_TYPE } from "./feed-model";
-import { cdataEl, emptyEl, prolog, textEl, xmlText } from "./xml-writer";
+import { cdataEl, emptyEl, PROLOG, textEl, xmlText } from "./xml-writer";
 
 export function renderAtom(channel: FeedChannel): string {
-  const out: string[] = [prolog(channel.stylesheet)];
+  const out: string[] = [PROLOG];
   const thumbnails = channel.items.some((i) => i.media?.thumbnail);
   out.push(
     `<feed xmlns="http://www.w3.org/2005/Atom"${thumbnails ? ' xmlns:media="http://search.yahoo.com/mrss/"' : ""} xml:lang="de">\n`,
@@ -45,7 +45,9 @@ export function renderAtom(channel: FeedChannel): string {
     if (thumbnail) out.push(emptyEl("media:thumbnail", { url: thumbnail.url, width: thumbnail.width, height: thumbnail.height }), "\n");
     if (item.agency) out.push("<author>", textEl("name", item.agency), "</author>\n");
     for (const tag of item.memberOf) out.push(`<category term="${xmlText(tag.slug)}" label="${xmlText(tag.label)}" scheme="${scheme}"/>\n`);
-    out.push(textEl("summary", item.summary), "\n", cdataEl("content", contentHtmlOf(item), { type: "html" }), "\n", "</entry>\n");
+    // a summary is optional beside content; an empty one says nothing (and readers show it as blank)
+    if (item.summary.trim()) out.push(textEl("summary", item.summary), "\n");
+    out.push(cdataEl("content", contentHtmlOf(item), { type: "html" }), "\n", "</entry>\n");
   }
   out.push("</feed>\n");
   return out.join("");

@@ -5,60 +5,10 @@
  * driver's message (which may name hosts and users).
  */
 import type { Context, MiddlewareHandler } from "hono";
+import { DatabaseTimeout } from "../storage/outage";
 
 /** Seconds a client is asked to wait before trying again. */
-export const RETRY_AFTER_SECONDS = 5;
-
-/** A database call that did not settle within its deadline. */
-export class DatabaseTimeout extends Error {
-  readonly code = "DATABASE_TIMEOUT";
-  constructor(readonly ms: number) {
-    super(`the database did not answer within ${ms} ms`);
-  }
-}
-
-// Node's socket errors and postgres.js's own connection errors
-const CONNECTION_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "CONNECT_TIMEOUT",
-  "CONNECTION_CLOSED",
-  "CONNECTION_ENDED",
-  "CONNECTION_DESTROYED",
-  "DATABASE_TIMEOUT",
-]);
-
-// SQLSTATEs of a server that is going away, starting, full or cancelling on a timeout
-const UNAVAILABLE_STATES = new Set(["57P01", "57P02", "57P03", "53300", "57014"]);
-
-/**
- * The code of the connection failure behind `error` (ECONNREFUSED,
- * CONNECTION_CLOSED, 57P01, …), or null if it is not one. Drizzle wraps
- * driver errors ("Failed query: …"), so the whole cause chain is read.
- */
-export function outageCode(error: unknown): string | null {
-  for (let current = error, depth = 0; current && depth < 8; current = (current as { cause?: unknown }).cause, depth++) {
-    if (typeof current !== "object") break;
-    const { code, severity, message } = current as { code?: unknown; severity?: unknown; message?: unknown };
-    if (typeof code === "string") {
-      if (CONNECTION_CODES.has(code) || code.startsWith("08") || UNAVAILABLE_STATES.has(code)) return code;
-      // a FATAL error ends the session: the server refused or dropped the connection
-      if (severity === "FATAL" || severity === "PANIC") return code;
-    }
-    // workerd's sockets fail with plain errors that carry no code
-    if (typeof message === "string" && /^(Network connection lost|Stream was cancelled|proxy request failed)/i.test(message)) {
-      return "NETWORK";
-    }
-  }
-  return null;
-}
+const RETRY_AFTER_SECONDS = 5;
 
 /** `task`, or a DatabaseTimeout once `ms` have passed; the timer does not hold the process open. */
 export function withinDeadline<T>(task: Promise<T>, ms: number): Promise<T> {

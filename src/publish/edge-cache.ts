@@ -6,7 +6,7 @@
  * change reaches readers as late as their own caches already allow.
  *
  * Only explicit feed URLs (/feeds/TAG.xml, .atom, .json) are kept, and only
- * for feed readers: a browser gets the same bytes labelled differently
+ * for feed readers: a browser navigating to a feed URL gets the feed's page
  * (wantsBrowserView), and the HTML pages vary with Accept.
  */
 import { notModified } from "./conditional";

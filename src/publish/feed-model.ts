@@ -30,8 +30,6 @@ export interface FeedChannel {
   paging?: { first?: string | undefined; next?: string | undefined; previous?: string | undefined };
   /** WebSub hub, announced with rel="hub". */
   hub?: string | undefined;
-  /** Path of an XSL stylesheet for browsers (same origin), for RSS and Atom. */
-  stylesheet?: string | undefined;
   items: FeedItem[];
 }
 

@@ -12,8 +12,9 @@ import type { Context } from "hono";
 import type { Database } from "../storage/database";
 import { feedPage, type FeedPage } from "../storage/queries";
 import type { VersionSnapshot } from "../storage/versions";
+import { outageCode } from "../storage/outage";
 import { chooseEncoding, etagFor, notModified, strongTag, type HeaderLookup } from "./conditional";
-import { outageCode, withinDeadline } from "./database-outage";
+import { withinDeadline } from "./database-outage";
 import { FeedCache, type CachedAnswer, type CachedFeed, type Compressors, type Encoding } from "./feed-cache";
 import { CONTENT_TYPE, renderFeed, type FeedFormat } from "./feed-formats";
 import { feedUrl } from "./feed-model";
@@ -39,7 +40,6 @@ export interface FeedRouteDeps {
   /** The encodings `compressors` can produce. */
   encodings: Encoding[];
   hubUrl?: string | undefined;
-  stylesheet?: string | undefined;
   /** The headers the security middleware sets: every answer built here carries them. */
   securityHeaders: Promise<Record<string, string>>;
   /** Feed URLs served, by request URL: what the hot path may answer without routing. */
@@ -70,8 +70,11 @@ export async function serveFeed(
   selector: Selector,
   format: FeedFormat,
   base: string,
-  /** The format was chosen by Accept (/feeds/TAG) rather than by the extension. */
-  negotiated = false,
+  /**
+   * The URL names the format (/feeds/TAG.xml), so that the hot path may
+   * answer it again; false for /feeds/TAG, whose format Accept chose.
+   */
+  urlNamesFormat = true,
 ): Promise<Response> {
   const params = readParams(c);
   if (typeof params === "string") return c.text(`${params}\n`, 400);
@@ -92,10 +95,10 @@ export async function serveFeed(
   // a position past either end of the feed: there is no such page (the paging links never lead there)
   if (entry === "no page") return c.text("No items beyond this position\n", 404);
 
-  const variant = variantOf(c.req.raw.headers, entry, format, deps.encodings, negotiated);
-  const answer = entry.answers.get(variant.id) ?? (await prepareAnswer(deps, entry, format, variant));
+  const variant = variantOf(c.req.raw.headers, entry, deps.encodings);
+  const answer = entry.answers.get(variant.id) ?? (await prepareAnswer(deps, entry, variant));
   // the format of /feeds/TAG depends on Accept, not on the URL alone
-  if (!negotiated && !deps.urls.has(c.req.url)) {
+  if (urlNamesFormat && !deps.urls.has(c.req.url)) {
     if (deps.urls.size >= MAX_KNOWN_URLS) deps.urls.clear();
     deps.urls.set(c.req.url, { key, selector, selectorKey: selectorKey(selector), slugs, format });
   }
@@ -107,17 +110,35 @@ export async function serveFeed(
  * the request's URL was then), answered from the cache alone and
  * synchronously with an answer built once per variant, so that the server
  * sends it without routing, middleware or a single await. Null when the
- * full route must answer: another method or URL, a snapshot of versions
+ * full route must answer: another method or URL, a browser's navigation
+ * (which gets the feed's page, see wantsBrowserView), a snapshot of versions
  * too old to trust, a version not rendered yet, a variant not asked for yet.
  */
 export function cachedAnswer(deps: FeedRouteDeps, method: string, url: string, headers: HeaderLookup): CachedAnswer | null {
   if (method !== "GET") return null;
   const known = deps.urls.get(url);
-  if (!known) return null;
+  if (!known || isBrowserView(headers.get("accept"), known.format)) return null;
   const snapshot = deps.versions.fresh(known.slugs);
   const versionKey = snapshot && versionKeyIn(snapshot, known.selector, known.selectorKey);
   const entry = versionKey ? deps.cache.get(known.key, versionKey) : undefined;
-  return entry?.answers.get(variantOf(headers, entry, known.format, deps.encodings, false).id) ?? null;
+  return entry?.answers.get(variantOf(headers, entry, deps.encodings).id) ?? null;
+}
+
+// Clients send few distinct Accept headers, and each feed poll sends one: judged once each, per format.
+const browserViews: Record<FeedFormat, Map<string, boolean>> = { rss: new Map(), atom: new Map(), json: new Map() };
+const MAX_ACCEPTS_KEPT = 256;
+
+/** wantsBrowserView, remembered per distinct Accept header. */
+function isBrowserView(accept: string | null, format: FeedFormat): boolean {
+  if (accept === null) return wantsBrowserView(accept, format);
+  const verdicts = browserViews[format];
+  let verdict = verdicts.get(accept);
+  if (verdict === undefined) {
+    verdict = wantsBrowserView(accept, format);
+    if (verdicts.size >= MAX_ACCEPTS_KEPT) verdicts.clear();
+    verdicts.set(accept, verdict);
+  }
+  return verdict;
 }
 
 // Each feed's version key in a snapshot, worked out once per snapshot (a new one comes every 2 s at most)
@@ -148,22 +169,20 @@ interface Variant {
   /** The client's copy is current: 304. */
   fresh: boolean;
   encoding: Encoding | null;
-  browser: boolean;
-  negotiated: boolean;
 }
 
-function variantOf(headers: HeaderLookup, entry: CachedFeed, format: FeedFormat, encodings: Encoding[], negotiated: boolean): Variant {
+// A browser's navigation is no variant: it gets the feed's page, never one of these answers.
+function variantOf(headers: HeaderLookup, entry: CachedFeed, encodings: Encoding[]): Variant {
   const encoding = chooseEncoding(headers.get("accept-encoding"), encodings);
   const fresh = notModified(headers, entry.etag, entry.lastModified);
-  const browser = !fresh && wantsBrowserView(headers.get("accept"), format);
-  const id = (fresh ? 1 : 0) | (encoding === "br" ? 2 : encoding === "gzip" ? 4 : 0) | (browser ? 8 : 0) | (negotiated ? 16 : 0);
-  return { id, fresh, encoding, browser, negotiated };
+  const id = (fresh ? 1 : 0) | (encoding === "br" ? 2 : encoding === "gzip" ? 4 : 0);
+  return { id, fresh, encoding };
 }
 
 /** The answer to one variant of a cached feed, built on first demand and kept with the feed. */
-async function prepareAnswer(deps: FeedRouteDeps, entry: CachedFeed, format: FeedFormat, v: Variant): Promise<CachedAnswer> {
+async function prepareAnswer(deps: FeedRouteDeps, entry: CachedFeed, v: Variant): Promise<CachedAnswer> {
   const body = v.fresh ? null : (v.encoding && (await deps.cache.encodedBody(entry, v.encoding, deps.compressors))) || entry.body;
-  const headers = responseHeaders(entry, { ...v, encoding: body === entry.body ? null : v.encoding, format, length: body?.length });
+  const headers = responseHeaders(entry, { fresh: v.fresh, encoding: body === entry.body ? null : v.encoding, length: body?.length });
   const answer: CachedAnswer = {
     body: body as Uint8Array<ArrayBuffer> | null,
     // the security middleware sets the same headers again on the way out of the full route; the hot path skips it
@@ -208,17 +227,17 @@ async function currentEntry(
 /** The feed's own headers for one variant of a cached feed. */
 function responseHeaders(
   entry: CachedFeed,
-  v: { fresh: boolean; encoding: Encoding | null; browser: boolean; negotiated: boolean; format: FeedFormat; length: number | undefined },
+  v: { fresh: boolean; encoding: Encoding | null; length: number | undefined },
 ): Record<string, string> {
   const headers: Record<string, string> = {
     "Cache-Control": CACHE_CONTROL,
     "Last-Modified": entry.lastModifiedHttp,
-    // XML feeds are labelled differently for browsers (wantsBrowserView)
-    Vary: v.negotiated || v.format !== "json" ? "Accept, Accept-Encoding" : "Accept-Encoding",
+    // a browser navigating to a feed URL gets the feed's page instead (wantsBrowserView)
+    Vary: "Accept, Accept-Encoding",
     ETag: etagFor(entry.etag, v.encoding),
   };
   if (!v.fresh) {
-    headers["Content-Type"] = v.browser ? "application/xml; charset=utf-8" : entry.contentType;
+    headers["Content-Type"] = entry.contentType;
     if (v.encoding) headers["Content-Encoding"] = v.encoding;
     headers["Content-Length"] = String(v.length);
   }
@@ -247,7 +266,7 @@ function resolve(snapshot: VersionSnapshot, selector: Selector): Scope | null {
   };
 }
 
-function readParams(c: Context): FeedParams | string {
+export function readParams(c: Context): FeedParams | string {
   if (!c.req.url.includes("?")) return { limit: DEFAULT_LIMIT };
   const raw = c.req.query("limit");
   let limit = DEFAULT_LIMIT;
@@ -301,7 +320,6 @@ async function render(
     homeUrl: selector.kind === "all" ? `${base}/` : `${base}/feeds/${selectorKey(selector)}`,
     selfUrl: url({ before: params.before, after: params.after }),
     hub: deps.hubUrl,
-    stylesheet: deps.stylesheet,
     changedAt: scope.lastModified,
     paging: {
       first,

@@ -5,7 +5,8 @@
  */
 import { sql } from "drizzle-orm";
 import type { Database } from "../storage/database";
-import { outageCode, withinDeadline } from "./database-outage";
+import { outageCode } from "../storage/outage";
+import { withinDeadline } from "./database-outage";
 
 export const READINESS_DEADLINE_MS = 2_000;
 

@@ -10,10 +10,10 @@ import { escapeHtml } from "../normalise/html";
 import type { FeedChannel } from "./feed-model";
 import { contentHtmlOf, feedDescription, feedTitle, itemUrl, lastUpdate, mainEnclosure, publishedOf, UNKNOWN_TYPE } from "./feed-model";
 import type { Media } from "../normalise/item";
-import { cdataEl, emptyEl, prolog, textEl, xmlText } from "./xml-writer";
+import { cdataEl, emptyEl, PROLOG, textEl, xmlText } from "./xml-writer";
 
 export function renderRss(channel: FeedChannel): string {
-  const out: string[] = [prolog(channel.stylesheet)];
+  const out: string[] = [PROLOG];
   // declared only by feeds that use them: validators hold a feed that declares iTunes to Apple's channel rules
   const itunes = channel.items.some((i) => i.media && mainEnclosure(i.media.enclosures)?.durationSeconds != null);
   const mediaRss = channel.items.some((i) => i.media && (i.media.thumbnail || i.media.enclosures.length > 1));

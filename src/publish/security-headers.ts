@@ -8,8 +8,8 @@ import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 
 export const securityHeaders = secureHeaders({
-  // script-src 'self' only so that a browser may load the feeds' XSL stylesheet (Chromium counts it as a script)
-  contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], imgSrc: ["'self'"], scriptSrc: ["'self'"] },
+  // no scripts at all; forms (the search) submit to this origin only
+  contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], imgSrc: ["'self'"], formAction: ["'self'"], baseUri: ["'none'"] },
   crossOriginResourcePolicy: "cross-origin",
 });
 

@@ -43,7 +43,4 @@ export function emptyEl(name: string, a: Attrs): string {
   return `<${name}${attrs(a)}/>`;
 }
 
-export function prolog(stylesheet: string | undefined): string {
-  const pi = stylesheet ? `\n<?xml-stylesheet type="text/xsl" href="${xmlText(stylesheet)}"?>` : "";
-  return `<?xml version="1.0" encoding="utf-8"?>${pi}\n`;
-}
+export const PROLOG = '<?xml version="1.0" encoding="utf-8"?>\n';

@@ -20,8 +20,10 @@ import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { guidFor } from "../normalise/identity";
 import type { Item } from "../normalise/item";
 import { derive } from "../normalise/merge";
+import { unionTags } from "../normalise/tag-union";
 import type { Database } from "./database";
-import { itemRow, rowToItem } from "./rows";
+import { itemRow, rowToItem, type ItemRow } from "./rows";
+import { sourceTagsById } from "./source-observations";
 import { documents, items, itemTags, observations } from "./schema";
 
 export interface EntryIdentity {
@@ -72,8 +74,12 @@ export function keepItems(found: Item[], identity: EntryIdentity, previous: Map<
  * comment). Returns the items deleted or derived again, and the tags whose
  * feeds that changed.
  */
-export async function retireItems(tx: Database, sourceId: number, ids: readonly string[]): Promise<{ changed: string[]; tagIds: number[] }> {
-  if (!ids.length) return { changed: [], tagIds: [] };
+export async function retireItems(
+  tx: Database,
+  sourceId: number,
+  ids: readonly string[],
+): Promise<{ changed: string[]; tagIds: number[]; kept: ItemRow[] }> {
+  if (!ids.length) return { changed: [], tagIds: [], kept: [] };
   const seen = await tx
     .select({ observation: observations, sourceId: documents.sourceId })
     .from(observations)
@@ -82,12 +88,14 @@ export async function retireItems(tx: Database, sourceId: number, ids: readonly 
   const byItem = new Map<string, typeof seen>();
   for (const row of seen) byItem.set(row.observation.itemId, [...(byItem.get(row.observation.itemId) ?? []), row]);
   const affected = [...byItem].filter(([, rows]) => rows.some((r) => r.sourceId === sourceId));
-  if (!affected.length) return { changed: [], tagIds: [] };
+  if (!affected.length) return { changed: [], tagIds: [], kept: [] };
 
   const changed = affected.map(([id]) => id);
   const links = await tx.select({ tagId: itemTags.tagId }).from(itemTags).where(inArray(itemTags.itemId, changed));
+  const kept: ItemRow[] = [];
+  const sourceTags = await sourceTagsById(tx, [...new Set(seen.map((r) => r.sourceId))]);
   for (const [id, rows] of affected) {
-    const others = rows.filter((r) => r.sourceId !== sourceId).map((r) => r.observation);
+    const others = rows.filter((r) => r.sourceId !== sourceId).map((r) => ({ ...r.observation, sourceId: r.sourceId }));
     if (!others.length) {
       await tx.delete(items).where(eq(items.id, id));
       continue;
@@ -95,8 +103,10 @@ export async function retireItems(tx: Database, sourceId: number, ids: readonly 
     const ours = rows.filter((r) => r.sourceId === sourceId).map((r) => r.observation.documentId);
     await tx.delete(observations).where(and(eq(observations.itemId, id), inArray(observations.documentId, ours)));
     const [stored] = await tx.select().from(items).where(eq(items.id, id));
-    const { id: _, ...next } = itemRow(rowToItem(stored!), stored!.contentHash, derive(others));
+    const row = itemRow(rowToItem(stored!), stored!.contentHash, derive(others), unionTags(others, sourceTags));
+    const { id: _, ...next } = row;
     await tx.update(items).set(next).where(eq(items.id, id));
+    kept.push(row);
   }
-  return { changed, tagIds: [...new Set(links.map((l) => l.tagId))] };
+  return { changed, tagIds: [...new Set(links.map((l) => l.tagId))], kept };
 }

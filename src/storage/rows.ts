@@ -1,5 +1,5 @@
 /** Conversion between the items table and the item model. */
-import type { Item } from "../normalise/item";
+import type { Item, Tag } from "../normalise/item";
 import type { Derived } from "../normalise/merge";
 import { items } from "./schema";
 import { matchTextOf } from "./tag-match";
@@ -35,8 +35,12 @@ export function rowToItem(row: ItemRow): StoredItem {
   };
 }
 
-/** The row for an item whose descriptive fields come from `content` and the rest from `derived`. */
-export function itemRow(content: Item, contentHash: string, derived: Derived): ItemRow {
+/**
+ * The row for an item whose descriptive fields come from `content`, its
+ * tags from every source that shows it (normalise/tag-union), and the rest
+ * from `derived`.
+ */
+export function itemRow(content: Item, contentHash: string, derived: Derived, tags: Tag[]): ItemRow {
   return {
     id: content.id,
     guid: content.guid,
@@ -53,7 +57,7 @@ export function itemRow(content: Item, contentHash: string, derived: Derived): I
     commentCount: derived.commentCount,
     image: content.image,
     media: content.media,
-    pageTags: content.tags,
+    pageTags: tags,
     matchText: matchTextOf(content.title, content.summary),
     feedAt: derived.publishedAt ?? derived.firstSeenAt,
     firstSeenAt: derived.firstSeenAt,

@@ -33,6 +33,10 @@ export const sources = pgTable(
     /** Why the last document read was broken (not well-formed, or not in its declared encoding), though its entries were read. */
     parseWarning: text("parse_warning"),
     nextPollAt: at("next_poll_at"),
+    /** The feed's own polling interval (ttl or sy:updatePeriod) from its last full answer; kept across 304s. */
+    ttlMinutes: integer("ttl_minutes"),
+    /** Cache-Control max-age of the last answer that sent one; kept across 304s that send none. */
+    maxAgeSeconds: integer("max_age_seconds"),
   },
   (t) => [uniqueIndex("sources_url").on(t.url)],
 );
@@ -74,7 +78,11 @@ export const items = pgTable(
     image: jsonb("image").$type<ImageInfo | null>(),
     /** Enclosures and thumbnail of a feed entry (normalise/item Media). */
     media: jsonb("media").$type<Media | null>(),
-    /** The tags the page itself gave the story (membership lives in item_tags). */
+    /**
+     * The tags the story's sources gave it: the union over every source that
+     * shows it of its document's tags and the source's own (see
+     * normalise/tag-union). Membership lives in item_tags.
+     */
     pageTags: jsonb("page_tags").$type<Tag[]>().notNull().default(sql`'[]'::jsonb`),
     /** comparable(title + summary): what tag labels are matched against. */
     matchText: text("match_text").notNull(),
@@ -114,11 +122,14 @@ export const observations = pgTable(
     precision: text("precision", { enum: ["none", "week", "day", "hour", "minute", "absolute"] }).notNull(),
     /** A feed entry's own id, hashed with its feed's name: which item the entry was stored as. */
     entryKey: text("entry_key"),
+    /** The tags the document gave the story (page tags, feed categories), without its source's own. */
+    tags: jsonb("tags").$type<Tag[]>().notNull().default(sql`'[]'::jsonb`),
   },
   (t) => [
     primaryKey({ columns: [t.itemId, t.documentId] }),
     index("observations_document").on(t.documentId),
-    index("observations_entry").on(t.entryKey),
+    // an entry's latest observation (entry-identity previousItems) found through the index, not by reading its history
+    index("observations_entry").on(t.entryKey, t.fetchedAt.desc()),
   ],
 );
 
@@ -143,7 +154,7 @@ export const feedState = pgTable("feed_state", {
 });
 
 /**
- * Tag membership: "page" where a page tagged the story, "match" where the
+ * Tag membership: "page" where a source tagged the story (items.page_tags), "match" where the
  * tag's label occurs as a whole word in its title or summary.
  */
 export const itemTags = pgTable(

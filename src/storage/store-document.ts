@@ -5,13 +5,15 @@
  */
 import { and, eq, sql, type SQL } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
-import type { Item } from "../normalise/item";
-import { derive, observe, type Observation } from "../normalise/merge";
+import type { Item, Tag } from "../normalise/item";
+import { derive, observe } from "../normalise/merge";
+import { tagsFromLabels, unionTags, type SourcedObservation } from "../normalise/tag-union";
 import { insertRows } from "./bulk-insert";
 import type { Database } from "./database";
 import { keepItems, previousItems, retireItems, type EntryIdentity } from "./entry-identity";
 import { itemRow, rowToItem, type ItemRow } from "./rows";
 import { documents, feedState, items, itemTags, observations, sources, tags } from "./schema";
+import { sourcedObservations, sourceTagsById } from "./source-observations";
 import { labelMatches, likePatternFor } from "./tag-match";
 
 export interface DocumentInput {
@@ -43,7 +45,8 @@ export interface StoreReport {
 // it, or a tag and an item created by two concurrent ingestions would never
 // be linked. A document that brings a tag not yet known takes this lock
 // alone; the others (nearly every feed fetch) share it and run side by side.
-const INGEST_LOCK = 0x66656564;
+// Changing or removing a source takes it alone too (source-tags.ts).
+export const INGEST_LOCK = 0x66656564;
 // Documents that share the ingestion lock still serialise per story: an
 // item is derived from all of its observations, read and written together.
 const STORY_LOCKS = 0x73746f72;
@@ -56,37 +59,40 @@ export async function storeDocument(db: Database, doc: DocumentInput): Promise<S
     const { items: docItems, entryKeyOf } = identity ? keepItems(doc.items, identity, previous) : { items: doc.items, entryKeyOf: new Map<string, string>() };
     const retiredIds = identity?.retiredIds ?? [];
     const ids = [...new Set(docItems.map((i) => i.id))].sort();
-    const slugs = [...new Set(docItems.flatMap((i) => i.tags.map((t) => t.slug)))];
+    // the source's own tags join the items' tags, so they count as new tags too (read again under the lock)
+    const [named] = await tx.select({ tags: sources.tags }).from(sources).where(eq(sources.name, doc.source.name)).prepare("source_tags_by_name").execute();
+    const ownTags = tagsFromLabels(named?.tags ?? []);
+    const slugs = [...new Set([...docItems.flatMap((i) => i.tags.map((t) => t.slug)), ...ownTags.map((t) => t.slug)])];
     const alone = await takeIngestLock(tx, slugs, [...ids, ...retiredIds]);
     const sourceId = await upsertSource(tx, doc.source);
     const documentId = await upsertDocument(tx, sourceId, doc);
-    const newTags = alone ? await createTags(tx, docItems) : [];
+    const newTags = alone ? await createTags(tx, [...docItems.flatMap((i) => i.tags), ...ownTags]) : [];
     const retired = await retireItems(tx, sourceId, retiredIds);
 
     const rows = ids.length ? await tx.select().from(items).where(inJsonList(items.id, ids)).prepare("stored_items").execute() : [];
     const rowById = new Map(rows.map((r) => [r.id, r]));
-    const priorObs = rows.length
-      ? await tx.select().from(observations).where(inJsonList(observations.itemId, rows.map((r) => r.id))).prepare("prior_observations").execute()
-      : [];
+    const priorObs = rows.length ? await sourcedObservations(tx, rows.map((r) => r.id)) : [];
     const priorByItem = new Map<string, (typeof priorObs)[number][]>();
     for (const o of priorObs) priorByItem.set(o.itemId, [...(priorByItem.get(o.itemId) ?? []), o]);
+    const sourceTags = await sourceTagsById(tx, [...new Set([sourceId, ...priorObs.map((o) => o.sourceId)])]);
 
     const report: StoreReport = {
       new: 0, updated: 0, unchanged: 0, retired: retired.changed.length, outcomes: [], newTags: newTags.map((t) => t.slug), changedTags: [],
     };
-    const relink: ItemRow[] = [];
+    // items this document let go of that other sources still show: their tags are those sources' alone now
+    const relink: ItemRow[] = [...retired.kept];
     const newRows: ItemRow[] = [];
     const newObservations: (typeof observations.$inferInsert)[] = [];
     for (const item of docItems) {
       const obs = { ...observe(item, doc.fetchedAt), entryKey: entryKeyOf.get(item.id) ?? null };
       const prior = priorByItem.get(item.id) ?? [];
       const same = prior.find((o) => o.documentId === documentId);
-      const all: Observation[] = [...prior.filter((o) => o !== same), obs];
+      const all: SourcedObservation[] = [...prior.filter((o) => o !== same), { ...obs, sourceId }];
       const derived = derive(all);
       const stored = rowById.get(item.id);
       // The winning content is either this document's or the one already stored.
       const content = !stored || derived.content.contentHash === obs.contentHash ? item : rowToItem(stored);
-      const next = itemRow(content, stored && content !== item ? stored.contentHash : obs.contentHash, derived);
+      const next = itemRow(content, stored && content !== item ? stored.contentHash : obs.contentHash, derived, unionTags(all, sourceTags));
 
       let outcome: ItemOutcome;
       if (!stored) {
@@ -105,7 +111,7 @@ export async function storeDocument(db: Database, doc: DocumentInput): Promise<S
       const obsRow = { itemId: item.id, documentId, ...obs };
       if (!same) {
         newObservations.push(obsRow);
-      } else if (stableJson({ ...same }) !== stableJson(obsRow)) {
+      } else if (stableJson({ ...same, sourceId: undefined }) !== stableJson(obsRow)) {
         await tx
           .update(observations)
           .set(obs)
@@ -166,7 +172,7 @@ async function takeIngestLock(tx: Database, slugs: string[], ids: string[]): Pro
  * text stays the same for any number of values, so the driver prepares it
  * once per connection instead of describing a new one every time.
  */
-function inJsonList(column: AnyPgColumn, values: string[] | number[]): SQL {
+export function inJsonList(column: AnyPgColumn, values: string[] | number[]): SQL {
   const elements = sql`jsonb_array_elements_text(${JSON.stringify(values)}::jsonb)`;
   return column.dataType === "number" ? sql`${column} in (select ${elements}::int)` : sql`${column} in (select ${elements})`;
 }
@@ -184,7 +190,7 @@ function storyLockKey(id: string): number {
  * sharing the ingestion lock queue on the "all" row instead of taking tag
  * rows in different orders.
  */
-async function bumpVersions(tx: Database, tagIds: number[], anyItemChanged: boolean): Promise<string[]> {
+export async function bumpVersions(tx: Database, tagIds: number[], anyItemChanged: boolean): Promise<string[]> {
   if (anyItemChanged) {
     await tx
       .insert(feedState)
@@ -235,9 +241,10 @@ async function upsertDocument(tx: Database, sourceId: number, doc: DocumentInput
   return found!.id;
 }
 
-async function createTags(tx: Database, docItems: Item[]) {
+/** Creates the tags not yet known (the first label of a slug wins); returns those created. */
+export async function createTags(tx: Database, given: Tag[]) {
   const labels = new Map<string, string>();
-  for (const item of docItems) for (const tag of item.tags) if (!labels.has(tag.slug)) labels.set(tag.slug, tag.label);
+  for (const tag of given) if (!labels.has(tag.slug)) labels.set(tag.slug, tag.label);
   if (!labels.size) return [];
   return tx
     .insert(tags)
@@ -250,7 +257,7 @@ async function createTags(tx: Database, docItems: Item[]) {
  * Recomputes the membership of items whose page tags or text changed (or
  * that are new, and so have none yet); returns the tags they left or joined.
  */
-async function linkItems(tx: Database, changed: ItemRow[], brandNew: Set<string>): Promise<number[]> {
+export async function linkItems(tx: Database, changed: ItemRow[], brandNew: Set<string>): Promise<number[]> {
   if (!changed.length) return [];
   const allTags = await tx.select({ id: tags.id, slug: tags.slug, label: tags.label }).from(tags).prepare("all_tags").execute();
   const idBySlug = new Map(allTags.map((t) => [t.slug, t.id]));
@@ -280,7 +287,7 @@ async function linkItems(tx: Database, changed: ItemRow[], brandNew: Set<string>
 }
 
 /** A tag seen for the first time also collects the stories already stored that name it. */
-async function linkNewTags(tx: Database, created: { id: number; label: string }[]): Promise<number[]> {
+export async function linkNewTags(tx: Database, created: { id: number; label: string }[]): Promise<number[]> {
   for (const tag of created) {
     const candidates = await tx
       .select({ id: items.id, matchText: items.matchText })

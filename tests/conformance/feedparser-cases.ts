@@ -71,12 +71,17 @@ function caseText(b: Uint8Array): string {
 /** Where feedparser's HTTP cases are served from; the same base for the others, which feedparser reads without one. */
 export const urlOf = (c: Case) => `http://127.0.0.1:8097/${c.file}`;
 const FETCHED_AT = new Date("2030-01-01T00:00:00Z");
+const COMMENTS = /<!--[\s\S]*?-->/g;
+const CDF_ROOT = /^\s*(?:<\?xml[^>]*>\s*)?<CHANNEL\b/;
 
 export async function judge(c: Case): Promise<Verdict> {
   if (c.expect === null) return { kind: "n/a", category: "no Expect line" };
   // feedwerk's reader is given the URL and the content type; other headers never reach it.
   const other = Object.keys(c.headers).filter((h) => h !== "content-type");
   if (other.length) return { kind: "n/a", category: `HTTP header ${other.join(", ")}` };
+  // CDF, Microsoft's Channel Definition Format of 1997 (<CHANNEL><ITEM HREF=…>), was a push format
+  // for Internet Explorer 4 that no publisher writes today; feedwerk reads RSS, Atom and JSON Feed only
+  if (CDF_ROOT.test(caseText(c.bytes).replace(COMMENTS, ""))) return { kind: "n/a", category: "CDF document (not a feed format feedwerk reads)" };
   let tree: Node;
   try {
     tree = parse(c.expect);

@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { judge, loadCases, SUITE, type Verdict } from "./feedparser-cases";
 
 /** Agreement (agree + differ by design) over applicable cases reached now; raise it as the reader improves. */
-const MIN_AGREEMENT = 76.5;
+const MIN_AGREEMENT = 98;
 const REPORT = join(tmpdir(), "feedwerk-feedparser-conformance.txt");
 
 interface Tally {
@@ -79,6 +79,12 @@ describe.runIf(existsSync(SUITE) || process.env.CI)("feedparser's test suite", (
     ["wellformed/rss/item_pubDate_map_updated_parsed.xml", "entries[0]['published_parsed'] == (2004, 1, 1, 19, 48, 22, 3, 1, 0)", "fail"],
     ["wellformed/rss/item_pubDate_map_updated_parsed.xml", "entries[0]['published_parsed'] == (2004, 1, 1, 19, 48, 21, 3, 1, 0)", "agree"],
     ["wellformed/rss/item_title.xml", "feed['title'] == 'Item 1 title'", "n/a"],
+    // an Atom category is named by its label only where the document gives that label to that term
+    ["wellformed/atom10/entry_category_term_non_ascii.xml", "entries[0]['tags'][0]['term'] == 'Freir\\xe4ume'", "design"],
+    ["wellformed/atom10/entry_category_term_non_ascii.xml", "entries[0]['tags'][0]['term'] == 'Freizeit'", "fail"],
+    // a title of feedwerk's making stands in only for a title without text
+    ["wellformed/sanitize/entry_title_onabort.xml", "entries[0]['title'] == 'Some other title'", "fail"],
+    ["wellformed/cdf/item_title.xml", "entries[0]['title'] == 'Example item'", "n/a"],
   ])("%s with %s: %s", async (file, expectation, kind) => {
     const c = loadCases().find((x) => x.file === file);
     expect(c, file).toBeDefined();

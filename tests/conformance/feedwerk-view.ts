@@ -134,7 +134,7 @@ function entryView(doc: Document, seen: Observations, index: number): HostObject
     updated: () => dateTextField(seen, entry(), "updated"),
     published_parsed: () => dateField(seen, entry(), "published"),
     updated_parsed: () => dateField(seen, entry(), "updated"),
-    tags: () => list("tags", () => entry().raw.categories, (term) => ({ term: () => field(seen, "tags.term", term()) })),
+    tags: () => list("tags", () => entry().raw.categories, (term) => ({ term: () => field(seen, "tags.term", term(), (expected) => termRule(expected, term(), doc.source)) })),
     category: () => field(seen, "category", entry().raw.categories[0] ?? null),
     enclosures: () => enclosureList(seen, entry()),
   };
@@ -188,12 +188,28 @@ function titleField(seen: Observations, { raw, item }: ReadEntry, source: string
     if (typeof expected !== "string") return false;
     const text = asText(expected, type);
     // An entry whose title has no text gets one of feedwerk's making (its summary's start, else "(ohne Titel)").
-    if (text === "" && htmlToText(raw.title ?? "") === "") return { design: "a title without text is replaced by the summary's start" };
+    const made = item.title === "(ohne Titel)" || (item.title !== "" && item.summary.startsWith(item.title.replace(/ …$/, "")));
+    if (text === "" && htmlToText(raw.title ?? "") === "" && made) return { design: "a title without text is replaced by the summary's start" };
     if (item.title !== text) return false;
     // Titles are reduced to plain text; feedparser keeps the (sanitised) markup of HTML titles.
     // Entities alone are only another spelling of the same text.
     return type === "html" && /<[A-Za-z!/]/.test(expected) ? { design: "titles are plain text (feedparser keeps HTML titles' markup)" } : true;
   });
+}
+
+/**
+ * A category's term. feedwerk names an Atom category by its label where it
+ * has one (the name for people; the term is the scheme's own key), so the
+ * category of the document with feedparser's term must carry feedwerk's as
+ * its label.
+ */
+function termRule(expected: Value, got: string, source: string): true | false | { design: string } {
+  if (expected === got) return true;
+  for (const [element] of source.matchAll(/<(?:[\w-]+:)?category\b[^>]*>/g)) {
+    const attribute = (name: string) => htmlToText(new RegExp(`\\s${name}\\s*=\\s*(["'])([\\s\\S]*?)\\1`).exec(element)?.[2] ?? "");
+    if (attribute("term") === expected && attribute("label") === got) return { design: "Atom categories are named by their label" };
+  }
+  return false;
 }
 
 function linkField(seen: Observations, { item }: ReadEntry, base: string): HostObject {
@@ -313,14 +329,17 @@ export function structTime(date: Date | null): Value {
   return new Tuple([y, date.getUTCMonth() + 1, date.getUTCDate(), date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds(), wday, yday, 0]);
 }
 
-/** Enclosures, once the entry model keeps them (as `enclosures: {url, type?, length?}[]`). */
-function enclosureList(seen: Observations, { raw }: ReadEntry): Value {
-  const kept = (raw as { enclosures?: { url: string; type?: string; length?: number | string }[] }).enclosures;
-  if (!Array.isArray(kept)) throw new NotApplicable("entry 'enclosures' not kept by feedwerk");
-  return list("enclosures", () => kept, (e) => ({
+/**
+ * The entry's files as feedwerk keeps them (Item.media.enclosures: resolved,
+ * http(s) only). feedparser's `url` is its `href`; its length and type are
+ * the attributes' text.
+ */
+function enclosureList(seen: Observations, { item }: ReadEntry): Value {
+  const kept = () => item.media?.enclosures ?? [];
+  return list("enclosures", kept, (e) => ({
     href: () => field(seen, "enclosures.href", e().url),
     url: () => field(seen, "enclosures.url", e().url),
-    type: () => field(seen, "enclosures.type", e().type ?? null),
-    length: () => field(seen, "enclosures.length", e().length === undefined ? null : String(e().length)),
+    type: () => field(seen, "enclosures.type", e().type),
+    length: () => field(seen, "enclosures.length", e().length === null ? null : String(e().length)),
   }));
 }

@@ -239,6 +239,15 @@ export function describeHttpContract(title: string, start: () => Promise<Contrac
       expect(page).not.toContain("<script>alert");
       expect(page).not.toContain("<img src=x");
       expect(page).toContain("&lt;script&gt;");
+      // the tag's page, as a browser gets it at the feed URL, with hostile text in the search too
+      const browser = { headers: { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" } };
+      const search = encodeURIComponent(`"><script>alert(2)</script>`);
+      for (const path of ["/feeds/a-b-x-y", "/feeds/a-b-x-y.xml", `/feeds/a-b-x-y.atom?q=${search}`]) {
+        const tagPage = await (await get(path, browser)).text();
+        expect(tagPage, path).not.toMatch(/<script|<img src=x|<x>/);
+        expect(tagPage, path).toContain("A&amp;B &lt;x&gt; &quot;y&quot;");
+      }
+      expect(await (await get(`/feeds/a-b-x-y.atom?q=${search}`, browser)).text()).toContain("&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;");
     });
 
     it("answers 404 for unknown tags, formats and items and 400 for a bad limit", async () => {
@@ -290,7 +299,11 @@ export function describeHttpContract(title: string, start: () => Promise<Contrac
       const etag = res.headers.get("etag")!;
       expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
       expect(res.headers.get("last-modified")).toMatch(RFC822);
-      expect(res.headers.get("cache-control")).toBe("public, max-age=300, stale-while-revalidate=3600");
+      const feed = await get("/feeds/ukraine.xml");
+      expect(res.headers.get("cache-control")).toMatch(/^public, max-age=300\b/);
+      for (const name of ["cache-control", "x-content-type-options", "content-security-policy", "referrer-policy"]) {
+        expect(res.headers.get(name), name).toBe(feed.headers.get(name));
+      }
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
       expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
       const body = await res.text();
@@ -354,6 +367,9 @@ export function describeHttpContract(title: string, start: () => Promise<Contrac
       const securityOf = (res: Response) => Object.fromEntries(names.map((name) => [name, res.headers.get(name)]));
       const expected = securityOf(await get("/healthz"));
       expect(Object.values(expected)).not.toContain(null);
+      // no scripts at all; forms submit to this origin only; feeds may be read from any origin
+      expect(expected["content-security-policy"]).toBe("default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; base-uri 'none'");
+      expect(expected["cross-origin-resource-policy"]).toBe("cross-origin");
       for (const path of ["/feeds/ukraine.xml", "/feeds/ukraine.atom", "/feeds/all.json", "/feeds/ukraine+usa.xml?limit=5"]) {
         const etag = (await get(path)).headers.get("etag")!;
         for (let i = 0; i < 3; i++) {
@@ -364,6 +380,26 @@ export function describeHttpContract(title: string, start: () => Promise<Contrac
             await res.arrayBuffer();
           }
         }
+      }
+    });
+
+    it("gives a browser navigating to a feed URL the feed's page, also once a reader has had the feed from there", async () => {
+      const BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+      for (const path of ["/feeds/ukraine.xml", "/feeds/ukraine.json?limit=5"]) {
+        // asked for twice, the feed is known to every cache in front of the route
+        for (let i = 0; i < 2; i++) {
+          const feed = await get(path);
+          expect([feed.status, feed.headers.get("content-type")], path).toEqual([200, expect.stringMatching(/^application\/(rss|feed)\+/)]);
+          await feed.arrayBuffer();
+        }
+        const etag = (await get(path)).headers.get("etag")!;
+        for (const headers of [{ accept: BROWSER }, { accept: BROWSER, "accept-encoding": "gzip, deflate, br" }, { accept: BROWSER, "if-none-match": etag }] as Record<string, string>[]) {
+          const what = `${path} ${JSON.stringify(headers)}`;
+          const res = await get(path, { headers });
+          expect([res.status, res.headers.get("content-type")], what).toEqual([200, "text/html; charset=UTF-8"]);
+          expect(await res.text(), what).toContain('<textarea id="feed-url"');
+        }
+        expect((await get(path)).headers.get("content-type"), path).toMatch(/^application\/(rss|feed)\+/);
       }
     });
 

@@ -99,3 +99,16 @@ function declaredEncoding(bytes: Uint8Array): string | null {
   // a declaration readable as ASCII is not in UTF-16 or UTF-32, whatever it says (as browsers treat it)
   return m && !/^(utf|ucs)-?(16|32|2|4)/i.test(m[1]!) ? m[1]!.toLowerCase() : null;
 }
+
+const C1_CONTROL = /[\u0080-\u009f]/;
+const C1_CONTROLS = /[\u0080-\u009f]/g;
+
+/**
+ * C1 control characters in text (`&#146;`, or bytes that were windows-1252
+ * written out as UTF-8) are what windows-1252 puts there: typographic quotes,
+ * dashes, the euro sign. No feed means the control; feedparser and browsers
+ * read them so.
+ */
+export function windows1252Controls(text: string): string {
+  return C1_CONTROL.test(text) ? text.replace(C1_CONTROLS, (c) => String.fromCharCode(CP1252_HIGH[c.charCodeAt(0) - 0x80] || c.charCodeAt(0))) : text;
+}

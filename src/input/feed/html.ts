@@ -21,8 +21,11 @@ function absolutise(base: string | null, value: string | undefined): string | un
   }
 }
 
+// "<br></br>" is one line break in XHTML; an HTML parser reads the end tag as a second <br>
+const BR_PAIR = /<br(\s[^<>]*)?>\s*<\/br\s*>/gi;
+
 export function sanitizeContent(html: string, base: string | null): string {
-  return sanitize(html, {
+  return sanitize(html.includes("</br") ? html.replace(BR_PAIR, "<br$1>") : html, {
     allowedTags: ALLOWED_TAGS,
     allowedAttributes: {
       a: ["href", "title"],
@@ -68,17 +71,20 @@ export function plainText(html: string): string {
   if (!html.includes("<") && !html.includes("&")) return html.replace(/\s+/gu, " ").trim();
   let text = "";
   let hidden = 0;
+  // only an element that is closed somewhere hides its text: "Wie man <script> einbindet", a title whose
+  // tag name was written as text, keeps the words after it
+  const closed = (name: string) => new RegExp(`</${name}\\s*>`, "i").test(html);
   new Parser(
     {
       ontext(data) {
         if (!hidden) text += data;
       },
       onopentagname(name) {
-        if (HIDDEN.has(name)) hidden++;
+        if (HIDDEN.has(name) && closed(name)) hidden++;
         else if (BREAKING.has(name)) text += " ";
       },
       onclosetag(name) {
-        if (HIDDEN.has(name)) hidden = Math.max(0, hidden - 1);
+        if (HIDDEN.has(name)) hidden = Math.max(0, hidden - (closed(name) ? 1 : 0));
         else if (BREAKING.has(name)) text += " ";
       },
     },

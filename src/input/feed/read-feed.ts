@@ -4,10 +4,12 @@
  * result is still the feed's own vocabulary; to-items turns it into items.
  */
 import Parser from "rss-parser";
-import { decodeFeedDocument } from "./decode";
+import { decodeFeedDocument, windows1252Controls } from "./decode";
 import { FeedFormatError } from "./errors";
+import { entryMarkup, hasInlineMarkup, type EntryMarkup } from "./inline-markup";
 import { jsonItemMedia, MEDIA_FIELDS, xmlEntryMedia, type RawMedia } from "./media";
 import { mayHideFaults, recoverXml, withChannel } from "./recover";
+import { withoutRssPrefix } from "./rss-prefix";
 import { entryBases, type EntryBases } from "./xml-base";
 
 export interface RawEntry {
@@ -49,19 +51,53 @@ const parser = new Parser<Record<string, unknown>, Item>({
     feed: ["ttl", "sy:updatePeriod", "sy:updateFrequency"],
     item: [
       ["category", "categoriesXml", { keepArray: true }],
-      ["updated", "updated"],
+      // feedparser keeps the last of several <updated>
+      ["updated", "updatedXml", { keepArray: true }],
       ["published", "published"],
       ["dc:date", "dcDate"],
-      ["description", "descriptionRaw"],
+      // Atom 0.3's dates, and Dublin Core's terms for them
+      ["issued", "issued"],
+      ["modified", "modified"],
+      ["dcterms:issued", "dctermsIssued"],
+      ["dcterms:modified", "dctermsModified"],
+      ["dc:author", "dcAuthor"],
+      ["itunes:author", "itunesAuthor"],
+      ["guid", "guidXml", { keepArray: true }],
+      ["itunes:summary", "itunesSummary"],
+      ["itunes:category", "itunesCategories", { keepArray: true }],
+      ["media:category", "mediaCategories", { keepArray: true }],
+      ["media:title", "mediaTitle"],
+      ["description", "descriptionXml", { keepArray: true }],
       ["dc:subject", "dcSubject", { keepArray: true }],
       ...MEDIA_FIELDS,
       // Atom text constructs, for their type attribute (kept as arrays: rss-parser flattens single elements to their text)
       ["title", "titleXml", { keepArray: true }],
       ["summary", "summaryXml", { keepArray: true }],
       ["content", "contentXml", { keepArray: true }],
+      // RSS bodies feedparser reads as the content: XHTML inline (<body>, <xhtml:body>) or escaped (<fullitem>)
+      ["body", "bodyXml", { keepArray: true }],
+      ["xhtml:body", "xhtmlBodyXml", { keepArray: true }],
+      ["fullitem", "fullitem"],
     ],
   },
 });
+
+/**
+ * rss-parser turns an Atom entry's published or updated date into an ISO
+ * string itself, and throws on one it cannot read, refusing the whole feed.
+ * Dates are read here (dates.ts; an unreadable one leaves the entry undated),
+ * so rss-parser is given the entry without them, and they are added back as
+ * the custom fields it would have copied.
+ */
+const atomParser = parser as unknown as { parseItemAtom(entry: Record<string, unknown>): Item };
+const parseItemAtom = atomParser.parseItemAtom.bind(parser);
+atomParser.parseItemAtom = (entry) => {
+  const { published, updated, ...rest } = entry;
+  const item = parseItemAtom(rest);
+  if (Array.isArray(published)) item.published = published[0];
+  if (Array.isArray(updated)) item.updatedXml = updated;
+  return item;
+};
 
 /** Bytes as fetched: decoded (see decode.ts), then read; an encoding that is not the declared one makes the feed broken too. */
 export async function readFeedDocument(bytes: Uint8Array, contentType: string | null = null): Promise<RawFeed> {
@@ -79,6 +115,8 @@ export async function readFeed(text: string): Promise<RawFeed> {
   const atom = /^\s*(?:<\?xml[^>]*>\s*)?(?:<!--[\s\S]*?-->\s*)*<feed\b/.test(xml);
   const base = /<(?:feed|rss|rdf:RDF|channel)\b[^>]*\sxml:base\s*=\s*["']([^"']+)["']/.exec(xml.slice(0, 4096))?.[1];
   const bases = xml.includes("xml:base") ? entryBases(xml) : [];
+  const inline = (item: Item) => [item.titleXml, item.summaryXml, item.descriptionXml, item.contentXml, item.bodyXml, item.xhtmlBodyXml];
+  const markup = feed.items.some((item) => hasInlineMarkup(inline(item))) ? entryMarkup(xml) : [];
   return {
     format: atom ? "atom" : "rss",
     title: str(feed.title),
@@ -86,20 +124,24 @@ export async function readFeed(text: string): Promise<RawFeed> {
     base,
     ttlMinutes: ttlOf(feed),
     bozo,
-    entries: feed.items.map((item, n) => ({
-      id: str(item.guid) ?? str(item.id),
-      link: str(item.link),
-      title: atom ? atomHtml(item.titleXml, str(item.title)) : str(item.title),
-      summaryHtml: atom ? atomHtml(item.summaryXml, str(item.summary)) : str(item.descriptionRaw) ?? str(item.content),
-      contentHtml: str(item["content:encoded"]) ?? (atom ? atomHtml(item.contentXml, str(item.content)) : undefined),
-      published: str(item.published) ?? str(item.pubDate) ?? str(item.dcDate),
-      updated: str(item.updated),
-      author: str(item.creator) ?? str(item.author),
-      categories: categoriesOf(item),
-      media: xmlEntryMedia(item, atom),
+    entries: feed.items.map((item, n) => {
       // entries are matched to rss-parser's by position: only when both passes saw the same entries
-      bases: bases.length === feed.items.length ? bases[n] : undefined,
-    })),
+      const own: EntryMarkup = markup.length === feed.items.length ? markup[n]! : {};
+      const body = textConstruct(item.bodyXml, own.body, true) ?? textConstruct(item.xhtmlBodyXml, own.body, true) ?? str(item.fullitem);
+      return {
+        id: str(item.guid) ?? str(item.id),
+        link: atom ? atomLink(item.linksXml) ?? str(item.link) : str(item.link) ?? permalinkGuid(first(item.guidXml)),
+        title: (atom ? textConstruct(item.titleXml, own.title) : (textConstruct(item.titleXml, own.title, true) ?? str(item.title))) ?? str(item.mediaTitle),
+        summaryHtml: atom ? textConstruct(item.summaryXml, own.summary) : (textConstruct(item.descriptionXml, own.summary, true) ?? str(item.content) ?? escapeText(str(item.itunesSummary))),
+        contentHtml: str(item["content:encoded"]) ?? (atom ? textConstruct(item.contentXml, own.content) : body),
+        published: str(item.published) ?? (atom ? undefined : str(item.pubDate)) ?? str(item.issued) ?? str(item.dctermsIssued) ?? str(item.dcDate),
+        updated: str(Array.isArray(item.updatedXml) ? item.updatedXml.at(-1) : undefined) ?? str(item.modified) ?? str(item.dctermsModified),
+        author: authorName(str(item.creator) ?? str(item.author) ?? str(item.dcAuthor) ?? str(item.itunesAuthor)),
+        categories: categoriesOf(item),
+        media: xmlEntryMedia(item, atom),
+        bases: bases.length === feed.items.length ? bases[n] : undefined,
+      };
+    }),
   };
 }
 
@@ -111,7 +153,7 @@ type ParsedXml = Awaited<ReturnType<typeof parser.parseString>>;
  * yields no entry is refused with the reason it is broken.
  */
 async function parseXml(document: string): Promise<{ feed: ParsedXml; xml: string; bozo?: string | undefined }> {
-  const text = withChannel(document);
+  const text = withChannel(withoutRssPrefix(document));
   let reason: string | undefined;
   if (!mayHideFaults(text)) {
     try {
@@ -124,20 +166,34 @@ async function parseXml(document: string): Promise<{ feed: ParsedXml; xml: strin
     }
   }
   const recovered = recoverXml(text);
-  const bozo = recovered.fault ?? reason;
-  const xml = bozo ? recovered.xml : text;
+  let bozo = recovered.fault ?? reason;
+  let xml = bozo ? recovered.xml : text;
   let feed: ParsedXml;
   try {
     feed = await parser.parseString(xml);
   } catch (error) {
-    const why = bozo ? `${bozo} (${firstLine(error as Error)})` : (describeXmlError(error as Error) ?? firstLine(error as Error));
-    throw new FeedFormatError(`not a readable RSS or Atom feed: ${why}`);
+    const described = describeXmlError(error as Error);
+    // a fault the tokenizer mended without naming it (an end tag cut short): the XML parser names it
+    if (!bozo && described !== null && recovered.xml !== text) {
+      bozo = described;
+      xml = recovered.xml;
+      feed = await parser.parseString(xml).catch((again: Error) => {
+        throw new FeedFormatError(`not a readable RSS or Atom feed: ${described} (${firstLine(again)})`);
+      });
+    } else {
+      const why = bozo ? `${bozo} (${firstLine(error as Error)})` : (described ?? firstLine(error as Error));
+      throw new FeedFormatError(`not a readable RSS or Atom feed: ${why}`);
+    }
   }
   if (bozo && !feed.items.length) throw new FeedFormatError(`not a readable RSS or Atom feed: ${bozo}, and no entry could be recovered`);
   return { feed, xml, bozo };
 }
 
-const firstLine = (error: Error) => error.message.split("\n")[0]!;
+/** The first line of a parser's message; rss-parser's stumbles over shapes it does not expect (a TypeError) are said in words, not in its internals. */
+const firstLine = (error: Error) =>
+  error instanceof TypeError ? "its elements are not where RSS or Atom put them" : error.message.split("\n")[0]!;
+
+const first = (value: unknown) => (Array.isArray(value) ? (value[0] as unknown) : undefined);
 
 /** sax's message with its line (counted from 1), or null where the XML is not what failed. */
 function describeXmlError(error: Error): string | null {
@@ -149,23 +205,91 @@ function describeXmlError(error: Error): string | null {
 }
 
 const escapeHtml = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+// itunes:summary is plain text
+const escapeText = (t: string | undefined) => (t === undefined ? undefined : escapeHtml(t));
 
-/** An Atom text construct as HTML: type "text" (the default) is text, escaped so that it is decoded once, not read as markup. */
-function atomHtml(elements: unknown, value: string | undefined): string | undefined {
-  const type = (Array.isArray(elements) ? (elements[0] as { $?: { type?: unknown } } | undefined) : undefined)?.$?.type;
-  const text = type === undefined || (typeof type === "string" && /^\s*(text|text\/plain)\s*$/i.test(type));
-  return value !== undefined && text ? escapeHtml(value) : value;
+/**
+ * A text construct as HTML, from its first element: markup written inline is
+ * taken from the document's source (inline-markup.ts); `mode="base64"` is
+ * decoded; Atom's type "text" (the default, unless `htmlByDefault`) is text,
+ * escaped so that it is decoded once, not read as markup.
+ */
+function textConstruct(elements: unknown, inline: string | undefined, htmlByDefault = false): string | undefined {
+  const first = Array.isArray(elements) ? (elements[0] as unknown) : elements;
+  if (first === undefined || first === null) return undefined;
+  const attrs = typeof first === "object" ? ((first as { $?: Record<string, unknown> }).$ ?? {}) : {};
+  const type = typeof attrs.type === "string" ? attrs.type.trim().toLowerCase() : undefined;
+  const mode = typeof attrs.mode === "string" ? attrs.mode.trim().toLowerCase() : undefined;
+  // Atom 0.3 says so with mode="base64"; Atom 1.0 base64-encodes content of any media type but text and XML
+  const base64 = mode === "base64" || (type !== undefined && type.includes("/") && !/^text\/|[+/]xml$/.test(type));
+  const explicitText = type === "text" || type === "text/plain";
+  // decoded bytes are read as markup, as feedparser reads them, unless declared text
+  const isText = base64 ? explicitText : type === undefined ? !htmlByDefault : explicitText;
+  const hasElements = typeof first === "object" && Object.keys(first).some((k) => k !== "_" && k !== "$");
+  if (hasElements && inline !== undefined) return inline || undefined;
+  const value = str(first);
+  if (value === undefined) return undefined;
+  const decoded = base64 ? fromBase64(value) : value;
+  // what does not decode is shown as the text it is
+  return decoded === undefined || isText ? escapeHtml(decoded ?? value) : decoded;
+}
+
+/** UTF-8 text from base64; undefined where it is not base64 of UTF-8 text. */
+function fromBase64(value: string): string | undefined {
+  try {
+    const binary = atob(value.replace(/\s+/g, ""));
+    return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The entry's page among Atom links: the first alternate (a link's rel defaults to it), its href or, lacking one, its text. */
+function atomLink(links: unknown): string | undefined {
+  for (const link of Array.isArray(links) ? links : []) {
+    const attrs = (link && typeof link === "object" ? (link as { $?: Record<string, unknown> }).$ : undefined) ?? {};
+    const rel = typeof attrs.rel === "string" ? attrs.rel.trim() : "alternate";
+    if (rel !== "alternate") continue;
+    const href = (typeof attrs.href === "string" ? attrs.href.trim() : "") || str(link);
+    if (href) return href;
+  }
+  return undefined;
+}
+
+/** An RSS guid that is a web address and not marked isPermaLink="false" is the item's link where it has no other. */
+function permalinkGuid(guid: unknown): string | undefined {
+  const value = str(guid);
+  const attrs = guid && typeof guid === "object" ? ((guid as { $?: Record<string, unknown> }).$ ?? {}) : {};
+  if (!value || String(attrs.isPermaLink ?? "").trim().toLowerCase() === "false") return undefined;
+  return /^https?:\/\/[^\s]+$/i.test(value) ? value : undefined;
+}
+
+/** RSS authors are often an address with the name in brackets, or the other way round: the name is what is kept. */
+function authorName(author: string | undefined): string | undefined {
+  if (!author) return author;
+  const named = /^[^\s()@]+@[^\s()]+\s*\(([^()]+)\)$/.exec(author) ?? /^([^()]*[^\s()])\s*\([^\s()@]+@[^\s()]+\)$/.exec(author);
+  return named ? named[1]!.trim() : author;
 }
 
 function str(value: unknown): string | undefined {
-  if (typeof value === "string") return value.trim() || undefined;
+  if (typeof value === "string") return windows1252Controls(value.trim()) || undefined;
   if (value && typeof value === "object" && "_" in value) return str((value as { _: unknown })._);
   return undefined;
 }
 
+/** iTunes categories by their text attribute, a subcategory after the category it is nested in. */
+function itunesCategories(elements: unknown): string[] {
+  return (Array.isArray(elements) ? elements : []).flatMap((c: unknown) => {
+    if (!c || typeof c !== "object") return [];
+    const o = c as { $?: { text?: unknown }; "itunes:category"?: unknown };
+    return [...(typeof o.$?.text === "string" ? [o.$.text] : []), ...itunesCategories(o["itunes:category"])];
+  });
+}
+
 function categoriesOf(item: Item): string[] {
-  const out: string[] = [];
-  for (const c of [...(item.categoriesXml ?? []), ...((item.dcSubject as unknown[] | undefined) ?? [])]) {
+  const out: string[] = itunesCategories(item.itunesCategories);
+  const listed = [item.categoriesXml, item.dcSubject, item.mediaCategories].flatMap((l) => (Array.isArray(l) ? (l as unknown[]) : []));
+  for (const c of listed) {
     if (typeof c === "string") out.push(c);
     else if (c && typeof c === "object") {
       const o = c as { _?: unknown; $?: { term?: string; label?: string } };

@@ -88,6 +88,8 @@ interface Open {
 export function recoverXml(text: string): Recovered {
   const out: string[] = [];
   const open: Open[] = [];
+  // how many open elements declare each prefix: a look-up per tag, however deep the nesting (a stack scan is quadratic)
+  const bound = new Map<string, number>();
   let fault: string | undefined;
   let rootClosed = false;
   let inCdata = false;
@@ -129,10 +131,11 @@ export function recoverXml(text: string): Recovered {
         }
         out.push(`${tag}>`);
         open.push({ name, at: out.length, text: TEXT_ONLY.has(name) && attribs.type !== "xhtml" && open.length > 0, prefixes });
+        for (const prefix of prefixes) bound.set(prefix, (bound.get(prefix) ?? 0) + 1);
         // rss-parser ignores namespaces; feedparser's XML parser does not
         for (const qualified of [name, ...Object.keys(attribs)]) {
           const prefix = qualified.includes(":") ? qualified.slice(0, qualified.indexOf(":")) : null;
-          if (prefix && prefix !== "xml" && prefix !== "xmlns" && !open.some((o) => o.prefixes?.includes(prefix))) {
+          if (prefix && prefix !== "xml" && prefix !== "xmlns" && !bound.get(prefix)) {
             note(`unbound namespace prefix ${prefix}:`, parser.startIndex);
           }
         }
@@ -140,6 +143,7 @@ export function recoverXml(text: string): Recovered {
       onclosetag(name, isImplied) {
         if (rootClosed || !open.length) return;
         const element = open.pop()!;
+        for (const prefix of element.prefixes ?? []) bound.set(prefix, bound.get(prefix)! - 1);
         const selfClosing = text[parser.endIndex] === ">" && text[parser.endIndex - 1] === "/";
         if (element.name === null) {
           if (element.text && !isImplied) out.push(escapeAll(source(), parser.startIndex));

@@ -114,18 +114,7 @@ export class FeedFetcher {
       const target = this.check(current);
       let res: Awaited<ReturnType<typeof request>>;
       try {
-        res = await request(target, {
-          dispatcher: this.agent,
-          method: "GET",
-          signal,
-          headers: {
-            "user-agent": this.limits.userAgent,
-            accept: "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, application/json;q=0.8, text/xml;q=0.8, */*;q=0.5",
-            "accept-encoding": "gzip, deflate, br",
-            ...(validators.etag ? { "if-none-match": validators.etag } : {}),
-            ...(validators.lastModified ? { "if-modified-since": validators.lastModified } : {}),
-          },
-        });
+        res = await this.send(target, validators, signal);
       } catch (error) {
         throw asFetchError(error, current, signal);
       }
@@ -191,6 +180,33 @@ export class FeedFetcher {
       if (refusal) throw new FetchError(`refused to fetch ${url}: ${refusal}`);
     }
     return u.toString();
+  }
+
+  /**
+   * One GET. A kept-alive connection the server has closed meanwhile fails
+   * before any answer (a reset, "other side closed"); a GET is idempotent,
+   * so it is sent once more, as browsers do, on a fresh connection.
+   */
+  private async send(target: string, validators: Validators, signal: AbortSignal): Promise<Awaited<ReturnType<typeof request>>> {
+    const attempt = () =>
+      request(target, {
+        dispatcher: this.agent,
+        method: "GET",
+        signal,
+        headers: {
+          "user-agent": this.limits.userAgent,
+          accept: "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, application/json;q=0.8, text/xml;q=0.8, */*;q=0.5",
+          "accept-encoding": "gzip, deflate, br",
+          ...(validators.etag ? { "if-none-match": validators.etag } : {}),
+          ...(validators.lastModified ? { "if-modified-since": validators.lastModified } : {}),
+        },
+      });
+    try {
+      return await attempt();
+    } catch (error) {
+      if (signal.aborted || !closedBeforeAnswer(error)) throw error;
+      return attempt();
+    }
   }
 
   private async readBody(body: Readable, encoding: string | null, url: string, signal: AbortSignal): Promise<Uint8Array> {
@@ -263,4 +279,10 @@ function asFetchError(error: unknown, url: string, signal: AbortSignal): FetchEr
   if (signal.aborted) return new FetchError(`${url}: no complete answer within the time limit`);
   const e = error as { code?: string; message?: string };
   return new FetchError(`${url}: ${e.code ? `${e.code} ` : ""}${e.message ?? String(error)}`.trim());
+}
+
+/** The errors of a request whose connection was gone before any answer came. */
+function closedBeforeAnswer(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === "ECONNRESET" || code === "UND_ERR_SOCKET" || code === "EPIPE";
 }

@@ -1,0 +1,2 @@
+DROP INDEX "observations_entry";--> statement-breakpoint
+CREATE INDEX "observations_entry" ON "observations" USING btree ("entry_key","fetched_at" DESC NULLS LAST);
