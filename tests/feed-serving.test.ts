@@ -123,6 +123,76 @@ for (const backend of backends) {
       expect(counter.queries()).toBe(before);
     });
 
+    it("answers a feed asked for before from memory, synchronously, with the status, headers and bytes of the full route", async () => {
+      const facts = async (res: Response) => ({ status: res.status, headers: [...res.headers].sort(), body: Buffer.from(await res.arrayBuffer()).toString("base64") });
+      const security = [...(await get("/healthz")).headers].filter(([name]) => !["content-type", "content-length", "cache-control"].includes(name));
+      expect(security.map(([name]) => name)).toEqual(expect.arrayContaining(["content-security-policy", "x-content-type-options", "strict-transport-security"]));
+      for (const path of ["/feeds/russland.xml", "/feeds/russland.atom", "/feeds/russland.json", "/feeds/usa+russland.xml?limit=3"]) {
+        let first: Response | undefined;
+        for (const headers of [
+          {},
+          { "Accept-Encoding": "gzip, deflate, br" },
+          { "Accept-Encoding": "gzip" },
+          { Accept: "application/rss+xml, application/atom+xml;q=0.9, */*;q=0.8" },
+          { "If-None-Match": "etag" },
+          { "If-None-Match": "etag-br", "Accept-Encoding": "br" },
+          { "If-Modified-Since": "last-modified", "Accept-Encoding": "gzip" },
+        ]) {
+          const etag = first?.headers.get("etag");
+          const request = Object.fromEntries(
+            Object.entries(headers).map(([name, value]) => [
+              name,
+              value === "etag" ? etag! : value === "etag-br" ? etag!.replace(/"$/, '-br"') : value === "last-modified" ? first!.headers.get("last-modified")! : value,
+            ]),
+          );
+          const what = `${path} ${JSON.stringify(request)}`;
+          // a URL asked for the first time takes the full route, through the middleware; so does a new kind of request
+          const routing = get(path, request);
+          if (!first) expect(routing, what).toBeInstanceOf(Promise);
+          const routed = await routing;
+          first ??= routed.clone();
+          // the same again is answered from memory: not a promise, so the Node adapter writes it at once
+          const remembered = get(path, request);
+          expect(remembered, what).toBeInstanceOf(Response);
+          const hot = await facts(remembered as Response);
+          expect(hot, what).toEqual(await facts(routed));
+          expect(hot.headers, what).toEqual(expect.arrayContaining(security));
+        }
+      }
+      // a HEAD and other spellings of the same feed still take the full route
+      expect(get("/feeds/russland.xml", {}, "HEAD")).toBeInstanceOf(Promise);
+      expect(get("/feeds/Russland.xml")).toBeInstanceOf(Promise);
+      // /feeds/TAG is the page or a feed as Accept says: never answered from memory
+      expect((await get("/feeds/russland", { Accept: "application/atom+xml" })).headers.get("content-type")).toMatch(/^application\/atom\+xml/);
+      const negotiated = get("/feeds/russland");
+      expect(negotiated).toBeInstanceOf(Promise);
+      expect((await negotiated).headers.get("content-type")).toMatch(/^text\/html/);
+    });
+
+    it("gives a browser navigating to a feed URL answered from memory the feed's page, not the feed", async () => {
+      const BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+      const feed = await get("/feeds/ukraine.xml");
+      expect(feed.headers.get("content-type")).toBe("application/rss+xml; charset=utf-8");
+      const etag = feed.headers.get("etag")!;
+      await feed.arrayBuffer();
+      // a reader asking again is answered from memory
+      expect(get("/feeds/ukraine.xml")).toBeInstanceOf(Response);
+      for (const headers of [{ Accept: BROWSER }, { Accept: BROWSER, "Accept-Encoding": "gzip, deflate, br" }, { Accept: BROWSER, "If-None-Match": etag }] as Record<string, string>[]) {
+        const what = JSON.stringify(headers);
+        for (let i = 0; i < 2; i++) {
+          const routing = get("/feeds/ukraine.xml", headers);
+          expect(routing, what).toBeInstanceOf(Promise);
+          const res = await routing;
+          expect([res.status, res.headers.get("content-type"), res.headers.get("vary")], what).toEqual([200, "text/html; charset=UTF-8", "Accept"]);
+          expect(await res.text(), what).toContain('<textarea id="feed-url"');
+        }
+      }
+      // and readers still get the feed from memory
+      const again = get("/feeds/ukraine.xml");
+      expect(again).toBeInstanceOf(Response);
+      expect((await again).headers.get("content-type")).toBe("application/rss+xml; charset=utf-8");
+    });
+
     it("changes the ETag of exactly the tags an ingestion changed", async () => {
       const tags = (await listTags(opened.db)).map((t) => t.slug);
       const etags = async () => Object.fromEntries(await Promise.all(tags.map(async (slug) => [slug, (await get(`/feeds/${slug}.xml`)).headers.get("etag")])));
@@ -135,6 +205,8 @@ for (const backend of backends) {
         if (report.changedTags.includes(slug)) expect(after[slug], slug).not.toBe(before[slug]);
         else expect(after[slug], slug).toBe(before[slug]);
       }
+      // asked again, each is answered from memory: the new version, not the one remembered before
+      expect(await etags()).toEqual(after);
       const rss = await rssParser.parseString(await (await get("/feeds/ukraine.xml")).text());
       expect(rss.items[0]!.title).toBe("Ukraine soll Korruptionskontrollen ausgehöhlt haben");
       expect(rss.items[0]!.isoDate).toBe("2025-12-09T14:40:00.000Z");

@@ -3,8 +3,9 @@
  * http-contract.ts) against a listening Node server on both storage
  * backends, and the same bytes rendered from the same data on either.
  */
+import { get as httpGet, type OutgoingHttpHeaders } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer } from "../src/entry/server";
+import { startServer, type RunningServer } from "../src/entry/server";
 import { createApp } from "../src/publish/app";
 import type { OpenDatabase } from "../src/storage/open";
 import { backends } from "./support/databases";
@@ -13,6 +14,21 @@ import { describeHttpContract, loadContractData } from "./support/http-contract"
 /** Feeds rendered by each backend with the same public URL, compared at the end. */
 const rendered = new Map<string, string[]>();
 const PUBLIC = "https://feeds.example.org";
+
+/** An answer as it came over the wire: status, every header line but Date, the body's bytes. */
+function rawGet(url: string, headers: OutgoingHttpHeaders = {}): Promise<{ status: number; headers: string[][]; body: string }> {
+  return new Promise((resolve, reject) => {
+    httpGet(url, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => {
+        const lines: string[][] = [];
+        for (let i = 0; i < res.rawHeaders.length; i += 2) lines.push([res.rawHeaders[i]!.toLowerCase(), res.rawHeaders[i + 1]!]);
+        resolve({ status: res.statusCode!, headers: lines.filter(([name]) => name !== "date").sort(), body: Buffer.concat(chunks).toString("base64") });
+      });
+    }).on("error", reject);
+  });
+}
 
 for (const backend of backends) {
   describeHttpContract(
@@ -31,6 +47,62 @@ for (const backend of backends) {
     },
     { skip: backend.unavailable !== null },
   );
+
+  describe.skipIf(backend.unavailable)(`answers from memory on the Node server, ${backend.name}`, () => {
+    let db: OpenDatabase;
+    let server: RunningServer;
+    beforeAll(async () => {
+      db = await backend.open();
+      await loadContractData(db.db);
+      server = await startServer(db.db, { port: 0, hostname: "127.0.0.1" });
+    });
+    afterAll(async () => {
+      await server?.close();
+      await db?.close();
+    });
+
+    it("answers a feed asked for again with the status, header lines and bytes of the app's answer", async () => {
+      for (const path of ["/feeds/ukraine.xml", "/feeds/ukraine.atom", "/feeds/all.json", "/feeds/usa+ukraine.xml?limit=3"]) {
+        const first = await rawGet(`${server.url}${path}`);
+        const field = (name: string): string => first.headers.find(([n]) => n === name)![1]!;
+        const requests: OutgoingHttpHeaders[] = [
+          {},
+          { "accept-encoding": "gzip, deflate, br" },
+          { accept: "application/rss+xml, application/atom+xml;q=0.9, */*;q=0.8" },
+          { "if-none-match": field("etag") },
+          { "if-modified-since": field("last-modified"), "accept-encoding": "gzip" },
+          // fetch's Headers reads a repeated field as one joined value, which is no date: the full feed
+          { "If-Modified-Since": [field("last-modified"), field("last-modified")] },
+        ];
+        for (const headers of requests) {
+          const routed = await rawGet(`${server.url}${path}`, headers);
+          const again = await rawGet(`${server.url}${path}`, headers);
+          expect(again, `${path} ${JSON.stringify(headers)}`).toEqual(routed);
+          // every field once, whichever way it was written
+          expect(new Set(again.headers.map(([name]) => name)).size).toBe(again.headers.length);
+        }
+        expect((await rawGet(`${server.url}${path}`, requests.at(-1))).status).toBe(200);
+      }
+    });
+
+    it("gives a browser navigating to a feed URL it answers from memory the feed's page", async () => {
+      const browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+      const contentType = (answer: { headers: string[][] }) => answer.headers.find(([name]) => name === "content-type")?.[1];
+      const feed = await rawGet(`${server.url}/feeds/ukraine.xml`);
+      expect([feed.status, contentType(feed)]).toEqual([200, "application/rss+xml; charset=utf-8"]);
+      expect(await rawGet(`${server.url}/feeds/ukraine.xml`)).toEqual(feed);
+      const etag = feed.headers.find(([name]) => name === "etag")![1]!;
+      for (const headers of [{ accept: browser }, { accept: browser, "accept-encoding": "gzip, deflate, br" }, { accept: browser, "if-none-match": etag }]) {
+        const page = await rawGet(`${server.url}/feeds/ukraine.xml`, headers);
+        expect([page.status, contentType(page)], JSON.stringify(headers)).toEqual([200, "text/html; charset=UTF-8"]);
+        expect(Buffer.from(page.body, "base64").toString("utf8"), JSON.stringify(headers)).toContain('<textarea id="feed-url"');
+      }
+      // the browser's Accept repeated in two fields, as fetch's Headers would join them
+      const split = await rawGet(`${server.url}/feeds/ukraine.xml`, { accept: ["text/html,application/xhtml+xml", "application/xml;q=0.9,*/*;q=0.8"] });
+      expect([split.status, contentType(split)]).toEqual([200, "text/html; charset=UTF-8"]);
+      expect(await rawGet(`${server.url}/feeds/ukraine.xml`)).toEqual(feed);
+    });
+  });
 
   describe.skipIf(backend.unavailable)(`rendering on ${backend.name}`, () => {
     let db: OpenDatabase;

@@ -5,19 +5,20 @@
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { secureHeaders } from "hono/secure-headers";
 import type { Database } from "../storage/database";
 import { feedItems, findItem, listTags } from "../storage/queries";
 import { outageCode } from "../storage/outage";
+import type { HeaderLookup } from "./conditional";
 import { requestDeadline, unavailable } from "./database-outage";
-import { FeedCache, type Compressors } from "./feed-cache";
+import { FeedCache, type CachedAnswer, type Compressors } from "./feed-cache";
 import { FORMAT_OF_EXTENSION } from "./feed-model";
 import { serveFeedPage } from "./feed-page-route";
-import { serveFeed } from "./feed-route";
+import { cachedAnswer, serveFeed, type FeedRouteDeps } from "./feed-route";
 import { negotiate, wantsBrowserView } from "./negotiation";
 import { opmlRoute } from "./opml-route";
 import { indexPage, itemPage } from "./pages";
 import { databaseProblem } from "./readiness";
+import { securityHeaderRecord, securityHeaders } from "./security-headers";
 import { MAX_UNION, parseSelector } from "./selector";
 import { VersionBook } from "./version-book";
 import { adminApi } from "../admin/api";
@@ -60,26 +61,32 @@ const FAVICON =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#e8710a"/>' +
   '<circle cx="4.5" cy="11.5" r="1.6" fill="#fff"/><path d="M3 6.5a6.5 6.5 0 0 1 6.5 6.5M3 3a10 10 0 0 1 10 10" stroke="#fff" stroke-width="1.8" fill="none"/></svg>';
 
-export function createApp({ db, publicUrl, versions, compressors, cacheBytes, hubUrl, adminToken, background = detached }: AppOptions): Hono {
+export function createApp(options: AppOptions): Hono {
+  return createPublisher(options).app;
+}
+
+/** The app, and its hot path for a shell that can answer before making a Request (the Node server). */
+export interface Publisher {
+  app: Hono;
+  /** The cached answer to a GET of a feed URL served before, as the app would give it; null otherwise (see feed-route.ts). */
+  cachedAnswer(method: string, url: string, headers: HeaderLookup): CachedAnswer | null;
+}
+
+export function createPublisher({ db, publicUrl, versions, compressors, cacheBytes, hubUrl, adminToken, background = detached }: AppOptions): Publisher {
   const app = new Hono();
-  const feedDeps = {
+  const feedDeps: FeedRouteDeps = {
     db,
     versions: versions ?? new VersionBook(db),
     cache: new FeedCache(cacheBytes),
     compressors: compressors ?? {},
     encodings: (["br", "gzip"] as const).filter((e) => compressors?.[e]),
     hubUrl,
+    securityHeaders: securityHeaderRecord(),
+    urls: new Map(),
   };
   const baseOf = (url: string) => (publicUrl ?? new URL(url).origin).replace(/\/+$/, "");
 
-  app.use(
-    "*",
-    secureHeaders({
-      // no scripts at all; forms (the search) submit to this origin only
-      contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], imgSrc: ["'self'"], formAction: ["'self'"], baseUri: ["'none'"] },
-      crossOriginResourcePolicy: "cross-origin",
-    }),
-  );
+  app.use("*", securityHeaders);
   app.use("*", requestDeadline(REQUEST_DEADLINE_MS, FEED_FILE));
 
   app.get("/", async (c) =>
@@ -135,7 +142,7 @@ export function createApp({ db, publicUrl, versions, compressors, cacheBytes, hu
     }
     // /feeds/TAG: the page for people, or a feed for a client that asks for one
     const wanted = negotiate(accept);
-    return wanted === "html" ? serveFeedPage(c, db, selector, "rss", base) : serveFeed(c, feedDeps, selector, wanted, base);
+    return wanted === "html" ? serveFeedPage(c, db, selector, "rss", base) : serveFeed(c, feedDeps, selector, wanted, base, false);
   });
 
   app.get("/items/:id", async (c) => {
@@ -154,5 +161,13 @@ export function createApp({ db, publicUrl, versions, compressors, cacheBytes, hu
     console.error(`${c.req.method} ${c.req.url}:`, error);
     return c.text("Internal server error\n", 500);
   });
-  return app;
+
+  // A feed served before, current in memory, is answered before routing: a synchronous Response the
+  // Node adapter writes at once; its cached answer carries the headers the middleware would set.
+  const route = app.fetch;
+  app.fetch = (request, env, executionCtx) => {
+    const answer = cachedAnswer(feedDeps, request.method, request.url, request.headers);
+    return answer ? new Response(answer.body, answer.init) : route(request, env, executionCtx);
+  };
+  return { app, cachedAnswer: (method, url, headers) => cachedAnswer(feedDeps, method, url, headers) };
 }

@@ -20,14 +20,24 @@ export interface CachedFeed {
   lastModifiedHttp: string;
   contentType: string;
   encoded: Partial<Record<Encoding, Promise<Uint8Array>>>;
-  /** Response headers per variant (status, encoding, media type), built once. */
-  headers: Map<string, Record<string, string>>;
+  /** The answer to each variant of a request (validators, encoding, media type), built once, by variant number. */
+  answers: Map<number, CachedAnswer>;
   size: number;
+  /** The cache's count of uses when this entry was last used: the lowest goes first. */
+  usedAt: number;
+}
+
+/** A response ready to be sent as often as asked: its body and an init with plain-object headers. */
+export interface CachedAnswer {
+  body: Uint8Array<ArrayBuffer> | null;
+  init: { status: 200 | 304; headers: Record<string, string> };
 }
 
 export class FeedCache {
   private readonly entries = new Map<string, CachedFeed>();
   private bytes = 0;
+  // a count, not a reordering of the map: moving a key to the end of a Map costs a microsecond per hit
+  private uses = 0;
 
   constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
 
@@ -35,8 +45,7 @@ export class FeedCache {
     const entry = this.entries.get(key);
     // an outdated entry stays until its successor is set: it is what last() serves while the database is unreachable
     if (!entry || entry.versionKey !== versionKey) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, entry); // most recently used last
+    entry.usedAt = ++this.uses;
     return entry;
   }
 
@@ -52,13 +61,18 @@ export class FeedCache {
       this.entries.delete(key);
     }
     if (entry.size > this.maxBytes) return;
+    entry.usedAt = ++this.uses;
     this.entries.set(key, entry);
     this.bytes += entry.size;
-    for (const [k, e] of this.entries) {
-      if (this.bytes <= this.maxBytes) break;
-      this.entries.delete(k);
-      this.bytes -= e.size;
-    }
+    while (this.bytes > this.maxBytes) this.evictLeastRecentlyUsed();
+  }
+
+  private evictLeastRecentlyUsed(): void {
+    let oldest: [string, CachedFeed] | undefined;
+    for (const kept of this.entries) if (!oldest || kept[1].usedAt < oldest[1].usedAt) oldest = kept;
+    if (!oldest) return;
+    this.entries.delete(oldest[0]);
+    this.bytes -= oldest[1].size;
   }
 
   /** The body in `encoding`, compressed on first use and kept with the entry. */

@@ -2,19 +2,23 @@
  * GET /feeds/:selector.:ext, served at the speed of a static file: a
  * rendered feed is kept, keyed by the versions of the tags it was rendered
  * from, so a repeated request neither queries nor renders; validators
- * answer 304; compressed forms are made once per version. While the
- * database is unreachable, the last rendered version is served as it was.
+ * answer 304; compressed forms are made once per version, and each
+ * variant's answer (status, body, headers) once per version too. A URL
+ * served before is answered again by cachedAnswer, ahead of routing and
+ * middleware. While the database is unreachable, the last rendered version
+ * is served as it was.
  */
 import type { Context } from "hono";
 import type { Database } from "../storage/database";
 import { feedPage, type FeedPage } from "../storage/queries";
 import type { VersionSnapshot } from "../storage/versions";
-import { chooseEncoding, etagFor, notModified, strongTag } from "./conditional";
 import { outageCode } from "../storage/outage";
+import { chooseEncoding, etagFor, notModified, strongTag, type HeaderLookup } from "./conditional";
 import { withinDeadline } from "./database-outage";
-import { FeedCache, type CachedFeed, type Compressors, type Encoding } from "./feed-cache";
+import { FeedCache, type CachedAnswer, type CachedFeed, type Compressors, type Encoding } from "./feed-cache";
 import { CONTENT_TYPE, renderFeed, type FeedFormat } from "./feed-formats";
 import { feedUrl } from "./feed-model";
+import { wantsBrowserView } from "./negotiation";
 import { formatPosition, parsePosition, selectorKey, type Selector } from "./selector";
 import type { VersionBook } from "./version-book";
 
@@ -25,6 +29,8 @@ const MAX_QUERY = 200;
 export const CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=3600, stale-if-error=86400";
 /** How long finding the current version of a feed and rendering it may take before the stale copy is served. */
 const QUERY_DEADLINE_MS = 3_000;
+/** How many feed URLs the hot path knows at most; past that it starts afresh. */
+const MAX_KNOWN_URLS = 4_096;
 
 export interface FeedRouteDeps {
   db: Database;
@@ -34,6 +40,19 @@ export interface FeedRouteDeps {
   /** The encodings `compressors` can produce. */
   encodings: Encoding[];
   hubUrl?: string | undefined;
+  /** The headers the security middleware sets: every answer built here carries them. */
+  securityHeaders: Promise<Record<string, string>>;
+  /** Feed URLs served, by request URL: what the hot path may answer without routing. */
+  urls: Map<string, KnownUrl>;
+}
+
+/** What the route made of a feed URL it served, so that the hot path can answer that URL again. */
+export interface KnownUrl {
+  key: string;
+  selector: Selector;
+  selectorKey: string;
+  slugs: string[];
+  format: FeedFormat;
 }
 
 interface FeedParams {
@@ -51,6 +70,11 @@ export async function serveFeed(
   selector: Selector,
   format: FeedFormat,
   base: string,
+  /**
+   * The URL names the format (/feeds/TAG.xml), so that the hot path may
+   * answer it again; false for /feeds/TAG, whose format Accept chose.
+   */
+  urlNamesFormat = true,
 ): Promise<Response> {
   const params = readParams(c);
   if (typeof params === "string") return c.text(`${params}\n`, 400);
@@ -71,14 +95,65 @@ export async function serveFeed(
   // a position past either end of the feed: there is no such page (the paging links never lead there)
   if (entry === "no page") return c.text("No items beyond this position\n", 404);
 
-  const encoding = chooseEncoding(c.req.header("accept-encoding") ?? null, deps.encodings);
-  const fresh = notModified(c.req.raw.headers, entry.etag, entry.lastModified);
-  let body: Uint8Array | null = null;
-  if (!fresh) {
-    body = (encoding && (await deps.cache.encodedBody(entry, encoding, deps.compressors))) || entry.body;
+  const variant = variantOf(c.req.raw.headers, entry, deps.encodings);
+  const answer = entry.answers.get(variant.id) ?? (await prepareAnswer(deps, entry, variant));
+  // the format of /feeds/TAG depends on Accept, not on the URL alone
+  if (urlNamesFormat && !deps.urls.has(c.req.url)) {
+    if (deps.urls.size >= MAX_KNOWN_URLS) deps.urls.clear();
+    deps.urls.set(c.req.url, { key, selector, selectorKey: selectorKey(selector), slugs, format });
   }
-  const headers = responseHeaders(entry, { fresh, encoding: body === entry.body ? null : encoding, length: body?.length });
-  return new Response(body as Uint8Array<ArrayBuffer> | null, { status: fresh ? 304 : 200, headers });
+  return new Response(answer.body, answer.init);
+}
+
+/**
+ * The hot path: a GET of a feed URL the route has served before (`url` as
+ * the request's URL was then), answered from the cache alone and
+ * synchronously with an answer built once per variant, so that the server
+ * sends it without routing, middleware or a single await. Null when the
+ * full route must answer: another method or URL, a browser's navigation
+ * (which gets the feed's page, see wantsBrowserView), a snapshot of versions
+ * too old to trust, a version not rendered yet, a variant not asked for yet.
+ */
+export function cachedAnswer(deps: FeedRouteDeps, method: string, url: string, headers: HeaderLookup): CachedAnswer | null {
+  if (method !== "GET") return null;
+  const known = deps.urls.get(url);
+  if (!known || isBrowserView(headers.get("accept"), known.format)) return null;
+  const snapshot = deps.versions.fresh(known.slugs);
+  const versionKey = snapshot && versionKeyIn(snapshot, known.selector, known.selectorKey);
+  const entry = versionKey ? deps.cache.get(known.key, versionKey) : undefined;
+  return entry?.answers.get(variantOf(headers, entry, deps.encodings).id) ?? null;
+}
+
+// Clients send few distinct Accept headers, and each feed poll sends one: judged once each, per format.
+const browserViews: Record<FeedFormat, Map<string, boolean>> = { rss: new Map(), atom: new Map(), json: new Map() };
+const MAX_ACCEPTS_KEPT = 256;
+
+/** wantsBrowserView, remembered per distinct Accept header. */
+function isBrowserView(accept: string | null, format: FeedFormat): boolean {
+  if (accept === null) return wantsBrowserView(accept, format);
+  const verdicts = browserViews[format];
+  let verdict = verdicts.get(accept);
+  if (verdict === undefined) {
+    verdict = wantsBrowserView(accept, format);
+    if (verdicts.size >= MAX_ACCEPTS_KEPT) verdicts.clear();
+    verdicts.set(accept, verdict);
+  }
+  return verdict;
+}
+
+// Each feed's version key in a snapshot, worked out once per snapshot (a new one comes every 2 s at most)
+// and forgotten with it.
+const versionKeys = new WeakMap<VersionSnapshot, Map<string, string | null>>();
+
+function versionKeyIn(snapshot: VersionSnapshot, selector: Selector, key: string): string | null {
+  let keys = versionKeys.get(snapshot);
+  if (!keys) versionKeys.set(snapshot, (keys = new Map()));
+  let versionKey = keys.get(key);
+  if (versionKey === undefined) {
+    versionKey = resolve(snapshot, selector)?.versionKey ?? null;
+    keys.set(key, versionKey);
+  }
+  return versionKey;
 }
 
 /** The cached entry if the fresh snapshot says it is current: no query, so no deadline to arm. */
@@ -86,6 +161,35 @@ function cachedHit(deps: FeedRouteDeps, selector: Selector, slugs: string[], key
   const snapshot = deps.versions.fresh(slugs);
   const scope = snapshot && resolve(snapshot, selector);
   return scope ? deps.cache.get(key, scope.versionKey) : undefined;
+}
+
+/** Which of a cached feed's answers a request gets; `id` numbers it among the entry's answers. */
+interface Variant {
+  id: number;
+  /** The client's copy is current: 304. */
+  fresh: boolean;
+  encoding: Encoding | null;
+}
+
+// A browser's navigation is no variant: it gets the feed's page, never one of these answers.
+function variantOf(headers: HeaderLookup, entry: CachedFeed, encodings: Encoding[]): Variant {
+  const encoding = chooseEncoding(headers.get("accept-encoding"), encodings);
+  const fresh = notModified(headers, entry.etag, entry.lastModified);
+  const id = (fresh ? 1 : 0) | (encoding === "br" ? 2 : encoding === "gzip" ? 4 : 0);
+  return { id, fresh, encoding };
+}
+
+/** The answer to one variant of a cached feed, built on first demand and kept with the feed. */
+async function prepareAnswer(deps: FeedRouteDeps, entry: CachedFeed, v: Variant): Promise<CachedAnswer> {
+  const body = v.fresh ? null : (v.encoding && (await deps.cache.encodedBody(entry, v.encoding, deps.compressors))) || entry.body;
+  const headers = responseHeaders(entry, { fresh: v.fresh, encoding: body === entry.body ? null : v.encoding, length: body?.length });
+  const answer: CachedAnswer = {
+    body: body as Uint8Array<ArrayBuffer> | null,
+    // the security middleware sets the same headers again on the way out of the full route; the hot path skips it
+    init: { status: v.fresh ? 304 : 200, headers: { ...headers, ...(await deps.securityHeaders) } },
+  };
+  entry.answers.set(v.id, answer);
+  return answer;
 }
 
 /** Why there is nothing to serve: an unknown feed, or a position past either end of it. */
@@ -120,15 +224,12 @@ async function currentEntry(
   return entry;
 }
 
-/** The headers of one variant of a cached feed, built on first use and kept with it. */
+/** The feed's own headers for one variant of a cached feed. */
 function responseHeaders(
   entry: CachedFeed,
   v: { fresh: boolean; encoding: Encoding | null; length: number | undefined },
 ): Record<string, string> {
-  const key = `${v.fresh}|${v.encoding}|${v.length}`;
-  let headers = entry.headers.get(key);
-  if (headers) return headers;
-  headers = {
+  const headers: Record<string, string> = {
     "Cache-Control": CACHE_CONTROL,
     "Last-Modified": entry.lastModifiedHttp,
     // a browser navigating to a feed URL gets the feed's page instead (wantsBrowserView)
@@ -140,7 +241,6 @@ function responseHeaders(
     if (v.encoding) headers["Content-Encoding"] = v.encoding;
     headers["Content-Length"] = String(v.length);
   }
-  entry.headers.set(key, headers);
   return headers;
 }
 
@@ -237,7 +337,8 @@ async function render(
     lastModifiedHttp: scope.lastModified.toUTCString(),
     contentType: CONTENT_TYPE[format],
     encoded: {},
-    headers: new Map(),
+    answers: new Map(),
     size: bytes.length,
+    usedAt: 0,
   };
 }

@@ -358,6 +358,51 @@ export function describeHttpContract(title: string, start: () => Promise<Contrac
       }
     });
 
+    it("sends every feed with the security headers of every other answer, asked for once or again, in full or as a 304", async () => {
+      const names = [
+        "content-security-policy", "cross-origin-opener-policy", "cross-origin-resource-policy", "origin-agent-cluster", "referrer-policy",
+        "strict-transport-security", "x-content-type-options", "x-dns-prefetch-control", "x-download-options", "x-frame-options",
+        "x-permitted-cross-domain-policies", "x-xss-protection",
+      ];
+      const securityOf = (res: Response) => Object.fromEntries(names.map((name) => [name, res.headers.get(name)]));
+      const expected = securityOf(await get("/healthz"));
+      expect(Object.values(expected)).not.toContain(null);
+      // no scripts at all; forms submit to this origin only; feeds may be read from any origin
+      expect(expected["content-security-policy"]).toBe("default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; base-uri 'none'");
+      expect(expected["cross-origin-resource-policy"]).toBe("cross-origin");
+      for (const path of ["/feeds/ukraine.xml", "/feeds/ukraine.atom", "/feeds/all.json", "/feeds/ukraine+usa.xml?limit=5"]) {
+        const etag = (await get(path)).headers.get("etag")!;
+        for (let i = 0; i < 3; i++) {
+          for (const headers of [{}, { "accept-encoding": "gzip" }, { "if-none-match": etag }] as Record<string, string>[]) {
+            const res = await get(path, { headers });
+            expect(res.status, `${path} ${JSON.stringify(headers)}`).toBe("if-none-match" in headers ? 304 : 200);
+            expect(securityOf(res), `${path} ${JSON.stringify(headers)}`).toEqual(expected);
+            await res.arrayBuffer();
+          }
+        }
+      }
+    });
+
+    it("gives a browser navigating to a feed URL the feed's page, also once a reader has had the feed from there", async () => {
+      const BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+      for (const path of ["/feeds/ukraine.xml", "/feeds/ukraine.json?limit=5"]) {
+        // asked for twice, the feed is known to every cache in front of the route
+        for (let i = 0; i < 2; i++) {
+          const feed = await get(path);
+          expect([feed.status, feed.headers.get("content-type")], path).toEqual([200, expect.stringMatching(/^application\/(rss|feed)\+/)]);
+          await feed.arrayBuffer();
+        }
+        const etag = (await get(path)).headers.get("etag")!;
+        for (const headers of [{ accept: BROWSER }, { accept: BROWSER, "accept-encoding": "gzip, deflate, br" }, { accept: BROWSER, "if-none-match": etag }] as Record<string, string>[]) {
+          const what = `${path} ${JSON.stringify(headers)}`;
+          const res = await get(path, { headers });
+          expect([res.status, res.headers.get("content-type")], what).toEqual([200, "text/html; charset=UTF-8"]);
+          expect(await res.text(), what).toContain('<textarea id="feed-url"');
+        }
+        expect((await get(path)).headers.get("content-type"), path).toMatch(/^application\/(rss|feed)\+/);
+      }
+    });
+
     it("pages through all items with RFC 5005 links, every item once and in order", async () => {
       const everything = ((await (await get("/feeds/all.json?limit=200")).json()) as { items: { id: string }[] }).items.map((i) => i.id);
       expect(everything.length).toBeGreaterThan(20);
