@@ -9,8 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { AddressPolicy } from "../src/input/fetch/address-policy";
-import { DEFAULT_LIMITS, FeedFetcher } from "../src/input/fetch/http-fetch";
+import type { FeedFetcher } from "../src/input/fetch/http-fetch";
 import { ingestPage } from "../src/pipeline/ingest-page";
 import { pollFeeds } from "../src/pipeline/poll-feeds";
 import type { OpenDatabase } from "../src/storage/open";
@@ -18,7 +17,8 @@ import { tagItemIds } from "../src/storage/queries";
 import { documents, observations } from "../src/storage/schema";
 import { addFeedSource, findFeedSource, setSourceTags } from "../src/storage/sources";
 import { cli } from "./support/cli";
-import { backends, truncateAll } from "./support/databases";
+import { backends } from "./support/databases";
+import { pollingSuite } from "./support/polling";
 
 const root = join(import.meta.dirname, "..");
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, "feeds", name));
@@ -53,16 +53,8 @@ for (const backend of backends) {
   describe.skipIf(backend.unavailable)(`following feeds on ${backend.name}`, () => {
     let db: OpenDatabase;
     let fetcher: FeedFetcher;
-    beforeAll(async () => {
-      db = await backend.open();
-      fetcher = new FeedFetcher(new AddressPolicy(["127.0.0.1"]), { ...DEFAULT_LIMITS, totalTimeoutMs: 5_000 });
-    });
-    afterAll(async () => {
-      await fetcher?.close();
-      await db?.close();
-    });
-    beforeEach(async () => {
-      await truncateAll(db);
+    pollingSuite(backend, (opened, http) => ((db = opened), (fetcher = http)));
+    beforeEach(() => {
       hits = {};
     });
 

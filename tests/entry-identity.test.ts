@@ -17,8 +17,7 @@ import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import { decodeFeed } from "../src/input/feed/decode";
 import { readFeed } from "../src/input/feed/read-feed";
 import { canonical, feedEntries } from "../src/input/feed/to-items";
-import { AddressPolicy } from "../src/input/fetch/address-policy";
-import { DEFAULT_LIMITS, FeedFetcher } from "../src/input/fetch/http-fetch";
+import type { FeedFetcher } from "../src/input/fetch/http-fetch";
 import { guidFor } from "../src/normalise/identity";
 import type { Item } from "../src/normalise/item";
 import { derive, mergeObservations, observe } from "../src/normalise/merge";
@@ -31,6 +30,7 @@ import { itemRow } from "../src/storage/rows";
 import { documents, items, observations, sources } from "../src/storage/schema";
 import { addFeedSource, itemIdsOfSource, recordFetch } from "../src/storage/sources";
 import { backends, truncateAll } from "./support/databases";
+import { localFetcher, pollingSuite } from "./support/polling";
 import { migrateBefore } from "./support/migrations";
 
 const feedsDir = join(import.meta.dirname, "feeds");
@@ -166,7 +166,6 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-const fetcher = () => new FeedFetcher(new AddressPolicy(["127.0.0.1"]), { ...DEFAULT_LIMITS, totalTimeoutMs: 5_000 });
 
 async function itemsOf(db: Database, sourceName: string) {
   const [source] = await db.select({ id: sources.id }).from(sources).where(eq(sources.name, sourceName));
@@ -187,16 +186,8 @@ for (const backend of backends) {
   describe.skipIf(backend.unavailable)(`entries of followed feeds on ${backend.name}`, () => {
     let db: OpenDatabase;
     let http: FeedFetcher;
-    beforeAll(async () => {
-      db = await backend.open();
-      http = fetcher();
-    });
-    afterAll(async () => {
-      await http?.close();
-      await db?.close();
-    });
-    beforeEach(async () => {
-      await truncateAll(db);
+    pollingSuite(backend, (opened, fetcher) => ((db = opened), (http = fetcher)));
+    beforeEach(() => {
       served = {};
     });
     const poll = (at: string) => pollFeeds(db.db, http, { all: true, now: () => new Date(at) });
@@ -317,7 +308,7 @@ for (const backend of backends) {
     it("reads every feed in full at the next poll and leaves each entry its own item with its own date, guids of the rest unchanged", async () => {
       const scratch = await backend.scratch();
       const opened = await scratch.open();
-      const http = fetcher();
+      const http = localFetcher();
       try {
         await migrateBefore(opened, backend, "entry_identity");
         const rss2 = readFileSync(join(feedsDir, "rss2.xml"), "utf8");

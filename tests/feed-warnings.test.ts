@@ -10,14 +10,14 @@ import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { printableReason } from "../src/input/feed/errors";
-import { AddressPolicy } from "../src/input/fetch/address-policy";
-import { DEFAULT_LIMITS, FeedFetcher } from "../src/input/fetch/http-fetch";
+import type { FeedFetcher } from "../src/input/fetch/http-fetch";
 import { pollFeeds } from "../src/pipeline/poll-feeds";
 import { createApp } from "../src/publish/app";
 import type { OpenDatabase } from "../src/storage/open";
 import { addFeedSource, findFeedSource } from "../src/storage/sources";
 import { cli } from "./support/cli";
-import { backends, truncateAll } from "./support/databases";
+import { backends } from "./support/databases";
+import { pollingSuite } from "./support/polling";
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, "feeds", name));
 const TOKEN = "a-token-of-sixteen-or-more";
@@ -51,15 +51,7 @@ for (const backend of backends) {
   describe.skipIf(backend.unavailable)(`broken feeds on ${backend.name}`, () => {
     let db: OpenDatabase;
     let fetcher: FeedFetcher;
-    beforeAll(async () => {
-      db = await backend.open();
-      fetcher = new FeedFetcher(new AddressPolicy(["127.0.0.1"]), { ...DEFAULT_LIMITS, totalTimeoutMs: 5_000 });
-    });
-    afterAll(async () => {
-      await fetcher?.close();
-      await db?.close();
-    });
-    beforeEach(() => truncateAll(db));
+    pollingSuite(backend, (opened, http) => ((db = opened), (fetcher = http)));
 
     it("stores what is recovered and records why the feed is broken on its source", async () => {
       for (const name of ["broken", "mislabelled", "sound", "hopeless"]) await addFeedSource(db.db, { url: `${base}/${name}.xml`, name });

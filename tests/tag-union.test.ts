@@ -13,8 +13,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Hono } from "hono";
 import { nodeCompressors } from "../src/entry/compressors";
-import { AddressPolicy } from "../src/input/fetch/address-policy";
-import { DEFAULT_LIMITS, FeedFetcher } from "../src/input/fetch/http-fetch";
+import type { FeedFetcher } from "../src/input/fetch/http-fetch";
 import { decodePage } from "../src/input/page/decode";
 import { parsePage } from "../src/input/page/parse";
 import { ingestPage } from "../src/pipeline/ingest-page";
@@ -31,6 +30,7 @@ import { addFeedSource, findFeedSource, removeFeedSource, setSourceTags } from "
 import { storeDocument } from "../src/storage/store-document";
 import { cli } from "./support/cli";
 import { backends, truncateAll } from "./support/databases";
+import { pollingSuite } from "./support/polling";
 import { startHubStub } from "./support/websub-hub";
 import { rssParser } from "./support/feeds";
 
@@ -107,16 +107,8 @@ for (const backend of backends) {
   describe.skipIf(backend.unavailable)(`tags of merged items on ${backend.name}`, () => {
     let db: OpenDatabase;
     let fetcher: FeedFetcher;
-    beforeAll(async () => {
-      db = await backend.open();
-      fetcher = new FeedFetcher(new AddressPolicy(["127.0.0.1"]), { ...DEFAULT_LIMITS, totalTimeoutMs: 5_000 });
-    });
-    afterAll(async () => {
-      await fetcher?.close();
-      await db?.close();
-    });
-    beforeEach(async () => {
-      await truncateAll(db);
+    pollingSuite(backend, (opened, http) => ((db = opened), (fetcher = http)));
+    beforeEach(() => {
       served = {};
       for (const [name, s] of Object.entries(expected.sources)) served[`/${name}.xml`] = { body: feedText(name), etag: `"${name}-1"` };
     });
@@ -297,16 +289,8 @@ for (const backend of backends) {
   describe.skipIf(backend.unavailable)(`what a poll learns, kept across 304s, on ${backend.name}`, () => {
     let db: OpenDatabase;
     let fetcher: FeedFetcher;
-    beforeAll(async () => {
-      db = await backend.open();
-      fetcher = new FeedFetcher(new AddressPolicy(["127.0.0.1"]), { ...DEFAULT_LIMITS, totalTimeoutMs: 5_000 });
-    });
-    afterAll(async () => {
-      await fetcher?.close();
-      await db?.close();
-    });
-    beforeEach(async () => {
-      await truncateAll(db);
+    pollingSuite(backend, (opened, http) => ((db = opened), (fetcher = http)));
+    beforeEach(() => {
       served = {};
     });
     const nextPolls = async (path: string, times: Date[]) => {
