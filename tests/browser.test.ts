@@ -11,11 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { startServer, type RunningServer } from "../src/entry/server";
-import { ingestPage } from "../src/pipeline/ingest-page";
+import type { RunningServer } from "../src/entry/server";
 import type { OpenDatabase } from "../src/storage/open";
 import { listTags } from "../src/storage/queries";
-import { backends } from "./support/databases";
+import { startSeededServer, type SeededServer } from "./support/seeded-server";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const available = existsSync(CHROMIUM);
@@ -47,18 +46,14 @@ function germanBerlin(iso: string): string {
 describe.skipIf(!available)(`pages in Chromium${available ? "" : ` (no Chromium at ${CHROMIUM})`}`, () => {
   let db: OpenDatabase;
   let server: RunningServer;
+  let seeded: SeededServer | undefined;
   let browser: Browser;
   const shots = process.env.FEEDWERK_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), "feedwerk-screenshots-"));
 
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
-    db = await backends[0]!.open();
-    await ingestPage(db.db, {
-      name: "seed",
-      bytes: new Uint8Array(readFileSync(join(import.meta.dirname, "pages", "seed-alaska.txt"))),
-      fetchedAt: new Date("2025-12-09T13:00:00Z"),
-    });
-    server = await startServer(db.db, { port: 0, hostname: "127.0.0.1" });
+    seeded = await startSeededServer();
+    ({ db, server } = seeded);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
@@ -66,8 +61,7 @@ describe.skipIf(!available)(`pages in Chromium${available ? "" : ` (no Chromium 
   });
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    await db?.close();
+    await seeded?.close();
   });
 
   const json = async (path: string) => (await (await fetch(`${server.url}${path}`, { headers: { accept: "application/feed+json" } })).json()) as JsonFeed;

@@ -1,5 +1,6 @@
 /** Subscriptions in and out as OPML, as feed readers exchange them. */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readOpml, writeOpml } from "../src/input/opml";
@@ -55,14 +56,24 @@ describe("OPML", () => {
   });
 });
 
+/** A config file's path in a folder of its own, and the CLI on an empty database of its own. */
+async function configScratch() {
+  const dirPath = mkdtempSync(join(tmpdir(), "feedwerk-config-"));
+  const scratch = await backends[0]!.scratch();
+  return {
+    dirPath,
+    config: join(dirPath, "sources.json"),
+    run: (args: string[]) => cliSync(args, scratch.env),
+    dispose: async () => {
+      await scratch.dispose();
+      rmSync(dirPath, { recursive: true, force: true });
+    },
+  };
+}
+
 describe("the sources config file", () => {
   it("adds, retags and (with --prune) removes feeds to match the file", async () => {
-    const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
-    const dirPath = mkdtempSync(join(tmpdir(), "feedwerk-config-"));
-    const config = join(dirPath, "sources.json");
-    const scratch = await backends[0]!.scratch();
-    const run = (args: string[]) => cliSync(args, scratch.env);
+    const { config, run, dispose } = await configScratch();
     try {
       writeFileSync(config, JSON.stringify({ sources: [{ url: "https://a.example/feed", tags: ["Eins"] }, { url: "https://b.example/feed", name: "b" }] }));
       expect(run(["sources", "apply", config]).stdout).toContain("2 added, 0 updated, 0 unchanged, 0 removed");
@@ -76,18 +87,12 @@ describe("the sources config file", () => {
       const bad = run(["sources", "apply", config]);
       expect([bad.status, bad.stderr.trim()]).toEqual([1, `error: ${config}: sources[0].url: only http and https feeds can be followed`]);
     } finally {
-      await scratch.dispose();
-      rmSync(dirPath, { recursive: true, force: true });
+      await dispose();
     }
   });
 
   it("refuses a file that is not what it should be, naming the file, the entry and the key, and changes nothing", async () => {
-    const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
-    const dirPath = mkdtempSync(join(tmpdir(), "feedwerk-config-"));
-    const config = join(dirPath, "sources.json");
-    const scratch = await backends[0]!.scratch();
-    const run = (args: string[]) => cliSync(args, scratch.env);
+    const { dirPath, config, run, dispose } = await configScratch();
     try {
       writeFileSync(config, JSON.stringify({ sources: [{ url: "https://a.example/feed", tags: ["Zwei"] }] }));
       expect(run(["sources", "apply", config]).status).toBe(0);
@@ -110,8 +115,7 @@ describe("the sources config file", () => {
       const noOpml = run(["sources", "import", "/missing.opml"]);
       expect([noOpml.status, noOpml.stderr.trim()]).toEqual([1, "error: /missing.opml: no such file or folder"]);
     } finally {
-      await scratch.dispose();
-      rmSync(dirPath, { recursive: true, force: true });
+      await dispose();
     }
   }, 180_000);
 });

@@ -14,10 +14,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type RunningServer } from "../src/entry/server";
-import { ingestPage } from "../src/pipeline/ingest-page";
+import type { RunningServer } from "../src/entry/server";
 import type { OpenDatabase } from "../src/storage/open";
-import { backends } from "./support/databases";
+import { startSeededServer, type SeededServer } from "./support/seeded-server";
 import { rssParser } from "./support/feeds";
 
 const run = promisify(execFile);
@@ -36,6 +35,7 @@ const { clients } = JSON.parse(readFileSync(join(import.meta.dirname, "accept", 
 describe.skipIf(!peers)(`feed readers get the feed at a feed URL${peers ? "" : " (newsboat, curl or feedparser missing)"}`, () => {
   let db: OpenDatabase;
   let server: RunningServer;
+  let seeded: SeededServer | undefined;
   let proxy: Server;
   let proxyUrl: string;
   let scratch: string;
@@ -43,13 +43,8 @@ describe.skipIf(!peers)(`feed readers get the feed at a feed URL${peers ? "" : "
   const seen: (string | null)[] = [];
 
   beforeAll(async () => {
-    db = await backends[0]!.open();
-    await ingestPage(db.db, {
-      name: "seed",
-      bytes: new Uint8Array(readFileSync(join(import.meta.dirname, "pages", "seed-alaska.txt"))),
-      fetchedAt: new Date("2025-12-09T13:00:00Z"),
-    });
-    server = await startServer(db.db, { port: 0, hostname: "127.0.0.1" });
+    seeded = await startSeededServer();
+    ({ db, server } = seeded);
     proxy = createServer(async (req, res) => {
       seen.push(req.headers.accept ?? null);
       const headers: Record<string, string> = {};
@@ -64,8 +59,7 @@ describe.skipIf(!peers)(`feed readers get the feed at a feed URL${peers ? "" : "
   });
   afterAll(async () => {
     await new Promise((done) => proxy?.close(done));
-    await server?.close();
-    await db?.close();
+    await seeded?.close();
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
