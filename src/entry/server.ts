@@ -2,11 +2,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
-import { createPublisher, type Publisher } from "../publish/app";
+import type { Publisher } from "../publish/app";
 import type { HeaderLookup } from "../publish/conditional";
 import type { VersionBook } from "../publish/version-book";
 import type { Database } from "../storage/database";
 import { nodeCompressors } from "./compressors";
+import { createSite } from "./site";
 
 export interface RunningServer {
   /** The address actually bound: http://127.0.0.1:8787, http://0.0.0.0:8787, http://[::1]:8787. */
@@ -26,7 +27,7 @@ export interface ServerOptions {
 }
 
 export function startServer(db: Database, options: ServerOptions): Promise<RunningServer> {
-  const publisher = createPublisher({
+  const publisher = createSite({
     db,
     publicUrl: options.publicUrl,
     hubUrl: options.hubUrl,
