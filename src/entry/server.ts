@@ -56,7 +56,7 @@ export function startServer(db: Database, options: ServerOptions): Promise<Runni
 // The hosts and request targets that @hono/node-server puts into the request's URL as they are
 // (http://HOST/TARGET); it normalises the others, which therefore go the adapter's way.
 const PLAIN_HOST = /^[a-z0-9._-]+(?::(?:[1-5]\d{3,4}|[6-9]\d{3}))?$/;
-const PLAIN_TARGET = /^\/[!#$&-;=?-\[\]_a-z~]*$/;
+const PLAIN_TARGET = /^\/[!#$&-;=?-[\]_a-z~]*$/;
 const DOT_SEGMENT = /\/\.\.?(?:[/?#]|$)/;
 
 /**
