@@ -22,6 +22,7 @@ import { readOpml, writeOpml } from "../input/opml";
 import { followableUrl } from "../input/feed/followable-url";
 import { FeedFetcher } from "../input/fetch/http-fetch";
 import { pollFeeds } from "../pipeline/poll-feeds";
+import { describePrune, firstPruneDelayMs, nextPruneDelayMs, pruneByPolicy } from "../pipeline/prune-schedule";
 import { addFeedSource, dueFeedSources, findFeedSource, itemIdsOfSource, listFeedSources, removeFeedSource, setSourceTags } from "../storage/sources";
 import { ingestPage } from "../pipeline/ingest-page";
 import { announceChanges } from "../publish/websub";
@@ -45,6 +46,11 @@ function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("expected a port number");
   return n;
+}
+
+function days(value: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 36500) throw new InvalidArgumentError("expected a number of days from 1 to 36500");
+  return Number(value);
 }
 
 /** Drivers wrap errors (drizzle's "Failed query: …"); the innermost cause says what went wrong. */
@@ -186,7 +192,7 @@ async function serveUntilStopped(opened: OpenDatabase, listen: { port?: number |
   let polling: Promise<void> | null = null;
   const fetcher = poll ? new FeedFetcher(new AddressPolicy(readConfig().allowedHosts)) : null;
   const pass = () => {
-    if (!fetcher || polling) return;
+    if (!fetcher || polling || pruning) return;
     polling = pollFeeds(opened.db, fetcher, {})
       .then(async (results) => {
         const changed = results.filter((r) => (r.report?.new ?? 0) + (r.report?.updated ?? 0) > 0);
@@ -208,12 +214,38 @@ async function serveUntilStopped(opened: OpenDatabase, listen: { port?: number |
     pass();
   }
 
+  // serve --poll prunes too: what polling brings in, retention takes out again; after the pass running, never beside it
+  let pruneTimer: NodeJS.Timeout | null = null;
+  let pruning: Promise<void> | null = null;
+  const prunePass = () => {
+    pruning = Promise.resolve(polling)
+      .then(() => pruneByPolicy(opened.db, config, new Date()))
+      .then(async (report) => {
+        if (!report) return;
+        console.log(`prune: removed ${describePrune(report)} last seen before ${isoSeconds(report.cutoff)}`);
+        if (report.items) {
+          versions.invalidate();
+          await notifyHub(new Set(report.changedTags), true);
+        }
+      })
+      .catch((error: unknown) => console.error(`prune: ${rootMessage(error)}`))
+      .finally(() => {
+        pruning = null;
+        pruneTimer = setTimeout(prunePass, nextPruneDelayMs(config));
+      });
+  };
+  if (fetcher && config.retainDays !== null) {
+    console.log(`  pruning items last seen over ${config.retainDays} days ago every ${config.pruneEveryHours} h${config.keepTags.length ? ` (kept: tags ${config.keepTags.join(", ")})` : ""}`);
+    pruneTimer = setTimeout(prunePass, firstPruneDelayMs());
+  }
+
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
       if (timer) clearInterval(timer);
-      void Promise.resolve(polling)
+      if (pruneTimer) clearTimeout(pruneTimer);
+      void Promise.all([polling, pruning])
         .then(() => server.close())
         .then(() => fetcher?.close())
         .then(resolve);
@@ -492,6 +524,25 @@ program
       }
     });
     if (failed > 0) process.exitCode = 1;
+  });
+
+program
+  .command("prune")
+  .description("remove items last seen longer ago than FEEDWERK_RETAIN_DAYS, with their observations, and emptied documents")
+  .option("--older-than <days>", "this many days instead of FEEDWERK_RETAIN_DAYS", days)
+  .option("--dry-run", "count what would be removed, remove nothing")
+  .action(async (options: { olderThan?: number; dryRun?: boolean }) => {
+    const config = readConfig();
+    if (config.retainDays === null && options.olderThan === undefined) {
+      console.log("retention is off (FEEDWERK_RETAIN_DAYS=forever): nothing pruned; --older-than DAYS prunes once");
+      return;
+    }
+    await withDatabase(async (opened) => {
+      const report = (await pruneByPolicy(opened.db, config, new Date(), { dryRun: options.dryRun, olderThanDays: options.olderThan }))!;
+      const kept = ["what sources still list", ...(config.keepTags.length ? [`tags ${config.keepTags.join(", ")}`] : [])].join(", ");
+      console.log(`${options.dryRun ? "would prune" : "pruned"} ${describePrune(report)} (last seen before ${isoSeconds(report.cutoff)}; kept: ${kept})`);
+      if (!options.dryRun && report.items) await notifyHub(new Set(report.changedTags), true);
+    });
   });
 
 program

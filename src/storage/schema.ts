@@ -55,7 +55,11 @@ export const documents = pgTable(
     ingestedAt: at("ingested_at").notNull().defaultNow(),
     itemCount: integer("item_count").notNull(),
   },
-  (t) => [uniqueIndex("documents_content_fetch").on(t.sha256, t.fetchedAt)],
+  (t) => [
+    uniqueIndex("documents_content_fetch").on(t.sha256, t.fetchedAt),
+    // each source's latest document, which retention keeps (and whose items it keeps), found without a sort
+    index("documents_source_latest").on(t.sourceId, t.fetchedAt.desc(), t.id.desc()),
+  ],
 );
 
 export const items = pgTable(
