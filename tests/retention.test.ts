@@ -11,7 +11,7 @@ import { createServer, type Server } from "node:http";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { asc, eq, inArray } from "drizzle-orm";
+import { asc, desc, eq, inArray } from "drizzle-orm";
 import type { Hono } from "hono";
 import { nodeCompressors } from "../src/entry/compressors";
 import type { FeedFetcher } from "../src/input/fetch/http-fetch";
@@ -179,6 +179,31 @@ for (const backend of backends) {
       expect((await prune(db.db, { cutoff: day(0), keepTags: [] })).items).toBe(0);
       expect((await prune(db.db, { cutoff: day(1), keepTags: [] })).items).toBe(1);
       expect(await titles()).toEqual([]);
+    });
+
+    it("prunes while feeds are stored, and every item a source's latest document shows is still there", async () => {
+      await history();
+      // b comes back while the prune runs, in batches of one item: stored before its batch, it stays; after, it is new again
+      serve("news", [{ guid: "b", category: "Wirtschaft" }, { guid: "c", category: "Sport" }, { guid: "d", category: "Sport" }]);
+      serve("quiet", [{ guid: "g" }, { guid: "h" }]);
+      const [report, polled] = await Promise.all([prune(db.db, { cutoff: cutoffFor(day(100), 90), keepTags: [] }, { batchSize: 1 }), poll(day(101))]);
+      expect(polled.filter((r) => r.outcome === "failed")).toEqual([]);
+      expect(report.items).toBeGreaterThan(0);
+      const left = await titles();
+      expect(left).toEqual(expect.arrayContaining(["Meldung b", "Meldung c", "Meldung d", "Meldung f", "Meldung g", "Meldung h"]));
+      expect(left).not.toContain("Meldung a");
+      // each feed's latest document has an observation of every entry the feed lists now
+      for (const [name, guids] of [["news", ["b", "c", "d"]], ["quiet", ["g", "h"]], ["archive", ["f"]]] as const) {
+        const [latest] = await db.db
+          .select({ id: documents.id })
+          .from(documents)
+          .innerJoin(sources, eq(sources.id, documents.sourceId))
+          .where(eq(sources.name, name))
+          .orderBy(desc(documents.fetchedAt), desc(documents.id))
+          .limit(1);
+        const shown = await db.db.select({ title: items.title }).from(observations).innerJoin(items, eq(items.id, observations.itemId)).where(eq(observations.documentId, latest!.id));
+        expect(shown.map((r) => r.title).sort(), name).toEqual(guids.map((g) => `Meldung ${g}`));
+      }
     });
 
     it("drops pruned items from the tag feeds it serves, with a new ETag", async () => {
