@@ -277,7 +277,7 @@ describe("cli prune", () => {
       } finally {
         await scratch.dispose();
       }
-    });
+    }, 240_000);
   }
 
   it("refuses a wrong FEEDWERK_RETAIN_DAYS or --older-than with a clear error and exit status 1", async () => {
@@ -299,5 +299,5 @@ describe("cli prune", () => {
     } finally {
       await scratch.dispose();
     }
-  });
+  }, 240_000);
 });
