@@ -201,6 +201,8 @@ describe("the command line for feeds", () => {
       const url = await polled;
       const feed = (await (await fetch(`${url}/feeds/berlin.json`)).json()) as { items: { title: string }[] };
       expect(feed.items.map((i) => i.title)).toEqual(["Erster Beitrag"]);
+      // pruning is scheduled beside polling, and stopping the server cancels it
+      expect(out).toContain("pruning items last seen over 90 days ago every 24 h");
       const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
       child.kill("SIGTERM");
       expect(await exited).toBe(0);

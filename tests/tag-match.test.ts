@@ -108,9 +108,9 @@ for (const backend of backends) {
       expect(plan).toContain("items_match_text");
     });
 
-    it("finds a source's documents through documents_source", async () => {
+    it("finds a source's documents through documents_source_latest (source first, so it serves both)", async () => {
       const plan = await explain(db, sql`select id from documents where source_id = ${1}`);
-      expect(plan).toContain("documents_source");
+      expect(plan).toContain("documents_source_latest");
     });
   });
 }

@@ -8,6 +8,7 @@
 import { Command } from "commander";
 import { addFeedCommands } from "./commands/feeds";
 import { addPageCommands } from "./commands/pages";
+import { addPruneCommand } from "./commands/prune";
 import { addServeCommands } from "./commands/serve";
 import { addSourceCommands } from "./commands/sources";
 import { ConfigError, readConfig } from "./config";
@@ -27,6 +28,7 @@ addPageCommands(program);
 addServeCommands(program);
 addSourceCommands(program);
 addFeedCommands(program);
+addPruneCommand(program);
 
 program.parseAsync().catch((error: unknown) => {
   const lines = error instanceof ConfigError ? error.problems : [error instanceof Error ? error.message : String(error)];

@@ -3,6 +3,7 @@
  * Checked as a whole by a schema, so every wrong variable is named at once, each on a line of its own.
  */
 import * as z from "zod";
+import { slugify } from "../normalise/slug";
 
 export interface Config {
   databaseUrl: string | undefined;
@@ -17,7 +18,22 @@ export interface Config {
   adminToken: string | undefined;
   /** Host names, addresses and CIDR ranges that followed feeds may be fetched from although private. */
   allowedHosts: string[];
+  /** Items last seen longer ago than this many days are pruned; null: never. */
+  retainDays: number | null;
+  /** Slugs of the tags whose items are kept however old. */
+  keepTags: string[];
+  /** How often `serve --poll` prunes. */
+  pruneEveryHours: number;
 }
+
+/**
+ * Three months: long enough for a reader back from a long holiday to page
+ * through what they missed and for ?q= to find a story of last season, short
+ * enough that the database holds one quarter of the sources' output, not all
+ * of it.
+ */
+export const DEFAULT_RETAIN_DAYS = 90;
+export const DEFAULT_PRUNE_EVERY_HOURS = 24;
 
 /** Only loopback by default: a fresh install is not reachable from the network until asked to be. */
 export const DEFAULT_HOST = "127.0.0.1";
@@ -104,6 +120,31 @@ function allowedHostProblem(entry: string): string | null {
   return /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/i.test(address) ? null : `'${entry}' is not a host name, address or CIDR range`;
 }
 
+const retainDays = z
+  .string()
+  .refine((value) => value === "forever" || (/^\d{1,5}$/.test(value) && Number(value) >= 1 && Number(value) <= 36500), {
+    error: (issue) => `must be a number of days from 1 to 36500, or 'forever' to keep every item${got(issue.input)}`,
+  })
+  .transform((value) => (value === "forever" ? null : Number(value)));
+
+const pruneEveryHours = z
+  .string()
+  .refine((value) => /^\d{1,4}$/.test(value) && Number(value) >= 1 && Number(value) <= 8760, {
+    error: (issue) => `must be a number of hours from 1 to 8760${got(issue.input)}`,
+  })
+  .transform(Number);
+
+// labels or slugs, as operators write tags elsewhere ("Ukraine", "ukraine"): kept as slugs
+const keepTags = z
+  .string()
+  .transform((value) => value.split(",").map((entry) => entry.trim()).filter(Boolean))
+  .superRefine((entries, ctx) => {
+    for (const entry of entries) {
+      if (!slugify(entry)) ctx.addIssue({ code: "custom", message: `must list tags separated by commas: '${entry}' has no letter or digit` });
+    }
+  })
+  .transform((entries) => [...new Set(entries.map(slugify))]);
+
 const environment = z
   .object({
     DATABASE_URL: optional(postgresUrl),
@@ -116,6 +157,9 @@ const environment = z
       z.string().min(16, { error: (issue) => `must be at least 16 characters, has ${String(issue.input).length} (try: openssl rand -hex 24)` }),
     ),
     FEEDWERK_ALLOWED_HOSTS: optional(allowedHosts).default([]),
+    FEEDWERK_RETAIN_DAYS: optional(retainDays).default(DEFAULT_RETAIN_DAYS),
+    FEEDWERK_KEEP_TAGS: optional(keepTags).default([]),
+    FEEDWERK_PRUNE_EVERY_HOURS: optional(pruneEveryHours).default(DEFAULT_PRUNE_EVERY_HOURS),
   })
   .refine((env) => !env.FEEDWERK_HUB_URL || env.FEEDWERK_PUBLIC_URL, {
     path: ["FEEDWERK_HUB_URL"],
@@ -135,6 +179,9 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     hubUrl: e.FEEDWERK_HUB_URL,
     adminToken: e.FEEDWERK_ADMIN_TOKEN,
     allowedHosts: e.FEEDWERK_ALLOWED_HOSTS,
+    retainDays: e.FEEDWERK_RETAIN_DAYS,
+    keepTags: e.FEEDWERK_KEEP_TAGS,
+    pruneEveryHours: e.FEEDWERK_PRUNE_EVERY_HOURS,
   };
 }
 

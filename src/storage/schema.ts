@@ -57,8 +57,8 @@ export const documents = pgTable(
   },
   (t) => [
     uniqueIndex("documents_content_fetch").on(t.sha256, t.fetchedAt),
-    // a source's documents (its items, its removal's cascade) found without reading every document
-    index("documents_source").on(t.sourceId),
+    // each source's latest document, which retention keeps (and whose items it keeps), found without a sort
+    index("documents_source_latest").on(t.sourceId, t.fetchedAt.desc(), t.id.desc()),
   ],
 );
 

@@ -14,6 +14,12 @@ function port(value: string): number {
   return n;
 }
 
+/** A number of days, as FEEDWERK_RETAIN_DAYS takes it. */
+export function days(value: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 36500) throw new InvalidArgumentError("expected a number of days from 1 to 36500");
+  return Number(value);
+}
+
 export const portOption = () =>
   new Option("--port <n>", "port to listen on (default: $PORT, else 8787)").argParser(port);
 export const hostOption = () =>

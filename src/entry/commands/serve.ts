@@ -3,12 +3,15 @@ import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { AddressPolicy } from "../../input/fetch/address-policy";
 import { FeedFetcher } from "../../input/fetch/http-fetch";
+import { isoSeconds } from "../../normalise/item";
 import { pollFeeds } from "../../pipeline/poll-feeds";
+import { describePrune, firstPruneDelayMs, nextPruneDelayMs, pruneByPolicy } from "../../pipeline/prune-schedule";
 import { VersionBook } from "../../publish/version-book";
 import type { OpenDatabase } from "../../storage/open";
 import { countItems } from "../../storage/queries";
 import { hostOption, portOption } from "../cli/arguments";
 import { withDatabase } from "../cli/database";
+import { rootMessage } from "../cli/failures";
 import { notifyHub } from "../cli/hub-notice";
 import { displayPath } from "../cli/named-files";
 import { readConfig } from "../config";
@@ -46,9 +49,11 @@ async function serveUntilStopped(opened: OpenDatabase, listen: { port?: number |
 
   // serve --poll: the polling pass in the background, one at a time
   let polling: Promise<void> | null = null;
+  let pruning: Promise<void> | null = null;
+  let stopped = false;
   const fetcher = poll ? new FeedFetcher(new AddressPolicy(readConfig().allowedHosts)) : null;
   const pass = () => {
-    if (!fetcher || polling) return;
+    if (!fetcher || polling || pruning) return;
     polling = pollFeeds(opened.db, fetcher, {})
       .then(async (results) => {
         const changed = results.filter((r) => (r.report?.new ?? 0) + (r.report?.updated ?? 0) > 0);
@@ -70,12 +75,38 @@ async function serveUntilStopped(opened: OpenDatabase, listen: { port?: number |
     pass();
   }
 
+  // serve --poll prunes too: what polling brings in, retention takes out again; after the pass running, never beside it
+  let pruneTimer: NodeJS.Timeout | null = null;
+  const prunePass = () => {
+    pruning = Promise.resolve(polling)
+      .then(() => pruneByPolicy(opened.db, config, new Date()))
+      .then(async (report) => {
+        if (!report) return;
+        console.log(`prune: removed ${describePrune(report)} last seen before ${isoSeconds(report.cutoff)}`);
+        if (report.items) {
+          versions.invalidate();
+          await notifyHub(new Set(report.changedTags), true);
+        }
+      })
+      .catch((error: unknown) => console.error(`prune: ${rootMessage(error)}`))
+      .finally(() => {
+        pruning = null;
+        if (!stopped) pruneTimer = setTimeout(prunePass, nextPruneDelayMs(config));
+      });
+  };
+  if (fetcher && config.retainDays !== null) {
+    console.log(`  pruning items last seen over ${config.retainDays} days ago every ${config.pruneEveryHours} h${config.keepTags.length ? ` (kept: tags ${config.keepTags.join(", ")})` : ""}`);
+    pruneTimer = setTimeout(prunePass, firstPruneDelayMs());
+  }
+
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
       if (timer) clearInterval(timer);
-      void Promise.resolve(polling)
+      stopped = true;
+      if (pruneTimer) clearTimeout(pruneTimer);
+      void Promise.all([polling, pruning])
         .then(() => server.close())
         .then(() => fetcher?.close())
         .then(resolve);

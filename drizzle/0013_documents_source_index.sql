@@ -1,1 +1,0 @@
-CREATE INDEX "documents_source" ON "documents" USING btree ("source_id");

@@ -1,0 +1,1 @@
+CREATE INDEX "documents_source_latest" ON "documents" USING btree ("source_id","fetched_at" DESC NULLS LAST,"id" DESC NULLS LAST);

@@ -1,0 +1,303 @@
+/**
+ * Retention on both backends: feeds polled from a local server over months
+ * of simulated time and pages ingested long ago, then pruned. What goes is
+ * exactly the items last seen before the cutoff that no source's latest
+ * document shows and no kept tag holds, with their observations and the
+ * documents left empty; tag feeds served by the app drop them and change
+ * their ETag. The command line on its own database: output, exit status,
+ * and a wrong FEEDWERK_RETAIN_DAYS.
+ */
+import { createServer, type Server } from "node:http";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { asc, desc, eq, inArray } from "drizzle-orm";
+import type { Hono } from "hono";
+import { nodeCompressors } from "../src/entry/compressors";
+import type { FeedFetcher } from "../src/input/fetch/http-fetch";
+import { decodePage } from "../src/input/page/decode";
+import { parsePage } from "../src/input/page/parse";
+import { ingestPage } from "../src/pipeline/ingest-page";
+import { pollFeeds } from "../src/pipeline/poll-feeds";
+import { createApp } from "../src/publish/app";
+import { VersionBook } from "../src/publish/version-book";
+import type { OpenDatabase } from "../src/storage/open";
+import { cutoffFor, prune } from "../src/storage/retention";
+import { documents, items, observations, sources, tags } from "../src/storage/schema";
+import { addFeedSource } from "../src/storage/sources";
+import { cli } from "./support/cli";
+import { backends } from "./support/databases";
+import { rssParser } from "./support/feeds";
+import { pollingSuite } from "./support/polling";
+
+interface Entry {
+  guid: string;
+  category?: string;
+}
+
+/** An RSS 2.0 feed listing these entries; each entry's title is its guid, so tests can name items by it. */
+function rss(name: string, entries: Entry[]): string {
+  const body = entries
+    .map(
+      (e) =>
+        `<item><title>Meldung ${e.guid}</title><link>https://${name}.example.org/${e.guid}</link><guid isPermaLink="false">${e.guid}</guid>` +
+        `<description>Text zu ${e.guid}.</description>${e.category ? `<category>${e.category}</category>` : ""}</item>`,
+    )
+    .join("\n");
+  return `<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>${name}</title><link>https://${name}.example.org/</link><description>d</description>\n${body}\n</channel></rss>`;
+}
+
+const pages = join(import.meta.dirname, "pages");
+const page = (name: string, fetchedAt: string) => ({ name, bytes: new Uint8Array(readFileSync(join(pages, name))), fetchedAt: new Date(fetchedAt) });
+const SEED = page("seed-alaska.txt", "2025-12-09T13:00:00Z");
+const FOLLOWUP = page("prag-followup.txt", "2025-12-09T15:00:00Z");
+const storyIds = (p: typeof SEED) => parsePage(decodePage(p.bytes), p.fetchedAt).map((i) => i.id);
+
+const DAY = 24 * 60 * 60_000;
+const T0 = new Date("2026-01-01T12:00:00Z");
+const day = (n: number) => new Date(T0.getTime() + n * DAY);
+
+let server: Server;
+let base: string;
+/** What each feed path serves now. */
+const served = new Map<string, string>();
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const body = served.get(req.url ?? "");
+    if (body === undefined) return res.writeHead(404).end();
+    res.writeHead(200, { "content-type": "application/rss+xml; charset=utf-8" }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+for (const backend of backends) {
+  describe.skipIf(backend.unavailable)(`retention on ${backend.name}`, () => {
+    let db: OpenDatabase;
+    let fetcher: FeedFetcher;
+    pollingSuite(backend, (opened, http) => ((db = opened), (fetcher = http)));
+    beforeEach(() => served.clear());
+
+    const poll = (at: Date) => pollFeeds(db.db, fetcher, { all: true, now: () => at });
+    const serve = (name: string, entries: Entry[]) => served.set(`/${name}.xml`, rss(name, entries));
+    const titles = async () => (await db.db.select({ title: items.title }).from(items).orderBy(asc(items.title))).map((r) => r.title);
+    const idsOf = async (guids: string[]) =>
+      (await db.db.select({ id: items.id }).from(items).where(inArray(items.title, guids.map((g) => `Meldung ${g}`)))).map((r) => r.id);
+    const versions = async () => Object.fromEntries((await db.db.select({ slug: tags.slug, version: tags.version }).from(tags)).map((t) => [t.slug, t.version]));
+
+    /**
+     * Three feeds and the portal over 100 days:
+     * - news lists a and b on day 0, b and c on day 1, c and d on day 100: a and b drop out, last seen on days 0 and 1;
+     * - archive (tag Sammlung, kept) lists e on day 0 and f from day 1: e drops out but its tag keeps it;
+     * - quiet lists g on day 0 and never changes again: its latest document still shows g;
+     * - the portal's pages of 9 December 2025: the seed, then the follow-up, which shows some of the seed's stories again.
+     */
+    async function history(): Promise<void> {
+      await ingestPage(db.db, SEED);
+      await ingestPage(db.db, FOLLOWUP);
+      for (const name of ["news", "archive", "quiet"]) await addFeedSource(db.db, { url: `${base}/${name}.xml`, name, tags: name === "archive" ? ["Sammlung"] : [] });
+      serve("news", [{ guid: "a", category: "Wirtschaft" }, { guid: "b", category: "Wirtschaft" }]);
+      serve("archive", [{ guid: "e", category: "Wirtschaft" }]);
+      serve("quiet", [{ guid: "g" }]);
+      await poll(day(0));
+      serve("news", [{ guid: "b", category: "Wirtschaft" }, { guid: "c", category: "Sport" }]);
+      serve("archive", [{ guid: "f" }]);
+      await poll(day(1));
+      serve("news", [{ guid: "c", category: "Sport" }, { guid: "d", category: "Sport" }]);
+      await poll(day(100));
+    }
+
+    it("removes exactly the old items no source lists and no kept tag holds, their observations and the documents left empty", async () => {
+      await history();
+      const seedOnly = storyIds(SEED).filter((id) => !storyIds(FOLLOWUP).includes(id));
+      expect(seedOnly.length).toBeGreaterThan(0);
+      const goneIds = [...(await idsOf(["a", "b"])), ...seedOnly];
+      const keptIds = (await db.db.select({ id: items.id }).from(items)).map((r) => r.id).filter((id) => !goneIds.includes(id));
+      const observationsOf = async (ids: string[]) => db.db.select().from(observations).where(inArray(observations.itemId, ids)).orderBy(asc(observations.itemId), asc(observations.documentId));
+      const keptObservations = await observationsOf(keptIds);
+      const goneObservations = (await observationsOf(goneIds)).length;
+      const documentsBefore = await db.db.select({ id: documents.id, name: documents.name, source: sources.name }).from(documents).innerJoin(sources, eq(sources.id, documents.sourceId));
+      const before = await versions();
+
+      const policy = { cutoff: cutoffFor(day(100), 90), keepTags: ["sammlung"] };
+      const dry = await prune(db.db, policy, { dryRun: true });
+      expect(await db.db.$count(items)).toBe(goneIds.length + keptIds.length);
+      // small batches: the work is spread over many transactions, and the result is the same
+      const report = await prune(db.db, policy, { batchSize: 2 });
+      expect(report).toEqual(dry);
+      expect(report).toMatchObject({ items: goneIds.length, observations: goneObservations });
+
+      expect((await db.db.select({ id: items.id }).from(items)).map((r) => r.id).sort()).toEqual([...keptIds].sort());
+      expect(await titles()).toEqual(expect.arrayContaining(["Meldung c", "Meldung d", "Meldung e", "Meldung f", "Meldung g"]));
+      expect(await observationsOf(goneIds)).toEqual([]);
+      expect(await observationsOf(keptIds)).toEqual(keptObservations);
+
+      // news's first document showed only a and b; every other document still has observations, or is its source's latest
+      const documentsAfter = await db.db.select({ id: documents.id }).from(documents);
+      const removed = documentsBefore.filter((d) => !documentsAfter.some((a) => a.id === d.id));
+      expect(removed.map((d) => d.source)).toEqual(["news"]);
+      expect(report.documents).toBe(1);
+
+      // the tags of the items that went are the feeds that changed: their versions moved (once per batch that touched them), no others
+      expect(report.changedTags).toContain("wirtschaft");
+      expect(report.changedTags).not.toContain("sport");
+      const after = await versions();
+      for (const [slug, version] of Object.entries(after)) {
+        if (report.changedTags.includes(slug)) expect(version, slug).toBeGreaterThan(before[slug]!);
+        else expect(version, slug).toBe(before[slug]);
+      }
+
+      // nothing more to do: a second prune removes nothing and bumps nothing
+      expect(await prune(db.db, policy)).toEqual({ items: 0, observations: 0, documents: 0, changedTags: [] });
+      expect(await versions()).toEqual(after);
+    });
+
+    it("keeps an item a feed still lists, and the item a page still shows, however long ago they were first seen", async () => {
+      await history();
+      // a year on, nothing was fetched since day 100: everything is old, only what the latest documents show stays
+      const report = await prune(db.db, { cutoff: cutoffFor(day(465), 90), keepTags: [] });
+      const left = await titles();
+      expect(left).toEqual(expect.arrayContaining(["Meldung c", "Meldung d", "Meldung f", "Meldung g"]));
+      expect(left).not.toContain("Meldung e");
+      const stillShown = (await db.db.select({ id: items.id }).from(items)).map((r) => r.id);
+      expect(stillShown.filter((id) => storyIds(FOLLOWUP).includes(id)).sort()).toEqual([...new Set(storyIds(FOLLOWUP))].sort());
+      expect(stillShown).toHaveLength(4 + new Set(storyIds(FOLLOWUP)).size);
+      expect(report.items).toBeGreaterThan(0);
+      // each source keeps its latest document, and any other whose observations of kept items remain: the seed page, whose stories the follow-up shows again
+      const docs = await db.db.select({ name: documents.name }).from(documents).orderBy(asc(documents.name));
+      // (news's second document too: it holds c's first observation)
+      expect(docs.map((d) => d.name)).toEqual([...["archive", "news", "news", "quiet"].map((n) => `${base}/${n}.xml`), FOLLOWUP.name, SEED.name].sort());
+    });
+
+    it("keeps an item of a removed feed until it is as old as the cutoff, counting from when it last changed", async () => {
+      serve("news", [{ guid: "a" }]);
+      await addFeedSource(db.db, { url: `${base}/news.xml`, name: "news" });
+      await poll(day(0));
+      await db.db.delete(sources).where(eq(sources.name, "news"));
+      expect(await db.db.$count(observations)).toBe(0);
+      expect((await prune(db.db, { cutoff: day(0), keepTags: [] })).items).toBe(0);
+      expect((await prune(db.db, { cutoff: day(1), keepTags: [] })).items).toBe(1);
+      expect(await titles()).toEqual([]);
+    });
+
+    it("prunes while feeds are stored, and every item a source's latest document shows is still there", async () => {
+      await history();
+      // b comes back while the prune runs, in batches of one item: stored before its batch, it stays; after, it is new again
+      serve("news", [{ guid: "b", category: "Wirtschaft" }, { guid: "c", category: "Sport" }, { guid: "d", category: "Sport" }]);
+      serve("quiet", [{ guid: "g" }, { guid: "h" }]);
+      const [report, polled] = await Promise.all([prune(db.db, { cutoff: cutoffFor(day(100), 90), keepTags: [] }, { batchSize: 1 }), poll(day(101))]);
+      expect(polled.filter((r) => r.outcome === "failed")).toEqual([]);
+      expect(report.items).toBeGreaterThan(0);
+      const left = await titles();
+      expect(left).toEqual(expect.arrayContaining(["Meldung b", "Meldung c", "Meldung d", "Meldung f", "Meldung g", "Meldung h"]));
+      expect(left).not.toContain("Meldung a");
+      // each feed's latest document has an observation of every entry the feed lists now
+      for (const [name, guids] of [["news", ["b", "c", "d"]], ["quiet", ["g", "h"]], ["archive", ["f"]]] as const) {
+        const [latest] = await db.db
+          .select({ id: documents.id })
+          .from(documents)
+          .innerJoin(sources, eq(sources.id, documents.sourceId))
+          .where(eq(sources.name, name))
+          .orderBy(desc(documents.fetchedAt), desc(documents.id))
+          .limit(1);
+        const shown = await db.db.select({ title: items.title }).from(observations).innerJoin(items, eq(items.id, observations.itemId)).where(eq(observations.documentId, latest!.id));
+        expect(shown.map((r) => r.title).sort(), name).toEqual(guids.map((g) => `Meldung ${g}`));
+      }
+    });
+
+    it("drops pruned items from the tag feeds it serves, with a new ETag", async () => {
+      await history();
+      const app: Hono = createApp({ db: db.db, publicUrl: "https://feeds.example.org", versions: new VersionBook(db.db, { maxAgeMs: 0 }), compressors: nodeCompressors });
+      const get = (path: string, headers: Record<string, string> = {}) => app.fetch(new Request(`https://feeds.example.org${path}`, { headers }));
+      const read = async (path: string) => {
+        const res = await get(path);
+        expect(res.status).toBe(200);
+        return { etag: res.headers.get("etag")!, titles: (await rssParser.parseString(await res.text())).items.map((i) => i.title).sort() };
+      };
+      const wirtschaft = await read("/feeds/wirtschaft.xml");
+      expect(wirtschaft.titles).toEqual(["Meldung a", "Meldung b", "Meldung e"]);
+      const sport = await read("/feeds/sport.xml");
+      const all = await read("/feeds/all.xml");
+      expect(all.titles).toContain("Meldung a");
+      expect((await get("/feeds/wirtschaft.xml", { "If-None-Match": wirtschaft.etag })).status).toBe(304);
+
+      await prune(db.db, { cutoff: cutoffFor(day(100), 90), keepTags: ["sammlung"] });
+
+      // the copy a reader holds is no longer current: a full answer, without the pruned items
+      const revalidated = await get("/feeds/wirtschaft.xml", { "If-None-Match": wirtschaft.etag });
+      expect(revalidated.status).toBe(200);
+      const now = await read("/feeds/wirtschaft.xml");
+      expect(now.titles).toEqual(["Meldung e"]);
+      expect(now.etag).not.toBe(wirtschaft.etag);
+      const allNow = await read("/feeds/all.xml");
+      expect(allNow.titles).not.toContain("Meldung a");
+      expect(allNow.etag).not.toBe(all.etag);
+      // a feed that lost nothing keeps its ETag
+      expect(await read("/feeds/sport.xml")).toEqual(sport);
+    });
+  });
+}
+
+describe("cli prune", () => {
+  for (const backend of backends) {
+    it.skipIf(backend.unavailable)(`prints what it removed, and what it would with --dry-run, on ${backend.name}`, async () => {
+      const scratch = await backend.scratch();
+      try {
+        const pagesDir = join(import.meta.dirname, "pages");
+        expect((await cli(["ingest", join(pagesDir, SEED.name), "--fetched-at", "2025-01-01T10:00:00Z"], scratch.env)).status).toBe(0);
+        expect((await cli(["ingest", join(pagesDir, FOLLOWUP.name), "--fetched-at", "2025-01-02T10:00:00Z"], scratch.env)).status).toBe(0);
+        const seedOnly = new Set(storyIds(SEED).filter((id) => !storyIds(FOLLOWUP).includes(id))).size;
+
+        const dry = await cli(["prune", "--dry-run"], scratch.env);
+        expect([dry.status, dry.stderr]).toEqual([0, ""]);
+        expect(dry.stdout).toMatch(new RegExp(`^would prune ${seedOnly} items, ${seedOnly} observations, 0 documents \\(last seen before \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z; kept: what sources still list\\)\\n$`));
+
+        // the pages are nearly two years old: within a retention of 36500 days nothing goes
+        const none = await cli(["prune"], { ...scratch.env, FEEDWERK_RETAIN_DAYS: "36500" });
+        expect([none.status, none.stdout]).toEqual([0, expect.stringMatching(/^pruned 0 items, 0 observations, 0 documents /)]);
+        const off = await cli(["prune"], { ...scratch.env, FEEDWERK_RETAIN_DAYS: "forever" });
+        expect([off.status, off.stdout]).toEqual([0, "retention is off (FEEDWERK_RETAIN_DAYS=forever): nothing pruned; --older-than DAYS prunes once\n"]);
+
+        const done = await cli(["prune", "--older-than", "30"], { ...scratch.env, FEEDWERK_RETAIN_DAYS: "forever", FEEDWERK_KEEP_TAGS: "Ukraine, USA" });
+        expect(done.status).toBe(0);
+        const kept = await scratch.open();
+        try {
+          // the seed's stories tagged ukraine or usa stayed, the rest of those not on the follow-up went
+          const left = (await kept.db.select({ id: items.id }).from(items)).map((r) => r.id);
+          const pruned = storyIds(SEED).filter((id) => !left.includes(id)).length;
+          expect(pruned).toBeGreaterThan(0);
+          expect(pruned).toBeLessThan(seedOnly);
+          expect(done.stdout).toBe(
+            `pruned ${pruned} items, ${pruned} observations, 0 documents (last seen before ${done.stdout.match(/before (\S+);/)![1]}; kept: what sources still list, tags ukraine, usa)\n`,
+          );
+        } finally {
+          await kept.close();
+        }
+      } finally {
+        await scratch.dispose();
+      }
+    }, 240_000);
+  }
+
+  it("refuses a wrong FEEDWERK_RETAIN_DAYS or --older-than with a clear error and exit status 1", async () => {
+    const scratch = await backends[0]!.scratch();
+    try {
+      for (const [value, shown] of [["0", "0"], ["90d", "90d"], ["-5", "-5"], ["never", "never"]]) {
+        const run = await cli(["prune"], { ...scratch.env, FEEDWERK_RETAIN_DAYS: value! });
+        expect([run.status, run.stdout, run.stderr]).toEqual([
+          1,
+          "",
+          `error: FEEDWERK_RETAIN_DAYS: must be a number of days from 1 to 36500, or 'forever' to keep every item, got '${shown}'\n`,
+        ]);
+      }
+      const hours = await cli(["prune"], { ...scratch.env, FEEDWERK_PRUNE_EVERY_HOURS: "0" });
+      expect([hours.status, hours.stderr]).toEqual([1, "error: FEEDWERK_PRUNE_EVERY_HOURS: must be a number of hours from 1 to 8760, got '0'\n"]);
+      const option = await cli(["prune", "--older-than", "soon"], scratch.env);
+      expect(option.status).toBe(1);
+      expect(option.stderr).toContain("error: option '--older-than <days>' argument 'soon' is invalid. expected a number of days from 1 to 36500");
+    } finally {
+      await scratch.dispose();
+    }
+  }, 240_000);
+});
