@@ -102,32 +102,35 @@ for (let round = 0; round < ROUNDS; round++) {
   mkdirSync(home);
   writeFileSync(join(home, "config"), "reload-threads 8\n");
   const database = await scratchDatabase(round);
-  const cli = (...args: string[]) => run(process.execPath, ["--import", "tsx", "src/entry/cli.ts", ...args], { ...database.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1" });
-  await cli("migrate");
-  await cli("sources", "import", join(dir, "feeds", "feeds.opml"));
+  try {
+    const cli = (...args: string[]) => run(process.execPath, ["--import", "tsx", "src/entry/cli.ts", ...args], { ...database.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1" });
+    await cli("migrate");
+    await cli("sources", "import", join(dir, "feeds", "feeds.opml"));
 
-  const pass: Record<Side, () => Promise<number>> = {
-    newsboat: async () =>
-      (await run(NEWSBOAT, ["-C", join(home, "config"), "-u", join(dir, "feeds", "urls"), "-c", join(home, "cache.db"), "-x", "reload"], { HOME: home })).seconds,
-    feedwerk: async () => {
-      const { seconds, stdout } = await cli("fetch", "--all");
-      if (!stdout.includes(`${FEEDS} of ${FEEDS} feeds read`)) throw new Error(`feedwerk did not read every feed:\n${stdout.slice(-500)}`);
-      return seconds;
-    },
-  };
-  const order: Side[] = !hasNewsboat ? ["feedwerk"] : round % 2 === 0 ? ["newsboat", "feedwerk"] : ["feedwerk", "newsboat"];
-  for (const which of ["first", "second"] as const) {
-    for (const side of order) {
-      const before = await answered();
-      const seconds = await pass[side]();
-      const requests = (await answered()) - before;
-      if (requests !== FEEDS) throw new Error(`${side}'s ${which} pass asked for ${requests} feeds, not ${FEEDS}`);
-      times[side][which].push(seconds);
-      loads.push(loadavg()[0]!.toFixed(1));
-      console.log(`round ${round + 1}, ${which} pass, ${side}: ${seconds.toFixed(2)} s`);
+    const pass: Record<Side, () => Promise<number>> = {
+      newsboat: async () =>
+        (await run(NEWSBOAT, ["-C", join(home, "config"), "-u", join(dir, "feeds", "urls"), "-c", join(home, "cache.db"), "-x", "reload"], { HOME: home })).seconds,
+      feedwerk: async () => {
+        const { seconds, stdout } = await cli("fetch", "--all");
+        if (!stdout.includes(`${FEEDS} of ${FEEDS} feeds read`)) throw new Error(`feedwerk did not read every feed:\n${stdout.slice(-500)}`);
+        return seconds;
+      },
+    };
+    const order: Side[] = !hasNewsboat ? ["feedwerk"] : round % 2 === 0 ? ["newsboat", "feedwerk"] : ["feedwerk", "newsboat"];
+    for (const which of ["first", "second"] as const) {
+      for (const side of order) {
+        const before = await answered();
+        const seconds = await pass[side]();
+        const requests = (await answered()) - before;
+        if (requests !== FEEDS) throw new Error(`${side}'s ${which} pass asked for ${requests} feeds, not ${FEEDS}`);
+        times[side][which].push(seconds);
+        loads.push(loadavg()[0]!.toFixed(1));
+        console.log(`round ${round + 1}, ${which} pass, ${side}: ${seconds.toFixed(2)} s`);
+      }
     }
+  } finally {
+    await database.dispose();
   }
-  await database.dispose();
 }
 server.kill();
 rmSync(dir, { recursive: true, force: true });
