@@ -1,88 +1,150 @@
 /**
- * `npm run bench:aggregate`: one polling pass over 1,000 feeds of 50 entries
- * each from a local server (first pass: everything new), then a second
- * (every feed answers 304). The baseline, measured in the same run, is the
- * same fetcher fetching every feed's bytes and doing nothing with them.
+ * `npm run bench:aggregate`: feedwerk against the newsboat feed reader
+ * (../shared/bench/README.md), side by side in one run. 1,000 RSS feeds of
+ * 50 entries (agg_bench_feeds.py) are served from memory by
+ * static_dir_server.mjs in a process of its own; both sides read them twice,
+ * each in processes of their own: first pass everything new, second pass
+ * everything unchanged (the server answers 304).
+ *
+ * newsboat: `newsboat -x reload` with `reload-threads 8`, a fresh cache per
+ * round. feedwerk: `cli sources import feeds.opml`, then `cli fetch --all`
+ * twice, a fresh database per round (BENCH_DATABASE_URL's server, else
+ * PGlite). The sides take turns pass by pass, and the side that goes first
+ * alternates from round to round. The ratios are newsboat's wall time over
+ * feedwerk's. BENCH_FEEDS, BENCH_ROUNDS and NEWSBOAT change the defaults.
  */
-import { createServer } from "node:http";
-import { AddressPolicy } from "../src/input/fetch/address-policy";
-import { DEFAULT_LIMITS, FeedFetcher } from "../src/input/fetch/http-fetch";
-import { pollFeeds } from "../src/pipeline/poll-feeds";
-
-import { sources } from "../src/storage/schema";
-import { benchDatabase } from "./support/database";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import postgres from "postgres";
 
 const FEEDS = Number(process.env.BENCH_FEEDS ?? 1000);
 const ENTRIES = 50;
-const CONCURRENCY = 16;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
+const NEWSBOAT = process.env.NEWSBOAT ?? "/usr/bin/newsboat";
+const root = fileURLToPath(new URL("..", import.meta.url));
+const shared = join(root, "..", "shared", "bench");
 
-function feedXml(n: number): string {
-  const items = Array.from({ length: ENTRIES }, (_, i) => {
-    const date = new Date(Date.UTC(2025, 11, 9, 12, 0) - (n * ENTRIES + i) * 60_000).toUTCString();
-    return `<item><title>Meldung ${i} aus Feed ${n}: Regierung berät über Haushalt</title><link>https://feed${n}.example.org/artikel/${i}</link>` +
-      `<guid isPermaLink="false">feed${n}-${i}</guid><pubDate>${date}</pubDate><category>Thema ${n % 20}</category>` +
-      `<description><![CDATA[<p>Zusammenfassung der Meldung ${i} mit <a href="/mehr/${i}">mehr</a> Text, damit es nach etwas aussieht.</p>]]></description></item>`;
-  }).join("\n");
-  return `<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Feed ${n}</title><link>https://feed${n}.example.org/</link><description>b</description><ttl>30</ttl>\n${items}\n</channel></rss>`;
+/** Runs a command to its end; returns its wall time in seconds, failing on a non-zero exit. */
+function run(command: string, args: string[], env: Record<string, string> = {}): Promise<{ seconds: number; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const seconds = (performance.now() - started) / 1000;
+      if (code === 0) resolve({ seconds, stdout });
+      else reject(new Error(`${command} ${args.join(" ")} exited with ${code}:\n${stderr.slice(-2000)}${stdout.slice(-2000)}`));
+    });
+  });
 }
 
-const bodies = Array.from({ length: FEEDS }, (_, n) => Buffer.from(feedXml(n)));
-const server = createServer((req, res) => {
-  const n = Number(/^\/feed\/(\d+)\.xml$/.exec(req.url ?? "")?.[1] ?? -1);
-  if (!(n >= 0 && n < FEEDS)) return res.writeHead(404).end();
-  if (req.headers["if-none-match"] === `"v${n}"`) return res.writeHead(304).end();
-  res.writeHead(200, { "content-type": "application/rss+xml; charset=utf-8", etag: `"v${n}"` }).end(bodies[n]);
-});
-await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
 
-const { opened, dispose } = await benchDatabase();
-await opened.migrate();
-for (let i = 0; i < FEEDS; i += 500) {
-  await opened.db.insert(sources).values(
-    Array.from({ length: Math.min(500, FEEDS - i) }, (_, k) => ({ kind: "feed" as const, name: `feed-${i + k}`, url: `${base}/feed/${i + k}.xml` })),
-  );
-}
-const fetcher = new FeedFetcher(new AddressPolicy(["127.0.0.1"]), { ...DEFAULT_LIMITS, perHost: CONCURRENCY });
-
-let peakRss = 0;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
-
-async function timed<T>(run: () => Promise<T>): Promise<{ seconds: number; value: T }> {
-  const t = performance.now();
-  const value = await run();
-  return { seconds: (performance.now() - t) / 1000, value };
+const dir = mkdtempSync(join(tmpdir(), "feedwerk-aggregate-"));
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+spawnSync("python3", [join(shared, "agg_bench_feeds.py"), join(dir, "feeds"), String(FEEDS), String(ENTRIES), base], { stdio: "inherit" });
+const server = spawn(process.execPath, [join(shared, "static_dir_server.mjs"), join(dir, "feeds"), String(port)], { stdio: "ignore" });
+process.on("exit", () => server.kill());
+const answered = async () => Number(await (await fetch(`${base}/__count`)).text());
+for (let i = 0; ; i++) {
+  try {
+    await answered();
+    break;
+  } catch (error) {
+    if (i > 100) throw error;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
-// baseline: the same fetches, the bytes thrown away
-const baseline = await timed(async () => {
-  const queue = Array.from({ length: FEEDS }, (_, n) => n);
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      for (let n = queue.shift(); n !== undefined; n = queue.shift()) await fetcher.fetch(`${base}/feed/${n}.xml`);
-    }),
-  );
-});
-const first = await timed(() => pollFeeds(opened.db, fetcher, { all: true, concurrency: CONCURRENCY }));
-const second = await timed(() => pollFeeds(opened.db, fetcher, { all: true, concurrency: CONCURRENCY }));
-clearInterval(sampler);
+/** A fresh database for one round of feedwerk: the environment that selects it, and how to drop it. */
+async function scratchDatabase(round: number): Promise<{ env: Record<string, string>; dispose(): Promise<void> }> {
+  const adminUrl = process.env.BENCH_DATABASE_URL;
+  if (!adminUrl) {
+    const data = join(dir, `pglite-${round}`);
+    return { env: { FEEDWERK_DATA: data, DATABASE_URL: "" }, dispose: async () => rmSync(data, { recursive: true, force: true }) };
+  }
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  const name = `feedwerk_aggregate_${process.pid}_${round}`;
+  await admin.unsafe(`create database ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    env: { DATABASE_URL: url.toString() },
+    dispose: async () => {
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}
 
-const failed = [...first.value, ...second.value].filter((r) => r.outcome === "failed");
-const items = first.value.reduce((n, r) => n + (r.report?.new ?? 0), 0);
-const rate = (s: number) => FEEDS / s;
-const base1 = rate(baseline.seconds);
-console.log(`${FEEDS} feeds × ${ENTRIES} entries from a local server, ${CONCURRENCY} at a time; database: ${opened.description}\n`);
-console.log("pass                                   feeds/s   items/s   ratio to baseline");
-console.log(`baseline: fetch only, bytes discarded  ${base1.toFixed(0).padEnd(9)} -         1.00`);
-console.log(`first pass (all new)                   ${rate(first.seconds).toFixed(0).padEnd(9)} ${(items / first.seconds).toFixed(0).padEnd(9)} ${(rate(first.seconds) / base1).toFixed(2)}`);
-console.log(`second pass (all 304)                  ${rate(second.seconds).toFixed(0).padEnd(9)} -         ${(rate(second.seconds) / base1).toFixed(2)}`);
-console.log(`\nitems stored: ${items}; failures: ${failed.length}${failed.length ? ` (first: ${failed[0]!.error})` : ""}`);
-console.log(`peak memory (RSS): ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);
-console.log(
-  `targets: first pass >= 200 feeds/s: ${rate(first.seconds).toFixed(0)} ${rate(first.seconds) >= 200 ? "met" : "MISSED"}; ` +
-    `second pass >= 1000 feeds/s: ${rate(second.seconds).toFixed(0)} ${rate(second.seconds) >= 1000 ? "met" : "MISSED"}`,
-);
-await fetcher.close();
-server.close();
-await opened.close();
-await dispose();
+type Side = "newsboat" | "feedwerk";
+const hasNewsboat = existsSync(NEWSBOAT);
+const times: Record<Side, { first: number[]; second: number[] }> = { newsboat: { first: [], second: [] }, feedwerk: { first: [], second: [] } };
+const loads: string[] = [];
+
+for (let round = 0; round < ROUNDS; round++) {
+  const home = join(dir, `newsboat-${round}`);
+  mkdirSync(home);
+  writeFileSync(join(home, "config"), "reload-threads 8\n");
+  const database = await scratchDatabase(round);
+  try {
+    const cli = (...args: string[]) => run(process.execPath, ["--import", "tsx", "src/entry/cli.ts", ...args], { ...database.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1" });
+    await cli("migrate");
+    await cli("sources", "import", join(dir, "feeds", "feeds.opml"));
+
+    const pass: Record<Side, () => Promise<number>> = {
+      newsboat: async () =>
+        (await run(NEWSBOAT, ["-C", join(home, "config"), "-u", join(dir, "feeds", "urls"), "-c", join(home, "cache.db"), "-x", "reload"], { HOME: home })).seconds,
+      feedwerk: async () => {
+        const { seconds, stdout } = await cli("fetch", "--all");
+        if (!stdout.includes(`${FEEDS} of ${FEEDS} feeds read`)) throw new Error(`feedwerk did not read every feed:\n${stdout.slice(-500)}`);
+        return seconds;
+      },
+    };
+    const order: Side[] = !hasNewsboat ? ["feedwerk"] : round % 2 === 0 ? ["newsboat", "feedwerk"] : ["feedwerk", "newsboat"];
+    for (const which of ["first", "second"] as const) {
+      for (const side of order) {
+        const before = await answered();
+        const seconds = await pass[side]();
+        const requests = (await answered()) - before;
+        if (requests !== FEEDS) throw new Error(`${side}'s ${which} pass asked for ${requests} feeds, not ${FEEDS}`);
+        times[side][which].push(seconds);
+        loads.push(loadavg()[0]!.toFixed(1));
+        console.log(`round ${round + 1}, ${which} pass, ${side}: ${seconds.toFixed(2)} s`);
+      }
+    }
+  } finally {
+    await database.dispose();
+  }
+}
+server.kill();
+rmSync(dir, { recursive: true, force: true });
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const database = process.env.BENCH_DATABASE_URL ? "PostgreSQL" : "PGlite";
+console.log(`\n${FEEDS} feeds × ${ENTRIES} entries from a local server; feedwerk on ${database}; ${ROUNDS} round(s), medians; load average during the passes: ${loads.join(", ")}\n`);
+console.log("pass                      feedwerk                          newsboat (reload-threads 8)   ratio (newsboat / feedwerk)");
+for (const which of ["first", "second"] as const) {
+  const ours = median(times.feedwerk[which]);
+  const theirs = hasNewsboat ? median(times.newsboat[which]) : null;
+  const label = which === "first" ? "first (all new)" : "second (all unchanged)";
+  const figures = `${ours.toFixed(2)} s, ${(FEEDS / ours).toFixed(0)} feeds/s${which === "first" ? `, ${((FEEDS * ENTRIES) / ours).toFixed(0)} items/s` : ""}`;
+  const target = which === "first" ? 2 : 10;
+  const ratio = theirs === null ? "-" : `${(theirs / ours).toFixed(2)} × (target ${target} ×: ${theirs / ours >= target ? "met" : "MISSED"})`;
+  console.log(`${label.padEnd(26)}${figures.padEnd(34)}${(theirs === null ? "not installed" : `${theirs.toFixed(2)} s`).padEnd(30)}${ratio}`);
+}

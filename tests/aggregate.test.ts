@@ -14,7 +14,7 @@ import { ingestPage } from "../src/pipeline/ingest-page";
 import { pollFeeds } from "../src/pipeline/poll-feeds";
 import type { OpenDatabase } from "../src/storage/open";
 import { tagItemIds } from "../src/storage/queries";
-import { documents, observations } from "../src/storage/schema";
+import { documents, items, observations } from "../src/storage/schema";
 import { addFeedSource, findFeedSource, setSourceTags } from "../src/storage/sources";
 import { cli } from "./support/cli";
 import { backends } from "./support/databases";
@@ -25,6 +25,19 @@ const fixture = (name: string) => readFileSync(join(import.meta.dirname, "feeds"
 // the same story as rss2.xml's first entry (same link, tracking parameters aside), from another feed
 const MIRROR = `<?xml version="1.0"?><rss version="2.0"><channel><title>Spiegel</title><link>https://mirror.example/</link><description>m</description>
 <item><title>Premiere in Köln</title><link>https://news.example.com/artikel/1?id=7&amp;utm_campaign=x</link><description>Auch hier.</description></item></channel></rss>`;
+
+/** A feed of `count` entries, the newest first; entry 0 is the oldest. */
+const growing = (count: number, edited = -1) =>
+  `<?xml version="1.0"?><rss version="2.0"><channel><title>Wachsend</title><link>https://grow.example/</link><description>g</description>` +
+  Array.from({ length: count }, (_, k) => count - 1 - k)
+    .map((n) => `<item><title>Meldung ${n}${n === edited ? " (berichtigt)" : ""}</title><link>https://grow.example/${n}</link><guid isPermaLink="false">grow-${n}</guid>` +
+      `<pubDate>${new Date(Date.UTC(2025, 11, 1) + n * 3_600_000).toUTCString()}</pubDate><category>Wachstum</category><description>Text ${n}.</description></item>`)
+    .join("") +
+  `</channel></rss>`;
+// entry 0 of the growing feed as another feed tells it
+const ECHO = `<?xml version="1.0"?><rss version="2.0"><channel><title>Echo</title><link>https://echo.example/</link><description>e</description>
+<item><title>Meldung 0, nacherzählt</title><link>https://grow.example/0</link><description>Anders erzählt.</description></item></channel></rss>`;
+let growingFeed = growing(50);
 
 let server: Server;
 let base: string;
@@ -41,6 +54,8 @@ beforeAll(async () => {
     if (path === "/feed.json") return res.writeHead(200, { "content-type": "application/feed+json" }).end(fixture("jsonfeed-1.1.json"));
     if (path === "/latin1.xml") return res.writeHead(200, { "content-type": "application/rss+xml" }).end(fixture("latin1.xml"));
     if (path === "/mirror.xml") return res.writeHead(200).end(MIRROR);
+    if (path === "/growing.xml") return res.writeHead(200).end(growingFeed);
+    if (path === "/echo.xml") return res.writeHead(200).end(ECHO);
     if (path === "/old-address.xml") return res.writeHead(301, { location: "/atom.xml" }).end();
     return res.writeHead(404).end();
   });
@@ -107,6 +122,43 @@ for (const backend of backends) {
       const later = await pollFeeds(db.db, fetcher, { now: () => new Date("2025-12-10T12:31:00Z") });
       expect(later.map((r) => [r.source.name, r.outcome])).toEqual([[`${base}/rss2.xml`, "not modified"]]);
       expect(hits["/rss2.xml"]).toBe(2);
+    });
+
+    it("records observations only for the entries a feed adds or changes, and again where another feed spoke since", async () => {
+      const grow = await addFeedSource(db.db, { url: `${base}/growing.xml` });
+      const poll = async (at: string, source = grow) => (await pollFeeds(db.db, fetcher, { all: true, now: () => new Date(at) })).find((r) => r.source.id === source.id)!;
+      const count = () => db.db.$count(observations);
+      const item0 = async () => (await db.db.select().from(items).where(eq(items.url, "https://grow.example/0")))[0]!;
+
+      growingFeed = growing(50);
+      expect((await poll("2025-12-10T12:00:00Z")).report).toMatchObject({ new: 50 });
+      expect(await count()).toBe(50);
+      const first = await item0();
+
+      // one entry more: one observation more, and the other fifty items exactly as they were
+      growingFeed = growing(51);
+      expect((await poll("2025-12-10T13:00:00Z")).report).toMatchObject({ new: 1, updated: 0, unchanged: 50 });
+      expect(await count()).toBe(51);
+      expect(await item0()).toEqual(first);
+
+      // an edited entry: its new text is recorded, nothing else
+      growingFeed = growing(51, 7);
+      expect((await poll("2025-12-10T14:00:00Z")).report).toMatchObject({ new: 0, updated: 1, unchanged: 50 });
+      expect(await count()).toBe(52);
+
+      // another feed tells entry 0's story in its own words, newer: the item shows them
+      const echoed = await addFeedSource(db.db, { url: `${base}/echo.xml` });
+      await poll("2025-12-10T15:00:00Z", echoed);
+      expect(await count()).toBe(53);
+      expect((await item0()).title).toBe("Meldung 0, nacherzählt");
+      // the growing feed says entry 0 again, newer still: recorded, or the echo's words would stay the newest
+      growingFeed = growing(52, 7);
+      const again = await poll("2025-12-10T16:00:00Z");
+      expect(again.report).toMatchObject({ new: 1 });
+      expect(again.report!.outcomes.find((o) => o.title === "Meldung 0")?.outcome).toBe("updated");
+      expect(await count()).toBe(55); // entry 51 and entry 0
+      expect((await item0()).title).toBe("Meldung 0");
+      expect((await item0()).updatedAt).toEqual(new Date("2025-12-10T16:00:00Z"));
     });
 
     it("does not store a feed served again byte for byte without validators, not even when its tags change", async () => {

@@ -13,7 +13,7 @@ import type { Database } from "./database";
 import { keepItems, previousItems, retireItems, type EntryIdentity } from "./entry-identity";
 import { itemRow, rowToItem, type ItemRow } from "./rows";
 import { documents, feedState, items, itemTags, observations, sources, tags } from "./schema";
-import { sourcedObservations, sourceTagsById } from "./source-observations";
+import { sourcedObservations, sourceTagsById, type SourcedObservationRow } from "./source-observations";
 import { itemsMatching, labelMatches } from "./tag-match";
 
 export interface DocumentInput {
@@ -51,7 +51,8 @@ export const INGEST_LOCK = 0x66656564;
 // item is derived from all of its observations, read and written together.
 const STORY_LOCKS = 0x73746f72;
 
-export async function storeDocument(db: Database, doc: DocumentInput): Promise<StoreReport> {
+/** `alongside` runs last in the same transaction: what else must land with the document, or not at all (the feed's fetch state). */
+export async function storeDocument(db: Database, doc: DocumentInput, alongside?: (tx: Database) => Promise<void>): Promise<StoreReport> {
   return db.transaction(async (txn) => {
     const tx = txn as unknown as Database;
     const identity = doc.identity;
@@ -87,7 +88,9 @@ export async function storeDocument(db: Database, doc: DocumentInput): Promise<S
       const obs = { ...observe(item, doc.fetchedAt), entryKey: entryKeyOf.get(item.id) ?? null };
       const prior = priorByItem.get(item.id) ?? [];
       const same = prior.find((o) => o.documentId === documentId);
-      const all: SourcedObservation[] = [...prior.filter((o) => o !== same), { ...obs, sourceId }];
+      const others = prior.filter((o) => o !== same);
+      const repeated = doc.source.kind === "feed" && !same && isRepeat(others, { ...obs, itemId: item.id, sourceId }, previous);
+      const all: SourcedObservation[] = repeated ? others : [...others, { ...obs, sourceId }];
       const derived = derive(all);
       const stored = rowById.get(item.id);
       // The winning content is either this document's or the one already stored.
@@ -109,7 +112,9 @@ export async function storeDocument(db: Database, doc: DocumentInput): Promise<S
       }
 
       const obsRow = { itemId: item.id, documentId, ...obs };
-      if (!same) {
+      if (repeated) {
+        // nothing to record: see isRepeat
+      } else if (!same) {
         newObservations.push(obsRow);
       } else if (stableJson({ ...same, sourceId: undefined }) !== stableJson(obsRow)) {
         await tx
@@ -133,8 +138,38 @@ export async function storeDocument(db: Database, doc: DocumentInput): Promise<S
       for (const { tagId } of links) affected.add(tagId);
     }
     report.changedTags = await bumpVersions(tx, [...affected], changedIds.length > 0 || retired.changed.length > 0);
+    await alongside?.(tx);
     return report;
   });
+}
+
+/**
+ * Whether a feed's entry says again exactly what its source's latest
+ * observation of the item said, so that recording it would change nothing
+ * derived from the item's observations: derive() and unionTags() read a run
+ * of equal observations of one source through its first one, as long as no
+ * other source observed the item since that one (their order against each
+ * other would then matter) and the entry's key still leads to this item (its
+ * latest observation is what entry identity follows). A feed document thus
+ * adds observations only for entries that are new or changed. News pages
+ * record every story they show: their documents are ingested in any order.
+ */
+function isRepeat(prior: readonly SourcedObservationRow[], now: Omit<SourcedObservationRow, "documentId">, previous: ReadonlyMap<string, string>): boolean {
+  let latest: SourcedObservationRow | undefined;
+  for (const o of prior) if (o.sourceId === now.sourceId && (!latest || o.fetchedAt > latest.fetchedAt)) latest = o;
+  if (!latest || latest.fetchedAt >= now.fetchedAt) return false;
+  const since = latest.fetchedAt.getTime();
+  if (prior.some((o) => o.sourceId !== now.sourceId && o.fetchedAt.getTime() >= since)) return false;
+  if (now.entryKey !== null && previous.get(now.entryKey) !== undefined && previous.get(now.entryKey) !== now.itemId) return false;
+  return (
+    latest.kind === now.kind &&
+    latest.contentHash === now.contentHash &&
+    latest.commentCount === now.commentCount &&
+    latest.publishedAt?.getTime() === now.publishedAt?.getTime() &&
+    latest.precision === now.precision &&
+    latest.entryKey === now.entryKey &&
+    stableJson(latest.tags) === stableJson(now.tags)
+  );
 }
 
 /**
