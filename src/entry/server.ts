@@ -72,7 +72,7 @@ function sendCached(publisher: Publisher, req: IncomingMessage, res: ServerRespo
   }
   const answer = publisher.cachedAnswer("GET", `http://${host}${target}`, new IncomingHeaders(req));
   if (!answer) return false;
-  res.writeHead(answer.init.status, answer.init.headers);
+  res.writeHead(answer.init.status, answer.headerList);
   res.end(answer.body);
   return true;
 }

@@ -18,7 +18,7 @@ import { negotiate, wantsBrowserView } from "./negotiation";
 import { opmlRoute } from "./opml-route";
 import { indexPage, itemPage } from "./pages";
 import { databaseProblem } from "./readiness";
-import { securityHeaderRecord, securityHeaders } from "./security-headers";
+import { securityHeaders } from "./security-headers";
 import { MAX_UNION, parseSelector } from "./selector";
 import { VersionBook } from "./version-book";
 import type { StoreReport } from "../storage/store-document";
@@ -80,7 +80,6 @@ export function createPublisher({ db, publicUrl, versions, compressors, cacheByt
     compressors: compressors ?? {},
     encodings: (["br", "gzip"] as const).filter((e) => compressors?.[e]),
     hubUrl,
-    securityHeaders: securityHeaderRecord(),
     urls: new Map(),
   };
   const baseOf = (url: string) => (publicUrl ?? new URL(url).origin).replace(/\/+$/, "");

@@ -12,6 +12,7 @@
 import { notModified } from "./conditional";
 import { FORMAT_OF_EXTENSION } from "./feed-model";
 import { wantsBrowserView } from "./negotiation";
+import { FEED_SECURITY_HEADERS } from "./security-headers";
 
 /** What the edge cache needs of the Cache API (caches.default on Workers). */
 export interface SharedCache {
@@ -65,8 +66,9 @@ function stillFresh(request: Headers, response: Response): boolean {
   return !(etag && !Number.isNaN(lastModified.getTime()) && notModified(request, etag, lastModified));
 }
 
+/** The 304 the origin gives (feed-route.ts): the validators and caching fields alone. */
 function asNotModified(response: Response): Response {
   const headers = new Headers(response.headers);
-  for (const name of ["content-type", "content-length", "content-encoding"]) headers.delete(name);
+  for (const name of ["content-type", "content-length", "content-encoding", ...Object.keys(FEED_SECURITY_HEADERS)]) headers.delete(name);
   return new Response(null, { status: 304, headers });
 }

@@ -31,6 +31,8 @@ export interface CachedFeed {
 export interface CachedAnswer {
   body: Uint8Array<ArrayBuffer> | null;
   init: { status: 200 | 304; headers: Record<string, string> };
+  /** The same headers as one flat list of names and values: what Node's writeHead takes without walking an object. */
+  headerList: string[];
 }
 
 export class FeedCache {

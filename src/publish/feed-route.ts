@@ -19,6 +19,7 @@ import type { FeedCache, CachedAnswer, CachedFeed, Compressors, Encoding } from 
 import { CONTENT_TYPE, renderFeed, type FeedFormat } from "./feed-formats";
 import { feedUrl } from "./feed-model";
 import { wantsBrowserView } from "./negotiation";
+import { FEED_SECURITY_HEADERS } from "./security-headers";
 import { formatPosition, parsePosition, selectorKey, type Selector } from "./selector";
 import type { VersionBook } from "./version-book";
 
@@ -40,8 +41,6 @@ export interface FeedRouteDeps {
   /** The encodings `compressors` can produce. */
   encodings: Encoding[];
   hubUrl?: string | undefined;
-  /** The headers the security middleware sets: every answer built here carries them. */
-  securityHeaders: Promise<Record<string, string>>;
   /** Feed URLs served, by request URL: what the hot path may answer without routing. */
   urls: Map<string, KnownUrl>;
 }
@@ -188,8 +187,8 @@ async function prepareAnswer(deps: FeedRouteDeps, entry: CachedFeed, v: Variant)
   const headers = responseHeaders(entry, { fresh: v.fresh, encoding: body === entry.body ? null : v.encoding, length: body?.length });
   const answer: CachedAnswer = {
     body: body as Uint8Array<ArrayBuffer> | null,
-    // the security middleware sets the same headers again on the way out of the full route; the hot path skips it
-    init: { status: v.fresh ? 304 : 200, headers: { ...headers, ...(await deps.securityHeaders) } },
+    init: { status: v.fresh ? 304 : 200, headers },
+    headerList: Object.entries(headers).flat(),
   };
   entry.answers.set(v.id, answer);
   return answer;
@@ -227,7 +226,11 @@ async function currentEntry(
   return entry;
 }
 
-/** The feed's own headers for one variant of a cached feed. */
+/**
+ * The headers of one variant of a cached feed: a 304 carries the validators
+ * and caching fields alone, a 200 the feed document's security headers too
+ * (see security-headers.ts); the security middleware leaves both as they are.
+ */
 function responseHeaders(
   entry: CachedFeed,
   v: { fresh: boolean; encoding: Encoding | null; length: number | undefined },
@@ -243,6 +246,7 @@ function responseHeaders(
     headers["Content-Type"] = entry.contentType;
     if (v.encoding) headers["Content-Encoding"] = v.encoding;
     headers["Content-Length"] = String(v.length);
+    Object.assign(headers, FEED_SECURITY_HEADERS);
   }
   return headers;
 }

@@ -1,6 +1,7 @@
 /**
  * GET /feeds.opml with the feeds' caching: rendered once per version of the
- * set of tags, a strong ETag and Last-Modified, 304 when the copy is current.
+ * set of tags, a strong ETag and Last-Modified, 304 when the copy is current;
+ * a feed document's security headers (security-headers.ts).
  */
 import type { Context } from "hono";
 import type { Database } from "../storage/database";
@@ -8,6 +9,7 @@ import { listTags } from "../storage/queries";
 import { etagFor, notModified, strongTag } from "./conditional";
 import { CACHE_CONTROL } from "./feed-route";
 import { renderOpml } from "./opml";
+import { FEED_SECURITY_HEADERS } from "./security-headers";
 import type { VersionBook } from "./version-book";
 
 interface RenderedOpml {
@@ -34,6 +36,6 @@ export function opmlRoute(db: Database, versions: VersionBook): (c: Context, bas
       ETag: etagFor(last.etag, null),
     };
     if (notModified(c.req.raw.headers, last.etag, last.lastModified)) return c.body(null, 304, headers);
-    return c.body(last.body as Uint8Array<ArrayBuffer>, 200, { ...headers, "Content-Type": "text/x-opml; charset=utf-8" });
+    return c.body(last.body as Uint8Array<ArrayBuffer>, 200, { ...headers, "Content-Type": "text/x-opml; charset=utf-8", ...FEED_SECURITY_HEADERS });
   };
 }

@@ -53,10 +53,18 @@ export class VersionBook {
     return this.refresh();
   }
 
-  /** The snapshot without waiting, if it is fresh and knows every one of `slugs`; else null. */
+  /**
+   * The snapshot without waiting, if it is fresh and knows every one of
+   * `slugs`; else null. Past three quarters of its age a new one is read
+   * in the background: under steady traffic the snapshot is replaced before
+   * it expires, and requests never stall on the read (nor take the full
+   * route while it runs).
+   */
   fresh(slugs: string[]): VersionSnapshot | null {
     const snapshot = this.snapshot;
-    if (!snapshot || this.now() - this.readAt >= this.maxAgeMs) return null;
+    const age = this.now() - this.readAt;
+    if (!snapshot || age >= this.maxAgeMs) return null;
+    if (age >= this.maxAgeMs * 0.75 && !this.pending && !this.failure) void this.refresh().catch(() => {});
     for (const slug of slugs) if (!snapshot.tags.has(slug)) return null;
     return snapshot;
   }
