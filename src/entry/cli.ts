@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { readFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { relative } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import cliProgress from "cli-progress";
@@ -22,7 +23,7 @@ import { readOpml, writeOpml } from "../input/opml";
 import { followableUrl } from "../input/feed/followable-url";
 import { FeedFetcher } from "../input/fetch/http-fetch";
 import { pollFeeds } from "../pipeline/poll-feeds";
-import { addFeedSource, dueFeedSources, findFeedSource, itemIdsOfSource, listFeedSources, removeFeedSource, setSourceTags } from "../storage/sources";
+import { addFeedSource, findFeedSource, itemIdsOfSource, listFeedSources, removeFeedSource, setSourceTags } from "../storage/sources";
 import { ingestPage } from "../pipeline/ingest-page";
 import { announceChanges } from "../publish/websub";
 import { openDatabase, type OpenDatabase } from "../storage/open";
@@ -187,14 +188,18 @@ async function serveUntilStopped(opened: OpenDatabase, listen: { port?: number |
   const fetcher = poll ? new FeedFetcher(new AddressPolicy(readConfig().allowedHosts)) : null;
   const pass = () => {
     if (!fetcher || polling) return;
-    polling = pollFeeds(opened.db, fetcher, {})
-      .then(async (results) => {
-        const changed = results.filter((r) => (r.report?.new ?? 0) + (r.report?.updated ?? 0) > 0);
-        for (const r of results) if (r.outcome === "failed") console.error(`poll: ${r.source.url}: ${r.error}`);
-        if (changed.length) {
+    polling = pollFeeds(opened.db, fetcher, {
+      owner: pollerName(),
+      leaseSeconds: config.leaseSeconds,
+      onDone: (r) => {
+        if (r.outcome === "failed") console.error(`poll: ${r.source.url}: ${r.error}`);
+      },
+    })
+      .then(async (summary) => {
+        if (summary.new + summary.updated > 0) {
           versions.invalidate();
-          console.log(`poll: ${results.length} feeds read, ${changed.length} with news`);
-          await notifyHub(new Set(results.flatMap((r) => r.report?.changedTags ?? [])), true);
+          console.log(`poll: ${summary.feeds} feeds read, ${summary.stored} with news`);
+          await notifyHub(summary.changedTags, true);
         }
       })
       .catch((error: unknown) => console.error(`poll: ${(error as Error).message}`))
@@ -462,32 +467,35 @@ program
   .option("--all", "every feed, due or not")
   .action(async (options: { all?: boolean }) => {
     const failed = await withDatabase(async (opened) => {
-      const fetcher = new FeedFetcher(new AddressPolicy(readConfig().allowedHosts));
-      const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: "fetching [{bar}] {value}/{total} feeds" }, cliProgress.Presets.shades_classic) : null;
-      const total = options.all ? (await listFeedSources(opened.db)).length : (await dueFeedSources(opened.db, new Date())).length;
-      bar?.start(total, 0);
+      const config = readConfig();
+      const fetcher = new FeedFetcher(new AddressPolicy(config.allowedHosts));
+      // a line per feed as it is done, not a table at the end: a pass over ten thousand feeds keeps no list of them
+      const columns = [40, 14, 5, 7, 9];
+      const row = (cells: string[]) => console.log(cells.map((c, i) => (i < columns.length ? cutCell(c).padEnd(columns[i]!) : c)).join("  ").trimEnd());
+      let headed = false;
       try {
-        const results = await pollFeeds(opened.db, fetcher, { all: options.all, onDone: () => bar?.increment() });
-        bar?.stop();
-        if (!results.length) {
+        const summary = await pollFeeds(opened.db, fetcher, {
+          all: options.all,
+          owner: pollerName(),
+          leaseSeconds: config.leaseSeconds,
+          onDone: (r) => {
+            if (!headed) row(["feed", "result", "new", "updated", "unchanged", "next poll"]);
+            headed = true;
+            row([r.source.name, r.outcome === "failed" ? `failed: ${r.error}` : r.outcome, String(r.report?.new ?? 0), String(r.report?.updated ?? 0), String(r.report?.unchanged ?? 0), isoSeconds(r.nextPollAt)]);
+            // the line cuts long reasons: the reason in full, where the operator looks for it
+            if (r.outcome === "failed") console.error(`error: ${r.source.url}: ${r.error}`);
+          },
+        });
+        if (!summary.feeds) {
           console.log("no feed is due");
           return 0;
         }
-        printTable(
-          ["feed", "result", "new", "updated", "unchanged", "next poll"],
-          results
-            .sort((a, b) => (a.source.name < b.source.name ? -1 : 1))
-            .map((r) => [r.source.name, r.outcome === "failed" ? `failed: ${r.error}` : r.outcome, String(r.report?.new ?? 0), String(r.report?.updated ?? 0), String(r.report?.unchanged ?? 0), isoSeconds(r.nextPollAt)]),
-        );
-        const changed = new Set(results.flatMap((r) => r.report?.changedTags ?? []));
-        await notifyHub(changed, results.some((r) => (r.report?.new ?? 0) + (r.report?.updated ?? 0) > 0));
-        // the table cuts long cells: the reasons in full, where the operator looks for them
-        for (const r of results) if (r.outcome === "failed") console.error(`error: ${r.source.url}: ${r.error}`);
-        const bad = results.filter((r) => r.outcome === "failed").length;
-        console.log(`${results.length - bad} of ${results.length} feeds read${bad ? `; ${bad} failed` : ""}`);
-        return bad;
+        await notifyHub(summary.changedTags, summary.new + summary.updated > 0);
+        const read = summary.feeds - summary.failed - summary.leaseLost;
+        const lost = summary.leaseLost ? `; ${summary.leaseLost} given up to another poller (lease expired)` : "";
+        console.log(`${read} of ${summary.feeds} feeds read${summary.failed ? `; ${summary.failed} failed` : ""}${lost}`);
+        return summary.failed;
       } finally {
-        bar?.stop();
         await fetcher.close();
       }
     });
@@ -511,10 +519,19 @@ program
     });
   });
 
+/** A long cell cut, as tables show it. */
+function cutCell(s: string): string {
+  return s.length > 60 ? `${s.slice(0, 59)}…` : s;
+}
+
+/** This process as leases name their holder: the operator sees which machine and process holds a feed. */
+function pollerName(): string {
+  return `${hostname()} pid ${process.pid}`;
+}
+
 /** Columns padded to their widest cell; long cells cut. */
 function printTable(head: string[], rows: string[][]): void {
-  const cut = (s: string) => (s.length > 60 ? `${s.slice(0, 59)}…` : s);
-  const all = [head, ...rows].map((r) => r.map(cut));
+  const all = [head, ...rows].map((r) => r.map(cutCell));
   const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
   for (const row of all) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd());
 }

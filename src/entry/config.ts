@@ -17,6 +17,8 @@ export interface Config {
   adminToken: string | undefined;
   /** Host names, addresses and CIDR ranges that followed feeds may be fetched from although private. */
   allowedHosts: string[];
+  /** Seconds a poller's claim on a feed holds (FEEDWERK_LEASE_SECONDS); unset: the pass's default. */
+  leaseSeconds: number | undefined;
 }
 
 /** Only loopback by default: a fresh install is not reachable from the network until asked to be. */
@@ -56,6 +58,13 @@ const postgresUrl = z.string().refine((value) => /^postgres(ql)?:\/\/[^/?#]/i.te
 const port = z
   .string()
   .refine((value) => /^\d{1,5}$/.test(value) && Number(value) <= 65535, { error: (issue) => `must be a port number from 0 to 65535${got(issue.input)}` })
+  .transform(Number);
+
+const leaseSeconds = z
+  .string()
+  .refine((value) => /^\d{1,6}$/.test(value) && Number(value) >= 1 && Number(value) <= 86_400, {
+    error: (issue) => `must be a number of seconds from 1 to 86400${got(issue.input)}`,
+  })
   .transform(Number);
 
 // a host name or an IPv4 or IPv6 address: what a socket can be bound to
@@ -116,6 +125,7 @@ const environment = z
       z.string().min(16, { error: (issue) => `must be at least 16 characters, has ${String(issue.input).length} (try: openssl rand -hex 24)` }),
     ),
     FEEDWERK_ALLOWED_HOSTS: optional(allowedHosts).default([]),
+    FEEDWERK_LEASE_SECONDS: optional(leaseSeconds),
   })
   .refine((env) => !env.FEEDWERK_HUB_URL || env.FEEDWERK_PUBLIC_URL, {
     path: ["FEEDWERK_HUB_URL"],
@@ -135,6 +145,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     hubUrl: e.FEEDWERK_HUB_URL,
     adminToken: e.FEEDWERK_ADMIN_TOKEN,
     allowedHosts: e.FEEDWERK_ALLOWED_HOSTS,
+    leaseSeconds: e.FEEDWERK_LEASE_SECONDS,
   };
 }
 
