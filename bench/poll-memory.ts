@@ -97,25 +97,22 @@ function pass(mode: Mode): Promise<Measured> {
   });
 }
 
-const runs: Measured[] = [];
+console.log(`first passes (every entry new) over feeds of ${ENTRIES} entries from a local server, ${CONCURRENCY} at a time; database: ${description}\n`);
+console.log("process                                        feeds    failed  seconds  peak RSS   ratio to baseline");
+let idle = 0;
+// each row as its pass ends: the largest passes take minutes
+const run = async (mode: Mode, count: number) => {
+  await prepare(count);
+  const r = await pass(mode);
+  idle ||= r.peakRssMiB;
+  const what = r.mode === "idle" ? "baseline: opens database and fetcher, polls 0" : r.mode === "stream" ? "pass, results streamed (fetch, serve --poll)" : "pass keeping every result (as before)";
+  console.log(`${what.padEnd(46)} ${String(r.feeds).padEnd(8)} ${String(r.failed).padEnd(7)} ${r.seconds.toFixed(1).padEnd(8)} ${`${r.peakRssMiB.toFixed(0)} MiB`.padEnd(10)} ${(r.peakRssMiB / idle).toFixed(2)}`);
+};
 try {
-  await prepare(0);
-  runs.push(await pass("idle"));
-  for (const count of sizes) {
-    await prepare(count);
-    runs.push(await pass("stream"));
-  }
-  await prepare(largest);
-  runs.push(await pass("collect"));
+  await run("idle", 0);
+  for (const count of sizes) await run("stream", count);
+  await run("collect", largest);
 } finally {
   server.close();
   await dispose();
-}
-
-const idle = runs[0]!.peakRssMiB;
-console.log(`first passes (every entry new) over feeds of ${ENTRIES} entries from a local server, ${CONCURRENCY} at a time; database: ${description}\n`);
-console.log("process                                        feeds    failed  seconds  peak RSS   ratio to baseline");
-for (const r of runs) {
-  const what = r.mode === "idle" ? "baseline: opens database and fetcher, polls 0" : r.mode === "stream" ? "pass, results streamed (fetch, serve --poll)" : "pass keeping every result (as before)";
-  console.log(`${what.padEnd(46)} ${String(r.feeds).padEnd(8)} ${String(r.failed).padEnd(7)} ${r.seconds.toFixed(1).padEnd(8)} ${`${r.peakRssMiB.toFixed(0)} MiB`.padEnd(10)} ${(r.peakRssMiB / idle).toFixed(2)}`);
 }
