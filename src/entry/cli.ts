@@ -196,9 +196,9 @@ async function serveUntilStopped(opened: OpenDatabase, listen: { port?: number |
       },
     })
       .then(async (summary) => {
-        if (summary.new + summary.updated > 0) {
+        if (summary.withNews > 0) {
           versions.invalidate();
-          console.log(`poll: ${summary.feeds} feeds read, ${summary.stored} with news`);
+          console.log(`poll: ${summary.feeds} feeds read, ${summary.withNews} with news`);
           await notifyHub(summary.changedTags, true);
         }
       })

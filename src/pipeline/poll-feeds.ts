@@ -60,6 +60,8 @@ export interface PollSummary {
   new: number;
   updated: number;
   unchanged: number;
+  /** Feeds whose document brought new or updated items. */
+  withNews: number;
   /** Tags whose feeds the pass changed. */
   changedTags: Set<string>;
 }
@@ -88,7 +90,7 @@ export async function pollFeeds(db: Database, fetcher: Fetcher, options: PollOpt
   const owner = options.owner ?? "feedwerk";
   const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
   const since = options.all ? await databaseClock(db) : undefined;
-  const summary: PollSummary = { feeds: 0, stored: 0, notModified: 0, failed: 0, leaseLost: 0, new: 0, updated: 0, unchanged: 0, changedTags: new Set() };
+  const summary: PollSummary = { feeds: 0, stored: 0, notModified: 0, failed: 0, leaseLost: 0, new: 0, updated: 0, unchanged: 0, withNews: 0, changedTags: new Set() };
 
   // At most one claim in flight, of a batch the size of the worker pool, taken when the last one ran
   // out: this poller holds about twice as many leases as it has workers, never the whole backlog.
@@ -133,6 +135,7 @@ function count(summary: PollSummary, result: PollResult): void {
   summary.new += result.report.new;
   summary.updated += result.report.updated;
   summary.unchanged += result.report.unchanged;
+  if (result.report.new + result.report.updated > 0) summary.withNews++;
   for (const tag of result.report.changedTags) summary.changedTags.add(tag);
 }
 
