@@ -23,6 +23,8 @@ const NODE_ONLY_FILES = [
   "src/input/page-files.ts",
   "src/input/fetch/",
   "src/entry/cli.ts",
+  "src/entry/cli/",
+  "src/entry/commands/",
   "src/entry/server.ts",
   "src/entry/compressors.ts",
   "src/entry/dev-edge.ts",

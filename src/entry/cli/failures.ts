@@ -1,0 +1,21 @@
+/** What went wrong, in the `FILE[:LINE]: reason` form every command reports errors in. */
+import { JsonTextError } from "../../input/json-text";
+import { fileErrorReason } from "../../input/page-files";
+import { PageFormatError } from "../../input/page/parse";
+import { displayPath } from "./named-files";
+
+/** Drivers wrap errors (drizzle's "Failed query: …"); the innermost cause says what went wrong. */
+export function rootMessage(error: unknown): string {
+  let current = error;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  const message = current instanceof Error ? current.message || (current as NodeJS.ErrnoException).code || String(current) : String(current);
+  return message.split("\n")[0]!;
+}
+
+/** "file:line: message" for page errors, a sidecar's own name for its errors, "file: message" for the rest. */
+export function describeFailure(path: string, error: unknown): string {
+  if (error instanceof PageFormatError) return `${path}:${error.line}: ${error.message}`;
+  if (error instanceof JsonTextError) return `${displayPath(error.file)}${error.line === null ? "" : `:${error.line}`}: ${error.reason}`;
+  if ((error as NodeJS.ErrnoException).code && (error as NodeJS.ErrnoException).syscall) return `${path}: ${fileErrorReason(error)}`;
+  return `${path}: ${rootMessage(error)}`;
+}

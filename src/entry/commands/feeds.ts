@@ -1,0 +1,69 @@
+/** fetch and items: a polling pass over the followed feeds, and what one of them brought. */
+import type { Command } from "commander";
+import { AddressPolicy } from "../../input/fetch/address-policy";
+import { FeedFetcher } from "../../input/fetch/http-fetch";
+import { isoSeconds, itemToJson } from "../../normalise/item";
+import { pollFeeds } from "../../pipeline/poll-feeds";
+import { findItem } from "../../storage/queries";
+import { findFeedSource, itemIdsOfSource } from "../../storage/sources";
+import { withDatabase } from "../cli/database";
+import { notifyHub } from "../cli/hub-notice";
+import { pollerName } from "../cli/poller-name";
+import { rowPrinter } from "../cli/table";
+import { readConfig } from "../config";
+
+export function addFeedCommands(program: Command): void {
+  program
+    .command("fetch")
+    .description("one polling pass over the feeds that are due")
+    .option("--all", "every feed, due or not")
+    .action(async (options: { all?: boolean }) => {
+      const failed = await withDatabase(async (opened) => {
+        const config = readConfig();
+        const fetcher = new FeedFetcher(new AddressPolicy(config.allowedHosts));
+        // a row per feed as it is done, not a table at the end: a pass over ten thousand feeds keeps no list of them
+        const row = rowPrinter(["feed", "result", "new", "updated", "unchanged", "next poll"], [40, 14, 5, 7, 9]);
+        try {
+          const summary = await pollFeeds(opened.db, fetcher, {
+            all: options.all,
+            owner: pollerName(),
+            leaseSeconds: config.leaseSeconds,
+            onDone: (r) => {
+              row([r.source.name, r.outcome === "failed" ? `failed: ${r.error}` : r.outcome, String(r.report?.new ?? 0), String(r.report?.updated ?? 0), String(r.report?.unchanged ?? 0), isoSeconds(r.nextPollAt)]);
+              // the row cuts long reasons: the reason in full, where the operator looks for it
+              if (r.outcome === "failed") console.error(`error: ${r.source.url}: ${r.error}`);
+            },
+          });
+          if (!summary.feeds) {
+            console.log("no feed is due");
+            return 0;
+          }
+          await notifyHub(summary.changedTags, summary.withNews > 0);
+          const read = summary.feeds - summary.failed - summary.leaseLost;
+          const lost = summary.leaseLost ? `; ${summary.leaseLost} given up to another poller (lease expired)` : "";
+          console.log(`${read} of ${summary.feeds} feeds read${summary.failed ? `; ${summary.failed} failed` : ""}${lost}`);
+          return summary.failed;
+        } finally {
+          await fetcher.close();
+        }
+      });
+      if (failed > 0) process.exitCode = 1;
+    });
+
+  program
+    .command("items")
+    .description("the stored items of one followed feed")
+    .requiredOption("--source <url-or-name>", "the feed")
+    .option("--json", "as JSON, in the shape 'parse' prints")
+    .action(async (options: { source: string; json?: boolean }) => {
+      await withDatabase(async (opened) => {
+        const source = await findFeedSource(opened.db, options.source);
+        if (!source) throw new Error(`no followed feed is called or found at '${options.source}'`);
+        const found = (await Promise.all((await itemIdsOfSource(opened.db, source.id)).map((id) => findItem(opened.db, id)))).filter(
+          (i): i is NonNullable<typeof i> => i !== null,
+        );
+        if (options.json) process.stdout.write(`${JSON.stringify({ items: found.map(itemToJson) }, null, 2)}\n`);
+        else for (const item of found) console.log(`${item.publishedAt ? isoSeconds(item.publishedAt) : "(undated)           "}  ${item.title}`);
+      });
+    });
+}

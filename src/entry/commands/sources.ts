@@ -1,0 +1,177 @@
+/** sources add, list, remove, import, apply and export: the feeds feedwerk follows. */
+import type { Command } from "commander";
+import * as z from "zod";
+import { followableUrl } from "../../input/feed/followable-url";
+import { sourceEntry, type SourceEntry } from "../../input/feed/source-entry";
+import { parseJsonText } from "../../input/json-text";
+import { readOpml, writeOpml } from "../../input/opml";
+import { issueLines } from "../../input/schema-issues";
+import { isoSeconds } from "../../normalise/item";
+import { addFeedSource, findFeedSource, listFeedSources, removeFeedSource, setSourceTags } from "../../storage/sources";
+import { withDatabase } from "../cli/database";
+import { notifyHub } from "../cli/hub-notice";
+import { readNamedFile } from "../cli/named-files";
+import { printTable } from "../cli/table";
+import { ConfigError } from "../config";
+
+const sourcesFile = z.strictObject({ sources: z.array(sourceEntry) });
+
+/** The sources config file, checked as a whole: every fault on a line of its own, naming the file and the entry. */
+function readSourcesConfig(file: string, text: string): (SourceEntry & { tags: string[] })[] {
+  const result = sourcesFile.safeParse(parseJsonText(file, text));
+  if (!result.success) throw new ConfigError(issueLines(result.error).map((line) => `${file}: ${line}`));
+  return result.data.sources.map((entry) => ({ ...entry, tags: entry.tags ?? [] }));
+}
+
+export function addSourceCommands(program: Command): void {
+  const sourcesCommand = program.command("sources").description("the feeds feedwerk follows");
+
+  sourcesCommand
+    .command("add")
+    .description("follow a feed (RSS, Atom or JSON Feed)")
+    .argument("<url>", "the feed's http(s) address")
+    .option("--name <name>", "a name of your own (default: the URL); it never changes")
+    .option("--tag <label...>", "tags for every item of this feed")
+    .action(async (url: string, options: { name?: string; tag?: string[] }) => {
+      let parsed: string;
+      try {
+        parsed = followableUrl(url);
+      } catch (error) {
+        throw new Error(`${url}: ${(error as Error).message}`);
+      }
+      await withDatabase(async (opened) => {
+        const source = await addFeedSource(opened.db, { url: parsed, name: options.name, tags: options.tag ?? [] });
+        console.log(`following ${source.url} as '${source.name}'; 'fetch' reads it`);
+      });
+    });
+
+  sourcesCommand
+    .command("list")
+    .description("the followed feeds, with their last fetch, status, errors, next poll, and why a feed is broken")
+    .action(async () => {
+      await withDatabase(async (opened) => {
+        const rows = await listFeedSources(opened.db);
+        if (!rows.length) return console.log("no feeds followed yet: 'sources add URL'");
+        const when = (d: Date | null) => (d ? isoSeconds(d) : "-");
+        printTable(
+          ["name", "url", "last fetch", "status", "errors", "next poll", "broken feed"],
+          rows.map((r) => [r.name, r.url ?? "", when(r.lastFetchAt), r.lastStatus ?? "never fetched", String(r.errorCount), when(r.nextPollAt), r.parseWarning ?? ""]),
+        );
+        // the table cuts long cells: the last error of each failing feed in full, below it
+        const failing = rows.filter((r) => r.lastError);
+        if (failing.length) console.log(`\nlast errors:\n${failing.map((r) => `  ${r.name}: ${r.lastError}`).join("\n")}`);
+      });
+    });
+
+  sourcesCommand
+    .command("remove")
+    .description("stop following a feed (its items stay)")
+    .argument("<url-or-name>")
+    .action(async (key: string) => {
+      await withDatabase(async (opened) => {
+        const removed = await removeFeedSource(opened.db, key);
+        if (!removed) throw new Error(`no followed feed is called or found at '${key}'`);
+        console.log(`no longer following ${removed.url}`);
+        await notifyHub(new Set(removed.changedTags), removed.changedTags.length > 0);
+      });
+    });
+
+  sourcesCommand
+    .command("import")
+    .description("follow every feed of an OPML file (feed readers export one)")
+    .argument("<file>", "an .opml file")
+    .action(async (file: string) => {
+      let feeds: ReturnType<typeof readOpml>;
+      const text = await readNamedFile(file);
+      try {
+        feeds = readOpml(text);
+      } catch (error) {
+        throw new Error(`${file}: ${(error as Error).message}`);
+      }
+      await withDatabase(async (opened) => {
+        let added = 0;
+        let skipped = 0;
+        const changed = new Set<string>();
+        for (const feed of feeds) {
+          let url: string;
+          try {
+            url = followableUrl(feed.url);
+          } catch (error) {
+            console.error(`error: ${file}: skipped '${feed.url}': ${(error as Error).message}`);
+            skipped++;
+            continue;
+          }
+          const followed = await findFeedSource(opened.db, url);
+          if (followed) {
+            // an OPML folder is the feed's tag: a feed moved to another folder takes its items along
+            if (JSON.stringify(followed.tags) !== JSON.stringify(feed.tags)) {
+              for (const slug of await setSourceTags(opened.db, followed.id, feed.tags)) changed.add(slug);
+              console.log(`new tags for ${url}: ${feed.tags.join(", ") || "none"}`);
+            } else {
+              console.log(`already followed: ${url}`);
+            }
+            continue;
+          }
+          const name = feed.title && !(await findFeedSource(opened.db, feed.title)) ? feed.title : url;
+          await addFeedSource(opened.db, { url, name, tags: feed.tags });
+          added++;
+          console.log(`following ${url} as '${name}'${feed.tags.length ? ` (tags: ${feed.tags.join(", ")})` : ""}`);
+        }
+        console.log(`imported ${added} of ${feeds.length} feeds from ${file}`);
+        await notifyHub(changed, changed.size > 0);
+        // the others went in; the exit status still says that some could not
+        if (skipped) process.exitCode = 1;
+      });
+    });
+
+  sourcesCommand
+    .command("apply")
+    .description("make the followed feeds what a config file says (JSON: {\"sources\": [{\"url\", \"name\"?, \"tags\"?}]})")
+    .argument("<file>", "the config file")
+    .option("--prune", "also stop following feeds the file does not list")
+    .action(async (file: string, options: { prune?: boolean }) => {
+      const wanted = readSourcesConfig(file, await readNamedFile(file));
+      await withDatabase(async (opened) => {
+        const counts = { added: 0, updated: 0, unchanged: 0, removed: 0 };
+        const changed = new Set<string>();
+        for (const entry of wanted) {
+          const existing = await findFeedSource(opened.db, entry.url);
+          if (!existing) {
+            await addFeedSource(opened.db, entry);
+            counts.added++;
+            console.log(`following ${entry.url}`);
+          } else if (JSON.stringify(existing.tags) !== JSON.stringify(entry.tags)) {
+            for (const slug of await setSourceTags(opened.db, existing.id, entry.tags)) changed.add(slug);
+            counts.updated++;
+            console.log(`new tags for ${entry.url}: ${entry.tags.join(", ") || "none"}`);
+          } else {
+            counts.unchanged++;
+          }
+          if (existing && entry.name && existing.name !== entry.name) {
+            console.error(`warning: ${file}: ${entry.url} keeps its name '${existing.name}' (names never change)`);
+          }
+        }
+        if (options.prune) {
+          const listed = new Set(wanted.map((w) => w.url));
+          for (const source of await listFeedSources(opened.db)) {
+            if (listed.has(source.url!)) continue;
+            for (const slug of (await removeFeedSource(opened.db, source.url!))?.changedTags ?? []) changed.add(slug);
+            counts.removed++;
+            console.log(`no longer following ${source.url}`);
+          }
+        }
+        console.log(`${file}: ${counts.added} added, ${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.removed} removed`);
+        await notifyHub(changed, changed.size > 0);
+      });
+    });
+
+  sourcesCommand
+    .command("export")
+    .description("the followed feeds as OPML, on standard output")
+    .action(async () => {
+      await withDatabase(async (opened) => {
+        const rows = await listFeedSources(opened.db);
+        process.stdout.write(writeOpml("feedwerk: gefolgte Feeds", rows.map((r) => ({ name: r.name, url: r.url!, tags: r.tags }))));
+      });
+    });
+}
