@@ -3,15 +3,11 @@
  * next to a baseline measured in the same run (the summary prints ratios),
  * since absolute figures on shared machines mean little.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { bench, describe } from "vitest";
 import { parsePage } from "../src/input/page/parse";
 import { renderFeed } from "../src/publish/feed-formats";
-import type { FeedItem } from "../src/storage/queries";
-
-const page = readFileSync(join(import.meta.dirname, "..", "seeds", "000_fd0f4cb902b02a9c.txt"), "utf8");
-const fetchedAt = new Date("2025-12-09T13:00:00Z");
+import { renderWithFeedPackage } from "./support/feed-package";
+import { seedChannel, seedFetchedAt as fetchedAt, seedPage as page } from "./support/seed-channel";
 
 describe("reading the seed page (14 KB, 17 stories)", () => {
   bench("baseline: split into lines and trim each", () => {
@@ -23,20 +19,8 @@ describe("reading the seed page (14 KB, 17 stories)", () => {
 });
 
 // 50 items: the seed's 17 stories, repeated with distinct ids.
-const parsed = parsePage(page, fetchedAt);
-const items: FeedItem[] = Array.from({ length: 50 }, (_, i) => {
-  const item = parsed[i % parsed.length]!;
-  return {
-    ...item,
-    id: `${item.id.slice(0, 30)}${String(i).padStart(2, "0")}`,
-    guid: `${item.guid}-${i}`,
-    firstSeenAt: fetchedAt,
-    updatedAt: fetchedAt,
-    memberOf: item.tags.length ? item.tags : [{ slug: "ukraine", label: "Ukraine" }],
-  };
-});
-const base = "https://feeds.example.org";
-const channel = { key: "ukraine", label: "Ukraine", base, homeUrl: `${base}/feeds/ukraine`, selfUrl: `${base}/feeds/ukraine.xml`, items };
+const channel = seedChannel(50);
+const items = channel.items;
 
 describe("rendering a 50-item feed", () => {
   bench("baseline: JSON.stringify of the same items", () => {
@@ -50,5 +34,22 @@ describe("rendering a 50-item feed", () => {
   });
   bench("JSON Feed 1.1", () => {
     renderFeed("json", channel);
+  });
+});
+
+// The npm package `feed`, extended as far as its options reach (bench/support/feed-package.ts):
+// the comparison behind the README's "Why feedwerk writes its own feeds" (npm run bench:feed-package).
+describe("rendering a 50-item feed with the `feed` package", () => {
+  bench("baseline: JSON.stringify of the same items", () => {
+    JSON.stringify(items);
+  });
+  bench("RSS 2.0 (feed package)", () => {
+    renderWithFeedPackage("rss", channel);
+  });
+  bench("Atom 1.0 (feed package)", () => {
+    renderWithFeedPackage("atom", channel);
+  });
+  bench("JSON Feed (feed package)", () => {
+    renderWithFeedPackage("json", channel);
   });
 });

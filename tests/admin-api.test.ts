@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Hono } from "hono";
-import { createApp } from "../src/publish/app";
+import { createSite } from "../src/entry/site";
 import { guidFor } from "../src/normalise/identity";
 import type { Item } from "../src/normalise/item";
 import { VersionBook } from "../src/publish/version-book";
@@ -34,16 +34,16 @@ for (const backend of backends) {
     beforeAll(async () => {
       db = await backend.open();
       // versions that would stay stale for an hour unless the API invalidates them
-      app = createApp({ db: db.db, adminToken: TOKEN, versions: new VersionBook(db.db, { maxAgeMs: 3_600_000 }) });
+      app = createSite({ db: db.db, adminToken: TOKEN, versions: new VersionBook(db.db, { maxAgeMs: 3_600_000 }) }).app;
     });
     afterAll(async () => {
       await db?.close();
     });
 
     it("does not exist without a token, and refuses too short a token", async () => {
-      const open = createApp({ db: db.db });
+      const open = createSite({ db: db.db }).app;
       expect((await open.fetch(new Request("http://x/api/sources", { headers: { Authorization: `Bearer ${TOKEN}` } }))).status).toBe(404);
-      expect(() => createApp({ db: db.db, adminToken: "short" })).toThrow(/at least 16/);
+      expect(() => createSite({ db: db.db, adminToken: "short" }).app).toThrow(/at least 16/);
     });
 
     /** A problem details document (RFC 9457) with this status; its detail. */

@@ -3,16 +3,32 @@
  * normalising, storage queries, the app) must not use Node built-ins.
  * Only the shells (src/entry), the Node database opener, the page-file
  * reader and the HTTP fetcher may.
+ *
+ * Layers that only point down: each folder of src has a layer, and a module
+ * imports from its own folder and from layers below it, never from one
+ * above or beside it. The README's source layout names the tree as it is.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { builtinModules } from "node:module";
-import { join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
-const src = join(import.meta.dirname, "..", "src");
+const root = join(import.meta.dirname, "..");
+const src = join(root, "src");
 // input/fetch resolves names and checks the addresses it connects to (DNS, sockets): a Node adapter
 const NODE_ONLY = new Set(["entry", "storage/open.ts", "input/page-files.ts", "input/fetch"]);
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+
+/** Lowest first. Folders of one layer are side by side: neither imports the other. */
+const LAYERS: string[][] = [
+  ["normalise"], // the item model and its rules, over plain values
+  ["xml"], // writing XML, for feeds and for OPML
+  ["input", "storage"], // documents read; the database
+  ["pipeline"], // documents in, items stored
+  ["publish", "admin"], // feeds out; the admin API
+  ["entry"], // the shells, which compose the rest
+];
+const layerOf = new Map(LAYERS.flatMap((folders, rank) => folders.map((folder) => [folder, rank] as const)));
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -21,20 +37,85 @@ function files(dir: string): string[] {
   });
 }
 
+function folders(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .flatMap((e) => [join(dir, e.name), ...folders(join(dir, e.name))]);
+}
+
+const importsOf = (text: string) => [...text.matchAll(/(?:from|import)\s*\(?\s*["']([^"']+)["']/g)].map((m) => m[1]!);
+
+/** The imports of a module (its path below src) that point up or sideways, as "folder → folder (specifier)". */
+function wrongWayImports(file: string, specifiers: string[]): string[] {
+  const own = file.split("/")[0]!;
+  return specifiers
+    .filter((s) => s.startsWith("."))
+    .map((s) => [s, relative(src, resolve(src, dirname(file), s)).split("/")[0]!] as const)
+    .filter(([, target]) => target !== own && !((layerOf.get(target) ?? Infinity) < (layerOf.get(own) ?? -Infinity)))
+    .map(([s, target]) => `${own} → ${target} (${s})`);
+}
+
+const modules = files(src).map((f) => relative(src, f));
+
 describe("the core", () => {
-  const core = files(src).filter((f) => {
-    const rel = relative(src, f);
-    return ![...NODE_ONLY].some((n) => rel === n || rel.startsWith(`${n}/`));
-  });
+  const core = modules.filter((rel) => ![...NODE_ONLY].some((n) => rel === n || rel.startsWith(`${n}/`)));
 
   it("is most of the code", () => {
     expect(core.length).toBeGreaterThan(20);
   });
 
-  it.each(core.map((f) => [relative(src, f), f]))("%s imports no Node built-in", (_rel, file) => {
+  it.each(core.map((rel) => [rel, join(src, rel)]))("%s imports no Node built-in", (_rel, file) => {
     const text = readFileSync(file, "utf8");
-    const imports = [...text.matchAll(/(?:from|import)\s*\(?\s*["']([^"']+)["']/g)].map((m) => m[1]!);
-    expect(imports.filter((i) => builtins.has(i))).toEqual([]);
+    expect(importsOf(text).filter((i) => builtins.has(i))).toEqual([]);
     expect(text).not.toMatch(/\bprocess\.(env|argv|exit|cwd)\b|\bBuffer\./);
+  });
+});
+
+describe("the layers", () => {
+  it("give every folder of src a place", () => {
+    const top = readdirSync(src, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    expect(top.filter((folder) => !layerOf.has(folder))).toEqual([]);
+    expect([...layerOf.keys()].filter((folder) => !top.includes(folder))).toEqual([]);
+  });
+
+  it.each([
+    { file: "input/opml.ts", specifier: "../publish/xml-writer", wrong: true },
+    { file: "publish/app.ts", specifier: "../admin/api", wrong: true },
+    { file: "storage/queries.ts", specifier: "../input/feed/media", wrong: true },
+    { file: "normalise/item.ts", specifier: "../storage/schema", wrong: true },
+    { file: "input/feed/to-items.ts", specifier: "../../pipeline/poll-feeds", wrong: true },
+    { file: "publish/rss.ts", specifier: "../xml/writer", wrong: false },
+    { file: "entry/commands/pages.ts", specifier: "../../pipeline/ingest-page", wrong: false },
+    { file: "input/feed/to-items.ts", specifier: "../page/dates", wrong: false },
+    { file: "pipeline/poll-feeds.ts", specifier: "undici", wrong: false },
+  ])("judge $file importing $specifier (wrong way: $wrong)", ({ file, specifier, wrong }) => {
+    expect(wrongWayImports(file, [specifier]).length > 0).toBe(wrong);
+  });
+
+  it.each(modules)("%s imports only from its own folder and the layers below", (rel) => {
+    expect(wrongWayImports(rel, importsOf(readFileSync(join(src, rel), "utf8")))).toEqual([]);
+  });
+});
+
+describe("the README's source layout", () => {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("\n## Source layout"), readme.indexOf("\n## ", readme.indexOf("\n## Source layout") + 1));
+  const tree = section.match(/```\n([\s\S]*?)```/)![1]!;
+  // "  input/feed/     the feed reader: …" below "src/"; "drizzle/   migrations …" beside it
+  const inSrc = [...tree.matchAll(/^ {2}([a-z-]+(?:\/[a-z-]+)*)\/ /gm)].map((m) => `src/${m[1]}`);
+  const besideSrc = [...tree.matchAll(/^([a-z-]+)\/ /gm)].map((m) => m[1]!);
+
+  it("names every folder of src", () => {
+    expect(inSrc.length).toBeGreaterThan(5);
+    const tree = folders(src).map((f) => relative(root, f));
+    expect(tree.filter((folder) => !inSrc.includes(folder))).toEqual([]);
+  });
+
+  it.each([...inSrc, ...besideSrc])("names %s, which exists", (folder) => {
+    expect(statSync(join(root, folder)).isDirectory()).toBe(true);
+  });
+
+  it.each([...new Set(section.match(/`src\/[^`\s]+`/g)!.map((m) => m.slice(1, -1)))])("names %s, which exists", (path) => {
+    expect(existsSync(join(root, path))).toBe(true);
   });
 });

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { printableReason } from "../src/input/feed/errors";
 import type { FeedFetcher } from "../src/input/fetch/http-fetch";
-import { createApp } from "../src/publish/app";
+import { createSite } from "../src/entry/site";
 import type { OpenDatabase } from "../src/storage/open";
 import { addFeedSource, findFeedSource } from "../src/storage/sources";
 import { cli } from "./support/cli";
@@ -68,7 +68,7 @@ for (const backend of backends) {
       expect(await source("sound")).toMatchObject({ lastStatus: "ok", parseWarning: null });
       expect(await source("hopeless")).toMatchObject({ lastStatus: "failed", errorCount: 1, parseWarning: null });
 
-      const app = createApp({ db: db.db, adminToken: TOKEN });
+      const app = createSite({ db: db.db, adminToken: TOKEN }).app;
       const listed = (await (await app.fetch(new Request("http://x/api/sources", { headers: { Authorization: `Bearer ${TOKEN}` } }))).json()) as {
         sources: { name: string; parse_warning: string | null }[];
       };

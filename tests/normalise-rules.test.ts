@@ -203,7 +203,7 @@ describe("pages that are not whole", () => {
   const seed = readFileSync(join(import.meta.dirname, "pages", "seed-alaska.txt"), "utf8");
   const at = new Date("2025-12-09T13:00:00Z");
   const lines = seed.split("\n");
-  const footer = lines.findIndex((l) => l === "Suchbegriff");
+  const footer = lines.indexOf("Suchbegriff");
 
   it("refuses the seed cut after any line before its footer, naming a line", () => {
     for (let n = 0; n < footer; n++) {

@@ -8,7 +8,6 @@ import { cliSync } from "./support/cli";
 import { backends } from "./support/databases";
 import { expectWellFormedXml } from "./support/feeds";
 
-const root = join(import.meta.dirname, "..");
 const file = join(import.meta.dirname, "feeds", "subscriptions.opml");
 
 describe("OPML", () => {

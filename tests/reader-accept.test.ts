@@ -15,7 +15,6 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../src/entry/server";
-import type { OpenDatabase } from "../src/storage/open";
 import { startSeededServer, type SeededServer } from "./support/seeded-server";
 import { rssParser } from "./support/feeds";
 
@@ -33,7 +32,6 @@ const { clients } = JSON.parse(readFileSync(join(import.meta.dirname, "accept", 
 };
 
 describe.skipIf(!peers)(`feed readers get the feed at a feed URL${peers ? "" : " (newsboat, curl or feedparser missing)"}`, () => {
-  let db: OpenDatabase;
   let server: RunningServer;
   let seeded: SeededServer | undefined;
   let proxy: Server;
@@ -44,7 +42,7 @@ describe.skipIf(!peers)(`feed readers get the feed at a feed URL${peers ? "" : "
 
   beforeAll(async () => {
     seeded = await startSeededServer();
-    ({ db, server } = seeded);
+    ({ server } = seeded);
     proxy = createServer(async (req, res) => {
       seen.push(req.headers.accept ?? null);
       const headers: Record<string, string> = {};

@@ -109,7 +109,7 @@ for (const backend of backends) {
     pollingSuite(backend, (opened, http) => ((db = opened), (fetcher = http)));
     beforeEach(() => {
       served = {};
-      for (const [name, s] of Object.entries(expected.sources)) served[`/${name}.xml`] = { body: feedText(name), etag: `"${name}-1"` };
+      for (const name of Object.keys(expected.sources)) served[`/${name}.xml`] = { body: feedText(name), etag: `"${name}-1"` };
     });
 
     const follow = (name: string, tags = expected.sources[name]!.tags) => addFeedSource(db.db, { url: `${base}/${name}.xml`, name, tags });
@@ -292,7 +292,7 @@ for (const backend of backends) {
     beforeEach(() => {
       served = {};
     });
-    const nextPolls = async (path: string, times: Date[]) => {
+    const nextPolls = async (_path: string, times: Date[]) => {
       const out: string[] = [];
       for (const at of times) {
         const [result] = await collectPoll(db.db, fetcher, { all: true, now: () => at });

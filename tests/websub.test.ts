@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSite } from "../src/entry/site";
 import { createApp } from "../src/publish/app";
 import { changedFeedUrls } from "../src/publish/websub";
 import { backends } from "./support/databases";
@@ -52,7 +53,7 @@ describe("WebSub", () => {
     const token = "websub-test-token-0123456789";
     const tasks: Promise<unknown>[] = [];
     try {
-      const app = createApp({ db: opened.db, publicUrl: PUBLIC, hubUrl: hub.url, adminToken: token, background: (task) => tasks.push(task) });
+      const { app } = createSite({ db: opened.db, publicUrl: PUBLIC, hubUrl: hub.url, adminToken: token, background: (task) => tasks.push(task) });
       const post = (name: string, fetchedAt: string) =>
         app.fetch(
           new Request(`${PUBLIC}/api/ingest?name=${name}&fetched_at=${fetchedAt}`, {

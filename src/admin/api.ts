@@ -51,7 +51,12 @@ const removal = z
 const ingestion = z.strictObject({
   fetched_at: z
     .string()
-    .transform((text, ctx) => parseInstant(text) ?? (ctx.addIssue({ code: "custom", message: "must be an ISO 8601 time with a zone, like 2025-12-09T13:00:00Z" }), z.NEVER))
+    .transform((text, ctx) => {
+      const instant = parseInstant(text);
+      if (instant) return instant;
+      ctx.addIssue({ code: "custom", message: "must be an ISO 8601 time with a zone, like 2025-12-09T13:00:00Z" });
+      return z.NEVER;
+    })
     .optional(),
   name: z.string().min(1).max(200).optional(),
 });

@@ -2,11 +2,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
-import { createPublisher, type Publisher } from "../publish/app";
+import type { Publisher } from "../publish/app";
 import type { HeaderLookup } from "../publish/conditional";
 import type { VersionBook } from "../publish/version-book";
 import type { Database } from "../storage/database";
 import { nodeCompressors } from "./compressors";
+import { createSite } from "./site";
 
 export interface RunningServer {
   /** The address actually bound: http://127.0.0.1:8787, http://0.0.0.0:8787, http://[::1]:8787. */
@@ -26,7 +27,7 @@ export interface ServerOptions {
 }
 
 export function startServer(db: Database, options: ServerOptions): Promise<RunningServer> {
-  const publisher = createPublisher({
+  const publisher = createSite({
     db,
     publicUrl: options.publicUrl,
     hubUrl: options.hubUrl,
@@ -55,7 +56,7 @@ export function startServer(db: Database, options: ServerOptions): Promise<Runni
 // The hosts and request targets that @hono/node-server puts into the request's URL as they are
 // (http://HOST/TARGET); it normalises the others, which therefore go the adapter's way.
 const PLAIN_HOST = /^[a-z0-9._-]+(?::(?:[1-5]\d{3,4}|[6-9]\d{3}))?$/;
-const PLAIN_TARGET = /^\/[!#$&-;=?-\[\]_a-z~]*$/;
+const PLAIN_TARGET = /^\/[!#$&-;=?-[\]_a-z~]*$/;
 const DOT_SEGMENT = /\/\.\.?(?:[/?#]|$)/;
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The Cloudflare Workers shell around the publishing app: the same
- * createApp as the Node server, over PostgreSQL through a Hyperdrive
+ * createSite as the Node server, over PostgreSQL through a Hyperdrive
  * binding (in `wrangler dev`, Hyperdrive's local connection string), with
  * the Workers Cache API in front of the feeds.
  *
@@ -10,12 +10,12 @@
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import type { ExecutionContext } from "hono";
-import { createApp } from "../publish/app";
 import { withEdgeCache, type SharedCache } from "../publish/edge-cache";
 import { CONNECTION_BOUNDS } from "../storage/connection-bounds";
 import type { Database } from "../storage/database";
 import { schema } from "../storage/schema";
 import { ConfigError, readConfig, type Config } from "./config";
+import { createSite } from "./site";
 
 export interface Env {
   HYPERDRIVE?: { connectionString: string };
@@ -52,7 +52,7 @@ export default {
       fetch_types: false,
       onnotice: () => {},
     });
-    const app = createApp({
+    const { app } = createSite({
       db: drizzle(client, { schema }) as unknown as Database,
       publicUrl: config.publicUrl,
       hubUrl: config.hubUrl,

@@ -4,7 +4,7 @@
  * category attribute become tags.
  */
 import { XMLParser } from "fast-xml-parser";
-import { emptyEl, PROLOG, textEl } from "../publish/xml-writer";
+import { emptyEl, PROLOG, textEl } from "../xml/writer";
 
 export interface OpmlFeed {
   url: string;

@@ -4,6 +4,7 @@
  * line, else by a sidecar NAME.meta.json ({"fetchedAt": "…"}) next to
  * NAME.txt, else by the file's modification time.
  */
+import type { Stats } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import { parseInstant } from "../normalise/instant";
@@ -34,7 +35,7 @@ export async function listPageFiles(paths: string[]): Promise<PageFileList> {
   const missing: PageFileList["missing"] = [];
   const skipped: string[] = [];
   for (const path of paths) {
-    let info;
+    let info: Stats;
     try {
       info = await stat(path);
     } catch (error) {

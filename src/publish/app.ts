@@ -21,7 +21,6 @@ import { databaseProblem } from "./readiness";
 import { securityHeaderRecord, securityHeaders } from "./security-headers";
 import { MAX_UNION, parseSelector } from "./selector";
 import { VersionBook } from "./version-book";
-import { adminApi } from "../admin/api";
 import type { StoreReport } from "../storage/store-document";
 import { announceChanges } from "./websub";
 
@@ -35,8 +34,6 @@ export interface AppOptions {
   cacheBytes?: number;
   /** WebSub hub announced in every feed. */
   hubUrl?: string | undefined;
-  /** Mounts the admin API at /api, guarded by this bearer token; absent, there is no /api. */
-  adminToken?: string | undefined;
   /**
    * The public base URL (https://feeds.example.org). Feeds must carry
    * absolute URLs; without this they are built from the request's own URL,
@@ -44,8 +41,8 @@ export interface AppOptions {
    */
   publicUrl?: string | undefined;
   /**
-   * Runs work that outlives the response (telling the WebSub hub about an
-   * ingestion posted to the admin API). The Worker hands it to waitUntil;
+   * Runs work that outlives the response (telling the WebSub hub about a
+   * change, see Publisher.changed). The Worker hands it to waitUntil;
    * by default it runs detached.
    */
   background?: (task: Promise<unknown>) => void;
@@ -70,9 +67,11 @@ export interface Publisher {
   app: Hono;
   /** The cached answer to a GET of a feed URL served before, as the app would give it; null otherwise (see feed-route.ts). */
   cachedAnswer(method: string, url: string, headers: HeaderLookup): CachedAnswer | null;
+  /** Stored items changed in this process (a page posted to the admin API): feeds are rendered anew, the WebSub hub is told. */
+  changed(report: StoreReport): void;
 }
 
-export function createPublisher({ db, publicUrl, versions, compressors, cacheBytes, hubUrl, adminToken, background = detached }: AppOptions): Publisher {
+export function createPublisher({ db, publicUrl, versions, compressors, cacheBytes, hubUrl, background = detached }: AppOptions): Publisher {
   const app = new Hono();
   const feedDeps: FeedRouteDeps = {
     db,
@@ -108,17 +107,6 @@ export function createPublisher({ db, publicUrl, versions, compressors, cacheByt
     const problem = await databaseProblem(db);
     return c.text(problem ? `not ready: ${problem}` : "ready", problem ? 503 : 200, { "Cache-Control": "no-store" });
   });
-
-  const onChange = (report: StoreReport) => {
-    feedDeps.versions.invalidate();
-    if (!hubUrl || !publicUrl) return;
-    background(
-      announceChanges(hubUrl, publicUrl, report.changedTags, true).then(({ failed }) => {
-        for (const f of failed) console.error(`warning: websub ping for ${f.url} failed: ${f.detail}`);
-      }),
-    );
-  };
-  if (adminToken) app.route("/api", adminApi({ db, token: adminToken, onChange }));
 
   app.get("/feeds/:file", async (c) => {
     const file = c.req.param("file");
@@ -169,5 +157,14 @@ export function createPublisher({ db, publicUrl, versions, compressors, cacheByt
     const answer = cachedAnswer(feedDeps, request.method, request.url, request.headers);
     return answer ? new Response(answer.body, answer.init) : route(request, env, executionCtx);
   };
-  return { app, cachedAnswer: (method, url, headers) => cachedAnswer(feedDeps, method, url, headers) };
+  const changed = (report: StoreReport) => {
+    feedDeps.versions.invalidate();
+    if (!hubUrl || !publicUrl) return;
+    background(
+      announceChanges(hubUrl, publicUrl, report.changedTags, true).then(({ failed }) => {
+        for (const f of failed) console.error(`warning: websub ping for ${f.url} failed: ${f.detail}`);
+      }),
+    );
+  };
+  return { app, cachedAnswer: (method, url, headers) => cachedAnswer(feedDeps, method, url, headers), changed };
 }

@@ -7,7 +7,7 @@
 import { isoSeconds } from "../normalise/item";
 import type { FeedChannel } from "./feed-model";
 import { contentHtmlOf, feedDescription, feedId, feedTitle, itemUrl, lastUpdate, publishedOf, UNKNOWN_TYPE } from "./feed-model";
-import { cdataEl, emptyEl, PROLOG, textEl, xmlText } from "./xml-writer";
+import { cdataEl, emptyEl, PROLOG, textEl, xmlText } from "../xml/writer";
 
 export function renderAtom(channel: FeedChannel): string {
   const out: string[] = [PROLOG];

@@ -15,7 +15,7 @@ import type { VersionSnapshot } from "../storage/versions";
 import { outageCode } from "../storage/outage";
 import { chooseEncoding, etagFor, notModified, strongTag, type HeaderLookup } from "./conditional";
 import { withinDeadline } from "./database-outage";
-import { FeedCache, type CachedAnswer, type CachedFeed, type Compressors, type Encoding } from "./feed-cache";
+import type { FeedCache, CachedAnswer, CachedFeed, Compressors, Encoding } from "./feed-cache";
 import { CONTENT_TYPE, renderFeed, type FeedFormat } from "./feed-formats";
 import { feedUrl } from "./feed-model";
 import { wantsBrowserView } from "./negotiation";
@@ -147,7 +147,10 @@ const versionKeys = new WeakMap<VersionSnapshot, Map<string, string | null>>();
 
 function versionKeyIn(snapshot: VersionSnapshot, selector: Selector, key: string): string | null {
   let keys = versionKeys.get(snapshot);
-  if (!keys) versionKeys.set(snapshot, (keys = new Map()));
+  if (!keys) {
+    keys = new Map();
+    versionKeys.set(snapshot, keys);
+  }
   let versionKey = keys.get(key);
   if (versionKey === undefined) {
     versionKey = resolve(snapshot, selector)?.versionKey ?? null;

@@ -1,7 +1,7 @@
 /** OPML 2.0 listing every tag's feed, for importing them all into a feed reader at once. */
 import type { TagSummary } from "../storage/queries";
 import { feedUrl } from "./feed-model";
-import { emptyEl, PROLOG, textEl } from "./xml-writer";
+import { emptyEl, PROLOG, textEl } from "../xml/writer";
 
 export function renderOpml(base: string, tags: TagSummary[], dateModified: Date): string {
   const out = [

@@ -10,7 +10,7 @@ import { escapeHtml } from "../normalise/html";
 import type { FeedChannel } from "./feed-model";
 import { contentHtmlOf, feedDescription, feedTitle, itemUrl, lastUpdate, mainEnclosure, publishedOf, UNKNOWN_TYPE } from "./feed-model";
 import type { Media } from "../normalise/item";
-import { cdataEl, emptyEl, PROLOG, textEl, xmlText } from "./xml-writer";
+import { cdataEl, emptyEl, PROLOG, textEl, xmlText } from "../xml/writer";
 
 export function renderRss(channel: FeedChannel): string {
   const out: string[] = [PROLOG];

@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CONNECTION_BOUNDS } from "./connection-bounds";
 import type { Database } from "./database";
+import { explainMigrationError } from "./extensions";
 import { schema } from "./schema";
 
 export const MIGRATIONS = fileURLToPath(new URL("../../drizzle", import.meta.url));
@@ -41,7 +42,7 @@ async function openPostgres(url: string): Promise<OpenDatabase> {
   return {
     db: db as unknown as Database,
     description: `postgres (${redact(url)})`,
-    migrate: () => migrate(db, { migrationsFolder: MIGRATIONS }),
+    migrate: () => migrate(db, { migrationsFolder: MIGRATIONS }).catch((error: unknown) => Promise.reject(explainMigrationError(error))),
     close: () => client.end({ timeout: 5 }),
   };
 }
@@ -59,7 +60,8 @@ async function openPglite(dataDir: string): Promise<OpenDatabase> {
     const { PGlite } = await import("@electric-sql/pglite");
     const { drizzle } = await import("drizzle-orm/pglite");
     const { migrate } = await import("drizzle-orm/pglite/migrator");
-    const client = await PGlite.create(join(dataDir, "pglite"));
+    const { pg_trgm } = await import("@electric-sql/pglite/contrib/pg_trgm");
+    const client = await PGlite.create(join(dataDir, "pglite"), { extensions: { pg_trgm } });
     const db = drizzle(client, { schema });
     return {
       db: db as unknown as Database,

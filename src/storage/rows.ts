@@ -1,7 +1,7 @@
 /** Conversion between the items table and the item model. */
 import type { Item, Tag } from "../normalise/item";
 import type { Derived } from "../normalise/merge";
-import { items } from "./schema";
+import type { items } from "./schema";
 import { matchTextOf } from "./tag-match";
 
 export type ItemRow = typeof items.$inferSelect;

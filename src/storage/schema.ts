@@ -72,7 +72,11 @@ export const documents = pgTable(
     ingestedAt: at("ingested_at").notNull().defaultNow(),
     itemCount: integer("item_count").notNull(),
   },
-  (t) => [uniqueIndex("documents_content_fetch").on(t.sha256, t.fetchedAt)],
+  (t) => [
+    uniqueIndex("documents_content_fetch").on(t.sha256, t.fetchedAt),
+    // a source's documents (its items, its removal's cascade) found without reading every document
+    index("documents_source").on(t.sourceId),
+  ],
 );
 
 export const items = pgTable(
@@ -114,6 +118,8 @@ export const items = pgTable(
     index("items_feed_order").on(t.feedAt.desc(), t.id.desc()),
     // the expression feedItems() filters ?q= with
     index("items_search").using("gin", sql`to_tsvector('german', ${t.title} || ' ' || ${t.summary})`),
+    // trigrams (pg_trgm) serve the LIKE '%label%' with which a new tag finds the stories naming it (tag-match.ts)
+    index("items_match_text").using("gin", t.matchText.op("gin_trgm_ops")),
   ],
 );
 

@@ -14,7 +14,7 @@ import { keepItems, previousItems, retireItems, type EntryIdentity } from "./ent
 import { itemRow, rowToItem, type ItemRow } from "./rows";
 import { documents, feedState, items, itemTags, observations, sources, tags } from "./schema";
 import { sourcedObservations, sourceTagsById } from "./source-observations";
-import { labelMatches, likePatternFor } from "./tag-match";
+import { itemsMatching, labelMatches } from "./tag-match";
 
 export interface DocumentInput {
   source: { kind: "page" | "feed"; name: string; url?: string | null };
@@ -289,13 +289,7 @@ export async function linkItems(tx: Database, changed: ItemRow[], brandNew: Set<
 /** A tag seen for the first time also collects the stories already stored that name it. */
 export async function linkNewTags(tx: Database, created: { id: number; label: string }[]): Promise<number[]> {
   for (const tag of created) {
-    const candidates = await tx
-      .select({ id: items.id, matchText: items.matchText })
-      .from(items)
-      .where(sql`${items.matchText} like ${likePatternFor(tag.label)}`);
-    const links = candidates
-      .filter((c) => labelMatches(tag.label, c.matchText))
-      .map((c) => ({ itemId: c.id, tagId: tag.id, via: "match" as const }));
+    const links = (await itemsMatching(tx, tag.label)).map((itemId) => ({ itemId, tagId: tag.id, via: "match" as const }));
     await insertRows(tx, itemTags, links, { name: "link_new_tag", onConflictDoNothing: true });
   }
   return created.map((t) => t.id);

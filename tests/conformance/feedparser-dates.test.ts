@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { parseFeedDate } from "../../src/input/feed/dates";
 import { SUITE } from "./feedparser-cases";
 import { structTime } from "./feedwerk-view";
-import { evaluate, parse, repr, Tuple, type Value } from "./python-expression";
+import { evaluate, parse, repr, type Tuple, type Value } from "./python-expression";
 
 /** feedparser's parsers whose formats feedwerk does not read, and why. */
 const DECLINED_PARSERS: Record<string, string> = {

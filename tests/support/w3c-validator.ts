@@ -42,7 +42,9 @@ export async function w3cValidatorAvailable(): Promise<boolean> {
 /** Every feed's events that count (W3C's "AA" level, as w3c-validate prints them), by file. */
 export async function validateFeeds(feeds: FeedToValidate[], processes = 2): Promise<Map<string, ValidatorEvent[]>> {
   const batches: FeedToValidate[][] = Array.from({ length: processes }, () => []);
-  feeds.forEach((feed, i) => batches[i % processes]!.push(feed));
+  feeds.forEach((feed, i) => {
+    batches[i % processes]!.push(feed);
+  });
   const out = new Map<string, ValidatorEvent[]>();
   await Promise.all(
     batches

@@ -221,7 +221,7 @@ function textConstruct(elements: unknown, inline: string | undefined, htmlByDefa
   const type = typeof attrs.type === "string" ? attrs.type.trim().toLowerCase() : undefined;
   const mode = typeof attrs.mode === "string" ? attrs.mode.trim().toLowerCase() : undefined;
   // Atom 0.3 says so with mode="base64"; Atom 1.0 base64-encodes content of any media type but text and XML
-  const base64 = mode === "base64" || (type !== undefined && type.includes("/") && !/^text\/|[+/]xml$/.test(type));
+  const base64 = mode === "base64" || (type?.includes("/") && !/^text\/|[+/]xml$/.test(type));
   const explicitText = type === "text" || type === "text/plain";
   // decoded bytes are read as markup, as feedparser reads them, unless declared text
   const isText = base64 ? explicitText : type === undefined ? !htmlByDefault : explicitText;
@@ -323,7 +323,6 @@ function readJsonFeed(text: string): RawFeed {
     throw new FeedFormatError(`not a JSON Feed (version '${version || "missing"}')`);
   }
   if (!Array.isArray(doc.items)) throw new FeedFormatError("JSON Feed without an items array");
-  const escape = escapeHtml;
   return {
     format: "json",
     title: typeof doc.title === "string" ? doc.title : undefined,
@@ -331,12 +330,12 @@ function readJsonFeed(text: string): RawFeed {
     entries: (doc.items as Record<string, unknown>[]).filter((i) => i && typeof i === "object").map((item) => {
       const authors = Array.isArray(item.authors) ? item.authors : item.author ? [item.author] : [];
       const firstAuthor = authors.find((a): a is { name: string } => Boolean(a && typeof a === "object" && typeof (a as { name?: unknown }).name === "string"));
-      const text = typeof item.content_text === "string" ? `<p>${escape(item.content_text)}</p>` : undefined;
+      const text = typeof item.content_text === "string" ? `<p>${escapeHtml(item.content_text)}</p>` : undefined;
       return {
         id: item.id === undefined || item.id === null ? undefined : String(item.id),
         link: typeof item.url === "string" ? item.url : typeof item.external_url === "string" ? item.external_url : undefined,
-        title: typeof item.title === "string" ? escape(item.title) : undefined,
-        summaryHtml: typeof item.summary === "string" ? escape(item.summary) : undefined,
+        title: typeof item.title === "string" ? escapeHtml(item.title) : undefined,
+        summaryHtml: typeof item.summary === "string" ? escapeHtml(item.summary) : undefined,
         contentHtml: typeof item.content_html === "string" ? item.content_html : text,
         published: typeof item.date_published === "string" ? item.date_published : undefined,
         updated: typeof item.date_modified === "string" ? item.date_modified : undefined,

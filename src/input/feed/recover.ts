@@ -126,7 +126,7 @@ export function recoverXml(text: string): Recovered {
         let tag = `<${name}`;
         const prefixes: string[] = [];
         for (const [attr, value] of Object.entries(attribs)) {
-          if (NAME.test(attr)) tag += ` ${attr}="${escape(value, parser.startIndex).replace(/"/g, "&quot;")}"`;
+          if (NAME.test(attr)) tag += ` ${attr}="${escapeData(value, parser.startIndex).replace(/"/g, "&quot;")}"`;
           if (attr.startsWith("xmlns:")) prefixes.push(attr.slice(6));
         }
         out.push(`${tag}>`);
@@ -164,7 +164,7 @@ export function recoverXml(text: string): Recovered {
           return;
         }
         if (data.trim()) cascade = false;
-        out.push(inCdata ? escapeAll(data, parser.startIndex) : escape(data, parser.startIndex));
+        out.push(inCdata ? escapeAll(data, parser.startIndex) : escapeData(data, parser.startIndex));
       },
       oncdatastart() {
         inCdata = true;
@@ -175,7 +175,7 @@ export function recoverXml(text: string): Recovered {
     },
     { xmlMode: true, decodeEntities: false },
   );
-  function escape(raw: string, at: number): string {
+  function escapeData(raw: string, at: number): string {
     let value = raw;
     if (FORBIDDEN.test(value)) {
       note("control character", at + value.search(FORBIDDEN));

@@ -59,7 +59,7 @@ function toEnclosure(raw: RawEnclosure, base: string): Enclosure | null {
 }
 
 function mimeType(value: string | undefined): string | null {
-  const type = value?.split(";")[0]!.trim().toLowerCase();
+  const type = value?.split(";", 1)[0]?.trim().toLowerCase();
   return type && MIME.test(type) ? type : null;
 }
 

@@ -8,7 +8,7 @@
  */
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { isIP, type LookupFunction } from "node:net";
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate, inflateRawSync, inflateSync } from "node:zlib";
 import { Agent, buildConnector, request } from "undici";
 import type { AddressPolicy } from "./address-policy";

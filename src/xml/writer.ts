@@ -1,7 +1,8 @@
 /**
- * The little XML the feeds need, written directly: every text and
- * attribute escaped, characters XML cannot carry dropped, CDATA split where
- * the content holds "]]>".
+ * The little XML feedwerk writes (feeds, OPML), written directly: every
+ * text and attribute escaped, characters XML cannot carry dropped, CDATA
+ * split where the content holds "]]>". Below both input (OPML out) and
+ * publish (feeds), which must not reach into each other.
  */
 import { stripNonXmlChars } from "../normalise/text";
 

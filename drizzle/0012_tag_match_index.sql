@@ -1,0 +1,1 @@
+CREATE INDEX "items_match_text" ON "items" USING gin ("match_text" gin_trgm_ops);

@@ -1,0 +1,1 @@
+CREATE INDEX "documents_source" ON "documents" USING btree ("source_id");

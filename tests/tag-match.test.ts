@@ -1,0 +1,198 @@
+/**
+ * Tag matching by text on both backends: a tag finds the stories that name
+ * it through the trigram index (items_match_text), with the same result as
+ * a story that arrives after its tag, for labels with LIKE's own characters,
+ * umlauts and labels too short for a trigram. tests/tag-match/cases.json
+ * holds the stories and which of them each label must find. Also: the
+ * indexes serve the queries they were made for, a database's owner creates
+ * pg_trgm without being a superuser, and an operator whose pg_trgm the
+ * migrations cannot use is told what to do.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import postgres from "postgres";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { storyKey } from "../src/normalise/identity";
+import type { Item } from "../src/normalise/item";
+import { tagsFromLabels } from "../src/normalise/tag-union";
+import { openDatabase, type OpenDatabase } from "../src/storage/open";
+import { tagItemIds } from "../src/storage/queries";
+import { addFeedSource, setSourceTags } from "../src/storage/sources";
+import { storeDocument } from "../src/storage/store-document";
+import { itemsMatching, likePatternFor } from "../src/storage/tag-match";
+import { cli } from "./support/cli";
+import { backends, truncateAll } from "./support/databases";
+
+const cases = JSON.parse(readFileSync(join(import.meta.dirname, "tag-match", "cases.json"), "utf8")) as {
+  stories: Record<string, { title: string; summary: string }>;
+  labels: Record<string, string[]>;
+};
+const labels = Object.keys(cases.labels);
+const tagOf = new Map(tagsFromLabels(labels).map((t) => [t.label, t.slug]));
+const idOf = (key: string) => storyKey(cases.stories[key]!.title);
+
+function story(title: string, summary: string): Item {
+  const id = storyKey(title);
+  return {
+    id, guid: id, kind: "teaser", title, kicker: null, publishedAt: null, precision: "none", agency: null, dateline: null, tags: [],
+    commentCount: null, image: null, media: null, summary, contentHtml: null, url: null,
+  };
+}
+
+const storeStories = (db: OpenDatabase, list: { title: string; summary: string }[], n = 0) =>
+  storeDocument(db.db, {
+    source: { kind: "page", name: "stories" },
+    name: `stories-${n}.txt`,
+    sha256: `${n}`.padStart(64, "0"),
+    fetchedAt: new Date(Date.UTC(2025, 11, 9, 13, n)),
+    items: list.map((s) => story(s.title, s.summary)),
+  });
+
+/** The labels as the own tags of a followed feed that has shown nothing: their members are text matches alone. */
+async function giveTags(db: OpenDatabase): Promise<void> {
+  const source = await addFeedSource(db.db, { url: "https://feeds.example.org/tags.xml", name: "tags" });
+  await setSourceTags(db.db, source.id, labels);
+}
+
+/** postgres.js answers with the rows, PGlite with an object holding them. */
+const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows);
+
+async function explain(db: OpenDatabase, query: ReturnType<typeof sql>): Promise<string> {
+  return db.db.transaction(async (tx) => {
+    // only whether the index can serve the query: with so few rows the planner would rightly read the table
+    await tx.execute(sql`set local enable_seqscan = off`);
+    return rowsOf<Record<string, string>>(await tx.execute(sql`explain ${query}`)).map((r) => Object.values(r)[0]).join("\n");
+  });
+}
+
+it("gives every label of the cases a tag of its own", () => {
+  expect(new Set(tagOf.values()).size).toBe(labels.length);
+});
+
+for (const backend of backends) {
+  describe.skipIf(backend.unavailable)(`tag matching on ${backend.name}${backend.unavailable ? ` (${backend.unavailable})` : ""}`, () => {
+    let db: OpenDatabase;
+    beforeAll(async () => {
+      db = await backend.open();
+    });
+    afterAll(async () => {
+      await db?.close();
+    });
+    beforeEach(async () => {
+      await truncateAll(db);
+    });
+
+    it.each(labels)("a new tag %j finds the stored stories that name it", async (label) => {
+      await storeStories(db, Object.values(cases.stories));
+      await giveTags(db);
+      expect(await tagItemIds(db.db, tagOf.get(label)!)).toEqual(cases.labels[label]!.map(idOf).sort());
+    });
+
+    it("links a story stored after its tags to the same tags", async () => {
+      await giveTags(db);
+      await storeStories(db, Object.values(cases.stories));
+      for (const label of labels) expect(await tagItemIds(db.db, tagOf.get(label)!), label).toEqual(cases.labels[label]!.map(idOf).sort());
+    });
+
+    it("finds a label among many stories that share its letters but not the word", async () => {
+      // trigram candidates that the whole-word check must turn away, next to the one match
+      const near = Array.from({ length: 300 }, (_, i) => ({ title: `Bürgergeldempfänger ${i}`, summary: `Vorbürgergeld-Zeit und neubürgergeld ${i}` }));
+      await storeStories(db, [...near, { title: "Das Bürgergeld steigt", summary: "Um zwölf Euro." }]);
+      expect(await itemsMatching(db.db, "BÜRGERGELD")).toEqual([storyKey("Das Bürgergeld steigt")]);
+      expect(await itemsMatching(db.db, "bürgergeldempfänger 7")).toEqual([storyKey("Bürgergeldempfänger 7")]);
+    });
+
+    it.each(["Bürgergeld", "100%", "snake_case", "C:\\Windows", "New York"])("serves the candidates of %j from the trigram index", async (label) => {
+      const plan = await explain(db, sql`select id, match_text from items where match_text like ${likePatternFor(label)}`);
+      expect(plan).toContain("items_match_text");
+    });
+
+    it("finds a source's documents through documents_source", async () => {
+      const plan = await explain(db, sql`select id from documents where source_id = ${1}`);
+      expect(plan).toContain("documents_source");
+    });
+  });
+}
+
+const testUrl = process.env.TEST_DATABASE_URL;
+describe.skipIf(!testUrl)("pg_trgm on a PostgreSQL server", () => {
+  const suffix = `${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const role = `feedwerk_owner_${suffix}`;
+  const owned = `feedwerk_test_owned_${suffix}`;
+  const elsewhere = `feedwerk_test_elsewhere_${suffix}`;
+  let admin: postgres.Sql;
+  const urlOf = (database: string, user?: string) => {
+    const url = new URL(testUrl!);
+    url.pathname = `/${database}`;
+    if (user) url.username = user;
+    return url.toString();
+  };
+
+  beforeAll(async () => {
+    admin = postgres(testUrl!, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`create role ${role} login`);
+    await admin.unsafe(`create database ${owned} owner ${role}`);
+    await admin.unsafe(`create database ${elsewhere}`);
+  });
+  afterAll(async () => {
+    for (const database of [owned, elsewhere]) await admin?.unsafe(`drop database if exists ${database} with (force)`);
+    await admin?.unsafe(`drop role if exists ${role}`);
+    await admin?.end();
+  });
+
+  it("is created by a role that owns its database without being a superuser", async () => {
+    const opened = await openDatabase({ url: urlOf(owned, role) });
+    try {
+      const [who] = rowsOf<{ rolsuper: boolean }>(await opened.db.execute(sql`select rolsuper from pg_roles where rolname = current_user`));
+      expect(who?.rolsuper).toBe(false);
+      await opened.migrate();
+      await storeStories(opened, [cases.stories["eu-gipfel"]!, cases.stories["europa"]!]);
+      expect(await itemsMatching(opened.db, "EU")).toEqual([idOf("eu-gipfel")]);
+    } finally {
+      await opened.close();
+    }
+  });
+
+  describe("created beforehand in a schema outside the search_path", () => {
+    let inDatabase: postgres.Sql;
+    beforeAll(async () => {
+      inDatabase = postgres(urlOf(elsewhere), { max: 1, onnotice: () => {} });
+      await inDatabase.unsafe("create schema extensions; create extension pg_trgm schema extensions");
+    });
+    afterAll(async () => {
+      await inDatabase?.end();
+    });
+
+    it("fails to migrate, says what to do and leaves no table behind", async () => {
+      const opened = await openDatabase({ url: urlOf(elsewhere) });
+      try {
+        await expect(opened.migrate()).rejects.toThrow(
+          /pg_trgm extension.*operator class "gin_trgm_ops" does not exist.*ALTER EXTENSION pg_trgm SET SCHEMA public;/,
+        );
+      } finally {
+        await opened.close();
+      }
+      expect(await inDatabase`select table_name from information_schema.tables where table_schema = 'public'`).toEqual([]);
+    });
+
+    it("says so through the command line, with a non-zero exit", async () => {
+      const run = await cli(["migrate"], { DATABASE_URL: urlOf(elsewhere) });
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toMatch(/cannot prepare the database postgres.*: the schema needs PostgreSQL's pg_trgm extension/);
+      expect(run.stderr).toContain("ALTER EXTENSION pg_trgm SET SCHEMA public;");
+    });
+
+    it("migrates once the extension is moved where the role finds it", async () => {
+      await inDatabase.unsafe("alter extension pg_trgm set schema public");
+      const opened = await openDatabase({ url: urlOf(elsewhere) });
+      try {
+        await opened.migrate();
+        await storeStories(opened, [cases.stories["oel"]!, cases.stories["heizoel"]!]);
+        expect(await itemsMatching(opened.db, "öl")).toEqual([idOf("oel")]);
+      } finally {
+        await opened.close();
+      }
+    });
+  });
+});
