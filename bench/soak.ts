@@ -119,7 +119,7 @@ for (round = 0; round < ROUNDS; round++) {
   const started = performance.now();
   const results = await pollFeeds(db, fetcher, { all: true, now: () => new Date(t), concurrency: 8 });
   roundMs.push(performance.now() - started);
-  failures += results.filter((r) => r.outcome === "failed").length;
+  failures += results.failed;
   if (round % EVERY === 0 || round === ROUNDS - 1) {
     const s = await report(t);
     samples.push({ round, database: s.database, rows: s.rows.items + s.rows.observations + s.rows.documents + s.rows.item_tags });

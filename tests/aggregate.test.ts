@@ -11,14 +11,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import type { FeedFetcher } from "../src/input/fetch/http-fetch";
 import { ingestPage } from "../src/pipeline/ingest-page";
-import { pollFeeds } from "../src/pipeline/poll-feeds";
 import type { OpenDatabase } from "../src/storage/open";
 import { tagItemIds } from "../src/storage/queries";
 import { documents, items, observations } from "../src/storage/schema";
 import { addFeedSource, findFeedSource, setSourceTags } from "../src/storage/sources";
 import { cli } from "./support/cli";
 import { backends } from "./support/databases";
-import { pollingSuite } from "./support/polling";
+import { collectPoll, pollingSuite } from "./support/polling";
 
 const root = join(import.meta.dirname, "..");
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, "feeds", name));
@@ -77,7 +76,7 @@ for (const backend of backends) {
       await ingestPage(db.db, { name: "seed", bytes: new Uint8Array(readFileSync(join(root, "seeds/000_fd0f4cb902b02a9c.txt"))), fetchedAt: new Date("2025-12-09T13:00:00Z") });
       for (const path of ["/rss2.xml", "/atom.xml", "/feed.json", "/latin1.xml", "/mirror.xml", "/gone.xml"]) await addFeedSource(db.db, { url: `${base}${path}` });
       const now = new Date("2025-12-10T12:00:00Z");
-      const results = await pollFeeds(db.db, fetcher, { now: () => now, random: () => 0.5 });
+      const results = await collectPoll(db.db, fetcher, { now: () => now, random: () => 0.5 });
       const by = (path: string) => results.find((r) => r.source.url === `${base}${path}`)!;
       expect(results).toHaveLength(6);
       expect(by("/rss2.xml").report).toMatchObject({ new: 2 });
@@ -113,20 +112,20 @@ for (const backend of backends) {
       await addFeedSource(db.db, { url: `${base}/rss2.xml`, tags: ["Kultur-Tipp"] });
       await addFeedSource(db.db, { url: `${base}/old-address.xml`, name: "blog" });
       const t0 = new Date("2025-12-10T12:00:00Z");
-      await pollFeeds(db.db, fetcher, { now: () => t0 });
+      await collectPoll(db.db, fetcher, { now: () => t0 });
       expect((await findFeedSource(db.db, "blog"))?.url).toBe(`${base}/atom.xml`);
       expect(await tagItemIds(db.db, "kultur-tipp")).toHaveLength(2);
 
-      const soon = await pollFeeds(db.db, fetcher, { now: () => new Date("2025-12-10T12:10:00Z") });
+      const soon = await collectPoll(db.db, fetcher, { now: () => new Date("2025-12-10T12:10:00Z") });
       expect(soon).toHaveLength(0);
-      const later = await pollFeeds(db.db, fetcher, { now: () => new Date("2025-12-10T12:31:00Z") });
+      const later = await collectPoll(db.db, fetcher, { now: () => new Date("2025-12-10T12:31:00Z") });
       expect(later.map((r) => [r.source.name, r.outcome])).toEqual([[`${base}/rss2.xml`, "not modified"]]);
       expect(hits["/rss2.xml"]).toBe(2);
     });
 
     it("records observations only for the entries a feed adds or changes, and again where another feed spoke since", async () => {
       const grow = await addFeedSource(db.db, { url: `${base}/growing.xml` });
-      const poll = async (at: string, source = grow) => (await pollFeeds(db.db, fetcher, { all: true, now: () => new Date(at) })).find((r) => r.source.id === source.id)!;
+      const poll = async (at: string, source = grow) => (await collectPoll(db.db, fetcher, { all: true, now: () => new Date(at) })).find((r) => r.source.id === source.id)!;
       const count = () => db.db.$count(observations);
       const item0 = async () => (await db.db.select().from(items).where(eq(items.url, "https://grow.example/0")))[0]!;
 
@@ -163,7 +162,7 @@ for (const backend of backends) {
 
     it("does not store a feed served again byte for byte without validators, not even when its tags change", async () => {
       const source = await addFeedSource(db.db, { url: `${base}/atom.xml` });
-      const poll = async (at: string) => (await pollFeeds(db.db, fetcher, { all: true, now: () => new Date(at) }))[0]!;
+      const poll = async (at: string) => (await collectPoll(db.db, fetcher, { all: true, now: () => new Date(at) }))[0]!;
       expect((await poll("2025-12-10T12:00:00Z")).report).toMatchObject({ new: 2 });
       const stored = { documents: await db.db.$count(documents), observations: await db.db.$count(observations) };
       expect(stored).toEqual({ documents: 1, observations: 2 });

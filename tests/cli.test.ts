@@ -170,6 +170,7 @@ describe("cli errors", () => {
       FEEDWERK_ADMIN_TOKEN: "short",
       FEEDWERK_PUBLIC_URL: "feeds.example.org",
       FEEDWERK_HUB_URL: "",
+      FEEDWERK_LEASE_SECONDS: "5m",
     });
     expect(run.status).toBe(1);
     const lines = run.stderr.trim().split("\n");
@@ -178,6 +179,7 @@ describe("cli errors", () => {
       "error: PORT: must be a port number from 0 to 65535, got '80a'",
       "error: FEEDWERK_PUBLIC_URL: must be an absolute http(s) URL like https://feeds.example.org, got 'feeds.example.org'",
       "error: FEEDWERK_ADMIN_TOKEN: must be at least 16 characters, has 5 (try: openssl rand -hex 24)",
+      "error: FEEDWERK_LEASE_SECONDS: must be a number of seconds from 1 to 86400, got '5m'",
     ]);
     expect(run.stderr).not.toContain("secret");
     // an allow-list the fetcher could not build is refused at start, not at the first fetch

@@ -21,7 +21,6 @@ import type { FeedFetcher } from "../src/input/fetch/http-fetch";
 import { guidFor } from "../src/normalise/identity";
 import type { Item } from "../src/normalise/item";
 import { derive, mergeObservations, observe } from "../src/normalise/merge";
-import { pollFeeds } from "../src/pipeline/poll-feeds";
 import { createApp } from "../src/publish/app";
 import type { Database } from "../src/storage/database";
 import type { OpenDatabase } from "../src/storage/open";
@@ -30,7 +29,7 @@ import { itemRow } from "../src/storage/rows";
 import { documents, items, observations, sources } from "../src/storage/schema";
 import { addFeedSource, itemIdsOfSource, recordFetch } from "../src/storage/sources";
 import { backends, truncateAll } from "./support/databases";
-import { localFetcher, pollingSuite } from "./support/polling";
+import { collectPoll, localFetcher, pollingSuite } from "./support/polling";
 import { migrateBefore } from "./support/migrations";
 
 const feedsDir = join(import.meta.dirname, "feeds");
@@ -190,7 +189,7 @@ for (const backend of backends) {
     beforeEach(() => {
       served = {};
     });
-    const poll = (at: string) => pollFeeds(db.db, http, { all: true, now: () => new Date(at) });
+    const poll = (at: string) => collectPoll(db.db, http, { all: true, now: () => new Date(at) });
     const allItems = () => db.db.select().from(items).orderBy(asc(items.id));
 
     it("stores a podcast whose episodes all link to the show's page as one item per episode, each with its date; a second read changes nothing", async () => {
@@ -232,7 +231,7 @@ for (const backend of backends) {
       });
       await addFeedSource(db.db, { url: `${base}/a.xml`, name: "a" });
       await addFeedSource(db.db, { url: `${base}/b.xml`, name: "b" });
-      await pollFeeds(db.db, http, { all: true, concurrency: 1, now: () => new Date("2025-12-10T12:00:00Z") });
+      await collectPoll(db.db, http, { all: true, concurrency: 1, now: () => new Date("2025-12-10T12:00:00Z") });
       const forward = await state();
       expect(forward.ids).toHaveLength(4);
       const shared = forward.a.filter((id) => forward.b.includes(id));
@@ -242,7 +241,7 @@ for (const backend of backends) {
       await truncateAll(db);
       await addFeedSource(db.db, { url: `${base}/b.xml`, name: "b" });
       await addFeedSource(db.db, { url: `${base}/a.xml`, name: "a" });
-      await pollFeeds(db.db, http, { all: true, concurrency: 1, now: () => new Date("2025-12-10T12:00:00Z") });
+      await collectPoll(db.db, http, { all: true, concurrency: 1, now: () => new Date("2025-12-10T12:00:00Z") });
       expect(await state()).toEqual(forward);
     });
 
@@ -286,7 +285,7 @@ for (const backend of backends) {
       await addFeedSource(db.db, { url: `${base}/f.xml`, name: "f" });
       served["/e.xml"] = { body: rss("https://e.example/", [{ guid: "e-1", link, title: "Meldung bei E", date: "Mon, 08 Dec 2025 08:00:00 +0000" }]) };
       served["/f.xml"] = { body: rss("https://f.example/", [{ guid: "f-1", link, title: "Meldung bei F", date: "Mon, 08 Dec 2025 09:00:00 +0000" }]) };
-      await pollFeeds(db.db, http, { all: true, concurrency: 1, now: () => new Date("2025-12-10T12:00:00Z") });
+      await collectPoll(db.db, http, { all: true, concurrency: 1, now: () => new Date("2025-12-10T12:00:00Z") });
       const [both] = await itemsOf(db.db, "f");
       expect(both!.publishedAt?.toISOString()).toBe("2025-12-08T08:00:00.000Z"); // E's date, the earlier
 
@@ -296,7 +295,7 @@ for (const backend of backends) {
           { guid: "e-2", link, title: "Nachtrag bei E", date: "Mon, 08 Dec 2025 18:00:00 +0000" },
         ]),
       };
-      const [e] = await pollFeeds(db.db, http, { all: true, now: () => new Date("2025-12-10T13:00:00Z") }).then((rs) => rs.filter((r) => r.source.name === "e"));
+      const [e] = await collectPoll(db.db, http, { all: true, now: () => new Date("2025-12-10T13:00:00Z") }).then((rs) => rs.filter((r) => r.source.name === "e"));
       expect(e!.report).toMatchObject({ new: 2, retired: 1 });
       const kept = await findItem(db.db, both!.id);
       expect(kept?.publishedAt?.toISOString()).toBe("2025-12-08T09:00:00.000Z"); // F's own date now
@@ -334,7 +333,7 @@ for (const backend of backends) {
 
         await opened.migrate();
         // the migration makes every feed due within the hour
-        const results = await pollFeeds(opened.db, http, { now: () => inAnHour });
+        const results = await collectPoll(opened.db, http, { now: () => inAnHour });
         expect(results.map((r) => r.outcome)).toEqual(["stored", "stored"]);
         const podcast = results.find((r) => r.source.url === `${base}/podcast.xml`)!;
         expect(podcast.report).toMatchObject({ new: 32, retired: 1 });
@@ -352,7 +351,7 @@ for (const backend of backends) {
         expect(Object.fromEntries(feed.items.map((i) => [i.title, new Date(i.date_published!).toISOString()]))).toEqual(expectedPodcastDates);
 
         // and the next poll is an ordinary one again
-        const again = await pollFeeds(opened.db, http, { all: true, now: () => new Date(inAnHour.getTime() + 3_600_000) });
+        const again = await collectPoll(opened.db, http, { all: true, now: () => new Date(inAnHour.getTime() + 3_600_000) });
         expect(again.map((r) => r.outcome)).toEqual(["not modified", "not modified"]);
       } finally {
         await http.close();

@@ -11,13 +11,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { printableReason } from "../src/input/feed/errors";
 import type { FeedFetcher } from "../src/input/fetch/http-fetch";
-import { pollFeeds } from "../src/pipeline/poll-feeds";
 import { createSite } from "../src/entry/site";
 import type { OpenDatabase } from "../src/storage/open";
 import { addFeedSource, findFeedSource } from "../src/storage/sources";
 import { cli } from "./support/cli";
 import { backends } from "./support/databases";
-import { pollingSuite } from "./support/polling";
+import { collectPoll, pollingSuite } from "./support/polling";
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, "feeds", name));
 const TOKEN = "a-token-of-sixteen-or-more";
@@ -56,7 +55,7 @@ for (const backend of backends) {
     it("stores what is recovered and records why the feed is broken on its source", async () => {
       for (const name of ["broken", "mislabelled", "sound", "hopeless"]) await addFeedSource(db.db, { url: `${base}/${name}.xml`, name });
       const now = new Date("2025-12-10T12:00:00Z");
-      const results = await pollFeeds(db.db, fetcher, { now: () => now, random: () => 0.5 });
+      const results = await collectPoll(db.db, fetcher, { now: () => now, random: () => 0.5 });
       const outcome = (name: string) => results.find((r) => r.source.name === name)!;
       expect(outcome("broken")).toMatchObject({ outcome: "stored", report: { new: 2 } });
       expect(outcome("mislabelled")).toMatchObject({ outcome: "stored", report: { new: 1 } });
@@ -82,7 +81,7 @@ for (const backend of backends) {
 
       // what the operator is shown of a document's own words is printable and bounded
       await addFeedSource(db.db, { url: `${base}/hostile.xml`, name: "hostile" });
-      await pollFeeds(db.db, fetcher, { all: true, now: () => now, random: () => 0.5 });
+      await collectPoll(db.db, fetcher, { all: true, now: () => now, random: () => 0.5 });
       const hostile = (await source("hostile")).parseWarning!;
       expect(hostile).toMatch(/^undefined entity &e+…$/);
       expect(hostile.length).toBeLessThanOrEqual(300);
@@ -91,7 +90,7 @@ for (const backend of backends) {
 
       // the publisher mends the feed: the next document is sound, and so is the source
       brokenBody = Buffer.from(fixture("broken-ampersand.xml").toString("utf8").replace("Tom & Jerry", "Tom &amp; Jerry").replace("a=1&b=2", "a=1&amp;b=2").replace("Müller & Söhne <b>feiern</b>", "Müller &amp; Söhne"));
-      const again = await pollFeeds(db.db, fetcher, { all: true, now: () => new Date(now.getTime() + 3_600_000), random: () => 0.5 });
+      const again = await collectPoll(db.db, fetcher, { all: true, now: () => new Date(now.getTime() + 3_600_000), random: () => 0.5 });
       expect(again.find((r) => r.source.name === "broken")).toMatchObject({ outcome: "stored" });
       expect(await source("broken")).toMatchObject({ lastStatus: "ok", parseWarning: null });
     });

@@ -18,7 +18,7 @@ import type { FeedFetcher } from "../src/input/fetch/http-fetch";
 import { decodePage } from "../src/input/page/decode";
 import { parsePage } from "../src/input/page/parse";
 import { ingestPage } from "../src/pipeline/ingest-page";
-import { pollFeeds } from "../src/pipeline/poll-feeds";
+import { collectPoll } from "./support/polling";
 import { createApp } from "../src/publish/app";
 import { VersionBook } from "../src/publish/version-book";
 import type { OpenDatabase } from "../src/storage/open";
@@ -79,7 +79,7 @@ for (const backend of backends) {
     pollingSuite(backend, (opened, http) => ((db = opened), (fetcher = http)));
     beforeEach(() => served.clear());
 
-    const poll = (at: Date) => pollFeeds(db.db, fetcher, { all: true, now: () => at });
+    const poll = (at: Date) => collectPoll(db.db, fetcher, { all: true, now: () => at });
     const serve = (name: string, entries: Entry[]) => served.set(`/${name}.xml`, rss(name, entries));
     const titles = async () => (await db.db.select({ title: items.title }).from(items).orderBy(asc(items.title))).map((r) => r.title);
     const idsOf = async (guids: string[]) =>

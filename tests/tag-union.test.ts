@@ -17,7 +17,6 @@ import type { FeedFetcher } from "../src/input/fetch/http-fetch";
 import { decodePage } from "../src/input/page/decode";
 import { parsePage } from "../src/input/page/parse";
 import { ingestPage } from "../src/pipeline/ingest-page";
-import { pollFeeds } from "../src/pipeline/poll-feeds";
 import { createApp } from "../src/publish/app";
 import { VersionBook } from "../src/publish/version-book";
 import { sql } from "drizzle-orm";
@@ -30,7 +29,7 @@ import { addFeedSource, findFeedSource, removeFeedSource, setSourceTags } from "
 import { storeDocument } from "../src/storage/store-document";
 import { cli } from "./support/cli";
 import { backends, truncateAll } from "./support/databases";
-import { pollingSuite } from "./support/polling";
+import { collectPoll, pollingSuite } from "./support/polling";
 import { startHubStub } from "./support/websub-hub";
 import { rssParser } from "./support/feeds";
 
@@ -114,11 +113,11 @@ for (const backend of backends) {
     });
 
     const follow = (name: string, tags = expected.sources[name]!.tags) => addFeedSource(db.db, { url: `${base}/${name}.xml`, name, tags });
-    const poll = (at: Date) => pollFeeds(db.db, fetcher, { all: true, now: () => at, concurrency: 1 });
+    const poll = (at: Date) => collectPoll(db.db, fetcher, { all: true, now: () => at, concurrency: 1 });
     /** A pass of the due feeds at `at`, where `name` is new and so due; what it did with `name`. */
     const pollOnly = async (name: string, at: Date) => {
       const source = (await findFeedSource(db.db, name))!;
-      const results = await pollFeeds(db.db, fetcher, { now: () => at, concurrency: 1 });
+      const results = await collectPoll(db.db, fetcher, { now: () => at, concurrency: 1 });
       return results.filter((r) => r.source.id === source.id);
     };
 
@@ -296,7 +295,7 @@ for (const backend of backends) {
     const nextPolls = async (_path: string, times: Date[]) => {
       const out: string[] = [];
       for (const at of times) {
-        const [result] = await pollFeeds(db.db, fetcher, { all: true, now: () => at });
+        const [result] = await collectPoll(db.db, fetcher, { all: true, now: () => at });
         out.push(`${result!.outcome} ${result!.nextPollAt.toISOString()}`);
       }
       return out;

@@ -24,6 +24,8 @@ export interface Config {
   keepTags: string[];
   /** How often `serve --poll` prunes. */
   pruneEveryHours: number;
+  /** Seconds a poller's claim on a feed holds (FEEDWERK_LEASE_SECONDS); unset: the pass's default. */
+  leaseSeconds: number | undefined;
 }
 
 /**
@@ -72,6 +74,13 @@ const postgresUrl = z.string().refine((value) => /^postgres(ql)?:\/\/[^/?#]/i.te
 const port = z
   .string()
   .refine((value) => /^\d{1,5}$/.test(value) && Number(value) <= 65535, { error: (issue) => `must be a port number from 0 to 65535${got(issue.input)}` })
+  .transform(Number);
+
+const leaseSeconds = z
+  .string()
+  .refine((value) => /^\d{1,6}$/.test(value) && Number(value) >= 1 && Number(value) <= 86_400, {
+    error: (issue) => `must be a number of seconds from 1 to 86400${got(issue.input)}`,
+  })
   .transform(Number);
 
 // a host name or an IPv4 or IPv6 address: what a socket can be bound to
@@ -160,6 +169,7 @@ const environment = z
     FEEDWERK_RETAIN_DAYS: optional(retainDays).default(DEFAULT_RETAIN_DAYS),
     FEEDWERK_KEEP_TAGS: optional(keepTags).default([]),
     FEEDWERK_PRUNE_EVERY_HOURS: optional(pruneEveryHours).default(DEFAULT_PRUNE_EVERY_HOURS),
+    FEEDWERK_LEASE_SECONDS: optional(leaseSeconds),
   })
   .refine((env) => !env.FEEDWERK_HUB_URL || env.FEEDWERK_PUBLIC_URL, {
     path: ["FEEDWERK_HUB_URL"],
@@ -182,6 +192,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     retainDays: e.FEEDWERK_RETAIN_DAYS,
     keepTags: e.FEEDWERK_KEEP_TAGS,
     pruneEveryHours: e.FEEDWERK_PRUNE_EVERY_HOURS,
+    leaseSeconds: e.FEEDWERK_LEASE_SECONDS,
   };
 }
 

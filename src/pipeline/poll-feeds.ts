@@ -1,6 +1,7 @@
 /**
- * One polling pass: fetch each due feed (a few at a time), store what it
- * says, and decide when to ask again: the feed's own ttl or
+ * One polling pass: claim due feeds a few at a time (a lease, so that any
+ * number of pollers on one database share the work), fetch each, store what
+ * it says, and decide when to ask again: the feed's own ttl or
  * sy:updatePeriod, else its Cache-Control max-age, else an hour, clamped to
  * configured bounds; after failures, exponential backoff with jitter, or the
  * server's Retry-After. One failing feed never stops the rest. What a full
@@ -12,7 +13,7 @@ import { printableReason } from "../input/feed/errors";
 import { readFeedDocument } from "../input/feed/read-feed";
 import { feedEntries } from "../input/feed/to-items";
 import type { Database } from "../storage/database";
-import { dueFeedSources, listFeedSources, recordFetch, type FeedSource } from "../storage/sources";
+import { claimFeedSources, databaseClock, recordFetch, type FeedSource, type Lease } from "../storage/sources";
 import { storeDocument, type StoreReport } from "../storage/store-document";
 
 /** What the pass needs of a fetcher; the Node shell gives it undici with the address policy. */
@@ -28,42 +29,121 @@ export interface PollOptions {
   concurrency?: number;
   minIntervalMs?: number;
   maxIntervalMs?: number;
-  /** Poll every source, due or not. */
+  /** Poll every source, due or not: every one no poller has claimed since this pass began. */
   all?: boolean;
   random?: () => number;
+  /** Each feed's result as it is done: the pass itself keeps only counters. */
   onDone?: (result: PollResult) => void;
+  /** Who polls, as leases name it ("host pid N"). */
+  owner?: string;
+  /** How long a claimed feed stays this poller's; after it, another poller may take it (default DEFAULT_LEASE_SECONDS). */
+  leaseSeconds?: number;
 }
 
 export interface PollResult {
   source: FeedSource;
-  outcome: "stored" | "not modified" | "failed";
+  /** "lease lost": the fetch outlived its lease and another poller took the feed; nothing of it was recorded. */
+  outcome: "stored" | "not modified" | "failed" | "lease lost";
   report?: StoreReport;
   error?: string;
   nextPollAt: Date;
 }
 
-const DEFAULT_INTERVAL_MS = 60 * 60_000;
+/** What a pass did, in counters: its memory does not grow with the number of feeds. */
+export interface PollSummary {
+  feeds: number;
+  stored: number;
+  notModified: number;
+  failed: number;
+  leaseLost: number;
+  new: number;
+  updated: number;
+  unchanged: number;
+  /** Feeds whose document brought new or updated items. */
+  withNews: number;
+  /** Tags whose feeds the pass changed. */
+  changedTags: Set<string>;
+}
 
-export async function pollFeeds(db: Database, fetcher: Fetcher, options: PollOptions = {}): Promise<PollResult[]> {
+const DEFAULT_INTERVAL_MS = 60 * 60_000;
+/**
+ * Five minutes: ten times the longest fetch (30 s, http-fetch's total
+ * timeout) and room for storing the document and for the wait in the claimed
+ * batch, so that only a poller that died or stalled loses its feeds.
+ */
+export const DEFAULT_LEASE_SECONDS = 300;
+
+/** A fetch whose lease was taken over: what it would have stored is rolled back. */
+class LeaseLostError extends Error {
+  override name = "LeaseLostError";
+}
+
+/**
+ * Claims due feeds a batch at a time, as workers free up, and polls them.
+ * Any number of passes, in this process or others on the same database, may
+ * run at once: each feed is claimed by one of them.
+ */
+export async function pollFeeds(db: Database, fetcher: Fetcher, options: PollOptions = {}): Promise<PollSummary> {
   const now = options.now ?? (() => new Date());
-  const due = options.all ? await listFeedSources(db) : await dueFeedSources(db, now());
-  const results: PollResult[] = [];
-  const queue = [...due];
+  const concurrency = options.concurrency ?? 8;
+  const owner = options.owner ?? "feedwerk";
+  const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+  const since = options.all ? await databaseClock(db) : undefined;
+  const summary: PollSummary = { feeds: 0, stored: 0, notModified: 0, failed: 0, leaseLost: 0, new: 0, updated: 0, unchanged: 0, withNews: 0, changedTags: new Set() };
+
+  // At most one claim in flight, of a batch the size of the worker pool, taken when the last one ran
+  // out: this poller holds about twice as many leases as it has workers, never the whole backlog.
+  const queue: FeedSource[] = [];
+  let claiming: Promise<void> | null = null;
+  let exhausted = false;
+  const next = async (): Promise<FeedSource | undefined> => {
+    for (;;) {
+      const source = queue.shift();
+      if (source || exhausted) return source;
+      claiming ??= claimFeedSources(db, { lease: { owner, token: crypto.randomUUID() }, limit: concurrency, leaseSeconds, dueAt: now(), since })
+        .then((claimed) => {
+          queue.push(...claimed);
+          exhausted = claimed.length === 0;
+        })
+        .finally(() => {
+          claiming = null;
+        });
+      await claiming;
+    }
+  };
   const worker = async () => {
-    for (let source = queue.shift(); source; source = queue.shift()) {
+    for (let source = await next(); source; source = await next()) {
       const result = await pollOne(db, fetcher, source, now(), options);
-      results.push(result);
+      count(summary, result);
       options.onDone?.(result);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, queue.length) }, worker));
-  return results;
+  // every worker ends before the pass does, even when one of them fails: nothing is left writing behind it
+  const failed = (await Promise.allSettled(Array.from({ length: concurrency }, worker))).find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return summary;
+}
+
+function count(summary: PollSummary, result: PollResult): void {
+  summary.feeds++;
+  if (result.outcome === "stored") summary.stored++;
+  else if (result.outcome === "not modified") summary.notModified++;
+  else if (result.outcome === "failed") summary.failed++;
+  else summary.leaseLost++;
+  if (!result.report) return;
+  summary.new += result.report.new;
+  summary.updated += result.report.updated;
+  summary.unchanged += result.report.unchanged;
+  if (result.report.new + result.report.updated > 0) summary.withNews++;
+  for (const tag of result.report.changedTags) summary.changedTags.add(tag);
 }
 
 async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetchedAt: Date, options: PollOptions): Promise<PollResult> {
   const min = options.minIntervalMs ?? 15 * 60_000;
   const max = options.maxIntervalMs ?? 24 * 60 * 60_000;
   const clamp = (ms: number) => Math.min(max, Math.max(min, ms));
+  const lease: Lease = { owner: source.leaseOwner!, token: source.leaseToken! };
+  const lost = (): PollResult => ({ source, outcome: "lease lost", nextPollAt: source.nextPollAt ?? fetchedAt });
   try {
     const out = await fetcher.fetch(source.url!, { etag: source.etag, lastModified: source.lastModified });
     const url = out.movedTo ?? source.url!;
@@ -71,8 +151,8 @@ async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetch
       // a 304 that sends Cache-Control updates the stored max-age (RFC 9111, 4.3.4); the ttl stays the feed's
       const maxAgeSeconds = maxAge(out.cacheControl) ?? source.maxAgeSeconds;
       const nextPollAt = new Date(fetchedAt.getTime() + clamp(interval(source.ttlMinutes, maxAgeSeconds)));
-      await recordFetch(db, source.id, { url, maxAgeSeconds, lastFetchAt: fetchedAt, lastStatus: "not modified", errorCount: 0, lastError: null, nextPollAt });
-      return { source, outcome: "not modified", nextPollAt };
+      const recorded = await recordFetch(db, source.id, { url, maxAgeSeconds, lastFetchAt: fetchedAt, lastStatus: "not modified", errorCount: 0, lastError: null, nextPollAt }, lease);
+      return recorded ? { source, outcome: "not modified", nextPollAt } : lost();
     }
     const feed = await readFeedDocument(out.bytes, out.contentType);
     const learned = { ttlMinutes: feed.ttlMinutes ? Math.min(Math.max(1, Math.round(feed.ttlMinutes)), 2_147_483_647) : null, maxAgeSeconds: maxAge(out.cacheControl) };
@@ -85,29 +165,38 @@ async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetch
     // Many feeds send no ETag or Last-Modified: the same bytes again are a 304 they did not say,
     // and storing them would add a document and an observation per entry at every poll.
     if (bodySha256 === source.bodySha256) {
-      await recordFetch(db, source.id, { ...fetched, lastStatus: "not modified" });
-      return { source, outcome: "not modified", nextPollAt };
+      const recorded = await recordFetch(db, source.id, { ...fetched, lastStatus: "not modified" }, lease);
+      return recorded ? { source, outcome: "not modified", nextPollAt } : lost();
     }
     // the source's own tags are added to its items when they are stored, and follow every change of them
     const { items: found, entryKeys, retiredIds } = feedEntries(feed, source.name, out.url, fetchedAt);
-    const report = await storeDocument(db, {
-      source: { kind: "feed", name: source.name, url },
-      name: out.url,
-      sha256: bodySha256,
-      fetchedAt,
-      items: found,
-      identity: { entryKeys, retiredIds },
-    }, (tx) => recordFetch(tx, source.id, { ...fetched, bodySha256, lastStatus: "ok" }));
+    // The document and the fetch's record commit together, and only while the lease is still this
+    // fetch's: a fetch that outlived its lease stores nothing over what the feed's new holder stored.
+    const report = await storeDocument(
+      db,
+      {
+        source: { kind: "feed", name: source.name, url },
+        name: out.url,
+        sha256: bodySha256,
+        fetchedAt,
+        items: found,
+        identity: { entryKeys, retiredIds },
+      },
+      async (tx) => {
+        if (!(await recordFetch(tx, source.id, { ...fetched, bodySha256, lastStatus: "ok" }, lease))) throw new LeaseLostError(source.url!);
+      },
+    );
     return { source, outcome: "stored", report, nextPollAt };
   } catch (error) {
+    if (error instanceof LeaseLostError) return lost();
     const message = printableReason(reasonFor((error as Error).message.split("\n")[0]!, source.url!), 1000);
     const errors = source.errorCount + 1;
     const retryAfter = (error as { retryAfterMs?: number | null }).retryAfterMs;
     // 2^n minutes from the minimum interval, ±20 %, at most the maximum
     const backoff = Math.min(max, min * 2 ** Math.min(errors - 1, 16)) * (0.8 + 0.4 * (options.random ?? Math.random)());
     const nextPollAt = new Date(fetchedAt.getTime() + (retryAfter ? Math.min(max, Math.max(retryAfter, min)) : backoff));
-    await recordFetch(db, source.id, { lastFetchAt: fetchedAt, lastStatus: "failed", errorCount: errors, lastError: message, nextPollAt });
-    return { source, outcome: "failed", error: message, nextPollAt };
+    const recorded = await recordFetch(db, source.id, { lastFetchAt: fetchedAt, lastStatus: "failed", errorCount: errors, lastError: message, nextPollAt }, lease);
+    return recorded ? { source, outcome: "failed", error: message, nextPollAt } : lost();
   }
 }
 

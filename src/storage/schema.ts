@@ -37,8 +37,25 @@ export const sources = pgTable(
     ttlMinutes: integer("ttl_minutes"),
     /** Cache-Control max-age of the last answer that sent one; kept across 304s that send none. */
     maxAgeSeconds: integer("max_age_seconds"),
+    /**
+     * The poller fetching the feed now ("host pid N"), for the operator; a
+     * lease is taken by storage/sources claimFeedSources and given back by
+     * the recordFetch that ends the fetch.
+     */
+    leaseOwner: text("lease_owner"),
+    /** New with every claim: a fetch records its result only while the lease it took is still the feed's. */
+    leaseToken: text("lease_token"),
+    /** Until when the lease holds, by the database's clock; after it another poller may take the feed. */
+    leaseUntil: at("lease_until"),
+    /** When the feed was last claimed, by the database's clock: `fetch --all` takes the feeds not claimed since it began. */
+    leasedAt: at("leased_at"),
   },
-  (t) => [uniqueIndex("sources_url").on(t.url)],
+  (t) => [
+    uniqueIndex("sources_url").on(t.url),
+    // pollers claim the most overdue feeds first, and `--all` the longest unclaimed: both found through an index, not a scan per claim
+    index("sources_due").on(t.nextPollAt, t.id),
+    index("sources_leased").on(t.leasedAt.asc().nullsFirst(), t.id),
+  ],
 );
 
 /** Every ingested document (one page file, one feed fetch). */

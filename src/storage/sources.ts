@@ -1,5 +1,5 @@
 /** The feeds feedwerk follows, and how their fetching went. */
-import { and, asc, eq, isNull, lte, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { tagsFromLabels } from "../normalise/tag-union";
 import type { Database } from "./database";
 import { documents, items, observations, sources } from "./schema";
@@ -66,21 +66,85 @@ export async function setSourceTags(db: Database, id: number, labels: string[]):
   });
 }
 
-export function dueFeedSources(db: Database, now: Date): Promise<FeedSource[]> {
-  return db
-    .select()
-    .from(sources)
-    .where(and(eq(sources.kind, "feed"), or(isNull(sources.nextPollAt), lte(sources.nextPollAt, now))))
-    .orderBy(asc(sources.nextPollAt), asc(sources.id));
+/** Who holds a claimed feed: the poller (for the operator) and the claim itself (for the fetch that records its result). */
+export interface Lease {
+  owner: string;
+  token: string;
 }
 
+export interface Claim {
+  lease: Lease;
+  /** How many feeds at most. */
+  limit: number;
+  /** How long the lease holds, by the database's clock. */
+  leaseSeconds: number;
+  /**
+   * Which feeds: those due at this time; or, with `since` (a `fetch --all`),
+   * every feed not claimed since that instant (databaseClock()), due or not.
+   */
+  dueAt: Date;
+  since?: string | undefined;
+}
+
+/**
+ * Takes a lease on up to `limit` feeds that no live lease holds: the most
+ * overdue first. Rows another poller is claiming at this moment are skipped
+ * (SKIP LOCKED), never waited for, so any number of pollers can claim side
+ * by side and each feed goes to one of them.
+ */
+export function claimFeedSources(db: Database, claim: Claim): Promise<FeedSource[]> {
+  const free = or(isNull(sources.leaseUntil), lte(sources.leaseUntil, sql`now()`));
+  const which = claim.since
+    ? and(eq(sources.kind, "feed"), free, or(isNull(sources.leasedAt), lt(sources.leasedAt, sql`${claim.since}::timestamptz`)))
+    : and(eq(sources.kind, "feed"), free, or(isNull(sources.nextPollAt), lte(sources.nextPollAt, claim.dueAt)));
+  const order = claim.since ? [sql`${sources.leasedAt} asc nulls first`, asc(sources.id)] : [asc(sources.nextPollAt), asc(sources.id)];
+  const claimable = db.select({ id: sources.id }).from(sources).where(which).orderBy(...order).limit(claim.limit).for("update", { skipLocked: true });
+  return db
+    .update(sources)
+    .set({
+      leaseOwner: claim.lease.owner,
+      leaseToken: claim.lease.token,
+      leaseUntil: sql`now() + make_interval(secs => ${claim.leaseSeconds})`,
+      leasedAt: sql`clock_timestamp()`,
+    })
+    .where(inArray(sources.id, claimable))
+    .returning();
+}
+
+/**
+ * Now by the database's clock, as the database writes it: where a `fetch
+ * --all` begins, compared in SQL with when feeds were claimed (to the
+ * microsecond, which a JavaScript Date would cut to the millisecond).
+ */
+export async function databaseClock(db: Database): Promise<string> {
+  const [row] = await db.select({ now: sql<string>`now()::text` }).from(sql`(select 1) as one`);
+  return row!.now;
+}
+
+/**
+ * Records how a fetch went. With the fetch's lease, only while that lease is
+ * still the feed's, and the lease is given back in the same statement;
+ * returns whether the row was written.
+ */
 export async function recordFetch(
   db: Database,
   id: number,
   change: Partial<Pick<FeedSource, "url" | "etag" | "lastModified" | "ttlMinutes" | "maxAgeSeconds" | "bodySha256" | "lastStatus" | "lastError" | "parseWarning" | "nextPollAt" | "lastFetchAt" | "errorCount">>,
-): Promise<void> {
-  // prepared: a polling pass runs this once per feed, in a handful of shapes
-  await db.update(sources).set(change).where(eq(sources.id, id)).prepare("record_fetch").execute();
+  lease?: Lease,
+): Promise<boolean> {
+  if (!lease) {
+    // prepared: a polling pass runs this once per feed, in a handful of shapes
+    const done = await db.update(sources).set(change).where(eq(sources.id, id)).returning({ id: sources.id }).prepare("record_fetch").execute();
+    return done.length > 0;
+  }
+  const done = await db
+    .update(sources)
+    .set({ ...change, leaseOwner: null, leaseToken: null, leaseUntil: null })
+    .where(and(eq(sources.id, id), eq(sources.leaseToken, lease.token)))
+    .returning({ id: sources.id })
+    .prepare("record_leased_fetch")
+    .execute();
+  return done.length > 0;
 }
 
 /** The ids of the items a source has shown, newest first. */

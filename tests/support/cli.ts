@@ -18,9 +18,9 @@ export function cliSync(args: string[], env: Record<string, string> = {}): CliRu
 }
 
 /** Asynchronous, for tests whose servers (a hub, a feed host) live in this process and must keep answering. */
-export function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+export function cli(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", ENTRY, ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: 60_000 });
+    const child = spawn(process.execPath, ["--import", "tsx", ENTRY, ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: timeoutMs });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));

@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { AddressPolicy } from "../../src/input/fetch/address-policy";
 import { DEFAULT_LIMITS, FeedFetcher } from "../../src/input/fetch/http-fetch";
 import type { Media } from "../../src/normalise/item";
-import { pollFeeds, type PollResult } from "../../src/pipeline/poll-feeds";
+import type { PollResult } from "../../src/pipeline/poll-feeds";
+import { collectPoll } from "./polling";
 import type { Database } from "../../src/storage/database";
 import { addFeedSource, findFeedSource } from "../../src/storage/sources";
 
@@ -50,7 +51,7 @@ export async function pollPodcasts(db: Database, server: FeedServer, paths = POD
       const url = `${server.url}/${path}`;
       if (!(await findFeedSource(db, url))) await addFeedSource(db, { url, tags: ["Podcast"] });
     }
-    return await pollFeeds(db, fetcher, { all: true, now: () => now });
+    return await collectPoll(db, fetcher, { all: true, now: () => now });
   } finally {
     await fetcher.close();
   }

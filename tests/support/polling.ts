@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import { AddressPolicy } from "../../src/input/fetch/address-policy";
 import { DEFAULT_LIMITS, FeedFetcher } from "../../src/input/fetch/http-fetch";
+import { pollFeeds, type Fetcher, type PollOptions, type PollResult } from "../../src/pipeline/poll-feeds";
+import type { Database } from "../../src/storage/database";
 import type { OpenDatabase } from "../../src/storage/open";
 import { truncateAll, type Backend } from "./databases";
 
@@ -26,4 +28,11 @@ export function pollingSuite(backend: Backend, ready: (db: OpenDatabase, fetcher
     await db?.close();
   });
   beforeEach(() => truncateAll(db!));
+}
+
+/** A pass whose every result is kept, for tests that look at each feed's: the pass itself keeps only counters. */
+export async function collectPoll(db: Database, fetcher: Fetcher, options: PollOptions = {}): Promise<PollResult[]> {
+  const results: PollResult[] = [];
+  await pollFeeds(db, fetcher, { ...options, onDone: (result) => results.push(result) });
+  return results;
 }

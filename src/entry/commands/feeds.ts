@@ -5,11 +5,11 @@ import { FeedFetcher } from "../../input/fetch/http-fetch";
 import { isoSeconds, itemToJson } from "../../normalise/item";
 import { pollFeeds } from "../../pipeline/poll-feeds";
 import { findItem } from "../../storage/queries";
-import { dueFeedSources, findFeedSource, itemIdsOfSource, listFeedSources } from "../../storage/sources";
+import { findFeedSource, itemIdsOfSource } from "../../storage/sources";
 import { withDatabase } from "../cli/database";
 import { notifyHub } from "../cli/hub-notice";
-import { progressBar } from "../cli/progress";
-import { printTable } from "../cli/table";
+import { pollerName } from "../cli/poller-name";
+import { rowPrinter } from "../cli/table";
 import { readConfig } from "../config";
 
 export function addFeedCommands(program: Command): void {
@@ -19,32 +19,31 @@ export function addFeedCommands(program: Command): void {
     .option("--all", "every feed, due or not")
     .action(async (options: { all?: boolean }) => {
       const failed = await withDatabase(async (opened) => {
-        const fetcher = new FeedFetcher(new AddressPolicy(readConfig().allowedHosts));
-        const bar = progressBar("fetching [{bar}] {value}/{total} feeds");
-        const total = options.all ? (await listFeedSources(opened.db)).length : (await dueFeedSources(opened.db, new Date())).length;
-        bar?.start(total, 0);
+        const config = readConfig();
+        const fetcher = new FeedFetcher(new AddressPolicy(config.allowedHosts));
+        // a row per feed as it is done, not a table at the end: a pass over ten thousand feeds keeps no list of them
+        const row = rowPrinter(["feed", "result", "new", "updated", "unchanged", "next poll"], [40, 14, 5, 7, 9]);
         try {
-          const results = await pollFeeds(opened.db, fetcher, { all: options.all, onDone: () => bar?.increment() });
-          bar?.stop();
-          if (!results.length) {
+          const summary = await pollFeeds(opened.db, fetcher, {
+            all: options.all,
+            owner: pollerName(),
+            leaseSeconds: config.leaseSeconds,
+            onDone: (r) => {
+              row([r.source.name, r.outcome === "failed" ? `failed: ${r.error}` : r.outcome, String(r.report?.new ?? 0), String(r.report?.updated ?? 0), String(r.report?.unchanged ?? 0), isoSeconds(r.nextPollAt)]);
+              // the row cuts long reasons: the reason in full, where the operator looks for it
+              if (r.outcome === "failed") console.error(`error: ${r.source.url}: ${r.error}`);
+            },
+          });
+          if (!summary.feeds) {
             console.log("no feed is due");
             return 0;
           }
-          printTable(
-            ["feed", "result", "new", "updated", "unchanged", "next poll"],
-            results
-              .sort((a, b) => (a.source.name < b.source.name ? -1 : 1))
-              .map((r) => [r.source.name, r.outcome === "failed" ? `failed: ${r.error}` : r.outcome, String(r.report?.new ?? 0), String(r.report?.updated ?? 0), String(r.report?.unchanged ?? 0), isoSeconds(r.nextPollAt)]),
-          );
-          const changed = new Set(results.flatMap((r) => r.report?.changedTags ?? []));
-          await notifyHub(changed, results.some((r) => (r.report?.new ?? 0) + (r.report?.updated ?? 0) > 0));
-          // the table cuts long cells: the reasons in full, where the operator looks for them
-          for (const r of results) if (r.outcome === "failed") console.error(`error: ${r.source.url}: ${r.error}`);
-          const bad = results.filter((r) => r.outcome === "failed").length;
-          console.log(`${results.length - bad} of ${results.length} feeds read${bad ? `; ${bad} failed` : ""}`);
-          return bad;
+          await notifyHub(summary.changedTags, summary.withNews > 0);
+          const read = summary.feeds - summary.failed - summary.leaseLost;
+          const lost = summary.leaseLost ? `; ${summary.leaseLost} given up to another poller (lease expired)` : "";
+          console.log(`${read} of ${summary.feeds} feeds read${summary.failed ? `; ${summary.failed} failed` : ""}${lost}`);
+          return summary.failed;
         } finally {
-          bar?.stop();
           await fetcher.close();
         }
       });

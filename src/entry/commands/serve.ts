@@ -13,6 +13,7 @@ import { hostOption, portOption } from "../cli/arguments";
 import { withDatabase } from "../cli/database";
 import { rootMessage } from "../cli/failures";
 import { notifyHub } from "../cli/hub-notice";
+import { pollerName } from "../cli/poller-name";
 import { displayPath } from "../cli/named-files";
 import { readConfig } from "../config";
 import { startServer } from "../server";
@@ -54,14 +55,18 @@ async function serveUntilStopped(opened: OpenDatabase, listen: { port?: number |
   const fetcher = poll ? new FeedFetcher(new AddressPolicy(readConfig().allowedHosts)) : null;
   const pass = () => {
     if (!fetcher || polling || pruning) return;
-    polling = pollFeeds(opened.db, fetcher, {})
-      .then(async (results) => {
-        const changed = results.filter((r) => (r.report?.new ?? 0) + (r.report?.updated ?? 0) > 0);
-        for (const r of results) if (r.outcome === "failed") console.error(`poll: ${r.source.url}: ${r.error}`);
-        if (changed.length) {
+    polling = pollFeeds(opened.db, fetcher, {
+      owner: pollerName(),
+      leaseSeconds: config.leaseSeconds,
+      onDone: (r) => {
+        if (r.outcome === "failed") console.error(`poll: ${r.source.url}: ${r.error}`);
+      },
+    })
+      .then(async (summary) => {
+        if (summary.withNews > 0) {
           versions.invalidate();
-          console.log(`poll: ${results.length} feeds read, ${changed.length} with news`);
-          await notifyHub(new Set(results.flatMap((r) => r.report?.changedTags ?? [])), true);
+          console.log(`poll: ${summary.feeds} feeds read, ${summary.withNews} with news`);
+          await notifyHub(summary.changedTags, true);
         }
       })
       .catch((error: unknown) => console.error(`poll: ${(error as Error).message}`))

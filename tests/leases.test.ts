@@ -1,0 +1,247 @@
+/**
+ * Pollers that share the work. Passes claim due feeds with leases: two
+ * passes at once (one process, both backends) and three `fetch` processes
+ * at once (PostgreSQL) fetch every feed once; a poller killed with SIGKILL
+ * holds its feeds until its lease runs out, then another poller takes
+ * them; a fetch that outlived its lease stores nothing over the result of
+ * the poller that took the feed over.
+ */
+import { spawn } from "node:child_process";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { join } from "node:path";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { AddressPolicy } from "../src/input/fetch/address-policy";
+import { DEFAULT_LIMITS, FeedFetcher } from "../src/input/fetch/http-fetch";
+import { pollFeeds, type PollResult } from "../src/pipeline/poll-feeds";
+import type { Database } from "../src/storage/database";
+import type { OpenDatabase } from "../src/storage/open";
+import { documents, items, observations, sources } from "../src/storage/schema";
+import { findFeedSource } from "../src/storage/sources";
+import { cli, ROOT } from "./support/cli";
+import { backends, type Scratch } from "./support/databases";
+import { localFetcher, pollingSuite } from "./support/polling";
+
+const ENTRIES = 3;
+
+/** Feed `n` in version `v`: ENTRIES entries of its own, each with a guid and a link no other feed has. */
+function feedXml(n: number, v = "a"): string {
+  const entries = Array.from(
+    { length: ENTRIES },
+    (_, i) =>
+      `<item><title>Meldung ${i} aus Feed ${n}, Fassung ${v}</title><link>https://f${n}.example.org/artikel/${i}</link>` +
+      `<guid isPermaLink="false">f${n}-${i}</guid><pubDate>Tue, 09 Dec 2025 12:0${i}:00 GMT</pubDate><description>Text ${v}</description></item>`,
+  ).join("");
+  return `<?xml version="1.0"?><rss version="2.0"><channel><title>Feed ${n}</title><link>https://f${n}.example.org/</link><description>d</description>${entries}</channel></rss>`;
+}
+
+/**
+ * Serves /f/N.xml and counts requests per feed. `hold`, when set, decides
+ * for each request whether it waits until `releaseHeld()` (or, for a
+ * poller that was killed, until its socket is gone).
+ */
+let server: Server;
+let base: string;
+let hits = new Map<number, number>();
+let held: { n: number; res: ServerResponse }[] = [];
+let hold: ((n: number, req: IncomingMessage) => boolean) | null = null;
+let body: (n: number, hit: number) => { xml: string; etag: string } = (n) => ({ xml: feedXml(n), etag: `"${n}"` });
+
+function answer(n: number, res: ServerResponse): void {
+  if (res.destroyed) return;
+  const { xml, etag } = body(n, hits.get(n)!);
+  res.writeHead(200, { "content-type": "application/rss+xml; charset=utf-8", etag }).end(xml);
+}
+
+function releaseHeld(): void {
+  for (const { n, res } of held.splice(0)) answer(n, res);
+}
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const n = Number(/^\/f\/(\d+)\.xml$/.exec(req.url ?? "")?.[1] ?? -1);
+    if (n < 0) return res.writeHead(404).end();
+    hits.set(n, (hits.get(n) ?? 0) + 1);
+    if (hold?.(n, req)) held.push({ n, res });
+    else answer(n, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+});
+afterAll(() => {
+  releaseHeld();
+  return new Promise<void>((resolve) => server.close(() => resolve()));
+});
+beforeEach(() => {
+  hits = new Map();
+  held = [];
+  hold = null;
+  body = (n) => ({ xml: feedXml(n), etag: `"${n}"` });
+});
+
+async function follow(db: Database, count: number): Promise<void> {
+  for (let i = 0; i < count; i += 500) {
+    await db.insert(sources).values(Array.from({ length: Math.min(500, count - i) }, (_, k) => ({ kind: "feed" as const, name: `f${i + k}`, url: `${base}/f/${i + k}.xml` })));
+  }
+}
+
+/** What the database holds after polling `count` feeds: per feed its documents, and the totals. */
+async function stored(db: Database, count: number) {
+  const perSource = await db.execute<{ name: string; documents: number }>(
+    sql`select s.name, count(d.id)::int as documents from ${sources} s left join ${documents} d on d.source_id = s.id group by s.name`,
+  );
+  const rows = (perSource as unknown as { rows?: { name: string; documents: number }[] }).rows ?? (perSource as unknown as { name: string; documents: number }[]);
+  return {
+    documentsPerFeed: new Set(rows.map((r) => r.documents)),
+    feeds: rows.length,
+    items: await db.$count(items),
+    distinctGuids: Number((await db.select({ n: sql<number>`count(distinct ${items.guid})::int` }).from(items))[0]!.n),
+    observations: await db.$count(observations),
+    leased: await db.$count(sources, sql`${sources.leaseToken} is not null`),
+    expected: { feeds: count, items: count * ENTRIES },
+  };
+}
+
+const hitCounts = (count: number) => new Set(Array.from({ length: count }, (_, n) => hits.get(n) ?? 0));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+for (const backend of backends) {
+  describe.skipIf(backend.unavailable)(`pollers sharing feeds on ${backend.name}`, () => {
+    let db: OpenDatabase;
+    let fetcher: FeedFetcher;
+    pollingSuite(backend, (opened, http) => ((db = opened), (fetcher = http)));
+
+    it("gives each due feed to one of two passes running at once, and --all every feed once more", async () => {
+      await follow(db.db, 60);
+      const passes = await Promise.all(["one", "two"].map((owner) => pollFeeds(db.db, fetcher, { owner, concurrency: 4 })));
+      expect(passes.map((p) => p.feeds).reduce((a, b) => a + b)).toBe(60);
+      expect(passes.every((p) => p.stored > 0)).toBe(true);
+      expect(hitCounts(60)).toEqual(new Set([1]));
+      const after = await stored(db.db, 60);
+      expect(after).toMatchObject({ documentsPerFeed: new Set([1]), feeds: 60, items: 180, distinctGuids: 180, observations: 180, leased: 0 });
+
+      // nothing is due now; --all is every feed not claimed since the pass began, shared the same way
+      expect((await pollFeeds(db.db, fetcher, { owner: "three" })).feeds).toBe(0);
+      const all = await Promise.all(["four", "five"].map((owner) => pollFeeds(db.db, fetcher, { owner, all: true, concurrency: 4 })));
+      expect(all.map((p) => p.feeds).reduce((a, b) => a + b)).toBe(60);
+      expect(all.map((p) => p.notModified).reduce((a, b) => a + b)).toBe(60);
+      expect(hitCounts(60)).toEqual(new Set([2]));
+    });
+
+    it("records nothing of a fetch that outlived its lease: the feed's new holder keeps its result", async () => {
+      await follow(db.db, 1);
+      // the first request waits until released; the feed then says "b" to whoever asks after it
+      hold = (_n, _req) => hits.get(0) === 1;
+      body = (n, hit) => (hit === 1 ? { xml: feedXml(n, "stale"), etag: '"stale"' } : { xml: feedXml(n, "b"), etag: '"b"' });
+      const slow = new FeedFetcher(new AddressPolicy(["127.0.0.1"]), { ...DEFAULT_LIMITS, totalTimeoutMs: 60_000 });
+      try {
+        const staleResults: PollResult[] = [];
+        const stale = pollFeeds(db.db, slow, { owner: "stale", leaseSeconds: 1, onDone: (r) => staleResults.push(r) });
+        while (held.length === 0) await sleep(20);
+        // before its lease ends, the feed is no one else's
+        expect((await pollFeeds(db.db, fetcher, { owner: "early" })).feeds).toBe(0);
+        while ((await db.db.$count(sources, sql`${sources.leaseUntil} > now()`)) > 0) await sleep(100);
+
+        const taken = await pollFeeds(db.db, fetcher, { owner: "new holder" });
+        expect([taken.feeds, taken.stored]).toEqual([1, 1]);
+        releaseHeld();
+        const late = await stale;
+        expect([late.feeds, late.leaseLost, late.stored]).toEqual([1, 1, 0]);
+        expect(staleResults.map((r) => r.outcome)).toEqual(["lease lost"]);
+
+        // one document, the new holder's: the stale one was rolled back with the fetch's record
+        expect(await db.db.$count(documents)).toBe(1);
+        const titles = (await db.db.select({ title: items.title }).from(items)).map((r) => r.title).sort();
+        expect(titles).toEqual([0, 1, 2].map((i) => `Meldung ${i} aus Feed 0, Fassung b`));
+        expect(await findFeedSource(db.db, "f0")).toMatchObject({ etag: '"b"', lastStatus: "ok", leaseOwner: null, leaseToken: null, leaseUntil: null });
+        expect(hits.get(0)).toBe(2);
+      } finally {
+        releaseHeld();
+        await slow.close();
+      }
+    });
+  });
+}
+
+const postgres = backends.find((b) => b.name === "postgres")!;
+
+describe.skipIf(postgres.unavailable)("pollers in separate processes on one PostgreSQL", () => {
+  let scratch: Scratch;
+  let opened: OpenDatabase;
+  beforeAll(async () => {
+    scratch = await postgres.scratch();
+    opened = await scratch.open();
+    await opened.migrate();
+  });
+  afterAll(async () => {
+    await opened?.close();
+    await scratch?.dispose();
+  });
+  beforeEach(() => opened.db.execute(sql`truncate table item_tags, observations, documents, items, tags, sources, feed_state restart identity cascade`));
+
+  it("three `fetch` processes started together fetch each of 300 due feeds once", async () => {
+    await follow(opened.db, 300);
+    // Each process has at most two requests open to one host: six held at once means all three
+    // were claiming feeds at the same time. Then everything is answered.
+    let together = false;
+    hold = () => {
+      if (together) return false;
+      if (held.length + 1 < 6) return true;
+      together = true;
+      setImmediate(releaseHeld);
+      return false;
+    };
+    const giveUp = setTimeout(() => ((hold = null), releaseHeld()), 40_000);
+    const env = { ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1" };
+    // three passes storing 300 documents on a loaded machine may take longer than one command's usual minute
+    const runs = await Promise.all([1, 2, 3].map(() => cli(["fetch"], env, 180_000))).finally(() => clearTimeout(giveUp));
+    expect(runs.map((r) => [r.status, r.stderr])).toEqual([[0, ""], [0, ""], [0, ""]]);
+    expect(together).toBe(true);
+    const read = runs.map((r) => Number(/^(\d+) of (\d+) feeds read$/m.exec(r.stdout)?.[2] ?? 0));
+    expect(read.every((n) => n > 0)).toBe(true);
+    expect(read.reduce((a, b) => a + b)).toBe(300);
+    expect(hitCounts(300)).toEqual(new Set([1]));
+    expect(await stored(opened.db, 300)).toMatchObject({ documentsPerFeed: new Set([1]), feeds: 300, items: 900, distinctGuids: 900, observations: 900, leased: 0 });
+  }, 240_000);
+
+  it("a poller killed mid-pass keeps its feeds until its lease ends; then another poller fetches them", async () => {
+    await follow(opened.db, 40);
+    hold = () => true;
+    const env = { ...process.env, ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1", FEEDWERK_LEASE_SECONDS: "10" };
+    const victim = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/entry/cli.ts"), "fetch"], { cwd: ROOT, env, stdio: "ignore" });
+    const exited = new Promise((resolve) => victim.on("exit", resolve));
+    try {
+      // its first batch claimed and two of its fetches waiting on the server: kill it there
+      for (let waited = 0; held.length < 2 && waited < 60_000; waited += 20) await sleep(20);
+      expect(held).toHaveLength(2);
+      victim.kill("SIGKILL");
+      await exited;
+    } finally {
+      if (victim.exitCode === null && victim.signalCode === null) victim.kill("SIGKILL");
+    }
+    hold = null;
+    const victimsLeases = await opened.db
+      .select({ name: sources.name, owner: sources.leaseOwner })
+      .from(sources)
+      .where(sql`${sources.leaseUntil} > now()`);
+    expect(victimsLeases).toHaveLength(8); // one batch: as many feeds as the pass has workers
+    expect(new Set(victimsLeases.map((l) => l.owner))).toEqual(new Set([expect.stringMatching(new RegExp(`pid ${victim.pid}$`))]));
+    const victimsFeeds = new Set(victimsLeases.map((l) => Number(l.name.slice(1))));
+
+    // while the lease holds, another poller (here, in this process: no start-up time) takes every other feed and leaves these alone
+    const fetcher = localFetcher();
+    const first = await pollFeeds(opened.db, fetcher, { owner: "rescuer" }).finally(() => fetcher.close());
+    expect([first.feeds, first.stored]).toEqual([32, 32]);
+    for (const n of victimsFeeds) expect(hits.get(n) ?? 0).toBeLessThanOrEqual(1);
+    expect(await opened.db.$count(documents)).toBe(32);
+
+    // when it ends, they are due and free: the next pass fetches them
+    for (let waited = 0; (await opened.db.$count(sources, sql`${sources.leaseUntil} > now()`)) > 0 && waited < 30_000; waited += 250) await sleep(250);
+    const second = await cli(["fetch"], { ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1" });
+    expect([second.status, /^\d+ of \d+ feeds read$/m.exec(second.stdout)?.[0]]).toEqual([0, "8 of 8 feeds read"]);
+    for (const name of victimsLeases.map((l) => l.name)) expect(second.stdout).toMatch(new RegExp(`^${name}\\s+stored\\s+3\\s`, "m"));
+    expect(await stored(opened.db, 40)).toMatchObject({ documentsPerFeed: new Set([1]), feeds: 40, items: 120, distinctGuids: 120, observations: 120, leased: 0 });
+    // the feeds nobody held were fetched once; the victim's once more than the requests it left hanging
+    for (let n = 0; n < 40; n++) if (!victimsFeeds.has(n)) expect(hits.get(n)).toBe(1);
+  }, 120_000);
+});
