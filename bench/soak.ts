@@ -33,7 +33,10 @@ const T0 = Date.UTC(2026, 0, 1, 0, 0);
 /** A small linear congruential generator: the same jitter every run. */
 function seeded(seed: number): () => number {
   let state = seed >>> 0;
-  return () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
 }
 const random = seeded(42);
 

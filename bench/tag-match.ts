@@ -55,7 +55,10 @@ const SYLLABLES = ["ber", "gen", "schaft", "ung", "ver", "lich", "te", "rat", "w
   "zeit", "land", "ge", "richt", "stel", "len", "bau", "ar", "beit", "markt", "stein", "feld", "ter", "ent", "schei", "dung", "wahl", "kreis"];
 function random(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
 }
 const next = random(42);
 const VOCABULARY = Array.from({ length: 20_000 }, () => {

@@ -147,7 +147,7 @@ describe.skipIf(!testUrl)("pg_trgm on a PostgreSQL server", () => {
       const [who] = rowsOf<{ rolsuper: boolean }>(await opened.db.execute(sql`select rolsuper from pg_roles where rolname = current_user`));
       expect(who?.rolsuper).toBe(false);
       await opened.migrate();
-      await storeStories(opened, [cases.stories["eu-gipfel"]!, cases.stories["europa"]!]);
+      await storeStories(opened, [cases.stories["eu-gipfel"]!, cases.stories.europa!]);
       expect(await itemsMatching(opened.db, "EU")).toEqual([idOf("eu-gipfel")]);
     } finally {
       await opened.close();
@@ -188,7 +188,7 @@ describe.skipIf(!testUrl)("pg_trgm on a PostgreSQL server", () => {
       const opened = await openDatabase({ url: urlOf(elsewhere) });
       try {
         await opened.migrate();
-        await storeStories(opened, [cases.stories["oel"]!, cases.stories["heizoel"]!]);
+        await storeStories(opened, [cases.stories.oel!, cases.stories.heizoel!]);
         expect(await itemsMatching(opened.db, "öl")).toEqual([idOf("oel")]);
       } finally {
         await opened.close();
