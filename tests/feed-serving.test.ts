@@ -218,6 +218,24 @@ for (const backend of backends) {
       expect((await again).headers.get("content-type")).toBe("application/rss+xml; charset=utf-8");
     });
 
+    it("reads the versions again after an invalidation, even while a read begun before it is still running", async () => {
+      let now = 0;
+      const book = new VersionBook(counter.db, { maxAgeMs: 2_000, now: () => now });
+      const snapshot = await book.current();
+      now = 1_500;
+      book.fresh([]); // starts a background read
+      const started = counter.queries();
+      // an ingestion commits meanwhile; the read already running may not have seen it
+      book.invalidate();
+      expect(book.fresh([])).toBeNull();
+      const renewed = await book.current();
+      expect(counter.queries()).toBeGreaterThan(started);
+      expect(renewed).not.toBe(snapshot);
+      // the overtaken read, whenever it ends, does not make its older snapshot the fresh one
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(book.fresh([])).toBe(renewed);
+    });
+
     it("changes the ETag of exactly the tags an ingestion changed", async () => {
       const tags = (await listTags(opened.db)).map((t) => t.slug);
       const etags = async () => Object.fromEntries(await Promise.all(tags.map(async (slug) => [slug, (await get(`/feeds/${slug}.xml`)).headers.get("etag")])));

@@ -30,6 +30,8 @@ export class VersionBook {
   private snapshot: VersionSnapshot | null = null;
   private readAt = -Infinity;
   private pending: Promise<VersionSnapshot> | null = null;
+  /** Bumped by invalidate(): a read begun before it is not kept as fresh. */
+  private generation = 0;
   private readonly maxAgeMs: number;
   private readonly unknownRetryMs: number;
   private readonly readDeadlineMs: number;
@@ -78,27 +80,36 @@ export class VersionBook {
 
   /** Call after an ingestion in this process. */
   invalidate(): void {
+    this.generation++;
     this.readAt = -Infinity;
     this.failure = null;
+    // a read begun before the change may not see it: the next request starts its own
+    this.pending = null;
   }
 
   private refresh(): Promise<VersionSnapshot> {
     if (this.failure && this.now() - this.failure.at < this.failureRetryMs) return Promise.reject(this.failure.error);
     // one query in flight, however many requests wait for it
-    this.pending ??= withinDeadline(readVersions(this.db), this.readDeadlineMs)
+    if (this.pending) return this.pending;
+    const generation = this.generation;
+    const read = withinDeadline(readVersions(this.db), this.readDeadlineMs)
       .then((snapshot) => {
-        this.snapshot = snapshot;
-        this.readAt = this.now();
-        this.failure = null;
+        // a read that an invalidation overtook answers its own waiters, but is not kept as fresh
+        if (generation === this.generation) {
+          this.snapshot = snapshot;
+          this.readAt = this.now();
+          this.failure = null;
+        }
         return snapshot;
       })
       .catch((error: unknown) => {
-        this.failure = { error, at: this.now() };
+        if (generation === this.generation) this.failure = { error, at: this.now() };
         throw error;
       })
       .finally(() => {
-        this.pending = null;
+        if (this.pending === read) this.pending = null;
       });
-    return this.pending;
+    this.pending = read;
+    return read;
   }
 }
