@@ -112,10 +112,16 @@ export async function pollFeeds(db: Database, fetcher: Fetcher, options: PollOpt
     }
   };
   const worker = async () => {
-    for (let source = await next(); source; source = await next()) {
-      const result = await pollOne(db, fetcher, source, now(), options);
-      count(summary, result);
-      options.onDone?.(result);
+    try {
+      for (let source = await next(); source; source = await next()) {
+        const result = await pollOne(db, fetcher, source, now(), options);
+        count(summary, result);
+        options.onDone?.(result);
+      }
+    } catch (error) {
+      // the pass is failing: the others finish what is claimed already, and claim nothing more
+      exhausted = true;
+      throw error;
     }
   };
   // every worker ends before the pass does, even when one of them fails: nothing is left writing behind it
