@@ -12,7 +12,7 @@
 import { notModified } from "./conditional";
 import { FORMAT_OF_EXTENSION } from "./feed-model";
 import { wantsBrowserView } from "./negotiation";
-import { FEED_SECURITY_HEADERS } from "./security-headers";
+import { FEED_CORS_HEADERS, FEED_SECURITY_HEADERS } from "./security-headers";
 
 /** What the edge cache needs of the Cache API (caches.default on Workers). */
 export interface SharedCache {
@@ -69,6 +69,8 @@ function stillFresh(request: Headers, response: Response): boolean {
 /** The 304 the origin gives (feed-route.ts): the validators and caching fields alone. */
 function asNotModified(response: Response): Response {
   const headers = new Headers(response.headers);
-  for (const name of ["content-type", "content-length", "content-encoding", ...Object.keys(FEED_SECURITY_HEADERS)]) headers.delete(name);
+  for (const name of ["content-type", "content-length", "content-encoding", ...Object.keys(FEED_SECURITY_HEADERS)]) {
+    if (!(name in FEED_CORS_HEADERS)) headers.delete(name);
+  }
   return new Response(null, { status: 304, headers });
 }

@@ -19,7 +19,7 @@ import type { FeedCache, CachedAnswer, CachedFeed, Compressors, Encoding } from 
 import { CONTENT_TYPE, renderFeed, type FeedFormat } from "./feed-formats";
 import { feedUrl } from "./feed-model";
 import { wantsBrowserView } from "./negotiation";
-import { FEED_SECURITY_HEADERS } from "./security-headers";
+import { FEED_CORS_HEADERS, FEED_SECURITY_HEADERS } from "./security-headers";
 import { formatPosition, parsePosition, selectorKey, type Selector } from "./selector";
 import type { VersionBook } from "./version-book";
 
@@ -241,6 +241,7 @@ function responseHeaders(
     // a browser navigating to a feed URL gets the feed's page instead (wantsBrowserView)
     Vary: "Accept, Accept-Encoding",
     ETag: etagFor(entry.etag, v.encoding),
+    ...FEED_CORS_HEADERS,
   };
   if (!v.fresh) {
     headers["Content-Type"] = entry.contentType;

@@ -9,7 +9,7 @@ import { listTags } from "../storage/queries";
 import { etagFor, notModified, strongTag } from "./conditional";
 import { CACHE_CONTROL } from "./feed-route";
 import { renderOpml } from "./opml";
-import { FEED_SECURITY_HEADERS } from "./security-headers";
+import { FEED_CORS_HEADERS, FEED_SECURITY_HEADERS } from "./security-headers";
 import type { VersionBook } from "./version-book";
 
 interface RenderedOpml {
@@ -34,6 +34,7 @@ export function opmlRoute(db: Database, versions: VersionBook): (c: Context, bas
       "Cache-Control": CACHE_CONTROL,
       "Last-Modified": last.lastModified.toUTCString(),
       ETag: etagFor(last.etag, null),
+      ...FEED_CORS_HEADERS,
     };
     if (notModified(c.req.raw.headers, last.etag, last.lastModified)) return c.body(null, 304, headers);
     return c.body(last.body as Uint8Array<ArrayBuffer>, 200, { ...headers, "Content-Type": "text/x-opml; charset=utf-8", ...FEED_SECURITY_HEADERS });

@@ -54,12 +54,18 @@ export const PAGE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "X-XSS-Protection": "0",
 };
 
-/** A feed document's, with its 200s (never its 304s). */
+/**
+ * A feed's 304s too: a web reader that revalidates with If-None-Match of its
+ * own reads the 304 across origins, and the CORS check is made on it.
+ */
+export const FEED_CORS_HEADERS: Readonly<Record<string, string>> = { "Access-Control-Allow-Origin": "*" };
+
+/** A feed document's, with its 200s (its 304s carry FEED_CORS_HEADERS alone). */
 export const FEED_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; sandbox",
   "X-Content-Type-Options": "nosniff",
   "Strict-Transport-Security": PAGE_SECURITY_HEADERS["Strict-Transport-Security"]!,
-  "Access-Control-Allow-Origin": "*",
+  ...FEED_CORS_HEADERS,
 };
 
 const pageHeaders = Object.entries(PAGE_SECURITY_HEADERS);

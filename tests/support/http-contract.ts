@@ -435,6 +435,8 @@ export function describeHttpContract(title: string, start: () => Promise<Contrac
           const res = await get(path, { headers: { ...headers, "if-none-match": full.headers.get("etag")! } });
           expect(res.status, what).toBe(304);
           for (const name of ["etag", "cache-control", "last-modified", "vary"]) expect(res.headers.get(name), `${what} ${name}`).toBe(full.headers.get(name));
+          // a web reader's own revalidation reads the 304 across origins
+          expect(res.headers.get("access-control-allow-origin"), what).toBe("*");
           // a security header a 304 brings replaces the client's stored one (RFC 9111, 4.3.4): the server itself sends none
           // (see http.test.ts and feed-serving.test.ts), a shared cache in front (the Worker's) may repeat the stored answer's
           for (const name of SECURITY_HEADER_NAMES) {
