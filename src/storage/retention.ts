@@ -13,9 +13,9 @@
  * observations and tag links go with it.
  *
  * Documents left without observations go too, except each source's latest
- * (the record of what it served last). Tags are never
- * deleted: the ingestion lock relies on a known tag staying known
- * (store-document takeIngestLock).
+ * (the record of what it served last). Tags are never deleted: the
+ * ingestion lock relies on a known tag staying known (store-document
+ * takeIngestLock).
  *
  * Work is done in batches, each its own transaction holding the ingestion
  * lock alone, so a prune never holds a long lock or a large transaction and
@@ -138,14 +138,16 @@ async function countPrunable(db: Database, policy: RetentionPolicy): Promise<Pru
  * The condition on `items` of the policy: last seen before the cutoff, held
  * by no source's listing and in no kept tag.
  *
- * Both clocks are the listing's (storage/listing): last_seen_at, or for an
- * item stored by a release before it (none since), its latest observation.
- * The conditions this replaces are implied by them: an item first seen, or
- * observed, after the cutoff was last seen after it too (last_seen_at starts
- * at the first document's fetch time and only moves forward), and an item
- * whose source was removed got that source's listing time as last seen.
- * The listing anti-join is written over the set of all listed ids, which
- * the planner hashes once, not per item.
+ * Both come from storage/listing: last_seen_at, or, for a row that a
+ * process of an earlier release wrote after the migration had filled the
+ * column, its latest observation. The conditions this replaces are implied
+ * by them: an item first seen, or observed, after the cutoff was last seen
+ * after it too (last_seen_at starts at the first document's fetch time and
+ * only moves forward), an item a source's latest document shows is in its
+ * listing, and an item whose source was removed got that source's listing
+ * time as last seen. The listing anti-join is written over the set of all
+ * listed ids, which PostgreSQL joins as a set (a hash or merge anti-join,
+ * per EXPLAIN), not by reading the sources again for every item.
  */
 function prunable(policy: RetentionPolicy): SQL {
   const cutoff = policy.cutoff.toISOString();

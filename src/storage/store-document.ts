@@ -79,7 +79,8 @@ export async function storeDocument(db: Database, doc: DocumentInput, alongside?
     const newTags = alone ? await createTags(tx, [...docItems.flatMap((i) => i.tags), ...ownTags]) : [];
     const retired = await retireItems(tx, sourceId, retiredIds);
     const gone = await recordListing(tx, sourceId, doc.fetchedAt, ids);
-    // a document of the same source stored since the read above changed the listing: lock what else it lets go of (rare, so out of order)
+    // a document of the same source stored since the read above changed the listing: lock what else this one lets go of. Rare, and
+    // out of the global order: it can deadlock with a document holding one of them, and PostgreSQL then fails one of the two
     if (!alone) await lockStories(tx, gone.filter((id) => !letGo.includes(id)));
 
     const stored = ids.length ? await tx.select().from(items).where(inJsonList(items.id, ids)).prepare("stored_items").execute() : [];
@@ -139,12 +140,7 @@ export async function storeDocument(db: Database, doc: DocumentInput, alongside?
       report[outcome]++;
       report.outcomes.push({ id: item.id, title: item.title, outcome });
     }
-    await insertRows(
-      tx,
-      items,
-      newRows.map((r) => ({ ...r, lastSeenAt: doc.fetchedAt })),
-      { name: "insert_items" },
-    );
+    await insertRows(tx, items, newRows.map((r) => ({ ...r, lastSeenAt: doc.fetchedAt })), { name: "insert_items" });
     await insertRows(tx, observations, newObservations, { name: "insert_observations" });
 
     const affected = new Set<number>([...retired.tagIds, ...(await linkItems(tx, relink, new Set(newRows.map((r) => r.id))))]);
