@@ -301,6 +301,13 @@ for (const backend of backends) {
       expect(kept?.publishedAt?.toISOString()).toBe("2025-12-08T09:00:00.000Z"); // F's own date now
       expect((await itemsOf(db.db, "e")).map((i) => i.id)).not.toContain(both!.id);
       expect((await itemsOf(db.db, "f")).map((i) => i.id)).toEqual([both!.id]);
+      // retired is let go of: E's listing holds its two entries' items, F's still the shared one, last seen by E at 12:00
+      const listings = Object.fromEntries((await db.db.select({ name: sources.name, listing: sources.listing }).from(sources)).map((r) => [r.name, r.listing]));
+      expect([...listings.e!].sort()).toEqual((await itemsOf(db.db, "e")).map((i) => i.id).sort());
+      expect(listings.e).toHaveLength(2);
+      expect(listings.f).toEqual([both!.id]);
+      const [shared] = await db.db.select({ lastSeenAt: items.lastSeenAt }).from(items).where(eq(items.id, both!.id));
+      expect(shared!.lastSeenAt).toEqual(new Date("2025-12-10T12:00:00Z"));
     });
   });
 

@@ -11,7 +11,7 @@ import { createServer, type Server } from "node:http";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { asc, desc, eq, inArray } from "drizzle-orm";
+import { asc, eq, inArray } from "drizzle-orm";
 import type { Hono } from "hono";
 import { nodeCompressors } from "../src/entry/compressors";
 import type { FeedFetcher } from "../src/input/fetch/http-fetch";
@@ -24,7 +24,7 @@ import { VersionBook } from "../src/publish/version-book";
 import type { OpenDatabase } from "../src/storage/open";
 import { cutoffFor, prune } from "../src/storage/retention";
 import { documents, items, observations, sources, tags } from "../src/storage/schema";
-import { addFeedSource } from "../src/storage/sources";
+import { addFeedSource, removeFeedSource } from "../src/storage/sources";
 import { cli } from "./support/cli";
 import { backends } from "./support/databases";
 import { rssParser } from "./support/feeds";
@@ -33,14 +33,16 @@ import { pollingSuite } from "./support/polling";
 interface Entry {
   guid: string;
   category?: string;
+  /** The story's address; else one of the feed's own. */
+  link?: string;
 }
 
-/** An RSS 2.0 feed listing these entries; each entry's title is its guid, so tests can name items by it. */
+/** An RSS 2.0 feed listing these entries; each entry's title is its guid, so tests can name items by it. Feeds linking to the same story share its item. */
 function rss(name: string, entries: Entry[]): string {
   const body = entries
     .map(
       (e) =>
-        `<item><title>Meldung ${e.guid}</title><link>https://${name}.example.org/${e.guid}</link><guid isPermaLink="false">${e.guid}</guid>` +
+        `<item><title>Meldung ${e.guid}</title><link>${e.link ?? `https://${name}.example.org/${e.guid}`}</link><guid isPermaLink="false">${e.guid}</guid>` +
         `<description>Text zu ${e.guid}.</description>${e.category ? `<category>${e.category}</category>` : ""}</item>`,
     )
     .join("\n");
@@ -170,18 +172,88 @@ for (const backend of backends) {
       expect(docs.map((d) => d.name)).toEqual([...["archive", "news", "news", "quiet"].map((n) => `${base}/${n}.xml`), FOLLOWUP.name, SEED.name].sort());
     });
 
-    it("keeps an item of a removed feed until it is as old as the cutoff, counting from when it last changed", async () => {
-      serve("news", [{ guid: "a" }]);
-      await addFeedSource(db.db, { url: `${base}/news.xml`, name: "news" });
-      await poll(day(0));
-      await db.db.delete(sources).where(eq(sources.name, "news"));
-      expect(await db.db.$count(observations)).toBe(0);
-      expect((await prune(db.db, { cutoff: day(0), keepTags: [] })).items).toBe(0);
-      expect((await prune(db.db, { cutoff: day(1), keepTags: [] })).items).toBe(1);
-      expect(await titles()).toEqual([]);
+    it("keeps what a feed lists every day for 100 days though its unchanged entries are observed once, and prunes what it dropped over 90 days ago", async () => {
+      await addFeedSource(db.db, { url: `${base}/daily.xml`, name: "daily" });
+      // every day one new entry, in a window of the last 5, below two entries that never change
+      const window = (n: number) => Array.from({ length: Math.min(n + 1, 5) }, (_, i) => ({ guid: `d${n - i}` }));
+      for (let n = 0; n <= 100; n++) {
+        serve("daily", [{ guid: "fixed1" }, { guid: "fixed2" }, ...window(n)]);
+        const [polled] = await poll(day(n));
+        expect(polled!.outcome, `day ${n}`).not.toBe("failed");
+      }
+      // the premise: unchanged entries were observed only when first seen
+      const [fixed1] = await idsOf(["fixed1"]);
+      expect(await db.db.$count(observations, eq(observations.itemId, fixed1!))).toBe(1);
+      expect(await db.db.$count(observations)).toBe(2 + 101);
+
+      const lastSeen = async (guids: string[]) =>
+        Object.fromEntries(
+          (await db.db.select({ title: items.title, lastSeenAt: items.lastSeenAt }).from(items).where(inArray(items.title, guids.map((g) => `Meldung ${g}`)))).map((r) => [
+            r.title.slice("Meldung ".length),
+            r.lastSeenAt?.toISOString(),
+          ]),
+        );
+      // an entry that dropped out was last seen the day before; one still listed keeps its first day until it drops out
+      expect(await lastSeen(["d0", "d5", "d6", "d95", "d96", "fixed1"])).toEqual({
+        d0: day(4).toISOString(),
+        d5: day(9).toISOString(),
+        d6: day(10).toISOString(),
+        d95: day(99).toISOString(),
+        d96: day(96).toISOString(),
+        fixed1: day(0).toISOString(),
+      });
+
+      const policy = { cutoff: cutoffFor(day(100), 90), keepTags: [] };
+      const dry = await prune(db.db, policy, { dryRun: true });
+      const report = await prune(db.db, policy, { batchSize: 7 });
+      expect(report).toEqual(dry);
+      // d0…d5 were last seen on days 4…9, before day 10: gone; d6 was last seen on day 10 itself
+      expect(report.items).toBe(6);
+      const expected = ["fixed1", "fixed2", ...Array.from({ length: 95 }, (_, i) => `d${i + 6}`)].map((g) => `Meldung ${g}`).sort();
+      expect((await titles()).sort()).toEqual(expected);
     });
 
-    it("prunes while feeds are stored, and every item a source's latest document shows is still there", async () => {
+    it("does not let an older page stored later replace the listing, and counts it as a sighting of what it shows", async () => {
+      await ingestPage(db.db, SEED);
+      await ingestPage(db.db, FOLLOWUP);
+      // the same page fetched at 14:00, stored after the follow-up of 15:00
+      await ingestPage(db.db, { ...SEED, fetchedAt: new Date("2025-12-09T14:00:00Z") });
+      const [portal] = await db.db.select({ listing: sources.listing, listedAt: sources.listedAt }).from(sources);
+      expect(portal!.listedAt).toEqual(FOLLOWUP.fetchedAt);
+      expect([...portal!.listing].sort()).toEqual([...new Set(storyIds(FOLLOWUP))].sort());
+
+      const seedOnly = [...new Set(storyIds(SEED).filter((id) => !storyIds(FOLLOWUP).includes(id)))];
+      const seen = await db.db.select({ lastSeenAt: items.lastSeenAt }).from(items).where(inArray(items.id, seedOnly));
+      expect(seen.map((r) => r.lastSeenAt)).toEqual(seedOnly.map(() => new Date("2025-12-09T14:00:00Z")));
+      expect((await prune(db.db, { cutoff: new Date("2025-12-09T14:00:00Z"), keepTags: [] })).items).toBe(0);
+      expect((await prune(db.db, { cutoff: new Date("2025-12-09T14:30:00Z"), keepTags: [] })).items).toBe(seedOnly.length);
+      expect((await db.db.select({ id: items.id }).from(items)).map((r) => r.id).sort()).toEqual([...new Set(storyIds(FOLLOWUP))].sort());
+    });
+
+    it("ages the items a removed feed listed from its last document, keeping those another feed lists", async () => {
+      const shared = "https://shared.example.org/story";
+      await addFeedSource(db.db, { url: `${base}/news.xml`, name: "news" });
+      await addFeedSource(db.db, { url: `${base}/other.xml`, name: "other" });
+      serve("news", [{ guid: "a" }, { guid: "s", link: shared }]);
+      serve("other", [{ guid: "s", link: shared }]);
+      await poll(day(0));
+      // a does not change: day 50's document does not observe it again
+      serve("news", [{ guid: "a" }, { guid: "s", link: shared }, { guid: "b" }]);
+      await poll(day(50));
+      expect(await db.db.$count(items)).toBe(3);
+      const [a] = await idsOf(["a"]);
+      expect(await db.db.$count(observations, eq(observations.itemId, a!))).toBe(1);
+
+      await removeFeedSource(db.db, "news");
+      expect(await db.db.$count(documents)).toBe(1);
+      // a and b were listed on day 50: a cutoff before it keeps them
+      expect((await prune(db.db, { cutoff: day(40), keepTags: [] })).items).toBe(0);
+      expect((await prune(db.db, { cutoff: day(60), keepTags: [] })).items).toBe(2);
+      // s stays while the other feed lists it
+      expect(await titles()).toEqual(["Meldung s"]);
+    });
+
+    it("prunes while feeds are stored, and every item a source lists is still there", async () => {
       await history();
       // b comes back while the prune runs, in batches of one item: stored before its batch, it stays; after, it is new again
       serve("news", [{ guid: "b", category: "Wirtschaft" }, { guid: "c", category: "Sport" }, { guid: "d", category: "Sport" }]);
@@ -192,17 +264,14 @@ for (const backend of backends) {
       const left = await titles();
       expect(left).toEqual(expect.arrayContaining(["Meldung b", "Meldung c", "Meldung d", "Meldung f", "Meldung g", "Meldung h"]));
       expect(left).not.toContain("Meldung a");
-      // each feed's latest document has an observation of every entry the feed lists now
-      for (const [name, guids] of [["news", ["b", "c", "d"]], ["quiet", ["g", "h"]], ["archive", ["f"]]] as const) {
-        const [latest] = await db.db
-          .select({ id: documents.id })
-          .from(documents)
-          .innerJoin(sources, eq(sources.id, documents.sourceId))
-          .where(eq(sources.name, name))
-          .orderBy(desc(documents.fetchedAt), desc(documents.id))
-          .limit(1);
-        const shown = await db.db.select({ title: items.title }).from(observations).innerJoin(items, eq(items.id, observations.itemId)).where(eq(observations.documentId, latest!.id));
-        expect(shown.map((r) => r.title).sort(), name).toEqual(guids.map((g) => `Meldung ${g}`));
+      // each feed's listing holds exactly the entries it lists now, though its latest document observed only what changed
+      // (archive served the same bytes since day 1: no document stored since)
+      for (const [name, guids, listedOn] of [["news", ["b", "c", "d"], 101], ["quiet", ["g", "h"], 101], ["archive", ["f"], 1]] as const) {
+        const [source] = await db.db.select({ listing: sources.listing, listedAt: sources.listedAt }).from(sources).where(eq(sources.name, name));
+        expect(source!.listedAt, name).toEqual(day(listedOn));
+        const listed = await db.db.select({ title: items.title }).from(items).where(inArray(items.id, source!.listing));
+        expect(source!.listing, name).toHaveLength(guids.length);
+        expect(listed.map((r) => r.title).sort(), name).toEqual(guids.map((g) => `Meldung ${g}`));
       }
     });
 

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { asc } from "drizzle-orm";
+import { asc, getTableColumns, sql } from "drizzle-orm";
 import { ingestPage } from "../src/pipeline/ingest-page";
 import { storyKey } from "../src/normalise/identity";
 import { parsePage } from "../src/input/page/parse";
@@ -22,8 +22,17 @@ const ingest = (db: OpenDatabase, page: { name: string; fetchedAt: Date }) =>
   ingestPage(db.db, { name: page.name, bytes: bytes(page.name), fetchedAt: page.fetchedAt });
 const id = (title: string) => storyKey(title);
 
+/**
+ * Every item, with last_seen_at as far as the database knows it: while a source's listing holds an item its
+ * last_seen_at is not kept current (storage/listing), and the listing's time says when it was seen.
+ */
 async function allItems(db: OpenDatabase) {
-  return db.db.select().from(items).orderBy(asc(items.id));
+  // spelled out: a column in a select of one table is not qualified, and "id" would be the sources' own
+  const lastSeen = sql<Date>`greatest(items.last_seen_at, (select max(s.listed_at) from sources s where s.listing @> jsonb_build_array(items.id)))`;
+  return db.db
+    .select({ ...getTableColumns(items), lastSeenAt: lastSeen.mapWith(items.lastSeenAt) })
+    .from(items)
+    .orderBy(asc(items.id));
 }
 async function allLinks(db: OpenDatabase) {
   return db.db.select().from(itemTags).orderBy(asc(itemTags.itemId), asc(itemTags.tagId));

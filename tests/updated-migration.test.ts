@@ -16,7 +16,7 @@ import type { Database } from "../src/storage/database";
 import { feedState, items, itemTags, observations, tags } from "../src/storage/schema";
 import { storeDocument } from "../src/storage/store-document";
 import { backends } from "./support/databases";
-import { migrateBefore } from "./support/migrations";
+import { copyRows, migrateBefore } from "./support/migrations";
 
 const pages = join(import.meta.dirname, "pages");
 const page = (name: string, fetchedAt: string) => ({ name, bytes: new Uint8Array(readFileSync(join(pages, name))), fetchedAt: new Date(fetchedAt) });
@@ -56,9 +56,12 @@ for (const backend of backends) {
     it("sets every stored item's updated to what its observations give, and versions the feeds that change", async () => {
       const scratch = await backend.scratch();
       const opened = await scratch.open();
+      // today's code writes columns added since: it stores the history on a database of its own, copied over as far as the old schema goes
+      const written = await backend.open();
       try {
         await migrateBefore(opened, backend, "honest_updated");
-        await storeHistory(opened.db);
+        await storeHistory(written.db);
+        await copyRows(written.db, opened.db);
         const expected = await derivedFromObservations(opened.db);
         expect(await updatedById(opened.db)).toEqual(expected);
         // distinct values, or the test could not tell a right row from a wrong one
@@ -86,6 +89,7 @@ for (const backend of backends) {
           else expect(after.changed[slug], slug).toBe(before.changed[slug]);
         }
       } finally {
+        await written.close();
         await opened.close();
         await scratch.dispose();
       }

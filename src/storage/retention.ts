@@ -3,17 +3,19 @@
  * ingestion for long.
  *
  * An item goes when it was last seen before the cutoff: the fetch time of
- * the last document that showed it (for an item no source shows any more,
- * its feed removed, when it last changed). Publication time would be the
- * wrong clock: undated stories have none, and a story a page or feed still
- * lists is still news to its readers however old it is. So an item is kept,
- * however old, while the latest document of some source shows it, and while
- * it belongs to one of the tags the operator keeps (giving a feed such a tag
- * keeps everything it brings). Its observations and tag links go with it.
+ * the last document known to show it (storage/listing; for an item whose
+ * feed was removed, that feed's latest document). Publication time would be
+ * the wrong clock: undated stories have none, and a story a page or feed
+ * still lists is still news to its readers however old it is. So an item is
+ * kept, however old, while some source's listing (what its latest document
+ * shows) holds it, and while it belongs to one of the tags the operator
+ * keeps (giving a feed such a tag keeps everything it brings). Its
+ * observations and tag links go with it.
  *
- * Documents left without observations go too, except each source's latest,
- * which says what the source lists now. Tags are never deleted: the ingestion
- * lock relies on a known tag staying known (store-document takeIngestLock).
+ * Documents left without observations go too, except each source's latest
+ * (the record of what it served last). Tags are never deleted: the
+ * ingestion lock relies on a known tag staying known (store-document
+ * takeIngestLock).
  *
  * Work is done in batches, each its own transaction holding the ingestion
  * lock alone, so a prune never holds a long lock or a large transaction and
@@ -133,22 +135,27 @@ async function countPrunable(db: Database, policy: RetentionPolicy): Promise<Pru
 }
 
 /**
- * The condition on `items` of the policy: last seen before the cutoff, and
- * neither shown by a source's latest document nor in a kept tag.
+ * The condition on `items` of the policy: last seen before the cutoff, held
+ * by no source's listing and in no kept tag.
+ *
+ * Both come from storage/listing: last_seen_at, or, for a row that a
+ * process of an earlier release wrote after the migration had filled the
+ * column, its latest observation. The conditions this replaces are implied
+ * by them: an item first seen, or observed, after the cutoff was last seen
+ * after it too (last_seen_at starts at the first document's fetch time and
+ * only moves forward), an item a source's latest document shows is in its
+ * listing, and an item whose source was removed got that source's listing
+ * time as last seen. The listing anti-join is written over the set of all
+ * listed ids, which PostgreSQL joins as a set (a hash or merge anti-join,
+ * per EXPLAIN), not by reading the sources again for every item.
  */
 function prunable(policy: RetentionPolicy): SQL {
   const cutoff = policy.cutoff.toISOString();
   const keep = JSON.stringify([...policy.keepTags]);
   // raw SQL gets no column mapping: the instant goes in as ISO text, cast
   return sql`(
-    ${items.firstSeenAt} < ${cutoff}::timestamptz
-    and not exists (select 1 from observations o where o.item_id = ${items.id} and o.fetched_at >= ${cutoff}::timestamptz)
-    and (exists (select 1 from observations o where o.item_id = ${items.id}) or ${items.updatedAt} < ${cutoff}::timestamptz)
-    and not exists (
-      select 1 from observations o join documents d on d.id = o.document_id
-      where o.item_id = ${items.id}
-        and not exists (select 1 from documents n where n.source_id = d.source_id and (n.fetched_at, n.id) > (d.fetched_at, d.id))
-    )
+    coalesce(${items.lastSeenAt}, (select max(o.fetched_at) from observations o where o.item_id = ${items.id})) < ${cutoff}::timestamptz
+    and not exists (select 1 from sources s cross join lateral jsonb_array_elements_text(s.listing) listed(id) where listed.id = ${items.id})
     and not exists (
       select 1 from item_tags it join tags t on t.id = it.tag_id
       where it.item_id = ${items.id} and t.slug in (select jsonb_array_elements_text(${keep}::jsonb))

@@ -4,7 +4,8 @@ import type { Derived } from "../normalise/merge";
 import type { items } from "./schema";
 import { matchTextOf } from "./tag-match";
 
-export type ItemRow = typeof items.$inferSelect;
+/** An item's row as derived from its observations: last_seen_at is kept apart (storage/listing). */
+export type ItemRow = Omit<typeof items.$inferSelect, "lastSeenAt">;
 
 /** An item as stored: the model plus what was derived from its observations. */
 export interface StoredItem extends Item {

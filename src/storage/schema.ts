@@ -49,6 +49,14 @@ export const sources = pgTable(
     leaseUntil: at("lease_until"),
     /** When the feed was last claimed, by the database's clock: `fetch --all` takes the feeds not claimed since it began. */
     leasedAt: at("leased_at"),
+    /**
+     * The ids of the items this source's latest stored document shows (a feed's entries, a page's stories),
+     * what retention keeps however old: feed documents record observations only for what changed, so the
+     * latest document's observations do not say what the source lists.
+     */
+    listing: jsonb("listing").$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    /** The fetch time of the document the listing is from: an older document stored later does not replace it. */
+    listedAt: at("listed_at"),
   },
   (t) => [
     uniqueIndex("sources_url").on(t.url),
@@ -111,6 +119,13 @@ export const items = pgTable(
     feedAt: at("feed_at").notNull(),
     firstSeenAt: at("first_seen_at").notNull(),
     updatedAt: at("updated_at").notNull(),
+    /**
+     * When a source last showed the item, as far as known without an observation per showing: the fetch
+     * time of the document that first stored it, moved on when a source's listing drops it (to that
+     * listing's time) and when its source is removed. While a listing holds the item it is not moved:
+     * sources.listed_at says more. What retention ages items by.
+     */
+    lastSeenAt: at("last_seen_at"),
     /** Which observation's content the row shows (see normalise/merge). */
     contentHash: text("content_hash").notNull(),
   },

@@ -2,6 +2,7 @@
 import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { tagsFromLabels } from "../normalise/tag-union";
 import type { Database } from "./database";
+import { releaseListing } from "./listing";
 import { documents, items, observations, sources } from "./schema";
 import { retagItems, withIngestionsHeld } from "./source-tags";
 import { bumpVersions, createTags, linkNewTags } from "./store-document";
@@ -38,13 +39,15 @@ export async function findFeedSource(db: Database, urlOrName: string): Promise<F
 /**
  * Removes the source with its documents and observations. Its items stay
  * (other sources may show them); those other sources still show lose the
- * tags this one gave them.
+ * tags this one gave them. Those it still listed were last seen at its
+ * latest document, and age from then (retention).
  */
 export async function removeFeedSource(db: Database, urlOrName: string): Promise<(FeedSource & { changedTags: string[] }) | null> {
   return withIngestionsHeld(db, async (tx) => {
     const source = await findFeedSource(tx, urlOrName);
     if (!source) return null;
     const shown = await itemIdsOfSource(tx, source.id);
+    await releaseListing(tx, source.id);
     await tx.delete(sources).where(eq(sources.id, source.id));
     const retagged = await retagItems(tx, shown);
     return { ...source, changedTags: await bumpVersions(tx, retagged.tagIds, retagged.changed > 0) };

@@ -1,7 +1,8 @@
 /**
  * Writes one ingested document (a page, a feed fetch) in one transaction:
  * its observations, the items derived from them, their tags and tag
- * membership. Either all of it lands or none of it does.
+ * membership, and what its source lists now (storage/listing). Either all of
+ * it lands or none of it does.
  */
 import { and, eq, sql, type SQL } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
@@ -11,6 +12,7 @@ import { tagsFromLabels, unionTags, type SourcedObservation } from "../normalise
 import { insertRows } from "./bulk-insert";
 import type { Database } from "./database";
 import { keepItems, previousItems, retireItems, type EntryIdentity } from "./entry-identity";
+import { dropped, recordListing } from "./listing";
 import { itemRow, rowToItem, type ItemRow } from "./rows";
 import { documents, feedState, items, itemTags, observations, sources, tags } from "./schema";
 import { sourcedObservations, sourceTagsById, type SourcedObservationRow } from "./source-observations";
@@ -61,16 +63,29 @@ export async function storeDocument(db: Database, doc: DocumentInput, alongside?
     const retiredIds = identity?.retiredIds ?? [];
     const ids = [...new Set(docItems.map((i) => i.id))].sort();
     // the source's own tags join the items' tags, so they count as new tags too (read again under the lock)
-    const [named] = await tx.select({ tags: sources.tags }).from(sources).where(eq(sources.name, doc.source.name)).prepare("source_tags_by_name").execute();
+    // and its listing: the items this document drops from it are written too, so they are locked like the document's own
+    const [named] = await tx
+      .select({ tags: sources.tags, ids: sources.listing, listedAt: sources.listedAt })
+      .from(sources)
+      .where(eq(sources.name, doc.source.name))
+      .prepare("source_by_name_for_store")
+      .execute();
     const ownTags = tagsFromLabels(named?.tags ?? []);
     const slugs = [...new Set([...docItems.flatMap((i) => i.tags.map((t) => t.slug)), ...ownTags.map((t) => t.slug)])];
-    const alone = await takeIngestLock(tx, slugs, [...ids, ...retiredIds]);
+    const letGo = named ? dropped(named, doc.fetchedAt, ids) : [];
+    const alone = await takeIngestLock(tx, slugs, [...ids, ...retiredIds, ...letGo]);
     const sourceId = await upsertSource(tx, doc.source);
     const documentId = await upsertDocument(tx, sourceId, doc);
     const newTags = alone ? await createTags(tx, [...docItems.flatMap((i) => i.tags), ...ownTags]) : [];
     const retired = await retireItems(tx, sourceId, retiredIds);
+    const gone = await recordListing(tx, sourceId, doc.fetchedAt, ids);
+    // a document of the same source stored since the read above changed the listing: lock what else this one lets go of. Rare, and
+    // out of the global order: it can deadlock with a document holding one of them, and PostgreSQL then fails one of the two
+    if (!alone) await lockStories(tx, gone.filter((id) => !letGo.includes(id)));
 
-    const rows = ids.length ? await tx.select().from(items).where(inJsonList(items.id, ids)).prepare("stored_items").execute() : [];
+    const stored = ids.length ? await tx.select().from(items).where(inJsonList(items.id, ids)).prepare("stored_items").execute() : [];
+    // last seen is the listing's to keep (listing.ts), not derived from observations like the rest of the row
+    const rows = stored.map(({ lastSeenAt: _, ...row }) => row);
     const rowById = new Map(rows.map((r) => [r.id, r]));
     const priorObs = rows.length ? await sourcedObservations(tx, rows.map((r) => r.id)) : [];
     const priorByItem = new Map<string, (typeof priorObs)[number][]>();
@@ -125,7 +140,7 @@ export async function storeDocument(db: Database, doc: DocumentInput, alongside?
       report[outcome]++;
       report.outcomes.push({ id: item.id, title: item.title, outcome });
     }
-    await insertRows(tx, items, newRows, { name: "insert_items" });
+    await insertRows(tx, items, newRows.map((r) => ({ ...r, lastSeenAt: doc.fetchedAt })), { name: "insert_items" });
     await insertRows(tx, observations, newObservations, { name: "insert_observations" });
 
     const affected = new Set<number>([...retired.tagIds, ...(await linkItems(tx, relink, new Set(newRows.map((r) => r.id))))]);
@@ -191,6 +206,12 @@ async function takeIngestLock(tx: Database, slugs: string[], ids: string[]): Pro
     .prepare("ingest_lock")
     .execute();
   if (taken!.alone) return true;
+  await lockStories(tx, ids);
+  return false;
+}
+
+/** Story locks, taken in one global order (by key) so that two documents never wait for each other's stories. */
+async function lockStories(tx: Database, ids: string[]): Promise<void> {
   const keys = [...new Set(ids.map(storyLockKey))].sort((a, b) => a - b);
   if (keys.length) {
     await tx
@@ -199,7 +220,6 @@ async function takeIngestLock(tx: Database, slugs: string[], ids: string[]): Pro
       .prepare("story_locks")
       .execute();
   }
-  return false;
 }
 
 /**

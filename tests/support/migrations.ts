@@ -2,6 +2,8 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sql } from "drizzle-orm";
+import type { Database } from "../../src/storage/database";
 import { MIGRATIONS, type OpenDatabase } from "../../src/storage/open";
 import type { Backend } from "./databases";
 
@@ -20,5 +22,37 @@ export async function migrateBefore(opened: OpenDatabase, backend: Backend, name
     await migrate(opened.db as never, { migrationsFolder: dir });
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows);
+
+/** Tables in the order their foreign keys allow, with the serial ids whose sequences follow the copied rows. */
+const TABLES: [table: string, serial: boolean][] = [
+  ["sources", true],
+  ["documents", true],
+  ["items", false],
+  ["observations", false],
+  ["tags", true],
+  ["item_tags", false],
+  ["feed_state", false],
+];
+
+/**
+ * Copies every row of a database written by today's code into one at an
+ * earlier schema, each table's columns as far as that schema has them: rows
+ * as the code of that release would have written them, where today's code
+ * no longer runs on its schema (it writes columns added since).
+ */
+export async function copyRows(from: Database, to: Database): Promise<void> {
+  for (const [table, serial] of TABLES) {
+    const [read] = rowsOf<{ rows: unknown }>(
+      await from.execute(sql`select coalesce(jsonb_agg(to_jsonb(t)), '[]'::jsonb) as rows from ${sql.identifier(table)} t`),
+    );
+    const json = typeof read!.rows === "string" ? read!.rows : JSON.stringify(read!.rows);
+    // jsonb_populate_recordset reads the keys the target's row type has and ignores the columns it does not
+    await to.execute(sql`insert into ${sql.identifier(table)} select * from jsonb_populate_recordset(null::${sql.identifier(table)}, ${json}::jsonb)`);
+    if (serial)
+      await to.execute(sql`select setval(pg_get_serial_sequence(${table}, 'id'), coalesce((select max(id) from ${sql.identifier(table)}), 0) + 1, false)`);
   }
 }
