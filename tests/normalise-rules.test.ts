@@ -11,6 +11,7 @@ import { PageFormatError, parsePage } from "../src/input/page/parse";
 import { decodePage } from "../src/input/page/decode";
 import { berlinToUtc } from "../src/normalise/berlin-time";
 import { storyKey } from "../src/normalise/identity";
+import { parseInstant } from "../src/normalise/instant";
 import { derive, type Observation } from "../src/normalise/merge";
 import { slugify } from "../src/normalise/slug";
 
@@ -43,6 +44,20 @@ describe("Berlin wall-clock time", () => {
     expect(utc(2025, 10, 26, 2, 30)).toBe("2025-10-26T00:30:00.000Z"); // twice: the first (CEST)
     expect(utc(2025, 10, 26, 3, 0)).toBe("2025-10-26T02:00:00.000Z"); // CET again
   });
+});
+
+describe("instants given on the command line and in sidecars", () => {
+  it("reads ISO 8601 with a zone", () => {
+    expect(parseInstant("2025-12-09T13:00:00Z")?.toISOString()).toBe("2025-12-09T13:00:00.000Z");
+    expect(parseInstant("2024-02-29T23:59:59+01:00")?.toISOString()).toBe("2024-02-29T22:59:59.000Z");
+  });
+
+  it.each(["2025-02-30T10:00:00Z", "2025-02-29T10:00:00Z", "2025-04-31T00:00:00Z", "2025-13-01T00:00:00Z", "2025-12-00T00:00:00Z", "2025-12-09T24:00:00Z", "2025-12-09T13:60:00Z", "2025-12-09 13:00"])(
+    "refuses %s rather than moving it to another day",
+    (value) => {
+      expect(parseInstant(value)).toBeNull();
+    },
+  );
 });
 
 describe("date lines", () => {
