@@ -30,6 +30,17 @@ describe("OPML", () => {
     expect(() => readOpml("<rss/>")).toThrow(/not OPML/);
   });
 
+  it("says where a broken or cut-off OPML file stops making sense", () => {
+    expect(() => readOpml("<opml><body><outline")).toThrow("not readable OPML: line 1: the document ends inside <opml>, <body>, <outline> (truncated?)");
+    expect(() => readOpml('<opml version="2.0">\n<body>\n<outline xmlUrl="a" <x/></body></opml>')).toThrow(/^not readable OPML: line 3: /);
+  });
+
+  it("reads its own export of no feeds as no feeds", () => {
+    const xml = writeOpml("feedwerk", []);
+    expect(readOpml(xml)).toEqual([]);
+    expect(readOpml('<opml version="2.0"><body/></opml>')).toEqual([]);
+  });
+
   it("imports and exports through the command line", async () => {
     const scratch = await backends[0]!.scratch();
     const run = (args: string[]) => cliSync(args, scratch.env);

@@ -3,7 +3,7 @@
  * are the outlines with an xmlUrl; folders around them and an outline's
  * category attribute become tags.
  */
-import { XMLParser } from "fast-xml-parser";
+import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { emptyEl, PROLOG, textEl } from "../xml/writer";
 
 export interface OpmlFeed {
@@ -15,7 +15,15 @@ export interface OpmlFeed {
 type Outline = Record<string, unknown> & { outline?: Outline[] };
 
 export function readOpml(text: string): OpmlFeed[] {
-  let doc: { opml?: { body?: { outline?: Outline[] }[] }[] };
+  let doc: { opml?: { body?: ({ outline?: Outline[] } | string)[] }[] };
+  // the parser itself stumbles over some broken documents with a message of its internals: the validator names the line
+  const valid = XMLValidator.validate(text);
+  if (valid !== true) {
+    // the validator lists elements left open as a JSON array: say it as a person would
+    const open = /^Invalid '(\[[^']*\])' found/.exec(valid.err.msg)?.[1];
+    const reason = open ? `the document ends inside ${(JSON.parse(open) as string[]).map((name) => `<${name}>`).join(", ")} (truncated?)` : valid.err.msg;
+    throw new Error(`not readable OPML: line ${valid.err.line}: ${reason}`);
+  }
   try {
     doc = new XMLParser({
       ignoreAttributes: false,
@@ -28,7 +36,9 @@ export function readOpml(text: string): OpmlFeed[] {
     throw new Error(`not readable OPML: ${(error as Error).message.split("\n")[0]}`);
   }
   const body = doc.opml?.[0]?.body?.[0];
-  if (!body) throw new Error("not OPML: no <opml><body>");
+  if (body === undefined) throw new Error("not OPML: no <opml><body>");
+  // an empty <body/> (a reader that follows nothing, feedwerk's own export then) is read as text, not as an element
+  if (typeof body !== "object") return [];
   const feeds: OpmlFeed[] = [];
   const walk = (outlines: Outline[], folders: string[]) => {
     for (const o of outlines) {
