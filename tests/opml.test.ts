@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { sourceEntry } from "../src/input/feed/source-entry";
 import { readOpml, writeOpml } from "../src/input/opml";
 import { cliSync } from "./support/cli";
 import { backends } from "./support/databases";
@@ -33,6 +34,18 @@ describe("OPML", () => {
   it("says where a broken or cut-off OPML file stops making sense", () => {
     expect(() => readOpml("<opml><body><outline")).toThrow("not readable OPML: line 1: the document ends inside <opml>, <body>, <outline> (truncated?)");
     expect(() => readOpml('<opml version="2.0">\n<body>\n<outline xmlUrl="a" <x/></body></opml>')).toThrow(/^not readable OPML: line 3: /);
+  });
+
+  it("takes from a category only tags it can name: one without a letter or digit is no tag", () => {
+    const xml = '<opml version="2.0"><body><outline xmlUrl="https://a.example/f" text="A" category="!!!, Politik,  ,/"/></body></opml>';
+    expect(readOpml(xml)).toEqual([{ url: "https://a.example/f", title: "A", tags: ["Politik"] }]);
+  });
+
+  it("refuses a followed feed's tag without a letter or digit, as the command line, the admin API and sources files give them", () => {
+    const tagsOf = (tags: string[]) => sourceEntry.safeParse({ url: "https://a.example/f", tags });
+    expect(tagsOf(["Politik", " Öl "]).data?.tags).toEqual(["Politik", "Öl"]);
+    expect(tagsOf([""]).error?.issues[0]?.message).toBe("a tag must not be empty");
+    expect(tagsOf(["!!!"]).error?.issues[0]?.message).toBe('a tag needs a letter or digit, got "!!!"');
   });
 
   it("reads its own export of no feeds as no feeds", () => {

@@ -4,6 +4,7 @@
  * category attribute become tags.
  */
 import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { slugify } from "../normalise/slug";
 import { emptyEl, PROLOG, textEl } from "../xml/writer";
 
 export interface OpmlFeed {
@@ -44,7 +45,8 @@ export function readOpml(text: string): OpmlFeed[] {
     for (const o of outlines) {
       const title = typeof o.title === "string" ? o.title : typeof o.text === "string" ? o.text : null;
       if (typeof o.xmlUrl === "string" && o.xmlUrl.trim()) {
-        const categories = typeof o.category === "string" ? o.category.split(/[,/]/).map((c) => c.trim()).filter(Boolean) : [];
+        // a category without a letter or digit names no tag (tags are known by their slugs)
+        const categories = typeof o.category === "string" ? o.category.split(/[,/]/).map((c) => c.trim()).filter((c) => slugify(c) !== "") : [];
         feeds.push({ url: o.xmlUrl.trim(), title, tags: [...new Set([...folders, ...categories])] });
       }
       if (o.outline) walk(o.outline, title && typeof o.xmlUrl !== "string" ? [...folders, title] : folders);

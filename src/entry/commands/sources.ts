@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import * as z from "zod";
 import { followableUrl } from "../../input/feed/followable-url";
-import { sourceEntry, type SourceEntry } from "../../input/feed/source-entry";
+import { sourceEntry, tagLabel, type SourceEntry } from "../../input/feed/source-entry";
 import { parseJsonText } from "../../input/json-text";
 import { readOpml, writeOpml } from "../../input/opml";
 import { issueLines } from "../../input/schema-issues";
@@ -39,8 +39,14 @@ export function addSourceCommands(program: Command): void {
       } catch (error) {
         throw new Error(`${url}: ${(error as Error).message}`);
       }
+      const tags: string[] = [];
+      for (const label of options.tag ?? []) {
+        const checked = tagLabel.safeParse(label);
+        if (!checked.success) throw new Error(`--tag: ${checked.error.issues[0]!.message}`);
+        tags.push(checked.data);
+      }
       await withDatabase(async (opened) => {
-        const source = await addFeedSource(opened.db, { url: parsed, name: options.name, tags: options.tag ?? [] });
+        const source = await addFeedSource(opened.db, { url: parsed, name: options.name, tags });
         console.log(`following ${source.url} as '${source.name}'; 'fetch' reads it`);
       });
     });
