@@ -243,7 +243,7 @@ describe("the command line for feeds", () => {
         child.stdout.on("data", (d) => {
           out += d;
           const url = /at (http:\/\/\S+)/.exec(out)?.[1];
-          if (url && /poll: 1 feeds read, 1 with news/.test(out)) {
+          if (url && /poll: 1 feed read, 1 with news/.test(out)) {
             clearTimeout(timer);
             resolve(url);
           }

@@ -35,13 +35,13 @@ export function addFeedCommands(program: Command): void {
             },
           });
           if (!summary.feeds) {
-            console.log("no feed is due");
+            console.log(options.all ? "no feed to poll: none is followed, or other pollers have them" : "no feed is due");
             return 0;
           }
           await notifyHub(summary.changedTags, summary.withNews > 0);
           const read = summary.feeds - summary.failed - summary.leaseLost;
           const lost = summary.leaseLost ? `; ${summary.leaseLost} given up to another poller (lease expired)` : "";
-          console.log(`${read} of ${summary.feeds} feeds read${summary.failed ? `; ${summary.failed} failed` : ""}${lost}`);
+          console.log(`${read} of ${summary.feeds} ${summary.feeds === 1 ? "feed" : "feeds"} read${summary.failed ? `; ${summary.failed} failed` : ""}${lost}`);
           return summary.failed;
         } finally {
           await fetcher.close();

@@ -65,7 +65,7 @@ async function serveUntilStopped(opened: OpenDatabase, listen: { port?: number |
       .then(async (summary) => {
         if (summary.withNews > 0) {
           versions.invalidate();
-          console.log(`poll: ${summary.feeds} feeds read, ${summary.withNews} with news`);
+          console.log(`poll: ${summary.feeds} ${summary.feeds === 1 ? "feed" : "feeds"} read, ${summary.withNews} with news`);
           await notifyHub(summary.changedTags, true);
         }
       })

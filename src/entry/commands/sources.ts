@@ -123,7 +123,7 @@ export function addSourceCommands(program: Command): void {
           added++;
           console.log(`following ${url} as '${name}'${feed.tags.length ? ` (tags: ${feed.tags.join(", ")})` : ""}`);
         }
-        console.log(`imported ${added} of ${feeds.length} feeds from ${file}`);
+        console.log(`imported ${added} of ${feeds.length} ${feeds.length === 1 ? "feed" : "feeds"} from ${file}`);
         await notifyHub(changed, changed.size > 0);
         // the others went in; the exit status still says that some could not
         if (skipped) process.exitCode = 1;
