@@ -72,6 +72,8 @@ function mayUseUndeclaredPrefix(text: string): boolean {
 }
 
 // elements whose content is text or escaped HTML: markup inside them is HTML that was not escaped
+/** The elements that hold a feed's entries: cut off inside them, a document has lost no entry it shows whole. */
+const FEED_ELEMENTS = new Set(["rss", "channel", "feed", "rdf:rdf"]);
 const TEXT_ONLY = new Set(["title", "description", "content:encoded", "summary", "content"]);
 
 interface Open {
@@ -150,8 +152,9 @@ export function recoverXml(text: string): Recovered {
         } else {
           if (isImplied && !selfClosing) {
             note(ending ? `document ends inside <${name}> (truncated?)` : `element <${name}> not closed`, ending ? text.length : parser.startIndex);
-            // as feedparser: an element that lost its end tag loses its unfinished content
-            if (!cascade) out.length = element.at;
+            // as feedparser: an element that lost its end tag loses its unfinished content; but a
+            // document cut off after a whole entry keeps its entries (the feed's own element is not unfinished content)
+            if (!cascade && !(ending && FEED_ELEMENTS.has(name.toLowerCase()))) out.length = element.at;
             cascade = true;
           } else cascade = false;
           out.push(`</${element.name}>`);
