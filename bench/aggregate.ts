@@ -103,13 +103,15 @@ for (let round = 0; round < ROUNDS; round++) {
   writeFileSync(join(home, "config"), "reload-threads 8\n");
   const database = await scratchDatabase(round);
   try {
-    const cli = (...args: string[]) => run(process.execPath, ["--import", "tsx", "src/entry/cli.ts", ...args], { ...database.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1" });
+    const cli = (...args: string[]) =>
+      run(process.execPath, ["--import", "tsx", "src/entry/cli.ts", ...args], { ...database.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1" });
     await cli("migrate");
     await cli("sources", "import", join(dir, "feeds", "feeds.opml"));
 
     const pass: Record<Side, () => Promise<number>> = {
       newsboat: async () =>
-        (await run(NEWSBOAT, ["-C", join(home, "config"), "-u", join(dir, "feeds", "urls"), "-c", join(home, "cache.db"), "-x", "reload"], { HOME: home })).seconds,
+        (await run(NEWSBOAT, ["-C", join(home, "config"), "-u", join(dir, "feeds", "urls"), "-c", join(home, "cache.db"), "-x", "reload"], { HOME: home }))
+          .seconds,
       feedwerk: async () => {
         const { seconds, stdout } = await cli("fetch", "--all");
         if (!stdout.includes(`${FEEDS} of ${FEEDS} feeds read`)) throw new Error(`feedwerk did not read every feed:\n${stdout.slice(-500)}`);
@@ -137,7 +139,9 @@ rmSync(dir, { recursive: true, force: true });
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const database = process.env.BENCH_DATABASE_URL ? "PostgreSQL" : "PGlite";
-console.log(`\n${FEEDS} feeds × ${ENTRIES} entries from a local server; feedwerk on ${database}; ${ROUNDS} round(s), medians; load average during the passes: ${loads.join(", ")}\n`);
+console.log(
+  `\n${FEEDS} feeds × ${ENTRIES} entries from a local server; feedwerk on ${database}; ${ROUNDS} round(s), medians; load average during the passes: ${loads.join(", ")}\n`,
+);
 console.log("pass                      feedwerk                          newsboat (reload-threads 8)   ratio (newsboat / feedwerk)");
 for (const which of ["first", "second"] as const) {
   const ours = median(times.feedwerk[which]);

@@ -69,7 +69,11 @@ async function xmlVerdict(xml: string): Promise<string> {
 /** What a reader finds of the item: title as XML text, paging links, media, the tag's label. */
 function carried(format: FeedFormat, body: string): string {
   if (format === "json") {
-    const feed = JSON.parse(body) as { version: string; next_url?: string; items: { title: string; attachments?: unknown[]; tags?: string[]; image?: string; date_published: string }[] };
+    const feed = JSON.parse(body) as {
+      version: string;
+      next_url?: string;
+      items: { title: string; attachments?: unknown[]; tags?: string[]; image?: string; date_published: string }[];
+    };
     const item = feed.items[0]!;
     return `version ${feed.version.replace("https://jsonfeed.org/version/", "")}, next_url ${feed.next_url ? "yes" : "no"}, title ${JSON.stringify(item.title)}, ${item.attachments?.length ?? 0} attachments, image ${item.image ? "yes" : "no"}, date ${item.date_published}`;
   }

@@ -36,7 +36,10 @@ if (process.argv[2] === "--pass") {
   const fetcher = new FeedFetcher(new AddressPolicy(["127.0.0.1"]), { ...DEFAULT_LIMITS, perHost: CONCURRENCY });
   const kept: PollResult[] = [];
   const t = performance.now();
-  const summary = mode === "idle" ? null : await pollFeeds(opened.db, fetcher, { all: true, concurrency: CONCURRENCY, onDone: mode === "collect" ? (r) => kept.push(r) : undefined });
+  const summary =
+    mode === "idle"
+      ? null
+      : await pollFeeds(opened.db, fetcher, { all: true, concurrency: CONCURRENCY, onDone: mode === "collect" ? (r) => kept.push(r) : undefined });
   const seconds = (performance.now() - t) / 1000;
   await fetcher.close();
   await opened.close();
@@ -52,9 +55,11 @@ const largest = Math.max(...sizes);
 function feedXml(n: number): string {
   const items = Array.from({ length: ENTRIES }, (_, i) => {
     const date = new Date(Date.UTC(2025, 11, 9, 12, 0) - (n * ENTRIES + i) * 60_000).toUTCString();
-    return `<item><title>Meldung ${i} aus Feed ${n}: Regierung berät über Haushalt</title><link>https://feed${n}.example.org/artikel/${i}</link>` +
+    return (
+      `<item><title>Meldung ${i} aus Feed ${n}: Regierung berät über Haushalt</title><link>https://feed${n}.example.org/artikel/${i}</link>` +
       `<guid isPermaLink="false">feed${n}-${i}</guid><pubDate>${date}</pubDate><category>Thema ${n % 20}</category>` +
-      `<description><![CDATA[<p>Zusammenfassung der Meldung ${i} mit <a href="/mehr/${i}">mehr</a> Text.</p>]]></description></item>`;
+      `<description><![CDATA[<p>Zusammenfassung der Meldung ${i} mit <a href="/mehr/${i}">mehr</a> Text.</p>]]></description></item>`
+    );
   }).join("\n");
   return `<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Feed ${n}</title><link>https://feed${n}.example.org/</link><description>b</description>\n${items}\n</channel></rss>`;
 }
@@ -78,9 +83,11 @@ async function prepare(count: number): Promise<void> {
   try {
     await opened.db.execute(sql`truncate table item_tags, observations, documents, items, tags, sources, feed_state restart identity cascade`);
     for (let i = 0; i < count; i += 500) {
-      await opened.db.insert(sources).values(
-        Array.from({ length: Math.min(500, count - i) }, (_, k) => ({ kind: "feed" as const, name: `feed-${i + k}`, url: `${base}/feed/${i + k}.xml` })),
-      );
+      await opened.db
+        .insert(sources)
+        .values(
+          Array.from({ length: Math.min(500, count - i) }, (_, k) => ({ kind: "feed" as const, name: `feed-${i + k}`, url: `${base}/feed/${i + k}.xml` })),
+        );
     }
   } finally {
     await opened.close();
@@ -89,7 +96,9 @@ async function prepare(count: number): Promise<void> {
 
 function pass(mode: Mode): Promise<Measured> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--pass", mode, JSON.stringify(target)], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--pass", mode, JSON.stringify(target)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.on("error", reject);
@@ -105,8 +114,15 @@ const run = async (mode: Mode, count: number) => {
   await prepare(count);
   const r = await pass(mode);
   idle ||= r.peakRssMiB;
-  const what = r.mode === "idle" ? "baseline: opens database and fetcher, polls 0" : r.mode === "stream" ? "pass, results streamed (fetch, serve --poll)" : "pass keeping every result (as before)";
-  console.log(`${what.padEnd(46)} ${String(r.feeds).padEnd(8)} ${String(r.failed).padEnd(7)} ${r.seconds.toFixed(1).padEnd(8)} ${`${r.peakRssMiB.toFixed(0)} MiB`.padEnd(10)} ${(r.peakRssMiB / idle).toFixed(2)}`);
+  const what =
+    r.mode === "idle"
+      ? "baseline: opens database and fetcher, polls 0"
+      : r.mode === "stream"
+        ? "pass, results streamed (fetch, serve --poll)"
+        : "pass keeping every result (as before)";
+  console.log(
+    `${what.padEnd(46)} ${String(r.feeds).padEnd(8)} ${String(r.failed).padEnd(7)} ${r.seconds.toFixed(1).padEnd(8)} ${`${r.peakRssMiB.toFixed(0)} MiB`.padEnd(10)} ${(r.peakRssMiB / idle).toFixed(2)}`,
+  );
 };
 try {
   await run("idle", 0);

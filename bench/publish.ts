@@ -199,7 +199,10 @@ async function generate(url: string, seconds: number, options: { header?: [strin
       p99: wrkMs(/^\s+99%\s+(\S+)/m.exec(out)?.[1]),
       errors:
         Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0) +
-        (/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)?.slice(1).reduce((n, v) => n + Number(v), 0) ?? 0),
+        (/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/
+          .exec(out)
+          ?.slice(1)
+          .reduce((n, v) => n + Number(v), 0) ?? 0),
     };
   }
   let n = 0;
@@ -293,17 +296,25 @@ async function runBench(): Promise<void> {
       ["cache miss: query + render of 50 items", summary([miss]), (miss.rps / baselineRps).toFixed(2)],
     ];
     const pad = (s: string, n: number) => s.padEnd(n);
-    console.log(`\n${pad("scenario (median of rounds)", 42)}${pad("req/s", 10)}${pad("p50 ms", 8)}${pad("p99 ms", 8)}${pad("CPU µs/req", 12)}ratio to baseline`);
+    console.log(
+      `\n${pad("scenario (median of rounds)", 42)}${pad("req/s", 10)}${pad("p50 ms", 8)}${pad("p99 ms", 8)}${pad("CPU µs/req", 12)}ratio to baseline`,
+    );
     for (const [name, r, ratio] of rows) {
       const errors = r.errors ? `  (${r.errors} errors!)` : "";
-      console.log(`${pad(name, 42)}${pad(r.rps.toFixed(0), 10)}${pad(r.p50.toFixed(2), 8)}${pad(r.p99.toFixed(2), 8)}${pad(r.cpuUs.toFixed(1), 12)}${ratio}${errors}`);
+      console.log(
+        `${pad(name, 42)}${pad(r.rps.toFixed(0), 10)}${pad(r.p50.toFixed(2), 8)}${pad(r.p99.toFixed(2), 8)}${pad(r.cpuUs.toFixed(1), 12)}${ratio}${errors}`,
+      );
     }
     // a server's processor time per request is what the machine's other load disturbs least
     const cpu = (scenario: "hit" | "revalidation") => median(rounds.map((r) => r.baseline.cpuUs / r[scenario].cpuUs));
-    console.log(`server processor time per request, baseline's over feedwerk's (median of rounds): hits ${cpu("hit").toFixed(2)}, 304s ${cpu("revalidation").toFixed(2)}`);
+    console.log(
+      `server processor time per request, baseline's over feedwerk's (median of rounds): hits ${cpu("hit").toFixed(2)}, 304s ${cpu("revalidation").toFixed(2)}`,
+    );
     console.log(`\nrender of 50 items alone (RSS, in the server process): median ${ready.renderMedianMs.toFixed(2)} ms`);
     const mib = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
-    console.log(`server peak memory: RSS ${mib(peak.rss)}${peak.database.startsWith("embedded") ? " (PGlite reserves most of it at start)" : ""}, JS heap ${mib(peak.heap)}; database: ${peak.database}`);
+    console.log(
+      `server peak memory: RSS ${mib(peak.rss)}${peak.database.startsWith("embedded") ? " (PGlite reserves most of it at start)" : ""}, JS heap ${mib(peak.heap)}; database: ${peak.database}`,
+    );
     console.log(
       `\ntargets: cache hit >= 0.90 x baseline: ${hitRatio.toFixed(2)} ${hitRatio >= 0.9 ? "met" : "MISSED"}; ` +
         `304 >= 1.00 x baseline: ${revalidationRatio.toFixed(2)} ${revalidationRatio >= 1 ? "met" : "MISSED"}; ` +

@@ -60,18 +60,38 @@ const encoder = new TextEncoder();
 const fetcher: Fetcher = {
   async fetch(url) {
     const n = Number(/(\d+)\.xml$/.exec(url)![1]);
-    return { status: "ok", url, movedTo: null, bytes: encoder.encode(feedXml(n)), contentType: "application/rss+xml; charset=utf-8", etag: null, lastModified: null, cacheControl: null };
+    return {
+      status: "ok",
+      url,
+      movedTo: null,
+      bytes: encoder.encode(feedXml(n)),
+      contentType: "application/rss+xml; charset=utf-8",
+      etag: null,
+      lastModified: null,
+      cacheControl: null,
+    };
   },
 };
 
 const { opened, dispose } = await benchDatabase();
 await opened.migrate();
 const db = opened.db;
-await db.insert(sources).values(Array.from({ length: FEEDS }, (_, n) => ({ kind: "feed" as const, name: `feed-${n}`, url: `https://feed${n}.example.org/${n}.xml` })));
+await db
+  .insert(sources)
+  .values(Array.from({ length: FEEDS }, (_, n) => ({ kind: "feed" as const, name: `feed-${n}`, url: `https://feed${n}.example.org/${n}.xml` })));
 
 const TABLES = ["items", "observations", "documents", "item_tags"] as const;
-async function sizes(): Promise<{ rows: { items: number; observations: number; documents: number; item_tags: number }; bytes: Record<string, number>; database: number }> {
-  const rows = { items: await db.$count(items), observations: await db.$count(observations), documents: await db.$count(documents), item_tags: await db.$count(itemTags) };
+async function sizes(): Promise<{
+  rows: { items: number; observations: number; documents: number; item_tags: number };
+  bytes: Record<string, number>;
+  database: number;
+}> {
+  const rows = {
+    items: await db.$count(items),
+    observations: await db.$count(observations),
+    documents: await db.$count(documents),
+    item_tags: await db.$count(itemTags),
+  };
   const bytes: Record<string, number> = {};
   for (const table of TABLES) {
     const [row] = await db.select({ n: sql<string>`pg_total_relation_size(${table}::regclass)::text` }).from(sql`(select 1) one`);
@@ -133,7 +153,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const last = samples.at(-1)!;
 const half = samples.find((s) => s.round >= ROUNDS / 2)!;
 console.log(`\npruned in all: ${describePrune({ ...pruned, changedTags: [] })} in ${pruned.runs} runs; failed fetches: ${failures}`);
-console.log(`second half of the run: database ${mib(half.database)} → ${mib(last.database)} MiB (× ${(last.database / half.database).toFixed(2)}), rows × ${(last.rows / half.rows).toFixed(2)}`);
+console.log(
+  `second half of the run: database ${mib(half.database)} → ${mib(last.database)} MiB (× ${(last.database / half.database).toFixed(2)}), rows × ${(last.rows / half.rows).toFixed(2)}`,
+);
 console.log(
   `polling round (${FEEDS} feeds): median ${median(roundMs).toFixed(0)} ms; prune: median ${median(pruneMs).toFixed(0)} ms, ` +
     `longest ${Math.max(...pruneMs).toFixed(0)} ms (× ${(Math.max(...pruneMs) / median(roundMs)).toFixed(2)} of a round)`,

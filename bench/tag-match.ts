@@ -51,8 +51,42 @@ interface Figures {
 }
 
 // A deterministic vocabulary of German-looking words: many share trigrams, as real ones do.
-const SYLLABLES = ["ber", "gen", "schaft", "ung", "ver", "lich", "te", "rat", "wald", "stadt", "an", "ein", "haus", "mer", "kraft", "spiel",
-  "zeit", "land", "ge", "richt", "stel", "len", "bau", "ar", "beit", "markt", "stein", "feld", "ter", "ent", "schei", "dung", "wahl", "kreis"];
+const SYLLABLES = [
+  "ber",
+  "gen",
+  "schaft",
+  "ung",
+  "ver",
+  "lich",
+  "te",
+  "rat",
+  "wald",
+  "stadt",
+  "an",
+  "ein",
+  "haus",
+  "mer",
+  "kraft",
+  "spiel",
+  "zeit",
+  "land",
+  "ge",
+  "richt",
+  "stel",
+  "len",
+  "bau",
+  "ar",
+  "beit",
+  "markt",
+  "stein",
+  "feld",
+  "ter",
+  "ent",
+  "schei",
+  "dung",
+  "wahl",
+  "kreis",
+];
 function random(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
@@ -79,8 +113,22 @@ function story(n: number, rnd: () => number): Item {
   const { title, summary } = storyText(n, rnd);
   const id = storyKey(title);
   return {
-    id, guid: id, kind: "teaser", title, kicker: null, publishedAt: new Date(Date.UTC(2025, 0, 1) + n * 60_000), precision: "minute",
-    agency: null, dateline: null, tags: [], commentCount: null, image: null, media: null, summary, contentHtml: null, url: null,
+    id,
+    guid: id,
+    kind: "teaser",
+    title,
+    kicker: null,
+    publishedAt: new Date(Date.UTC(2025, 0, 1) + n * 60_000),
+    precision: "minute",
+    agency: null,
+    dateline: null,
+    tags: [],
+    commentCount: null,
+    image: null,
+    media: null,
+    summary,
+    contentHtml: null,
+    url: null,
   };
 }
 
@@ -139,7 +187,10 @@ if (variant) {
     for (const v of round % 2 ? ["index", "scan"] : ["scan", "index"]) {
       runs.push(
         await new Promise<Figures>((resolve, reject) => {
-          const child = fork(new URL(import.meta.url).pathname, [`--variant=${v}`], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+          const child = fork(new URL(import.meta.url).pathname, [`--variant=${v}`], {
+            execArgv: ["--import", "tsx"],
+            stdio: ["ignore", "inherit", "inherit", "ipc"],
+          });
           let got: Figures | undefined;
           child.on("message", (m) => (got = m as Figures));
           child.on("exit", (code) => (got ? resolve(got) : reject(new Error(`--variant=${v} exited with ${code}`))));
@@ -163,5 +214,7 @@ if (variant) {
     console.log(`${label.padEnd(14)} ${String([...linked][0]).padEnd(9)} ${s.toFixed(1).padEnd(20)} ${i.toFixed(1).padEnd(17)} ${(s / i).toFixed(1)}×`);
   }
   const [ss, si] = [median(scan.map((r) => r.storeMs)), median(index.map((r) => r.storeMs))];
-  console.log(`\nstoring ${DOCUMENTS} documents of ${PER_DOCUMENT} new stories: ${ss.toFixed(0)} ms without the index, ${si.toFixed(0)} ms with it (ratio ${(si / ss).toFixed(2)})`);
+  console.log(
+    `\nstoring ${DOCUMENTS} documents of ${PER_DOCUMENT} new stories: ${ss.toFixed(0)} ms without the index, ${si.toFixed(0)} ms with it (ratio ${(si / ss).toFixed(2)})`,
+  );
 }

@@ -65,7 +65,11 @@ for (const backend of backends) {
       await problemOf(await call("DELETE", "/api/sources?name=nobody"), 404);
       await problemOf(await call("GET", "/api/nowhere"), 404);
       const notJson = await app.fetch(
-        new Request("http://x/api/sources", { method: "POST", headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" }, body: "{url:" }),
+        new Request("http://x/api/sources", {
+          method: "POST",
+          headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+          body: "{url:",
+        }),
       );
       await problemOf(notJson, 400);
       // curl -d sends a form: the answer says the body must be JSON, not that the url is missing
@@ -76,7 +80,9 @@ for (const backend of backends) {
           body: '{"url":"https://a.example/feed"}',
         }),
       );
-      expect((await problemOf(form, 415)).detail).toBe("the body must be JSON, sent with Content-Type: application/json (got application/x-www-form-urlencoded)");
+      expect((await problemOf(form, 415)).detail).toBe(
+        "the body must be JSON, sent with Content-Type: application/json (got application/x-www-form-urlencoded)",
+      );
     });
 
     it("checks bodies and query strings by schema, naming what is wrong", async () => {
@@ -120,16 +126,39 @@ for (const backend of backends) {
     it("drops a feed's tags from the stories other feeds show, and the feeds show it at once", async () => {
       const id = "5ad0c0ffee5ad0c0ffee5ad0c0ffee01";
       const story: Item = {
-        id, guid: guidFor(id), kind: "teaser", title: "Fähre fährt wieder", kicker: null, publishedAt: new Date("2025-12-10T08:00:00Z"),
-        precision: "absolute", agency: null, dateline: null, tags: [], commentCount: null, image: null, media: null,
-        summary: "Nach der Reparatur.", contentHtml: null, url: "https://story.example/faehre",
+        id,
+        guid: guidFor(id),
+        kind: "teaser",
+        title: "Fähre fährt wieder",
+        kicker: null,
+        publishedAt: new Date("2025-12-10T08:00:00Z"),
+        precision: "absolute",
+        agency: null,
+        dateline: null,
+        tags: [],
+        commentCount: null,
+        image: null,
+        media: null,
+        summary: "Nach der Reparatur.",
+        contentHtml: null,
+        url: "https://story.example/faehre",
       };
-      for (const [name, tag] of [["alpha", "Hafen"], ["beta", "Kueste"]] as const) {
+      for (const [name, tag] of [
+        ["alpha", "Hafen"],
+        ["beta", "Kueste"],
+      ] as const) {
         const url = `https://${name}.example/feed.xml`;
         await addFeedSource(db.db, { url, name, tags: [tag] });
-        await storeDocument(db.db, { source: { kind: "feed", name, url }, name: url, sha256: name.repeat(16), fetchedAt: new Date("2025-12-10T09:00:00Z"), items: [story] });
+        await storeDocument(db.db, {
+          source: { kind: "feed", name, url },
+          name: url,
+          sha256: name.repeat(16),
+          fetchedAt: new Date("2025-12-10T09:00:00Z"),
+          items: [story],
+        });
       }
-      const titles = async (tag: string) => ((await (await app.fetch(new Request(`http://x/feeds/${tag}.json`))).json()) as { items: { title: string }[] }).items.map((i) => i.title);
+      const titles = async (tag: string) =>
+        ((await (await app.fetch(new Request(`http://x/feeds/${tag}.json`))).json()) as { items: { title: string }[] }).items.map((i) => i.title);
       expect(await titles("kueste")).toEqual(["Fähre fährt wieder"]);
       expect((await call("DELETE", "/api/sources?name=beta")).status).toBe(204);
       expect(await titles("kueste")).toEqual([]);

@@ -29,8 +29,11 @@ const MIRROR = `<?xml version="1.0"?><rss version="2.0"><channel><title>Spiegel<
 const growing = (count: number, edited = -1) =>
   `<?xml version="1.0"?><rss version="2.0"><channel><title>Wachsend</title><link>https://grow.example/</link><description>g</description>` +
   Array.from({ length: count }, (_, k) => count - 1 - k)
-    .map((n) => `<item><title>Meldung ${n}${n === edited ? " (berichtigt)" : ""}</title><link>https://grow.example/${n}</link><guid isPermaLink="false">grow-${n}</guid>` +
-      `<pubDate>${new Date(Date.UTC(2025, 11, 1) + n * 3_600_000).toUTCString()}</pubDate><category>Wachstum</category><description>Text ${n}.</description></item>`)
+    .map(
+      (n) =>
+        `<item><title>Meldung ${n}${n === edited ? " (berichtigt)" : ""}</title><link>https://grow.example/${n}</link><guid isPermaLink="false">grow-${n}</guid>` +
+        `<pubDate>${new Date(Date.UTC(2025, 11, 1) + n * 3_600_000).toUTCString()}</pubDate><category>Wachstum</category><description>Text ${n}.</description></item>`,
+    )
     .join("") +
   `</channel></rss>`;
 // entry 0 of the growing feed as another feed tells it
@@ -73,8 +76,13 @@ for (const backend of backends) {
     });
 
     it("reads every followed feed once per pass and merges them with the portal's stories", async () => {
-      await ingestPage(db.db, { name: "seed", bytes: new Uint8Array(readFileSync(join(root, "seeds/000_fd0f4cb902b02a9c.txt"))), fetchedAt: new Date("2025-12-09T13:00:00Z") });
-      for (const path of ["/rss2.xml", "/atom.xml", "/feed.json", "/latin1.xml", "/mirror.xml", "/gone.xml"]) await addFeedSource(db.db, { url: `${base}${path}` });
+      await ingestPage(db.db, {
+        name: "seed",
+        bytes: new Uint8Array(readFileSync(join(root, "seeds/000_fd0f4cb902b02a9c.txt"))),
+        fetchedAt: new Date("2025-12-09T13:00:00Z"),
+      });
+      for (const path of ["/rss2.xml", "/atom.xml", "/feed.json", "/latin1.xml", "/mirror.xml", "/gone.xml"])
+        await addFeedSource(db.db, { url: `${base}${path}` });
       const now = new Date("2025-12-10T12:00:00Z");
       const results = await collectPoll(db.db, fetcher, { now: () => now, random: () => 0.5 });
       const by = (path: string) => results.find((r) => r.source.url === `${base}${path}`)!;
@@ -125,7 +133,8 @@ for (const backend of backends) {
 
     it("records observations only for the entries a feed adds or changes, and again where another feed spoke since", async () => {
       const grow = await addFeedSource(db.db, { url: `${base}/growing.xml` });
-      const poll = async (at: string, source = grow) => (await collectPoll(db.db, fetcher, { all: true, now: () => new Date(at) })).find((r) => r.source.id === source.id)!;
+      const poll = async (at: string, source = grow) =>
+        (await collectPoll(db.db, fetcher, { all: true, now: () => new Date(at) })).find((r) => r.source.id === source.id)!;
       const count = () => db.db.$count(observations);
       const item0 = async () => (await db.db.select().from(items).where(eq(items.url, "https://grow.example/0")))[0]!;
 

@@ -73,7 +73,9 @@ describe("the core", () => {
 
 describe("the layers", () => {
   it("give every folder of src a place", () => {
-    const top = readdirSync(src, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    const top = readdirSync(src, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
     expect(top.filter((folder) => !layerOf.has(folder))).toEqual([]);
     expect([...layerOf.keys()].filter((folder) => !top.includes(folder))).toEqual([]);
   });

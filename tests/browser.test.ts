@@ -36,7 +36,15 @@ interface JsonFeed {
 /** "9. Dezember 2025, 14:00 Uhr" from the platform's own German calendar in Berlin, not from feedwerk's code. */
 function germanBerlin(iso: string): string {
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("de-DE", { timeZone: "Europe/Berlin", day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
+    new Intl.DateTimeFormat("de-DE", {
+      timeZone: "Europe/Berlin",
+      day: "numeric",
+      month: "long",
+      year: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    })
       .formatToParts(new Date(iso))
       .map((p) => [p.type, p.value]),
   );
@@ -104,7 +112,10 @@ describe.skipIf(!available)(`pages in Chromium${available ? "" : ` (no Chromium 
       const path = `/feeds/ukraine.${format}`;
       const { page, messages, accept } = await open(path);
       // what this Chromium sent is a row of the table the HTTP tests run, one that gets the page
-      expect(clients.find((c) => c.accept === accept), `Chromium sent Accept ${accept}`).toMatchObject({ gets: "page" });
+      expect(
+        clients.find((c) => c.accept === accept),
+        `Chromium sent Accept ${accept}`,
+      ).toMatchObject({ gets: "page" });
       expect(await page.evaluate(() => (globalThis as unknown as { document: { contentType: string } }).document.contentType), path).toBe("text/html");
       expect(await page.title()).toBe("Ukraine · feedwerk");
       expect(await page.locator("h1").innerText()).toBe("Ukraine");
@@ -128,7 +139,10 @@ describe.skipIf(!available)(`pages in Chromium${available ? "" : ` (no Chromium 
     const item = (await json("/feeds/ukraine.json")).items.find((i) => i.title === ARTICLE)!;
     const paths = { index: "/", tag: "/feeds/ukraine.xml", all: "/feeds/all.atom?limit=5", search: "/feeds/all.xml?q=Putin", item: new URL(item.url).pathname };
     for (const [name, path] of Object.entries(paths)) {
-      for (const [size, viewport] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
+      for (const [size, viewport] of [
+        ["desktop", DESKTOP],
+        ["phone", PHONE],
+      ] as const) {
         const { page, messages } = await open(path, viewport);
         const widths = await page.evaluate(() => {
           const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
@@ -194,9 +208,9 @@ describe.skipIf(!available)(`pages in Chromium${available ? "" : ` (no Chromium 
   it("dates every item in Berlin time, in German, with its instant in <time datetime>", async () => {
     const feed = await json("/feeds/all.json?limit=200");
     const { page, messages } = await open("/feeds/all.json?limit=200");
-    const times = await page.locator("ol.items article time").evaluateAll((ts) =>
-      ts.map((t) => ({ datetime: t.getAttribute("datetime")!, text: (t as unknown as { textContent: string }).textContent })),
-    );
+    const times = await page
+      .locator("ol.items article time")
+      .evaluateAll((ts) => ts.map((t) => ({ datetime: t.getAttribute("datetime")!, text: (t as unknown as { textContent: string }).textContent })));
     expect(times).toHaveLength(feed.items.length);
     times.forEach((t, i) => {
       expect(t.datetime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$/);
@@ -221,17 +235,21 @@ describe.skipIf(!available)(`pages in Chromium${available ? "" : ` (no Chromium 
       expect(await page.getByRole("navigation", { name: "Hauptnavigation" }).count(), path).toBe(1);
       const levels = await page.locator("h1, h2, h3, h4, h5, h6").evaluateAll((hs) => hs.map((h) => Number(h.tagName.slice(1))));
       expect(levels[0], path).toBe(1);
-      expect(levels.filter((l) => l === 1), path).toHaveLength(1);
+      expect(
+        levels.filter((l) => l === 1),
+        path,
+      ).toHaveLength(1);
       levels.forEach((level, i) => {
         if (i) expect(level, `${path}: heading ${i} after h${levels[i - 1]}`).toBeLessThanOrEqual(levels[i - 1]! + 1);
       });
       // every field has a name a screen reader reads out
-      const unnamed = await page.locator("input:not([type=hidden]), button, select, textarea").evaluateAll((fields) =>
-        fields.filter((f) => {
-          const id = f.getAttribute("id");
-          const doc = f.ownerDocument;
-          return !(id && doc.querySelector(`label[for="${id}"]`)) && !f.getAttribute("aria-label") && !(f.textContent ?? "").trim();
-        }).length,
+      const unnamed = await page.locator("input:not([type=hidden]), button, select, textarea").evaluateAll(
+        (fields) =>
+          fields.filter((f) => {
+            const id = f.getAttribute("id");
+            const doc = f.ownerDocument;
+            return !(id && doc.querySelector(`label[for="${id}"]`)) && !f.getAttribute("aria-label") && !(f.textContent ?? "").trim();
+          }).length,
       );
       expect(unnamed, path).toBe(0);
       expect(messages, path).toEqual([]);

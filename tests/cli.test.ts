@@ -90,7 +90,9 @@ for (const backend of backends) {
         const out = run.stdout.trim().split("\n");
         expect(out).toContain(`${join(dir, "a-seed.txt")}: 17 new, 0 updated, 0 unchanged`);
         expect(out).toContain(`${join(dir, "b-winter.txt")}: 10 new, 0 updated, 0 unchanged`);
-        expect(out).toContain(`skipped 5 files that are not a page (*.txt): ${join(dir, "README.md")}, ${join(dir, "data.json")}, ${join(dir, "e-binary.jpg")}, …`);
+        expect(out).toContain(
+          `skipped 5 files that are not a page (*.txt): ${join(dir, "README.md")}, ${join(dir, "data.json")}, ${join(dir, "e-binary.jpg")}, …`,
+        );
         expect(out.at(-1)).toBe("ingested 2 of 5 pages: 27 new, 0 updated, 0 unchanged; 3 failed");
         const errors = run.stderr.trim().split("\n");
         const expectations: [string, RegExp][] = [
@@ -184,14 +186,17 @@ describe("cli errors", () => {
     expect(run.stderr).not.toContain("secret");
     // an allow-list the fetcher could not build is refused at start, not at the first fetch
     const allowed = cli(["sources", "list"], { FEEDWERK_ALLOWED_HOSTS: "127.0.0.1,10.0.0.0/99,999.1.1.1" });
-    expect([allowed.status, allowed.stderr.trim().split("\n")]).toEqual([1, [
-      "error: FEEDWERK_ALLOWED_HOSTS: must list host names, addresses and CIDR ranges separated by commas: '10.0.0.0/99': the prefix length must be 0 to 32",
-      "error: FEEDWERK_ALLOWED_HOSTS: must list host names, addresses and CIDR ranges separated by commas: '999.1.1.1' is not an IPv4 address",
-    ]]);
+    expect([allowed.status, allowed.stderr.trim().split("\n")]).toEqual([
+      1,
+      [
+        "error: FEEDWERK_ALLOWED_HOSTS: must list host names, addresses and CIDR ranges separated by commas: '10.0.0.0/99': the prefix length must be 0 to 32",
+        "error: FEEDWERK_ALLOWED_HOSTS: must list host names, addresses and CIDR ranges separated by commas: '999.1.1.1' is not an IPv4 address",
+      ],
+    ]);
     // a URL that cannot be read cannot be redacted: nothing of it is shown but its scheme
     const unreadable = cli(["migrate"], { DATABASE_URL: "postgres://feedwerk:s3cr/et@db.internal:5432/feedwerk" });
     expect([unreadable.status, unreadable.stderr]).toEqual([1, expect.stringMatching(/^error: DATABASE_URL: .*, got a postgres: URL\n$/)]);
-    const hub = cli(["migrate"], { FEEDWERK_HUB_URL: "https://hub.example.org/" , FEEDWERK_PUBLIC_URL: "" });
+    const hub = cli(["migrate"], { FEEDWERK_HUB_URL: "https://hub.example.org/", FEEDWERK_PUBLIC_URL: "" });
     expect([hub.status, hub.stderr]).toEqual([1, "error: FEEDWERK_HUB_URL: needs FEEDWERK_PUBLIC_URL: the hub fetches the feeds at their public address\n"]);
     const host = cli(["serve"], { HOST: "not a host" });
     expect([host.status, host.stderr]).toEqual([1, "error: HOST: must be an address to listen on, like 127.0.0.1, 0.0.0.0 or ::, got 'not a host'\n"]);

@@ -92,7 +92,13 @@ describe.skipIf(pg.unavailable)("the Worker beside the Node server, on one Postg
 
     for (const path of paths) {
       const [a, b] = await Promise.all([fetch(`${node.url}${path}`, { headers: identity }), fetch(`${worker.url}${path}`, { headers: identity })]);
-      const summary = (r: Response) => [r.status, r.headers.get("content-type"), r.headers.get("etag"), r.headers.get("last-modified"), r.headers.get("cache-control")];
+      const summary = (r: Response) => [
+        r.status,
+        r.headers.get("content-type"),
+        r.headers.get("etag"),
+        r.headers.get("last-modified"),
+        r.headers.get("cache-control"),
+      ];
       expect(summary(b), path).toEqual(summary(a));
       expect(await b.text(), path).toBe(await a.text());
     }
@@ -111,7 +117,11 @@ describe.skipIf(pg.unavailable)("the Worker beside the Node server, on one Postg
     expect([anonymous.status, anonymous.headers.get("content-type")]).toEqual([401, "application/problem+json"]);
     expect((await post("edge-test-token-0123456789x", page)).status).toBe(401);
     // the schema of the query string holds in workerd too
-    const unzoned = await fetch(`${worker.url}/api/ingest?name=summer.txt&fetched_at=2025-07-01T10:00:00`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` }, body: page });
+    const unzoned = await fetch(`${worker.url}/api/ingest?name=summer.txt&fetched_at=2025-07-01T10:00:00`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}` },
+      body: page,
+    });
     expect(unzoned.status).toBe(400);
     expect(((await unzoned.json()) as { errors: string[] }).errors).toEqual([expect.stringMatching(/^fetched_at: /)]);
     const count = async () => (await listItemIds(database.opened.db)).length;
@@ -144,9 +154,7 @@ describe.skipIf(pg.unavailable)("the Worker beside the Node server, on one Postg
     const etag = first.headers.get("etag")!;
     const body = await first.text();
     // the Worker stores the response after answering (waitUntil)
-    await expect
-      .poll(async () => (await fetch(`${worker.url}/feeds/ukraine.atom`, { headers: { "if-none-match": etag } })).status)
-      .toBe(304);
+    await expect.poll(async () => (await fetch(`${worker.url}/feeds/ukraine.atom`, { headers: { "if-none-match": etag } })).status).toBe(304);
 
     // no byte gets through to the database any more, as on a network that drops every packet.
     // (Refusing connections outright would crash wrangler's local Hyperdrive proxy, whose
@@ -160,7 +168,11 @@ describe.skipIf(pg.unavailable)("the Worker beside the Node server, on one Postg
       expect((await fetch(`${worker.url}/feeds/ukraine.atom`, { headers: { "if-none-match": etag } })).status).toBe(304);
       // what was never asked for, and what browsers get, comes from the database: now unreachable, so 503 within the app's deadlines, not 500
       const name = new URL(database.url).pathname.slice(1);
-      for (const [path, headers] of [["/feeds/krieg.atom?limit=3", {}], ["/feeds/ukraine.atom", { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" }], ["/", {}]] as const) {
+      for (const [path, headers] of [
+        ["/feeds/krieg.atom?limit=3", {}],
+        ["/feeds/ukraine.atom", { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" }],
+        ["/", {}],
+      ] as const) {
         const started = performance.now();
         const res = await fetch(`${worker.url}${path}`, { headers });
         expect(res.status, path).toBe(503);

@@ -77,7 +77,9 @@ describe("entry identity in one document", () => {
       return (await entriesOf(doc, feedUrl)).items[0]!.id;
     };
     // a story link: two feeds, two guids, one item
-    expect(await idOf("https://a.example/", `${story}?utm_source=a`, "https://a.example/feed")).toBe(await idOf("https://b.example/", `${story}#kommentare`, "https://b.example/feed"));
+    expect(await idOf("https://a.example/", `${story}?utm_source=a`, "https://a.example/feed")).toBe(
+      await idOf("https://b.example/", `${story}#kommentare`, "https://b.example/feed"),
+    );
     const storyId = await idOf("https://a.example/", "https://a.example/blog/page", "https://feeds.example/x.xml");
     expect(await idOf("https://b.example/", "https://a.example/blog/page", "https://feeds.example/y.xml")).toBe(storyId);
     // the same address as the feed's home page, its own address, shared in the document, or a site's root
@@ -118,10 +120,17 @@ describe("entry identity in one document", () => {
         { id: " ", title: "Ohne Kennung 4", content_text: "vier" },
       ],
     });
-    expect((await entriesOf(json, "https://feeds.example/j.json")).items.map((i) => i.title)).toEqual(["Ohne Kennung 1", "Ohne Kennung 2", "Ohne Kennung 3", "Ohne Kennung 4"]);
+    expect((await entriesOf(json, "https://feeds.example/j.json")).items.map((i) => i.title)).toEqual([
+      "Ohne Kennung 1",
+      "Ohne Kennung 2",
+      "Ohne Kennung 3",
+      "Ohne Kennung 4",
+    ]);
     // an entry given twice with two links is keyed by its first
     const [, zwei] = items;
-    expect(zwei!.id).toBe((await entriesOf(rss("https://t.example/", [{ guid: "z", link: "https://s.example/2", title: "x" }]), "https://feeds.example/t.xml")).items[0]!.id);
+    expect(zwei!.id).toBe(
+      (await entriesOf(rss("https://t.example/", [{ guid: "z", link: "https://s.example/2", title: "x" }]), "https://feeds.example/t.xml")).items[0]!.id,
+    );
   });
 
   it("names the entry behind each item and the link items this document retires", async () => {
@@ -165,7 +174,6 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-
 async function itemsOf(db: Database, sourceName: string) {
   const [source] = await db.select({ id: sources.id }).from(sources).where(eq(sources.name, sourceName));
   const ids = await itemIdsOfSource(db, source!.id);
@@ -203,7 +211,10 @@ for (const backend of backends) {
       const before = await allItems();
       served["/podcast.xml"] = { body: PODCAST.replace("<language>", "<lastBuildDate>Wed, 10 Dec 2025 13:00:00 +0000</lastBuildDate><language>") };
       const [second] = await poll("2025-12-10T14:00:00Z");
-      expect([second!.outcome, second!.report]).toEqual(["stored", expect.objectContaining({ new: 0, updated: 0, unchanged: 32, retired: 0, changedTags: [] })]);
+      expect([second!.outcome, second!.report]).toEqual([
+        "stored",
+        expect.objectContaining({ new: 0, updated: 0, unchanged: 32, retired: 0, changedTags: [] }),
+      ]);
       expect(await allItems()).toEqual(before);
       // every episode said again what it said before: nothing more to record
       expect(await db.db.$count(observations)).toBe(32);
@@ -295,7 +306,9 @@ for (const backend of backends) {
           { guid: "e-2", link, title: "Nachtrag bei E", date: "Mon, 08 Dec 2025 18:00:00 +0000" },
         ]),
       };
-      const [e] = await collectPoll(db.db, http, { all: true, now: () => new Date("2025-12-10T13:00:00Z") }).then((rs) => rs.filter((r) => r.source.name === "e"));
+      const [e] = await collectPoll(db.db, http, { all: true, now: () => new Date("2025-12-10T13:00:00Z") }).then((rs) =>
+        rs.filter((r) => r.source.name === "e"),
+      );
       expect(e!.report).toMatchObject({ new: 2, retired: 1 });
       const kept = await findItem(db.db, both!.id);
       expect(kept?.publishedAt?.toISOString()).toBe("2025-12-08T09:00:00.000Z"); // F's own date now
@@ -324,13 +337,19 @@ for (const backend of backends) {
         // the next poll as the last one left it, in real time: the migration spreads polls from the clock
         const tomorrow = new Date(Date.now() + 86_400_000);
         const inAnHour = new Date(Date.now() + 3_600_000 + 60_000);
-        for (const [path, body] of [["/podcast.xml", PODCAST], ["/rss2.xml", rss2]] as const) {
+        for (const [path, body] of [
+          ["/podcast.xml", PODCAST],
+          ["/rss2.xml", rss2],
+        ] as const) {
           const source = await addSourceAsOfOld(opened.db, `${base}${path}`);
           const entries = await entriesOf(body, `${base}${path}`, fetchedAt);
           await storeUnderLinkRule(opened.db, source.id, path, fetchedAt, entries.items);
           // as the last poll left it: validators and body known, next poll tomorrow
           await recordFetch(opened.db, source.id, {
-            etag: served[path]!.etag!, bodySha256: bytesToHex(sha256(utf8ToBytes(body))), lastStatus: "ok", nextPollAt: tomorrow,
+            etag: served[path]!.etag!,
+            bodySha256: bytesToHex(sha256(utf8ToBytes(body))),
+            lastStatus: "ok",
+            nextPollAt: tomorrow,
           });
         }
         const merged = await oldItemsOf(opened.db, `${base}/podcast.xml`);
@@ -368,7 +387,6 @@ for (const backend of backends) {
     });
   });
 }
-
 
 /**
  * Stores a document as the link rule did: every entry keyed by its canonical

@@ -63,7 +63,10 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith(".expected.json")))
         expect(got.publishedAt?.toISOString() ?? null, w.title).toBe(w.publishedAt ? new Date(w.publishedAt).toISOString() : null);
         expect(got.precision).toBe(w.publishedAt ? "absolute" : "none");
         expect(got.agency, w.title).toBe(w.agency);
-        expect(got.tags.map((t) => t.label), w.title).toEqual(w.tags);
+        expect(
+          got.tags.map((t) => t.label),
+          w.title,
+        ).toEqual(w.tags);
         if (w.summaryContains) expect(got.summary).toContain(w.summaryContains);
         for (const c of w.contentContains ?? []) expect(got.contentHtml).toContain(c);
         for (const c of w.contentExcludes ?? []) expect(got.contentHtml ?? "").not.toContain(c);
@@ -85,7 +88,8 @@ describe("feed documents in other encodings and shapes", () => {
   });
 
   it("takes the HTTP charset over the XML declaration", async () => {
-    const doc = '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title><link>https://l.example/</link>' +
+    const doc =
+      '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title><link>https://l.example/</link>' +
       "<description>d</description><item><title>Grüße aus Köln</title><link>https://l.example/1</link></item></channel></rss>";
     const latin = new Uint8Array(Buffer.from(doc, "latin1"));
     const { feed, items } = await read(latin, "l", new Date(), "application/rss+xml; charset=ISO-8859-1");
@@ -98,7 +102,8 @@ describe("feed documents in other encodings and shapes", () => {
   });
 
   it("reads windows-1252 behind a UTF-8 byte-order mark as windows-1252, and calls the feed broken", async () => {
-    const doc = '<rss version="2.0"><channel><title>t</title><link>https://l.example/</link><description>d</description>' +
+    const doc =
+      '<rss version="2.0"><channel><title>t</title><link>https://l.example/</link><description>d</description>' +
       "<item><title>„Grüße“</title><link>https://l.example/1</link></item></channel></rss>";
     const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...Buffer.from(doc.replace("„", "\x84").replace("“", "\x93"), "latin1")]);
     const { feed, items } = await read(bytes, "bom", new Date());
@@ -107,7 +112,8 @@ describe("feed documents in other encodings and shapes", () => {
   });
 
   it("reads UTF-8 declared as ISO-8859-1 as UTF-8, as feedparser does", async () => {
-    const doc = '<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel><title>t</title><link>https://l.example/</link>' +
+    const doc =
+      '<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel><title>t</title><link>https://l.example/</link>' +
       "<description>d</description><item><title>Grüße</title><link>https://l.example/1</link></item></channel></rss>";
     const { feed, items } = await read(new TextEncoder().encode(doc), "l", new Date());
     expect(items[0]!.title).toBe("Grüße");
@@ -115,7 +121,8 @@ describe("feed documents in other encodings and shapes", () => {
   });
 
   it("does not call a sound document broken for what CDATA sections and comments hold", async () => {
-    const doc = '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>https://l.example/</link><description>d</description>' +
+    const doc =
+      '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>https://l.example/</link><description>d</description>' +
       "<!-- Tom & Jerry &nbsp; --><item><title><![CDATA[Tom & Jerry&nbsp;<3]]></title><link>https://l.example/1</link>" +
       "<description><![CDATA[<p>a&nbsp;b &amp; c</p>]]></description></item></channel></rss>\n<!-- generated -->\n";
     const { feed, items } = await read(new TextEncoder().encode(doc), "cdata", new Date());
@@ -124,7 +131,8 @@ describe("feed documents in other encodings and shapes", () => {
   });
 
   it("reads a document in an encoding nobody knows as UTF-8, and calls it broken", async () => {
-    const doc = '<?xml version="1.0" encoding="x-klingon"?><rss version="2.0"><channel><title>t</title><link>https://l.example/</link>' +
+    const doc =
+      '<?xml version="1.0" encoding="x-klingon"?><rss version="2.0"><channel><title>t</title><link>https://l.example/</link>' +
       "<description>d</description><item><title>Grüße</title><link>https://l.example/1</link></item></channel></rss>";
     const { feed, items } = await read(new TextEncoder().encode(doc), "klingon", new Date());
     expect(items[0]!.title).toBe("Grüße");
@@ -184,7 +192,14 @@ describe("feed documents in other encodings and shapes", () => {
   });
 
   it("refuses enclosures that are not http(s), carry credentials or are absurdly long", async () => {
-    const urls = ["file:///etc/passwd", "data:audio/mpeg;base64,AAAA", "https://user:secret@files.example/a.mp3", `https://files.example/${"a".repeat(3000)}.mp3`, "vbscript:x", "//files.example/ok.mp3"];
+    const urls = [
+      "file:///etc/passwd",
+      "data:audio/mpeg;base64,AAAA",
+      "https://user:secret@files.example/a.mp3",
+      `https://files.example/${"a".repeat(3000)}.mp3`,
+      "vbscript:x",
+      "//files.example/ok.mp3",
+    ];
     const xml = `<?xml version="1.0"?><rss version="2.0"><channel><title>p</title><link>https://p.example/</link><description>x</description>
 <item><title>Folge</title><link>https://p.example/1</link>${urls.map((u) => `<enclosure url="${u}" length="1" type="audio/mpeg"/>`).join("")}</item></channel></rss>`;
     const { items } = await read(new TextEncoder().encode(xml), "p.xml", new Date());
@@ -192,12 +207,20 @@ describe("feed documents in other encodings and shapes", () => {
   });
 
   it.each([
-    ["malformed XML with no entry in it", "<rss version=\"2.0\"><channel><title>x & y</title></chan", /^not a readable RSS or Atom feed: unescaped & at line 1, and no entry could be recovered$/],
+    [
+      "malformed XML with no entry in it",
+      '<rss version="2.0"><channel><title>x & y</title></chan',
+      /^not a readable RSS or Atom feed: unescaped & at line 1, and no entry could be recovered$/,
+    ],
     ["a truncated feed with no entry", '<?xml version="1.0"?>\n<feed xmlns="http://www.w3.org/2005/Atom">\n<title>Leer</title>\n<entr', /truncated/],
     ["HTML", "<!doctype html><html><body><p>Hallo</p></body></html>", /not a readable RSS or Atom feed/],
     ["broken HTML", "<html><body><p>Hallo & Tschüss</body></html>", /^not a readable RSS or Atom feed: unescaped & at line 1 \(Feed not recognized/],
     // rss-parser stumbles over a link without attributes (a TypeError inside it): said in words, not its internals
-    ["a feed rss-parser cannot take apart", '<feed xmlns="http://www.w3.org/2005/Atom"><link>https://x.example/</link><entry><id>a</id></entry></feed>', /^not a readable RSS or Atom feed: its elements are not where RSS or Atom put them$/],
+    [
+      "a feed rss-parser cannot take apart",
+      '<feed xmlns="http://www.w3.org/2005/Atom"><link>https://x.example/</link><entry><id>a</id></entry></feed>',
+      /^not a readable RSS or Atom feed: its elements are not where RSS or Atom put them$/,
+    ],
     ["plain text", "Hallo Welt", /neither XML nor JSON/],
     ["JSON that is not a feed", '{"hello": "world"}', /not a JSON Feed/],
     ["broken JSON", '{"version": "https://jsonfeed.org/version/1.1", ', /not valid JSON/],

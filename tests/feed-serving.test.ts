@@ -49,8 +49,7 @@ for (const backend of backends) {
     let app: Hono;
     let versions: VersionBook;
     let counter: ReturnType<typeof counting>;
-    const get = (path: string, headers: Record<string, string> = {}, method = "GET") =>
-      app.fetch(new Request(`${BASE}${path}`, { method, headers }));
+    const get = (path: string, headers: Record<string, string> = {}, method = "GET") => app.fetch(new Request(`${BASE}${path}`, { method, headers }));
 
     beforeAll(async () => {
       opened = await backend.open();
@@ -147,9 +146,24 @@ for (const backend of backends) {
     });
 
     it("answers a feed asked for before from memory, synchronously, with the status, headers and bytes of the full route", async () => {
-      const facts = async (res: Response) => ({ status: res.status, headers: [...res.headers].sort(), body: Buffer.from(await res.arrayBuffer()).toString("base64") });
+      const facts = async (res: Response) => ({
+        status: res.status,
+        headers: [...res.headers].sort(),
+        body: Buffer.from(await res.arrayBuffer()).toString("base64"),
+      });
       // a feed's own fields and a feed document's security headers (see http-contract.ts); a 304 the validators, caching fields and CORS
-      const FULL = ["access-control-allow-origin", "cache-control", "content-length", "content-security-policy", "content-type", "etag", "last-modified", "strict-transport-security", "vary", "x-content-type-options"];
+      const FULL = [
+        "access-control-allow-origin",
+        "cache-control",
+        "content-length",
+        "content-security-policy",
+        "content-type",
+        "etag",
+        "last-modified",
+        "strict-transport-security",
+        "vary",
+        "x-content-type-options",
+      ];
       const NOT_MODIFIED = ["access-control-allow-origin", "cache-control", "etag", "last-modified", "vary"];
       for (const path of ["/feeds/russland.xml", "/feeds/russland.atom", "/feeds/russland.json", "/feeds/usa+russland.xml?limit=3"]) {
         let first: Response | undefined;
@@ -166,7 +180,13 @@ for (const backend of backends) {
           const request = Object.fromEntries(
             Object.entries(headers).map(([name, value]) => [
               name,
-              value === "etag" ? etag! : value === "etag-br" ? etag!.replace(/"$/, '-br"') : value === "last-modified" ? first!.headers.get("last-modified")! : value,
+              value === "etag"
+                ? etag!
+                : value === "etag-br"
+                  ? etag!.replace(/"$/, '-br"')
+                  : value === "last-modified"
+                    ? first!.headers.get("last-modified")!
+                    : value,
             ]),
           );
           const what = `${path} ${JSON.stringify(request)}`;
@@ -181,7 +201,10 @@ for (const backend of backends) {
           const hot = await facts(remembered as Response);
           expect(hot, what).toEqual(await facts(routed));
           const encoded = hot.headers.some(([name]) => name === "content-encoding");
-          expect(hot.headers.map(([name]) => name), what).toEqual(hot.status === 304 ? NOT_MODIFIED : encoded ? [...FULL, "content-encoding"].sort() : FULL);
+          expect(
+            hot.headers.map(([name]) => name),
+            what,
+          ).toEqual(hot.status === 304 ? NOT_MODIFIED : encoded ? [...FULL, "content-encoding"].sort() : FULL);
         }
       }
       // a HEAD and other spellings of the same feed still take the full route
@@ -202,7 +225,11 @@ for (const backend of backends) {
       await feed.arrayBuffer();
       // a reader asking again is answered from memory
       expect(get("/feeds/ukraine.xml")).toBeInstanceOf(Response);
-      for (const headers of [{ Accept: BROWSER }, { Accept: BROWSER, "Accept-Encoding": "gzip, deflate, br" }, { Accept: BROWSER, "If-None-Match": etag }] as Record<string, string>[]) {
+      for (const headers of [
+        { Accept: BROWSER },
+        { Accept: BROWSER, "Accept-Encoding": "gzip, deflate, br" },
+        { Accept: BROWSER, "If-None-Match": etag },
+      ] as Record<string, string>[]) {
         const what = JSON.stringify(headers);
         for (let i = 0; i < 2; i++) {
           const routing = get("/feeds/ukraine.xml", headers);
@@ -262,8 +289,13 @@ for (const backend of backends) {
       expect(clients.filter((c) => c.gets === "page").length).toBeGreaterThan(1);
       const next = ((await (await get("/feeds/all.json?limit=5")).json()) as { next_url: string }).next_url;
       const paths = [
-        "/feeds/ukraine.xml", "/feeds/ukraine.atom", "/feeds/ukraine.json", "/feeds/regierung+ukraine.xml",
-        "/feeds/all.atom?limit=3", "/feeds/all.xml?q=Putin", next.slice(BASE.length),
+        "/feeds/ukraine.xml",
+        "/feeds/ukraine.atom",
+        "/feeds/ukraine.json",
+        "/feeds/regierung+ukraine.xml",
+        "/feeds/all.atom?limit=3",
+        "/feeds/all.xml?q=Putin",
+        next.slice(BASE.length),
       ];
       const TYPES: Record<string, string> = { xml: "application/rss+xml", atom: "application/atom+xml", json: "application/feed+json" };
       for (const path of paths) {
@@ -285,10 +317,14 @@ for (const backend of backends) {
             expect(await res.text(), what).toBe(bytes);
           } else {
             expect([res.headers.get("content-type"), res.headers.get("vary"), res.headers.get("cache-control")], what).toEqual([
-              "text/html; charset=UTF-8", "Accept", "private, no-cache",
+              "text/html; charset=UTF-8",
+              "Accept",
+              "private, no-cache",
             ]);
             const page = await res.text();
-            expect(page, what).toContain(`<textarea id="feed-url" readonly rows="2" spellcheck="false">${subscribe.toString().replace(/&/g, "&amp;")}</textarea>`);
+            expect(page, what).toContain(
+              `<textarea id="feed-url" readonly rows="2" spellcheck="false">${subscribe.toString().replace(/&/g, "&amp;")}</textarea>`,
+            );
             expect(page, what).toContain('<form class="search" method="get" role="search">');
           }
         }

@@ -60,7 +60,10 @@ for (const backend of backends) {
       expect(outcome("broken")).toMatchObject({ outcome: "stored", report: { new: 2 } });
       expect(outcome("mislabelled")).toMatchObject({ outcome: "stored", report: { new: 1 } });
       expect(outcome("sound")).toMatchObject({ outcome: "stored", report: { new: 2 } });
-      expect(outcome("hopeless")).toMatchObject({ outcome: "failed", error: "not a readable RSS or Atom feed: unescaped & at line 1, and no entry could be recovered" });
+      expect(outcome("hopeless")).toMatchObject({
+        outcome: "failed",
+        error: "not a readable RSS or Atom feed: unescaped & at line 1, and no entry could be recovered",
+      });
 
       const source = async (name: string) => (await findFeedSource(db.db, name))!;
       expect(await source("broken")).toMatchObject({ lastStatus: "ok", lastError: null, parseWarning: "unescaped & at line 7" });
@@ -89,7 +92,13 @@ for (const backend of backends) {
       expect(printableReason("HTTP 500: \u001b[31mred\u009b")).toBe("HTTP 500: \\u001b[31mred\\u009b");
 
       // the publisher mends the feed: the next document is sound, and so is the source
-      brokenBody = Buffer.from(fixture("broken-ampersand.xml").toString("utf8").replace("Tom & Jerry", "Tom &amp; Jerry").replace("a=1&b=2", "a=1&amp;b=2").replace("Müller & Söhne <b>feiern</b>", "Müller &amp; Söhne"));
+      brokenBody = Buffer.from(
+        fixture("broken-ampersand.xml")
+          .toString("utf8")
+          .replace("Tom & Jerry", "Tom &amp; Jerry")
+          .replace("a=1&b=2", "a=1&amp;b=2")
+          .replace("Müller & Söhne <b>feiern</b>", "Müller &amp; Söhne"),
+      );
       const again = await collectPoll(db.db, fetcher, { all: true, now: () => new Date(now.getTime() + 3_600_000), random: () => 0.5 });
       expect(again.find((r) => r.source.name === "broken")).toMatchObject({ outcome: "stored" });
       expect(await source("broken")).toMatchObject({ lastStatus: "ok", parseWarning: null });

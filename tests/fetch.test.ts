@@ -22,32 +22,62 @@ beforeAll(async () => {
       res.end(body);
     };
     switch (path) {
-      case "/plain": return send(200, { "content-type": "application/rss+xml", etag: '"v1"', "last-modified": "Tue, 09 Dec 2025 13:00:00 GMT" }, FEED);
-      case "/gzip": return send(200, { "content-encoding": "gzip" }, gzipSync(FEED));
-      case "/br": return send(200, { "content-encoding": "br" }, brotliCompressSync(FEED));
-      case "/deflate": return send(200, { "content-encoding": "deflate" }, deflateSync(FEED));
-      case "/deflate-raw": return send(200, { "content-encoding": "deflate" }, deflateRawSync(FEED));
-      case "/deflate-bomb": return send(200, { "content-encoding": "deflate" }, deflateRawSync(Buffer.alloc(64 * 1024 * 1024)));
+      case "/plain":
+        return send(200, { "content-type": "application/rss+xml", etag: '"v1"', "last-modified": "Tue, 09 Dec 2025 13:00:00 GMT" }, FEED);
+      case "/gzip":
+        return send(200, { "content-encoding": "gzip" }, gzipSync(FEED));
+      case "/br":
+        return send(200, { "content-encoding": "br" }, brotliCompressSync(FEED));
+      case "/deflate":
+        return send(200, { "content-encoding": "deflate" }, deflateSync(FEED));
+      case "/deflate-raw":
+        return send(200, { "content-encoding": "deflate" }, deflateRawSync(FEED));
+      case "/deflate-bomb":
+        return send(200, { "content-encoding": "deflate" }, deflateRawSync(Buffer.alloc(64 * 1024 * 1024)));
       case "/etag":
         if (req.headers["if-none-match"] === '"v1"') return send(304, {});
         return send(200, { etag: '"v1"' }, FEED);
-      case "/ua": return send(200, {}, String(req.headers["user-agent"]));
-      case "/moved": return send(301, { location: "/plain" });
-      case "/moved-twice": return send(308, { location: "/moved" });
-      case "/temporary": return send(302, { location: "/moved" });
-      case "/loop": return send(302, { location: "/loop" });
-      case "/to-private": return send(302, { location: "http://10.20.30.40/feed" });
-      case "/to-metadata": return send(301, { location: "http://169.254.169.254/latest/meta-data/" });
-      case "/to-file": return send(302, { location: "file:///etc/passwd" });
-      case "/slow": setTimeout(() => send(200, {}, FEED), 8_000); return;
-      case "/trickle": res.writeHead(200); res.write("<rss>"); setTimeout(() => res.end("</rss>"), 8_000); return;
-      case "/big": return send(200, {}, Buffer.alloc(2 * 1024 * 1024, 0x61));
-      case "/big-unannounced": res.writeHead(200); for (let i = 0; i < 40; i++) res.write(Buffer.alloc(64 * 1024, 0x61)); res.end(); return;
-      case "/bomb": return send(200, { "content-encoding": "gzip" }, gzipSync(Buffer.alloc(64 * 1024 * 1024)));
-      case "/429": return send(429, { "retry-after": "120" });
-      case "/503": return send(503, { "retry-after": new Date(Date.now() + 60_000).toUTCString() });
-      case "/404": return send(404, {});
-      default: return send(404, {});
+      case "/ua":
+        return send(200, {}, String(req.headers["user-agent"]));
+      case "/moved":
+        return send(301, { location: "/plain" });
+      case "/moved-twice":
+        return send(308, { location: "/moved" });
+      case "/temporary":
+        return send(302, { location: "/moved" });
+      case "/loop":
+        return send(302, { location: "/loop" });
+      case "/to-private":
+        return send(302, { location: "http://10.20.30.40/feed" });
+      case "/to-metadata":
+        return send(301, { location: "http://169.254.169.254/latest/meta-data/" });
+      case "/to-file":
+        return send(302, { location: "file:///etc/passwd" });
+      case "/slow":
+        setTimeout(() => send(200, {}, FEED), 8_000);
+        return;
+      case "/trickle":
+        res.writeHead(200);
+        res.write("<rss>");
+        setTimeout(() => res.end("</rss>"), 8_000);
+        return;
+      case "/big":
+        return send(200, {}, Buffer.alloc(2 * 1024 * 1024, 0x61));
+      case "/big-unannounced":
+        res.writeHead(200);
+        for (let i = 0; i < 40; i++) res.write(Buffer.alloc(64 * 1024, 0x61));
+        res.end();
+        return;
+      case "/bomb":
+        return send(200, { "content-encoding": "gzip" }, gzipSync(Buffer.alloc(64 * 1024 * 1024)));
+      case "/429":
+        return send(429, { "retry-after": "120" });
+      case "/503":
+        return send(503, { "retry-after": new Date(Date.now() + 60_000).toUTCString() });
+      case "/404":
+        return send(404, {});
+      default:
+        return send(404, {});
     }
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -126,11 +156,24 @@ describe("fetching", () => {
 describe("server-side request forgery", () => {
   const policy = new AddressPolicy();
   it.each([
-    ["127.0.0.1", "loopback"], ["127.255.0.9", "loopback"], ["::1", "loopback"],
-    ["10.1.2.3", "private"], ["172.16.5.4", "private"], ["172.31.255.255", "private"], ["192.168.178.1", "private"],
-    ["169.254.169.254", "link-local"], ["100.64.0.1", "carrier-grade NAT"], ["224.0.0.251", "multicast"], ["ff02::1", "multicast"],
-    ["fc00::1", "unique-local"], ["fd00:ec2::254", "unique-local"], ["fe80::1", "link-local"], ["0.0.0.0", "this network"],
-    ["::ffff:127.0.0.1", "loopback"], ["::ffff:10.0.0.1", "private"], ["255.255.255.255", "reserved"],
+    ["127.0.0.1", "loopback"],
+    ["127.255.0.9", "loopback"],
+    ["::1", "loopback"],
+    ["10.1.2.3", "private"],
+    ["172.16.5.4", "private"],
+    ["172.31.255.255", "private"],
+    ["192.168.178.1", "private"],
+    ["169.254.169.254", "link-local"],
+    ["100.64.0.1", "carrier-grade NAT"],
+    ["224.0.0.251", "multicast"],
+    ["ff02::1", "multicast"],
+    ["fc00::1", "unique-local"],
+    ["fd00:ec2::254", "unique-local"],
+    ["fe80::1", "link-local"],
+    ["0.0.0.0", "this network"],
+    ["::ffff:127.0.0.1", "loopback"],
+    ["::ffff:10.0.0.1", "private"],
+    ["255.255.255.255", "reserved"],
   ])("refuses %s (%s)", (address, kind) => {
     expect(policy.refusal(address)).toContain(kind);
   });
@@ -149,8 +192,15 @@ describe("server-side request forgery", () => {
   });
 
   it.each([
-    "http://127.0.0.1:9/feed", "http://[::1]:9/feed", "http://10.0.0.1/feed", "http://169.254.169.254/latest/meta-data/",
-    "http://[fd00::1]/", "http://0.0.0.0/", "http://[::ffff:7f00:1]/", "http://2130706433/", "http://0x7f.1/",
+    "http://127.0.0.1:9/feed",
+    "http://[::1]:9/feed",
+    "http://10.0.0.1/feed",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://[fd00::1]/",
+    "http://0.0.0.0/",
+    "http://[::ffff:7f00:1]/",
+    "http://2130706433/",
+    "http://0x7f.1/",
   ])("refuses to fetch %s", async (url) => {
     const f = new FeedFetcher(policy, limits);
     const error = await f.fetch(url).catch((e: unknown) => e);
@@ -204,7 +254,9 @@ describe("a kept-alive connection the server has dropped", () => {
       socket.on("data", (chunk) => {
         if (!chunk.toString("latin1").includes("\r\n\r\n")) return;
         if (++requests > 1) return socket.resetAndDestroy();
-        socket.write(`HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: ${Buffer.byteLength(FEED)}\r\nConnection: keep-alive\r\n\r\n${FEED}`);
+        socket.write(
+          `HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: ${Buffer.byteLength(FEED)}\r\nConnection: keep-alive\r\n\r\n${FEED}`,
+        );
       });
       socket.on("error", () => {});
     });

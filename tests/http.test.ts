@@ -82,7 +82,10 @@ for (const backend of backends) {
           expect(new Set(again.headers.map(([name]) => name)).size).toBe(again.headers.length);
           // a 304 leaves the headers of the client's stored copy as they are: it brings the validators, caching fields and CORS alone
           if (again.status === 304) {
-            expect(again.headers.map(([name]) => name), `${path} ${JSON.stringify(headers)}`).toEqual(["access-control-allow-origin", "cache-control", "connection", "etag", "keep-alive", "last-modified", "vary"]);
+            expect(
+              again.headers.map(([name]) => name),
+              `${path} ${JSON.stringify(headers)}`,
+            ).toEqual(["access-control-allow-origin", "cache-control", "connection", "etag", "keep-alive", "last-modified", "vary"]);
           }
         }
         expect((await rawGet(`${server.url}${path}`, requests.at(-1))).status).toBe(200);

@@ -81,7 +81,9 @@ beforeEach(() => {
 
 async function follow(db: Database, count: number): Promise<void> {
   for (let i = 0; i < count; i += 500) {
-    await db.insert(sources).values(Array.from({ length: Math.min(500, count - i) }, (_, k) => ({ kind: "feed" as const, name: `f${i + k}`, url: `${base}/f/${i + k}.xml` })));
+    await db
+      .insert(sources)
+      .values(Array.from({ length: Math.min(500, count - i) }, (_, k) => ({ kind: "feed" as const, name: `f${i + k}`, url: `${base}/f/${i + k}.xml` })));
   }
 }
 
@@ -90,7 +92,8 @@ async function stored(db: Database, count: number) {
   const perSource = await db.execute<{ name: string; documents: number }>(
     sql`select s.name, count(d.id)::int as documents from ${sources} s left join ${documents} d on d.source_id = s.id group by s.name`,
   );
-  const rows = (perSource as unknown as { rows?: { name: string; documents: number }[] }).rows ?? (perSource as unknown as { name: string; documents: number }[]);
+  const rows =
+    (perSource as unknown as { rows?: { name: string; documents: number }[] }).rows ?? (perSource as unknown as { name: string; documents: number }[]);
   return {
     documentsPerFeed: new Set(rows.map((r) => r.documents)),
     feeds: rows.length,
@@ -195,13 +198,24 @@ describe.skipIf(postgres.unavailable)("pollers in separate processes on one Post
     const env = { ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1" };
     // three passes storing 300 documents on a loaded machine may take longer than one command's usual minute
     const runs = await Promise.all([1, 2, 3].map(() => cli(["fetch"], env, 180_000))).finally(() => clearTimeout(giveUp));
-    expect(runs.map((r) => [r.status, r.stderr])).toEqual([[0, ""], [0, ""], [0, ""]]);
+    expect(runs.map((r) => [r.status, r.stderr])).toEqual([
+      [0, ""],
+      [0, ""],
+      [0, ""],
+    ]);
     expect(together).toBe(true);
     const read = runs.map((r) => Number(/^(\d+) of (\d+) feeds read$/m.exec(r.stdout)?.[2] ?? 0));
     expect(read.every((n) => n > 0)).toBe(true);
     expect(read.reduce((a, b) => a + b)).toBe(300);
     expect(hitCounts(300)).toEqual(new Set([1]));
-    expect(await stored(opened.db, 300)).toMatchObject({ documentsPerFeed: new Set([1]), feeds: 300, items: 900, distinctGuids: 900, observations: 900, leased: 0 });
+    expect(await stored(opened.db, 300)).toMatchObject({
+      documentsPerFeed: new Set([1]),
+      feeds: 300,
+      items: 900,
+      distinctGuids: 900,
+      observations: 900,
+      leased: 0,
+    });
   }, 240_000);
 
   it("a poller killed mid-pass keeps its feeds until its lease ends; then another poller fetches them", async () => {
@@ -220,10 +234,7 @@ describe.skipIf(postgres.unavailable)("pollers in separate processes on one Post
       if (victim.exitCode === null && victim.signalCode === null) victim.kill("SIGKILL");
     }
     hold = null;
-    const victimsLeases = await opened.db
-      .select({ name: sources.name, owner: sources.leaseOwner })
-      .from(sources)
-      .where(sql`${sources.leaseUntil} > now()`);
+    const victimsLeases = await opened.db.select({ name: sources.name, owner: sources.leaseOwner }).from(sources).where(sql`${sources.leaseUntil} > now()`);
     expect(victimsLeases).toHaveLength(8); // one batch: as many feeds as the pass has workers
     expect(new Set(victimsLeases.map((l) => l.owner))).toEqual(new Set([expect.stringMatching(new RegExp(`pid ${victim.pid}$`))]));
     const victimsFeeds = new Set(victimsLeases.map((l) => Number(l.name.slice(1))));
@@ -240,7 +251,14 @@ describe.skipIf(postgres.unavailable)("pollers in separate processes on one Post
     const second = await cli(["fetch"], { ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1" });
     expect([second.status, /^\d+ of \d+ feeds read$/m.exec(second.stdout)?.[0]]).toEqual([0, "8 of 8 feeds read"]);
     for (const name of victimsLeases.map((l) => l.name)) expect(second.stdout).toMatch(new RegExp(`^${name}\\s+stored\\s+3\\s`, "m"));
-    expect(await stored(opened.db, 40)).toMatchObject({ documentsPerFeed: new Set([1]), feeds: 40, items: 120, distinctGuids: 120, observations: 120, leased: 0 });
+    expect(await stored(opened.db, 40)).toMatchObject({
+      documentsPerFeed: new Set([1]),
+      feeds: 40,
+      items: 120,
+      distinctGuids: 120,
+      observations: 120,
+      leased: 0,
+    });
     // the feeds nobody held were fetched once; the victim's once more than the requests it left hanging
     for (let n = 0; n < 40; n++) if (!victimsFeeds.has(n)) expect(hits.get(n)).toBe(1);
   }, 120_000);

@@ -98,7 +98,15 @@ describe("the sources config file", () => {
   it("adds, retags and (with --prune) removes feeds to match the file", async () => {
     const { config, run, dispose } = await configScratch();
     try {
-      writeFileSync(config, JSON.stringify({ sources: [{ url: "https://a.example/feed", tags: ["Eins"] }, { url: "https://b.example/feed", name: "b" }] }));
+      writeFileSync(
+        config,
+        JSON.stringify({
+          sources: [
+            { url: "https://a.example/feed", tags: ["Eins"] },
+            { url: "https://b.example/feed", name: "b" },
+          ],
+        }),
+      );
       expect(run(["sources", "apply", config]).stdout).toContain("2 added, 0 updated, 0 unchanged, 0 removed");
       expect(run(["sources", "apply", config]).stdout).toContain("0 added, 0 updated, 2 unchanged, 0 removed");
       writeFileSync(config, JSON.stringify({ sources: [{ url: "https://a.example/feed", tags: ["Zwei"] }] }));
@@ -121,7 +129,15 @@ describe("the sources config file", () => {
       expect(run(["sources", "apply", config]).status).toBe(0);
 
       // a misspelt key is an error naming the key and the file, and the feed keeps its tags
-      writeFileSync(config, JSON.stringify({ sources: [{ url: "https://a.example/feed", tagz: ["Drei"] }, { url: "https://c.example/feed", tags: "Vier" }] }));
+      writeFileSync(
+        config,
+        JSON.stringify({
+          sources: [
+            { url: "https://a.example/feed", tagz: ["Drei"] },
+            { url: "https://c.example/feed", tags: "Vier" },
+          ],
+        }),
+      );
       const misspelt = run(["sources", "apply", config]);
       expect(misspelt.status).toBe(1);
       expect(misspelt.stderr.trim().split("\n")).toEqual([
@@ -132,7 +148,9 @@ describe("the sources config file", () => {
       writeFileSync(config, JSON.stringify({ feeds: [] }));
       expect(run(["sources", "apply", config]).stderr).toContain(`error: ${config}: unknown key "feeds"`);
       writeFileSync(config, '{"sources": [\n  {"url": "https://a.example/feed",}\n]}\n');
-      expect(run(["sources", "apply", config]).stderr.trim()).toMatch(new RegExp(`^error: ${config.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:2: not JSON: .*column \\d+\\)$`));
+      expect(run(["sources", "apply", config]).stderr.trim()).toMatch(
+        new RegExp(`^error: ${config.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:2: not JSON: .*column \\d+\\)$`),
+      );
       const missing = run(["sources", "apply", join(dirPath, "nope.json")]);
       expect([missing.status, missing.stderr.trim()]).toEqual([1, `error: ${join(dirPath, "nope.json")}: no such file or folder`]);
       const noOpml = run(["sources", "import", "/missing.opml"]);

@@ -28,7 +28,15 @@ interface Expected {
 
 const ws = (s: string) => s.replace(/\s+/gu, " ").trim();
 const htmlText = (html: string) =>
-  ws(html.replace(/<[^>]+>/g, " ").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&"));
+  ws(
+    html
+      .replace(/<[^>]+>/g, " ")
+      .replace(/&lt;/g, "<")
+      .replace(/&gt;/g, ">")
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&amp;/g, "&"),
+  );
 
 for (const file of readdirSync(dir).filter((f) => f.endsWith(".expected.json"))) {
   const expected = JSON.parse(readFileSync(join(dir, file), "utf8")) as { page: string; fetchedAt: string; items: Expected[] };

@@ -40,7 +40,8 @@ const feedparser = await pythonHas("feedparser");
 const w3c = existsSync(W3C_VALIDATE) && (await pythonHas("lxml, html5lib, rdflib"));
 if (process.env.CI && !newsboat) throw new Error(`CI is set but there is no newsboat at ${NEWSBOAT}: the podcast peer tests must run in CI`);
 if (process.env.CI && !feedparser) throw new Error(`CI is set but ${PYTHON} cannot import feedparser: the podcast peer tests must run in CI`);
-if (process.env.CI && !w3c) throw new Error(`CI is set but ${W3C_VALIDATE} or its Python modules (lxml, html5lib, rdflib) are missing: the W3C validator test must run in CI`);
+if (process.env.CI && !w3c)
+  throw new Error(`CI is set but ${W3C_VALIDATE} or its Python modules (lxml, html5lib, rdflib) are missing: the W3C validator test must run in CI`);
 
 const playable = (e: Enclosure) => /^(audio|video)\//.test(e.type ?? "");
 const mainOf = (media: Media) => media.enclosures.find(playable) ?? media.enclosures[0];
@@ -79,7 +80,13 @@ async function newsboatRead(feedUrl: string, name: string): Promise<NewsboatItem
   const urls = join(home, "urls");
   await run("mkdir", ["-p", home]);
   writeFileSync(urls, `${feedUrl}\n`);
-  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, XDG_CONFIG_HOME: join(home, ".config"), XDG_DATA_HOME: join(home, ".local/share"), LANG: "C.UTF-8" };
+  const env = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, ".config"),
+    XDG_DATA_HOME: join(home, ".local/share"),
+    LANG: "C.UTF-8",
+  };
   await run(NEWSBOAT, ["-u", urls, "-c", cache, "-C", "/dev/null", "-x", "reload"], { env, timeout: 60_000 });
   const read = `import json, sqlite3, sys
 rows = sqlite3.connect(sys.argv[1]).execute("select title, enclosure_url, enclosure_type from rss_item where feedurl = ?", (sys.argv[2],))
@@ -96,7 +103,11 @@ describe.skipIf(!newsboat)(`newsboat reads feedwerk's podcast feeds${newsboat ? 
       const files = expected.get(item.title)?.enclosures.filter(playable) ?? [];
       // newsboat keeps audio and video only, one per item
       if (!files.length) expect([item.title, item.url]).toEqual([item.title, ""]);
-      else expect(files.map((e) => [e.url, e.type]), item.title).toContainEqual([item.url, item.type]);
+      else
+        expect(
+          files.map((e) => [e.url, e.type]),
+          item.title,
+        ).toContainEqual([item.url, item.type]);
       if (files.length === 1) expect([item.url, item.type], item.title).toEqual([files[0]!.url, files[0]!.type]);
     }
     expect(items.filter((i) => i.url).length).toBe([...expected.values()].filter((m) => m.enclosures.some(playable)).length);
@@ -156,7 +167,10 @@ describe.skipIf(!feedparser)(`feedparser reads feedwerk's podcast feeds${feedpar
       expect(entry.enclosures, entry.title).toEqual(
         (want?.enclosures ?? []).map((e) => defined({ href: e.url, type: e.type ?? OCTET, length: e.length?.toString(), title: e.title ?? undefined })),
       );
-      expect(entry.media_thumbnail.map((t) => t.url), entry.title).toEqual(want?.thumbnail ? [want.thumbnail.url] : []);
+      expect(
+        entry.media_thumbnail.map((t) => t.url),
+        entry.title,
+      ).toEqual(want?.thumbnail ? [want.thumbnail.url] : []);
     }
   });
 });
@@ -179,8 +193,14 @@ describe.skipIf(!w3c)(`the W3C Feed Validation Service's code on feedwerk's podc
       (r) => ({ code: 0, stdout: r.stdout }),
       (e: { code?: number; stdout?: string }) => ({ code: e.code ?? -1, stdout: e.stdout ?? "" }),
     );
-    const events = result.stdout.split("\n").filter(Boolean).map((line) => line.split("\t"));
+    const events = result.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => line.split("\t"));
     expect(result.code, result.stdout).toBeLessThan(2);
-    expect(events.filter(([level, type]) => level !== "INFO" && !TOLERATED.includes(type!)), result.stdout).toEqual([]);
+    expect(
+      events.filter(([level, type]) => level !== "INFO" && !TOLERATED.includes(type!)),
+      result.stdout,
+    ).toEqual([]);
   });
 });

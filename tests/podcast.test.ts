@@ -41,7 +41,12 @@ for (const backend of backends) {
       await truncateAll(db);
       const results = await pollPodcasts(db.db, server);
       expect(results.map((r) => [r.source.url, r.outcome, r.error, r.report?.new]).sort()).toEqual(
-        [["mediarss.xml", 3], ["podcast-atom.xml", 2], ["podcast-jsonfeed.json", 2], ["podcast.xml", 4]].map(([f, n]) => [`${server.url}/${f}`, "stored", undefined, n]),
+        [
+          ["mediarss.xml", 3],
+          ["podcast-atom.xml", 2],
+          ["podcast-jsonfeed.json", 2],
+          ["podcast.xml", 4],
+        ].map(([f, n]) => [`${server.url}/${f}`, "stored", undefined, n]),
       );
       expected = expectedMedia(server.url);
       expect(expected.size).toBe(8);
@@ -69,13 +74,15 @@ for (const backend of backends) {
         );
         expect(item["itunes:duration"]?.map(String) ?? [], title).toEqual(main?.durationSeconds != null ? [String(main.durationSeconds)] : []);
         const others = want.enclosures.filter((e) => e !== main);
-        expect((item["media:content"] ?? []).map((c: any) => [c["@url"], c["@type"], c["@fileSize"], c["@duration"]]), title).toEqual(
-          others.map((e) => [e.url, e.type ?? undefined, e.length?.toString(), e.durationSeconds?.toString()]),
-        );
+        expect(
+          (item["media:content"] ?? []).map((c: any) => [c["@url"], c["@type"], c["@fileSize"], c["@duration"]]),
+          title,
+        ).toEqual(others.map((e) => [e.url, e.type ?? undefined, e.length?.toString(), e.durationSeconds?.toString()]));
         const thumbnail = want.thumbnail;
-        expect((item["media:thumbnail"] ?? []).map((t: any) => [t["@url"], t["@width"], t["@height"]]), title).toEqual(
-          thumbnail ? [[thumbnail.url, thumbnail.width?.toString(), thumbnail.height?.toString()]] : [],
-        );
+        expect(
+          (item["media:thumbnail"] ?? []).map((t: any) => [t["@url"], t["@width"], t["@height"]]),
+          title,
+        ).toEqual(thumbnail ? [[thumbnail.url, thumbnail.width?.toString(), thumbnail.height?.toString()]] : []);
       }
       // rss-parser, as readers use it, finds the enclosure too
       const parsed = await rssParser.parseString(xml);
@@ -83,7 +90,7 @@ for (const backend of backends) {
       expect(hafen?.enclosure).toEqual({ url: "https://hoeren.example.org/atom/dateien/hafenklang.ogg", length: "2300000", type: "audio/ogg" });
     });
 
-    it("serves Atom with a rel=\"enclosure\" link per file, length left out where unknown", async () => {
+    it('serves Atom with a rel="enclosure" link per file, length left out where unknown', async () => {
       const xml = await get("/feeds/podcast.atom");
       await expectValidAtom(xml);
       const entries: any[] = (xmlTree(xml) as any).feed[0].entry;
@@ -92,10 +99,14 @@ for (const backend of backends) {
         const title = textOf(entry.title[0]);
         const want = expected.get(title);
         const links = (entry.link as any[]).filter((l) => l["@rel"] === "enclosure");
-        expect(links.map((l) => [l["@href"], l["@type"], l["@length"], l["@title"]]), title).toEqual(
-          (want?.enclosures ?? []).map((e) => [e.url, e.type ?? OCTET, e.length?.toString(), e.title ?? undefined]),
-        );
-        expect((entry["media:thumbnail"] ?? []).map((t: any) => t["@url"]), title).toEqual(want?.thumbnail ? [want.thumbnail.url] : []);
+        expect(
+          links.map((l) => [l["@href"], l["@type"], l["@length"], l["@title"]]),
+          title,
+        ).toEqual((want?.enclosures ?? []).map((e) => [e.url, e.type ?? OCTET, e.length?.toString(), e.title ?? undefined]));
+        expect(
+          (entry["media:thumbnail"] ?? []).map((t: any) => t["@url"]),
+          title,
+        ).toEqual(want?.thumbnail ? [want.thumbnail.url] : []);
       }
     });
 
@@ -139,7 +150,10 @@ for (const backend of backends) {
     });
 
     it("takes a changed enclosure as an update of the episode, and the same enclosure as no change", async () => {
-      const episode = (length: number, channel = "Wechsel") => `<?xml version="1.0"?><rss version="2.0"><channel><title>${channel}</title><link>https://wechsel.example/</link><description>x</description>
+      const episode = (
+        length: number,
+        channel = "Wechsel",
+      ) => `<?xml version="1.0"?><rss version="2.0"><channel><title>${channel}</title><link>https://wechsel.example/</link><description>x</description>
 <item><title>Wechselnde Datei</title><link>https://wechsel.example/1</link><guid>https://wechsel.example/1</guid><enclosure url="https://wechsel.example/1.mp3" length="${length}" type="audio/mpeg"/></item></channel></rss>`;
       server.serve("wechsel.xml", episode(100));
       const outcome = async (at: string) => {
@@ -155,7 +169,9 @@ for (const backend of backends) {
       server.serve("wechsel.xml", episode(200, "Wechsel (neu)"));
       expect(await outcome("2025-12-10T15:00:00Z")).toMatchObject({ new: 0, updated: 0, unchanged: 1 });
       const feed = JSON.parse(await get("/feeds/podcast.json")) as { items: Record<string, any>[] };
-      expect(feed.items.find((i) => i.title === "Wechselnde Datei")?.attachments).toEqual([{ url: "https://wechsel.example/1.mp3", mime_type: "audio/mpeg", size_in_bytes: 200 }]);
+      expect(feed.items.find((i) => i.title === "Wechselnde Datei")?.attachments).toEqual([
+        { url: "https://wechsel.example/1.mp3", mime_type: "audio/mpeg", size_in_bytes: 200 },
+      ]);
     });
   });
 }

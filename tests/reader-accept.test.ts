@@ -22,7 +22,10 @@ const run = promisify(execFile);
 const NEWSBOAT = process.env.NEWSBOAT_PATH ?? "/usr/bin/newsboat";
 const PYTHON = process.env.DEBIAN_PYTHON ?? "/usr/bin/python3";
 const CURL = "/usr/bin/curl";
-const feedparser = await run(PYTHON, ["-c", "import feedparser"]).then(() => true, () => false);
+const feedparser = await run(PYTHON, ["-c", "import feedparser"]).then(
+  () => true,
+  () => false,
+);
 const peers = existsSync(NEWSBOAT) && existsSync(CURL) && feedparser;
 if (process.env.CI && !peers) throw new Error(`CI is set but newsboat, curl or ${PYTHON} with feedparser is missing: the reader tests must run in CI`);
 
@@ -92,7 +95,13 @@ describe.skipIf(!peers)(`feed readers get the feed at a feed URL${peers ? "" : "
     const feedUrl = `${proxyUrl}/feeds/ukraine.${format}`;
     await run("mkdir", ["-p", home]);
     writeFileSync(urls, `${feedUrl}\n`);
-    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, XDG_CONFIG_HOME: join(home, ".config"), XDG_DATA_HOME: join(home, ".local/share"), LANG: "C.UTF-8" };
+    const env = {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: home,
+      XDG_CONFIG_HOME: join(home, ".config"),
+      XDG_DATA_HOME: join(home, ".local/share"),
+      LANG: "C.UTF-8",
+    };
     await run(NEWSBOAT, ["-u", urls, "-c", cache, "-C", "/dev/null", "-x", "reload"], { env, timeout: 60_000 });
     const read = `import json, sqlite3, sys
 print(json.dumps([t for (t,) in sqlite3.connect(sys.argv[1]).execute("select title from rss_item where feedurl = ? order by pubDate desc", (sys.argv[2],))]))`;

@@ -85,8 +85,19 @@ for (const backend of backends) {
     const serve = (name: string, entries: Entry[]) => served.set(`/${name}.xml`, rss(name, entries));
     const titles = async () => (await db.db.select({ title: items.title }).from(items).orderBy(asc(items.title))).map((r) => r.title);
     const idsOf = async (guids: string[]) =>
-      (await db.db.select({ id: items.id }).from(items).where(inArray(items.title, guids.map((g) => `Meldung ${g}`)))).map((r) => r.id);
-    const versions = async () => Object.fromEntries((await db.db.select({ slug: tags.slug, version: tags.version }).from(tags)).map((t) => [t.slug, t.version]));
+      (
+        await db.db
+          .select({ id: items.id })
+          .from(items)
+          .where(
+            inArray(
+              items.title,
+              guids.map((g) => `Meldung ${g}`),
+            ),
+          )
+      ).map((r) => r.id);
+    const versions = async () =>
+      Object.fromEntries((await db.db.select({ slug: tags.slug, version: tags.version }).from(tags)).map((t) => [t.slug, t.version]));
 
     /**
      * Three feeds and the portal over 100 days:
@@ -98,15 +109,25 @@ for (const backend of backends) {
     async function history(): Promise<void> {
       await ingestPage(db.db, SEED);
       await ingestPage(db.db, FOLLOWUP);
-      for (const name of ["news", "archive", "quiet"]) await addFeedSource(db.db, { url: `${base}/${name}.xml`, name, tags: name === "archive" ? ["Sammlung"] : [] });
-      serve("news", [{ guid: "a", category: "Wirtschaft" }, { guid: "b", category: "Wirtschaft" }]);
+      for (const name of ["news", "archive", "quiet"])
+        await addFeedSource(db.db, { url: `${base}/${name}.xml`, name, tags: name === "archive" ? ["Sammlung"] : [] });
+      serve("news", [
+        { guid: "a", category: "Wirtschaft" },
+        { guid: "b", category: "Wirtschaft" },
+      ]);
       serve("archive", [{ guid: "e", category: "Wirtschaft" }]);
       serve("quiet", [{ guid: "g" }]);
       await poll(day(0));
-      serve("news", [{ guid: "b", category: "Wirtschaft" }, { guid: "c", category: "Sport" }]);
+      serve("news", [
+        { guid: "b", category: "Wirtschaft" },
+        { guid: "c", category: "Sport" },
+      ]);
       serve("archive", [{ guid: "f" }]);
       await poll(day(1));
-      serve("news", [{ guid: "c", category: "Sport" }, { guid: "d", category: "Sport" }]);
+      serve("news", [
+        { guid: "c", category: "Sport" },
+        { guid: "d", category: "Sport" },
+      ]);
       await poll(day(100));
     }
 
@@ -116,10 +137,14 @@ for (const backend of backends) {
       expect(seedOnly.length).toBeGreaterThan(0);
       const goneIds = [...(await idsOf(["a", "b"])), ...seedOnly];
       const keptIds = (await db.db.select({ id: items.id }).from(items)).map((r) => r.id).filter((id) => !goneIds.includes(id));
-      const observationsOf = async (ids: string[]) => db.db.select().from(observations).where(inArray(observations.itemId, ids)).orderBy(asc(observations.itemId), asc(observations.documentId));
+      const observationsOf = async (ids: string[]) =>
+        db.db.select().from(observations).where(inArray(observations.itemId, ids)).orderBy(asc(observations.itemId), asc(observations.documentId));
       const keptObservations = await observationsOf(keptIds);
       const goneObservations = (await observationsOf(goneIds)).length;
-      const documentsBefore = await db.db.select({ id: documents.id, name: documents.name, source: sources.name }).from(documents).innerJoin(sources, eq(sources.id, documents.sourceId));
+      const documentsBefore = await db.db
+        .select({ id: documents.id, name: documents.name, source: sources.name })
+        .from(documents)
+        .innerJoin(sources, eq(sources.id, documents.sourceId));
       const before = await versions();
 
       const policy = { cutoff: cutoffFor(day(100), 90), keepTags: ["sammlung"] };
@@ -188,10 +213,17 @@ for (const backend of backends) {
 
       const lastSeen = async (guids: string[]) =>
         Object.fromEntries(
-          (await db.db.select({ title: items.title, lastSeenAt: items.lastSeenAt }).from(items).where(inArray(items.title, guids.map((g) => `Meldung ${g}`)))).map((r) => [
-            r.title.slice("Meldung ".length),
-            r.lastSeenAt?.toISOString(),
-          ]),
+          (
+            await db.db
+              .select({ title: items.title, lastSeenAt: items.lastSeenAt })
+              .from(items)
+              .where(
+                inArray(
+                  items.title,
+                  guids.map((g) => `Meldung ${g}`),
+                ),
+              )
+          ).map((r) => [r.title.slice("Meldung ".length), r.lastSeenAt?.toISOString()]),
         );
       // an entry that dropped out was last seen the day before; one still listed keeps its first day until it drops out
       expect(await lastSeen(["d0", "d5", "d6", "d95", "d96", "fixed1"])).toEqual({
@@ -256,7 +288,11 @@ for (const backend of backends) {
     it("prunes while feeds are stored, and every item a source lists is still there", async () => {
       await history();
       // b comes back while the prune runs, in batches of one item: stored before its batch, it stays; after, it is new again
-      serve("news", [{ guid: "b", category: "Wirtschaft" }, { guid: "c", category: "Sport" }, { guid: "d", category: "Sport" }]);
+      serve("news", [
+        { guid: "b", category: "Wirtschaft" },
+        { guid: "c", category: "Sport" },
+        { guid: "d", category: "Sport" },
+      ]);
       serve("quiet", [{ guid: "g" }, { guid: "h" }]);
       const [report, polled] = await Promise.all([prune(db.db, { cutoff: cutoffFor(day(100), 90), keepTags: [] }, { batchSize: 1 }), poll(day(101))]);
       expect(polled.filter((r) => r.outcome === "failed")).toEqual([]);
@@ -266,7 +302,11 @@ for (const backend of backends) {
       expect(left).not.toContain("Meldung a");
       // each feed's listing holds exactly the entries it lists now, though its latest document observed only what changed
       // (archive served the same bytes since day 1: no document stored since)
-      for (const [name, guids, listedOn] of [["news", ["b", "c", "d"], 101], ["quiet", ["g", "h"], 101], ["archive", ["f"], 1]] as const) {
+      for (const [name, guids, listedOn] of [
+        ["news", ["b", "c", "d"], 101],
+        ["quiet", ["g", "h"], 101],
+        ["archive", ["f"], 1],
+      ] as const) {
         const [source] = await db.db.select({ listing: sources.listing, listedAt: sources.listedAt }).from(sources).where(eq(sources.name, name));
         expect(source!.listedAt, name).toEqual(day(listedOn));
         const listed = await db.db.select({ title: items.title }).from(items).where(inArray(items.id, source!.listing));
@@ -277,7 +317,12 @@ for (const backend of backends) {
 
     it("drops pruned items from the tag feeds it serves, with a new ETag", async () => {
       await history();
-      const app: Hono = createApp({ db: db.db, publicUrl: "https://feeds.example.org", versions: new VersionBook(db.db, { maxAgeMs: 0 }), compressors: nodeCompressors });
+      const app: Hono = createApp({
+        db: db.db,
+        publicUrl: "https://feeds.example.org",
+        versions: new VersionBook(db.db, { maxAgeMs: 0 }),
+        compressors: nodeCompressors,
+      });
       const get = (path: string, headers: Record<string, string> = {}) => app.fetch(new Request(`https://feeds.example.org${path}`, { headers }));
       const read = async (path: string) => {
         const res = await get(path);
@@ -310,49 +355,62 @@ for (const backend of backends) {
 
 describe("cli prune", () => {
   for (const backend of backends) {
-    it.skipIf(backend.unavailable)(`prints what it removed, and what it would with --dry-run, on ${backend.name}`, async () => {
-      const scratch = await backend.scratch();
-      try {
-        const pagesDir = join(import.meta.dirname, "pages");
-        expect((await cli(["ingest", join(pagesDir, SEED.name), "--fetched-at", "2025-01-01T10:00:00Z"], scratch.env)).status).toBe(0);
-        expect((await cli(["ingest", join(pagesDir, FOLLOWUP.name), "--fetched-at", "2025-01-02T10:00:00Z"], scratch.env)).status).toBe(0);
-        const seedOnly = new Set(storyIds(SEED).filter((id) => !storyIds(FOLLOWUP).includes(id))).size;
-
-        const dry = await cli(["prune", "--dry-run"], scratch.env);
-        expect([dry.status, dry.stderr]).toEqual([0, ""]);
-        expect(dry.stdout).toMatch(new RegExp(`^would prune ${seedOnly} items, ${seedOnly} observations, 0 documents \\(last seen before \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z; kept: what sources still list\\)\\n$`));
-
-        // the pages are nearly two years old: within a retention of 36500 days nothing goes
-        const none = await cli(["prune"], { ...scratch.env, FEEDWERK_RETAIN_DAYS: "36500" });
-        expect([none.status, none.stdout]).toEqual([0, expect.stringMatching(/^pruned 0 items, 0 observations, 0 documents /)]);
-        const off = await cli(["prune"], { ...scratch.env, FEEDWERK_RETAIN_DAYS: "forever" });
-        expect([off.status, off.stdout]).toEqual([0, "retention is off (FEEDWERK_RETAIN_DAYS=forever): nothing pruned; --older-than DAYS prunes once\n"]);
-
-        const done = await cli(["prune", "--older-than", "30"], { ...scratch.env, FEEDWERK_RETAIN_DAYS: "forever", FEEDWERK_KEEP_TAGS: "Ukraine, USA" });
-        expect(done.status).toBe(0);
-        const kept = await scratch.open();
+    it.skipIf(backend.unavailable)(
+      `prints what it removed, and what it would with --dry-run, on ${backend.name}`,
+      async () => {
+        const scratch = await backend.scratch();
         try {
-          // the seed's stories tagged ukraine or usa stayed, the rest of those not on the follow-up went
-          const left = (await kept.db.select({ id: items.id }).from(items)).map((r) => r.id);
-          const pruned = storyIds(SEED).filter((id) => !left.includes(id)).length;
-          expect(pruned).toBeGreaterThan(0);
-          expect(pruned).toBeLessThan(seedOnly);
-          expect(done.stdout).toBe(
-            `pruned ${pruned} items, ${pruned} observations, 0 documents (last seen before ${done.stdout.match(/before (\S+);/)![1]}; kept: what sources still list, tags ukraine, usa)\n`,
+          const pagesDir = join(import.meta.dirname, "pages");
+          expect((await cli(["ingest", join(pagesDir, SEED.name), "--fetched-at", "2025-01-01T10:00:00Z"], scratch.env)).status).toBe(0);
+          expect((await cli(["ingest", join(pagesDir, FOLLOWUP.name), "--fetched-at", "2025-01-02T10:00:00Z"], scratch.env)).status).toBe(0);
+          const seedOnly = new Set(storyIds(SEED).filter((id) => !storyIds(FOLLOWUP).includes(id))).size;
+
+          const dry = await cli(["prune", "--dry-run"], scratch.env);
+          expect([dry.status, dry.stderr]).toEqual([0, ""]);
+          expect(dry.stdout).toMatch(
+            new RegExp(
+              `^would prune ${seedOnly} items, ${seedOnly} observations, 0 documents \\(last seen before \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z; kept: what sources still list\\)\\n$`,
+            ),
           );
+
+          // the pages are nearly two years old: within a retention of 36500 days nothing goes
+          const none = await cli(["prune"], { ...scratch.env, FEEDWERK_RETAIN_DAYS: "36500" });
+          expect([none.status, none.stdout]).toEqual([0, expect.stringMatching(/^pruned 0 items, 0 observations, 0 documents /)]);
+          const off = await cli(["prune"], { ...scratch.env, FEEDWERK_RETAIN_DAYS: "forever" });
+          expect([off.status, off.stdout]).toEqual([0, "retention is off (FEEDWERK_RETAIN_DAYS=forever): nothing pruned; --older-than DAYS prunes once\n"]);
+
+          const done = await cli(["prune", "--older-than", "30"], { ...scratch.env, FEEDWERK_RETAIN_DAYS: "forever", FEEDWERK_KEEP_TAGS: "Ukraine, USA" });
+          expect(done.status).toBe(0);
+          const kept = await scratch.open();
+          try {
+            // the seed's stories tagged ukraine or usa stayed, the rest of those not on the follow-up went
+            const left = (await kept.db.select({ id: items.id }).from(items)).map((r) => r.id);
+            const pruned = storyIds(SEED).filter((id) => !left.includes(id)).length;
+            expect(pruned).toBeGreaterThan(0);
+            expect(pruned).toBeLessThan(seedOnly);
+            expect(done.stdout).toBe(
+              `pruned ${pruned} items, ${pruned} observations, 0 documents (last seen before ${done.stdout.match(/before (\S+);/)![1]}; kept: what sources still list, tags ukraine, usa)\n`,
+            );
+          } finally {
+            await kept.close();
+          }
         } finally {
-          await kept.close();
+          await scratch.dispose();
         }
-      } finally {
-        await scratch.dispose();
-      }
-    }, 240_000);
+      },
+      240_000,
+    );
   }
 
   it("refuses a wrong FEEDWERK_RETAIN_DAYS or --older-than with a clear error and exit status 1", async () => {
     const scratch = await backends[0]!.scratch();
     try {
-      for (const [value, shown] of [["0", "0"], ["90d", "90d"], ["-5", "-5"], ["never", "never"]]) {
+      for (const [value, shown] of [
+        ["0", "0"],
+        ["90d", "90d"],
+        ["-5", "-5"],
+        ["never", "never"],
+      ]) {
         const run = await cli(["prune"], { ...scratch.env, FEEDWERK_RETAIN_DAYS: value! });
         expect([run.status, run.stdout, run.stderr]).toEqual([
           1,

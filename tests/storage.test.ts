@@ -58,7 +58,15 @@ for (const backend of backends) {
       const article = await findItem(db.db, id("Ukraine-Verhandlungen in Alaska? Trump will Putin empfangen"));
       expect(article?.publishedAt?.toISOString()).toBe("2025-08-10T10:47:00.000Z");
       expect(article?.memberOf.map((t) => t.slug)).toEqual([
-        "konflikte", "krieg", "regierung", "gipfel", "diplomatie", "usa", "russland", "ukraine", "fragen-antworten",
+        "konflikte",
+        "krieg",
+        "regierung",
+        "gipfel",
+        "diplomatie",
+        "usa",
+        "russland",
+        "ukraine",
+        "fragen-antworten",
       ]);
     });
 
@@ -155,7 +163,11 @@ for (const backend of backends) {
       const corrected = { ...teaser, summary: "(BANG) - Jane Seymour spricht über ihre Zeit in der Ukraine" };
       const later = new Date("2025-12-10T08:00:00Z");
       const report = await storeDocument(db.db, {
-        source: { kind: "page", name: "portal" }, name: "b", sha256: "b", fetchedAt: later, items: [corrected],
+        source: { kind: "page", name: "portal" },
+        name: "b",
+        sha256: "b",
+        fetchedAt: later,
+        items: [corrected],
       });
       expect(report).toMatchObject({ updated: 1 });
       const stored = await findItem(db.db, teaser.id);
@@ -219,7 +231,11 @@ for (const backend of backends) {
       const broken = { ...seed[3]!, title: null as unknown as string };
       await expect(
         storeDocument(db.db, {
-          source: { kind: "page", name: "portal" }, name: "broken", sha256: "x", fetchedAt: SEED.fetchedAt, items: [seed[0]!, seed[1]!, broken],
+          source: { kind: "page", name: "portal" },
+          name: "broken",
+          sha256: "x",
+          fetchedAt: SEED.fetchedAt,
+          items: [seed[0]!, seed[1]!, broken],
         }),
       ).rejects.toThrow();
       expect(await countItems(db.db)).toBe(0);

@@ -35,8 +35,22 @@ const idOf = (key: string) => storyKey(cases.stories[key]!.title);
 function story(title: string, summary: string): Item {
   const id = storyKey(title);
   return {
-    id, guid: id, kind: "teaser", title, kicker: null, publishedAt: null, precision: "none", agency: null, dateline: null, tags: [],
-    commentCount: null, image: null, media: null, summary, contentHtml: null, url: null,
+    id,
+    guid: id,
+    kind: "teaser",
+    title,
+    kicker: null,
+    publishedAt: null,
+    precision: "none",
+    agency: null,
+    dateline: null,
+    tags: [],
+    commentCount: null,
+    image: null,
+    media: null,
+    summary,
+    contentHtml: null,
+    url: null,
   };
 }
 
@@ -62,7 +76,9 @@ async function explain(db: OpenDatabase, query: ReturnType<typeof sql>): Promise
   return db.db.transaction(async (tx) => {
     // only whether the index can serve the query: with so few rows the planner would rightly read the table
     await tx.execute(sql`set local enable_seqscan = off`);
-    return rowsOf<Record<string, string>>(await tx.execute(sql`explain ${query}`)).map((r) => Object.values(r)[0]).join("\n");
+    return rowsOf<Record<string, string>>(await tx.execute(sql`explain ${query}`))
+      .map((r) => Object.values(r)[0])
+      .join("\n");
   });
 }
 

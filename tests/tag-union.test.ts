@@ -51,7 +51,9 @@ beforeAll(async () => {
     const answer = served[req.url ?? "/"];
     if (!answer) return res.writeHead(404).end();
     if (answer.etag && req.headers["if-none-match"] === answer.etag) return res.writeHead(304, answer.notModifiedHeaders).end();
-    res.writeHead(200, { "content-type": "application/rss+xml; charset=utf-8", ...(answer.etag ? { etag: answer.etag } : {}), ...answer.headers }).end(answer.body);
+    res
+      .writeHead(200, { "content-type": "application/rss+xml; charset=utf-8", ...(answer.etag ? { etag: answer.etag } : {}), ...answer.headers })
+      .end(answer.body);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -82,12 +84,20 @@ describe("the union of tags over sources", () => {
   it.each([
     {
       case: "each source's newest document counts: a category dropped later is gone, another source's stays",
-      observations: [obs(1, "2025-12-10T10:00:00Z", "teaser", ["Verkehr", "Bauen"]), obs(1, "2025-12-10T11:00:00Z", "teaser", ["Verkehr"]), obs(2, "2025-12-10T09:00:00Z", "teaser", ["Bauen"])],
+      observations: [
+        obs(1, "2025-12-10T10:00:00Z", "teaser", ["Verkehr", "Bauen"]),
+        obs(1, "2025-12-10T11:00:00Z", "teaser", ["Verkehr"]),
+        obs(2, "2025-12-10T09:00:00Z", "teaser", ["Bauen"]),
+      ],
       want: ["verkehr", "nachrichten", "bauen", "region"],
     },
     {
       case: "a later teaser of the same source does not erase its article's tags",
-      observations: [obs(3, "2025-12-10T10:00:00Z", "article", ["Politik", "Ukraine"]), obs(3, "2025-12-10T12:00:00Z", "teaser", []), obs(2, "2025-12-10T13:00:00Z", "teaser", ["Europa"])],
+      observations: [
+        obs(3, "2025-12-10T10:00:00Z", "article", ["Politik", "Ukraine"]),
+        obs(3, "2025-12-10T12:00:00Z", "teaser", []),
+        obs(2, "2025-12-10T13:00:00Z", "teaser", ["Europa"]),
+      ],
       want: ["politik", "ukraine", "europa", "region"],
     },
     {
@@ -181,7 +191,13 @@ for (const backend of backends) {
       expect(article.tags.length).toBeGreaterThan(0);
       // the article again, as a teaser of a followed feed with its own category
       const mirrored = { ...article, kind: "teaser" as const, contentHtml: null, summary: "Kurz.", tags: [{ slug: "weltpolitik", label: "Weltpolitik" }] };
-      const feedDoc = { source: { kind: "feed" as const, name: "mirror", url: `${base}/mirror.xml` }, name: `${base}/mirror.xml`, sha256: "m".repeat(64), fetchedAt: T1, items: [mirrored] };
+      const feedDoc = {
+        source: { kind: "feed" as const, name: "mirror", url: `${base}/mirror.xml` },
+        name: `${base}/mirror.xml`,
+        sha256: "m".repeat(64),
+        fetchedAt: T1,
+        items: [mirrored],
+      };
       const want = [...article.tags.map((t) => t.slug), "region", "weltpolitik"];
 
       const results: string[][] = [];
@@ -213,7 +229,10 @@ for (const backend of backends) {
         cpSync(MIGRATIONS, folder, { recursive: true });
         const journalFile = join(folder, "meta", "_journal.json");
         const journal = JSON.parse(readFileSync(journalFile, "utf8")) as { entries: { tag: string }[] };
-        journal.entries = journal.entries.slice(0, journal.entries.findIndex((e) => e.tag.endsWith("_source_tag_union")));
+        journal.entries = journal.entries.slice(
+          0,
+          journal.entries.findIndex((e) => e.tag.endsWith("_source_tag_union")),
+        );
         writeFileSync(journalFile, JSON.stringify(journal));
         const { migrate } = backend.name === "pglite" ? await import("drizzle-orm/pglite/migrator") : await import("drizzle-orm/postgres-js/migrator");
         await migrate(opened.db as never, { migrationsFolder: folder });
@@ -233,7 +252,10 @@ for (const backend of backends) {
         }
         await opened.migrate();
 
-        const stored = await opened.db.select({ documentId: observations.documentId, tags: observations.tags }).from(observations).orderBy(observations.documentId);
+        const stored = await opened.db
+          .select({ documentId: observations.documentId, tags: observations.tags })
+          .from(observations)
+          .orderBy(observations.documentId);
         expect(stored).toEqual([
           { documentId: 1, tags: [{ slug: "verkehr", label: "Verkehr" }] },
           { documentId: 2, tags: [] },
@@ -346,10 +368,20 @@ describe("the command line", () => {
       expect((await cli(["sources", "apply", config(["Nachrichten"])], env)).status).toBe(0);
       expect((await cli(["fetch", "--all"], env)).stdout).toMatch(/stored\s+2\s+0\s+0/);
       const hub = await startHubStub();
-      const applied = await cli(["sources", "apply", config(["Region"])], { ...env, FEEDWERK_HUB_URL: hub.url, FEEDWERK_PUBLIC_URL: "https://feeds.example.org" }).finally(() => hub.close());
+      const applied = await cli(["sources", "apply", config(["Region"])], {
+        ...env,
+        FEEDWERK_HUB_URL: hub.url,
+        FEEDWERK_PUBLIC_URL: "https://feeds.example.org",
+      }).finally(() => hub.close());
       expect(applied.stdout).toContain(`new tags for ${base}/stadtblatt.xml: Region`);
       // the hub hears of the feeds whose items changed tags
-      expect(hub.pings).toEqual(expect.arrayContaining(["https://feeds.example.org/feeds/region.xml", "https://feeds.example.org/feeds/nachrichten.atom", "https://feeds.example.org/feeds/all.json"]));
+      expect(hub.pings).toEqual(
+        expect.arrayContaining([
+          "https://feeds.example.org/feeds/region.xml",
+          "https://feeds.example.org/feeds/nachrichten.atom",
+          "https://feeds.example.org/feeds/all.json",
+        ]),
+      );
       const fetched = await cli(["fetch", "--all"], env);
       expect([fetched.status, fetched.stdout]).toEqual([0, expect.stringMatching(/not modified/)]);
 
@@ -370,7 +402,10 @@ describe("the command line", () => {
 
       // importing an OPML file again: the feed's folder is its tag now
       const opml = join(dirOfConfig, "feeds.opml");
-      writeFileSync(opml, `<?xml version="1.0"?><opml version="2.0"><head/><body><outline text="Stadt"><outline type="rss" text="Stadtblatt" xmlUrl="${base}/stadtblatt.xml"/></outline></body></opml>`);
+      writeFileSync(
+        opml,
+        `<?xml version="1.0"?><opml version="2.0"><head/><body><outline text="Stadt"><outline type="rss" text="Stadtblatt" xmlUrl="${base}/stadtblatt.xml"/></outline></body></opml>`,
+      );
       const imported = await cli(["sources", "import", opml], env);
       expect(imported.stdout).toContain(`new tags for ${base}/stadtblatt.xml: Stadt`);
       const items = JSON.parse((await cli(["items", "--source", `${base}/stadtblatt.xml`, "--json"], env)).stdout) as { items: { tags: Tag[] }[] };

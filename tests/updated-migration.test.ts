@@ -44,7 +44,9 @@ async function derivedFromObservations(db: Database): Promise<Record<string, str
 }
 
 const updatedById = async (db: Database) =>
-  Object.fromEntries((await db.select({ id: items.id, updatedAt: items.updatedAt }).from(items).orderBy(asc(items.id))).map((r) => [r.id, r.updatedAt.toISOString()]));
+  Object.fromEntries(
+    (await db.select({ id: items.id, updatedAt: items.updatedAt }).from(items).orderBy(asc(items.id))).map((r) => [r.id, r.updatedAt.toISOString()]),
+  );
 const versions = async (db: Database) => ({
   tags: Object.fromEntries((await db.select({ slug: tags.slug, version: tags.version }).from(tags)).map((t) => [t.slug, t.version])),
   changed: Object.fromEntries((await db.select({ slug: tags.slug, changedAt: tags.changedAt }).from(tags)).map((t) => [t.slug, t.changedAt.getTime()])),

@@ -24,7 +24,9 @@ import { validateFeeds, w3cValidatorAvailable, type FeedToValidate, type Validat
 
 const available = await w3cValidatorAvailable();
 if (!available && process.env.CI) {
-  throw new Error("CI is set but the W3C validator (../shared/validators) or its Python modules (lxml, html5lib, rdflib) are missing: the W3C feed tests must run in CI");
+  throw new Error(
+    "CI is set but the W3C validator (../shared/validators) or its Python modules (lxml, html5lib, rdflib) are missing: the W3C feed tests must run in CI",
+  );
 }
 
 const BASE = "https://feeds.example.org";
@@ -61,12 +63,15 @@ describe.skipIf(!available)("the W3C validator as this suite runs it", () => {
         `<entry><id>tag:example.org,2025:${n}</id><title>${n}</title><link href="https://example.org/${n}"/><updated>2025-12-09T13:00:00Z</updated><summary>${summary}</summary></entry>`;
       const file = join(dir, "shared.atom");
       const url = "https://example.org/shared.atom";
-      writeFileSync(file, `<?xml version="1.0" encoding="utf-8"?>
+      writeFileSync(
+        file,
+        `<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom"><id>tag:example.org,2025:feed</id><title>x</title><updated>2025-12-09T13:00:00Z</updated>
 <author><name>x</name></author><link rel="self" href="${url}"/>
 ${entry(1, "eins")}${entry(2, "")}
 </feed>
-`);
+`,
+      );
       const events = (await validateFeeds([{ file, url }])).get(file)!;
       expect(events.map((e) => `${e.level} ${e.type}`).sort()).toEqual(["WARNING DuplicateUpdated", "WARNING NotBlank"]);
     } finally {
@@ -91,7 +96,11 @@ for (const backend of backends) {
             const page = await readPageFile(file);
             await ingestPage(opened.db, { name: file, bytes: page.bytes, fetchedAt: page.fetchedAt });
           }
-          await ingestPage(opened.db, { name: "prag-followup.txt", bytes: new Uint8Array(readFileSync(LATER_PAGE)), fetchedAt: new Date("2025-12-09T15:00:00Z") });
+          await ingestPage(opened.db, {
+            name: "prag-followup.txt",
+            bytes: new Uint8Array(readFileSync(LATER_PAGE)),
+            fetchedAt: new Date("2025-12-09T15:00:00Z"),
+          });
           feeds.serve("rss2.xml", RSS2);
           await addFeedSource(opened.db, { url: `${feeds.url}/rss2.xml`, tags: ["Kultur-Tipp"] });
           await pollPodcasts(opened.db, feeds);

@@ -25,8 +25,12 @@ describe("WebSub", () => {
 
   it("names the feeds a change touched", () => {
     expect(changedFeedUrls(`${PUBLIC}/`, ["ukraine"], true)).toEqual([
-      `${PUBLIC}/feeds/ukraine.xml`, `${PUBLIC}/feeds/ukraine.atom`, `${PUBLIC}/feeds/ukraine.json`,
-      `${PUBLIC}/feeds/all.xml`, `${PUBLIC}/feeds/all.atom`, `${PUBLIC}/feeds/all.json`,
+      `${PUBLIC}/feeds/ukraine.xml`,
+      `${PUBLIC}/feeds/ukraine.atom`,
+      `${PUBLIC}/feeds/ukraine.json`,
+      `${PUBLIC}/feeds/all.xml`,
+      `${PUBLIC}/feeds/all.atom`,
+      `${PUBLIC}/feeds/all.json`,
     ]);
   });
 
@@ -36,7 +40,11 @@ describe("WebSub", () => {
       const app = createApp({ db: opened.db, publicUrl: PUBLIC, hubUrl: "https://hub.example.org/" });
       const { ingestPage } = await import("../src/pipeline/ingest-page");
       const { readFileSync } = await import("node:fs");
-      await ingestPage(opened.db, { name: "s", bytes: new Uint8Array(readFileSync(join(root, "seeds/000_fd0f4cb902b02a9c.txt"))), fetchedAt: new Date("2025-12-09T13:00:00Z") });
+      await ingestPage(opened.db, {
+        name: "s",
+        bytes: new Uint8Array(readFileSync(join(root, "seeds/000_fd0f4cb902b02a9c.txt"))),
+        fetchedAt: new Date("2025-12-09T13:00:00Z"),
+      });
       const rss = xmlTree(await (await app.fetch(new Request(`${PUBLIC}/feeds/ukraine.xml`))).text()) as any;
       expect(rss.rss[0].channel[0]["atom:link"].find((l: any) => l["@rel"] === "hub")["@href"]).toBe("https://hub.example.org/");
       const atom = xmlTree(await (await app.fetch(new Request(`${PUBLIC}/feeds/ukraine.atom`))).text()) as any;

@@ -44,7 +44,10 @@ export function renderWithFeedPackage(format: FeedFormat, channel: FeedChannel):
   const paging = Object.entries(channel.paging ?? {}).filter((e): e is [string, string] => Boolean(e[1]));
   if (format === "rss" && paging.length) {
     // a channel extension replaces the package's own atom:link elements: self and hub written again beside the pages
-    const links = [{ href: channel.selfUrl, rel: "self", type: "application/rss+xml" }, ...paging.map(([rel, href]) => ({ href, rel }))].map((l) => ({ ...l, href: url(l.href) }));
+    const links = [{ href: channel.selfUrl, rel: "self", type: "application/rss+xml" }, ...paging.map(([rel, href]) => ({ href, rel }))].map((l) => ({
+      ...l,
+      href: url(l.href),
+    }));
     if (channel.hub) links.push({ href: url(channel.hub), rel: "hub" } as (typeof links)[number]);
     feed.addExtension({ name: "atom:link", objects: links.map((a) => ({ _attributes: a })) as unknown as Record<string, unknown> });
   }
@@ -71,12 +74,25 @@ function toPackageItem(format: FeedFormat, channel: FeedChannel, item: FeedItem)
     }
     const others = item.media?.enclosures.filter((e) => e !== main) ?? [];
     if (others.length) {
-      const content = others.map((e) => ({ _attributes: { "xmlns:media": MEDIA_RSS, url: url(e.url), type: e.type ?? undefined, fileSize: e.length ?? undefined, duration: e.durationSeconds ?? undefined } }));
+      const content = others.map((e) => ({
+        _attributes: {
+          "xmlns:media": MEDIA_RSS,
+          url: url(e.url),
+          type: e.type ?? undefined,
+          fileSize: e.length ?? undefined,
+          duration: e.durationSeconds ?? undefined,
+        },
+      }));
       extensions.push({ name: "media:content", objects: asObjects(content) });
     }
     const thumbnail = item.media?.thumbnail;
     if (thumbnail) {
-      extensions.push({ name: "media:thumbnail", objects: asObjects({ _attributes: { "xmlns:media": MEDIA_RSS, url: url(thumbnail.url), width: thumbnail.width ?? undefined, height: thumbnail.height ?? undefined } }) });
+      extensions.push({
+        name: "media:thumbnail",
+        objects: asObjects({
+          _attributes: { "xmlns:media": MEDIA_RSS, url: url(thumbnail.url), width: thumbnail.width ?? undefined, height: thumbnail.height ?? undefined },
+        }),
+      });
     }
   }
   if (format === "json") {
@@ -94,7 +110,15 @@ function toPackageItem(format: FeedFormat, channel: FeedChannel, item: FeedItem)
     }
     extensions.push({
       name: "_feedwerk",
-      objects: { kind: item.kind, kicker: item.kicker, agency: item.agency, dateline: item.dateline, comment_count: item.commentCount, image: item.image, date_precision: item.precision },
+      objects: {
+        kind: item.kind,
+        kicker: item.kicker,
+        agency: item.agency,
+        dateline: item.dateline,
+        comment_count: item.commentCount,
+        image: item.image,
+        date_precision: item.precision,
+      },
     });
   }
   return {

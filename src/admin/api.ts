@@ -68,7 +68,9 @@ function checked<T extends z.ZodType, Target extends keyof typeof WHERE>(target:
   return zValidator(target, schema, (result) => {
     if (result.success) return;
     const errors = issueLines(result.error);
-    return problem(400, `${WHERE[target]} is not what ${target === "json" ? "this endpoint takes" : "this endpoint understands"}: ${errors.join("; ")}`, { errors });
+    return problem(400, `${WHERE[target]} is not what ${target === "json" ? "this endpoint takes" : "this endpoint understands"}: ${errors.join("; ")}`, {
+      errors,
+    });
   });
 }
 
@@ -100,7 +102,8 @@ export function adminApi({ db, token, onChange, maxPageBytes = 2 * 1024 * 1024 }
       return c.json(view(source), 201);
     } catch (error) {
       // two requests adding the same feed at once: the second meets the unique index
-      if (error instanceof SourceExistsError || pgState(error) === "23505") return problem(409, error instanceof SourceExistsError ? error.message : "this feed is followed already");
+      if (error instanceof SourceExistsError || pgState(error) === "23505")
+        return problem(409, error instanceof SourceExistsError ? error.message : "this feed is followed already");
       throw error;
     }
   });
@@ -141,7 +144,11 @@ export function adminApi({ db, token, onChange, maxPageBytes = 2 * 1024 * 1024 }
     if (error instanceof HTTPException) {
       const original = error.getResponse();
       const challenge = original.headers.get("www-authenticate");
-      return problem(error.status, error.message || DETAILS[error.status] || original.statusText, challenge ? { headers: { "WWW-Authenticate": challenge } } : {});
+      return problem(
+        error.status,
+        error.message || DETAILS[error.status] || original.statusText,
+        challenge ? { headers: { "WWW-Authenticate": challenge } } : {},
+      );
     }
     // the database is unreachable: a 503 to try again, never the driver's message (it may name hosts and users)
     const outage = outageCode(error);

@@ -86,13 +86,22 @@ const leaseSeconds = z
 // a host name or an IPv4 or IPv6 address: what a socket can be bound to
 const host = z
   .string()
-  .refine((value) => /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/i.test(value) || /^[0-9a-f:.]+$/i.test(value) && value.includes(":"), {
-    error: (issue) => `must be an address to listen on, like 127.0.0.1, 0.0.0.0 or ::${got(issue.input)}`,
-  });
+  .refine(
+    (value) =>
+      /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/i.test(value) || (/^[0-9a-f:.]+$/i.test(value) && value.includes(":")),
+    {
+      error: (issue) => `must be an address to listen on, like 127.0.0.1, 0.0.0.0 or ::${got(issue.input)}`,
+    },
+  );
 
 const allowedHosts = z
   .string()
-  .transform((value) => value.split(",").map((entry) => entry.trim()).filter(Boolean))
+  .transform((value) =>
+    value
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter(Boolean),
+  )
   .superRefine((entries, ctx) => {
     for (const entry of entries) {
       const problem = allowedHostProblem(entry);
@@ -126,7 +135,9 @@ function allowedHostProblem(entry: string): string | null {
   if (family) return null;
   // digits and dots alone are an IPv4 address or a typo, never a host name
   if (/^[\d.]+$/.test(address)) return `'${entry}' is not an IPv4 address`;
-  return /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/i.test(address) ? null : `'${entry}' is not a host name, address or CIDR range`;
+  return /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/i.test(address)
+    ? null
+    : `'${entry}' is not a host name, address or CIDR range`;
 }
 
 const retainDays = z
@@ -146,7 +157,12 @@ const pruneEveryHours = z
 // labels or slugs, as operators write tags elsewhere ("Ukraine", "ukraine"): kept as slugs
 const keepTags = z
   .string()
-  .transform((value) => value.split(",").map((entry) => entry.trim()).filter(Boolean))
+  .transform((value) =>
+    value
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter(Boolean),
+  )
   .superRefine((entries, ctx) => {
     for (const entry of entries) {
       if (!slugify(entry)) ctx.addIssue({ code: "custom", message: `must list tags separated by commas: '${entry}' has no letter or digit` });

@@ -10,8 +10,7 @@ import { wranglerEnvironment } from "./wrangler-env";
 const databaseUrl = process.env.DATABASE_URL;
 if (!databaseUrl) {
   console.error(
-    "dev:edge needs DATABASE_URL=postgres://… (the Worker has no embedded database); " +
-      "migrate it first with `DATABASE_URL=… npm run cli -- migrate`",
+    "dev:edge needs DATABASE_URL=postgres://… (the Worker has no embedded database); " + "migrate it first with `DATABASE_URL=… npm run cli -- migrate`",
   );
   process.exit(2);
 }

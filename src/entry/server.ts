@@ -79,9 +79,24 @@ function sendCached(publisher: Publisher, req: IncomingMessage, res: ServerRespo
 
 // Of these Node keeps the first if a request repeats them; fetch's Headers, as the app reads them, joins them all.
 const FIRST_KEPT = new Set([
-  "age", "authorization", "content-length", "content-type", "etag", "expires", "from", "host", "if-modified-since",
-  "if-unmodified-since", "last-modified", "location", "max-forwards", "proxy-authorization", "referer", "retry-after",
-  "server", "user-agent",
+  "age",
+  "authorization",
+  "content-length",
+  "content-type",
+  "etag",
+  "expires",
+  "from",
+  "host",
+  "if-modified-since",
+  "if-unmodified-since",
+  "last-modified",
+  "location",
+  "max-forwards",
+  "proxy-authorization",
+  "referer",
+  "retry-after",
+  "server",
+  "user-agent",
 ]);
 
 /** A Node request's header fields read as fetch's Headers reads them: repeated fields joined with ", ". */

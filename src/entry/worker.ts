@@ -24,7 +24,6 @@ export interface Env {
   FEEDWERK_ADMIN_TOKEN?: string;
 }
 
-
 declare const caches: { default: SharedCache };
 
 const POLLING_REFUSED =
@@ -60,8 +59,11 @@ export default {
       background: (task) => ctx.waitUntil(task),
     });
     try {
-      return await withEdgeCache(request, caches.default, (work) => ctx.waitUntil(work), (req) =>
-        Promise.resolve(app.fetch(req, env, ctx)),
+      return await withEdgeCache(
+        request,
+        caches.default,
+        (work) => ctx.waitUntil(work),
+        (req) => Promise.resolve(app.fetch(req, env, ctx)),
       );
     } finally {
       ctx.waitUntil(client.end({ timeout: 5 }));

@@ -46,7 +46,13 @@ export function readOpml(text: string): OpmlFeed[] {
       const title = typeof o.title === "string" ? o.title : typeof o.text === "string" ? o.text : null;
       if (typeof o.xmlUrl === "string" && o.xmlUrl.trim()) {
         // a category without a letter or digit names no tag (tags are known by their slugs)
-        const categories = typeof o.category === "string" ? o.category.split(/[,/]/).map((c) => c.trim()).filter((c) => slugify(c) !== "") : [];
+        const categories =
+          typeof o.category === "string"
+            ? o.category
+                .split(/[,/]/)
+                .map((c) => c.trim())
+                .filter((c) => slugify(c) !== "")
+            : [];
         feeds.push({ url: o.xmlUrl.trim(), title, tags: [...new Set([...folders, ...categories])] });
       }
       if (o.outline) walk(o.outline, title && typeof o.xmlUrl !== "string" ? [...folders, title] : folders);

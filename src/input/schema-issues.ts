@@ -5,9 +5,7 @@ export function issueLines(error: { issues: readonly z.core.$ZodIssue[] }): stri
   return error.issues.map((issue) => {
     const where = pathText(issue.path);
     const what =
-      issue.code === "unrecognized_keys"
-        ? `unknown ${issue.keys.length === 1 ? "key" : "keys"} ${issue.keys.map((k) => `"${k}"`).join(", ")}`
-        : issue.message;
+      issue.code === "unrecognized_keys" ? `unknown ${issue.keys.length === 1 ? "key" : "keys"} ${issue.keys.map((k) => `"${k}"`).join(", ")}` : issue.message;
     return where ? `${where}: ${what}` : what;
   });
 }

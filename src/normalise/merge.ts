@@ -84,11 +84,7 @@ export function contentOrder(a: Observation, b: Observation): number {
 
 /** Comment order: newer, then the richer kind (an article's own count over a teaser's), then the larger count. */
 function commentOrder(a: Observation, b: Observation): number {
-  return (
-    time(a.fetchedAt) - time(b.fetchedAt) ||
-    KIND_RANK[a.kind] - KIND_RANK[b.kind] ||
-    (a.commentCount ?? 0) - (b.commentCount ?? 0)
-  );
+  return time(a.fetchedAt) - time(b.fetchedAt) || KIND_RANK[a.kind] - KIND_RANK[b.kind] || (a.commentCount ?? 0) - (b.commentCount ?? 0);
 }
 
 export function derive(observations: readonly Observation[]): Derived {
@@ -120,8 +116,7 @@ export function derive(observations: readonly Observation[]): Derived {
       !dated ||
       PRECISION[o.precision] > PRECISION[dated.precision] ||
       (PRECISION[o.precision] === PRECISION[dated.precision] &&
-        (time(o.publishedAt) < time(dated.publishedAt) ||
-          (time(o.publishedAt) === time(dated.publishedAt) && time(o.fetchedAt) < time(dated.fetchedAt))))
+        (time(o.publishedAt) < time(dated.publishedAt) || (time(o.publishedAt) === time(dated.publishedAt) && time(o.fetchedAt) < time(dated.fetchedAt))))
     ) {
       dated = o;
     }
@@ -130,9 +125,7 @@ export function derive(observations: readonly Observation[]): Derived {
   const firstSeenAt = new Date(Math.min(...observations.map((o) => time(o.fetchedAt))));
   // what the first observations showed is the story as published, no change
   const changedAt = (since: Date | null) => (since && time(since) > time(firstSeenAt) ? time(since) : 0);
-  const updatedAt = new Date(
-    Math.max(time(dated?.publishedAt ?? firstSeenAt), changedAt(contentSince), changedAt(commentsSince)),
-  );
+  const updatedAt = new Date(Math.max(time(dated?.publishedAt ?? firstSeenAt), changedAt(contentSince), changedAt(commentsSince)));
   return {
     content,
     publishedAt: dated?.publishedAt ?? null,

@@ -18,8 +18,20 @@ import { storeDocument, type StoreReport } from "../storage/store-document";
 
 /** What the pass needs of a fetcher; the Node shell gives it undici with the address policy. */
 export interface Fetcher {
-  fetch(url: string, validators: { etag?: string | null; lastModified?: string | null }): Promise<
-    | { status: "ok"; url: string; movedTo: string | null; bytes: Uint8Array; contentType: string | null; etag: string | null; lastModified: string | null; cacheControl: string | null }
+  fetch(
+    url: string,
+    validators: { etag?: string | null; lastModified?: string | null },
+  ): Promise<
+    | {
+        status: "ok";
+        url: string;
+        movedTo: string | null;
+        bytes: Uint8Array;
+        contentType: string | null;
+        etag: string | null;
+        lastModified: string | null;
+        cacheControl: string | null;
+      }
     | { status: "not-modified"; url: string; movedTo: string | null; cacheControl: string | null }
   >;
 }
@@ -89,7 +101,18 @@ export async function pollFeeds(db: Database, fetcher: Fetcher, options: PollOpt
   const owner = options.owner ?? "feedwerk";
   const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
   const since = options.all ? await databaseClock(db) : undefined;
-  const summary: PollSummary = { feeds: 0, stored: 0, notModified: 0, failed: 0, leaseLost: 0, new: 0, updated: 0, unchanged: 0, withNews: 0, changedTags: new Set() };
+  const summary: PollSummary = {
+    feeds: 0,
+    stored: 0,
+    notModified: 0,
+    failed: 0,
+    leaseLost: 0,
+    new: 0,
+    updated: 0,
+    unchanged: 0,
+    withNews: 0,
+    changedTags: new Set(),
+  };
 
   // At most one claim in flight, of a batch the size of the worker pool, taken when the last one ran
   // out: this poller holds about twice as many leases as it has workers, never the whole backlog.
@@ -157,17 +180,35 @@ async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetch
       // a 304 that sends Cache-Control updates the stored max-age (RFC 9111, 4.3.4); the ttl stays the feed's
       const maxAgeSeconds = maxAge(out.cacheControl) ?? source.maxAgeSeconds;
       const nextPollAt = new Date(fetchedAt.getTime() + clamp(interval(source.ttlMinutes, maxAgeSeconds)));
-      const recorded = await recordFetch(db, source.id, { url, maxAgeSeconds, lastFetchAt: fetchedAt, lastStatus: "not modified", errorCount: 0, lastError: null, nextPollAt }, lease);
+      const recorded = await recordFetch(
+        db,
+        source.id,
+        { url, maxAgeSeconds, lastFetchAt: fetchedAt, lastStatus: "not modified", errorCount: 0, lastError: null, nextPollAt },
+        lease,
+      );
       return recorded ? { source, outcome: "not modified", nextPollAt } : lost();
     }
     const feed = await readFeedDocument(out.bytes, out.contentType);
-    const learned = { ttlMinutes: feed.ttlMinutes ? Math.min(Math.max(1, Math.round(feed.ttlMinutes)), 2_147_483_647) : null, maxAgeSeconds: maxAge(out.cacheControl) };
+    const learned = {
+      ttlMinutes: feed.ttlMinutes ? Math.min(Math.max(1, Math.round(feed.ttlMinutes)), 2_147_483_647) : null,
+      maxAgeSeconds: maxAge(out.cacheControl),
+    };
     const nextPollAt = new Date(fetchedAt.getTime() + clamp(interval(learned.ttlMinutes, learned.maxAgeSeconds)));
     // Web Crypto: native on Node and in Workers, where a feed's whole body costs pure JavaScript a millisecond
     const bodySha256 = bytesToHex(new Uint8Array(await crypto.subtle.digest("SHA-256", out.bytes)));
     // a broken document whose entries could be read is stored, and the operator told why it is broken
     const parseWarning = feed.bozo ? printableReason(feed.bozo) : null;
-    const fetched = { url, etag: out.etag, lastModified: out.lastModified, ...learned, lastFetchAt: fetchedAt, errorCount: 0, lastError: null, parseWarning, nextPollAt };
+    const fetched = {
+      url,
+      etag: out.etag,
+      lastModified: out.lastModified,
+      ...learned,
+      lastFetchAt: fetchedAt,
+      errorCount: 0,
+      lastError: null,
+      parseWarning,
+      nextPollAt,
+    };
     // Many feeds send no ETag or Last-Modified: the same bytes again are a 304 they did not say,
     // and storing them would add a document and an observation per entry at every poll.
     if (bodySha256 === source.bodySha256) {
@@ -201,7 +242,12 @@ async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetch
     // 2^n minutes from the minimum interval, ±20 %, at most the maximum
     const backoff = Math.min(max, min * 2 ** Math.min(errors - 1, 16)) * (0.8 + 0.4 * (options.random ?? Math.random)());
     const nextPollAt = new Date(fetchedAt.getTime() + (retryAfter ? Math.min(max, Math.max(retryAfter, min)) : backoff));
-    const recorded = await recordFetch(db, source.id, { lastFetchAt: fetchedAt, lastStatus: "failed", errorCount: errors, lastError: message, nextPollAt }, lease);
+    const recorded = await recordFetch(
+      db,
+      source.id,
+      { lastFetchAt: fetchedAt, lastStatus: "failed", errorCount: errors, lastError: message, nextPollAt },
+      lease,
+    );
     return recorded ? { source, outcome: "failed", error: message, nextPollAt } : lost();
   }
 }

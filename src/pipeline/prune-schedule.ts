@@ -34,7 +34,12 @@ export interface PolicyPrune extends PruneReport {
 }
 
 /** One prune by the policy as of `now`; null when retention is off. */
-export async function pruneByPolicy(db: Database, settings: RetentionSettings, now: Date, options: { dryRun?: boolean; olderThanDays?: number } = {}): Promise<PolicyPrune | null> {
+export async function pruneByPolicy(
+  db: Database,
+  settings: RetentionSettings,
+  now: Date,
+  options: { dryRun?: boolean; olderThanDays?: number } = {},
+): Promise<PolicyPrune | null> {
   const days = options.olderThanDays ?? settings.retainDays;
   if (days === null) return null;
   const cutoff = cutoffFor(now, days);

@@ -87,13 +87,9 @@ export function createPublisher({ db, publicUrl, versions, compressors, cacheByt
   app.use("*", securityHeaders);
   app.use("*", requestDeadline(REQUEST_DEADLINE_MS, FEED_FILE));
 
-  app.get("/", async (c) =>
-    c.html(indexPage(baseOf(c.req.url), await listTags(db), await feedItems(db, { tagIds: null, limit: 20 }))),
-  );
+  app.get("/", async (c) => c.html(indexPage(baseOf(c.req.url), await listTags(db), await feedItems(db, { tagIds: null, limit: 20 }))));
 
-  app.get("/favicon.svg", (c) =>
-    c.body(FAVICON, 200, { "Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=604800" }),
-  );
+  app.get("/favicon.svg", (c) => c.body(FAVICON, 200, { "Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=604800" }));
   // browsers ask for it whatever the page says
   app.get("/favicon.ico", (c) => c.redirect("/favicon.svg", 301));
 

@@ -14,14 +14,23 @@ export function renderAtom(channel: FeedChannel): string {
   const thumbnails = channel.items.some((i) => i.media?.thumbnail);
   out.push(
     `<feed xmlns="http://www.w3.org/2005/Atom"${thumbnails ? ' xmlns:media="http://search.yahoo.com/mrss/"' : ""} xml:lang="de">\n`,
-    textEl("id", feedId(channel)), "\n",
-    textEl("title", feedTitle(channel)), "\n",
-    textEl("subtitle", feedDescription(channel)), "\n",
-    textEl("updated", isoSeconds(lastUpdate(channel))), "\n",
-    "<author>", textEl("name", "feedwerk"), "</author>\n",
-    textEl("generator", "feedwerk"), "\n",
-    emptyEl("link", { rel: "self", type: "application/atom+xml", href: channel.selfUrl }), "\n",
-    emptyEl("link", { rel: "alternate", type: "text/html", href: channel.homeUrl }), "\n",
+    textEl("id", feedId(channel)),
+    "\n",
+    textEl("title", feedTitle(channel)),
+    "\n",
+    textEl("subtitle", feedDescription(channel)),
+    "\n",
+    textEl("updated", isoSeconds(lastUpdate(channel))),
+    "\n",
+    "<author>",
+    textEl("name", "feedwerk"),
+    "</author>\n",
+    textEl("generator", "feedwerk"),
+    "\n",
+    emptyEl("link", { rel: "self", type: "application/atom+xml", href: channel.selfUrl }),
+    "\n",
+    emptyEl("link", { rel: "alternate", type: "text/html", href: channel.homeUrl }),
+    "\n",
   );
   for (const [rel, href] of Object.entries(channel.paging ?? {})) if (href) out.push(emptyEl("link", { rel, href }), "\n");
   if (channel.hub) out.push(emptyEl("link", { rel: "hub", href: channel.hub }), "\n");
@@ -30,11 +39,16 @@ export function renderAtom(channel: FeedChannel): string {
   for (const item of channel.items) {
     out.push(
       "<entry>\n",
-      textEl("id", item.guid), "\n",
-      textEl("title", item.title), "\n",
-      emptyEl("link", { rel: "alternate", type: "text/html", href: itemUrl(channel.base, item) }), "\n",
-      textEl("published", isoSeconds(publishedOf(item))), "\n",
-      textEl("updated", isoSeconds(item.updatedAt)), "\n",
+      textEl("id", item.guid),
+      "\n",
+      textEl("title", item.title),
+      "\n",
+      emptyEl("link", { rel: "alternate", type: "text/html", href: itemUrl(channel.base, item) }),
+      "\n",
+      textEl("published", isoSeconds(publishedOf(item))),
+      "\n",
+      textEl("updated", isoSeconds(item.updatedAt)),
+      "\n",
     );
     for (const e of item.media?.enclosures ?? []) {
       // length is optional in Atom: left out where unknown rather than written as 0; a type is

@@ -61,7 +61,10 @@ function withoutConditions(headers: Headers): Headers {
 
 /** True unless the reader's validators show it already has these bytes. */
 function stillFresh(request: Headers, response: Response): boolean {
-  const etag = (response.headers.get("etag") ?? "").replace(/^W\//, "").replace(/^"|"$/g, "").replace(/-(br|gzip)$/, "");
+  const etag = (response.headers.get("etag") ?? "")
+    .replace(/^W\//, "")
+    .replace(/^"|"$/g, "")
+    .replace(/-(br|gzip)$/, "");
   const lastModified = new Date(response.headers.get("last-modified") ?? NaN);
   return !(etag && !Number.isNaN(lastModified.getTime()) && notModified(request, etag, lastModified));
 }

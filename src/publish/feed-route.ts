@@ -231,10 +231,7 @@ async function currentEntry(
  * and caching fields alone, a 200 the feed document's security headers too
  * (see security-headers.ts); the security middleware leaves both as they are.
  */
-function responseHeaders(
-  entry: CachedFeed,
-  v: { fresh: boolean; encoding: Encoding | null; length: number | undefined },
-): Record<string, string> {
+function responseHeaders(entry: CachedFeed, v: { fresh: boolean; encoding: Encoding | null; length: number | undefined }): Record<string, string> {
   const headers: Record<string, string> = {
     "Cache-Control": CACHE_CONTROL,
     "Last-Modified": entry.lastModifiedHttp,

@@ -17,7 +17,15 @@ const MEDIA: Record<string, FeedFormat | "html"> = {
 };
 
 /** Types a feed can be read as, besides the wildcards: a client naming any of them reads feeds. */
-const FEED_TYPES = new Set(["application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json", "application/json", "application/xml", "text/xml"]);
+const FEED_TYPES = new Set([
+  "application/rss+xml",
+  "application/atom+xml",
+  "application/rdf+xml",
+  "application/feed+json",
+  "application/json",
+  "application/xml",
+  "text/xml",
+]);
 const WILDCARDS = new Set(["*/*", "*", "application/*", "text/*"]);
 
 interface Range {
@@ -28,7 +36,11 @@ interface Range {
 
 function ranges(accept: string): Range[] {
   return accept.split(",").map((part, order) => {
-    const [type = "", ...params] = part.trim().toLowerCase().split(";").map((p) => p.trim());
+    const [type = "", ...params] = part
+      .trim()
+      .toLowerCase()
+      .split(";")
+      .map((p) => p.trim());
     const qParam = params.find((p) => p.startsWith("q="));
     const q = qParam ? Number(qParam.slice(2)) : 1;
     return { type, q: Number.isFinite(q) ? q : 0, order };

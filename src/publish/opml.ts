@@ -7,9 +7,12 @@ export function renderOpml(base: string, tags: TagSummary[], dateModified: Date)
   const out = [
     PROLOG,
     '<opml version="2.0">\n<head>\n',
-    textEl("title", "feedwerk: alle Themen"), "\n",
-    textEl("dateModified", dateModified.toUTCString()), "\n",
-    textEl("docs", "http://opml.org/spec2.opml"), "\n",
+    textEl("title", "feedwerk: alle Themen"),
+    "\n",
+    textEl("dateModified", dateModified.toUTCString()),
+    "\n",
+    textEl("docs", "http://opml.org/spec2.opml"),
+    "\n",
     "</head>\n<body>\n",
   ];
   for (const tag of tags) {

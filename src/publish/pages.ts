@@ -101,7 +101,9 @@ export function indexPage(base: string, tags: TagSummary[], newest: FeedItem[]):
 <h2 id="themen">Themen</h2>
 <ul class="tags">
 ${tags.map(
-  (t) => html`<li class="tag"><a href="${base}/feeds/${t.slug}">${t.label}</a> (${t.items}) <span class="feeds"><a href="${feedUrl(base, t.slug, "rss")}">RSS</a><a href="${feedUrl(base, t.slug, "atom")}">Atom</a><a href="${feedUrl(base, t.slug, "json")}">JSON</a></span></li>
+  (
+    t,
+  ) => html`<li class="tag"><a href="${base}/feeds/${t.slug}">${t.label}</a> (${t.items}) <span class="feeds"><a href="${feedUrl(base, t.slug, "rss")}">RSS</a><a href="${feedUrl(base, t.slug, "atom")}">Atom</a><a href="${feedUrl(base, t.slug, "json")}">JSON</a></span></li>
 `,
 )}</ul>
 </section>

@@ -21,15 +21,23 @@ export function renderRss(channel: FeedChannel): string {
     '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/"',
     itunes ? ` xmlns:itunes="${ITUNES}"` : "",
     mediaRss ? ` xmlns:media="${MEDIA_RSS}"` : "",
-    '>\n<channel>\n',
-    textEl("title", feedTitle(channel)), "\n",
-    textEl("link", channel.homeUrl), "\n",
-    textEl("description", feedDescription(channel)), "\n",
-    textEl("language", "de"), "\n",
-    textEl("lastBuildDate", lastUpdate(channel).toUTCString()), "\n",
-    textEl("docs", "https://www.rssboard.org/rss-specification"), "\n",
-    textEl("generator", "feedwerk"), "\n",
-    emptyEl("atom:link", { href: channel.selfUrl, rel: "self", type: "application/rss+xml" }), "\n",
+    ">\n<channel>\n",
+    textEl("title", feedTitle(channel)),
+    "\n",
+    textEl("link", channel.homeUrl),
+    "\n",
+    textEl("description", feedDescription(channel)),
+    "\n",
+    textEl("language", "de"),
+    "\n",
+    textEl("lastBuildDate", lastUpdate(channel).toUTCString()),
+    "\n",
+    textEl("docs", "https://www.rssboard.org/rss-specification"),
+    "\n",
+    textEl("generator", "feedwerk"),
+    "\n",
+    emptyEl("atom:link", { href: channel.selfUrl, rel: "self", type: "application/rss+xml" }),
+    "\n",
   );
   for (const [rel, href] of Object.entries(channel.paging ?? {})) if (href) out.push(emptyEl("atom:link", { href, rel }), "\n");
   if (channel.hub) out.push(emptyEl("atom:link", { href: channel.hub, rel: "hub" }), "\n");
@@ -38,13 +46,19 @@ export function renderRss(channel: FeedChannel): string {
   for (const item of channel.items) {
     out.push(
       "<item>\n",
-      textEl("title", item.title), "\n",
-      textEl("link", itemUrl(channel.base, item)), "\n",
-      textEl("guid", item.guid, { isPermaLink: "false" }), "\n",
-      textEl("pubDate", publishedOf(item).toUTCString()), "\n",
+      textEl("title", item.title),
+      "\n",
+      textEl("link", itemUrl(channel.base, item)),
+      "\n",
+      textEl("guid", item.guid, { isPermaLink: "false" }),
+      "\n",
+      textEl("pubDate", publishedOf(item).toUTCString()),
+      "\n",
       // description is HTML to every reader: the plain summary goes in escaped
-      textEl("description", escapeHtml(item.summary)), "\n",
-      cdataEl("content:encoded", contentHtmlOf(item)), "\n",
+      textEl("description", escapeHtml(item.summary)),
+      "\n",
+      cdataEl("content:encoded", contentHtmlOf(item)),
+      "\n",
     );
     if (item.agency) out.push(textEl("dc:creator", item.agency), "\n");
     for (const tag of item.memberOf) out.push(`<category domain="${domain}${xmlText(tag.slug)}">${xmlText(tag.label)}</category>\n`);

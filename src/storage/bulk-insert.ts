@@ -23,7 +23,10 @@ export async function insertRows<T extends PgTable>(
     rows.map((row) => Object.fromEntries(columns.map(([key, column]) => [column.name, (row as Record<string, unknown>)[key] ?? null]))),
   );
   // columns named, not *: a column added by a later migration sits last in the table, not where the schema lists it
-  const names = sql.join(columns.map(([, column]) => sql.identifier(column.name)), sql`, `);
+  const names = sql.join(
+    columns.map(([, column]) => sql.identifier(column.name)),
+    sql`, `,
+  );
   const select = sql`select ${names} from jsonb_populate_recordset(null::${sql.identifier(getTableName(table))}, ${json}::jsonb)`;
   const insert = tx.insert(table).select(select);
   await (options.onConflictDoNothing ? insert.onConflictDoNothing() : insert).prepare(options.name).execute();

@@ -74,11 +74,7 @@ export function keepItems(found: Item[], identity: EntryIdentity, previous: Map<
  * comment). Returns the items deleted or derived again, and the tags whose
  * feeds that changed.
  */
-export async function retireItems(
-  tx: Database,
-  sourceId: number,
-  ids: readonly string[],
-): Promise<{ changed: string[]; tagIds: number[]; kept: ItemRow[] }> {
+export async function retireItems(tx: Database, sourceId: number, ids: readonly string[]): Promise<{ changed: string[]; tagIds: number[]; kept: ItemRow[] }> {
   if (!ids.length) return { changed: [], tagIds: [], kept: [] };
   const seen = await tx
     .select({ observation: observations, sourceId: documents.sourceId })

@@ -52,7 +52,8 @@ async function openPglite(dataDir: string): Promise<OpenDatabase> {
     mkdirSync(dataDir, { recursive: true });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === "EEXIST" || code === "ENOTDIR" ? "a file stands where the folder should be" : code === "EACCES" ? "permission denied" : (error as Error).message;
+    const why =
+      code === "EEXIST" || code === "ENOTDIR" ? "a file stands where the folder should be" : code === "EACCES" ? "permission denied" : (error as Error).message;
     throw new Error(`${dataDir}: cannot hold the embedded database (FEEDWERK_DATA): ${why}`);
   }
   const release = lockDataDir(dataDir);

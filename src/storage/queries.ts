@@ -75,7 +75,8 @@ export async function feedPage(db: Database, query: FeedQuery): Promise<FeedPage
   if (beyond) rows.pop();
   if (ascending) rows.reverse();
   const found = rows.map((r) => withTags(rowToItem(r.item), r.memberOf));
-  const behind = (query.before || query.after) && found.length ? await anyBeyond(db, query, ascending ? found.at(-1)! : found[0]!, ascending ? "<" : ">") : false;
+  const behind =
+    (query.before || query.after) && found.length ? await anyBeyond(db, query, ascending ? found.at(-1)! : found[0]!, ascending ? "<" : ">") : false;
   return ascending ? { items: found, older: behind, newer: beyond } : { items: found, older: beyond, newer: behind };
 }
 
@@ -83,9 +84,7 @@ export async function feedPage(db: Database, query: FeedQuery): Promise<FeedPage
 function scopeConditions(db: Database, query: FeedQuery): SQL[] {
   const conditions: SQL[] = [];
   if (query.tagIds) {
-    conditions.push(
-      inArray(items.id, db.selectDistinct({ id: itemTags.itemId }).from(itemTags).where(inArray(itemTags.tagId, query.tagIds))),
-    );
+    conditions.push(inArray(items.id, db.selectDistinct({ id: itemTags.itemId }).from(itemTags).where(inArray(itemTags.tagId, query.tagIds))));
   }
   if (query.q) conditions.push(sql`${searchVector} @@ websearch_to_tsquery('german', ${query.q})`);
   return conditions;
@@ -95,7 +94,11 @@ function scopeConditions(db: Database, query: FeedQuery): SQL[] {
 async function anyBeyond(db: Database, query: FeedQuery, edge: FeedItem, side: "<" | ">"): Promise<boolean> {
   const at = (edge.publishedAt ?? edge.firstSeenAt).toISOString();
   const conditions = [...scopeConditions(db, query), sql`(${items.feedAt}, ${items.id}) ${sql.raw(side)} (${at}::timestamptz, ${edge.id})`];
-  const rows = await db.select({ id: items.id }).from(items).where(and(...conditions)).limit(1);
+  const rows = await db
+    .select({ id: items.id })
+    .from(items)
+    .where(and(...conditions))
+    .limit(1);
   return rows.length > 0;
 }
 

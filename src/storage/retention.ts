@@ -66,18 +66,32 @@ export async function prune(db: Database, policy: RetentionPolicy, options: Prun
 
   // items, in id order: each batch starts where the last one stopped, so the table is read once
   for (let after = ""; ; ) {
-    const chosen = await db.select({ id: items.id }).from(items).where(and(gt(items.id, after), prunable(policy))).orderBy(asc(items.id)).limit(batch);
+    const chosen = await db
+      .select({ id: items.id })
+      .from(items)
+      .where(and(gt(items.id, after), prunable(policy)))
+      .orderBy(asc(items.id))
+      .limit(batch);
     if (!chosen.length) break;
     after = chosen.at(-1)!.id;
     const done = await withIngestionsHeld(db, async (tx) => {
       const ids = chosen.map((c) => c.id);
-      const sure = (await tx.select({ id: items.id }).from(items).where(and(inJsonList(items.id, ids), prunable(policy)))).map((r) => r.id);
+      const sure = (
+        await tx
+          .select({ id: items.id })
+          .from(items)
+          .where(and(inJsonList(items.id, ids), prunable(policy)))
+      ).map((r) => r.id);
       if (!sure.length) return { items: 0, observations: 0, tags: [] as string[] };
       const links = await tx.selectDistinct({ tagId: itemTags.tagId }).from(itemTags).where(inJsonList(itemTags.itemId, sure));
       // observations and tag links would go by cascade; deleted first, to count them
       const gone = await tx.delete(observations).where(inJsonList(observations.itemId, sure)).returning({ documentId: observations.documentId });
       await tx.delete(items).where(inJsonList(items.id, sure));
-      const tags = await bumpVersions(tx, links.map((l) => l.tagId), true);
+      const tags = await bumpVersions(
+        tx,
+        links.map((l) => l.tagId),
+        true,
+      );
       return { items: sure.length, observations: gone.length, tags };
     });
     report.items += done.items;
@@ -87,11 +101,27 @@ export async function prune(db: Database, policy: RetentionPolicy, options: Prun
 
   // documents, in id order likewise: those emptied above and any emptied before
   for (let after = 0; ; ) {
-    const chosen = await db.select({ id: documents.id }).from(documents).where(and(gt(documents.id, after), emptyDocument())).orderBy(asc(documents.id)).limit(batch * 2);
+    const chosen = await db
+      .select({ id: documents.id })
+      .from(documents)
+      .where(and(gt(documents.id, after), emptyDocument()))
+      .orderBy(asc(documents.id))
+      .limit(batch * 2);
     if (!chosen.length) break;
     after = chosen.at(-1)!.id;
     const deleted = await withIngestionsHeld(db, (tx) =>
-      tx.delete(documents).where(and(inJsonList(documents.id, chosen.map((c) => c.id)), emptyDocument())).returning({ id: documents.id }),
+      tx
+        .delete(documents)
+        .where(
+          and(
+            inJsonList(
+              documents.id,
+              chosen.map((c) => c.id),
+            ),
+            emptyDocument(),
+          ),
+        )
+        .returning({ id: documents.id }),
     );
     report.documents += deleted.length;
   }
@@ -120,12 +150,7 @@ async function countPrunable(db: Database, policy: RetentionPolicy): Promise<Pru
   const [documentCount] = await db
     .select({ n: count() })
     .from(documents)
-    .where(
-      and(
-        notLatest(),
-        sql`not exists (select 1 from ${observations} o where o.document_id = ${documents.id} and o.item_id not in ${doomed})`,
-      ),
-    );
+    .where(and(notLatest(), sql`not exists (select 1 from ${observations} o where o.document_id = ${documents.id} and o.item_id not in ${doomed})`));
   const tagged = await db
     .selectDistinct({ slug: tags.slug })
     .from(itemTags)

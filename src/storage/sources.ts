@@ -15,7 +15,10 @@ export class SourceExistsError extends Error {
 }
 
 export async function addFeedSource(db: Database, input: { url: string; name?: string | undefined; tags?: string[] }): Promise<FeedSource> {
-  const [existing] = await db.select().from(sources).where(or(eq(sources.url, input.url), eq(sources.name, input.name ?? input.url)));
+  const [existing] = await db
+    .select()
+    .from(sources)
+    .where(or(eq(sources.url, input.url), eq(sources.name, input.name ?? input.url)));
   if (existing) throw new SourceExistsError(`a source with this ${existing.url === input.url ? "URL" : "name"} exists already: ${existing.name}`);
   const [row] = await db
     .insert(sources)
@@ -101,7 +104,13 @@ export function claimFeedSources(db: Database, claim: Claim): Promise<FeedSource
     ? and(eq(sources.kind, "feed"), free, or(isNull(sources.leasedAt), lt(sources.leasedAt, sql`${claim.since}::timestamptz`)))
     : and(eq(sources.kind, "feed"), free, or(isNull(sources.nextPollAt), lte(sources.nextPollAt, claim.dueAt)));
   const order = claim.since ? [sql`${sources.leasedAt} asc nulls first`, asc(sources.id)] : [asc(sources.nextPollAt), asc(sources.id)];
-  const claimable = db.select({ id: sources.id }).from(sources).where(which).orderBy(...order).limit(claim.limit).for("update", { skipLocked: true });
+  const claimable = db
+    .select({ id: sources.id })
+    .from(sources)
+    .where(which)
+    .orderBy(...order)
+    .limit(claim.limit)
+    .for("update", { skipLocked: true });
   return db
     .update(sources)
     .set({
@@ -132,7 +141,23 @@ export async function databaseClock(db: Database): Promise<string> {
 export async function recordFetch(
   db: Database,
   id: number,
-  change: Partial<Pick<FeedSource, "url" | "etag" | "lastModified" | "ttlMinutes" | "maxAgeSeconds" | "bodySha256" | "lastStatus" | "lastError" | "parseWarning" | "nextPollAt" | "lastFetchAt" | "errorCount">>,
+  change: Partial<
+    Pick<
+      FeedSource,
+      | "url"
+      | "etag"
+      | "lastModified"
+      | "ttlMinutes"
+      | "maxAgeSeconds"
+      | "bodySha256"
+      | "lastStatus"
+      | "lastError"
+      | "parseWarning"
+      | "nextPollAt"
+      | "lastFetchAt"
+      | "errorCount"
+    >
+  >,
   lease?: Lease,
 ): Promise<boolean> {
   if (!lease) {

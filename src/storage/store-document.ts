@@ -81,19 +81,34 @@ export async function storeDocument(db: Database, doc: DocumentInput, alongside?
     const gone = await recordListing(tx, sourceId, doc.fetchedAt, ids);
     // a document of the same source stored since the read above changed the listing: lock what else this one lets go of. Rare, and
     // out of the global order: it can deadlock with a document holding one of them, and PostgreSQL then fails one of the two
-    if (!alone) await lockStories(tx, gone.filter((id) => !letGo.includes(id)));
+    if (!alone)
+      await lockStories(
+        tx,
+        gone.filter((id) => !letGo.includes(id)),
+      );
 
     const stored = ids.length ? await tx.select().from(items).where(inJsonList(items.id, ids)).prepare("stored_items").execute() : [];
     // last seen is the listing's to keep (listing.ts), not derived from observations like the rest of the row
     const rows = stored.map(({ lastSeenAt: _, ...row }) => row);
     const rowById = new Map(rows.map((r) => [r.id, r]));
-    const priorObs = rows.length ? await sourcedObservations(tx, rows.map((r) => r.id)) : [];
+    const priorObs = rows.length
+      ? await sourcedObservations(
+          tx,
+          rows.map((r) => r.id),
+        )
+      : [];
     const priorByItem = new Map<string, (typeof priorObs)[number][]>();
     for (const o of priorObs) priorByItem.set(o.itemId, [...(priorByItem.get(o.itemId) ?? []), o]);
     const sourceTags = await sourceTagsById(tx, [...new Set([sourceId, ...priorObs.map((o) => o.sourceId)])]);
 
     const report: StoreReport = {
-      new: 0, updated: 0, unchanged: 0, retired: retired.changed.length, outcomes: [], newTags: newTags.map((t) => t.slug), changedTags: [],
+      new: 0,
+      updated: 0,
+      unchanged: 0,
+      retired: retired.changed.length,
+      outcomes: [],
+      newTags: newTags.map((t) => t.slug),
+      changedTags: [],
     };
     // items this document let go of that other sources still show: their tags are those sources' alone now
     const relink: ItemRow[] = [...retired.kept];
@@ -140,7 +155,12 @@ export async function storeDocument(db: Database, doc: DocumentInput, alongside?
       report[outcome]++;
       report.outcomes.push({ id: item.id, title: item.title, outcome });
     }
-    await insertRows(tx, items, newRows.map((r) => ({ ...r, lastSeenAt: doc.fetchedAt })), { name: "insert_items" });
+    await insertRows(
+      tx,
+      items,
+      newRows.map((r) => ({ ...r, lastSeenAt: doc.fetchedAt })),
+      { name: "insert_items" },
+    );
     await insertRows(tx, observations, newObservations, { name: "insert_observations" });
 
     const affected = new Set<number>([...retired.tagIds, ...(await linkItems(tx, relink, new Set(newRows.map((r) => r.id))))]);

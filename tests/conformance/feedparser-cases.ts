@@ -24,11 +24,7 @@ export interface Case {
   headers: Record<string, string>;
 }
 
-export type Verdict =
-  | { kind: "agree" }
-  | { kind: "design"; reasons: string[] }
-  | { kind: "fail"; detail: string }
-  | { kind: "n/a"; category: string };
+export type Verdict = { kind: "agree" } | { kind: "design"; reasons: string[] } | { kind: "fail"; detail: string } | { kind: "n/a"; category: string };
 
 export function loadCases(root = SUITE): Case[] {
   if (!existsSync(root)) throw new Error(`feedparser's test suite is not at ${root}: set FEEDPARSER_SUITE to its tests folder`);

@@ -41,7 +41,14 @@ function vectors(): Vector[] {
   const source = readFileSync(join(SUITE, "test_date_parsers.py"), "utf8");
   const table = /"parse_date, input_value, expected_value",\s*(\([\s\S]*?\)),\s*\)\s*def test_date_parser/.exec(source)?.[1];
   if (!table) throw new Error("test_date_parsers.py: the parametrize table of test_date_parser was not found");
-  const names = { name: (name: string) => (name.startsWith("_parse_date") ? name : (() => { throw new Error(`test_date_parsers.py: unknown name ${name}`); })()) };
+  const names = {
+    name: (name: string) =>
+      name.startsWith("_parse_date")
+        ? name
+        : (() => {
+            throw new Error(`test_date_parsers.py: unknown name ${name}`);
+          })(),
+  };
   const rows = evaluate(parse(table), names) as Tuple;
   const found = rows.items.map((row) => {
     const [parser, input, expected] = (row as Tuple).items as [string, string, Value];
@@ -78,7 +85,9 @@ describe.runIf(existsSync(SUITE) || process.env.CI)("feedparser's date vectors",
       else if ((DECLINED_PARSERS[v.parser] ?? DECLINED_INPUTS[v.input]) && got === "None") row.declined++;
       else row.fail++;
     }
-    console.log([...table].map(([p, r]) => `${p}: ${r.agree + r.declined + r.fail} vectors, ${r.agree} agree, ${r.declined} declined, ${r.fail} fail`).join("\n"));
+    console.log(
+      [...table].map(([p, r]) => `${p}: ${r.agree + r.declined + r.fail} vectors, ${r.agree} agree, ${r.declined} declined, ${r.fail} fail`).join("\n"),
+    );
     expect([...table.values()].reduce((n, r) => n + r.fail, 0)).toBe(0);
   });
 });

@@ -65,8 +65,12 @@ function notApplicableObject(category: string): HostObject {
 function entriesView(doc: Document, seen: Observations): HostObject {
   return {
     item: (index) => entryView(doc, seen, Number(index)),
-    attribute: (name) => { throw new Unsupported(`entries.${name}`); },
-    has: () => { throw new Unsupported("'in' entries"); },
+    attribute: (name) => {
+      throw new Unsupported(`entries.${name}`);
+    },
+    has: () => {
+      throw new Unsupported("'in' entries");
+    },
     length: () => {
       seen.touched = true;
       return doc.entries.length;
@@ -82,8 +86,12 @@ function field(seen: Observations, key: string, got: Value, rule?: Rule): HostOb
   const compare: Rule = rule ?? ((expected) => expected === got);
   return {
     plain: () => got,
-    item: () => { throw new NotApplicable(`entry '${key}' subfields`); },
-    attribute: () => { throw new NotApplicable(`entry '${key}' attributes`); },
+    item: () => {
+      throw new NotApplicable(`entry '${key}' subfields`);
+    },
+    attribute: () => {
+      throw new NotApplicable(`entry '${key}' attributes`);
+    },
     has: (value) => typeof got === "string" && typeof value === "string" && got.includes(value),
     equals(expected) {
       const verdict = compare(expected);
@@ -134,7 +142,12 @@ function entryView(doc: Document, seen: Observations, index: number): HostObject
     updated: () => dateTextField(seen, entry(), "updated"),
     published_parsed: () => dateField(seen, entry(), "published"),
     updated_parsed: () => dateField(seen, entry(), "updated"),
-    tags: () => list("tags", () => entry().raw.categories, (term) => ({ term: () => field(seen, "tags.term", term(), (expected) => termRule(expected, term(), doc.source)) })),
+    tags: () =>
+      list(
+        "tags",
+        () => entry().raw.categories,
+        (term) => ({ term: () => field(seen, "tags.term", term(), (expected) => termRule(expected, term(), doc.source)) }),
+      ),
     category: () => field(seen, "category", entry().raw.categories[0] ?? null),
     enclosures: () => enclosureList(seen, entry()),
   };
@@ -261,7 +274,11 @@ function summaryField(seen: Observations, e: ReadEntry, doc: Document): HostObje
 
 function contentList(seen: Observations, e: ReadEntry, doc: Document): Value {
   const type = declaredType(doc.source, ["content", "encoded"]);
-  return list("content", () => (e.raw.contentHtml === undefined ? [] : [e]), (one) => ({ value: () => htmlField(seen, "content", one(), doc, type) }));
+  return list(
+    "content",
+    () => (e.raw.contentHtml === undefined ? [] : [e]),
+    (one) => ({ value: () => htmlField(seen, "content", one(), doc, type) }),
+  );
 }
 
 /**
@@ -278,8 +295,12 @@ function list<T>(name: string, elements: () => T[], fields: (element: () => T) =
   };
   return {
     item: (index) => record(name, fields(at(Number(index)))),
-    attribute: (key) => { throw new Unsupported(`${name}.${key}`); },
-    has: () => { throw new Unsupported(`'in' ${name}`); },
+    attribute: (key) => {
+      throw new Unsupported(`${name}.${key}`);
+    },
+    has: () => {
+      throw new Unsupported(`'in' ${name}`);
+    },
     length: () => elements().length,
   };
 }

@@ -2,7 +2,11 @@
 import { describe, expect, it } from "vitest";
 import { evaluate, parse, repr, Unsupported, type Scope } from "./python-expression";
 
-const none: Scope = { name: (n) => { throw new Unsupported(n); } };
+const none: Scope = {
+  name: (n) => {
+    throw new Unsupported(n);
+  },
+};
 const run = (source: string) => repr(evaluate(parse(source), none));
 
 describe("python-expression", () => {

@@ -51,8 +51,14 @@ function tokenize(source: string): Token[] {
   let i = 0;
   while (i < source.length) {
     const c = source[i]!;
-    if (/\s/.test(c)) { i++; continue; }
-    if (c === "#") { while (i < source.length && source[i] !== "\n") i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    if (c === "#") {
+      while (i < source.length && source[i] !== "\n") i++;
+      continue;
+    }
     const prefix = /^([uUrRbB]?)(?='|")/.exec(source.slice(i, i + 2));
     if (prefix) {
       if (/[bB]/.test(prefix[1]!)) throw new Unsupported("bytes literal");
@@ -86,9 +92,17 @@ function tokenize(source: string): Token[] {
       continue;
     }
     const num = /^\d+(\.\d+)?/.exec(source.slice(i));
-    if (num) { tokens.push({ type: "num", text: num[0], value: Number(num[0]) }); i += num[0].length; continue; }
+    if (num) {
+      tokens.push({ type: "num", text: num[0], value: Number(num[0]) });
+      i += num[0].length;
+      continue;
+    }
     const name = /^[A-Za-z_]\w*/.exec(source.slice(i));
-    if (name) { tokens.push({ type: "name", text: name[0] }); i += name[0].length; continue; }
+    if (name) {
+      tokens.push({ type: "name", text: name[0] });
+      i += name[0].length;
+      continue;
+    }
     const op = /^(==|!=|[()[\]{},:.+])/.exec(source.slice(i));
     if (!op) throw new Unsupported(`operator '${source.slice(i, i + 2)}'`);
     tokens.push({ type: "op", text: op[0] });
@@ -109,16 +123,25 @@ export function parse(source: string): Node {
 
   function or(): Node {
     const operands = [and()];
-    while (peek("or")) { at++; operands.push(and()); }
+    while (peek("or")) {
+      at++;
+      operands.push(and());
+    }
     return operands.length === 1 ? operands[0]! : { kind: "or", operands };
   }
   function and(): Node {
     const operands = [not()];
-    while (peek("and")) { at++; operands.push(not()); }
+    while (peek("and")) {
+      at++;
+      operands.push(not());
+    }
     return operands.length === 1 ? operands[0]! : { kind: "and", operands };
   }
   function not(): Node {
-    if (peek("not")) { at++; return { kind: "not", operand: not() }; }
+    if (peek("not")) {
+      at++;
+      return { kind: "not", operand: not() };
+    }
     return compare();
   }
   function compare(): Node {
@@ -126,30 +149,44 @@ export function parse(source: string): Node {
     const rest: [string, Node][] = [];
     for (;;) {
       if (peek("==") || peek("!=") || peek("in")) rest.push([tokens[at++]!.text, add()]);
-      else if (peek("not") && peek("in", 1)) { at += 2; rest.push(["not in", add()]); }
-      else if (peek("is")) {
+      else if (peek("not") && peek("in", 1)) {
+        at += 2;
+        rest.push(["not in", add()]);
+      } else if (peek("is")) {
         at++;
-        if (peek("not")) { at++; rest.push(["is not", add()]); } else rest.push(["is", add()]);
+        if (peek("not")) {
+          at++;
+          rest.push(["is not", add()]);
+        } else rest.push(["is", add()]);
       } else break;
     }
     return rest.length ? { kind: "compare", first, rest } : first;
   }
   function add(): Node {
     let left = postfix();
-    while (peek("+")) { at++; left = { kind: "add", left, right: postfix() }; }
+    while (peek("+")) {
+      at++;
+      left = { kind: "add", left, right: postfix() };
+    }
     return left;
   }
   function postfix(): Node {
     let node = atom();
     for (;;) {
-      if (peek("[")) { at++; const index = or(); take("]"); node = { kind: "subscript", target: node, index }; }
-      else if (peek(".")) {
+      if (peek("[")) {
+        at++;
+        const index = or();
+        take("]");
+        node = { kind: "subscript", target: node, index };
+      } else if (peek(".")) {
         at++;
         const name = tokens[at++];
         if (name?.type !== "name") throw new Unsupported("attribute name expected");
         node = { kind: "attribute", target: node, name: name.text };
-      } else if (peek("(")) { at++; node = { kind: "call", callee: node, args: sequence(")") }; }
-      else return node;
+      } else if (peek("(")) {
+        at++;
+        node = { kind: "call", callee: node, args: sequence(")") };
+      } else return node;
     }
   }
   function sequence(close: string): Node[] {
@@ -179,7 +216,10 @@ export function parse(source: string): Node {
     }
     if (token.text === "(") {
       const first = peek(")") ? null : or();
-      if (first && peek(")")) { at++; return first; }
+      if (first && peek(")")) {
+        at++;
+        return first;
+      }
       const items = first ? [first] : [];
       if (first) take(",");
       return { kind: "tuple", items: [...items, ...sequence(")")] };
@@ -213,12 +253,18 @@ export interface Scope {
 
 export function evaluate(node: Node, scope: Scope): Value {
   switch (node.kind) {
-    case "literal": return node.value;
-    case "name": return scope.name(node.name);
-    case "tuple": return new Tuple(node.items.map((n) => evaluate(n, scope)));
-    case "list": return node.items.map((n) => evaluate(n, scope));
-    case "dict": return new Dict(new Map(node.entries.map(([k, v]) => [String(evaluate(k, scope)), evaluate(v, scope)])));
-    case "not": return !truthy(evaluate(node.operand, scope));
+    case "literal":
+      return node.value;
+    case "name":
+      return scope.name(node.name);
+    case "tuple":
+      return new Tuple(node.items.map((n) => evaluate(n, scope)));
+    case "list":
+      return node.items.map((n) => evaluate(n, scope));
+    case "dict":
+      return new Dict(new Map(node.entries.map(([k, v]) => [String(evaluate(k, scope)), evaluate(v, scope)])));
+    case "not":
+      return !truthy(evaluate(node.operand, scope));
     case "and": {
       let last: Value = true;
       for (const operand of node.operands) if (!truthy((last = evaluate(operand, scope)))) return last;
@@ -245,13 +291,15 @@ export function evaluate(node: Node, scope: Scope): Value {
       }
       return true;
     }
-    case "subscript": return item(evaluate(node.target, scope), evaluate(node.index, scope));
+    case "subscript":
+      return item(evaluate(node.target, scope), evaluate(node.index, scope));
     case "attribute": {
       const target = evaluate(node.target, scope);
       if (isHost(target)) return target.attribute(node.name);
       throw new Unsupported(`attribute '${node.name}' of a plain value`);
     }
-    case "call": return call(node, scope);
+    case "call":
+      return call(node, scope);
   }
 }
 
@@ -296,12 +344,18 @@ function item(target: Value, key: Value): Value {
 
 function compare(op: string, left: Value, right: Value): boolean {
   switch (op) {
-    case "==": return equal(left, right);
-    case "!=": return !equal(left, right);
-    case "is": return left === right && (left === null || typeof left === "boolean");
-    case "is not": return !(left === right && (left === null || typeof left === "boolean"));
-    case "in": return contains(right, left);
-    case "not in": return !contains(right, left);
+    case "==":
+      return equal(left, right);
+    case "!=":
+      return !equal(left, right);
+    case "is":
+      return left === right && (left === null || typeof left === "boolean");
+    case "is not":
+      return !(left === right && (left === null || typeof left === "boolean"));
+    case "in":
+      return contains(right, left);
+    case "not in":
+      return !contains(right, left);
   }
   throw new Unsupported(op);
 }
@@ -319,7 +373,10 @@ function contains(container: Value, value: Value): boolean {
 export function equal(a: Value, b: Value): boolean {
   // two of feedwerk's values (`entries[0]['link'] == entries[1]['link']`) compare as they are
   if (isHost(a) && isHost(b) && a.plain && b.plain) return equal(a.plain(), b.plain());
-  if (isHost(a)) { if (a.equals) return a.equals(b); throw new Unsupported("'==' of an object"); }
+  if (isHost(a)) {
+    if (a.equals) return a.equals(b);
+    throw new Unsupported("'==' of an object");
+  }
   if (isHost(b)) return equal(b, a);
   if (a instanceof Tuple && b instanceof Tuple) return a.items.length === b.items.length && a.items.every((v, i) => equal(v, b.items[i]!));
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => equal(v, b[i]!));
@@ -359,17 +416,30 @@ export function repr(v: Value): string {
 /** The node as Python source, for messages. */
 export function show(node: Node): string {
   switch (node.kind) {
-    case "literal": return repr(node.value);
-    case "name": return node.name;
-    case "tuple": return `(${node.items.map(show).join(", ")}${node.items.length === 1 ? "," : ""})`;
-    case "list": return `[${node.items.map(show).join(", ")}]`;
-    case "dict": return `{${node.entries.map(([k, v]) => `${show(k)}: ${show(v)}`).join(", ")}}`;
-    case "subscript": return `${show(node.target)}[${show(node.index)}]`;
-    case "attribute": return `${show(node.target)}.${node.name}`;
-    case "call": return `${show(node.callee)}(${node.args.map(show).join(", ")})`;
-    case "not": return `not ${show(node.operand)}`;
-    case "and": case "or": return node.operands.map(show).join(` ${node.kind} `);
-    case "compare": return [show(node.first), ...node.rest.map(([op, n]) => `${op} ${show(n)}`)].join(" ");
-    case "add": return `${show(node.left)} + ${show(node.right)}`;
+    case "literal":
+      return repr(node.value);
+    case "name":
+      return node.name;
+    case "tuple":
+      return `(${node.items.map(show).join(", ")}${node.items.length === 1 ? "," : ""})`;
+    case "list":
+      return `[${node.items.map(show).join(", ")}]`;
+    case "dict":
+      return `{${node.entries.map(([k, v]) => `${show(k)}: ${show(v)}`).join(", ")}}`;
+    case "subscript":
+      return `${show(node.target)}[${show(node.index)}]`;
+    case "attribute":
+      return `${show(node.target)}.${node.name}`;
+    case "call":
+      return `${show(node.callee)}(${node.args.map(show).join(", ")})`;
+    case "not":
+      return `not ${show(node.operand)}`;
+    case "and":
+    case "or":
+      return node.operands.map(show).join(` ${node.kind} `);
+    case "compare":
+      return [show(node.first), ...node.rest.map(([op, n]) => `${op} ${show(n)}`)].join(" ");
+    case "add":
+      return `${show(node.left)} + ${show(node.right)}`;
   }
 }

@@ -103,7 +103,5 @@ export const backends: Backend[] = [pglite, postgresBackend];
 
 /** Empties every table, for a fresh start between tests on one database. */
 export async function truncateAll(opened: OpenDatabase): Promise<void> {
-  await opened.db.execute(
-    sql`truncate table item_tags, observations, documents, items, tags, sources, feed_state restart identity cascade`,
-  );
+  await opened.db.execute(sql`truncate table item_tags, observations, documents, items, tags, sources, feed_state restart identity cascade`);
 }

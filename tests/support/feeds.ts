@@ -36,7 +36,9 @@ export async function expectValidAtom(xml: string): Promise<void> {
   const feed = (xmlTree(xml) as any).feed[0];
   const links = (el: any) => (el.link ?? []).map((l: any) => ({ rel: l["@rel"] ?? "alternate", type: l["@type"], href: l["@href"], hreflang: l["@hreflang"] }));
   const oneAlternatePerType = (el: any) => {
-    const keys = links(el).filter((l: any) => l.rel === "alternate").map((l: any) => `${l.type}|${l.hreflang}`);
+    const keys = links(el)
+      .filter((l: any) => l.rel === "alternate")
+      .map((l: any) => `${l.type}|${l.hreflang}`);
     expect(new Set(keys).size).toBe(keys.length);
   };
   expect(links(feed).filter((l: any) => l.rel === "self")).toHaveLength(1); // RFC 4287 4.1.1: SHOULD
@@ -167,13 +169,30 @@ export function expectValidJsonFeed(feed: Record<string, unknown>): void {
         expect(a.mime_type, "attachment mime_type (required)").toMatch(MIME_TYPE);
         if (a.title !== undefined) expect(typeof a.title).toBe("string");
         if (a.size_in_bytes !== undefined) expect(Number.isSafeInteger(a.size_in_bytes) && (a.size_in_bytes as number) >= 0, "size_in_bytes").toBe(true);
-        if (a.duration_in_seconds !== undefined) expect(typeof a.duration_in_seconds === "number" && a.duration_in_seconds >= 0, "duration_in_seconds").toBe(true);
-        for (const key of Object.keys(a)) expect(["url", "mime_type", "title", "size_in_bytes", "duration_in_seconds"].includes(key), `unknown attachment field ${key}`).toBe(true);
+        if (a.duration_in_seconds !== undefined)
+          expect(typeof a.duration_in_seconds === "number" && a.duration_in_seconds >= 0, "duration_in_seconds").toBe(true);
+        for (const key of Object.keys(a))
+          expect(["url", "mime_type", "title", "size_in_bytes", "duration_in_seconds"].includes(key), `unknown attachment field ${key}`).toBe(true);
       }
     }
     for (const key of Object.keys(item)) {
-      const known = ["id", "url", "external_url", "title", "content_html", "content_text", "summary", "image", "banner_image",
-        "date_published", "date_modified", "authors", "tags", "language", "attachments"];
+      const known = [
+        "id",
+        "url",
+        "external_url",
+        "title",
+        "content_html",
+        "content_text",
+        "summary",
+        "image",
+        "banner_image",
+        "date_published",
+        "date_modified",
+        "authors",
+        "tags",
+        "language",
+        "attachments",
+      ];
       expect(known.includes(key) || key.startsWith("_"), `unknown item field ${key}`).toBe(true);
     }
   }

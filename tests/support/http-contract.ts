@@ -14,7 +14,16 @@ import type { Database } from "../../src/storage/database";
 import { listTags } from "../../src/storage/queries";
 import { storeDocument } from "../../src/storage/store-document";
 import {
-  RFC3339, RFC822, decodeHtmlText, expectValidAtom, expectValidJsonFeed, expectValidRss, rssParser, walkFeedPages, walkJsonFeedPages, xmlTree,
+  RFC3339,
+  RFC822,
+  decodeHtmlText,
+  expectValidAtom,
+  expectValidJsonFeed,
+  expectValidRss,
+  rssParser,
+  walkFeedPages,
+  walkJsonFeedPages,
+  xmlTree,
 } from "./feeds";
 
 const pages = join(import.meta.dirname, "..", "pages");
@@ -37,12 +46,21 @@ const ARTICLE_TAGS = ["Konflikte", "Krieg", "Regierung", "Gipfel", "Diplomatie",
 /** rss-parser gives a category with a domain as {_: label, $: {domain}}. */
 const labels = (categories: unknown[]) => categories.map((c) => (typeof c === "string" ? c : (c as { _: string })._));
 
-
 /** Every security header any answer carries (see src/publish/security-headers.ts). */
 const SECURITY_HEADER_NAMES = [
-  "access-control-allow-origin", "content-security-policy", "cross-origin-opener-policy", "cross-origin-resource-policy", "origin-agent-cluster",
-  "referrer-policy", "strict-transport-security", "x-content-type-options", "x-dns-prefetch-control", "x-download-options", "x-frame-options",
-  "x-permitted-cross-domain-policies", "x-xss-protection",
+  "access-control-allow-origin",
+  "content-security-policy",
+  "cross-origin-opener-policy",
+  "cross-origin-resource-policy",
+  "origin-agent-cluster",
+  "referrer-policy",
+  "strict-transport-security",
+  "x-content-type-options",
+  "x-dns-prefetch-control",
+  "x-download-options",
+  "x-frame-options",
+  "x-permitted-cross-domain-policies",
+  "x-xss-protection",
 ];
 
 export const HOSTILE: Item = {
@@ -64,13 +82,16 @@ export const HOSTILE: Item = {
   url: null,
 };
 
-
 /** The contract's data: the seed page, a winter page (enough items to page through), one hostile item. */
 export async function loadContractData(db: Database): Promise<void> {
   await ingestPage(db, { name: "seed", bytes: seedBytes, fetchedAt: FETCHED_AT });
   await ingestPage(db, { name: "winter", bytes: winterBytes, fetchedAt: new Date("2026-01-15T09:00:00Z") });
   await storeDocument(db, {
-    source: { kind: "page", name: "portal" }, name: "hostile", sha256: "hostile", fetchedAt: FETCHED_AT, items: [HOSTILE],
+    source: { kind: "page", name: "portal" },
+    name: "hostile",
+    sha256: "hostile",
+    fetchedAt: FETCHED_AT,
+    items: [HOSTILE],
   });
 }
 
@@ -456,7 +477,11 @@ export function describeHttpContract(title: string, start: () => Promise<Contrac
           await feed.arrayBuffer();
         }
         const etag = (await get(path)).headers.get("etag")!;
-        for (const headers of [{ accept: BROWSER }, { accept: BROWSER, "accept-encoding": "gzip, deflate, br" }, { accept: BROWSER, "if-none-match": etag }] as Record<string, string>[]) {
+        for (const headers of [
+          { accept: BROWSER },
+          { accept: BROWSER, "accept-encoding": "gzip, deflate, br" },
+          { accept: BROWSER, "if-none-match": etag },
+        ] as Record<string, string>[]) {
           const what = `${path} ${JSON.stringify(headers)}`;
           const res = await get(path, { headers });
           expect([res.status, res.headers.get("content-type")], what).toEqual([200, "text/html; charset=UTF-8"]);
@@ -497,14 +522,24 @@ export function describeHttpContract(title: string, start: () => Promise<Contrac
         // a position is the feed date in ms and the item id (the guid's last part)
         const position = (item: { id: string; date_published: string }) => `${Date.parse(item.date_published)}.${item.id.split(":").at(-1)}`;
         const limit = key === "all" ? 4 : 1;
-        for (const [format, ext] of [["rss", "xml"], ["atom", "atom"], ["json", "json"]] as const) {
+        for (const [format, ext] of [
+          ["rss", "xml"],
+          ["atom", "atom"],
+          ["json", "json"],
+        ] as const) {
           const where = `${key}.${ext}`;
           const forward = await walkFeedPages(format, `${server.url}/feeds/${where}?limit=${limit}`, "next", sameOrigin, ids.length);
-          expect(forward.flatMap((p) => p.ids), where).toEqual(ids);
+          expect(
+            forward.flatMap((p) => p.ids),
+            where,
+          ).toEqual(ids);
           expect(forward[0]!.links.previous, `${where}: the newest page links no previous page`).toBeUndefined();
           expect(forward.at(-1)!.links.next, `${where}: the last page links no next page`).toBeUndefined();
           const backward = await walkFeedPages(format, forward.at(-1)!.url, "previous", sameOrigin, ids.length);
-          expect(backward.reverse().flatMap((p) => p.ids), where).toEqual(ids);
+          expect(
+            backward.reverse().flatMap((p) => p.ids),
+            where,
+          ).toEqual(ids);
           expect(backward[0]!.links.previous, `${where}: the walk back ends at a page without previous`).toBeUndefined();
           for (const page of [...forward, ...backward]) {
             expect(page.ids.length, page.url).toBeGreaterThan(0);

@@ -20,7 +20,5 @@ export function days(value: string): number {
   return Number(value);
 }
 
-export const portOption = () =>
-  new Option("--port <n>", "port to listen on (default: $PORT, else 8787)").argParser(port);
-export const hostOption = () =>
-  new Option("--host <address>", "address to listen on: 0.0.0.0 or :: for every interface (default: $HOST, else 127.0.0.1)");
+export const portOption = () => new Option("--port <n>", "port to listen on (default: $PORT, else 8787)").argParser(port);
+export const hostOption = () => new Option("--host <address>", "address to listen on: 0.0.0.0 or :: for every interface (default: $HOST, else 127.0.0.1)");

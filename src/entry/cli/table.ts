@@ -9,7 +9,13 @@ function cut(s: string): string {
 export function printTable(head: string[], rows: string[][]): void {
   const all = [head, ...rows].map((r) => r.map(cut));
   const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
-  for (const row of all) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd());
+  for (const row of all)
+    console.log(
+      row
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    );
 }
 
 /**
@@ -17,7 +23,13 @@ export function printTable(head: string[], rows: string[][]): void {
  * widths (the last one unpadded), long cells cut; the head before the first row.
  */
 export function rowPrinter(head: string[], widths: number[]): (row: string[]) => void {
-  const print = (row: string[]) => console.log(row.map((c, i) => (i < widths.length ? cut(c).padEnd(widths[i]!) : cut(c))).join("  ").trimEnd());
+  const print = (row: string[]) =>
+    console.log(
+      row
+        .map((c, i) => (i < widths.length ? cut(c).padEnd(widths[i]!) : cut(c)))
+        .join("  ")
+        .trimEnd(),
+    );
   let headed = false;
   return (row) => {
     if (!headed) print(head);

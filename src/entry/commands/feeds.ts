@@ -29,7 +29,14 @@ export function addFeedCommands(program: Command): void {
             owner: pollerName(),
             leaseSeconds: config.leaseSeconds,
             onDone: (r) => {
-              row([r.source.name, r.outcome === "failed" ? `failed: ${r.error}` : r.outcome, String(r.report?.new ?? 0), String(r.report?.updated ?? 0), String(r.report?.unchanged ?? 0), isoSeconds(r.nextPollAt)]);
+              row([
+                r.source.name,
+                r.outcome === "failed" ? `failed: ${r.error}` : r.outcome,
+                String(r.report?.new ?? 0),
+                String(r.report?.updated ?? 0),
+                String(r.report?.unchanged ?? 0),
+                isoSeconds(r.nextPollAt),
+              ]);
               // the row cuts long reasons: the reason in full, where the operator looks for it
               if (r.outcome === "failed") console.error(`error: ${r.source.url}: ${r.error}`);
             },

@@ -55,7 +55,9 @@ export async function ingestPaths(opened: OpenDatabase, paths: string[], fetched
   const total = files.length + missing.length;
   if (skipped.length) {
     const shown = skipped.slice(0, 3).map(displayPath).join(", ") + (skipped.length > 3 ? ", …" : "");
-    console.log(`skipped ${skipped.length} ${skipped.length === 1 ? "file" : "files"} that ${skipped.length === 1 ? "is" : "are"} not a page (*.txt): ${shown}`);
+    console.log(
+      `skipped ${skipped.length} ${skipped.length === 1 ? "file" : "files"} that ${skipped.length === 1 ? "is" : "are"} not a page (*.txt): ${shown}`,
+    );
   }
   console.log(
     `ingested ${total - failures.length} of ${total} ${total === 1 ? "page" : "pages"}: ${totals.new} new, ${totals.updated} updated, ${totals.unchanged} unchanged` +

@@ -100,7 +100,9 @@ async function serveUntilStopped(opened: OpenDatabase, listen: { port?: number |
       });
   };
   if (fetcher && config.retainDays !== null) {
-    console.log(`  pruning items last seen over ${config.retainDays} days ago every ${config.pruneEveryHours} h${config.keepTags.length ? ` (kept: tags ${config.keepTags.join(", ")})` : ""}`);
+    console.log(
+      `  pruning items last seen over ${config.retainDays} days ago every ${config.pruneEveryHours} h${config.keepTags.length ? ` (kept: tags ${config.keepTags.join(", ")})` : ""}`,
+    );
     pruneTimer = setTimeout(prunePass, firstPruneDelayMs());
   }
 

@@ -61,7 +61,15 @@ export function addSourceCommands(program: Command): void {
         const when = (d: Date | null) => (d ? isoSeconds(d) : "-");
         printTable(
           ["name", "url", "last fetch", "status", "errors", "next poll", "broken feed"],
-          rows.map((r) => [r.name, r.url ?? "", when(r.lastFetchAt), r.lastStatus ?? "never fetched", String(r.errorCount), when(r.nextPollAt), r.parseWarning ?? ""]),
+          rows.map((r) => [
+            r.name,
+            r.url ?? "",
+            when(r.lastFetchAt),
+            r.lastStatus ?? "never fetched",
+            String(r.errorCount),
+            when(r.nextPollAt),
+            r.parseWarning ?? "",
+          ]),
         );
         // the table cuts long cells: the last error of each failing feed in full, below it
         const failing = rows.filter((r) => r.lastError);
@@ -132,7 +140,7 @@ export function addSourceCommands(program: Command): void {
 
   sourcesCommand
     .command("apply")
-    .description("make the followed feeds what a config file says (JSON: {\"sources\": [{\"url\", \"name\"?, \"tags\"?}]})")
+    .description('make the followed feeds what a config file says (JSON: {"sources": [{"url", "name"?, "tags"?}]})')
     .argument("<file>", "the config file")
     .option("--prune", "also stop following feeds the file does not list")
     .action(async (file: string, options: { prune?: boolean }) => {
@@ -177,7 +185,12 @@ export function addSourceCommands(program: Command): void {
     .action(async () => {
       await withDatabase(async (opened) => {
         const rows = await listFeedSources(opened.db);
-        process.stdout.write(writeOpml("feedwerk: gefolgte Feeds", rows.map((r) => ({ name: r.name, url: r.url!, tags: r.tags }))));
+        process.stdout.write(
+          writeOpml(
+            "feedwerk: gefolgte Feeds",
+            rows.map((r) => ({ name: r.name, url: r.url!, tags: r.tags })),
+          ),
+        );
       });
     });
 }

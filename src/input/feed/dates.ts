@@ -9,13 +9,36 @@
 import { berlinToUtc } from "../../normalise/berlin-time";
 import { MONTHS } from "../../normalise/months";
 
-
 // RFC 822 names and a few that real feeds use; AT, ET, CT, MT, PT as US feeds write the standard times
 const ZONES: Record<string, number> = {
-  ut: 0, utc: 0, gmt: 0, z: 0, wet: 0, "etc/gmt": 0,
-  est: -5, edt: -4, cst: -6, cdt: -5, mst: -7, mdt: -6, pst: -8, pdt: -7,
-  at: -4, et: -5, ct: -6, mt: -7, pt: -8,
-  cet: 1, cest: 2, met: 1, mest: 2, mez: 1, mesz: 2, eet: 2, eest: 3, bst: 1,
+  ut: 0,
+  utc: 0,
+  gmt: 0,
+  z: 0,
+  wet: 0,
+  "etc/gmt": 0,
+  est: -5,
+  edt: -4,
+  cst: -6,
+  cdt: -5,
+  mst: -7,
+  mdt: -6,
+  pst: -8,
+  pdt: -7,
+  at: -4,
+  et: -5,
+  ct: -6,
+  mt: -7,
+  pt: -8,
+  cet: 1,
+  cest: 2,
+  met: 1,
+  mest: 2,
+  mez: 1,
+  mesz: 2,
+  eet: 2,
+  eest: 3,
+  bst: 1,
 };
 
 const ZONE = String.raw`(?:GMT|UTC)?[+-]\d{2}:?\d{2}|Etc/GMT|[A-Za-z]{1,5}`;
@@ -25,7 +48,8 @@ const RFC822 = new RegExp(
   String.raw`^(?:[A-Za-z]{2,9}\.?(?:,\s*|\s+))?(\d{1,2})\.?\s+([A-Za-zÄäÖöÜü]{3,9})\.?,?\s+(\d{2}|\d{4})` +
     String.raw`(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*Uhr)?)?\s*(${ZONE})?$`,
 );
-const ENGLISH = /^(?:[A-Za-z]+,?\s+)?([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?\s*([A-Za-z]{1,5}|[+-]\d{4})?$/;
+const ENGLISH =
+  /^(?:[A-Za-z]+,?\s+)?([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?\s*([A-Za-z]{1,5}|[+-]\d{4})?$/;
 // asctime, and the form with the zone before the year ("Sun Jul 15 01:16:00 +0000 2012")
 const ASCTIME = new RegExp(String.raw`^(?:[A-Za-z]{3,9},?\s+)?([A-Za-z]{3,9})\s+(\d{1,2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s+(?:(${ZONE})\s+)?(\d{4})$`);
 // Perforce: "Fri, 2006/09/15 08:19:53 EDT"

@@ -148,13 +148,15 @@ export function jsonItemMedia(item: Record<string, unknown>): RawMedia {
     if (!a || typeof a !== "object") return [];
     const o = a as Record<string, unknown>;
     if (typeof o.url !== "string" || !o.url.trim()) return [];
-    return [{
-      url: o.url,
-      type: typeof o.mime_type === "string" ? o.mime_type : undefined,
-      length: count(o.size_in_bytes),
-      durationSeconds: parseDuration(o.duration_in_seconds),
-      title: typeof o.title === "string" ? o.title : undefined,
-    }];
+    return [
+      {
+        url: o.url,
+        type: typeof o.mime_type === "string" ? o.mime_type : undefined,
+        length: count(o.size_in_bytes),
+        durationSeconds: parseDuration(o.duration_in_seconds),
+        title: typeof o.title === "string" ? o.title : undefined,
+      },
+    ];
   });
   const thumbnails = typeof item.image === "string" && item.image.trim() ? [{ url: item.image }] : [];
   return { enclosures, thumbnails };

@@ -130,9 +130,11 @@ export async function readFeed(text: string): Promise<RawFeed> {
       const body = textConstruct(item.bodyXml, own.body, true) ?? textConstruct(item.xhtmlBodyXml, own.body, true) ?? str(item.fullitem);
       return {
         id: str(item.guid) ?? str(item.id),
-        link: atom ? atomLink(item.linksXml) ?? str(item.link) : str(item.link) ?? permalinkGuid(first(item.guidXml)),
+        link: atom ? (atomLink(item.linksXml) ?? str(item.link)) : (str(item.link) ?? permalinkGuid(first(item.guidXml))),
         title: (atom ? textConstruct(item.titleXml, own.title) : (textConstruct(item.titleXml, own.title, true) ?? str(item.title))) ?? str(item.mediaTitle),
-        summaryHtml: atom ? textConstruct(item.summaryXml, own.summary) : (textConstruct(item.descriptionXml, own.summary, true) ?? str(item.content) ?? escapeText(str(item.itunesSummary))),
+        summaryHtml: atom
+          ? textConstruct(item.summaryXml, own.summary)
+          : (textConstruct(item.descriptionXml, own.summary, true) ?? str(item.content) ?? escapeText(str(item.itunesSummary))),
         contentHtml: str(item["content:encoded"]) ?? (atom ? textConstruct(item.contentXml, own.content) : body),
         published: str(item.published) ?? (atom ? undefined : str(item.pubDate)) ?? str(item.issued) ?? str(item.dctermsIssued) ?? str(item.dcDate),
         updated: str(Array.isArray(item.updatedXml) ? item.updatedXml.at(-1) : undefined) ?? str(item.modified) ?? str(item.dctermsModified),
@@ -190,8 +192,7 @@ async function parseXml(document: string): Promise<{ feed: ParsedXml; xml: strin
 }
 
 /** The first line of a parser's message; rss-parser's stumbles over shapes it does not expect (a TypeError) are said in words, not in its internals. */
-const firstLine = (error: Error) =>
-  error instanceof TypeError ? "its elements are not where RSS or Atom put them" : error.message.split("\n")[0]!;
+const firstLine = (error: Error) => (error instanceof TypeError ? "its elements are not where RSS or Atom put them" : error.message.split("\n")[0]!);
 
 const first = (value: unknown) => (Array.isArray(value) ? (value[0] as unknown) : undefined);
 
@@ -260,7 +261,13 @@ function atomLink(links: unknown): string | undefined {
 function permalinkGuid(guid: unknown): string | undefined {
   const value = str(guid);
   const attrs = guid && typeof guid === "object" ? ((guid as { $?: Record<string, unknown> }).$ ?? {}) : {};
-  if (!value || String(attrs.isPermaLink ?? "").trim().toLowerCase() === "false") return undefined;
+  if (
+    !value ||
+    String(attrs.isPermaLink ?? "")
+      .trim()
+      .toLowerCase() === "false"
+  )
+    return undefined;
   return /^https?:\/\/[^\s]+$/i.test(value) ? value : undefined;
 }
 
@@ -327,22 +334,26 @@ function readJsonFeed(text: string): RawFeed {
     format: "json",
     title: typeof doc.title === "string" ? doc.title : undefined,
     link: typeof doc.home_page_url === "string" ? doc.home_page_url : undefined,
-    entries: (doc.items as Record<string, unknown>[]).filter((i) => i && typeof i === "object").map((item) => {
-      const authors = Array.isArray(item.authors) ? item.authors : item.author ? [item.author] : [];
-      const firstAuthor = authors.find((a): a is { name: string } => Boolean(a && typeof a === "object" && typeof (a as { name?: unknown }).name === "string"));
-      const text = typeof item.content_text === "string" ? `<p>${escapeHtml(item.content_text)}</p>` : undefined;
-      return {
-        id: item.id === undefined || item.id === null ? undefined : String(item.id),
-        link: typeof item.url === "string" ? item.url : typeof item.external_url === "string" ? item.external_url : undefined,
-        title: typeof item.title === "string" ? escapeHtml(item.title) : undefined,
-        summaryHtml: typeof item.summary === "string" ? escapeHtml(item.summary) : undefined,
-        contentHtml: typeof item.content_html === "string" ? item.content_html : text,
-        published: typeof item.date_published === "string" ? item.date_published : undefined,
-        updated: typeof item.date_modified === "string" ? item.date_modified : undefined,
-        author: firstAuthor?.name,
-        categories: Array.isArray(item.tags) ? item.tags.filter((t): t is string => typeof t === "string") : [],
-        media: jsonItemMedia(item),
-      };
-    }),
+    entries: (doc.items as Record<string, unknown>[])
+      .filter((i) => i && typeof i === "object")
+      .map((item) => {
+        const authors = Array.isArray(item.authors) ? item.authors : item.author ? [item.author] : [];
+        const firstAuthor = authors.find((a): a is { name: string } =>
+          Boolean(a && typeof a === "object" && typeof (a as { name?: unknown }).name === "string"),
+        );
+        const text = typeof item.content_text === "string" ? `<p>${escapeHtml(item.content_text)}</p>` : undefined;
+        return {
+          id: item.id === undefined || item.id === null ? undefined : String(item.id),
+          link: typeof item.url === "string" ? item.url : typeof item.external_url === "string" ? item.external_url : undefined,
+          title: typeof item.title === "string" ? escapeHtml(item.title) : undefined,
+          summaryHtml: typeof item.summary === "string" ? escapeHtml(item.summary) : undefined,
+          contentHtml: typeof item.content_html === "string" ? item.content_html : text,
+          published: typeof item.date_published === "string" ? item.date_published : undefined,
+          updated: typeof item.date_modified === "string" ? item.date_modified : undefined,
+          author: firstAuthor?.name,
+          categories: Array.isArray(item.tags) ? item.tags.filter((t): t is string => typeof t === "string") : [],
+          media: jsonItemMedia(item),
+        };
+      }),
   };
 }

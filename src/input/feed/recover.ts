@@ -57,7 +57,9 @@ export function withChannel(text: string): string {
   if (!start) return text;
   const end = text.lastIndexOf("</rss");
   const head = start[0].length;
-  return end > head ? `${text.slice(0, head)}<channel>${text.slice(head, end)}</channel>${text.slice(end)}` : `${text.slice(0, head)}<channel>${text.slice(head)}`;
+  return end > head
+    ? `${text.slice(0, head)}<channel>${text.slice(head, end)}</channel>${text.slice(end)}`
+    : `${text.slice(0, head)}<channel>${text.slice(head)}`;
 }
 
 const DECLARED_PREFIX = /\sxmlns:([\w.-]+)\s*=/g;
@@ -185,22 +187,25 @@ export function recoverXml(text: string): Recovered {
       value = value.replace(FORBIDDEN_ALL, "");
     }
     if (value.includes("<")) note("unescaped <", at + value.indexOf("<"));
-    return value.replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(REFERENCE, (whole, name: string | undefined, offset: number) => {
-      if (!name) {
-        note("unescaped &", at + offset);
-        return "&amp;";
-      }
-      if (name[0] === "#") {
-        const code = name[1] === "x" ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
-        if (allowedCodePoint(code)) return whole;
-        note(`reference to a character XML forbids (${whole})`, at + offset);
-        return "";
-      }
-      if (XML_ENTITIES.has(name)) return whole;
-      note(`undefined entity ${whole}`, at + offset);
-      const decoded = htmlEntity(name);
-      return decoded ? escapeAll(decoded, at) : `&amp;${name};`;
-    });
+    return value
+      .replace(/</g, "&lt;")
+      .replace(/>/g, "&gt;")
+      .replace(REFERENCE, (whole, name: string | undefined, offset: number) => {
+        if (!name) {
+          note("unescaped &", at + offset);
+          return "&amp;";
+        }
+        if (name[0] === "#") {
+          const code = name[1] === "x" ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
+          if (allowedCodePoint(code)) return whole;
+          note(`reference to a character XML forbids (${whole})`, at + offset);
+          return "";
+        }
+        if (XML_ENTITIES.has(name)) return whole;
+        note(`undefined entity ${whole}`, at + offset);
+        const decoded = htmlEntity(name);
+        return decoded ? escapeAll(decoded, at) : `&amp;${name};`;
+      });
   }
 
   function escapeAll(raw: string, at: number): string {
@@ -220,7 +225,14 @@ export function recoverXml(text: string): Recovered {
 }
 
 function allowedCodePoint(code: number): boolean {
-  return code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+  return (
+    code === 0x9 ||
+    code === 0xa ||
+    code === 0xd ||
+    (code >= 0x20 && code <= 0xd7ff) ||
+    (code >= 0xe000 && code <= 0xfffd) ||
+    (code >= 0x10000 && code <= 0x10ffff)
+  );
 }
 
 function lineAt(text: string, index: number): number {

@@ -102,7 +102,8 @@ export function feedEntries(feed: RawFeed, namespace: string, feedUrl: string, f
   for (const link of carriers.keys()) if (!namesStory(link)) retired.add(hexKey(`link\n${link}`));
   for (const { ownId, link, item } of drafts) {
     // keyed by title and text alone before the date was part of the key
-    if (ownId === undefined && item.publishedAt && !(link && namesStory(link))) retired.add(hexKey(textKey(namespace, { item: { ...item, publishedAt: null } })));
+    if (ownId === undefined && item.publishedAt && !(link && namesStory(link)))
+      retired.add(hexKey(textKey(namespace, { item: { ...item, publishedAt: null } })));
   }
   return { items, entryKeys, retiredIds: [...retired].filter((id) => !current.has(id)) };
 }

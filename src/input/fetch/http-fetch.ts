@@ -210,7 +210,11 @@ export class FeedFetcher {
   }
 
   private async readBody(body: Readable, encoding: string | null, url: string, signal: AbortSignal): Promise<Uint8Array> {
-    const codings = (encoding ?? "").toLowerCase().split(",").map((c) => c.trim()).filter((c) => c && c !== "identity");
+    const codings = (encoding ?? "")
+      .toLowerCase()
+      .split(",")
+      .map((c) => c.trim())
+      .filter((c) => c && c !== "identity");
     // "deflate" is zlib-wrapped by the standard and raw by many servers: read it whole, then try both
     if (codings.length === 1 && codings[0] === "deflate") {
       const compressed = await this.readBody(body, null, url, signal);
@@ -229,7 +233,8 @@ export class FeedFetcher {
     }
     let stream: Readable = body;
     for (const coding of codings.reverse()) {
-      const decoder = coding === "gzip" || coding === "x-gzip" ? createGunzip() : coding === "deflate" ? createInflate() : coding === "br" ? createBrotliDecompress() : null;
+      const decoder =
+        coding === "gzip" || coding === "x-gzip" ? createGunzip() : coding === "deflate" ? createInflate() : coding === "br" ? createBrotliDecompress() : null;
       if (!decoder) {
         body.destroy();
         throw new FetchError(`${url}: unsupported content encoding '${coding}'`);

@@ -2,7 +2,6 @@ import { berlinToUtc } from "../../normalise/berlin-time";
 import { GERMAN_MONTHS } from "../../normalise/months";
 import type { Precision } from "../../normalise/item";
 
-
 export interface DateSourceLine {
   publishedAt: Date;
   source: string | null;
@@ -10,8 +9,7 @@ export interface DateSourceLine {
 
 // "10. August 2025, 12:47 Uhr · Quelle: dpa". White space may be any Unicode
 // space; the source part is optional.
-const DATE_SOURCE =
-  /^(\d{1,2})\.\s*([A-Za-zÄÖÜäöü]+)\.?\s+(\d{4}),?\s+(\d{1,2})[:.](\d{2})(?:\s*Uhr)?\s*(?:[·•|]\s*(?:Quelle:\s*(.*?))?)?$/u;
+const DATE_SOURCE = /^(\d{1,2})\.\s*([A-Za-zÄÖÜäöü]+)\.?\s+(\d{4}),?\s+(\d{1,2})[:.](\d{2})(?:\s*Uhr)?\s*(?:[·•|]\s*(?:Quelle:\s*(.*?))?)?$/u;
 
 /** Reads the article's date line, or returns null if the line is not one. */
 export function parseDateSourceLine(line: string): DateSourceLine | null {

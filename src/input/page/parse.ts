@@ -58,7 +58,10 @@ export function parsePage(text: string, fetchedAt: Date): Item[] {
   if (!date) {
     throw new PageFormatError(1, "not a news page: no date line such as '10. August 2025, 12:47 Uhr · Quelle: dpa' near the top");
   }
-  const head = lines.slice(0, dateIdx).map(clean).filter((l) => l !== "");
+  const head = lines
+    .slice(0, dateIdx)
+    .map(clean)
+    .filter((l) => l !== "");
   if (head.length === 0) throw new PageFormatError(lineNo(dateIdx), "no headline before the date line");
   if (head.length > 2) {
     throw new PageFormatError(1, `expected a kicker and a headline before the date line, found ${head.length} lines`);
