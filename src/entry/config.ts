@@ -76,12 +76,16 @@ const port = z
   .refine((value) => /^\d{1,5}$/.test(value) && Number(value) <= 65535, { error: (issue) => `must be a port number from 0 to 65535${got(issue.input)}` })
   .transform(Number);
 
-const leaseSeconds = z
-  .string()
-  .refine((value) => /^\d{1,6}$/.test(value) && Number(value) >= 1 && Number(value) <= 86_400, {
-    error: (issue) => `must be a number of seconds from 1 to 86400${got(issue.input)}`,
-  })
-  .transform(Number);
+/** A whole number of `unit` from `min` to `max`, written as digits alone. */
+const wholeNumber = (unit: string, min: number, max: number) =>
+  z
+    .string()
+    .refine((value) => /^\d{1,6}$/.test(value) && Number(value) >= min && Number(value) <= max, {
+      error: (issue) => `must be a number of ${unit} from ${min} to ${max}${got(issue.input)}`,
+    })
+    .transform(Number);
+
+const leaseSeconds = wholeNumber("seconds", 1, 86_400);
 
 // a host name or an IPv4 or IPv6 address: what a socket can be bound to
 const host = z
@@ -147,12 +151,7 @@ const retainDays = z
   })
   .transform((value) => (value === "forever" ? null : Number(value)));
 
-const pruneEveryHours = z
-  .string()
-  .refine((value) => /^\d{1,4}$/.test(value) && Number(value) >= 1 && Number(value) <= 8760, {
-    error: (issue) => `must be a number of hours from 1 to 8760${got(issue.input)}`,
-  })
-  .transform(Number);
+const pruneEveryHours = wholeNumber("hours", 1, 8760);
 
 // labels or slugs, as operators write tags elsewhere ("Ukraine", "ukraine"): kept as slugs
 const keepTags = z

@@ -12,28 +12,14 @@ import { bytesToHex } from "@noble/hashes/utils.js";
 import { printableReason } from "../input/feed/errors";
 import { readFeedDocument } from "../input/feed/read-feed";
 import { feedEntries } from "../input/feed/to-items";
+import type { FetchOutcome } from "../input/fetch/http-fetch";
 import type { Database } from "../storage/database";
 import { claimFeedSources, databaseClock, recordFetch, type FeedSource, type Lease } from "../storage/sources";
 import { storeDocument, type StoreReport } from "../storage/store-document";
 
 /** What the pass needs of a fetcher; the Node shell gives it undici with the address policy. */
 export interface Fetcher {
-  fetch(
-    url: string,
-    validators: { etag?: string | null; lastModified?: string | null },
-  ): Promise<
-    | {
-        status: "ok";
-        url: string;
-        movedTo: string | null;
-        bytes: Uint8Array;
-        contentType: string | null;
-        etag: string | null;
-        lastModified: string | null;
-        cacheControl: string | null;
-      }
-    | { status: "not-modified"; url: string; movedTo: string | null; cacheControl: string | null }
-  >;
+  fetch(url: string, validators: { etag?: string | null; lastModified?: string | null }): Promise<FetchOutcome>;
 }
 
 export interface PollOptions {
