@@ -2,7 +2,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
-import type { Publisher } from "../publish/app";
+import type { AppOptions, Publisher } from "../publish/app";
 import type { HeaderLookup } from "../publish/conditional";
 import type { VersionBook } from "../publish/version-book";
 import type { Database } from "../storage/database";
@@ -24,6 +24,8 @@ export interface ServerOptions {
   hubUrl?: string | undefined;
   adminToken?: string | undefined;
   versions?: VersionBook;
+  /** See AppOptions.pending: set while the database could not be prepared yet. */
+  pending?: AppOptions["pending"];
 }
 
 export function startServer(db: Database, options: ServerOptions): Promise<RunningServer> {
@@ -33,6 +35,7 @@ export function startServer(db: Database, options: ServerOptions): Promise<Runni
     hubUrl: options.hubUrl,
     adminToken: options.adminToken,
     versions: options.versions,
+    pending: options.pending,
     compressors: nodeCompressors,
   });
   const toApp = getRequestListener(publisher.app.fetch, { hostname: options.hostname });

@@ -46,6 +46,21 @@ export interface AppOptions {
    * by default it runs detached.
    */
   background?: (task: Promise<unknown>) => void;
+  /**
+   * Whether the database may be used yet: null once it may, else the outage
+   * that keeps it from being prepared (a server started while PostgreSQL was
+   * unreachable, whose migrations are still to run). Until then every answer
+   * that needs the database is a 503, /readyz says why, /healthz is alive.
+   */
+  pending?: () => PendingDatabase | null;
+}
+
+/** Why a database that is not ready yet cannot be used. */
+export interface PendingDatabase {
+  /** The outage's code, for the log (ECONNREFUSED, 57P03, …). */
+  code: string;
+  /** For /readyz: "the database is unreachable (ECONNREFUSED)". */
+  reason: string;
 }
 
 const ITEM_ID = /^[0-9a-f]{32}$/;
@@ -71,7 +86,7 @@ export interface Publisher {
   changed(report: StoreReport): void;
 }
 
-export function createPublisher({ db, publicUrl, versions, compressors, cacheBytes, hubUrl, background = detached }: AppOptions): Publisher {
+export function createPublisher({ db, publicUrl, versions, compressors, cacheBytes, hubUrl, background = detached, pending }: AppOptions): Publisher {
   const app = new Hono();
   const feedDeps: FeedRouteDeps = {
     db,
@@ -85,6 +100,14 @@ export function createPublisher({ db, publicUrl, versions, compressors, cacheByt
   const baseOf = (url: string) => (publicUrl ?? new URL(url).origin).replace(/\/+$/, "");
 
   app.use("*", securityHeaders);
+  if (pending) {
+    app.use("*", async (c, next) => {
+      const outage = pending();
+      if (!outage || c.req.path === "/healthz") return next();
+      if (c.req.path === "/readyz") return c.text(`not ready: ${outage.reason}`, 503, { "Cache-Control": "no-store" });
+      return unavailable(c, outage.code);
+    });
+  }
   app.use("*", requestDeadline(REQUEST_DEADLINE_MS, FEED_FILE));
 
   app.get("/", async (c) => c.html(indexPage(baseOf(c.req.url), await listTags(db), await feedItems(db, { tagIds: null, limit: 20 }))));
