@@ -11,6 +11,7 @@ import { outageCode } from "../storage/outage";
 import type { HeaderLookup } from "./conditional";
 import { requestDeadline, unavailable } from "./database-outage";
 import { FeedCache, type CachedAnswer, type Compressors } from "./feed-cache";
+import { feedMethodNotAllowed, feedPreflight } from "./feed-methods";
 import { FORMAT_OF_EXTENSION } from "./feed-model";
 import { serveFeedPage } from "./feed-page-route";
 import { cachedAnswer, serveFeed, type FeedRouteDeps } from "./feed-route";
@@ -150,6 +151,12 @@ export function createPublisher({ db, publicUrl, versions, compressors, cacheByt
     const wanted = negotiate(accept);
     return wanted === "html" ? serveFeedPage(c, db, selector, "rss", base) : serveFeed(c, feedDeps, selector, wanted, base, false);
   });
+
+  for (const path of ["/feeds/:file", "/feeds.opml"]) {
+    app.options(path, feedPreflight);
+    // after the GET routes, which answer GET and HEAD
+    app.all(path, feedMethodNotAllowed);
+  }
 
   app.get("/items/:id", async (c) => {
     const id = c.req.param("id");
