@@ -66,6 +66,7 @@ async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparati
   const poll = listen.poll ?? false;
   const portNumber = listen.port ?? config.port;
   const versions = new VersionBook(opened.db);
+  const addresses = new AddressPolicy(config.allowedHosts);
   const server = await startServer(opened.db, {
     port: portNumber,
     hostname: listen.host ?? config.host,
@@ -74,6 +75,7 @@ async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparati
     adminToken: config.adminToken,
     versions,
     pending: preparation.pending,
+    followRefusal: (url) => addresses.followRefusal(url),
   }).catch((error: NodeJS.ErrnoException) => {
     preparation.cancel();
     if (error.code === "EADDRINUSE") throw new Error(`port ${portNumber} is in use; stop what holds it, or choose another with --port or PORT`);
@@ -92,7 +94,7 @@ async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparati
   let polling: Promise<void> | null = null;
   let pruning: Promise<void> | null = null;
   let stopped = false;
-  const fetcher = poll ? new FeedFetcher(new AddressPolicy(readConfig().allowedHosts)) : null;
+  const fetcher = poll ? new FeedFetcher(addresses) : null;
   const pass = () => {
     if (!fetcher || polling || pruning) return;
     polling = pollFeeds(background.db, fetcher, {
