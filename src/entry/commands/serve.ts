@@ -94,12 +94,15 @@ async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparati
   let polling: Promise<void> | null = null;
   let pruning: Promise<void> | null = null;
   let stopped = false;
+  // stopping the server stops the pass too: the feeds it has claimed and not done go back to the other pollers
+  const stopPass = new AbortController();
   const fetcher = poll ? new FeedFetcher(addresses) : null;
   const pass = () => {
     if (!fetcher || polling || pruning) return;
     polling = pollFeeds(background.db, fetcher, {
       owner: pollerName(),
       leaseSeconds: config.leaseSeconds,
+      signal: stopPass.signal,
       onDone: (r) => {
         if (r.outcome === "failed") console.error(`poll: ${r.source.url}: ${r.error}`);
       },
@@ -156,6 +159,7 @@ async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparati
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
       preparation.cancel();
+      stopPass.abort();
       if (timer) clearInterval(timer);
       stopped = true;
       if (pruneTimer) clearTimeout(pruneTimer);
