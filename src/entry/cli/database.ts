@@ -4,14 +4,14 @@
  * PostgreSQL answers (preparing it in the background, see prepareForServing).
  */
 import type { PendingDatabase } from "../../publish/app";
-import { openDatabase, type OpenDatabase, type OpenOptions } from "../../storage/open";
+import { openDatabase, type OpenDatabase } from "../../storage/open";
 import { outageCode } from "../../storage/outage";
 import { readConfig } from "../config";
 import { rootMessage } from "./failures";
 
-export async function withDatabase<T>(run: (opened: OpenDatabase) => Promise<T>, options: Pick<OpenOptions, "statementTimeoutMs"> = {}): Promise<T> {
+export async function withDatabase<T>(run: (opened: OpenDatabase) => Promise<T>): Promise<T> {
   const config = readConfig();
-  const opened = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, ...options });
+  const opened = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   try {
     await prepare(opened, () => opened.migrate());
     return await run(opened);
