@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Hono } from "hono";
 import { createSite } from "../src/entry/site";
+import { AddressPolicy } from "../src/input/fetch/address-policy";
 import { guidFor } from "../src/normalise/identity";
 import type { Item } from "../src/normalise/item";
 import { VersionBook } from "../src/publish/version-book";
@@ -121,6 +122,37 @@ for (const backend of backends) {
       expect(((await (await call("GET", "/api/sources")).json()) as { sources: unknown[] }).sources).toHaveLength(1);
       expect((await call("DELETE", "/api/sources?name=news")).status).toBe(204);
       expect((await call("DELETE", "/api/sources?name=news")).status).toBe(404);
+    });
+
+    it("refuses to follow a private or local address the configuration does not allow, naming the URL and the setting", async () => {
+      const siteWith = (allowed: string[]) => {
+        const policy = new AddressPolicy(allowed);
+        return createSite({ db: db.db, adminToken: TOKEN, followRefusal: (url) => policy.followRefusal(url) }).app;
+      };
+      const post = (site: Hono, url: string) =>
+        site.fetch(
+          new Request("http://x/api/sources", {
+            method: "POST",
+            headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+            body: JSON.stringify({ url }),
+          }),
+        );
+      const strict = siteWith([]);
+      for (const url of [
+        "http://127.0.0.1:8080/feed.xml",
+        "http://10.0.0.1/rss",
+        "http://[::1]/feed",
+        "http://localhost/feed.xml",
+        "http://192.168.1.20/atom",
+      ]) {
+        const body = await problemOf(await post(strict, url), 422);
+        expect(body.detail).toMatch(new RegExp(`^${url.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: .* (loopback|private) address; .*FEEDWERK_ALLOWED_HOSTS`));
+      }
+      expect(((await (await call("GET", "/api/sources")).json()) as { sources: unknown[] }).sources).toEqual([]);
+      // allowed, it is followed; the fetch still checks each connection
+      const added = await post(siteWith(["127.0.0.1"]), "http://127.0.0.1:8080/feed.xml");
+      expect(added.status).toBe(201);
+      expect((await call("DELETE", `/api/sources?url=${encodeURIComponent("http://127.0.0.1:8080/feed.xml")}`)).status).toBe(204);
     });
 
     it("drops a feed's tags from the stories other feeds show, and the feeds show it at once", async () => {

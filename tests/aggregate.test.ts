@@ -5,7 +5,8 @@
  */
 import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
@@ -196,12 +197,30 @@ describe("the command line for feeds", () => {
     const scratch = await backends[0]!.scratch();
     const env = { ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "" };
     try {
-      expect((await cli(["sources", "add", `${base}/rss2.xml`, "--tag", "Kultur"], env)).status).toBe(0);
-      expect((await cli(["sources", "add", `${base}/feed.json`, "--name", "json"], env)).status).toBe(0);
-      const dup = await cli(["sources", "add", `${base}/rss2.xml`], env);
+      // refused when added, naming the URL and the setting that allows it
+      const hint = (host: string) =>
+        `; feeds are not followed from private or local addresses unless FEEDWERK_ALLOWED_HOSTS allows them (FEEDWERK_ALLOWED_HOSTS=${host})`;
+      const loopback = await cli(["sources", "add", `${base}/rss2.xml`, "--tag", "Kultur"], env);
+      expect([loopback.status, loopback.stderr]).toEqual([1, `error: ${base}/rss2.xml: 127.0.0.1 is a loopback address${hint("127.0.0.1")}\n`]);
+      const named = await cli(["sources", "add", `${base.replace("127.0.0.1", "localhost")}/rss2.xml`], env);
+      expect([named.status, named.stderr]).toEqual([
+        1,
+        expect.stringMatching(
+          /^error: http:\/\/localhost:\d+\/rss2\.xml: localhost resolves to \S+, a loopback address; .*\(FEEDWERK_ALLOWED_HOSTS=localhost\)\n$/,
+        ),
+      ]);
+      const privateNet = await cli(["sources", "add", "http://10.0.0.1/feed.xml"], env);
+      expect([privateNet.status, privateNet.stderr]).toEqual([1, `error: http://10.0.0.1/feed.xml: 10.0.0.1 is a private address${hint("10.0.0.1")}\n`]);
+      expect((await cli(["sources", "list"], env)).stdout).toContain("no feeds followed yet");
+
+      const allowed = { ...env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1" };
+      expect((await cli(["sources", "add", `${base}/rss2.xml`, "--tag", "Kultur"], allowed)).status).toBe(0);
+      expect((await cli(["sources", "add", `${base}/feed.json`, "--name", "json"], allowed)).status).toBe(0);
+      const dup = await cli(["sources", "add", `${base}/rss2.xml`], allowed);
       expect([dup.status, dup.stderr]).toEqual([1, expect.stringContaining("exists already")]);
       expect((await cli(["sources", "add", "file:///etc/passwd"], env)).stderr).toContain("only http and https");
 
+      // allowed then, not now: fetching checks again
       const refused = await cli(["fetch"], env);
       expect(refused.status).toBe(1);
       const refusal = refused.stderr.split("\n").find((line) => line.includes("rss2.xml"))!;
@@ -215,7 +234,6 @@ describe("the command line for feeds", () => {
       expect(failing.stdout.split("\n")).toContain(`  ${refusal.slice("error: ".length)}`);
       expect(failing.stdout).toMatch(/\s+failed\s+1\s+/);
 
-      const allowed = { ...env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1" };
       const fetched = await cli(["fetch", "--all"], allowed);
       expect(fetched.status).toBe(0);
       expect(fetched.stdout).toMatch(/json\s+stored\s+2\s+0\s+0/);
@@ -232,6 +250,46 @@ describe("the command line for feeds", () => {
       expect((await cli(["sources", "remove", "json"], allowed)).stdout).toContain("no longer following");
       expect((await cli(["sources", "list"], allowed)).stdout).not.toContain("feed.json");
     } finally {
+      await scratch.dispose();
+    }
+  }, 120_000);
+
+  it("refuses private addresses in sources apply (nothing changes) and sources import (the rest goes in)", async () => {
+    const scratch = await backends[0]!.scratch();
+    const dir = mkdtempSync(join(tmpdir(), "feedwerk-sources-"));
+    const env = { ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "" };
+    try {
+      const config = join(dir, "sources.json");
+      writeFileSync(config, JSON.stringify({ sources: [{ url: "https://a.example/feed" }, { url: "http://192.168.0.10/rss" }, { url: `${base}/rss2.xml` }] }));
+      const applied = await cli(["sources", "apply", config], env);
+      expect(applied.status).toBe(1);
+      expect(applied.stderr.trim().split("\n")).toEqual([
+        `error: ${config}: sources[1].url: http://192.168.0.10/rss: 192.168.0.10 is a private address; feeds are not followed from private or local addresses unless FEEDWERK_ALLOWED_HOSTS allows them (FEEDWERK_ALLOWED_HOSTS=192.168.0.10)`,
+        `error: ${config}: sources[2].url: ${base}/rss2.xml: 127.0.0.1 is a loopback address; feeds are not followed from private or local addresses unless FEEDWERK_ALLOWED_HOSTS allows them (FEEDWERK_ALLOWED_HOSTS=127.0.0.1)`,
+      ]);
+      expect((await cli(["sources", "list"], env)).stdout).toContain("no feeds followed yet");
+      const appliedAllowed = await cli(["sources", "apply", config], { ...env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1,192.168.0.0/16" });
+      expect([appliedAllowed.status, appliedAllowed.stdout]).toEqual([0, expect.stringContaining("3 added")]);
+
+      const opml = join(dir, "feeds.opml");
+      writeFileSync(
+        opml,
+        `<?xml version="1.0"?><opml version="2.0"><head><title>t</title></head><body>` +
+          `<outline type="rss" text="Eins" xmlUrl="https://b.example/feed"/>` +
+          `<outline type="rss" text="Intranet" xmlUrl="http://10.1.2.3/feed.xml"/>` +
+          `<outline type="rss" text="Hier" xmlUrl="http://localhost:8080/feed.xml"/>` +
+          `</body></opml>`,
+      );
+      const imported = await cli(["sources", "import", opml], env);
+      expect(imported.status).toBe(1);
+      expect(imported.stdout).toContain("imported 1 of 3 feeds");
+      expect(imported.stderr).toContain(`error: ${opml}: skipped 'http://10.1.2.3/feed.xml': 10.1.2.3 is a private address; feeds are not followed`);
+      expect(imported.stderr).toMatch(
+        /skipped 'http:\/\/localhost:8080\/feed\.xml': localhost resolves to \S+, a loopback address; .*FEEDWERK_ALLOWED_HOSTS=localhost\)/,
+      );
+      expect((await cli(["sources", "list"], env)).stdout).toContain("https://b.example/feed");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
       await scratch.dispose();
     }
   }, 120_000);

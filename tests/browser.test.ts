@@ -7,6 +7,8 @@
  * (FEEDWERK_SCREENSHOTS names another) for a person to look at.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -271,5 +273,41 @@ describe.skipIf(!available)(`pages in Chromium${available ? "" : ` (no Chromium 
     expect(await page.locator("article h2").count()).toBe(7);
     expect(messages).toEqual([]);
     await page.close();
+  });
+
+  it("lets a script on another origin read a feed and revalidate it with an If-None-Match of its own", async () => {
+    // a reader's page on another origin (another port of this machine), with no policy of its own in the way
+    const reader = createServer((_req, res) => res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end("<!doctype html><title>reader</title>"));
+    await new Promise<void>((resolve) => reader.listen(0, "127.0.0.1", resolve));
+    const page = await browser.newPage();
+    try {
+      await page.goto(`http://127.0.0.1:${(reader.address() as AddressInfo).port}/`);
+      const read = (url: string, headers: Record<string, string>) =>
+        page.evaluate(
+          async ([url, headers]) => {
+            try {
+              const res = await fetch(url, { headers });
+              return { status: res.status, etag: res.headers.get("etag"), length: (await res.text()).length };
+            } catch (error) {
+              return { failed: String(error) };
+            }
+          },
+          [url, headers] as const,
+        );
+      for (const path of ["/feeds/ukraine.json", "/feeds/ukraine.xml", "/feeds.opml"]) {
+        const first = await read(`${server.url}${path}`, {});
+        expect(first, path).toMatchObject({ status: 200, etag: expect.stringMatching(/^"/) });
+        // If-None-Match is not a safelisted header: Chromium asks with a preflight first, and sends it only if that allows it
+        const again = await read(`${server.url}${path}`, { "If-None-Match": (first as { etag: string }).etag });
+        expect(again, path).toMatchObject({ status: 304, length: 0 });
+        const since = await read(`${server.url}${path}`, { "If-Modified-Since": new Date().toUTCString() });
+        expect((since as { status: number }).status, path).toBe(304);
+      }
+      // a header the preflight does not allow: Chromium refuses, so the answers above were the preflight's doing
+      expect(await read(`${server.url}/feeds/ukraine.json`, { "X-Reader": "1" })).toMatchObject({ failed: expect.stringContaining("Failed to fetch") });
+    } finally {
+      await page.close();
+      await new Promise((resolve) => reader.close(resolve));
+    }
   });
 });

@@ -9,10 +9,13 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../src/entry/server";
 import { openDatabase, type OpenDatabase } from "../src/storage/open";
-import { cli } from "./support/cli";
+import { outageCode } from "../src/storage/outage";
+import { cli, startCli, type RunningCli } from "./support/cli";
+import { rssParser } from "./support/feeds";
 import { backends, type Scratch } from "./support/databases";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy";
 
@@ -24,6 +27,8 @@ const SNAPSHOT_EXPIRED_MS = 2_200;
 const summer = join(import.meta.dirname, "pages", "summer-dst-image.txt");
 const summerTitle = (JSON.parse(readFileSync(join(import.meta.dirname, "pages", "summer-dst-image.expected.json"), "utf8")) as { items: { title: string }[] })
   .items[0]!.title;
+const rowsOf = (result: unknown): unknown[] => (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Answer {
   status: number;
@@ -39,7 +44,6 @@ describe.skipIf(pg.unavailable)("the publisher during a database outage, on post
   let server: RunningServer;
   const ADMIN_TOKEN = "outage-test-token-0123456789";
   const statuses: { path: string; status: number }[] = [];
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   /** One request, timed; every status is kept to show that none was a 500. */
   async function get(path: string, headers: Record<string, string> = {}, init: { method?: string; body?: string } = {}): Promise<Answer> {
@@ -191,5 +195,129 @@ describe.skipIf(pg.unavailable)("the publisher during a database outage, on post
   it("never answered 500", () => {
     expect(statuses.length).toBeGreaterThan(40);
     expect(statuses.filter((s) => s.status >= 500 && s.status !== 503)).toEqual([]);
+  });
+});
+
+describe.skipIf(pg.unavailable)("a server started while PostgreSQL is down, on postgres", () => {
+  const scratches: Scratch[] = [];
+  const proxies: TcpProxy[] = [];
+  const running: RunningCli[] = [];
+
+  afterAll(async () => {
+    for (const run of running) if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill("SIGKILL");
+    for (const proxy of proxies) await proxy.close();
+    for (const scratch of scratches) await scratch.dispose();
+  });
+
+  /** An empty database behind a stopped proxy, and the command started on it. */
+  async function startWhileDown(args: string[]): Promise<{ run: RunningCli; proxy: TcpProxy; url: string; direct: string }> {
+    const scratch = await pg.scratch();
+    scratches.push(scratch);
+    const direct = scratch.env.DATABASE_URL!;
+    const target = new URL(direct);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    proxies.push(proxy);
+    await proxy.stop();
+    const run = startCli([...args, "--port", "0"], { DATABASE_URL: proxy.through(direct), FEEDWERK_DATA: "" });
+    running.push(run);
+    const url = (await run.waitFor(/ at (http:\/\/127\.0\.0\.1:\d+)/))[1]!;
+    return { run, proxy, url, direct };
+  }
+
+  async function timed(url: string, init: RequestInit = {}): Promise<{ status: number; headers: Headers; text: string }> {
+    const started = performance.now();
+    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(ANSWER_WITHIN_MS * 3) });
+    const text = await res.text();
+    const ms = performance.now() - started;
+    expect(ms, `${url} answered in ${Math.round(ms)} ms`).toBeLessThan(ANSWER_WITHIN_MS);
+    return { status: res.status, headers: res.headers, text };
+  }
+
+  async function expectWaiting(url: string): Promise<void> {
+    expect(await timed(`${url}/healthz`)).toMatchObject({ status: 200, text: "ok" });
+    expect(await timed(`${url}/readyz`)).toMatchObject({ status: 503, text: "not ready: the database is unreachable (ECONNREFUSED)" });
+    for (const path of ["/feeds/ukraine.xml", "/feeds/ukraine.json", "/", "/feeds.opml", "/feeds/ukraine"]) {
+      const res = await timed(`${url}${path}`);
+      expect(res.status, path).toBe(503);
+      expect(Number(res.headers.get("retry-after")), path).toBeGreaterThan(0);
+      expect(res.headers.get("cache-control"), path).toBe("no-store");
+      expect(res.text, path).not.toContain("127.0.0.1");
+    }
+  }
+
+  it("start: comes up answering 503, then migrates, seeds and serves once the database answers", async () => {
+    const { run, proxy, url } = await startWhileDown(["start"]);
+    expect(run.output()).toMatch(/is unreachable \(ECONNREFUSED\): answering 503 until it answers/);
+    await expectWaiting(url);
+    // several attempts later, still the same answers, none slower
+    await sleep(3_000);
+    await expectWaiting(url);
+    expect(run.output()).not.toContain("the database is empty");
+
+    await proxy.start();
+    await run.waitFor(/answers: prepared, serving/, 30_000);
+    expect(run.output()).toMatch(/the database is empty: ingesting seeds\//);
+    expect(await timed(`${url}/readyz`)).toMatchObject({ status: 200, text: "ready" });
+    const feed = await timed(`${url}/feeds/ukraine.xml`);
+    expect(feed.status).toBe(200);
+    const parsed = await rssParser.parseString(feed.text);
+    expect(parsed.items.length).toBeGreaterThan(0);
+
+    run.child.kill("SIGTERM");
+    expect((await run.exited).status, run.output()).toBe(0);
+  }, 90_000);
+
+  it("serve --poll: polls and prunes only once the database is prepared", async () => {
+    const { run, proxy, url } = await startWhileDown(["serve", "--poll"]);
+    await expectWaiting(url);
+    expect(run.output()).not.toContain("polling followed feeds");
+    await proxy.start();
+    await run.waitFor(/polling followed feeds every 60 s/, 30_000);
+    expect(await timed(`${url}/readyz`)).toMatchObject({ status: 200, text: "ready" });
+    // an empty, migrated database: an empty feed list, not an error
+    expect((await timed(`${url}/feeds.opml`)).status).toBe(200);
+    run.child.kill("SIGINT");
+    expect((await run.exited).status, run.output()).toBe(0);
+  }, 90_000);
+
+  it("still refuses to start on a database that waiting does not bring: one that does not exist", async () => {
+    const url = new URL(process.env.TEST_DATABASE_URL!);
+    url.pathname = "/feedwerk_no_such_database";
+    const run = await cli(["serve", "--port", "0"], { DATABASE_URL: url.toString() });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/^error: cannot prepare the database postgres \(.*\): database "feedwerk_no_such_database" does not exist$/m);
+    expect(run.stdout).not.toContain("feedwerk serves");
+  }, 60_000);
+});
+
+describe.skipIf(pg.unavailable)("the serving client's statement timeout, on postgres", () => {
+  let scratch: Scratch;
+  beforeAll(async () => {
+    scratch = await pg.scratch();
+  });
+  afterAll(() => scratch?.dispose());
+
+  it("cancels a statement that runs past it, as an outage (57014) the app answers with 503; other clients have none", async () => {
+    const bounded = await openDatabase({ url: scratch.env.DATABASE_URL!, statementTimeoutMs: 300 });
+    const unbounded = await openDatabase({ url: scratch.env.DATABASE_URL! });
+    try {
+      await bounded.migrate();
+      const shown = await bounded.db.execute<{ statement_timeout: string; idle_in_transaction_session_timeout: string }>(
+        sql`select current_setting('statement_timeout') as statement_timeout, current_setting('idle_in_transaction_session_timeout') as idle_in_transaction_session_timeout`,
+      );
+      expect(rowsOf(shown)[0]).toEqual({ statement_timeout: "300ms", idle_in_transaction_session_timeout: "300ms" });
+      const started = performance.now();
+      const error = await bounded.db.execute(sql`select pg_sleep(3)`).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(outageCode(error)).toBe("57014");
+      expect(performance.now() - started).toBeLessThan(2_500);
+      await expect(unbounded.db.execute(sql`select pg_sleep(0.5)`)).resolves.toBeDefined();
+      expect(rowsOf(await unbounded.db.execute(sql`select current_setting('statement_timeout') as t`))[0]).toEqual({ t: "0" });
+    } finally {
+      await bounded.close();
+      await unbounded.close();
+    }
   });
 });

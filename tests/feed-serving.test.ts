@@ -154,6 +154,7 @@ for (const backend of backends) {
       // a feed's own fields and a feed document's security headers (see http-contract.ts); a 304 the validators, caching fields and CORS
       const FULL = [
         "access-control-allow-origin",
+        "access-control-expose-headers",
         "cache-control",
         "content-length",
         "content-security-policy",

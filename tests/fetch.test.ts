@@ -216,6 +216,43 @@ describe("server-side request forgery", () => {
     await f.close();
   });
 
+  it("refuses to follow what it would refuse to fetch, saying which setting allows it", async () => {
+    const names: Record<string, string[]> = {
+      "intra.example": ["10.1.2.3"],
+      "both.example": ["10.1.2.3", "93.184.216.34"],
+      "public.example": ["93.184.216.34"],
+    };
+    const lookup = async (host: string) => {
+      const found = names[host];
+      if (!found) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: "ENOTFOUND" });
+      return found;
+    };
+    const hint = (host: string) =>
+      `; feeds are not followed from private or local addresses unless FEEDWERK_ALLOWED_HOSTS allows them (FEEDWERK_ALLOWED_HOSTS=${host})`;
+    expect(await policy.followRefusal("http://127.0.0.1/feed.xml", lookup)).toBe(`127.0.0.1 is a loopback address${hint("127.0.0.1")}`);
+    expect(await policy.followRefusal("http://10.0.0.1:8080/rss", lookup)).toBe(`10.0.0.1 is a private address${hint("10.0.0.1")}`);
+    expect(await policy.followRefusal("http://[::1]/feed", lookup)).toBe(`::1 is a loopback address${hint("::1")}`);
+    expect(await policy.followRefusal("http://0x7f.1/feed", lookup)).toBe(`127.0.0.1 is a loopback address${hint("127.0.0.1")}`);
+    expect(await policy.followRefusal("https://intra.example/feed", lookup)).toBe(
+      `intra.example resolves to 10.1.2.3, a private address${hint("intra.example")}`,
+    );
+    // this machine's own resolver: localhost is loopback
+    expect(await policy.followRefusal("http://localhost:8787/feeds/all.xml")).toMatch(
+      /^localhost resolves to (127\.0\.0\.1|::1), a loopback address; .*FEEDWERK_ALLOWED_HOSTS=localhost\)$/,
+    );
+    // a public address among them is what fetching would use; a name that does not resolve now is judged when fetched
+    expect(await policy.followRefusal("https://both.example/feed", lookup)).toBeNull();
+    expect(await policy.followRefusal("https://public.example/feed", lookup)).toBeNull();
+    expect(await policy.followRefusal("https://gone.example/feed", lookup)).toBeNull();
+    expect(await policy.followRefusal("https://93.184.216.34/feed", lookup)).toBeNull();
+    const allowing = new AddressPolicy(["127.0.0.1", "intra.example", "10.0.0.0/8"]);
+    for (const url of ["http://127.0.0.1/feed.xml", "https://intra.example/feed", "http://10.0.0.1/rss"])
+      expect(await allowing.followRefusal(url, lookup)).toBeNull();
+    // localhost's address is allowed: so is localhost, as fetching would connect to it
+    expect(await allowing.followRefusal("http://localhost/feed")).toBeNull();
+    expect(await new AddressPolicy(["intra.example"]).followRefusal("http://localhost/feed")).not.toBeNull();
+  });
+
   it("checks the address it actually connects to, whatever name resolution said before", async () => {
     // a resolver that answers with loopback without asking the policy: a DNS answer that
     // changed between the check and the connection (DNS rebinding)

@@ -4,7 +4,8 @@
  * at once (PostgreSQL) fetch every feed once; a poller killed with SIGKILL
  * holds its feeds until its lease runs out, then another poller takes
  * them; a fetch that outlived its lease stores nothing over the result of
- * the poller that took the feed over.
+ * the poller that took the feed over; a pass stopped (Ctrl-C of `fetch`)
+ * gives back at once what it has claimed and not done.
  */
 import { spawn } from "node:child_process";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -18,7 +19,7 @@ import type { Database } from "../src/storage/database";
 import type { OpenDatabase } from "../src/storage/open";
 import { documents, items, observations, sources } from "../src/storage/schema";
 import { findFeedSource } from "../src/storage/sources";
-import { cli, ROOT } from "./support/cli";
+import { cli, ROOT, startCli } from "./support/cli";
 import { backends, type Scratch } from "./support/databases";
 import { localFetcher, pollingSuite } from "./support/polling";
 
@@ -129,6 +130,30 @@ for (const backend of backends) {
       expect(all.map((p) => p.feeds).reduce((a, b) => a + b)).toBe(60);
       expect(all.map((p) => p.notModified).reduce((a, b) => a + b)).toBe(60);
       expect(hitCounts(60)).toEqual(new Set([2]));
+    });
+
+    it("gives back, when stopped, the feeds it claimed and has not done, with no failure counted and nothing stored of them", async () => {
+      await follow(db.db, 20);
+      let answered = 0;
+      hold = () => answered++ >= 3;
+      const stop = new AbortController();
+      try {
+        const pass = pollFeeds(db.db, fetcher, { owner: "stopping", signal: stop.signal });
+        for (let waited = 0; (held.length < 2 || (await db.db.$count(documents)) < 3) && waited < 30_000; waited += 20) await sleep(20);
+        const claimed = await db.db.$count(sources, sql`${sources.leaseUntil} > now()`);
+        stop.abort();
+        const summary = await pass;
+        expect([summary.feeds, summary.stored, summary.failed, summary.givenBack]).toEqual([3, 3, 0, claimed]);
+        expect(await stored(db.db, 20)).toMatchObject({ items: 3 * ENTRIES, observations: 3 * ENTRIES, leased: 0 });
+        expect(await db.db.$count(sources, sql`${sources.leaseToken} is not null or ${sources.errorCount} > 0`)).toBe(0);
+      } finally {
+        hold = null;
+        releaseHeld();
+      }
+      // due as before: the next pass takes the rest at once
+      const next = await pollFeeds(db.db, fetcher, { owner: "next" });
+      expect([next.feeds, next.stored]).toEqual([17, 17]);
+      expect(await stored(db.db, 20)).toMatchObject({ documentsPerFeed: new Set([1]), feeds: 20, items: 60, leased: 0 });
     });
 
     it("records nothing of a fetch that outlived its lease: the feed's new holder keeps its result", async () => {
@@ -262,4 +287,52 @@ describe.skipIf(postgres.unavailable)("pollers in separate processes on one Post
     // the feeds nobody held were fetched once; the victim's once more than the requests it left hanging
     for (let n = 0; n < 40; n++) if (!victimsFeeds.has(n)) expect(hits.get(n)).toBe(1);
   }, 120_000);
+
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    it(`a poller stopped with ${signal} gives back the feeds it has not done at once, keeps what it stored whole, and says so in one line`, async () => {
+      await follow(opened.db, 40);
+      // the first four requests are answered; the rest keep the poller waiting (two connections per host: the others queue behind them)
+      let answered = 0;
+      hold = () => answered++ >= 4;
+      const run = startCli(["fetch"], { ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1", FEEDWERK_LEASE_SECONDS: "300" });
+      try {
+        for (let waited = 0; (held.length < 2 || (await opened.db.$count(documents)) < 4) && waited < 60_000; waited += 50) await sleep(50);
+        expect(held).toHaveLength(2);
+        const claimed = await opened.db.$count(sources, sql`${sources.leaseUntil} > now()`);
+        expect(claimed).toBeGreaterThan(0);
+        run.child.kill(signal);
+        const done = await run.exited;
+        expect(done.status, done.stderr).toBe(signal === "SIGINT" ? 130 : 143);
+        const lines = done.stderr.trim().split("\n");
+        expect(lines).toEqual([expect.stringMatching(new RegExp(`^error: stopped by ${signal}: 4 feeds done, \\d+ given back to other pollers unfetched$`))]);
+        // every claimed feed it had not done, and only those, is free again at once, as due as before and with no failure counted
+        const notDone = await opened.db.$count(sources, sql`${sources.leasedAt} is not null and ${sources.lastFetchAt} is null`);
+        expect(Number(/(\d+) given back/.exec(lines[0]!)![1])).toBe(notDone);
+        expect(notDone).toBe(claimed);
+        expect(await opened.db.$count(sources, sql`${sources.leaseToken} is not null or ${sources.leaseUntil} is not null`)).toBe(0);
+        expect(await opened.db.$count(sources, sql`${sources.errorCount} > 0 or ${sources.lastStatus} is not null and ${sources.lastStatus} <> 'ok'`)).toBe(0);
+        // what it stored is whole: four documents with all their entries, each recorded on its feed
+        expect(await opened.db.$count(sources, sql`${sources.lastStatus} = 'ok'`)).toBe(4);
+        expect(await stored(opened.db, 40)).toMatchObject({ items: 4 * ENTRIES, observations: 4 * ENTRIES, distinctGuids: 4 * ENTRIES, leased: 0 });
+        expect(await opened.db.$count(documents)).toBe(4);
+
+        // the next poller, at once, takes every feed this one left: nobody waits for a lease to run out
+        hold = null;
+        const fetcher = localFetcher();
+        const next = await pollFeeds(opened.db, fetcher, { owner: "next" }).finally(() => fetcher.close());
+        expect([next.feeds, next.stored]).toEqual([36, 36]);
+        expect(await stored(opened.db, 40)).toMatchObject({
+          documentsPerFeed: new Set([1]),
+          feeds: 40,
+          items: 120,
+          distinctGuids: 120,
+          observations: 120,
+          leased: 0,
+        });
+      } finally {
+        if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill("SIGKILL");
+        releaseHeld();
+      }
+    }, 120_000);
+  }
 });

@@ -54,11 +54,14 @@ for (const backend of backends) {
     });
     afterAll(() => db?.close());
 
-    it("serves RSS with one playable enclosure and its itunes:duration per episode, the other files as media:content", async () => {
+    it("serves RSS with one playable enclosure per episode, its duration and the other files as media:content, and nothing of iTunes", async () => {
       const xml = await get("/feeds/podcast.xml");
       await expectValidRss(xml);
       const rss = (xmlTree(xml) as any).rss[0];
-      expect(rss["@xmlns:itunes"]).toBe("http://www.itunes.com/dtds/podcast-1.0.dtd");
+      // one iTunes element would put the tag's feed under Apple's channel rules, which it has nothing true to answer
+      expect(rss["@xmlns:itunes"]).toBeUndefined();
+      expect(xml).not.toContain("itunes");
+      expect(rss["@xmlns:media"]).toBe("http://search.yahoo.com/mrss/");
       const items: any[] = rss.channel[0].item;
       expect(items).toHaveLength(11);
       for (const item of items) {
@@ -72,8 +75,8 @@ for (const backend of backends) {
         expect(item.enclosure?.map((e: any) => [e["@url"], e["@length"], e["@type"]]) ?? [], title).toEqual(
           main ? [[main.url, String(main.length ?? 0), main.type ?? OCTET]] : [],
         );
-        expect(item["itunes:duration"]?.map(String) ?? [], title).toEqual(main?.durationSeconds != null ? [String(main.durationSeconds)] : []);
-        const others = want.enclosures.filter((e) => e !== main);
+        // the enclosure's file again as media:content where it has a duration to say, then the others
+        const others = want.enclosures.filter((e) => e !== main || e.durationSeconds != null);
         expect(
           (item["media:content"] ?? []).map((c: any) => [c["@url"], c["@type"], c["@fileSize"], c["@duration"]]),
           title,
@@ -131,7 +134,7 @@ for (const backend of backends) {
       }
     });
 
-    it("declares the iTunes and Media RSS namespaces only in feeds that use them", async () => {
+    it("declares the Media RSS namespace only in feeds that use it, and the iTunes namespace in none", async () => {
       const namespaces = async (q: string) => {
         const xml = await get(`/feeds/podcast.xml?q=${q}`);
         await expectValidRss(xml);
@@ -140,7 +143,8 @@ for (const backend of backends) {
       };
       expect(await namespaces("Watt")).toEqual([["Bild vom Watt"], undefined, "http://search.yahoo.com/mrss/"]);
       expect(await namespaces("Stille")).toEqual([["Stille"], undefined, undefined]);
-      expect(await namespaces("Relativ")).toEqual([["Folge 2: Relativ gesehen"], "http://www.itunes.com/dtds/podcast-1.0.dtd", undefined]);
+      // an episode with a duration: its file as media:content too, which says it
+      expect(await namespaces("Relativ")).toEqual([["Folge 2: Relativ gesehen"], undefined, "http://search.yahoo.com/mrss/"]);
     });
 
     it("escapes what a feed put into an enclosure's URL and title", async () => {

@@ -35,21 +35,6 @@ const LATER_PAGE = join(import.meta.dirname, "pages", "prag-followup.txt");
 const RSS2 = readFileSync(join(import.meta.dirname, "feeds", "rss2.xml"), "utf8");
 const FORMATS = ["xml", "atom"] as const;
 
-/**
- * Warnings about what feedwerk cannot honestly know, each with why: Apple's
- * channel recommendations, which the validator applies to every RSS feed
- * that declares the iTunes namespace (feedwerk's do where an episode has a
- * duration), and Apple's list of file extensions, which the fixtures' own
- * file names (.ogg, a query string after .mp3) are not on.
- */
-const TOLERATED: { type: string; text: RegExp; why: string }[] = [
-  { type: "MissingItunesElement", text: /itunes:category$/, why: "a tag is no category of Apple's list" },
-  { type: "MissingItunesElement", text: /itunes:explicit$/, why: "the followed feeds' explicit flags are not kept, and a tag's feed mixes feeds" },
-  { type: "MissingItunesEmail", text: /itunes:email/, why: "a tag's feed has no owner to give an e-mail of" },
-  { type: "UnsupportedItunesFormat", text: /is not supported by iTunes$/, why: "the episode's file is named so by its own feed" },
-];
-const tolerated = (e: ValidatorEvent) => TOLERATED.some((t) => t.type === e.type && t.text.test(e.text));
-
 interface Judged {
   feed: string;
   events: ValidatorEvent[];
@@ -134,12 +119,12 @@ for (const backend of backends) {
         expect(judged.length).toBe(slugs.size * FORMATS.length);
       });
 
-      it("finds no error and no warning in any RSS or Atom feed, but for the tolerated podcast warnings", () => {
+      it("finds no error and no warning in any RSS or Atom feed", () => {
         const counts: Record<string, number> = {};
         for (const { events } of judged) for (const e of events) counts[`${e.level} ${e.type}`] = (counts[`${e.level} ${e.type}`] ?? 0) + 1;
         console.log(`W3C validator on ${judged.length} feeds (${backend.name}): ${JSON.stringify(counts)}`);
         const offending = judged.flatMap(({ feed, events }) =>
-          events.filter((e) => e.level !== "INFO" && !(e.level === "WARNING" && tolerated(e))).map((e) => `${feed}:${e.line}: ${e.level} ${e.type}: ${e.text}`),
+          events.filter((e) => e.level !== "INFO").map((e) => `${feed}:${e.line}: ${e.level} ${e.type}: ${e.text}`),
         );
         expect(offending).toEqual([]);
       });

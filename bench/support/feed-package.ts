@@ -22,7 +22,6 @@ import {
   type FeedFormat,
 } from "../../src/publish/feed-model";
 
-const ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd";
 // xml-js writes attributes of extensions as given, escaping only quotes: "&" as the package escapes its own URLs
 const url = (href: string) => href.replace(/&/g, "&amp;");
 const MEDIA_RSS = "http://search.yahoo.com/mrss/";
@@ -69,10 +68,8 @@ function toPackageItem(format: FeedFormat, channel: FeedChannel, item: FeedItem)
   if (format === "rss") {
     // the profile wants dc:creator, not <author> (e-mail addresses); namespaces declared on the element, the package has no option for the root
     if (item.agency) extensions.push({ name: "dc:creator", objects: asObjects({ _text: item.agency }) });
-    if (main?.durationSeconds != null) {
-      extensions.push({ name: "itunes:duration", objects: asObjects({ _attributes: { "xmlns:itunes": ITUNES }, _text: String(main.durationSeconds) }) });
-    }
-    const others = item.media?.enclosures.filter((e) => e !== main) ?? [];
+    // as feedwerk's RSS: the enclosure's file again as media:content where that says its duration, then the other files
+    const others = item.media?.enclosures.filter((e) => e !== main || e.durationSeconds != null) ?? [];
     if (others.length) {
       const content = others.map((e) => ({
         _attributes: {

@@ -30,6 +30,13 @@ export interface AdminOptions {
   /** Called after an ingestion changed something: feeds are rendered anew, the WebSub hub is told. */
   onChange?: (report: StoreReport) => void;
   maxPageBytes?: number;
+  /**
+   * Why a feed at this URL may not be followed (a private or local address
+   * the configuration does not allow), or null. The Node server passes the
+   * address policy's (AddressPolicy.followRefusal); without it, only fetching
+   * checks addresses.
+   */
+  followRefusal?: (url: string) => Promise<string | null>;
 }
 
 const view = (s: FeedSource) => ({
@@ -88,7 +95,7 @@ const jsonBody: MiddlewareHandler = async (c, next) => {
   await next();
 };
 
-export function adminApi({ db, token, onChange, maxPageBytes = 2 * 1024 * 1024 }: AdminOptions): Hono {
+export function adminApi({ db, token, onChange, maxPageBytes = 2 * 1024 * 1024, followRefusal }: AdminOptions): Hono {
   if (token.length < 16) throw new Error("FEEDWERK_ADMIN_TOKEN must be at least 16 characters");
   const api = new Hono();
   api.use("*", bearerAuth({ token }));
@@ -97,6 +104,8 @@ export function adminApi({ db, token, onChange, maxPageBytes = 2 * 1024 * 1024 }
 
   api.post("/sources", jsonBody, checked("json", sourceEntry), async (c) => {
     const entry = c.req.valid("json");
+    const refused = await followRefusal?.(entry.url);
+    if (refused) return problem(422, `${entry.url}: ${refused}`);
     try {
       const source = await addFeedSource(db, { url: entry.url, name: entry.name, tags: entry.tags ?? [] });
       return c.json(view(source), 201);

@@ -2,12 +2,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
-import type { Publisher } from "../publish/app";
+import type { AppOptions, Publisher } from "../publish/app";
 import type { HeaderLookup } from "../publish/conditional";
 import type { VersionBook } from "../publish/version-book";
 import type { Database } from "../storage/database";
 import { nodeCompressors } from "./compressors";
-import { createSite } from "./site";
+import { createSite, type SiteOptions } from "./site";
 
 export interface RunningServer {
   /** The address actually bound: http://127.0.0.1:8787, http://0.0.0.0:8787, http://[::1]:8787. */
@@ -24,6 +24,10 @@ export interface ServerOptions {
   hubUrl?: string | undefined;
   adminToken?: string | undefined;
   versions?: VersionBook;
+  /** See AppOptions.pending: set while the database could not be prepared yet. */
+  pending?: AppOptions["pending"];
+  /** The admin API's check of a feed URL to follow (AdminOptions.followRefusal). */
+  followRefusal?: SiteOptions["followRefusal"];
 }
 
 export function startServer(db: Database, options: ServerOptions): Promise<RunningServer> {
@@ -33,6 +37,8 @@ export function startServer(db: Database, options: ServerOptions): Promise<Runni
     hubUrl: options.hubUrl,
     adminToken: options.adminToken,
     versions: options.versions,
+    pending: options.pending,
+    followRefusal: options.followRefusal,
     compressors: nodeCompressors,
   });
   const toApp = getRequestListener(publisher.app.fetch, { hostname: options.hostname });

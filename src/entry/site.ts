@@ -5,16 +5,18 @@
  * stay side by side and neither imports the other. No Node built-ins: the
  * Worker imports it.
  */
-import { adminApi } from "../admin/api";
+import { adminApi, type AdminOptions } from "../admin/api";
 import { createPublisher, type AppOptions, type Publisher } from "../publish/app";
 
 export interface SiteOptions extends AppOptions {
   /** Mounts the admin API at /api, guarded by this bearer token; absent, there is no /api. */
   adminToken?: string | undefined;
+  /** The admin API's check of a feed URL to follow (AdminOptions.followRefusal). */
+  followRefusal?: AdminOptions["followRefusal"];
 }
 
-export function createSite({ adminToken, ...options }: SiteOptions): Publisher {
+export function createSite({ adminToken, followRefusal, ...options }: SiteOptions): Publisher {
   const publisher = createPublisher(options);
-  if (adminToken) publisher.app.route("/api", adminApi({ db: options.db, token: adminToken, onChange: publisher.changed }));
+  if (adminToken) publisher.app.route("/api", adminApi({ db: options.db, token: adminToken, onChange: publisher.changed, followRefusal }));
   return publisher;
 }

@@ -14,12 +14,13 @@ import { readFeedDocument } from "../input/feed/read-feed";
 import { feedEntries } from "../input/feed/to-items";
 import type { FetchOutcome } from "../input/fetch/http-fetch";
 import type { Database } from "../storage/database";
-import { claimFeedSources, databaseClock, recordFetch, type FeedSource, type Lease } from "../storage/sources";
+import { claimFeedSources, databaseClock, recordFetch, releaseLeases, type FeedSource, type Lease } from "../storage/sources";
 import { storeDocument, type StoreReport } from "../storage/store-document";
 
 /** What the pass needs of a fetcher; the Node shell gives it undici with the address policy. */
 export interface Fetcher {
-  fetch(url: string, validators: { etag?: string | null; lastModified?: string | null }): Promise<FetchOutcome>;
+  /** `cancel`, when it fires, abandons the fetch: it rejects soon after. */
+  fetch(url: string, validators: { etag?: string | null; lastModified?: string | null }, cancel?: AbortSignal): Promise<FetchOutcome>;
 }
 
 export interface PollOptions {
@@ -36,6 +37,12 @@ export interface PollOptions {
   owner?: string;
   /** How long a claimed feed stays this poller's; after it, another poller may take it (default DEFAULT_LEASE_SECONDS). */
   leaseSeconds?: number;
+  /**
+   * Stops the pass (Ctrl-C): nothing more is claimed, fetches in flight are
+   * abandoned, a document being stored is stored (its transaction commits
+   * whole), and the feeds claimed but not done are given back (summary.givenBack).
+   */
+  signal?: AbortSignal;
 }
 
 export interface PollResult {
@@ -54,6 +61,8 @@ export interface PollSummary {
   notModified: number;
   failed: number;
   leaseLost: number;
+  /** Feeds claimed but not polled because the pass was stopped, their leases given back. */
+  givenBack: number;
   new: number;
   updated: number;
   unchanged: number;
@@ -93,6 +102,7 @@ export async function pollFeeds(db: Database, fetcher: Fetcher, options: PollOpt
     notModified: 0,
     failed: 0,
     leaseLost: 0,
+    givenBack: 0,
     new: 0,
     updated: 0,
     unchanged: 0,
@@ -105,18 +115,25 @@ export async function pollFeeds(db: Database, fetcher: Fetcher, options: PollOpt
   const queue: FeedSource[] = [];
   let claiming: Promise<void> | null = null;
   let exhausted = false;
+  // every claim's token, so that a stopped pass can give back what it holds
+  const tokens: string[] = [];
   const next = async (): Promise<FeedSource | undefined> => {
     for (;;) {
+      if (options.signal?.aborted) return undefined;
       const source = queue.shift();
       if (source || exhausted) return source;
-      claiming ??= claimFeedSources(db, { lease: { owner, token: crypto.randomUUID() }, limit: concurrency, leaseSeconds, dueAt: now(), since })
-        .then((claimed) => {
-          queue.push(...claimed);
-          exhausted = claimed.length === 0;
-        })
-        .finally(() => {
-          claiming = null;
-        });
+      if (!claiming) {
+        const token = crypto.randomUUID();
+        tokens.push(token);
+        claiming = claimFeedSources(db, { lease: { owner, token }, limit: concurrency, leaseSeconds, dueAt: now(), since })
+          .then((claimed) => {
+            queue.push(...claimed);
+            exhausted = claimed.length === 0;
+          })
+          .finally(() => {
+            claiming = null;
+          });
+      }
       await claiming;
     }
   };
@@ -124,6 +141,7 @@ export async function pollFeeds(db: Database, fetcher: Fetcher, options: PollOpt
     try {
       for (let source = await next(); source; source = await next()) {
         const result = await pollOne(db, fetcher, source, now(), options);
+        if (!result) continue; // abandoned: given back below
         count(summary, result);
         options.onDone?.(result);
       }
@@ -136,6 +154,7 @@ export async function pollFeeds(db: Database, fetcher: Fetcher, options: PollOpt
   // every worker ends before the pass does, even when one of them fails: nothing is left writing behind it
   const failed = (await Promise.allSettled(Array.from({ length: concurrency }, worker))).find((r) => r.status === "rejected");
   if (failed) throw failed.reason;
+  if (options.signal?.aborted) summary.givenBack = await releaseLeases(db, tokens);
   return summary;
 }
 
@@ -153,14 +172,15 @@ function count(summary: PollSummary, result: PollResult): void {
   for (const tag of result.report.changedTags) summary.changedTags.add(tag);
 }
 
-async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetchedAt: Date, options: PollOptions): Promise<PollResult> {
+/** How one claimed feed went; null when the pass was stopped before its result was recorded (its lease is given back). */
+async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetchedAt: Date, options: PollOptions): Promise<PollResult | null> {
   const min = options.minIntervalMs ?? 15 * 60_000;
   const max = options.maxIntervalMs ?? 24 * 60 * 60_000;
   const clamp = (ms: number) => Math.min(max, Math.max(min, ms));
   const lease: Lease = { owner: source.leaseOwner!, token: source.leaseToken! };
   const lost = (): PollResult => ({ source, outcome: "lease lost", nextPollAt: source.nextPollAt ?? fetchedAt });
   try {
-    const out = await fetcher.fetch(source.url!, { etag: source.etag, lastModified: source.lastModified });
+    const out = await fetcher.fetch(source.url!, { etag: source.etag, lastModified: source.lastModified }, options.signal);
     const url = out.movedTo ?? source.url!;
     if (out.status === "not-modified") {
       // a 304 that sends Cache-Control updates the stored max-age (RFC 9111, 4.3.4); the ttl stays the feed's
@@ -201,6 +221,7 @@ async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetch
       const recorded = await recordFetch(db, source.id, { ...fetched, lastStatus: "not modified" }, lease);
       return recorded ? { source, outcome: "not modified", nextPollAt } : lost();
     }
+    if (options.signal?.aborted) return null;
     // the source's own tags are added to its items when they are stored, and follow every change of them
     const { items: found, entryKeys, retiredIds } = feedEntries(feed, source.name, out.url, fetchedAt);
     // The document and the fetch's record commit together, and only while the lease is still this
@@ -222,6 +243,8 @@ async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetch
     return { source, outcome: "stored", report, nextPollAt };
   } catch (error) {
     if (error instanceof LeaseLostError) return lost();
+    // not the feed's failure: the pass is stopping
+    if (options.signal?.aborted) return null;
     const message = printableReason(reasonFor((error as Error).message.split("\n")[0]!, source.url!), 1000);
     const errors = source.errorCount + 1;
     const retryAfter = (error as { retryAfterMs?: number | null }).retryAfterMs;

@@ -11,6 +11,7 @@ import { outageCode } from "../storage/outage";
 import type { HeaderLookup } from "./conditional";
 import { requestDeadline, unavailable } from "./database-outage";
 import { FeedCache, type CachedAnswer, type Compressors } from "./feed-cache";
+import { feedMethodNotAllowed, feedPreflight } from "./feed-methods";
 import { FORMAT_OF_EXTENSION } from "./feed-model";
 import { serveFeedPage } from "./feed-page-route";
 import { cachedAnswer, serveFeed, type FeedRouteDeps } from "./feed-route";
@@ -46,6 +47,21 @@ export interface AppOptions {
    * by default it runs detached.
    */
   background?: (task: Promise<unknown>) => void;
+  /**
+   * Whether the database may be used yet: null once it may, else the outage
+   * that keeps it from being prepared (a server started while PostgreSQL was
+   * unreachable, whose migrations are still to run). Until then every answer
+   * that needs the database is a 503, /readyz says why, /healthz is alive.
+   */
+  pending?: () => PendingDatabase | null;
+}
+
+/** Why a database that is not ready yet cannot be used. */
+export interface PendingDatabase {
+  /** The outage's code, for the log (ECONNREFUSED, 57P03, …). */
+  code: string;
+  /** For /readyz: "the database is unreachable (ECONNREFUSED)". */
+  reason: string;
 }
 
 const ITEM_ID = /^[0-9a-f]{32}$/;
@@ -71,7 +87,7 @@ export interface Publisher {
   changed(report: StoreReport): void;
 }
 
-export function createPublisher({ db, publicUrl, versions, compressors, cacheBytes, hubUrl, background = detached }: AppOptions): Publisher {
+export function createPublisher({ db, publicUrl, versions, compressors, cacheBytes, hubUrl, background = detached, pending }: AppOptions): Publisher {
   const app = new Hono();
   const feedDeps: FeedRouteDeps = {
     db,
@@ -85,6 +101,14 @@ export function createPublisher({ db, publicUrl, versions, compressors, cacheByt
   const baseOf = (url: string) => (publicUrl ?? new URL(url).origin).replace(/\/+$/, "");
 
   app.use("*", securityHeaders);
+  if (pending) {
+    app.use("*", async (c, next) => {
+      const outage = pending();
+      if (!outage || c.req.path === "/healthz") return next();
+      if (c.req.path === "/readyz") return c.text(`not ready: ${outage.reason}`, 503, { "Cache-Control": "no-store" });
+      return unavailable(c, outage.code);
+    });
+  }
   app.use("*", requestDeadline(REQUEST_DEADLINE_MS, FEED_FILE));
 
   app.get("/", async (c) => c.html(indexPage(baseOf(c.req.url), await listTags(db), await feedItems(db, { tagIds: null, limit: 20 }))));
@@ -127,6 +151,12 @@ export function createPublisher({ db, publicUrl, versions, compressors, cacheByt
     const wanted = negotiate(accept);
     return wanted === "html" ? serveFeedPage(c, db, selector, "rss", base) : serveFeed(c, feedDeps, selector, wanted, base, false);
   });
+
+  for (const path of ["/feeds/:file", "/feeds.opml"]) {
+    app.options(path, feedPreflight);
+    // after the GET routes, which answer GET and HEAD
+    app.all(path, feedMethodNotAllowed);
+  }
 
   app.get("/items/:id", async (c) => {
     const id = c.req.param("id");

@@ -4,7 +4,13 @@
  * RFC 822 dates, the HTML in content:encoded, the agency in dc:creator
  * (<author> is for e-mail addresses), tags as category. Media: RSS allows
  * one enclosure per item, so the one a podcast app should play is the
- * enclosure (with itunes:duration) and the others are Media RSS content.
+ * enclosure and the others are Media RSS content; an enclosure's duration,
+ * which RSS has no attribute for, is said by a media:content of the same
+ * file. Not itunes:duration: one iTunes element puts the whole feed under
+ * Apple's channel rules (itunes:category from Apple's list, itunes:explicit,
+ * an owner's e-mail, Apple's file formats), and a tag's feed, which mixes
+ * stories and the episodes of any number of feeds, has nothing true to say
+ * to them.
  */
 import { escapeHtml } from "../normalise/html";
 import type { FeedChannel } from "./feed-model";
@@ -14,12 +20,12 @@ import { cdataEl, emptyEl, PROLOG, textEl, xmlText } from "../xml/writer";
 
 export function renderRss(channel: FeedChannel): string {
   const out: string[] = [PROLOG];
-  // declared only by feeds that use them: validators hold a feed that declares iTunes to Apple's channel rules
-  const itunes = channel.items.some((i) => i.media && mainEnclosure(i.media.enclosures)?.durationSeconds != null);
-  const mediaRss = channel.items.some((i) => i.media && (i.media.thumbnail || i.media.enclosures.length > 1));
+  // declared only by feeds that use it
+  const mediaRss = channel.items.some(
+    (i) => i.media && (i.media.thumbnail || i.media.enclosures.length > 1 || mainEnclosure(i.media.enclosures)?.durationSeconds != null),
+  );
   out.push(
     '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/"',
-    itunes ? ` xmlns:itunes="${ITUNES}"` : "",
     mediaRss ? ` xmlns:media="${MEDIA_RSS}"` : "",
     ">\n<channel>\n",
     textEl("title", feedTitle(channel)),
@@ -69,7 +75,6 @@ export function renderRss(channel: FeedChannel): string {
   return out.join("");
 }
 
-const ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd";
 const MEDIA_RSS = "http://search.yahoo.com/mrss/";
 
 function mediaElements(media: Media): string {
@@ -78,10 +83,10 @@ function mediaElements(media: Media): string {
   if (main) {
     // length is required: 0 where unknown, as the best-practices profile says
     out.push(emptyEl("enclosure", { url: main.url, length: main.length ?? 0, type: main.type ?? UNKNOWN_TYPE }), "\n");
-    if (main.durationSeconds !== null) out.push(textEl("itunes:duration", String(main.durationSeconds)), "\n");
   }
   for (const e of media.enclosures) {
-    if (e === main) continue;
+    // the enclosure's own file only to say its duration
+    if (e === main && main.durationSeconds === null) continue;
     out.push(emptyEl("media:content", { url: e.url, type: e.type, fileSize: e.length, duration: e.durationSeconds }), "\n");
   }
   if (media.thumbnail) {

@@ -22,7 +22,10 @@
  *   any answer over HTTPS, a feed fetched by a web-based reader included;
  * and adds Access-Control-Allow-Origin: *: feeds are public and carry no
  * cookies, and web-based readers (JSON Feed's clients foremost) read them
- * from other origins. A CORS answer needs no Cross-Origin-Resource-Policy.
+ * from other origins; Access-Control-Expose-Headers: ETag lets such a
+ * reader's script see the ETag it revalidates with (Last-Modified is
+ * exposed to scripts anyway; the preflight is in feed-methods.ts). A CORS
+ * answer needs no Cross-Origin-Resource-Policy.
  * Left out, as they only act on a document a browser shows as a page:
  * Cross-Origin-Opener-Policy, Origin-Agent-Cluster, Referrer-Policy (a
  * sandboxed feed loads nothing), X-DNS-Prefetch-Control, X-Frame-Options,
@@ -66,6 +69,7 @@ export const FEED_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "X-Content-Type-Options": "nosniff",
   "Strict-Transport-Security": PAGE_SECURITY_HEADERS["Strict-Transport-Security"]!,
   ...FEED_CORS_HEADERS,
+  "Access-Control-Expose-Headers": "ETag",
 };
 
 const pageHeaders = Object.entries(PAGE_SECURITY_HEADERS);

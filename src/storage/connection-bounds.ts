@@ -18,3 +18,13 @@ export const CONNECTION_BOUNDS = {
   // default, so the first request after an outage would hang that long
   backoff: (retries: number) => Math.min(0.1 * 2 ** retries, 1),
 } satisfies Options<Record<string, never>>;
+
+/**
+ * Session settings of the client that answers requests (the Node server),
+ * sent when a connection opens: a statement that waits on a lock or a
+ * database that stalls is cancelled by the server (SQLSTATE 57014, a 503
+ * to the client) instead of holding a request and a pooled connection, and
+ * a transaction left open by a request that went away is ended. The
+ * requests' own deadlines are shorter (4 s); these free the connection.
+ */
+export const SERVING_STATEMENT_TIMEOUT_MS = 10_000;

@@ -18,6 +18,12 @@ export interface OpenOptions {
   /** postgres://… ; when absent, PGlite in dataDir. */
   url?: string | undefined;
   dataDir?: string | undefined;
+  /**
+   * PostgreSQL only: cancel any statement of this client that runs longer,
+   * and end a transaction left idle as long (the server's client; see
+   * SERVING_STATEMENT_TIMEOUT_MS). Migrations are not bound by it.
+   */
+  statementTimeoutMs?: number | undefined;
 }
 
 export interface OpenDatabase {
@@ -29,20 +35,31 @@ export interface OpenDatabase {
 }
 
 export async function openDatabase(options: OpenOptions): Promise<OpenDatabase> {
-  if (options.url) return openPostgres(options.url);
+  if (options.url) return openPostgres(options.url, options.statementTimeoutMs);
   return openPglite(resolve(options.dataDir ?? "data"));
 }
 
-async function openPostgres(url: string): Promise<OpenDatabase> {
+async function openPostgres(url: string, statementTimeoutMs: number | undefined): Promise<OpenDatabase> {
   const { default: postgres } = await import("postgres");
   const { drizzle } = await import("drizzle-orm/postgres-js");
   const { migrate } = await import("drizzle-orm/postgres-js/migrator");
-  const client = postgres(url, { ...CONNECTION_BOUNDS, max: 4, onnotice: () => {} });
+  const connection = statementTimeoutMs ? { statement_timeout: statementTimeoutMs, idle_in_transaction_session_timeout: statementTimeoutMs } : {};
+  const client = postgres(url, { ...CONNECTION_BOUNDS, max: 4, onnotice: () => {}, connection });
   const db = drizzle(client, { schema });
   return {
     db: db as unknown as Database,
     description: `postgres (${redact(url)})`,
-    migrate: () => migrate(db, { migrationsFolder: MIGRATIONS }).catch((error: unknown) => Promise.reject(explainMigrationError(error))),
+    // a connection of their own, without the statement timeout: building an index on a large table takes as long as it takes
+    migrate: async () => {
+      const own = postgres(url, { ...CONNECTION_BOUNDS, max: 1, onnotice: () => {} });
+      try {
+        await migrate(drizzle(own, { schema }), { migrationsFolder: MIGRATIONS });
+      } catch (error) {
+        throw explainMigrationError(error);
+      } finally {
+        await own.end({ timeout: 5 });
+      }
+    },
     close: () => client.end({ timeout: 5 }),
   };
 }

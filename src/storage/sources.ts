@@ -175,6 +175,22 @@ export async function recordFetch(
   return done.length > 0;
 }
 
+/**
+ * Gives back the leases still held under these claims (a poller stopping
+ * before it fetched them): the feeds are free for any poller at once, as due
+ * as they were, instead of waiting for their leases to run out. Returns how
+ * many were given back.
+ */
+export async function releaseLeases(db: Database, tokens: string[]): Promise<number> {
+  if (!tokens.length) return 0;
+  const released = await db
+    .update(sources)
+    .set({ leaseOwner: null, leaseToken: null, leaseUntil: null })
+    .where(inArray(sources.leaseToken, tokens))
+    .returning({ id: sources.id });
+  return released.length;
+}
+
 /** The ids of the items a source has shown, newest first. */
 export async function itemIdsOfSource(db: Database, sourceId: number): Promise<string[]> {
   const rows = await db

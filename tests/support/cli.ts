@@ -1,5 +1,5 @@
 /** The CLI as a child process, as a user runs it. */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
@@ -28,4 +28,50 @@ export function cli(args: string[], env: Record<string, string> = {}, timeoutMs 
     child.on("error", reject);
     child.on("close", (status) => resolve({ status, stdout, stderr }));
   });
+}
+
+/** A long-running command (serve, fetch) as a child process, with what it has printed so far. */
+export interface RunningCli {
+  child: ChildProcess;
+  /** Standard output and standard error so far, in the order they came. */
+  output(): string;
+  /** Resolves with the first match of `pattern` in the output, waiting for it up to `timeoutMs`. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  /** Resolves when the process has exited. */
+  exited: Promise<CliRun>;
+}
+
+export function startCli(args: string[], env: Record<string, string> = {}): RunningCli {
+  const child = spawn(process.execPath, ["--import", "tsx", ENTRY, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+  let stdout = "";
+  let stderr = "";
+  let both = "";
+  const watchers = new Set<() => void>();
+  const seen = () => {
+    for (const watcher of watchers) watcher();
+  };
+  child.stdout.on("data", (d) => ((stdout += d), (both += d), seen()));
+  child.stderr.on("data", (d) => ((stderr += d), (both += d), seen()));
+  const exited = new Promise<CliRun>((resolve) => child.on("close", (status) => (resolve({ status, stdout, stderr }), seen())));
+  return {
+    child,
+    output: () => both,
+    exited,
+    waitFor: (pattern, timeoutMs = 30_000) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const match = pattern.exec(both);
+          if (match) done(() => resolve(match));
+          else if (child.exitCode !== null || child.signalCode !== null) done(() => reject(new Error(`exited before printing ${pattern}:\n${both}`)));
+        };
+        const timer = setTimeout(() => done(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${both}`))), timeoutMs);
+        const done = (settle: () => void) => {
+          clearTimeout(timer);
+          watchers.delete(check);
+          settle();
+        };
+        watchers.add(check);
+        check();
+      }),
+  };
 }

@@ -49,6 +49,7 @@ const labels = (categories: unknown[]) => categories.map((c) => (typeof c === "s
 /** Every security header any answer carries (see src/publish/security-headers.ts). */
 const SECURITY_HEADER_NAMES = [
   "access-control-allow-origin",
+  "access-control-expose-headers",
   "content-security-policy",
   "cross-origin-opener-policy",
   "cross-origin-resource-policy",
@@ -320,6 +321,47 @@ export function describeHttpContract(title: string, start: () => Promise<Contrac
       expect(await res.text()).toMatch(/at most 10 tags/);
     });
 
+    it("answers other methods on a feed URL with 405 and Allow, and OPTIONS with a CORS preflight", async () => {
+      for (const path of [
+        "/feeds/ukraine.xml",
+        "/feeds/ukraine.json",
+        "/feeds/ukraine",
+        "/feeds/usa+russland.atom",
+        "/feeds/gibt-es-nicht.xml",
+        "/feeds.opml",
+      ]) {
+        for (const method of ["POST", "PUT", "DELETE", "PATCH"]) {
+          const res = await get(path, { method, body: method === "DELETE" ? undefined : "x" });
+          expect(res.status, `${method} ${path}`).toBe(405);
+          expect(res.headers.get("allow"), `${method} ${path}`).toBe("GET, HEAD, OPTIONS");
+          expect(await res.text(), `${method} ${path}`).toContain(`${method} is not allowed`);
+        }
+        // a browser's preflight before a GET with its own validators
+        const preflight = await get(path, {
+          method: "OPTIONS",
+          headers: { origin: "https://reader.example", "access-control-request-method": "GET", "access-control-request-headers": "if-none-match" },
+        });
+        expect(preflight.status, path).toBe(204);
+        expect(await preflight.text()).toBe("");
+        expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+        expect(preflight.headers.get("access-control-allow-methods")).toBe("GET, HEAD");
+        expect(
+          preflight.headers
+            .get("access-control-allow-headers")
+            ?.split(/,\s*/)
+            .map((h) => h.toLowerCase()),
+        ).toEqual(["if-none-match", "if-modified-since"]);
+        expect(Number(preflight.headers.get("access-control-max-age"))).toBeGreaterThanOrEqual(3600);
+        expect(preflight.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
+      }
+      // the feed itself lets such a script read the ETag it revalidates with
+      const feed = await get("/feeds/ukraine.json");
+      expect(feed.headers.get("access-control-expose-headers")).toBe("ETag");
+      // GET and HEAD are as they were; elsewhere other methods are still unknown routes
+      expect((await get("/feeds/ukraine.xml", { method: "HEAD" })).status).toBe(200);
+      expect((await get("/", { method: "POST", body: "x" })).status).toBe(404);
+    });
+
     it("serves the OPML of every tag with the feeds' caching and security headers", async () => {
       const res = await get("/feeds.opml");
       expect(res.status).toBe(200);
@@ -409,6 +451,7 @@ export function describeHttpContract(title: string, start: () => Promise<Contrac
         "x-content-type-options": "nosniff",
         "strict-transport-security": "max-age=15552000; includeSubDomains",
         "access-control-allow-origin": "*",
+        "access-control-expose-headers": "ETag",
       };
       const names = [...new Set([...Object.keys(PAGE), ...Object.keys(FEED)])];
       expect(names.sort()).toEqual(SECURITY_HEADER_NAMES);

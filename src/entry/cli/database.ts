@@ -1,5 +1,11 @@
-/** The database a command works on: opened from the configuration, migrated, closed when the command is done. */
+/**
+ * The database a command works on: opened from the configuration, migrated,
+ * closed when the command is done. A server may also start before its
+ * PostgreSQL answers (preparing it in the background, see prepareForServing).
+ */
+import type { PendingDatabase } from "../../publish/app";
 import { openDatabase, type OpenDatabase } from "../../storage/open";
+import { outageCode } from "../../storage/outage";
 import { readConfig } from "../config";
 import { rootMessage } from "./failures";
 
@@ -7,13 +13,89 @@ export async function withDatabase<T>(run: (opened: OpenDatabase) => Promise<T>)
   const config = readConfig();
   const opened = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   try {
-    try {
-      await opened.migrate();
-    } catch (error) {
-      throw new Error(`cannot prepare the database ${opened.description}: ${rootMessage(error)}`);
-    }
+    await prepare(opened, () => opened.migrate());
     return await run(opened);
   } finally {
     await opened.close();
+  }
+}
+
+async function prepare(opened: OpenDatabase, setup: () => Promise<void>): Promise<void> {
+  try {
+    await setup();
+  } catch (error) {
+    throw cannotPrepare(opened, error);
+  }
+}
+
+const cannotPrepare = (opened: OpenDatabase, error: unknown) => new Error(`cannot prepare the database ${opened.description}: ${rootMessage(error)}`);
+
+/** Waits between attempts to reach a database that did not answer at start: soon at first, then every few seconds. */
+const RETRY_DELAYS_MS = [500, 1_000, 2_000, 3_000];
+
+/** A database being prepared while the server already answers. */
+export interface Preparation {
+  /** Why it cannot be used yet, or null once it is prepared. */
+  pending(): PendingDatabase | null;
+  /** Settles once it is prepared; rejects with an error that trying again cannot mend (the server should stop). */
+  done: Promise<void>;
+  /** Gives up trying (the server is stopping); `done` then never settles. */
+  cancel(): void;
+}
+
+/**
+ * Runs `setup` (migrate, and for `start` the seeds) once, as withDatabase
+ * does. If the database is unreachable (PostgreSQL down or starting, as
+ * after a machine's restart), the server need not refuse to start: this
+ * returns at once and keeps trying in the background until setup succeeds,
+ * while `pending` tells the app to answer 503. Failures that waiting does not
+ * mend (a wrong password, no such database, a failing migration) are thrown
+ * on the first attempt and reject `done` on a later one.
+ */
+export async function prepareForServing(opened: OpenDatabase, setup: () => Promise<void>, log: (line: string) => void): Promise<Preparation> {
+  const first = await attempt(setup);
+  if (first.ok) return { pending: () => null, done: Promise.resolve(), cancel: () => {} };
+  if (!first.outage) throw cannotPrepare(opened, first.error);
+
+  let outage: PendingDatabase | null = first.outage;
+  let cancelled = false;
+  let timer: NodeJS.Timeout | undefined;
+  log(`the database ${opened.description} is unreachable (${outage.code}): answering 503 until it answers, trying again every few seconds`);
+  const done = new Promise<void>((resolve, reject) => {
+    const retry = async (tries: number) => {
+      const next = await attempt(setup);
+      if (cancelled) return;
+      if (next.ok) {
+        outage = null;
+        log(`the database ${opened.description} answers: prepared, serving`);
+        return resolve();
+      }
+      if (!next.outage) return reject(cannotPrepare(opened, next.error));
+      outage = next.outage;
+      timer = setTimeout(() => void retry(tries + 1), RETRY_DELAYS_MS[Math.min(tries, RETRY_DELAYS_MS.length - 1)]);
+    };
+    timer = setTimeout(() => void retry(1), RETRY_DELAYS_MS[0]);
+  });
+  return {
+    pending: () => outage,
+    done,
+    cancel: () => {
+      cancelled = true;
+      clearTimeout(timer);
+    },
+  };
+}
+
+type Attempt = { ok: true } | { ok: false; error: unknown; outage: PendingDatabase | null };
+
+async function attempt(setup: () => Promise<void>): Promise<Attempt> {
+  try {
+    await setup();
+    return { ok: true };
+  } catch (error) {
+    const code = outageCode(error);
+    // a refused login (28…) or a database that does not exist (3D000) stays so however long one waits
+    const waitable = code !== null && !code.startsWith("28") && code !== "3D000";
+    return { ok: false, error, outage: waitable ? { code, reason: `the database is unreachable (${code})` } : null };
   }
 }

@@ -12,12 +12,27 @@ import { pollerName } from "../cli/poller-name";
 import { rowPrinter } from "../cli/table";
 import { readConfig } from "../config";
 
+/** A process stopped by a signal exits with 128 + its number, as shells report it. */
+const EXIT_ON = { SIGINT: 130, SIGTERM: 143 } as const;
+type StopSignal = keyof typeof EXIT_ON;
+
 export function addFeedCommands(program: Command): void {
   program
     .command("fetch")
     .description("one polling pass over the feeds that are due")
     .option("--all", "every feed, due or not")
     .action(async (options: { all?: boolean }) => {
+      // Ctrl-C (or SIGTERM) stops the pass: what it claimed and has not done goes back to the other pollers
+      // at once, not when its lease runs out; a second one ends the process as it is (the leases then run out)
+      const stop = new AbortController();
+      let stoppedBy: StopSignal | null = null;
+      const onSignal = (signal: StopSignal) => {
+        if (stoppedBy) process.exit(EXIT_ON[signal]);
+        stoppedBy = signal;
+        stop.abort();
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
       const failed = await withDatabase(async (opened) => {
         const config = readConfig();
         const fetcher = new FeedFetcher(new AddressPolicy(config.allowedHosts));
@@ -28,6 +43,7 @@ export function addFeedCommands(program: Command): void {
             all: options.all,
             owner: pollerName(),
             leaseSeconds: config.leaseSeconds,
+            signal: stop.signal,
             onDone: (r) => {
               row([
                 r.source.name,
@@ -41,6 +57,14 @@ export function addFeedCommands(program: Command): void {
               if (r.outcome === "failed") console.error(`error: ${r.source.url}: ${r.error}`);
             },
           });
+          if (stoppedBy) {
+            await notifyHub(summary.changedTags, summary.withNews > 0);
+            console.error(
+              `error: stopped by ${stoppedBy}: ${summary.feeds} ${summary.feeds === 1 ? "feed" : "feeds"} done, ${summary.givenBack} given back to other pollers unfetched`,
+            );
+            process.exitCode = EXIT_ON[stoppedBy];
+            return 0;
+          }
           if (!summary.feeds) {
             console.log(options.all ? "no feed to poll: none is followed, or other pollers have them" : "no feed is due");
             return 0;
@@ -53,6 +77,9 @@ export function addFeedCommands(program: Command): void {
         } finally {
           await fetcher.close();
         }
+      }).finally(() => {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
       });
       if (failed > 0) process.exitCode = 1;
     });

@@ -7,10 +7,11 @@ import { isoSeconds } from "../../normalise/item";
 import { pollFeeds } from "../../pipeline/poll-feeds";
 import { describePrune, firstPruneDelayMs, nextPruneDelayMs, pruneByPolicy } from "../../pipeline/prune-schedule";
 import { VersionBook } from "../../publish/version-book";
-import type { OpenDatabase } from "../../storage/open";
+import { SERVING_STATEMENT_TIMEOUT_MS } from "../../storage/connection-bounds";
+import { openDatabase, type OpenDatabase } from "../../storage/open";
 import { countItems } from "../../storage/queries";
 import { hostOption, portOption } from "../cli/arguments";
-import { withDatabase } from "../cli/database";
+import { prepareForServing, withDatabase, type Preparation } from "../cli/database";
 import { rootMessage } from "../cli/failures";
 import { notifyHub } from "../cli/hub-notice";
 import { pollerName } from "../cli/poller-name";
@@ -24,10 +25,48 @@ const SEEDS = fileURLToPath(new URL("../../../seeds", import.meta.url));
 /** How often `serve --poll` looks for feeds that are due. */
 const POLL_EVERY_MS = 60_000;
 
-async function serveUntilStopped(opened: OpenDatabase, listen: { port?: number | undefined; host?: string | undefined }, poll = false): Promise<void> {
+interface ServeOptions {
+  port?: number | undefined;
+  host?: string | undefined;
+  /** serve --poll */
+  poll?: boolean;
+  /** start: ingest seeds/ into an empty database first */
+  seed?: boolean;
+}
+
+/**
+ * Opens the database, prepares it (migrations, for `start` the seeds) and
+ * serves until SIGINT or SIGTERM. A PostgreSQL that does not answer yet does
+ * not keep the server from starting: it answers 503 and prepares the
+ * database as soon as it answers (prepareForServing).
+ */
+async function serveUntilStopped(listen: ServeOptions): Promise<void> {
   const config = readConfig();
+  const opened = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, statementTimeoutMs: SERVING_STATEMENT_TIMEOUT_MS });
+  // polling and pruning run statements no request waits for (VACUUM among them): on PostgreSQL a pool without the requests' bound
+  const background = listen.poll && config.databaseUrl ? await openDatabase({ url: config.databaseUrl }) : opened;
+  try {
+    const setup = async () => {
+      await opened.migrate();
+      if (listen.seed && (await countItems(opened.db)) === 0) {
+        console.log(`the database is empty: ingesting ${displayPath(SEEDS)}/`);
+        await ingestPaths(opened, [SEEDS], undefined);
+      }
+    };
+    const preparation = await prepareForServing(opened, setup, (line) => console.log(line));
+    await serveOn(opened, background, preparation, listen);
+  } finally {
+    if (background !== opened) await background.close();
+    await opened.close();
+  }
+}
+
+async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparation: Preparation, listen: ServeOptions): Promise<void> {
+  const config = readConfig();
+  const poll = listen.poll ?? false;
   const portNumber = listen.port ?? config.port;
   const versions = new VersionBook(opened.db);
+  const addresses = new AddressPolicy(config.allowedHosts);
   const server = await startServer(opened.db, {
     port: portNumber,
     hostname: listen.host ?? config.host,
@@ -35,7 +74,10 @@ async function serveUntilStopped(opened: OpenDatabase, listen: { port?: number |
     hubUrl: config.hubUrl,
     adminToken: config.adminToken,
     versions,
+    pending: preparation.pending,
+    followRefusal: (url) => addresses.followRefusal(url),
   }).catch((error: NodeJS.ErrnoException) => {
+    preparation.cancel();
     if (error.code === "EADDRINUSE") throw new Error(`port ${portNumber} is in use; stop what holds it, or choose another with --port or PORT`);
     if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND") {
       throw new Error(`cannot listen on ${listen.host ?? config.host}: not an address of this machine (--host or HOST)`);
@@ -52,12 +94,15 @@ async function serveUntilStopped(opened: OpenDatabase, listen: { port?: number |
   let polling: Promise<void> | null = null;
   let pruning: Promise<void> | null = null;
   let stopped = false;
-  const fetcher = poll ? new FeedFetcher(new AddressPolicy(readConfig().allowedHosts)) : null;
+  // stopping the server stops the pass too: the feeds it has claimed and not done go back to the other pollers
+  const stopPass = new AbortController();
+  const fetcher = poll ? new FeedFetcher(addresses) : null;
   const pass = () => {
     if (!fetcher || polling || pruning) return;
-    polling = pollFeeds(opened.db, fetcher, {
+    polling = pollFeeds(background.db, fetcher, {
       owner: pollerName(),
       leaseSeconds: config.leaseSeconds,
+      signal: stopPass.signal,
       onDone: (r) => {
         if (r.outcome === "failed") console.error(`poll: ${r.source.url}: ${r.error}`);
       },
@@ -74,17 +119,12 @@ async function serveUntilStopped(opened: OpenDatabase, listen: { port?: number |
         polling = null;
       });
   };
-  const timer = fetcher ? setInterval(pass, POLL_EVERY_MS) : null;
-  if (fetcher) {
-    console.log(`  polling followed feeds every ${POLL_EVERY_MS / 1000} s`);
-    pass();
-  }
-
-  // serve --poll prunes too: what polling brings in, retention takes out again; after the pass running, never beside it
+  // polling and pruning begin once the database is prepared
+  let timer: NodeJS.Timeout | null = null;
   let pruneTimer: NodeJS.Timeout | null = null;
   const prunePass = () => {
     pruning = Promise.resolve(polling)
-      .then(() => pruneByPolicy(opened.db, config, new Date()))
+      .then(() => pruneByPolicy(background.db, config, new Date()))
       .then(async (report) => {
         if (!report) return;
         console.log(`prune: removed ${describePrune(report)} last seen before ${isoSeconds(report.cutoff)}`);
@@ -99,27 +139,39 @@ async function serveUntilStopped(opened: OpenDatabase, listen: { port?: number |
         if (!stopped) pruneTimer = setTimeout(prunePass, nextPruneDelayMs(config));
       });
   };
-  if (fetcher && config.retainDays !== null) {
-    console.log(
-      `  pruning items last seen over ${config.retainDays} days ago every ${config.pruneEveryHours} h${config.keepTags.length ? ` (kept: tags ${config.keepTags.join(", ")})` : ""}`,
-    );
-    pruneTimer = setTimeout(prunePass, firstPruneDelayMs());
-  }
+  const ready = preparation.done.then(() => {
+    if (!fetcher || stopped) return;
+    timer = setInterval(pass, POLL_EVERY_MS);
+    console.log(`  polling followed feeds every ${POLL_EVERY_MS / 1000} s`);
+    pass();
+    // serve --poll prunes too: what polling brings in, retention takes out again; after the pass running, never beside it
+    if (config.retainDays !== null) {
+      console.log(
+        `  pruning items last seen over ${config.retainDays} days ago every ${config.pruneEveryHours} h${config.keepTags.length ? ` (kept: tags ${config.keepTags.join(", ")})` : ""}`,
+      );
+      pruneTimer = setTimeout(prunePass, firstPruneDelayMs());
+    }
+  });
 
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
+  await new Promise<void>((resolve, reject) => {
+    const onSignal = () => stop();
+    const stop = (failure?: unknown) => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      preparation.cancel();
+      stopPass.abort();
       if (timer) clearInterval(timer);
       stopped = true;
       if (pruneTimer) clearTimeout(pruneTimer);
       void Promise.all([polling, pruning])
         .then(() => server.close())
         .then(() => fetcher?.close())
-        .then(resolve);
+        .then(() => (failure ? reject(failure) : resolve()));
     };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    // a database that answers but cannot be prepared (a failing migration): the server stops with that error
+    ready.catch(stop);
   });
 }
 
@@ -138,7 +190,7 @@ export function addServeCommands(program: Command): void {
     .addOption(hostOption())
     .option("--poll", "also poll the followed feeds in the background")
     .action(async (options: { port?: number; host?: string; poll?: boolean }) => {
-      await withDatabase((opened) => serveUntilStopped(opened, options, options.poll));
+      await serveUntilStopped(options);
     });
 
   program
@@ -147,12 +199,6 @@ export function addServeCommands(program: Command): void {
     .addOption(portOption())
     .addOption(hostOption())
     .action(async (options: { port?: number; host?: string }) => {
-      await withDatabase(async (opened) => {
-        if ((await countItems(opened.db)) === 0) {
-          console.log(`the database is empty: ingesting ${displayPath(SEEDS)}/`);
-          await ingestPaths(opened, [SEEDS], undefined);
-        }
-        await serveUntilStopped(opened, options);
-      });
+      await serveUntilStopped({ ...options, seed: true });
     });
 }

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import * as z from "zod";
 import { followableUrl } from "../../input/feed/followable-url";
+import { AddressPolicy } from "../../input/fetch/address-policy";
 import { sourceEntry, tagLabel, type SourceEntry } from "../../input/feed/source-entry";
 import { parseJsonText } from "../../input/json-text";
 import { readOpml, writeOpml } from "../../input/opml";
@@ -12,7 +13,10 @@ import { withDatabase } from "../cli/database";
 import { notifyHub } from "../cli/hub-notice";
 import { readNamedFile } from "../cli/named-files";
 import { printTable } from "../cli/table";
-import { ConfigError } from "../config";
+import { ConfigError, readConfig } from "../config";
+
+/** Why the feed at `url` may not be followed from here (a private or local address), or null; see AddressPolicy.followRefusal. */
+const followRefusal = (url: string) => new AddressPolicy(readConfig().allowedHosts).followRefusal(url);
 
 const sourcesFile = z.strictObject({ sources: z.array(sourceEntry) });
 
@@ -39,6 +43,8 @@ export function addSourceCommands(program: Command): void {
       } catch (error) {
         throw new Error(`${url}: ${(error as Error).message}`);
       }
+      const refused = await followRefusal(parsed);
+      if (refused) throw new Error(`${parsed}: ${refused}`);
       const tags: string[] = [];
       for (const label of options.tag ?? []) {
         const checked = tagLabel.safeParse(label);
@@ -115,6 +121,12 @@ export function addSourceCommands(program: Command): void {
             skipped++;
             continue;
           }
+          const refused = await followRefusal(url);
+          if (refused) {
+            console.error(`error: ${file}: skipped '${url}': ${refused}`);
+            skipped++;
+            continue;
+          }
           const followed = await findFeedSource(opened.db, url);
           if (followed) {
             // an OPML folder is the feed's tag: a feed moved to another folder takes its items along
@@ -145,6 +157,13 @@ export function addSourceCommands(program: Command): void {
     .option("--prune", "also stop following feeds the file does not list")
     .action(async (file: string, options: { prune?: boolean }) => {
       const wanted = readSourcesConfig(file, await readNamedFile(file));
+      // checked whole like the rest of the file: a refused address changes nothing
+      const refusals: string[] = [];
+      for (const [i, entry] of wanted.entries()) {
+        const why = await followRefusal(entry.url);
+        if (why) refusals.push(`${file}: sources[${i}].url: ${entry.url}: ${why}`);
+      }
+      if (refusals.length) throw new ConfigError(refusals);
       await withDatabase(async (opened) => {
         const counts = { added: 0, updated: 0, unchanged: 0, removed: 0 };
         const changed = new Set<string>();

@@ -5,7 +5,16 @@
  * request forgery). Refused unless allowed by configuration
  * (FEEDWERK_ALLOWED_HOSTS: host names, addresses or CIDR ranges).
  */
+import { lookup as dnsLookup } from "node:dns/promises";
 import { BlockList, isIP } from "node:net";
+
+/** Resolves a host name to its addresses (node:dns's lookup, or a stand-in in tests). */
+export type HostLookup = (hostname: string) => Promise<string[]>;
+
+const systemLookup: HostLookup = async (hostname) => (await dnsLookup(hostname, { all: true })).map((a) => a.address);
+
+/** How long following a feed waits for its host name to resolve before leaving the check to fetch time. */
+const FOLLOW_LOOKUP_MS = 3_000;
 
 const REFUSED_V4: [string, number, string][] = [
   ["0.0.0.0", 8, "this network"],
@@ -85,4 +94,39 @@ export class AddressPolicy {
     const reason = this.reasons.find((r) => r.list.check(ip, type))?.reason ?? "non-public";
     return `${ip} is a ${reason} address`;
   }
+
+  /**
+   * Why a feed at `url` may not be followed, naming the setting that would
+   * allow it, or null. Said when the feed is added (sources add, apply,
+   * import, the admin API) rather than at its first fetch: the host is a
+   * refused address, or a name all of whose addresses are refused
+   * (localhost). A name that does not resolve now, or not in time, is left
+   * to fetch time, which checks every connection again (DNS answers change).
+   */
+  async followRefusal(url: string, lookup: HostLookup = systemLookup): Promise<string | null> {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+    if (this.hostAllowed(host)) return null;
+    let why: string | null;
+    if (isIP(host)) {
+      why = this.refusal(host);
+    } else {
+      const addresses = await withinMs(
+        lookup(host).catch(() => [] as string[]),
+        FOLLOW_LOOKUP_MS,
+        [] as string[],
+      );
+      const refusals = addresses.map((address) => this.refusal(address));
+      why = refusals.length && refusals.every(Boolean) ? `${host} resolves to ${refusals[0]!.replace(/ is an? /, ", a ")}` : null;
+    }
+    return why && `${why}; feeds are not followed from private or local addresses unless FEEDWERK_ALLOWED_HOSTS allows them (FEEDWERK_ALLOWED_HOSTS=${host})`;
+  }
+}
+
+function withinMs<T>(task: Promise<T>, ms: number, otherwise: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(otherwise), ms);
+    timer.unref();
+  });
+  return Promise.race([task, late]).finally(() => clearTimeout(timer));
 }

@@ -106,8 +106,10 @@ export class FeedFetcher {
     });
   };
 
-  async fetch(url: string, validators: Validators = {}): Promise<FetchOutcome> {
-    const signal = AbortSignal.timeout(this.limits.totalTimeoutMs);
+  /** `cancel` abandons the fetch (the poller is stopping): it rejects at once, as a FetchError saying so. */
+  async fetch(url: string, validators: Validators = {}, cancel?: AbortSignal): Promise<FetchOutcome> {
+    const deadline = AbortSignal.timeout(this.limits.totalTimeoutMs);
+    const signal = cancel ? AbortSignal.any([deadline, cancel]) : deadline;
     let current = url;
     let permanent = true;
     for (let hop = 0; ; hop++) {
@@ -281,7 +283,10 @@ function asFetchError(error: unknown, url: string, signal: AbortSignal): FetchEr
   if (error instanceof FetchError) return error;
   const cause = (error as { cause?: unknown }).cause;
   if (cause instanceof FetchError) return cause;
-  if (signal.aborted) return new FetchError(`${url}: no complete answer within the time limit`);
+  if (signal.aborted) {
+    const timedOut = (signal.reason as { name?: string } | undefined)?.name === "TimeoutError";
+    return new FetchError(timedOut ? `${url}: no complete answer within the time limit` : `${url}: fetch abandoned`);
+  }
   const e = error as { code?: string; message?: string };
   return new FetchError(`${url}: ${e.code ? `${e.code} ` : ""}${e.message ?? String(error)}`.trim());
 }
