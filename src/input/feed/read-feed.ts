@@ -99,6 +99,9 @@ atomParser.parseItemAtom = (entry) => {
   return item;
 };
 
+// rss-parser's ISO copy of every RSS date (isoDate) is not read here: dates.ts reads them
+(parser as unknown as { setISODate(item: Item): void }).setISODate = () => {};
+
 /** Bytes as fetched: decoded (see decode.ts), then read; an encoding that is not the declared one makes the feed broken too. */
 export async function readFeedDocument(bytes: Uint8Array, contentType: string | null = null): Promise<RawFeed> {
   const { text, warning } = decodeFeedDocument(bytes, contentType);
