@@ -11,6 +11,7 @@ import { notifyHub } from "../cli/hub-notice";
 import { pollerName } from "../cli/poller-name";
 import { rowPrinter } from "../cli/table";
 import { readConfig } from "../config";
+import { FeedReadingPool } from "../feed-reading";
 
 export function addFeedCommands(program: Command): void {
   program
@@ -21,6 +22,7 @@ export function addFeedCommands(program: Command): void {
       const failed = await withDatabase(async (opened) => {
         const config = readConfig();
         const fetcher = new FeedFetcher(new AddressPolicy(config.allowedHosts));
+        const reading = new FeedReadingPool();
         // a row per feed as it is done, not a table at the end: a pass over ten thousand feeds keeps no list of them
         const row = rowPrinter(["feed", "result", "new", "updated", "unchanged", "next poll"], [40, 14, 5, 7, 9]);
         try {
@@ -28,6 +30,7 @@ export function addFeedCommands(program: Command): void {
             all: options.all,
             owner: pollerName(),
             leaseSeconds: config.leaseSeconds,
+            reader: reading.read,
             onDone: (r) => {
               row([
                 r.source.name,
@@ -51,7 +54,7 @@ export function addFeedCommands(program: Command): void {
           console.log(`${read} of ${summary.feeds} ${summary.feeds === 1 ? "feed" : "feeds"} read${summary.failed ? `; ${summary.failed} failed` : ""}${lost}`);
           return summary.failed;
         } finally {
-          await fetcher.close();
+          await Promise.all([fetcher.close(), reading.close()]);
         }
       });
       if (failed > 0) process.exitCode = 1;

@@ -16,6 +16,7 @@ import { notifyHub } from "../cli/hub-notice";
 import { pollerName } from "../cli/poller-name";
 import { displayPath } from "../cli/named-files";
 import { readConfig } from "../config";
+import { FeedReadingPool } from "../feed-reading";
 import { startServer } from "../server";
 import { ingestPaths } from "./pages";
 
@@ -53,11 +54,13 @@ async function serveUntilStopped(opened: OpenDatabase, listen: { port?: number |
   let pruning: Promise<void> | null = null;
   let stopped = false;
   const fetcher = poll ? new FeedFetcher(new AddressPolicy(readConfig().allowedHosts)) : null;
+  const reading = poll ? new FeedReadingPool() : null;
   const pass = () => {
     if (!fetcher || polling || pruning) return;
     polling = pollFeeds(opened.db, fetcher, {
       owner: pollerName(),
       leaseSeconds: config.leaseSeconds,
+      reader: reading?.read,
       onDone: (r) => {
         if (r.outcome === "failed") console.error(`poll: ${r.source.url}: ${r.error}`);
       },
@@ -115,8 +118,8 @@ async function serveUntilStopped(opened: OpenDatabase, listen: { port?: number |
       if (pruneTimer) clearTimeout(pruneTimer);
       void Promise.all([polling, pruning])
         .then(() => server.close())
-        .then(() => fetcher?.close())
-        .then(resolve);
+        .then(() => Promise.all([fetcher?.close(), reading?.close()]))
+        .then(() => resolve());
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);

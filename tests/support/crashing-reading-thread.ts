@@ -1,0 +1,12 @@
+/**
+ * A thread of the feed-reading pool that dies, as a thread can (out of memory, a native fault),
+ * when a document says CRASH; any other document it reads as the real thread does.
+ */
+import { parentPort } from "node:worker_threads";
+import "../../src/entry/feed-reading-thread";
+import type { ReadingJob } from "../../src/entry/feed-reading-thread";
+
+// the real thread's listener reads asynchronously: this one ends the thread before it can answer
+parentPort!.on("message", ({ document }: ReadingJob) => {
+  if (new TextDecoder().decode(document.bytes).includes("CRASH")) process.exit(7);
+});
