@@ -24,11 +24,10 @@
  * the item of that link for one of its own, and entries that were once
  * merged by a shared link become one item each at the next document.
  */
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import { guidFor } from "../../normalise/identity";
 import type { Item, Tag } from "../../normalise/item";
 import { mergeObservations } from "../../normalise/merge";
+import { sha256Hex } from "../../normalise/sha256";
 import { slugify } from "../../normalise/slug";
 import { parseFeedDate } from "./dates";
 import { plainText, sanitizeContent } from "./html";
@@ -172,7 +171,7 @@ function textKey(namespace: string, { item }: Pick<Draft, "item">): string {
 }
 
 function hexKey(key: string): string {
-  return bytesToHex(sha256(utf8ToBytes(key))).slice(0, 32);
+  return sha256Hex(key).slice(0, 32);
 }
 
 /** The front page of a site lists stories; it is none of them. */
