@@ -98,6 +98,9 @@ const SANITIZE: sanitize.IOptions = {
 };
 
 export function sanitizeContent(html: string, base: string | null): string {
+  // text without markup or references, as many feeds write their descriptions: sanitize-html would
+  // give it back with ">" escaped, after a tokenizer pass and its options' setup
+  if (!html.includes("<") && !html.includes("&")) return html.replaceAll(">", "&gt;").trim();
   linkBase = base;
   try {
     return sanitize(html.includes("</br") ? html.replace(BR_PAIR, "<br$1>") : html, SANITIZE).trim();
