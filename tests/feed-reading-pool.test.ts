@@ -3,7 +3,8 @@
  * reading in the pass's own thread gives: the same items, Dates and Maps
  * included, for every fixture of tests/feeds; the same errors for documents
  * that cannot be read, through a whole polling pass on both backends; a
- * thread that dies fails its document with a clear error and is replaced;
+ * thread that dies, or reads one document too long, fails that document
+ * with a clear error and is replaced;
  * and an idle pool keeps no process alive.
  */
 import { spawnSync } from "node:child_process";
@@ -96,6 +97,23 @@ describe("the feed-reading pool", () => {
       await crashing.close();
     }
     await expect(crashing.read(documentOf("atom.xml"))).rejects.toThrow("the feed-reading pool is closed");
+  });
+
+  it("stops a thread still reading one document after its time, fails that document, and reads on", async () => {
+    const hanging = new FeedReadingPool({ size: 1, module: new URL("./support/crashing-reading-thread.ts", import.meta.url), timeoutMs: 3_000 });
+    try {
+      const before = await hanging.read(documentOf("atom.xml"));
+      const started = Date.now();
+      const [hung, after] = await Promise.all([
+        outcome(hanging.read(documentOf("x.xml", encoded("<rss><!-- HANG --></rss>")))),
+        hanging.read(documentOf("atom.xml")),
+      ]);
+      expect(hung).toStrictEqual({ error: "reading this document took longer than 3 s: its thread was stopped", name: "Error", isFeedFormatError: false });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(3_000);
+      expect(after).toStrictEqual(before);
+    } finally {
+      await hanging.close();
+    }
   });
 
   it("keeps no process alive once its documents are read, closed or not", () => {

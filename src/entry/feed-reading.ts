@@ -4,10 +4,11 @@
  * items is processor work of its own, while the pass's thread writes to the
  * database; a small pool of threads (one fewer than the machine's processors,
  * at least one) takes it off that thread. Threads start when there is
- * something to read and do not keep the process alive while idle; a thread
- * that dies fails the document it was reading with a clear error and is
- * replaced by the next document. Results cross threads by structured clone,
- * which keeps Dates, Maps and plain objects as they are.
+ * something to read and do not keep the process alive while idle. A thread
+ * that dies, or is still reading one document after a minute (and is
+ * stopped), fails that document with a clear error; the next document starts
+ * a new thread. Results cross threads by structured clone, which keeps Dates,
+ * Maps and plain objects as they are.
  */
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
@@ -25,6 +26,8 @@ export interface FeedReadingPoolOptions {
   size?: number;
   /** The thread's module (default feed-reading-thread.ts); a test gives one that fails on purpose. */
   module?: URL;
+  /** How long one document may take (default 60 s): a thread still reading it then is stopped, and the document fails. */
+  timeoutMs?: number;
 }
 
 interface Job extends ReadingJob {
@@ -35,11 +38,15 @@ interface Job extends ReadingJob {
 interface Thread {
   worker: Worker;
   job: Job | null;
+  /** Whether its module has loaded: a document's time runs from then, not from the thread's start. */
+  ready: boolean;
+  timer: NodeJS.Timeout | null;
 }
 
 export class FeedReadingPool {
   readonly size: number;
   private readonly module: URL;
+  private readonly timeoutMs: number;
   private readonly threads = new Set<Thread>();
   private readonly queue: Job[] = [];
   private nextId = 0;
@@ -48,6 +55,7 @@ export class FeedReadingPool {
   constructor(options: FeedReadingPoolOptions = {}) {
     this.size = Math.max(1, options.size ?? availableParallelism() - 1);
     this.module = options.module ?? THREAD;
+    this.timeoutMs = options.timeoutMs ?? 60_000;
   }
 
   /** The pass's reader: reads the document on a thread of the pool. */
@@ -77,39 +85,56 @@ export class FeedReadingPool {
       if (!idle && this.threads.size < this.size) idle = this.start();
       if (!idle) return;
       const job = this.queue.shift()!;
-      idle.job = job;
+      const thread = idle;
+      thread.job = job;
+      if (thread.ready) this.time(thread);
       // a thread with a document keeps the process alive until it answers; an idle one does not
-      idle.worker.ref();
-      idle.worker.postMessage({ id: job.id, document: job.document } satisfies ReadingJob);
+      thread.worker.ref();
+      thread.worker.postMessage({ id: job.id, document: job.document } satisfies ReadingJob);
     }
   }
 
   private start(): Thread {
     const worker = new Worker(bootstrap(this.module), { eval: true });
-    const thread: Thread = { worker, job: null };
+    const thread: Thread = { worker, job: null, ready: false, timer: null };
     worker.unref();
     worker.on("message", (answer: ReadingAnswer) => {
+      if ("ready" in answer) {
+        thread.ready = true;
+        if (thread.job) this.time(thread);
+        return;
+      }
       const job = thread.job;
       if (!job || job.id !== answer.id) return;
       thread.job = null;
+      clearTimeout(thread.timer ?? undefined);
       worker.unref();
       if ("error" in answer) job.reject(revived(answer.error));
       else job.resolve(answer.result);
       this.dispatch();
     });
-    worker.on("error", (error) => this.lost(thread, error.message));
-    worker.on("exit", (code) => this.lost(thread, `it exited with code ${code}`));
+    worker.on("error", (error) => this.lost(thread, `the thread reading this document stopped: ${error.message}`));
+    worker.on("exit", (code) => this.lost(thread, `the thread reading this document stopped: it exited with code ${code}`));
     this.threads.add(thread);
     return thread;
   }
 
-  /** A thread that died: its document fails, and the next document starts a new thread. */
+  /** A document that never ends (a parser caught in a loop) would hold the pass: on a thread, it can be stopped. */
+  private time(thread: Thread): void {
+    thread.timer = setTimeout(
+      () => this.lost(thread, `reading this document took longer than ${this.timeoutMs / 1000} s: its thread was stopped`),
+      this.timeoutMs,
+    );
+  }
+
+  /** A thread that died or was stopped: its document fails with `why`, and the next document starts a new thread. */
   private lost(thread: Thread, why: string): void {
     if (!this.threads.delete(thread)) return;
     const job = thread.job;
     thread.job = null;
+    clearTimeout(thread.timer ?? undefined);
     void thread.worker.terminate();
-    job?.reject(new Error(this.closed ? CLOSED : `the thread reading this document stopped: ${why}`));
+    job?.reject(new Error(this.closed ? CLOSED : why));
     if (!this.closed) this.dispatch();
   }
 }
