@@ -1,5 +1,4 @@
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+import { sha256Hex } from "./sha256";
 import { comparable } from "./text";
 
 /**
@@ -9,7 +8,7 @@ import { comparable } from "./text";
  * change between observations and must not change the identity.
  */
 export function storyKey(title: string): string {
-  return bytesToHex(sha256(utf8ToBytes(`story\n${comparable(title)}`))).slice(0, 32);
+  return sha256Hex(`story\n${comparable(title)}`).slice(0, 32);
 }
 
 /** The globally unique, never-changing id a feed publishes (RSS guid, Atom id). */

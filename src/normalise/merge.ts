@@ -21,9 +21,8 @@
  *   when the same story appeared, and updatedAt follows it. So the stories
  *   of one page share an updatedAt only where they changed together.
  */
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import { PRECISION, type Item, type ItemKind, type Precision, type Tag } from "./item";
+import { sha256Hex } from "./sha256";
 
 /** What one document said about one story, without the texts themselves. */
 export interface Observation {
@@ -56,7 +55,7 @@ export function contentHash(item: Item): string {
   // appended only when present, so the hashes of items without media, stored before media were kept, stay as they were
   if (media) fields.push(media);
   const canonical = JSON.stringify(fields);
-  return bytesToHex(sha256(utf8ToBytes(canonical))).slice(0, 32);
+  return sha256Hex(canonical).slice(0, 32);
 }
 
 export function observe(item: Item, fetchedAt: Date): Observation {

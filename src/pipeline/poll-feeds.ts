@@ -8,10 +8,8 @@
  * answer taught (ttl, max-age, validators) is kept on the source, so a 304
  * is polled again after the same interval as the 200 before it.
  */
-import { bytesToHex } from "@noble/hashes/utils.js";
 import { printableReason } from "../input/feed/errors";
-import { readFeedDocument } from "../input/feed/read-feed";
-import { feedEntries } from "../input/feed/to-items";
+import { readFetchedFeed, type FeedReader } from "../input/feed/reader";
 import type { FetchOutcome } from "../input/fetch/http-fetch";
 import type { Database } from "../storage/database";
 import { claimFeedSources, databaseClock, recordFetch, releaseLeases, type FeedSource, type Lease } from "../storage/sources";
@@ -43,6 +41,8 @@ export interface PollOptions {
    * whole), and the feeds claimed but not done are given back (summary.givenBack).
    */
   signal?: AbortSignal;
+  /** Turns a fetched document into items: in this thread unless the shell gives a pool of threads. */
+  reader?: FeedReader;
 }
 
 export interface PollResult {
@@ -194,14 +194,20 @@ async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetch
       );
       return recorded ? { source, outcome: "not modified", nextPollAt } : lost();
     }
-    const feed = await readFeedDocument(out.bytes, out.contentType);
+    const feed = await (options.reader ?? readFetchedFeed)({
+      bytes: out.bytes,
+      contentType: out.contentType,
+      namespace: source.name,
+      url: out.url,
+      fetchedAt,
+      knownSha256: source.bodySha256,
+    });
     const learned = {
       ttlMinutes: feed.ttlMinutes ? Math.min(Math.max(1, Math.round(feed.ttlMinutes)), 2_147_483_647) : null,
       maxAgeSeconds: maxAge(out.cacheControl),
     };
     const nextPollAt = new Date(fetchedAt.getTime() + clamp(interval(learned.ttlMinutes, learned.maxAgeSeconds)));
-    // Web Crypto: native on Node and in Workers, where a feed's whole body costs pure JavaScript a millisecond
-    const bodySha256 = bytesToHex(new Uint8Array(await crypto.subtle.digest("SHA-256", out.bytes)));
+    const bodySha256 = feed.sha256;
     // a broken document whose entries could be read is stored, and the operator told why it is broken
     const parseWarning = feed.bozo ? printableReason(feed.bozo) : null;
     const fetched = {
@@ -217,13 +223,13 @@ async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetch
     };
     // Many feeds send no ETag or Last-Modified: the same bytes again are a 304 they did not say,
     // and storing them would add a document and an observation per entry at every poll.
-    if (bodySha256 === source.bodySha256) {
+    if (bodySha256 === source.bodySha256 || !feed.entries) {
       const recorded = await recordFetch(db, source.id, { ...fetched, lastStatus: "not modified" }, lease);
       return recorded ? { source, outcome: "not modified", nextPollAt } : lost();
     }
     if (options.signal?.aborted) return null;
     // the source's own tags are added to its items when they are stored, and follow every change of them
-    const { items: found, entryKeys, retiredIds } = feedEntries(feed, source.name, out.url, fetchedAt);
+    const { items: found, entryKeys, retiredIds } = feed.entries;
     // The document and the fetch's record commit together, and only while the lease is still this
     // fetch's: a fetch that outlived its lease stores nothing over what the feed's new holder stored.
     const report = await storeDocument(

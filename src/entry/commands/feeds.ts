@@ -11,6 +11,7 @@ import { notifyHub } from "../cli/hub-notice";
 import { pollerName } from "../cli/poller-name";
 import { rowPrinter } from "../cli/table";
 import { readConfig } from "../config";
+import { FeedReadingPool } from "../feed-reading";
 
 /** A process stopped by a signal exits with 128 + its number, as shells report it. */
 const EXIT_ON = { SIGINT: 130, SIGTERM: 143 } as const;
@@ -36,6 +37,7 @@ export function addFeedCommands(program: Command): void {
       const failed = await withDatabase(async (opened) => {
         const config = readConfig();
         const fetcher = new FeedFetcher(new AddressPolicy(config.allowedHosts));
+        const reading = new FeedReadingPool();
         // a row per feed as it is done, not a table at the end: a pass over ten thousand feeds keeps no list of them
         const row = rowPrinter(["feed", "result", "new", "updated", "unchanged", "next poll"], [40, 14, 5, 7, 9]);
         try {
@@ -44,6 +46,7 @@ export function addFeedCommands(program: Command): void {
             owner: pollerName(),
             leaseSeconds: config.leaseSeconds,
             signal: stop.signal,
+            reader: reading.read,
             onDone: (r) => {
               row([
                 r.source.name,
@@ -75,7 +78,7 @@ export function addFeedCommands(program: Command): void {
           console.log(`${read} of ${summary.feeds} ${summary.feeds === 1 ? "feed" : "feeds"} read${summary.failed ? `; ${summary.failed} failed` : ""}${lost}`);
           return summary.failed;
         } finally {
-          await fetcher.close();
+          await Promise.all([fetcher.close(), reading.close()]);
         }
       }).finally(() => {
         process.off("SIGINT", onSignal);

@@ -17,6 +17,7 @@ import { notifyHub } from "../cli/hub-notice";
 import { pollerName } from "../cli/poller-name";
 import { displayPath } from "../cli/named-files";
 import { readConfig } from "../config";
+import { FeedReadingPool } from "../feed-reading";
 import { startServer } from "../server";
 import { ingestPaths } from "./pages";
 
@@ -97,12 +98,14 @@ async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparati
   // stopping the server stops the pass too: the feeds it has claimed and not done go back to the other pollers
   const stopPass = new AbortController();
   const fetcher = poll ? new FeedFetcher(addresses) : null;
+  const reading = poll ? new FeedReadingPool() : null;
   const pass = () => {
     if (!fetcher || polling || pruning) return;
     polling = pollFeeds(background.db, fetcher, {
       owner: pollerName(),
       leaseSeconds: config.leaseSeconds,
       signal: stopPass.signal,
+      reader: reading?.read,
       onDone: (r) => {
         if (r.outcome === "failed") console.error(`poll: ${r.source.url}: ${r.error}`);
       },
@@ -165,7 +168,7 @@ async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparati
       if (pruneTimer) clearTimeout(pruneTimer);
       void Promise.all([polling, pruning])
         .then(() => server.close())
-        .then(() => fetcher?.close())
+        .then(() => Promise.all([fetcher?.close(), reading?.close()]))
         .then(() => (failure ? reject(failure) : resolve()));
     };
     process.on("SIGINT", onSignal);

@@ -66,31 +66,47 @@ function absolutise(base: string | null, value: string | undefined): string | un
 // "<br></br>" is one line break in XHTML; an HTML parser reads the end tag as a second <br>
 const BR_PAIR = /<br(\s[^<>]*)?>\s*<\/br\s*>/gi;
 
+/**
+ * The base the transforms resolve against, for the one sanitize call running: sanitize-html is
+ * synchronous, so one options object (built once, not for every entry) serves every call.
+ */
+let linkBase: string | null = null;
+
+const SANITIZE: sanitize.IOptions = {
+  allowedTags: ALLOWED_TAGS,
+  allowedAttributes: {
+    a: ["href", "title"],
+    img: ["src", "alt", "title", "width", "height"],
+    source: ["srcset", "type", "media"],
+    abbr: ["title"],
+    time: ["datetime"],
+    th: ["colspan", "rowspan"],
+    td: ["colspan", "rowspan"],
+  },
+  allowedSchemes: ["http", "https", "mailto"],
+  allowedSchemesByTag: { img: ["http", "https"] },
+  allowProtocolRelative: false,
+  disallowedTagsMode: "discard",
+  // h1 would compete with the reader's own title
+  transformTags: {
+    h1: "h2",
+    a: (tagName, attribs) => ({ tagName, attribs: { ...attribs, href: absolutise(linkBase, attribs.href) ?? "", rel: "nofollow noopener" } }),
+    img: (tagName, attribs) => ({ tagName, attribs: { ...attribs, src: absolutise(linkBase, attribs.src) ?? "" } }),
+  },
+  allowedSchemesAppliedToAttributes: ["href", "src"],
+  exclusiveFilter: (frame) => frame.tag === "img" && !frame.attribs.src,
+};
+
 export function sanitizeContent(html: string, base: string | null): string {
-  return sanitize(html.includes("</br") ? html.replace(BR_PAIR, "<br$1>") : html, {
-    allowedTags: ALLOWED_TAGS,
-    allowedAttributes: {
-      a: ["href", "title"],
-      img: ["src", "alt", "title", "width", "height"],
-      source: ["srcset", "type", "media"],
-      abbr: ["title"],
-      time: ["datetime"],
-      th: ["colspan", "rowspan"],
-      td: ["colspan", "rowspan"],
-    },
-    allowedSchemes: ["http", "https", "mailto"],
-    allowedSchemesByTag: { img: ["http", "https"] },
-    allowProtocolRelative: false,
-    disallowedTagsMode: "discard",
-    // h1 would compete with the reader's own title
-    transformTags: {
-      h1: "h2",
-      a: (tagName, attribs) => ({ tagName, attribs: { ...attribs, href: absolutise(base, attribs.href) ?? "", rel: "nofollow noopener" } }),
-      img: (tagName, attribs) => ({ tagName, attribs: { ...attribs, src: absolutise(base, attribs.src) ?? "" } }),
-    },
-    allowedSchemesAppliedToAttributes: ["href", "src"],
-    exclusiveFilter: (frame) => frame.tag === "img" && !frame.attribs.src,
-  }).trim();
+  // text without markup or references, as many feeds write their descriptions: sanitize-html would
+  // give it back with ">" escaped, after a tokenizer pass and its options' setup
+  if (!html.includes("<") && !html.includes("&")) return html.replaceAll(">", "&gt;").trim();
+  linkBase = base;
+  try {
+    return sanitize(html.includes("</br") ? html.replace(BR_PAIR, "<br$1>") : html, SANITIZE).trim();
+  } finally {
+    linkBase = null;
+  }
 }
 
 // elements that break a line where a browser renders them; every other element (b, sup, a, span, …) joins its text to its neighbours
@@ -148,27 +164,35 @@ const HIDDEN = new Set(["script", "style", "template", "noscript"]);
  * a "<" that does not open a tag ("Tom & Jerry <3") stays text.
  */
 export function plainText(html: string): string {
-  if (!html.includes("<") && !html.includes("&")) return html.replace(/\s+/gu, " ").trim();
-  let text = "";
-  let hidden = 0;
-  // only an element that is closed somewhere hides its text: "Wie man <script> einbindet", a title whose
-  // tag name was written as text, keeps the words after it
-  const closed = (name: string) => new RegExp(`</${name}\\s*>`, "i").test(html);
-  new Parser(
-    {
-      ontext(data) {
-        if (!hidden) text += data;
-      },
-      onopentagname(name) {
-        if (HIDDEN.has(name) && closed(name)) hidden++;
-        else if (BREAKING.has(name)) text += " ";
-      },
-      onclosetag(name) {
-        if (HIDDEN.has(name)) hidden = Math.max(0, hidden - (closed(name) ? 1 : 0));
-        else if (BREAKING.has(name)) text += " ";
-      },
-    },
-    { decodeEntities: true },
-  ).end(html);
-  return text.replace(/\s+/gu, " ").trim();
+  if (!html.includes("<") && !html.includes("&")) return html.replace(SPACE, " ").trim();
+  plain.source = html;
+  plain.text = "";
+  plain.hidden = 0;
+  // a parser per call: a reset one keeps the foreign content (<svg>, <math>) a fragment left open
+  new Parser(TEXT_HANDLER, { decodeEntities: true }).end(html);
+  const text = plain.text;
+  plain.source = plain.text = "";
+  return text.replace(SPACE, " ").trim();
 }
+
+// JavaScript's \s is Unicode white space, no-break and narrow no-break spaces included
+const SPACE = /\s+/g;
+
+/** The state of the one plainText call running (plainText is synchronous): the handler is built once, not per call. */
+const plain = { source: "", text: "", hidden: 0 };
+// only an element that is closed somewhere hides its text: "Wie man <script> einbindet", a title whose
+// tag name was written as text, keeps the words after it
+const closed = (name: string) => new RegExp(`</${name}\\s*>`, "i").test(plain.source);
+const TEXT_HANDLER: ConstructorParameters<typeof Parser>[0] = {
+  ontext(data) {
+    if (!plain.hidden) plain.text += data;
+  },
+  onopentagname(name) {
+    if (HIDDEN.has(name) && closed(name)) plain.hidden++;
+    else if (BREAKING.has(name)) plain.text += " ";
+  },
+  onclosetag(name) {
+    if (HIDDEN.has(name)) plain.hidden = Math.max(0, plain.hidden - (closed(name) ? 1 : 0));
+    else if (BREAKING.has(name)) plain.text += " ";
+  },
+};

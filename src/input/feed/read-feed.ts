@@ -99,6 +99,36 @@ atomParser.parseItemAtom = (entry) => {
   return item;
 };
 
+/**
+ * Work rss-parser does for every RSS item that nothing here reads, left out: an ISO copy of its
+ * date (isoDate; dates.ts reads dates) and a plain-text snippet of its description and of its
+ * content:encoded (contentSnippet; to-items makes the text it keeps, once). A description that
+ * is text, as nearly every one is, is handed over as rss-parser would: as `content`, and as the
+ * custom field above.
+ */
+type ItemFields = (string | [string, string, { keepArray?: boolean; includeSnippet?: boolean }?])[];
+const rssParser = parser as unknown as {
+  setISODate(item: Item): void;
+  parseItemRss(xmlItem: Record<string, unknown>, fields: ItemFields): Item;
+};
+rssParser.setISODate = () => {};
+const parseItemRss = rssParser.parseItemRss.bind(parser);
+const withoutSnippets = new WeakMap<ItemFields, ItemFields>();
+rssParser.parseItemRss = (xmlItem, fields) => {
+  let own = withoutSnippets.get(fields);
+  if (!own) {
+    own = fields.map((f) => (Array.isArray(f) && f[2]?.includeSnippet ? [f[0], f[1], { ...f[2], includeSnippet: false }] : f));
+    withoutSnippets.set(fields, own);
+  }
+  const description = xmlItem.description;
+  if (!Array.isArray(description) || typeof description[0] !== "string") return parseItemRss(xmlItem, own);
+  const { description: _, ...rest } = xmlItem;
+  const item = parseItemRss(rest, own);
+  item.content = description[0];
+  item.descriptionXml = description;
+  return item;
+};
+
 /** Bytes as fetched: decoded (see decode.ts), then read; an encoding that is not the declared one makes the feed broken too. */
 export async function readFeedDocument(bytes: Uint8Array, contentType: string | null = null): Promise<RawFeed> {
   const { text, warning } = decodeFeedDocument(bytes, contentType);

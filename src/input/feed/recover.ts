@@ -63,15 +63,36 @@ export function withChannel(text: string): string {
 }
 
 const DECLARED_PREFIX = /\sxmlns:([\w.-]+)\s*=/g;
-const USED_PREFIX = /<([A-Za-z_][\w.-]*):[A-Za-z_]|\s([A-Za-z_][\w.-]*):[A-Za-z_][\w.-]*\s*=\s*["']/g;
+// after "prefix:" in a tag: an element's local name, or an attribute's with its value
+const LOCAL_NAME = /[A-Za-z_]/y;
+const ATTRIBUTE_REST = /[A-Za-z_][\w.-]*\s*=\s*["']/y;
+const SPACE = /\s/;
 
-/** A prefix used in a tag that no xmlns: declares anywhere (scopes are left to recoverXml). */
+/**
+ * A prefix used in a tag that no xmlns: declares anywhere (scopes are left to recoverXml): `<p:name`,
+ * or ` p:name="` for an attribute. Found from each colon backwards, not by a pattern tried at every
+ * space of the text, which on a document of prose costs more than reading it.
+ */
 function mayUseUndeclaredPrefix(text: string): boolean {
   const declared = new Set(["xml", "xmlns"]);
   for (const m of text.matchAll(DECLARED_PREFIX)) declared.add(m[1]!);
-  for (const m of text.matchAll(USED_PREFIX)) if (!declared.has((m[1] ?? m[2])!)) return true;
+  for (let colon = text.indexOf(":"); colon !== -1; colon = text.indexOf(":", colon + 1)) {
+    let start = colon;
+    while (start > 0 && isNameChar(text.charCodeAt(start - 1))) start--;
+    if (start === colon || !isNameStart(text.charCodeAt(start)) || start === 0) continue;
+    const before = text[start - 1]!;
+    const rest = before === "<" ? LOCAL_NAME : SPACE.test(before) ? ATTRIBUTE_REST : null;
+    if (!rest) continue;
+    rest.lastIndex = colon + 1;
+    if (rest.test(text) && !declared.has(text.slice(start, colon))) return true;
+  }
   return false;
 }
+
+/** [A-Za-z_] */
+const isNameStart = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+/** [\w.-]: letters, digits, _ . - */
+const isNameChar = (c: number) => isNameStart(c) || (c >= 48 && c <= 57) || c === 46 || c === 45;
 
 // elements whose content is text or escaped HTML: markup inside them is HTML that was not escaped
 /** The elements that hold a feed's entries: cut off inside them, a document has lost no entry it shows whole. */

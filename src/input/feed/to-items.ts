@@ -24,11 +24,10 @@
  * the item of that link for one of its own, and entries that were once
  * merged by a shared link become one item each at the next document.
  */
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import { guidFor } from "../../normalise/identity";
 import type { Item, Tag } from "../../normalise/item";
 import { mergeObservations } from "../../normalise/merge";
+import { sha256Hex } from "../../normalise/sha256";
 import { slugify } from "../../normalise/slug";
 import { parseFeedDate } from "./dates";
 import { plainText, sanitizeContent } from "./html";
@@ -65,7 +64,8 @@ export function feedItems(feed: RawFeed, namespace: string, feedUrl: string, fet
 
 export function feedEntries(feed: RawFeed, namespace: string, feedUrl: string, fetchedAt: Date): FeedEntries {
   const base = resolve(feed.base, feedUrl) ?? feedUrl;
-  const drafts = feed.entries.map((entry) => toDraft(entry, base, feedUrl, fetchedAt));
+  const labels: Labels = new Map();
+  const drafts = feed.entries.map((entry) => toDraft(entry, base, feedUrl, fetchedAt, labels));
   const homes = new Set([feedUrl, resolve(feed.link, base)].flatMap((u) => (httpUrl(u) ? [canonical(httpUrl(u)!)] : [])));
   // who carries each link: entries by their own id, entries without one by their text
   const carriers = new Map<string, Set<string>>();
@@ -124,16 +124,16 @@ interface Draft {
   item: Omit<Item, "id" | "guid">;
 }
 
-function toDraft(entry: RawEntry, base: string, feedUrl: string, fetchedAt: Date): Draft {
-  const item = toItem(entry, base, feedUrl, fetchedAt);
+function toDraft(entry: RawEntry, base: string, feedUrl: string, fetchedAt: Date, labels: Labels): Draft {
+  const item = toItem(entry, base, feedUrl, fetchedAt, labels);
   // an empty id names no entry: "" on every item would fold them all
-  return { ownId: entry.id?.trim() || undefined, link: item.url ? canonical(item.url) : null, item };
+  return { ownId: entry.id?.trim() || undefined, link: item.url ? canonicalLink(item.url) : null, item };
 }
 
-function toItem(entry: RawEntry, base: string, feedUrl: string, fetchedAt: Date): Omit<Item, "id" | "guid"> {
+function toItem(entry: RawEntry, base: string, feedUrl: string, fetchedAt: Date, labels: Labels): Omit<Item, "id" | "guid"> {
   const bases = entry.bases;
   const linkBase = bases?.link.length ? resolveChain(bases.link, feedUrl) : base;
-  const url = httpUrl(resolve(entry.link, linkBase));
+  const url = resolveHttp(entry.link, linkBase);
   const summarySource = entry.summaryHtml ?? entry.contentHtml ?? "";
   const summary = truncate(plainText(summarySource), SUMMARY_CHARS);
   const title = plainText(entry.title ?? "") || truncate(summary, 100) || "(ohne Titel)";
@@ -153,7 +153,7 @@ function toItem(entry: RawEntry, base: string, feedUrl: string, fetchedAt: Date)
     precision: publishedAt ? "absolute" : "none",
     agency: entry.author ? plainText(entry.author) || null : null,
     dateline: null,
-    tags: tagsOf(entry.categories),
+    tags: tagsOf(entry.categories, labels),
     commentCount: null,
     image: null,
     // files are relative to the document, like the entry's link
@@ -171,7 +171,7 @@ function textKey(namespace: string, { item }: Pick<Draft, "item">): string {
 }
 
 function hexKey(key: string): string {
-  return bytesToHex(sha256(utf8ToBytes(key))).slice(0, 32);
+  return sha256Hex(key).slice(0, 32);
 }
 
 /** The front page of a site lists stories; it is none of them. */
@@ -180,12 +180,20 @@ function isSiteRoot(link: string): boolean {
   return u.pathname === "/" && !u.search;
 }
 
-function tagsOf(categories: string[]): Tag[] {
+/** A category's label and slug; a document names the same few categories entry after entry. */
+type Labels = Map<string, Tag>;
+
+function tagsOf(categories: string[], labels: Labels): Tag[] {
   const seen = new Set<string>();
   const tags: Tag[] = [];
   for (const raw of categories) {
-    const label = plainText(raw);
-    const slug = slugify(label);
+    let known = labels.get(raw);
+    if (!known) {
+      const label = plainText(raw);
+      known = { slug: slugify(label), label };
+      labels.set(raw, known);
+    }
+    const { slug, label } = known;
     if (!slug || seen.has(slug) || label.length > 80) continue;
     seen.add(slug);
     tags.push({ slug, label });
@@ -208,10 +216,26 @@ function resolveChain(chain: string[], documentUrl: string): string {
   return chain.reduce((outer, value) => resolve(value, outer) ?? outer, documentUrl);
 }
 
+/** resolve(), then httpUrl(), parsing once. */
+function resolveHttp(value: string | undefined, base: string): string | null {
+  if (!value) return null;
+  try {
+    const u = new URL(value.trim(), base);
+    return u.protocol === "http:" || u.protocol === "https:" ? u.toString() : null;
+  } catch {
+    return null;
+  }
+}
+
 function httpUrl(value: string | undefined): string | null {
   if (!value) return null;
   const u = new URL(value);
   return u.protocol === "http:" || u.protocol === "https:" ? u.toString() : null;
+}
+
+/** canonical() of a link as URL writes it (an item's url: host in lower case): with neither query nor fragment, the link itself. */
+function canonicalLink(serialized: string): string {
+  return serialized.includes("?") || serialized.includes("#") ? canonical(serialized) : serialized;
 }
 
 /** The form two links to one story share: no fragment, no tracking parameters, lower-case host, default port dropped. */

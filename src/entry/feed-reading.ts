@@ -1,0 +1,161 @@
+/**
+ * Reading feeds on worker threads, for the Node shell's polling passes
+ * (`fetch`, `serve --poll`). Parsing a document and turning its entries into
+ * items is processor work of its own, while the pass's thread writes to the
+ * database; a small pool of threads (one fewer than the machine's processors,
+ * at least one) takes it off that thread. Threads start when there is
+ * something to read and do not keep the process alive while idle. A thread
+ * that dies, or is still reading one document after a minute (and is
+ * stopped), fails that document with a clear error; the next document starts
+ * a new thread. Results cross threads by structured clone, which keeps Dates,
+ * Maps and plain objects as they are.
+ */
+import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import { FeedFormatError } from "../input/feed/errors";
+import type { FeedReader, FetchedFeed, ReadFeed } from "../input/feed/reader";
+import type { ReadingAnswer, ReadingJob } from "./feed-reading-thread";
+
+const THREAD = new URL("./feed-reading-thread.ts", import.meta.url);
+const CLOSED = "the feed-reading pool was closed before this document was read";
+
+export interface FeedReadingPoolOptions {
+  /** Threads at most (default: one fewer than os.availableParallelism(), at least 1). */
+  size?: number;
+  /** The thread's module (default feed-reading-thread.ts); a test gives one that fails on purpose. */
+  module?: URL;
+  /** How long one document may take (default 60 s): a thread still reading it then is stopped, and the document fails. */
+  timeoutMs?: number;
+}
+
+interface Job extends ReadingJob {
+  resolve(result: ReadFeed): void;
+  reject(error: Error): void;
+}
+
+interface Thread {
+  worker: Worker;
+  job: Job | null;
+  /** Whether its module has loaded: a document's time runs from then, not from the thread's start. */
+  ready: boolean;
+  timer: NodeJS.Timeout | null;
+}
+
+export class FeedReadingPool {
+  readonly size: number;
+  private readonly module: URL;
+  private readonly timeoutMs: number;
+  private readonly threads = new Set<Thread>();
+  private readonly queue: Job[] = [];
+  private nextId = 0;
+  private closed = false;
+
+  constructor(options: FeedReadingPoolOptions = {}) {
+    this.size = Math.max(1, options.size ?? availableParallelism() - 1);
+    this.module = options.module ?? THREAD;
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+  }
+
+  /** The pass's reader: reads the document on a thread of the pool. */
+  readonly read: FeedReader = (document: FetchedFeed) =>
+    new Promise<ReadFeed>((resolve, reject) => {
+      if (this.closed) return reject(new Error("the feed-reading pool is closed"));
+      this.queue.push({ id: this.nextId++, document, resolve, reject });
+      this.dispatch();
+    });
+
+  /** Threads running now (they start with the first documents and end with close()). */
+  get threadCount(): number {
+    return this.threads.size;
+  }
+
+  /** Ends every thread; documents still waiting fail. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new Error(CLOSED));
+    await Promise.all([...this.threads].map((thread) => thread.worker.terminate()));
+  }
+
+  private dispatch(): void {
+    while (this.queue.length) {
+      let idle: Thread | undefined;
+      for (const thread of this.threads) if (!thread.job) idle = thread;
+      if (!idle && this.threads.size < this.size) idle = this.start();
+      if (!idle) return;
+      const job = this.queue.shift()!;
+      const thread = idle;
+      thread.job = job;
+      if (thread.ready) this.time(thread);
+      // a thread with a document keeps the process alive until it answers; an idle one does not
+      thread.worker.ref();
+      thread.worker.postMessage({ id: job.id, document: job.document } satisfies ReadingJob);
+    }
+  }
+
+  private start(): Thread {
+    const worker = new Worker(bootstrap(this.module), { eval: true });
+    const thread: Thread = { worker, job: null, ready: false, timer: null };
+    worker.unref();
+    worker.on("message", (answer: ReadingAnswer) => {
+      if ("ready" in answer) {
+        thread.ready = true;
+        if (thread.job) this.time(thread);
+        return;
+      }
+      const job = thread.job;
+      if (!job || job.id !== answer.id) return;
+      thread.job = null;
+      clearTimeout(thread.timer ?? undefined);
+      worker.unref();
+      if ("error" in answer) job.reject(revived(answer.error));
+      else job.resolve(answer.result);
+      this.dispatch();
+    });
+    worker.on("error", (error) => this.lost(thread, `the thread reading this document stopped: ${error.message}`));
+    worker.on("exit", (code) => this.lost(thread, `the thread reading this document stopped: it exited with code ${code}`));
+    this.threads.add(thread);
+    return thread;
+  }
+
+  /** A document that never ends (a parser caught in a loop) would hold the pass: on a thread, it can be stopped. */
+  private time(thread: Thread): void {
+    thread.timer = setTimeout(
+      () => this.lost(thread, `reading this document took longer than ${this.timeoutMs / 1000} s: its thread was stopped`),
+      this.timeoutMs,
+    );
+  }
+
+  /** A thread that died or was stopped: its document fails with `why`, and the next document starts a new thread. */
+  private lost(thread: Thread, why: string): void {
+    if (!this.threads.delete(thread)) return;
+    const job = thread.job;
+    thread.job = null;
+    clearTimeout(thread.timer ?? undefined);
+    void thread.worker.terminate();
+    job?.reject(new Error(this.closed ? CLOSED : why));
+    if (!this.closed) this.dispatch();
+  }
+}
+
+/** The reader's own error class where it has one: the pass tells a broken feed by its message either way. */
+function revived({ name, message }: { name: string; message: string }): Error {
+  if (name === "FeedFormatError") return new FeedFormatError(message);
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+/**
+ * A thread's first code. The entry runs as TypeScript through tsx (`tsx src/entry/cli.ts`,
+ * `node --import tsx`, vitest); a worker thread does not inherit tsx's loader for its own main
+ * module, so it registers tsx before importing the thread's module. Compiled JavaScript needs none.
+ */
+function bootstrap(module: URL): string {
+  const target = JSON.stringify(module.href);
+  if (!module.pathname.endsWith(".ts")) return `import(${target});`;
+  // tsx's ESM API: the "import" target of its package export "./esm/api", beside the "require" one
+  const tsx = JSON.stringify(new URL("index.mjs", pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api"))).href);
+  return `import(${tsx}).then((tsx) => { tsx.register(); return import(${target}); });`;
+}

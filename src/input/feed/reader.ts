@@ -1,0 +1,50 @@
+/**
+ * A fetched feed document to what a polling pass stores of it, in one step:
+ * its body's hash, what it says of itself (ttl, why it is broken), and its
+ * items. One function of plain values, so that it can run where the pass
+ * wants it: in the pass's own thread (readFetchedFeed, as on the Worker), or
+ * on a thread of a pool, which the Node shell injects (src/entry/feed-reading.ts).
+ */
+import { bytesToHex } from "@noble/hashes/utils.js";
+import { readFeedDocument } from "./read-feed";
+import { feedEntries, type FeedEntries } from "./to-items";
+
+export interface FetchedFeed {
+  bytes: Uint8Array;
+  /** The Content-Type header, for its charset. */
+  contentType: string | null;
+  /** Scopes the entries' ids: the source's name. */
+  namespace: string;
+  /** Where the document was fetched from: the base of its relative links. */
+  url: string;
+  fetchedAt: Date;
+  /** The hash (hex SHA-256) of the body stored last: the same body again is not turned into items. */
+  knownSha256?: string | null | undefined;
+}
+
+export interface ReadFeed {
+  /** Hex SHA-256 of the body. */
+  sha256: string;
+  /** Minutes: RSS ttl, or sy:updatePeriod × sy:updateFrequency. */
+  ttlMinutes: number | undefined;
+  /** Why the document is broken, if it is (feedparser's bozo). */
+  bozo: string | undefined;
+  /** The document's items; null when its body is the one stored last (knownSha256). */
+  entries: FeedEntries | null;
+}
+
+/** Reads a fetched document; a document that cannot be read rejects with the reason (a FeedFormatError). */
+export type FeedReader = (document: FetchedFeed) => Promise<ReadFeed>;
+
+/** The reader that runs where it is called. */
+export const readFetchedFeed: FeedReader = async ({ bytes, contentType, namespace, url, fetchedAt, knownSha256 }) => {
+  const feed = await readFeedDocument(bytes, contentType);
+  // Web Crypto: native on Node and in Workers, where a feed's whole body costs pure JavaScript a millisecond
+  const sha256 = bytesToHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+  return {
+    sha256,
+    ttlMinutes: feed.ttlMinutes,
+    bozo: feed.bozo,
+    entries: sha256 === knownSha256 ? null : feedEntries(feed, namespace, url, fetchedAt),
+  };
+};
