@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
 import { AddressPolicy } from "../src/input/fetch/address-policy";
 import { DEFAULT_LIMITS, FeedFetcher } from "../src/input/fetch/http-fetch";
+import { FeedReadingPool } from "../src/entry/feed-reading";
 import { pollFeeds, type PollResult } from "../src/pipeline/poll-feeds";
 import { openDatabase, type OpenOptions } from "../src/storage/open";
 import { sources } from "../src/storage/schema";
@@ -34,14 +35,21 @@ if (process.argv[2] === "--pass") {
   const [mode, target] = [process.argv[3] as Mode, JSON.parse(process.argv[4]!) as OpenOptions];
   const opened = await openDatabase(target);
   const fetcher = new FeedFetcher(new AddressPolicy(["127.0.0.1"]), { ...DEFAULT_LIMITS, perHost: CONCURRENCY });
+  // read on threads, as fetch and serve --poll do: their heaps count in the process's peak
+  const reading = new FeedReadingPool();
   const kept: PollResult[] = [];
   const t = performance.now();
   const summary =
     mode === "idle"
       ? null
-      : await pollFeeds(opened.db, fetcher, { all: true, concurrency: CONCURRENCY, onDone: mode === "collect" ? (r) => kept.push(r) : undefined });
+      : await pollFeeds(opened.db, fetcher, {
+          all: true,
+          concurrency: CONCURRENCY,
+          reader: reading.read,
+          onDone: mode === "collect" ? (r) => kept.push(r) : undefined,
+        });
   const seconds = (performance.now() - t) / 1000;
-  await fetcher.close();
+  await Promise.all([fetcher.close(), reading.close()]);
   await opened.close();
   const measured: Measured = { mode, feeds: summary?.feeds ?? 0, failed: summary?.failed ?? 0, seconds, peakRssMiB: process.resourceUsage().maxRSS / 1024 };
   process.stdout.write(`${JSON.stringify(measured)}\n`);

@@ -161,6 +161,8 @@ for (const backend of backends) {
       for (const name of names) await addFeedSource(db.db, { url: `${base}/${name}.xml`, name });
       const options = { now: () => fetchedAt, random: () => 0.5, all: true };
       const threaded = await collectPoll(db.db, fetcher, { ...options, reader: pool.read });
+      // the documents went to the pool's threads, not to a reader in this one
+      expect(pool.threadCount).toBeGreaterThan(0);
       const state = async () => Promise.all(names.map(async (name) => (await findFeedSource(db.db, name))!));
       const stored = await state();
       const result = (name: string) => threaded.find((r) => r.source.name === name)!;

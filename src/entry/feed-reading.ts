@@ -3,7 +3,7 @@
  * (`fetch`, `serve --poll`). Parsing a document and turning its entries into
  * items is processor work of its own, while the pass's thread writes to the
  * database; a small pool of threads (one fewer than the machine's processors,
- * at least one) takes it off that thread. Threads start when there is
+ * at least one and at most four: each costs about 40 MB) takes it off that thread. Threads start when there is
  * something to read and do not keep the process alive while idle. A thread
  * that dies, or is still reading one document after a minute (and is
  * stopped), fails that document with a clear error; the next document starts
@@ -18,11 +18,16 @@ import { FeedFormatError } from "../input/feed/errors";
 import type { FeedReader, FetchedFeed, ReadFeed } from "../input/feed/reader";
 import type { ReadingAnswer, ReadingJob } from "./feed-reading-thread";
 
-const THREAD = new URL("./feed-reading-thread.ts", import.meta.url);
+// the thread's module beside this one, as TypeScript under tsx or as the JavaScript a build makes of it
+const THREAD = new URL(`./feed-reading-thread${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
+/** Threads at most by default: reading is a part of a pass's work, and each thread holds a heap of its own. */
+const MAX_THREADS = 4;
+/** How long a new thread may take to load its modules before the document it was given fails. */
+const START_MS = 60_000;
 const CLOSED = "the feed-reading pool was closed before this document was read";
 
 export interface FeedReadingPoolOptions {
-  /** Threads at most (default: one fewer than os.availableParallelism(), at least 1). */
+  /** Threads at most (default: one fewer than os.availableParallelism(), at least 1, at most 4). */
   size?: number;
   /** The thread's module (default feed-reading-thread.ts); a test gives one that fails on purpose. */
   module?: URL;
@@ -53,7 +58,7 @@ export class FeedReadingPool {
   private closed = false;
 
   constructor(options: FeedReadingPoolOptions = {}) {
-    this.size = Math.max(1, options.size ?? availableParallelism() - 1);
+    this.size = Math.max(1, options.size ?? Math.min(MAX_THREADS, availableParallelism() - 1));
     this.module = options.module ?? THREAD;
     this.timeoutMs = options.timeoutMs ?? 60_000;
   }
@@ -82,12 +87,21 @@ export class FeedReadingPool {
     while (this.queue.length) {
       let idle: Thread | undefined;
       for (const thread of this.threads) if (!thread.job) idle = thread;
-      if (!idle && this.threads.size < this.size) idle = this.start();
+      if (!idle && this.threads.size < this.size) {
+        try {
+          idle = this.start();
+        } catch (error) {
+          // no thread can be started (a missing module, no memory): with none running, nothing would ever read what waits
+          if (this.threads.size === 0)
+            for (const job of this.queue.splice(0)) job.reject(new Error(`cannot start a thread to read feeds: ${(error as Error).message}`));
+          return;
+        }
+      }
       if (!idle) return;
       const job = this.queue.shift()!;
       const thread = idle;
       thread.job = job;
-      if (thread.ready) this.time(thread);
+      this.time(thread);
       // a thread with a document keeps the process alive until it answers; an idle one does not
       thread.worker.ref();
       thread.worker.postMessage({ id: job.id, document: job.document } satisfies ReadingJob);
@@ -101,6 +115,7 @@ export class FeedReadingPool {
     worker.on("message", (answer: ReadingAnswer) => {
       if ("ready" in answer) {
         thread.ready = true;
+        // the document's own time starts now: loading the thread's modules was not its doing
         if (thread.job) this.time(thread);
         return;
       }
@@ -113,18 +128,24 @@ export class FeedReadingPool {
       else job.resolve(answer.result);
       this.dispatch();
     });
+    worker.on("messageerror", (error) => this.lost(thread, `the thread reading this document sent an answer that cannot be read: ${error.message}`));
     worker.on("error", (error) => this.lost(thread, `the thread reading this document stopped: ${error.message}`));
     worker.on("exit", (code) => this.lost(thread, `the thread reading this document stopped: it exited with code ${code}`));
     this.threads.add(thread);
     return thread;
   }
 
-  /** A document that never ends (a parser caught in a loop) would hold the pass: on a thread, it can be stopped. */
+  /**
+   * A document that never ends (a parser caught in a loop) would hold the
+   * pass: on a thread, it can be stopped. A thread that never finishes
+   * loading would hold it as well, and is given a minute.
+   */
   private time(thread: Thread): void {
-    thread.timer = setTimeout(
-      () => this.lost(thread, `reading this document took longer than ${this.timeoutMs / 1000} s: its thread was stopped`),
-      this.timeoutMs,
-    );
+    clearTimeout(thread.timer ?? undefined);
+    const [ms, why] = thread.ready
+      ? [this.timeoutMs, `reading this document took longer than ${this.timeoutMs / 1000} s: its thread was stopped`]
+      : [START_MS, `the thread to read this document did not start within ${START_MS / 1000} s: it was stopped`];
+    thread.timer = setTimeout(() => this.lost(thread, why), ms);
   }
 
   /** A thread that died or was stopped: its document fails with `why`, and the next document starts a new thread. */

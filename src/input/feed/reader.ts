@@ -2,7 +2,7 @@
  * A fetched feed document to what a polling pass stores of it, in one step:
  * its body's hash, what it says of itself (ttl, why it is broken), and its
  * items. One function of plain values, so that it can run where the pass
- * wants it: in the pass's own thread (readFetchedFeed, as on the Worker), or
+ * wants it: in the pass's own thread (readFetchedFeed), or
  * on a thread of a pool, which the Node shell injects (src/entry/feed-reading.ts).
  */
 import { bytesToHex } from "@noble/hashes/utils.js";
