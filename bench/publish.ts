@@ -108,7 +108,8 @@ async function runServer(): Promise<void> {
   };
   setInterval(sample, 50).unref();
 
-  const server = await startServer(opened.db, { port: 0 });
+  // the loopback address the bare app listens on, and `npm start` too: the same network path for both
+  const server = await startServer(opened.db, { port: 0, hostname: "127.0.0.1" });
   process.send!({ ready: { url: server.url, renderMedianMs: times[Math.floor(times.length / 2)]! } satisfies Ready });
   process.on("message", async (message: { stop?: boolean }) => {
     if (!message.stop) return;

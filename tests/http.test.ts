@@ -92,6 +92,40 @@ for (const backend of backends) {
       }
     });
 
+    it("answers a feed asked for again whatever the spelling of its host, as the app does", async () => {
+      const port = new URL(server.url).port;
+      for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LocalHost:${port}`, `LOCALHOST:${port}`]) {
+        const routed = await rawGet(`${server.url}/feeds/ukraine.xml`, { host });
+        const again = await rawGet(`${server.url}/feeds/ukraine.xml`, { host });
+        expect(again, host).toEqual(routed);
+        // the feed's own URL is built from the request's, whose host is in lower case
+        const rss = Buffer.from(again.body, "base64").toString("utf8");
+        expect(rss, host).toContain(`<atom:link href="http://${host.toLowerCase()}/feeds/ukraine.xml" rel="self"`);
+      }
+    });
+
+    it("answers a feed asked for again on an IPv6 address as the app does", async (context) => {
+      let v6: RunningServer;
+      try {
+        v6 = await startServer(db.db, { port: 0, hostname: "::1" });
+      } catch {
+        return context.skip("no IPv6 loopback here");
+      }
+      try {
+        expect(v6.url).toMatch(/^http:\/\/\[::1\]:\d+$/);
+        const first = await rawGet(`${v6.url}/feeds/ukraine.xml`);
+        expect(Buffer.from(first.body, "base64").toString("utf8")).toContain(`<atom:link href="${v6.url}/feeds/ukraine.xml" rel="self"`);
+        const etag = first.headers.find(([name]) => name === "etag")![1]!;
+        for (const headers of [{}, { "accept-encoding": "gzip, deflate, br" }, { "if-none-match": etag }]) {
+          const routed = await rawGet(`${v6.url}/feeds/ukraine.xml`, headers);
+          expect(await rawGet(`${v6.url}/feeds/ukraine.xml`, headers), JSON.stringify(headers)).toEqual(routed);
+        }
+        expect((await rawGet(`${v6.url}/feeds/ukraine.xml`, { "if-none-match": etag })).status).toBe(304);
+      } finally {
+        await v6.close();
+      }
+    });
+
     it("gives a browser navigating to a feed URL it answers from memory the feed's page", async () => {
       const browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
       const contentType = (answer: { headers: string[][] }) => answer.headers.find(([name]) => name === "content-type")?.[1];

@@ -59,66 +59,56 @@ export function startServer(db: Database, options: ServerOptions): Promise<Runni
   });
 }
 
-// The hosts and request targets that @hono/node-server puts into the request's URL as they are
-// (http://HOST/TARGET); it normalises the others, which therefore go the adapter's way.
-const PLAIN_HOST = /^[a-z0-9._-]+(?::(?:[1-5]\d{3,4}|[6-9]\d{3}))?$/;
-const PLAIN_TARGET = /^\/[!#$&-;=?-[\]_a-z~]*$/;
-const DOT_SEGMENT = /\/\.\.?(?:[/?#]|$)/;
-
 /**
  * Writes the cached answer to a feed served before straight into Node's
  * response: the answer the app would give, without a Request and a
  * Response built around it. False when the request needs the app.
+ *
+ * The URL is looked up as the request spells it (http://HOST/TARGET), with
+ * no parsing or checking of its own: only URLs that @hono/node-server gave
+ * the app are known, and it gives a URL spelled like that as it is (a URL it
+ * would normalise or refuse is spelled otherwise, so it is not known and goes
+ * the app's way). An absolute-form target (GET http://…) does not start with
+ * a slash and goes the app's way too.
  */
 function sendCached(publisher: Publisher, req: IncomingMessage, res: ServerResponse): boolean {
-  const host = req.headers.host;
   const target = req.url;
-  if (req.method !== "GET" || !host || !target || !PLAIN_HOST.test(host) || !PLAIN_TARGET.test(target) || DOT_SEGMENT.test(target)) {
-    return false;
-  }
-  const answer = publisher.cachedAnswer("GET", `http://${host}${target}`, new IncomingHeaders(req));
+  if (req.method !== "GET" || !target || target.charCodeAt(0) !== SLASH) return false;
+  const headers = new RawHeaders(req.rawHeaders);
+  const host = headers.first("host");
+  if (!host) return false;
+  const answer = publisher.cachedAnswer("GET", `http://${host}${target}`, headers);
   if (!answer) return false;
   res.writeHead(answer.init.status, answer.headerList);
   res.end(answer.body);
   return true;
 }
 
-// Of these Node keeps the first if a request repeats them; fetch's Headers, as the app reads them, joins them all.
-const FIRST_KEPT = new Set([
-  "age",
-  "authorization",
-  "content-length",
-  "content-type",
-  "etag",
-  "expires",
-  "from",
-  "host",
-  "if-modified-since",
-  "if-unmodified-since",
-  "last-modified",
-  "location",
-  "max-forwards",
-  "proxy-authorization",
-  "referer",
-  "retry-after",
-  "server",
-  "user-agent",
-]);
+const SLASH = 0x2f;
 
-/** A Node request's header fields read as fetch's Headers reads them: repeated fields joined with ", ". */
-class IncomingHeaders implements HeaderLookup {
-  constructor(private readonly req: IncomingMessage) {}
+/**
+ * A Node request's header fields read from its raw list, as fetch's Headers
+ * (what the app reads) reads them: @hono/node-server builds those from the
+ * same list, so a repeated field is joined with ", " here too, where Node's
+ * `req.headers` keeps only the first of some (If-Modified-Since, Host).
+ */
+class RawHeaders implements HeaderLookup {
+  constructor(private readonly raw: string[]) {}
 
+  /** `name` is lower case. */
   get(name: string): string | null {
-    if (!FIRST_KEPT.has(name)) {
-      const value = this.req.headers[name];
-      return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
-    }
     let joined: string | null = null;
-    const raw = this.req.rawHeaders;
+    const raw = this.raw;
     for (let i = 0; i < raw.length; i += 2) {
       if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name) joined = joined === null ? raw[i + 1]! : `${joined}, ${raw[i + 1]}`;
     }
     return joined;
+  }
+
+  /** The first of the fields named `name` (lower case): what Node and @hono/node-server take of a repeated Host. */
+  first(name: string): string | null {
+    const raw = this.raw;
+    for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name) return raw[i + 1]!;
+    return null;
   }
 }
