@@ -6,9 +6,27 @@
  * statement text that changes with the number of rows, and more time spent
  * building and describing it than the database takes to write the rows.
  */
-import { getTableColumns, getTableName, sql } from "drizzle-orm";
+import { getTableColumns, getTableName, type SQL, sql } from "drizzle-orm";
 import type { PgTable } from "drizzle-orm/pg-core";
 import type { Database } from "./database";
+
+/** A table's columns, property and column name, and the column list of the insert: the same for every call. */
+const shapes = new WeakMap<PgTable, { columns: [string, string][]; names: SQL }>();
+
+function shapeOf(table: PgTable): { columns: [string, string][]; names: SQL } {
+  let shape = shapes.get(table);
+  if (!shape) {
+    const columns = Object.entries(getTableColumns(table)).map(([key, column]) => [key, (column as { name: string }).name] as [string, string]);
+    // columns named, not *: a column added by a later migration sits last in the table, not where the schema lists it
+    const names = sql.join(
+      columns.map(([, name]) => sql.identifier(name)),
+      sql`, `,
+    );
+    shape = { columns, names };
+    shapes.set(table, shape);
+  }
+  return shape;
+}
 
 /** Rows give every column (defaults are not applied); `name` prepares the statement once per connection. */
 export async function insertRows<T extends PgTable>(
@@ -18,16 +36,15 @@ export async function insertRows<T extends PgTable>(
   options: { name: string; onConflictDoNothing?: boolean },
 ): Promise<void> {
   if (!rows.length) return;
-  const columns = Object.entries(getTableColumns(table)) as [string, { name: string }][];
-  const json = JSON.stringify(
-    rows.map((row) => Object.fromEntries(columns.map(([key, column]) => [column.name, (row as Record<string, unknown>)[key] ?? null]))),
-  );
-  // columns named, not *: a column added by a later migration sits last in the table, not where the schema lists it
-  const names = sql.join(
-    columns.map(([, column]) => sql.identifier(column.name)),
-    sql`, `,
-  );
-  const select = sql`select ${names} from jsonb_populate_recordset(null::${sql.identifier(getTableName(table))}, ${json}::jsonb)`;
+  const { columns, names } = shapeOf(table);
+  const records = new Array<Record<string, unknown>>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i] as Record<string, unknown>;
+    const record: Record<string, unknown> = {};
+    for (const [key, name] of columns) record[name] = row[key] ?? null;
+    records[i] = record;
+  }
+  const select = sql`select ${names} from jsonb_populate_recordset(null::${sql.identifier(getTableName(table))}, ${JSON.stringify(records)}::jsonb)`;
   const insert = tx.insert(table).select(select);
   await (options.onConflictDoNothing ? insert.onConflictDoNothing() : insert).prepare(options.name).execute();
 }

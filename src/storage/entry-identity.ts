@@ -16,12 +16,13 @@
  *   ones, since observations keep none). That is how items that merged
  *   several entries by a shared link split into one item per entry.
  */
-import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, desc, eq, inArray } from "drizzle-orm";
 import { guidFor } from "../normalise/identity";
 import type { Item } from "../normalise/item";
 import { derive } from "../normalise/merge";
 import { unionTags } from "../normalise/tag-union";
 import type { Database } from "./database";
+import { inJsonList } from "./json-list";
 import { itemRow, rowToItem, type ItemRow } from "./rows";
 import { sourceTagsById } from "./source-observations";
 import { documents, items, itemTags, observations } from "./schema";
@@ -33,16 +34,19 @@ export interface EntryIdentity {
   retiredIds: readonly string[];
 }
 
-/** For each entry key (it names the feed too), the item of the entry's latest observation. */
+/**
+ * For each entry key (it names the feed too), the item of the entry's latest observation.
+ * Not a prepared statement, so planned for the table as it is now: a prepared one keeps the
+ * plan made for the few observations of a new database (read them all) long after the
+ * table has grown, and every feed's first document read every observation stored.
+ */
 export async function previousItems(tx: Database, keys: string[]): Promise<Map<string, string>> {
   if (!keys.length) return new Map();
   const rows = await tx
     .selectDistinctOn([observations.entryKey], { entryKey: observations.entryKey, itemId: observations.itemId })
     .from(observations)
-    .where(sql`${observations.entryKey} in (select jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb))`)
-    .orderBy(observations.entryKey, desc(observations.fetchedAt))
-    .prepare("previous_items")
-    .execute();
+    .where(inJsonList(observations.entryKey, keys))
+    .orderBy(observations.entryKey, desc(observations.fetchedAt));
   return new Map(rows.map((r) => [r.entryKey!, r.itemId]));
 }
 

@@ -15,6 +15,7 @@
  */
 import { eq, sql } from "drizzle-orm";
 import type { Database } from "./database";
+import { inJsonList } from "./json-list";
 import { items, sources } from "./schema";
 
 /** A source's listing as read before a document is stored: which items it may let go of. */
@@ -68,7 +69,7 @@ export async function recordListing(tx: Database, sourceId: number, fetchedAt: D
       update ${sources} set listing = ${JSON.stringify(ids)}::jsonb, listed_at = ${at}::timestamptz where ${sources.id} = ${sourceId}
     )
     update ${items} set last_seen_at = greatest(coalesce(${items.lastSeenAt}, '-infinity'::timestamptz), ${listing.listedAt?.toISOString() ?? null}::timestamptz)
-    where ${items.id} in (select jsonb_array_elements_text(${JSON.stringify(gone)}::jsonb))`);
+    where ${inJsonList(items.id, gone)}`);
   return gone;
 }
 
@@ -87,5 +88,5 @@ export async function releaseListing(tx: Database, sourceId: number): Promise<vo
 async function seenAt(tx: Database, ids: string[], at: string): Promise<void> {
   await tx.execute(sql`
     update ${items} set last_seen_at = greatest(coalesce(${items.lastSeenAt}, '-infinity'::timestamptz), ${at}::timestamptz)
-    where ${items.id} in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))`);
+    where ${inJsonList(items.id, ids)}`);
 }

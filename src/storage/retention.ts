@@ -27,7 +27,8 @@ import { and, asc, count, eq, gt, sql, type SQL } from "drizzle-orm";
 import type { Database } from "./database";
 import { documents, itemTags, items, observations, tags } from "./schema";
 import { withIngestionsHeld } from "./source-tags";
-import { bumpVersions, inJsonList } from "./store-document";
+import { inJsonList } from "./json-list";
+import { bumpVersions } from "./store-document";
 
 export interface RetentionPolicy {
   /** Items last seen before this instant are pruned, unless kept. */

@@ -1,9 +1,10 @@
 /** What an item's tags are derived from: its observations with their sources, and those sources' own tags. */
-import { eq, getTableColumns, sql } from "drizzle-orm";
+import { eq, getTableColumns } from "drizzle-orm";
 import type { Tag } from "../normalise/item";
 import { tagsFromLabels } from "../normalise/tag-union";
 import type { Database } from "./database";
 import { documents, observations, sources } from "./schema";
+import { inJsonList } from "./json-list";
 
 export type SourcedObservationRow = typeof observations.$inferSelect & { sourceId: number };
 
@@ -13,7 +14,7 @@ export function sourcedObservations(tx: Database, itemIds: string[]): Promise<So
     .select({ ...getTableColumns(observations), sourceId: documents.sourceId })
     .from(observations)
     .innerJoin(documents, eq(documents.id, observations.documentId))
-    .where(sql`${observations.itemId} in (select jsonb_array_elements_text(${JSON.stringify(itemIds)}::jsonb))`)
+    .where(inJsonList(observations.itemId, itemIds))
     .prepare("sourced_observations")
     .execute();
 }
@@ -23,7 +24,7 @@ export async function sourceTagsById(tx: Database, sourceIds: number[]): Promise
   const rows = await tx
     .select({ id: sources.id, tags: sources.tags })
     .from(sources)
-    .where(sql`${sources.id} in (select jsonb_array_elements_text(${JSON.stringify(sourceIds)}::jsonb)::int)`)
+    .where(inJsonList(sources.id, sourceIds))
     .prepare("source_tags_by_id")
     .execute();
   return new Map(rows.map((r) => [r.id, tagsFromLabels(r.tags)]));

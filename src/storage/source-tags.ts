@@ -12,7 +12,8 @@ import type { Database } from "./database";
 import type { ItemRow } from "./rows";
 import { items } from "./schema";
 import { sourcedObservations, sourceTagsById, type SourcedObservationRow } from "./source-observations";
-import { inJsonList, INGEST_LOCK, linkItems } from "./store-document";
+import { inJsonList } from "./json-list";
+import { INGEST_LOCK, linkItems } from "./store-document";
 
 /**
  * Runs `change` in a transaction that holds the ingestion lock alone: no

@@ -4,12 +4,12 @@
  * membership, and what its source lists now (storage/listing). Either all of
  * it lands or none of it does.
  */
-import { and, eq, sql, type SQL } from "drizzle-orm";
-import type { AnyPgColumn } from "drizzle-orm/pg-core";
+import { and, eq, sql } from "drizzle-orm";
 import type { Item, Tag } from "../normalise/item";
 import { derive, observe } from "../normalise/merge";
 import { tagsFromLabels, unionTags, type SourcedObservation } from "../normalise/tag-union";
 import { insertRows } from "./bulk-insert";
+import { inJsonList } from "./json-list";
 import type { Database } from "./database";
 import { keepItems, previousItems, retireItems, type EntryIdentity } from "./entry-identity";
 import { dropped, recordListing } from "./listing";
@@ -58,36 +58,45 @@ export async function storeDocument(db: Database, doc: DocumentInput, alongside?
   return db.transaction(async (txn) => {
     const tx = txn as unknown as Database;
     const identity = doc.identity;
-    const previous = identity ? await previousItems(tx, [...new Set(identity.entryKeys.values())]) : new Map<string, string>();
+    // Statements that do not wait for each other's answers go out together (postgres.js pipelines what a
+    // transaction issues at once): the database runs them in the order sent, as if one followed the other.
+    const entryKeys = identity ? [...new Set(identity.entryKeys.values())] : [];
+    // the source's own tags join the items' tags, so they count as new tags too (read again under the lock)
+    // and its listing: the items this document drops from it are written too, so they are locked like the document's own
+    const [previous, [named]] = await Promise.all([
+      previousItems(tx, entryKeys),
+      tx
+        .select({ tags: sources.tags, ids: sources.listing, listedAt: sources.listedAt })
+        .from(sources)
+        .where(eq(sources.name, doc.source.name))
+        .prepare("source_by_name_for_store")
+        .execute(),
+    ]);
     const { items: docItems, entryKeyOf } = identity ? keepItems(doc.items, identity, previous) : { items: doc.items, entryKeyOf: new Map<string, string>() };
     const retiredIds = identity?.retiredIds ?? [];
     const ids = [...new Set(docItems.map((i) => i.id))].sort();
-    // the source's own tags join the items' tags, so they count as new tags too (read again under the lock)
-    // and its listing: the items this document drops from it are written too, so they are locked like the document's own
-    const [named] = await tx
-      .select({ tags: sources.tags, ids: sources.listing, listedAt: sources.listedAt })
-      .from(sources)
-      .where(eq(sources.name, doc.source.name))
-      .prepare("source_by_name_for_store")
-      .execute();
     const ownTags = tagsFromLabels(named?.tags ?? []);
     const slugs = [...new Set([...docItems.flatMap((i) => i.tags.map((t) => t.slug)), ...ownTags.map((t) => t.slug)])];
     const letGo = named ? dropped(named, doc.fetchedAt, ids) : [];
-    const alone = await takeIngestLock(tx, slugs, [...ids, ...retiredIds, ...letGo]);
-    const sourceId = await upsertSource(tx, doc.source);
-    const documentId = await upsertDocument(tx, sourceId, doc);
-    const newTags = alone ? await createTags(tx, [...docItems.flatMap((i) => i.tags), ...ownTags]) : [];
+    const [alone, sourceId] = await Promise.all([takeIngestLock(tx, slugs, [...ids, ...retiredIds, ...letGo]), upsertSource(tx, doc.source)]);
+    const [documentId, newTags] = await Promise.all([
+      upsertDocument(tx, sourceId, doc),
+      alone ? createTags(tx, [...docItems.flatMap((i) => i.tags), ...ownTags]) : Promise.resolve([]),
+    ]);
     const retired = await retireItems(tx, sourceId, retiredIds);
-    const gone = await recordListing(tx, sourceId, doc.fetchedAt, ids);
+    const [gone, stored] = await Promise.all([
+      recordListing(tx, sourceId, doc.fetchedAt, ids),
+      ids.length ? tx.select().from(items).where(inJsonList(items.id, ids)).prepare("stored_items").execute() : Promise.resolve([]),
+    ]);
     // a document of the same source stored since the read above changed the listing: lock what else this one lets go of. Rare, and
-    // out of the global order: it can deadlock with a document holding one of them, and PostgreSQL then fails one of the two
+    // out of the global order: it can deadlock with a document holding one of them, and PostgreSQL then fails one of the two.
+    // The items read above are the document's own, locked already, so reading them first changes nothing.
     if (!alone)
       await lockStories(
         tx,
         gone.filter((id) => !letGo.includes(id)),
       );
 
-    const stored = ids.length ? await tx.select().from(items).where(inJsonList(items.id, ids)).prepare("stored_items").execute() : [];
     // last seen is the listing's to keep (listing.ts), not derived from observations like the rest of the row
     const rows = stored.map(({ lastSeenAt: _, ...row }) => row);
     const rowById = new Map(rows.map((r) => [r.id, r]));
@@ -155,15 +164,18 @@ export async function storeDocument(db: Database, doc: DocumentInput, alongside?
       report[outcome]++;
       report.outcomes.push({ id: item.id, title: item.title, outcome });
     }
-    await insertRows(
-      tx,
-      items,
-      newRows.map((r) => ({ ...r, lastSeenAt: doc.fetchedAt })),
-      { name: "insert_items" },
-    );
-    await insertRows(tx, observations, newObservations, { name: "insert_observations" });
-
-    const affected = new Set<number>([...retired.tagIds, ...(await linkItems(tx, relink, new Set(newRows.map((r) => r.id))))]);
+    // sent together: the links' first statement only reads the tags, and the links follow its answer, after the items
+    const [, , linked] = await Promise.all([
+      insertRows(
+        tx,
+        items,
+        newRows.map((r) => ({ ...r, lastSeenAt: doc.fetchedAt })),
+        { name: "insert_items" },
+      ),
+      insertRows(tx, observations, newObservations, { name: "insert_observations" }),
+      linkItems(tx, relink, new Set(newRows.map((r) => r.id))),
+    ]);
+    const affected = new Set<number>([...retired.tagIds, ...linked]);
     for (const id of await linkNewTags(tx, newTags)) affected.add(id);
     const relinked = new Set(relink.map((r) => r.id));
     const changedIds = report.outcomes.filter((o) => o.outcome !== "unchanged").map((o) => o.id);
@@ -213,21 +225,27 @@ function isRepeat(prior: readonly SourcedObservationRow[], now: Omit<SourcedObse
  * otherwise shared, with a lock per story taken in one global order so that
  * two documents never wait for each other's stories. Returns whether it
  * holds the lock alone.
+ *
+ * The story locks go out with the ingestion lock, without waiting for its
+ * answer, and are taken even when it is held alone: then no other document
+ * holds one (each takes them under the shared lock, and holds them only
+ * until it commits), so they cost a statement but never a wait.
  */
 async function takeIngestLock(tx: Database, slugs: string[], ids: string[]): Promise<boolean> {
   // one statement: whether every tag is known, and the lock that follows from it
   const known = sql`(select count(*) < jsonb_array_length(${JSON.stringify(slugs)}::jsonb) as alone from ${tags} where ${inJsonList(tags.slug, slugs)}) t`;
-  const [taken] = await tx
-    .select({
-      alone: sql<boolean>`t.alone`,
-      lock: sql`case when t.alone then pg_advisory_xact_lock(${INGEST_LOCK}) else pg_advisory_xact_lock_shared(${INGEST_LOCK}) end`,
-    })
-    .from(known)
-    .prepare("ingest_lock")
-    .execute();
-  if (taken!.alone) return true;
-  await lockStories(tx, ids);
-  return false;
+  const [[taken]] = await Promise.all([
+    tx
+      .select({
+        alone: sql<boolean>`t.alone`,
+        lock: sql`case when t.alone then pg_advisory_xact_lock(${INGEST_LOCK}) else pg_advisory_xact_lock_shared(${INGEST_LOCK}) end`,
+      })
+      .from(known)
+      .prepare("ingest_lock")
+      .execute(),
+    lockStories(tx, ids),
+  ]);
+  return taken!.alone;
 }
 
 /** Story locks, taken in one global order (by key) so that two documents never wait for each other's stories. */
@@ -240,16 +258,6 @@ async function lockStories(tx: Database, ids: string[]): Promise<void> {
       .prepare("story_locks")
       .execute();
   }
-}
-
-/**
- * `column in (the list)`, with the list as one JSON parameter: the statement's
- * text stays the same for any number of values, so the driver prepares it
- * once per connection instead of describing a new one every time.
- */
-export function inJsonList(column: AnyPgColumn, values: string[] | number[]): SQL {
-  const elements = sql`jsonb_array_elements_text(${JSON.stringify(values)}::jsonb)`;
-  return column.dataType === "number" ? sql`${column} in (select ${elements}::int)` : sql`${column} in (select ${elements})`;
 }
 
 /** FNV-1a, as a signed 32-bit key: collisions only make two stories wait for each other. */
@@ -266,22 +274,26 @@ function storyLockKey(id: string): number {
  * rows in different orders.
  */
 export async function bumpVersions(tx: Database, tagIds: number[], anyItemChanged: boolean): Promise<string[]> {
-  if (anyItemChanged) {
-    await tx
-      .insert(feedState)
-      .values({ key: "all", version: 1 })
-      .onConflictDoUpdate({ target: feedState.key, set: { version: sql`${feedState.version} + 1`, changedAt: sql`now()` } })
-      .prepare("bump_all")
-      .execute();
-  }
-  if (!tagIds.length) return [];
-  const bumped = await tx
-    .update(tags)
-    .set({ version: sql`${tags.version} + 1`, changedAt: sql`now()` })
-    .where(inJsonList(tags.id, tagIds))
-    .returning({ slug: tags.slug })
-    .prepare("bump_tags")
-    .execute();
+  // both sent at once, "all" first: the database takes them in that order
+  const [, bumped] = await Promise.all([
+    anyItemChanged
+      ? tx
+          .insert(feedState)
+          .values({ key: "all", version: 1 })
+          .onConflictDoUpdate({ target: feedState.key, set: { version: sql`${feedState.version} + 1`, changedAt: sql`now()` } })
+          .prepare("bump_all")
+          .execute()
+      : undefined,
+    tagIds.length
+      ? tx
+          .update(tags)
+          .set({ version: sql`${tags.version} + 1`, changedAt: sql`now()` })
+          .where(inJsonList(tags.id, tagIds))
+          .returning({ slug: tags.slug })
+          .prepare("bump_tags")
+          .execute()
+      : [],
+  ]);
   return bumped.map((t) => t.slug).sort();
 }
 

@@ -10,23 +10,24 @@ import { comparable } from "../normalise/text";
 import type { Database } from "./database";
 import { items } from "./schema";
 
-const patterns = new Map<string, RegExp>();
+/** Each label's comparable form and whole-word pattern: every stored item is tested against every tag. */
+const patterns = new Map<string, { needle: string; pattern: RegExp } | null>();
 
 export function matchTextOf(title: string, summary: string): string {
   return comparable(`${title}\n${summary}`);
 }
 
 export function labelMatches(label: string, matchText: string): boolean {
-  const needle = comparable(label);
-  if (!needle) return false;
-  let pattern = patterns.get(needle);
-  if (!pattern) {
+  let known = patterns.get(label);
+  if (known === undefined) {
+    const needle = comparable(label);
     const escaped = needle.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-    pattern = new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, "u");
+    known = needle ? { needle, pattern: new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, "u") } : null;
     if (patterns.size > 10_000) patterns.clear();
-    patterns.set(needle, pattern);
+    patterns.set(label, known);
   }
-  return pattern.test(matchText);
+  // most texts do not hold the label at all, and a substring search says so faster than the pattern
+  return known !== null && matchText.includes(known.needle) && known.pattern.test(matchText);
 }
 
 /** The LIKE pattern that finds every candidate match of a label. */
