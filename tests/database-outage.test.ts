@@ -17,6 +17,7 @@ import { outageCode } from "../src/storage/outage";
 import { cli, startCli, type RunningCli } from "./support/cli";
 import { rssParser } from "./support/feeds";
 import { backends, type Scratch } from "./support/databases";
+import { startFakePooler } from "./support/fake-pooler";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy";
 
 const pg = backends.find((b) => b.name === "postgres")!;
@@ -297,27 +298,46 @@ describe.skipIf(pg.unavailable)("the serving client's statement timeout, on post
   });
   afterAll(() => scratch?.dispose());
 
-  it("cancels a statement that runs past it, as an outage (57014) the app answers with 503; other clients have none", async () => {
+  it("cancels a statement in a transaction that runs past it, as an outage (57014) the app answers with 503; other clients have none", async () => {
     const bounded = await openDatabase({ url: scratch.env.DATABASE_URL!, statementTimeoutMs: 300 });
     const unbounded = await openDatabase({ url: scratch.env.DATABASE_URL! });
+    const settings = sql`select current_setting('statement_timeout') as statement_timeout, current_setting('idle_in_transaction_session_timeout') as idle_in_transaction_session_timeout`;
     try {
       await bounded.migrate();
-      const shown = await bounded.db.execute<{ statement_timeout: string; idle_in_transaction_session_timeout: string }>(
-        sql`select current_setting('statement_timeout') as statement_timeout, current_setting('idle_in_transaction_session_timeout') as idle_in_transaction_session_timeout`,
-      );
+      const shown = await bounded.db.transaction((tx) => tx.execute<{ statement_timeout: string; idle_in_transaction_session_timeout: string }>(settings));
       expect(rowsOf(shown)[0]).toEqual({ statement_timeout: "300ms", idle_in_transaction_session_timeout: "300ms" });
+      // for that transaction only: the session, which a pooler may hand to another client, keeps the server's own
+      expect(rowsOf(await bounded.db.execute(settings))[0]).toEqual({ statement_timeout: "0", idle_in_transaction_session_timeout: "0" });
       const started = performance.now();
-      const error = await bounded.db.execute(sql`select pg_sleep(3)`).then(
-        () => null,
-        (e: unknown) => e,
-      );
+      const error = await bounded.db
+        .transaction((tx) => tx.execute(sql`select pg_sleep(3)`))
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
       expect(outageCode(error)).toBe("57014");
       expect(performance.now() - started).toBeLessThan(2_500);
-      await expect(unbounded.db.execute(sql`select pg_sleep(0.5)`)).resolves.toBeDefined();
-      expect(rowsOf(await unbounded.db.execute(sql`select current_setting('statement_timeout') as t`))[0]).toEqual({ t: "0" });
+      await expect(unbounded.db.transaction((tx) => tx.execute(sql`select pg_sleep(0.5)`))).resolves.toBeDefined();
+      expect(rowsOf(await unbounded.db.transaction((tx) => tx.execute(sql`select current_setting('statement_timeout') as t`)))[0]).toEqual({ t: "0" });
     } finally {
       await bounded.close();
       await unbounded.close();
+    }
+  });
+
+  it("works behind a pooler that refuses unknown startup parameters, as PgBouncer does", async () => {
+    const target = new URL(scratch.env.DATABASE_URL!);
+    const pooler = await startFakePooler({ host: target.hostname, port: Number(target.port || 5432) });
+    const bounded = await openDatabase({ url: pooler.through(scratch.env.DATABASE_URL!), statementTimeoutMs: 300 });
+    try {
+      await bounded.migrate();
+      expect(rowsOf(await bounded.db.execute(sql`select 1 as one`))[0]).toEqual({ one: 1 });
+      const shown = await bounded.db.transaction((tx) => tx.execute(sql`select current_setting('statement_timeout') as t`));
+      expect(rowsOf(shown)[0]).toEqual({ t: "300ms" });
+      expect(pooler.refused).toEqual([]);
+    } finally {
+      await bounded.close();
+      await pooler.close();
     }
   });
 });

@@ -1,6 +1,7 @@
 /** migrate, serve and start: the database made ready, and the feeds served (with `--poll`, kept fresh) until stopped. */
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import { sql } from "drizzle-orm";
 import { AddressPolicy } from "../../input/fetch/address-policy";
 import { FeedFetcher } from "../../input/fetch/http-fetch";
 import { isoSeconds } from "../../normalise/item";
@@ -49,6 +50,8 @@ async function serveUntilStopped(listen: ServeOptions): Promise<void> {
   try {
     const setup = async () => {
       await opened.migrate();
+      // the requests' pool too: it is not the migration's, and a pooler in front may refuse the one and not the other
+      await opened.db.transaction((tx) => tx.execute(sql`select 1`));
       if (listen.seed && (await countItems(opened.db)) === 0) {
         console.log(`the database is empty: ingesting ${displayPath(SEEDS)}/`);
         await ingestPaths(opened, [SEEDS], undefined);
