@@ -17,7 +17,7 @@ import { outageCode } from "../src/storage/outage";
 import { cli, startCli, type RunningCli } from "./support/cli";
 import { rssParser } from "./support/feeds";
 import { backends, type Scratch } from "./support/databases";
-import { startFakePooler } from "./support/fake-pooler";
+import { POOLER_PARAMETERS, startFakePooler } from "./support/fake-pooler";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy";
 
 const pg = backends.find((b) => b.name === "postgres")!;
@@ -340,4 +340,22 @@ describe.skipIf(pg.unavailable)("the serving client's statement timeout, on post
       await pooler.close();
     }
   });
+
+  it("serve stops at once, with the pooler's reason, when a pooler refuses its connections", async () => {
+    const target = new URL(scratch.env.DATABASE_URL!);
+    // a pooler stricter than PgBouncer: even the client's name is refused, which no waiting mends
+    const pooler = await startFakePooler(
+      { host: target.hostname, port: Number(target.port || 5432) },
+      POOLER_PARAMETERS.filter((p) => p !== "application_name"),
+    );
+    try {
+      const run = await cli(["serve", "--port", "0"], { DATABASE_URL: pooler.through(scratch.env.DATABASE_URL!), FEEDWERK_DATA: "" });
+      expect(run.status, run.stdout + run.stderr).toBe(1);
+      expect(run.stderr).toMatch(/^error: cannot prepare the database postgres \(.*\): unsupported startup parameter: application_name$/m);
+      expect(run.stdout).not.toContain("unreachable");
+      expect(run.stdout).not.toContain("feedwerk serves");
+    } finally {
+      await pooler.close();
+    }
+  }, 60_000);
 });
