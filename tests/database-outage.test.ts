@@ -243,7 +243,25 @@ describe.skipIf(pg.unavailable)("a server started while PostgreSQL is down, on p
       expect(Number(res.headers.get("retry-after")), path).toBeGreaterThan(0);
       expect(res.headers.get("cache-control"), path).toBe("no-store");
       expect(res.text, path).not.toContain("127.0.0.1");
+      // a reader's script on another origin can read a feed's 503 and when to try again
+      if (path.startsWith("/feeds")) {
+        expect(res.headers.get("access-control-allow-origin"), path).toBe("*");
+        expect(res.headers.get("access-control-expose-headers"), path).toBe("Retry-After");
+      }
     }
+    // what needs no database answers as always
+    const preflight = await timed(`${url}/feeds/ukraine.json`, {
+      method: "OPTIONS",
+      headers: { origin: "https://reader.example", "access-control-request-method": "GET" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+    const post = await timed(`${url}/feeds.opml`, { method: "POST", body: "x" });
+    expect(post.status).toBe(405);
+    expect(post.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
+    const favicon = await timed(`${url}/favicon.svg`);
+    expect(favicon.status).toBe(200);
+    expect(favicon.text).toContain("<svg");
   }
 
   it("start: comes up answering 503, then migrates, seeds and serves once the database answers", async () => {

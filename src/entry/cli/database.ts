@@ -33,6 +33,8 @@ const cannotPrepare = (opened: OpenDatabase, error: unknown) => new Error(`canno
 /** Waits between attempts to reach a database that did not answer at start: soon at first, then every few seconds. */
 const RETRY_DELAYS_MS = [500, 1_000, 2_000, 3_000];
 
+const MIGRATING: PendingDatabase = { code: "MIGRATING", reason: "migrating" };
+
 /** How often a server still waiting for its database says so. */
 const STILL_WAITING_LOG_MS = 30_000;
 
@@ -51,12 +53,17 @@ export interface Preparation {
  * does. If the database is unreachable (PostgreSQL down or starting, as
  * after a machine's restart), the server need not refuse to start: this
  * returns at once and keeps trying in the background until setup succeeds,
- * while `pending` tells the app to answer 503. Failures that waiting does not
+ * while `pending` tells the app to answer 503. `setup` calls `migrating`
+ * once the database answers and the lengthy part begins. Failures that waiting does not
  * mend (see WAITING_MENDS) are thrown on the first attempt and reject `done`
  * on a later one.
  */
-export async function prepareForServing(opened: OpenDatabase, setup: () => Promise<void>, log: (line: string) => void): Promise<Preparation> {
-  const first = await attempt(setup);
+export async function prepareForServing(
+  opened: OpenDatabase,
+  setup: (migrating: () => void) => Promise<void>,
+  log: (line: string) => void,
+): Promise<Preparation> {
+  const first = await attempt(() => setup(() => {}));
   if (first.ok) return { pending: () => null, done: Promise.resolve(), cancel: () => {} };
   if (!first.outage) throw cannotPrepare(opened, first.error);
 
@@ -68,7 +75,8 @@ export async function prepareForServing(opened: OpenDatabase, setup: () => Promi
   let loggedAt = Date.now();
   const done = new Promise<void>((resolve, reject) => {
     const retry = async (tries: number) => {
-      const next = await attempt(setup);
+      // once the database answers and is being migrated (or seeded), /readyz says so rather than the old outage
+      const next = await attempt(() => setup(() => (outage = MIGRATING)));
       if (cancelled) return;
       if (next.ok) {
         outage = null;

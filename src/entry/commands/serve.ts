@@ -48,10 +48,11 @@ async function serveUntilStopped(listen: ServeOptions): Promise<void> {
   // polling and pruning run statements no request waits for (VACUUM among them): on PostgreSQL a pool without the requests' bound
   const background = listen.poll && config.databaseUrl ? await openDatabase({ url: config.databaseUrl }) : opened;
   try {
-    const setup = async () => {
-      await opened.migrate();
-      // the requests' pool too: it is not the migration's, and a pooler in front may refuse the one and not the other
+    const setup = async (migrating: () => void) => {
+      // the requests' pool first: it is not the migration's, and a pooler in front may refuse the one and not the other
       await opened.db.transaction((tx) => tx.execute(sql`select 1`));
+      migrating();
+      await opened.migrate();
       if (listen.seed && (await countItems(opened.db)) === 0) {
         console.log(`the database is empty: ingesting ${displayPath(SEEDS)}/`);
         await ingestPaths(opened, [SEEDS], undefined);
