@@ -38,7 +38,10 @@ export async function startFakePooler(target: { host: string; port: number }, ac
       }
       client.off("data", onData);
       // name\0value\0 … and a closing \0
-      const fields = buffered.subarray(8, length - 2).toString("utf8").split("\0");
+      const fields = buffered
+        .subarray(8, length - 2)
+        .toString("utf8")
+        .split("\0");
       const unknown = fields.filter((_, i) => i % 2 === 0).find((key) => !accepted.includes(key));
       if (unknown !== undefined) {
         refused.push(unknown);
