@@ -270,6 +270,9 @@ describe("the command line for feeds", () => {
       expect((await cli(["sources", "list"], env)).stdout).toContain("no feeds followed yet");
       const appliedAllowed = await cli(["sources", "apply", config], { ...env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1,192.168.0.0/16" });
       expect([appliedAllowed.status, appliedAllowed.stdout]).toEqual([0, expect.stringContaining("3 added")]);
+      // feeds followed already are not judged again: the same file applies where they are not allowed any more
+      const again = await cli(["sources", "apply", config], env);
+      expect([again.status, again.stdout, again.stderr]).toEqual([0, expect.stringContaining("0 added, 0 updated, 3 unchanged"), ""]);
 
       const opml = join(dir, "feeds.opml");
       writeFileSync(
@@ -278,11 +281,14 @@ describe("the command line for feeds", () => {
           `<outline type="rss" text="Eins" xmlUrl="https://b.example/feed"/>` +
           `<outline type="rss" text="Intranet" xmlUrl="http://10.1.2.3/feed.xml"/>` +
           `<outline type="rss" text="Hier" xmlUrl="http://localhost:8080/feed.xml"/>` +
+          `<outline type="rss" text="Schon da" xmlUrl="http://192.168.0.10/rss"/>` +
           `</body></opml>`,
       );
       const imported = await cli(["sources", "import", opml], env);
       expect(imported.status).toBe(1);
-      expect(imported.stdout).toContain("imported 1 of 3 feeds");
+      expect(imported.stdout).toContain("imported 1 of 4 feeds");
+      expect(imported.stdout).toContain("already followed: http://192.168.0.10/rss");
+      expect(imported.stderr).not.toContain("192.168.0.10");
       expect(imported.stderr).toContain(`error: ${opml}: skipped 'http://10.1.2.3/feed.xml': 10.1.2.3 is a private address; feeds are not followed`);
       expect(imported.stderr).toMatch(
         /skipped 'http:\/\/localhost:8080\/feed\.xml': localhost resolves to \S+, a loopback address; .*FEEDWERK_ALLOWED_HOSTS=localhost\)/,

@@ -17,6 +17,7 @@ import { outageCode } from "../src/storage/outage";
 import { cli, startCli, type RunningCli } from "./support/cli";
 import { rssParser } from "./support/feeds";
 import { backends, type Scratch } from "./support/databases";
+import { POOLER_PARAMETERS, startFakePooler } from "./support/fake-pooler";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy";
 
 const pg = backends.find((b) => b.name === "postgres")!;
@@ -242,7 +243,25 @@ describe.skipIf(pg.unavailable)("a server started while PostgreSQL is down, on p
       expect(Number(res.headers.get("retry-after")), path).toBeGreaterThan(0);
       expect(res.headers.get("cache-control"), path).toBe("no-store");
       expect(res.text, path).not.toContain("127.0.0.1");
+      // a reader's script on another origin can read a feed's 503 and when to try again
+      if (path.startsWith("/feeds")) {
+        expect(res.headers.get("access-control-allow-origin"), path).toBe("*");
+        expect(res.headers.get("access-control-expose-headers"), path).toBe("Retry-After");
+      }
     }
+    // what needs no database answers as always
+    const preflight = await timed(`${url}/feeds/ukraine.json`, {
+      method: "OPTIONS",
+      headers: { origin: "https://reader.example", "access-control-request-method": "GET" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+    const post = await timed(`${url}/feeds.opml`, { method: "POST", body: "x" });
+    expect(post.status).toBe(405);
+    expect(post.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
+    const favicon = await timed(`${url}/favicon.svg`);
+    expect(favicon.status).toBe(200);
+    expect(favicon.text).toContain("<svg");
   }
 
   it("start: comes up answering 503, then migrates, seeds and serves once the database answers", async () => {
@@ -297,27 +316,64 @@ describe.skipIf(pg.unavailable)("the serving client's statement timeout, on post
   });
   afterAll(() => scratch?.dispose());
 
-  it("cancels a statement that runs past it, as an outage (57014) the app answers with 503; other clients have none", async () => {
+  it("cancels a statement in a transaction that runs past it, as an outage (57014) the app answers with 503; other clients have none", async () => {
     const bounded = await openDatabase({ url: scratch.env.DATABASE_URL!, statementTimeoutMs: 300 });
     const unbounded = await openDatabase({ url: scratch.env.DATABASE_URL! });
+    const settings = sql`select current_setting('statement_timeout') as statement_timeout, current_setting('idle_in_transaction_session_timeout') as idle_in_transaction_session_timeout`;
     try {
       await bounded.migrate();
-      const shown = await bounded.db.execute<{ statement_timeout: string; idle_in_transaction_session_timeout: string }>(
-        sql`select current_setting('statement_timeout') as statement_timeout, current_setting('idle_in_transaction_session_timeout') as idle_in_transaction_session_timeout`,
-      );
+      const shown = await bounded.db.transaction((tx) => tx.execute<{ statement_timeout: string; idle_in_transaction_session_timeout: string }>(settings));
       expect(rowsOf(shown)[0]).toEqual({ statement_timeout: "300ms", idle_in_transaction_session_timeout: "300ms" });
+      // for that transaction only: the session, which a pooler may hand to another client, keeps the server's own
+      expect(rowsOf(await bounded.db.execute(settings))[0]).toEqual({ statement_timeout: "0", idle_in_transaction_session_timeout: "0" });
       const started = performance.now();
-      const error = await bounded.db.execute(sql`select pg_sleep(3)`).then(
-        () => null,
-        (e: unknown) => e,
-      );
+      const error = await bounded.db
+        .transaction((tx) => tx.execute(sql`select pg_sleep(3)`))
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
       expect(outageCode(error)).toBe("57014");
       expect(performance.now() - started).toBeLessThan(2_500);
-      await expect(unbounded.db.execute(sql`select pg_sleep(0.5)`)).resolves.toBeDefined();
-      expect(rowsOf(await unbounded.db.execute(sql`select current_setting('statement_timeout') as t`))[0]).toEqual({ t: "0" });
+      await expect(unbounded.db.transaction((tx) => tx.execute(sql`select pg_sleep(0.5)`))).resolves.toBeDefined();
+      expect(rowsOf(await unbounded.db.transaction((tx) => tx.execute(sql`select current_setting('statement_timeout') as t`)))[0]).toEqual({ t: "0" });
     } finally {
       await bounded.close();
       await unbounded.close();
     }
   });
+
+  it("works behind a pooler that refuses unknown startup parameters, as PgBouncer does", async () => {
+    const target = new URL(scratch.env.DATABASE_URL!);
+    const pooler = await startFakePooler({ host: target.hostname, port: Number(target.port || 5432) });
+    const bounded = await openDatabase({ url: pooler.through(scratch.env.DATABASE_URL!), statementTimeoutMs: 300 });
+    try {
+      await bounded.migrate();
+      expect(rowsOf(await bounded.db.execute(sql`select 1 as one`))[0]).toEqual({ one: 1 });
+      const shown = await bounded.db.transaction((tx) => tx.execute(sql`select current_setting('statement_timeout') as t`));
+      expect(rowsOf(shown)[0]).toEqual({ t: "300ms" });
+      expect(pooler.refused).toEqual([]);
+    } finally {
+      await bounded.close();
+      await pooler.close();
+    }
+  });
+
+  it("serve stops at once, with the pooler's reason, when a pooler refuses its connections", async () => {
+    const target = new URL(scratch.env.DATABASE_URL!);
+    // a pooler stricter than PgBouncer: even the client's name is refused, which no waiting mends
+    const pooler = await startFakePooler(
+      { host: target.hostname, port: Number(target.port || 5432) },
+      POOLER_PARAMETERS.filter((p) => p !== "application_name"),
+    );
+    try {
+      const run = await cli(["serve", "--port", "0"], { DATABASE_URL: pooler.through(scratch.env.DATABASE_URL!), FEEDWERK_DATA: "" });
+      expect(run.status, run.stdout + run.stderr).toBe(1);
+      expect(run.stderr).toMatch(/^error: cannot prepare the database postgres \(.*\): unsupported startup parameter: application_name$/m);
+      expect(run.stdout).not.toContain("unreachable");
+      expect(run.stdout).not.toContain("feedwerk serves");
+    } finally {
+      await pooler.close();
+    }
+  }, 60_000);
 });

@@ -156,6 +156,28 @@ for (const backend of backends) {
       expect(await stored(db.db, 20)).toMatchObject({ documentsPerFeed: new Set([1]), feeds: 20, items: 60, leased: 0 });
     });
 
+    it("gives back what it holds when stopped even if the pass fails as it stops", async () => {
+      await follow(db.db, 20);
+      const stop = new AbortController();
+      const pass = pollFeeds(db.db, fetcher, {
+        owner: "failing",
+        signal: stop.signal,
+        concurrency: 4,
+        onDone: () => {
+          stop.abort();
+          throw new Error("the shell's report failed");
+        },
+      });
+      await expect(pass).rejects.toThrow("the shell's report failed");
+      // the feeds claimed and not done (all but those whose results were reported) are no one's
+      expect(await db.db.$count(sources, sql`${sources.leaseToken} is not null`)).toBe(0);
+      // due as before: the next pass takes every feed the failed one did not store
+      const storedBefore = await db.db.$count(documents);
+      expect(storedBefore).toBeGreaterThan(0);
+      const next = await pollFeeds(db.db, fetcher, { owner: "next" });
+      expect(next.feeds).toBe(20 - storedBefore);
+    });
+
     it("records nothing of a fetch that outlived its lease: the feed's new holder keeps its result", async () => {
       await follow(db.db, 1);
       // the first request waits until released; the feed then says "b" to whoever asks after it

@@ -115,8 +115,9 @@ export async function pollFeeds(db: Database, fetcher: Fetcher, options: PollOpt
   const queue: FeedSource[] = [];
   let claiming: Promise<void> | null = null;
   let exhausted = false;
-  // every claim's token, so that a stopped pass can give back what it holds
-  const tokens: string[] = [];
+  // the claim of each feed claimed and not done yet, so that a stopped pass can give back what it holds;
+  // a feed leaves it once done, so it holds no more than the leases held
+  const claimOf = new Map<number, string>();
   const next = async (): Promise<FeedSource | undefined> => {
     for (;;) {
       if (options.signal?.aborted) return undefined;
@@ -124,9 +125,9 @@ export async function pollFeeds(db: Database, fetcher: Fetcher, options: PollOpt
       if (source || exhausted) return source;
       if (!claiming) {
         const token = crypto.randomUUID();
-        tokens.push(token);
         claiming = claimFeedSources(db, { lease: { owner, token }, limit: concurrency, leaseSeconds, dueAt: now(), since })
           .then((claimed) => {
+            for (const source of claimed) claimOf.set(source.id, token);
             queue.push(...claimed);
             exhausted = claimed.length === 0;
           })
@@ -142,6 +143,7 @@ export async function pollFeeds(db: Database, fetcher: Fetcher, options: PollOpt
       for (let source = await next(); source; source = await next()) {
         const result = await pollOne(db, fetcher, source, now(), options);
         if (!result) continue; // abandoned: given back below
+        claimOf.delete(source.id);
         count(summary, result);
         options.onDone?.(result);
       }
@@ -151,10 +153,14 @@ export async function pollFeeds(db: Database, fetcher: Fetcher, options: PollOpt
       throw error;
     }
   };
-  // every worker ends before the pass does, even when one of them fails: nothing is left writing behind it
-  const failed = (await Promise.allSettled(Array.from({ length: concurrency }, worker))).find((r) => r.status === "rejected");
-  if (failed) throw failed.reason;
-  if (options.signal?.aborted) summary.givenBack = await releaseLeases(db, tokens);
+  try {
+    // every worker ends before the pass does, even when one of them fails: nothing is left writing behind it
+    const failed = (await Promise.allSettled(Array.from({ length: concurrency }, worker))).find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
+  } finally {
+    // a stopped pass gives back what it holds, failing or not
+    if (options.signal?.aborted) summary.givenBack = await releaseLeases(db, [...new Set(claimOf.values())]);
+  }
   return summary;
 }
 

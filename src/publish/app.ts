@@ -58,9 +58,9 @@ export interface AppOptions {
 
 /** Why a database that is not ready yet cannot be used. */
 export interface PendingDatabase {
-  /** The outage's code, for the log (ECONNREFUSED, 57P03, …). */
+  /** The outage's code, for the log (ECONNREFUSED, 57P03, …; MIGRATING while the database is being prepared). */
   code: string;
-  /** For /readyz: "the database is unreachable (ECONNREFUSED)". */
+  /** For /readyz: "the database is unreachable (ECONNREFUSED)", "migrating". */
   reason: string;
 }
 
@@ -69,6 +69,10 @@ const ITEM_ID = /^[0-9a-f]{32}$/;
 const REQUEST_DEADLINE_MS = 4_000;
 /** Feed files (/feeds/TAG.xml), whose route has a deadline of its own. */
 const FEED_FILE = /^\/feeds\/[^/]+\.[a-z]+$/;
+/** Feed URLs, which answer OPTIONS and other methods without the database. */
+const FEED_URL = /^\/feeds(\/[^/]+|\.opml)$/;
+/** What is answered the same whether or not the database may be used yet. */
+const NEEDS_NO_DATABASE = new Set(["/healthz", "/favicon.svg", "/favicon.ico"]);
 const detached = (task: Promise<unknown>) => void task.catch((error: unknown) => console.error(`warning: ${(error as Error).message}`));
 const FAVICON =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#e8710a"/>' +
@@ -104,7 +108,9 @@ export function createPublisher({ db, publicUrl, versions, compressors, cacheByt
   if (pending) {
     app.use("*", async (c, next) => {
       const outage = pending();
-      if (!outage || c.req.path === "/healthz") return next();
+      if (!outage || NEEDS_NO_DATABASE.has(c.req.path)) return next();
+      // a preflight and a 405 on a feed URL need no database either
+      if (FEED_URL.test(c.req.path) && c.req.method !== "GET" && c.req.method !== "HEAD") return next();
       if (c.req.path === "/readyz") return c.text(`not ready: ${outage.reason}`, 503, { "Cache-Control": "no-store" });
       return unavailable(c, outage.code);
     });

@@ -6,6 +6,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { DatabaseTimeout } from "../storage/outage";
+import { FEED_CORS_HEADERS } from "./security-headers";
 
 /** Seconds a client is asked to wait before trying again. */
 const RETRY_AFTER_SECONDS = 5;
@@ -22,10 +23,13 @@ export function withinDeadline<T>(task: Promise<T>, ms: number): Promise<T> {
 
 /** The answer to a request that needed the database while it is unreachable. */
 export function unavailable(c: Context, code: string): Response {
-  const headers = { "Retry-After": String(RETRY_AFTER_SECONDS), "Cache-Control": "no-store" };
+  const path = new URL(c.req.url).pathname;
+  // a reader's script on another origin may read a feed's 503, and its Retry-After
+  const cors = /^\/feeds(\/|\.opml$)/.test(path) ? { ...FEED_CORS_HEADERS, "Access-Control-Expose-Headers": "Retry-After" } : {};
+  const headers = { "Retry-After": String(RETRY_AFTER_SECONDS), "Cache-Control": "no-store", ...cors };
   const message = "the database is unreachable; try again shortly";
-  console.error(`${c.req.method} ${new URL(c.req.url).pathname}: 503, database unreachable (${code})`);
-  if (new URL(c.req.url).pathname.startsWith("/api/")) return c.json({ error: message }, 503, headers);
+  console.error(`${c.req.method} ${path}: 503, database unreachable (${code})`);
+  if (path.startsWith("/api/")) return c.json({ error: message }, 503, headers);
   return c.text(`Service unavailable: ${message}\n`, 503, headers);
 }
 

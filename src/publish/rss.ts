@@ -86,7 +86,7 @@ function mediaElements(media: Media): string {
   }
   for (const e of media.enclosures) {
     // the enclosure's own file only to say its duration
-    if (e === main && main.durationSeconds === null) continue;
+    if (e === main && main.durationSeconds == null) continue;
     out.push(emptyEl("media:content", { url: e.url, type: e.type, fileSize: e.length, duration: e.durationSeconds }), "\n");
   }
   if (media.thumbnail) {

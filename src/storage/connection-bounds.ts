@@ -20,11 +20,13 @@ export const CONNECTION_BOUNDS = {
 } satisfies Options<Record<string, never>>;
 
 /**
- * Session settings of the client that answers requests (the Node server),
- * sent when a connection opens: a statement that waits on a lock or a
- * database that stalls is cancelled by the server (SQLSTATE 57014, a 503
- * to the client) instead of holding a request and a pooled connection, and
- * a transaction left open by a request that went away is ended. The
- * requests' own deadlines are shorter (4 s); these free the connection.
+ * Timeouts of the transactions of the client that answers requests (the
+ * Node server), set at each transaction's start: a statement in one that
+ * waits on a lock or a database that stalls is cancelled by the server
+ * (SQLSTATE 57014, a 503 to the client) instead of holding a request and a
+ * pooled connection, and a transaction left open by a request that went
+ * away is ended. Statements outside a transaction (the reads) are bound by
+ * the requests' own deadlines (4 s) only. Set per transaction, not per
+ * session, so that a pooler in front (PgBouncer) needs nothing of its own.
  */
 export const SERVING_STATEMENT_TIMEOUT_MS = 10_000;

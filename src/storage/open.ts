@@ -8,6 +8,7 @@ import { createHook } from "node:async_hooks";
 import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { sql } from "drizzle-orm";
 import { CONNECTION_BOUNDS } from "./connection-bounds";
 import type { Database } from "./database";
 import { explainMigrationError } from "./extensions";
@@ -20,9 +21,10 @@ export interface OpenOptions {
   url?: string | undefined;
   dataDir?: string | undefined;
   /**
-   * PostgreSQL only: cancel any statement of this client that runs longer,
-   * and end a transaction left idle as long (the server's client; see
-   * SERVING_STATEMENT_TIMEOUT_MS). Migrations are not bound by it.
+   * PostgreSQL only: in every transaction of this client, cancel a statement
+   * that runs longer and end the transaction if left idle as long (the
+   * server's client; see SERVING_STATEMENT_TIMEOUT_MS). Migrations are not
+   * bound by it.
    */
   statementTimeoutMs?: number | undefined;
 }
@@ -44,9 +46,9 @@ async function openPostgres(url: string, statementTimeoutMs: number | undefined)
   const { default: postgres } = await import("postgres");
   const { drizzle } = await import("drizzle-orm/postgres-js");
   const { migrate } = await import("drizzle-orm/postgres-js/migrator");
-  const connection = statementTimeoutMs ? { statement_timeout: statementTimeoutMs, idle_in_transaction_session_timeout: statementTimeoutMs } : {};
-  const client = postgres(url, { ...CONNECTION_BOUNDS, max: 4, onnotice: () => {}, connection });
+  const client = postgres(url, { ...CONNECTION_BOUNDS, max: 4, onnotice: () => {} });
   const db = drizzle(client, { schema });
+  if (statementTimeoutMs) boundTransactions(db as unknown as Database, statementTimeoutMs);
   return {
     db: db as unknown as Database,
     description: `postgres (${redact(url)})`,
@@ -64,6 +66,29 @@ async function openPostgres(url: string, statementTimeoutMs: number | undefined)
     close: () => client.end({ timeout: 5 }),
   };
 }
+
+/**
+ * Sets the timeouts at the start of each transaction, for that transaction
+ * only. Not as startup parameters (PgBouncer and other poolers refuse those
+ * they do not know with FATAL 08P01), nor with a session SET (a pooler in
+ * transaction mode hands the session to other clients): a transaction is the
+ * unit every pooler keeps on one server connection.
+ */
+function boundTransactions(db: Database, ms: number): void {
+  const transaction = db.transaction.bind(db);
+  db.transaction = ((run: (tx: Transaction) => Promise<unknown>, config?: unknown) =>
+    transaction(
+      async (tx) => {
+        await tx.execute(
+          sql`select set_config('statement_timeout', ${String(ms)}, true), set_config('idle_in_transaction_session_timeout', ${String(ms)}, true)`,
+        );
+        return run(tx);
+      },
+      config as Parameters<Database["transaction"]>[1],
+    )) as Database["transaction"];
+}
+
+type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 async function openPglite(dataDir: string): Promise<OpenDatabase> {
   try {

@@ -33,6 +33,11 @@ const cannotPrepare = (opened: OpenDatabase, error: unknown) => new Error(`canno
 /** Waits between attempts to reach a database that did not answer at start: soon at first, then every few seconds. */
 const RETRY_DELAYS_MS = [500, 1_000, 2_000, 3_000];
 
+const MIGRATING: PendingDatabase = { code: "MIGRATING", reason: "migrating" };
+
+/** How often a server still waiting for its database says so. */
+const STILL_WAITING_LOG_MS = 30_000;
+
 /** A database being prepared while the server already answers. */
 export interface Preparation {
   /** Why it cannot be used yet, or null once it is prepared. */
@@ -48,12 +53,17 @@ export interface Preparation {
  * does. If the database is unreachable (PostgreSQL down or starting, as
  * after a machine's restart), the server need not refuse to start: this
  * returns at once and keeps trying in the background until setup succeeds,
- * while `pending` tells the app to answer 503. Failures that waiting does not
- * mend (a wrong password, no such database, a failing migration) are thrown
- * on the first attempt and reject `done` on a later one.
+ * while `pending` tells the app to answer 503. `setup` calls `migrating`
+ * once the database answers and the lengthy part begins. Failures that waiting does not
+ * mend (see WAITING_MENDS) are thrown on the first attempt and reject `done`
+ * on a later one.
  */
-export async function prepareForServing(opened: OpenDatabase, setup: () => Promise<void>, log: (line: string) => void): Promise<Preparation> {
-  const first = await attempt(setup);
+export async function prepareForServing(
+  opened: OpenDatabase,
+  setup: (migrating: () => void) => Promise<void>,
+  log: (line: string) => void,
+): Promise<Preparation> {
+  const first = await attempt(() => setup(() => {}));
   if (first.ok) return { pending: () => null, done: Promise.resolve(), cancel: () => {} };
   if (!first.outage) throw cannotPrepare(opened, first.error);
 
@@ -61,9 +71,12 @@ export async function prepareForServing(opened: OpenDatabase, setup: () => Promi
   let cancelled = false;
   let timer: NodeJS.Timeout | undefined;
   log(`the database ${opened.description} is unreachable (${outage.code}): answering 503 until it answers, trying again every few seconds`);
+  // one line when the reason changes, and a reminder now and then while it stays the same
+  let loggedAt = Date.now();
   const done = new Promise<void>((resolve, reject) => {
     const retry = async (tries: number) => {
-      const next = await attempt(setup);
+      // once the database answers and is being migrated (or seeded), /readyz says so rather than the old outage
+      const next = await attempt(() => setup(() => (outage = MIGRATING)));
       if (cancelled) return;
       if (next.ok) {
         outage = null;
@@ -71,6 +84,11 @@ export async function prepareForServing(opened: OpenDatabase, setup: () => Promi
         return resolve();
       }
       if (!next.outage) return reject(cannotPrepare(opened, next.error));
+      const changed = next.outage.code !== outage?.code;
+      if (changed || Date.now() - loggedAt >= STILL_WAITING_LOG_MS) {
+        log(`the database ${opened.description} is ${changed ? "now" : "still"} unreachable (${next.outage.code}): still trying`);
+        loggedAt = Date.now();
+      }
       outage = next.outage;
       timer = setTimeout(() => void retry(tries + 1), RETRY_DELAYS_MS[Math.min(tries, RETRY_DELAYS_MS.length - 1)]);
     };
@@ -88,14 +106,42 @@ export async function prepareForServing(opened: OpenDatabase, setup: () => Promi
 
 type Attempt = { ok: true } | { ok: false; error: unknown; outage: PendingDatabase | null };
 
+/**
+ * Failures that waiting mends: a database not listening yet or going away,
+ * a network or name service not up yet (as after a machine's restart), a
+ * server starting, shutting down or full. Anything else (a refused login, no
+ * such host or database, a missing privilege, a pooler refusing the
+ * connection's settings, a failing migration) stays so however long one
+ * waits, and stops the server at once.
+ */
+const WAITING_MENDS = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "DATABASE_TIMEOUT",
+  "08006",
+  "57P01",
+  "57P02",
+  "57P03",
+  "53300",
+]);
+
 async function attempt(setup: () => Promise<void>): Promise<Attempt> {
   try {
     await setup();
     return { ok: true };
   } catch (error) {
     const code = outageCode(error);
-    // a refused login (28…) or a database that does not exist (3D000) stays so however long one waits
-    const waitable = code !== null && !code.startsWith("28") && code !== "3D000";
+    const waitable = code !== null && WAITING_MENDS.has(code);
     return { ok: false, error, outage: waitable ? { code, reason: `the database is unreachable (${code})` } : null };
   }
 }

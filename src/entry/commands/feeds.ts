@@ -84,7 +84,10 @@ export function addFeedCommands(program: Command): void {
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);
       });
-      if (failed > 0) process.exitCode = 1;
+      // a stop that came after the pass had returned (while the hub was told) still ends as a stop
+      const stopped = stoppedBy as StopSignal | null;
+      if (stopped) process.exitCode = EXIT_ON[stopped];
+      else if (failed > 0) process.exitCode = 1;
     });
 
   program

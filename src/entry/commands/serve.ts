@@ -1,6 +1,7 @@
 /** migrate, serve and start: the database made ready, and the feeds served (with `--poll`, kept fresh) until stopped. */
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import { sql } from "drizzle-orm";
 import { AddressPolicy } from "../../input/fetch/address-policy";
 import { FeedFetcher } from "../../input/fetch/http-fetch";
 import { isoSeconds } from "../../normalise/item";
@@ -47,7 +48,10 @@ async function serveUntilStopped(listen: ServeOptions): Promise<void> {
   // polling and pruning run statements no request waits for (VACUUM among them): on PostgreSQL a pool without the requests' bound
   const background = listen.poll && config.databaseUrl ? await openDatabase({ url: config.databaseUrl }) : opened;
   try {
-    const setup = async () => {
+    const setup = async (migrating: () => void) => {
+      // the requests' pool first: it is not the migration's, and a pooler in front may refuse the one and not the other
+      await opened.db.transaction((tx) => tx.execute(sql`select 1`));
+      migrating();
       await opened.migrate();
       if (listen.seed && (await countItems(opened.db)) === 0) {
         console.log(`the database is empty: ingesting ${displayPath(SEEDS)}/`);

@@ -10,6 +10,7 @@ import { issueLines } from "../../input/schema-issues";
 import { isoSeconds } from "../../normalise/item";
 import { addFeedSource, findFeedSource, listFeedSources, removeFeedSource, setSourceTags } from "../../storage/sources";
 import { withDatabase } from "../cli/database";
+import { followRefusals } from "../cli/follow-checks";
 import { notifyHub } from "../cli/hub-notice";
 import { readNamedFile } from "../cli/named-files";
 import { printTable } from "../cli/table";
@@ -112,16 +113,25 @@ export function addSourceCommands(program: Command): void {
         let added = 0;
         let skipped = 0;
         const changed = new Set<string>();
-        for (const feed of feeds) {
-          let url: string;
+        const urls = feeds.map((feed) => {
           try {
-            url = followableUrl(feed.url);
+            return followableUrl(feed.url);
           } catch (error) {
-            console.error(`error: ${file}: skipped '${feed.url}': ${(error as Error).message}`);
+            return error as Error;
+          }
+        });
+        // only feeds not followed yet are checked, all of them before the first is followed
+        const followedAlready = await Promise.all(urls.map((url) => (typeof url === "string" ? findFeedSource(opened.db, url) : null)));
+        const toCheck = urls.filter((url, i): url is string => typeof url === "string" && !followedAlready[i]);
+        const refusals = new Map((await followRefusals(toCheck, followRefusal)).map((why, i) => [toCheck[i]!, why]));
+        for (const [i, feed] of feeds.entries()) {
+          const url = urls[i]!;
+          if (typeof url !== "string") {
+            console.error(`error: ${file}: skipped '${feed.url}': ${url.message}`);
             skipped++;
             continue;
           }
-          const refused = await followRefusal(url);
+          const refused = refusals.get(url);
           if (refused) {
             console.error(`error: ${file}: skipped '${url}': ${refused}`);
             skipped++;
@@ -157,14 +167,17 @@ export function addSourceCommands(program: Command): void {
     .option("--prune", "also stop following feeds the file does not list")
     .action(async (file: string, options: { prune?: boolean }) => {
       const wanted = readSourcesConfig(file, await readNamedFile(file));
-      // checked whole like the rest of the file: a refused address changes nothing
-      const refusals: string[] = [];
-      for (const [i, entry] of wanted.entries()) {
-        const why = await followRefusal(entry.url);
-        if (why) refusals.push(`${file}: sources[${i}].url: ${entry.url}: ${why}`);
-      }
-      if (refusals.length) throw new ConfigError(refusals);
       await withDatabase(async (opened) => {
+        // checked whole like the rest of the file: a refused address changes nothing; feeds followed
+        // already are not checked again (they were when followed, and fetching checks every connection)
+        const followedAlready = await Promise.all(wanted.map((entry) => findFeedSource(opened.db, entry.url)));
+        const toCheck = wanted.map((entry, i) => ({ entry, i })).filter(({ i }) => !followedAlready[i]);
+        const answers = await followRefusals(
+          toCheck.map(({ entry }) => entry.url),
+          followRefusal,
+        );
+        const refusals = toCheck.flatMap(({ entry, i }, n) => (answers[n] ? [`${file}: sources[${i}].url: ${entry.url}: ${answers[n]}`] : []));
+        if (refusals.length) throw new ConfigError(refusals);
         const counts = { added: 0, updated: 0, unchanged: 0, removed: 0 };
         const changed = new Set<string>();
         for (const entry of wanted) {

@@ -108,8 +108,26 @@ export class FeedFetcher {
 
   /** `cancel` abandons the fetch (the poller is stopping): it rejects at once, as a FetchError saying so. */
   async fetch(url: string, validators: Validators = {}, cancel?: AbortSignal): Promise<FetchOutcome> {
-    const deadline = AbortSignal.timeout(this.limits.totalTimeoutMs);
-    const signal = cancel ? AbortSignal.any([deadline, cancel]) : deadline;
+    // One controller per fetch, tied to `cancel` by a listener removed afterwards: AbortSignal.any
+    // against a signal that lives as long as the server keeps every fetch's signal on Node 20
+    // (the parent's list of dependants never shrinks), megabytes per 100,000 fetches.
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new DOMException(`no answer within ${this.limits.totalTimeoutMs} ms`, "TimeoutError")),
+      this.limits.totalTimeoutMs,
+    );
+    const onCancel = () => controller.abort(cancel?.reason);
+    if (cancel?.aborted) onCancel();
+    else cancel?.addEventListener("abort", onCancel, { once: true });
+    try {
+      return await this.fetchWithin(url, validators, controller.signal);
+    } finally {
+      clearTimeout(timer);
+      cancel?.removeEventListener("abort", onCancel);
+    }
+  }
+
+  private async fetchWithin(url: string, validators: Validators, signal: AbortSignal): Promise<FetchOutcome> {
     let current = url;
     let permanent = true;
     for (let hop = 0; ; hop++) {
