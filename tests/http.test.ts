@@ -104,6 +104,13 @@ for (const backend of backends) {
       }
     });
 
+    it("refuses a Host holding a path or userinfo, as the app does, however warm the feed it would spell", async () => {
+      const port = new URL(server.url).port;
+      expect((await rawGet(`${server.url}/feeds/ukraine.xml`)).status).toBe(200);
+      expect((await rawGet(`${server.url}/ukraine.xml`, { host: `127.0.0.1:${port}/feeds` })).status).toBe(400);
+      expect((await rawGet(`${server.url}/feeds/ukraine.xml`, { host: `u@127.0.0.1:${port}` })).status).toBe(400);
+    });
+
     it("answers a feed asked for again on an IPv6 address as the app does", async (context) => {
       let v6: RunningServer;
       try {

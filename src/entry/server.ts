@@ -69,14 +69,17 @@ export function startServer(db: Database, options: ServerOptions): Promise<Runni
  * the app are known, and it gives a URL spelled like that as it is (a URL it
  * would normalise or refuse is spelled otherwise, so it is not known and goes
  * the app's way). An absolute-form target (GET http://…) does not start with
- * a slash and goes the app's way too.
+ * a slash and goes the app's way too, and so does a Host that holds more than
+ * a name and a port: with a path or userinfo in it, HOST and TARGET could
+ * together spell a URL known from an absolute-form request.
  */
 function sendCached(publisher: Publisher, req: IncomingMessage, res: ServerResponse): boolean {
   const target = req.url;
   if (req.method !== "GET" || !target || target.charCodeAt(0) !== SLASH) return false;
   const headers = new RawHeaders(req.rawHeaders);
   const host = headers.first("host");
-  if (!host) return false;
+  // a host that carries more than a name and a port (a path, userinfo) would spell a known URL the app refuses with 400
+  if (!host || !PLAIN_HOST.test(host)) return false;
   const answer = publisher.cachedAnswer("GET", `http://${host}${target}`, headers);
   if (!answer) return false;
   res.writeHead(answer.init.status, answer.headerList);
@@ -85,6 +88,7 @@ function sendCached(publisher: Publisher, req: IncomingMessage, res: ServerRespo
 }
 
 const SLASH = 0x2f;
+const PLAIN_HOST = /^[A-Za-z0-9._~:[\]-]+$/;
 
 /**
  * A Node request's header fields read from its raw list, as fetch's Headers

@@ -63,7 +63,7 @@ export async function storeDocument(db: Database, doc: DocumentInput, alongside?
     const entryKeys = identity ? [...new Set(identity.entryKeys.values())] : [];
     // the source's own tags join the items' tags, so they count as new tags too (read again under the lock)
     // and its listing: the items this document drops from it are written too, so they are locked like the document's own
-    const [previous, [named]] = await Promise.all([
+    const [previous, [named]] = await together([
       previousItems(tx, entryKeys),
       tx
         .select({ tags: sources.tags, ids: sources.listing, listedAt: sources.listedAt })
@@ -78,13 +78,13 @@ export async function storeDocument(db: Database, doc: DocumentInput, alongside?
     const ownTags = tagsFromLabels(named?.tags ?? []);
     const slugs = [...new Set([...docItems.flatMap((i) => i.tags.map((t) => t.slug)), ...ownTags.map((t) => t.slug)])];
     const letGo = named ? dropped(named, doc.fetchedAt, ids) : [];
-    const [alone, sourceId] = await Promise.all([takeIngestLock(tx, slugs, [...ids, ...retiredIds, ...letGo]), upsertSource(tx, doc.source)]);
-    const [documentId, newTags] = await Promise.all([
+    const [alone, sourceId] = await together([takeIngestLock(tx, slugs, [...ids, ...retiredIds, ...letGo]), upsertSource(tx, doc.source)]);
+    const [documentId, newTags] = await together([
       upsertDocument(tx, sourceId, doc),
       alone ? createTags(tx, [...docItems.flatMap((i) => i.tags), ...ownTags]) : Promise.resolve([]),
     ]);
     const retired = await retireItems(tx, sourceId, retiredIds);
-    const [gone, stored] = await Promise.all([
+    const [gone, stored] = await together([
       recordListing(tx, sourceId, doc.fetchedAt, ids),
       ids.length ? tx.select().from(items).where(inJsonList(items.id, ids)).prepare("stored_items").execute() : Promise.resolve([]),
     ]);
@@ -165,7 +165,7 @@ export async function storeDocument(db: Database, doc: DocumentInput, alongside?
       report.outcomes.push({ id: item.id, title: item.title, outcome });
     }
     // sent together: the links' first statement only reads the tags, and the links follow its answer, after the items
-    const [, , linked] = await Promise.all([
+    const [, , linked] = await together([
       insertRows(
         tx,
         items,
@@ -234,7 +234,7 @@ function isRepeat(prior: readonly SourcedObservationRow[], now: Omit<SourcedObse
 async function takeIngestLock(tx: Database, slugs: string[], ids: string[]): Promise<boolean> {
   // one statement: whether every tag is known, and the lock that follows from it
   const known = sql`(select count(*) < jsonb_array_length(${JSON.stringify(slugs)}::jsonb) as alone from ${tags} where ${inJsonList(tags.slug, slugs)}) t`;
-  const [[taken]] = await Promise.all([
+  const [[taken]] = await together([
     tx
       .select({
         alone: sql<boolean>`t.alone`,
@@ -275,7 +275,7 @@ function storyLockKey(id: string): number {
  */
 export async function bumpVersions(tx: Database, tagIds: number[], anyItemChanged: boolean): Promise<string[]> {
   // both sent at once, "all" first: the database takes them in that order
-  const [, bumped] = await Promise.all([
+  const [, bumped] = await together([
     anyItemChanged
       ? tx
           .insert(feedState)
@@ -390,4 +390,16 @@ function stableJson(value: unknown): string {
     }
     return v;
   });
+}
+
+/**
+ * Promise.all for statements sent together in a transaction, but settling
+ * them all before failing: a failed one aborts the transaction, and a chain
+ * still sending behind it (a statement sent on another's answer) must have
+ * sent before the rollback, or it would run outside the transaction.
+ */
+async function together<T extends readonly unknown[] | []>(statements: T): Promise<{ -readonly [P in keyof T]: Awaited<T[P]> }> {
+  const settled = await Promise.allSettled(statements);
+  for (const result of settled) if (result.status === "rejected") throw result.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as { -readonly [P in keyof T]: Awaited<T[P]> };
 }
