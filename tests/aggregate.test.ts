@@ -219,6 +219,10 @@ describe("the command line for feeds", () => {
       const dup = await cli(["sources", "add", `${base}/rss2.xml`], allowed);
       expect([dup.status, dup.stderr]).toEqual([1, expect.stringContaining("exists already")]);
       expect((await cli(["sources", "add", "file:///etc/passwd"], env)).stderr).toContain("only http and https");
+      // a password given in the URL is not shown back
+      expect((await cli(["sources", "add", "http://u:secret@feeds.example.org/rss"], env)).stderr.trim()).toBe(
+        "error: http://u:***@feeds.example.org/rss: feed URLs with credentials in them are not followed",
+      );
 
       // allowed then, not now: fetching checks again
       const refused = await cli(["fetch"], env);

@@ -12,6 +12,7 @@ import { addPruneCommand } from "./commands/prune";
 import { addServeCommands } from "./commands/serve";
 import { addSourceCommands } from "./commands/sources";
 import { ConfigError, readConfig } from "./config";
+import { failureLine } from "./cli/failures";
 
 const program = new Command()
   .name("feedwerk")
@@ -31,7 +32,7 @@ addFeedCommands(program);
 addPruneCommand(program);
 
 program.parseAsync().catch((error: unknown) => {
-  const lines = error instanceof ConfigError ? error.problems : [error instanceof Error ? error.message : String(error)];
+  const lines = error instanceof ConfigError ? error.problems : [failureLine(error)];
   for (const line of lines) console.error(`error: ${line}`);
   process.exitCode = 1;
 });

@@ -2,6 +2,7 @@
 import { JsonTextError } from "../../input/json-text";
 import { fileErrorReason } from "../../input/page-files";
 import { PageFormatError } from "../../input/page/parse";
+import { outageCode } from "../../storage/outage";
 import { displayPath } from "./named-files";
 
 /** Drivers wrap errors (drizzle's "Failed query: …"); the innermost cause says what went wrong. */
@@ -10,6 +11,16 @@ export function rootMessage(error: unknown): string {
   while (current instanceof Error && current.cause instanceof Error) current = current.cause;
   const message = current instanceof Error ? current.message || (current as NodeJS.ErrnoException).code || String(current) : String(current);
   return message.split("\n")[0]!;
+}
+
+/**
+ * The line a command's failure is reported in: a database that went away is
+ * said as such, and a wrapped error (a query with its parameters) by its cause.
+ */
+export function failureLine(error: unknown): string {
+  const code = outageCode(error);
+  if (code) return `the database is unreachable (${code}): ${rootMessage(error)}`;
+  return error instanceof Error && error.cause instanceof Error ? rootMessage(error) : error instanceof Error ? error.message : String(error);
 }
 
 /** "file:line: message" for page errors, a sidecar's own name for its errors, "file: message" for the rest. */

@@ -13,7 +13,7 @@ import { openDatabase, type OpenDatabase } from "../../storage/open";
 import { countItems } from "../../storage/queries";
 import { hostOption, portOption } from "../cli/arguments";
 import { prepareForServing, withDatabase, type Preparation } from "../cli/database";
-import { rootMessage } from "../cli/failures";
+import { failureLine } from "../cli/failures";
 import { notifyHub } from "../cli/hub-notice";
 import { pollerName } from "../cli/poller-name";
 import { displayPath } from "../cli/named-files";
@@ -121,7 +121,7 @@ async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparati
           await notifyHub(summary.changedTags, true);
         }
       })
-      .catch((error: unknown) => console.error(`poll: ${(error as Error).message}`))
+      .catch((error: unknown) => console.error(`poll: ${failureLine(error)}`))
       .finally(() => {
         polling = null;
       });
@@ -140,7 +140,7 @@ async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparati
           await notifyHub(new Set(report.changedTags), true);
         }
       })
-      .catch((error: unknown) => console.error(`prune: ${rootMessage(error)}`))
+      .catch((error: unknown) => console.error(`prune: ${failureLine(error)}`))
       .finally(() => {
         pruning = null;
         if (!stopped) pruneTimer = setTimeout(prunePass, nextPruneDelayMs(config));

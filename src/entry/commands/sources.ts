@@ -1,7 +1,7 @@
 /** sources add, list, remove, import, apply and export: the feeds feedwerk follows. */
 import type { Command } from "commander";
 import * as z from "zod";
-import { followableUrl } from "../../input/feed/followable-url";
+import { followableUrl, shownUrl } from "../../input/feed/followable-url";
 import { AddressPolicy } from "../../input/fetch/address-policy";
 import { sourceEntry, tagLabel, type SourceEntry } from "../../input/feed/source-entry";
 import { parseJsonText } from "../../input/json-text";
@@ -42,7 +42,7 @@ export function addSourceCommands(program: Command): void {
       try {
         parsed = followableUrl(url);
       } catch (error) {
-        throw new Error(`${url}: ${(error as Error).message}`);
+        throw new Error(`${shownUrl(url)}: ${(error as Error).message}`);
       }
       const refused = await followRefusal(parsed);
       if (refused) throw new Error(`${parsed}: ${refused}`);

@@ -10,3 +10,15 @@ export function followableUrl(text: string): string {
   if (url.username || url.password) throw new Error("feed URLs with credentials in them are not followed");
   return url.toString();
 }
+
+/** A URL as it may be shown back in a message or a log: a password in it is masked. */
+export function shownUrl(text: string): string {
+  try {
+    const url = new URL(text.trim());
+    if (!url.password) return text;
+    url.password = "***";
+    return url.toString();
+  } catch {
+    return text;
+  }
+}
