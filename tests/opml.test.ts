@@ -117,6 +117,11 @@ describe("the sources config file", () => {
       writeFileSync(config, JSON.stringify({ sources: [{ url: "ftp://x" }] }));
       const bad = run(["sources", "apply", config]);
       expect([bad.status, bad.stderr.trim()]).toEqual([1, `error: ${config}: sources[0].url: only http and https feeds can be followed`]);
+      // a feed listed twice (the URL as it is followed: a host in capitals is the same) is refused, naming both entries
+      writeFileSync(config, JSON.stringify({ sources: [{ url: "https://a.example/feed" }, { url: "https://A.example/feed", tags: ["X"] }] }));
+      const twice = run(["sources", "apply", config]);
+      expect([twice.status, twice.stderr.trim()]).toEqual([1, `error: ${config}: sources[1].url: the same url as sources[0]`]);
+      expect(readOpml(run(["sources", "export"]).stdout).map((f) => [f.url, f.tags])).toEqual([["https://a.example/feed", ["Zwei"]]]);
     } finally {
       await dispose();
     }

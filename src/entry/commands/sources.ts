@@ -19,7 +19,19 @@ import { ConfigError, readConfig } from "../config";
 /** Why the feed at `url` may not be followed from here (a private or local address), or null; see AddressPolicy.followRefusal. */
 const followRefusal = (url: string) => new AddressPolicy(readConfig().allowedHosts).followRefusal(url);
 
-const sourcesFile = z.strictObject({ sources: z.array(sourceEntry) });
+// a feed listed twice would be followed once, the later entry silently winning: the file is refused instead
+const sourcesFile = z.strictObject({ sources: z.array(sourceEntry) }).superRefine(({ sources }, ctx) => {
+  const first = { url: new Map<string, number>(), name: new Map<string, number>() };
+  sources.forEach((entry, i) => {
+    for (const key of ["url", "name"] as const) {
+      const value = entry[key];
+      if (value === undefined) continue;
+      const earlier = first[key].get(value);
+      if (earlier === undefined) first[key].set(value, i);
+      else ctx.addIssue({ code: "custom", path: ["sources", i, key], message: `the same ${key} as sources[${earlier}]` });
+    }
+  });
+});
 
 /** The sources config file, checked as a whole: every fault on a line of its own, naming the file and the entry. */
 function readSourcesConfig(file: string, text: string): (SourceEntry & { tags: string[] })[] {
