@@ -136,7 +136,7 @@ export class FeedFetcher {
       try {
         res = await this.send(target, validators, signal);
       } catch (error) {
-        throw asFetchError(error, current, signal);
+        throw asFetchError(error, current, signal, this.limits.totalTimeoutMs);
       }
       const header = (name: string) => {
         const v = res.headers[name];
@@ -274,7 +274,7 @@ export class FeedFetcher {
         chunks.push(chunk as Uint8Array);
       }
     } catch (error) {
-      throw asFetchError(error, url, signal);
+      throw asFetchError(error, url, signal, this.limits.totalTimeoutMs);
     }
     const out = new Uint8Array(size);
     let at = 0;
@@ -297,16 +297,19 @@ function retryAfter(value: string | null): number | null {
   return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
 }
 
-function asFetchError(error: unknown, url: string, signal: AbortSignal): FetchError {
+function asFetchError(error: unknown, url: string, signal: AbortSignal, limitMs: number): FetchError {
   if (error instanceof FetchError) return error;
   const cause = (error as { cause?: unknown }).cause;
   if (cause instanceof FetchError) return cause;
   if (signal.aborted) {
     const timedOut = (signal.reason as { name?: string } | undefined)?.name === "TimeoutError";
-    return new FetchError(timedOut ? `${url}: no complete answer within the time limit` : `${url}: fetch abandoned`);
+    return new FetchError(timedOut ? `${url}: no complete answer within the time limit of ${limitMs / 1000} s` : `${url}: fetch abandoned`);
   }
   const e = error as { code?: string; message?: string };
-  return new FetchError(`${url}: ${e.code ? `${e.code} ` : ""}${e.message ?? String(error)}`.trim());
+  const message = e.message ?? String(error);
+  // the code once: Node's own messages often hold it already ("getaddrinfo ENOTFOUND host")
+  const code = e.code && !message.includes(e.code) ? `${e.code} ` : "";
+  return new FetchError(`${url}: ${code}${message}`.trim());
 }
 
 /** The errors of a request whose connection was gone before any answer came. */
