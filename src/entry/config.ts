@@ -98,20 +98,20 @@ const host = z
     },
   );
 
-const allowedHosts = z
-  .string()
-  .transform((value) =>
-    value
-      .split(",")
-      .map((entry) => entry.trim())
-      .filter(Boolean),
-  )
-  .superRefine((entries, ctx) => {
-    for (const entry of entries) {
-      const problem = allowedHostProblem(entry);
-      if (problem) ctx.addIssue({ code: "custom", message: `must list host names, addresses and CIDR ranges separated by commas: ${problem}` });
-    }
-  });
+/** A comma-separated list, as operators write one in a variable: entries trimmed, empty ones dropped. */
+const commaList = z.string().transform((value) =>
+  value
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean),
+);
+
+const allowedHosts = commaList.superRefine((entries, ctx) => {
+  for (const entry of entries) {
+    const problem = allowedHostProblem(entry);
+    if (problem) ctx.addIssue({ code: "custom", message: `must list host names, addresses and CIDR ranges separated by commas: ${problem}` });
+  }
+});
 
 /** 4 or 6 for an IP address, else 0, as node:net's isIP says, but with nothing the Worker lacks. */
 function isIP(value: string): 0 | 4 | 6 {
@@ -154,14 +154,7 @@ const retainDays = z
 const pruneEveryHours = wholeNumber("hours", 1, 8760);
 
 // labels or slugs, as operators write tags elsewhere ("Ukraine", "ukraine"): kept as slugs
-const keepTags = z
-  .string()
-  .transform((value) =>
-    value
-      .split(",")
-      .map((entry) => entry.trim())
-      .filter(Boolean),
-  )
+const keepTags = commaList
   .superRefine((entries, ctx) => {
     for (const entry of entries) {
       if (!slugify(entry)) ctx.addIssue({ code: "custom", message: `must list tags separated by commas: '${entry}' has no letter or digit` });

@@ -12,8 +12,9 @@ export class DatabaseTimeout extends Error {
   }
 }
 
-// Node's socket errors and postgres.js's own connection errors
-const CONNECTION_CODES = new Set([
+// Node's socket errors and postgres.js's own connection errors that clear by themselves: a database not
+// listening yet or going away, a network or name service not up yet (as after a machine's restart)
+const PASSING_CONNECTION_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
   "ECONNABORTED",
@@ -21,7 +22,6 @@ const CONNECTION_CODES = new Set([
   "ETIMEDOUT",
   "EHOSTUNREACH",
   "ENETUNREACH",
-  "ENOTFOUND",
   "EAI_AGAIN",
   "CONNECT_TIMEOUT",
   "CONNECTION_CLOSED",
@@ -30,8 +30,22 @@ const CONNECTION_CODES = new Set([
   "DATABASE_TIMEOUT",
 ]);
 
-// SQLSTATEs of a server that is going away, starting, full or cancelling on a timeout
-const UNAVAILABLE_STATES = new Set(["57P01", "57P02", "57P03", "53300", "57014"]);
+// a name that does not resolve is an outage too, but seldom one that waiting mends (a typo in the host)
+const CONNECTION_CODES = new Set([...PASSING_CONNECTION_CODES, "ENOTFOUND"]);
+
+// SQLSTATEs of a server that is going away, starting or full (and so will be back), or cancelling on a timeout
+const PASSING_STATES = new Set(["08006", "57P01", "57P02", "57P03", "53300"]);
+const UNAVAILABLE_STATES = new Set([...PASSING_STATES, "57014"]);
+
+/**
+ * Whether the outage `code` (from outageCode) is one that waiting mends.
+ * Anything else (a refused login, no such host or database, a missing
+ * privilege, a pooler refusing the connection's settings) stays so however
+ * long one waits.
+ */
+export function mendsByWaiting(code: string): boolean {
+  return PASSING_CONNECTION_CODES.has(code) || PASSING_STATES.has(code);
+}
 
 /**
  * The code of the connection failure behind `error` (ECONNREFUSED,

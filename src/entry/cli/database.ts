@@ -5,7 +5,7 @@
  */
 import type { PendingDatabase } from "../../publish/app";
 import { openDatabase, type OpenDatabase } from "../../storage/open";
-import { outageCode } from "../../storage/outage";
+import { mendsByWaiting, outageCode } from "../../storage/outage";
 import { readConfig } from "../config";
 import { rootMessage } from "./failures";
 
@@ -55,7 +55,7 @@ export interface Preparation {
  * returns at once and keeps trying in the background until setup succeeds,
  * while `pending` tells the app to answer 503. `setup` calls `migrating`
  * once the database answers and the lengthy part begins. Failures that waiting does not
- * mend (see WAITING_MENDS) are thrown on the first attempt and reject `done`
+ * mend (see mendsByWaiting) are thrown on the first attempt and reject `done`
  * on a later one.
  */
 export async function prepareForServing(
@@ -106,42 +106,13 @@ export async function prepareForServing(
 
 type Attempt = { ok: true } | { ok: false; error: unknown; outage: PendingDatabase | null };
 
-/**
- * Failures that waiting mends: a database not listening yet or going away,
- * a network or name service not up yet (as after a machine's restart), a
- * server starting, shutting down or full. Anything else (a refused login, no
- * such host or database, a missing privilege, a pooler refusing the
- * connection's settings, a failing migration) stays so however long one
- * waits, and stops the server at once.
- */
-const WAITING_MENDS = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EAI_AGAIN",
-  "CONNECT_TIMEOUT",
-  "CONNECTION_CLOSED",
-  "CONNECTION_ENDED",
-  "CONNECTION_DESTROYED",
-  "DATABASE_TIMEOUT",
-  "08006",
-  "57P01",
-  "57P02",
-  "57P03",
-  "53300",
-]);
-
 async function attempt(setup: () => Promise<void>): Promise<Attempt> {
   try {
     await setup();
     return { ok: true };
   } catch (error) {
     const code = outageCode(error);
-    const waitable = code !== null && WAITING_MENDS.has(code);
+    const waitable = code !== null && mendsByWaiting(code);
     return { ok: false, error, outage: waitable ? { code, reason: `the database is unreachable (${code})` } : null };
   }
 }
