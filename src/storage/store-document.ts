@@ -75,15 +75,22 @@ export async function storeDocument(db: Database, doc: DocumentInput, alongside?
 
 /**
  * Stores the documents as one group: one transaction, each statement serving
- * all of them. Documents that share a source, a document (same content and
- * fetch time) or an item are stored one after another instead: an item's
- * observations are read and derived per document. If the group's transaction
- * fails (a lease lost, a deadlock, a value the database refuses), each
- * document is stored again alone, and only those that fail alone fail, each
- * with its own error. Results are in the order given.
+ * all of them. A document that shares a source, a document (same content and
+ * fetch time) or an item with one before it in the group starts a group of
+ * its own, stored after the one before: an item's observations are read and
+ * derived per document. Documents that meet on an item only through entry
+ * identity or their sources' listings are stored one by one. If the group's
+ * transaction fails (a lease lost, a deadlock, a value the database
+ * refuses), each document is stored again alone, and only those that fail
+ * alone fail, each with its own error. Results are in the order given.
  */
 export async function storeDocuments(db: Database, group: readonly Storing[]): Promise<Stored[]> {
-  if (group.length > 1 && !apart(group.map((s) => s.doc))) return oneByOne(db, group);
+  const runs = runsApart(group);
+  if (runs.length > 1) {
+    const results: Stored[] = [];
+    for (const run of runs) results.push(...(await storeDocuments(db, run)));
+    return results;
+  }
   try {
     const reports = await db.transaction((txn) => storeGroup(txn as unknown as Database, group));
     return reports.map((report) => ({ report }));
@@ -99,11 +106,26 @@ async function oneByOne(db: Database, group: readonly Storing[]): Promise<Stored
   return results;
 }
 
-/** What a group's documents may not share before entry identity is applied: a source, a document, an item (retired or shown). */
-function apart(docs: readonly DocumentInput[]): boolean {
-  const names = new Set(docs.map((d) => d.source.name));
-  const keys = new Set(docs.map((d) => `${d.sha256} ${d.fetchedAt.getTime()}`));
-  return names.size === docs.length && keys.size === docs.length && disjoint(docs.map((d) => [...d.items.map((i) => i.id), ...(d.identity?.retiredIds ?? [])]));
+/**
+ * The group cut into runs, in order, whose documents share nothing that entry identity is not needed to see: a source, a
+ * document (the same content fetched at the same time), an item shown or retired. Storing the runs one after another is
+ * storing the documents one after another.
+ */
+function runsApart(group: readonly Storing[]): Storing[][] {
+  const runs: Storing[][] = [];
+  let taken = new Set<string>();
+  for (const storing of group) {
+    const { doc } = storing;
+    const marks = [`source ${doc.source.name}`, `document ${doc.sha256} ${doc.fetchedAt.getTime()}`, ...doc.items.map((i) => `item ${i.id}`)];
+    for (const id of doc.identity?.retiredIds ?? []) marks.push(`item ${id}`);
+    if (!runs.length || marks.some((m) => taken.has(m))) {
+      runs.push([]);
+      taken = new Set();
+    }
+    runs.at(-1)!.push(storing);
+    for (const m of marks) taken.add(m);
+  }
+  return runs;
 }
 
 function disjoint(sets: readonly (readonly string[])[]): boolean {
