@@ -76,6 +76,8 @@ export interface PollSummary {
 }
 
 const DEFAULT_INTERVAL_MS = 60 * 60_000;
+/** Groups of documents a pass stores at once. */
+const STORERS = 2;
 /**
  * Five minutes: ten times the longest fetch (30 s, http-fetch's total
  * timeout) and room for storing the document and for the wait in the claimed
@@ -141,9 +143,11 @@ export async function pollFeeds(db: Database, fetcher: Fetcher, options: PollOpt
       await claiming;
     }
   };
-  // One storer: the documents read while a group is being stored make the next group, at most one per worker.
+  // Two storers: the documents read while a group is being stored make the next group, at most one per worker; a
+  // second group is stored while the first waits on the database's answers (one storer alone left the second
+  // core idle between its statements and made the pass slower than storing each document in its own transaction).
   const waiting: { storing: Storing; settle: (stored: Stored | null) => void }[] = [];
-  let storerRunning = false;
+  let storers = 0;
   const storeAll = async () => {
     while (waiting.length) {
       const group = waiting.splice(0, concurrency);
@@ -158,13 +162,13 @@ export async function pollFeeds(db: Database, fetcher: Fetcher, options: PollOpt
       ).catch((error: unknown) => group.map((): Stored => ({ error })));
       for (const [k, { settle }] of group.entries()) settle(results[k]!);
     }
-    storerRunning = false;
+    storers--;
   };
   const store = (storing: Storing) =>
     new Promise<Stored | null>((settle) => {
       waiting.push({ storing, settle });
-      if (!storerRunning) {
-        storerRunning = true;
+      if (storers < STORERS) {
+        storers++;
         void storeAll();
       }
     });
