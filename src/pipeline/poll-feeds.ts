@@ -6,14 +6,17 @@
  * configured bounds; after failures, exponential backoff with jitter, or the
  * server's Retry-After. One failing feed never stops the rest. What a full
  * answer taught (ttl, max-age, validators) is kept on the source, so a 304
- * is polled again after the same interval as the 200 before it.
+ * is polled again after the same interval as the 200 before it. Documents
+ * read while others are being stored wait, and are stored together as one
+ * group (storage/store-document storeDocuments): a transaction and a
+ * statement of each kind for several feeds instead of one each.
  */
 import { printableReason } from "../input/feed/errors";
 import { readFetchedFeed, type FeedReader } from "../input/feed/reader";
 import type { FetchOutcome } from "../input/fetch/http-fetch";
 import type { Database } from "../storage/database";
 import { claimFeedSources, databaseClock, recordFetch, releaseLeases, type FeedSource, type Lease } from "../storage/sources";
-import { storeDocument, type StoreReport } from "../storage/store-document";
+import { storeDocuments, type Stored, type StoreReport, type Storing } from "../storage/store-document";
 
 /** What the pass needs of a fetcher; the Node shell gives it undici with the address policy. */
 export interface Fetcher {
@@ -73,6 +76,8 @@ export interface PollSummary {
 }
 
 const DEFAULT_INTERVAL_MS = 60 * 60_000;
+/** Groups of documents a pass stores at once. */
+const STORERS = 2;
 /**
  * Five minutes: ten times the longest fetch (30 s, http-fetch's total
  * timeout) and room for storing the document and for the wait in the claimed
@@ -138,10 +143,39 @@ export async function pollFeeds(db: Database, fetcher: Fetcher, options: PollOpt
       await claiming;
     }
   };
+  // Two storers: the documents read while a group is being stored make the next group, at most one per worker; a
+  // second group is stored while the first waits on the database's answers (one storer alone left the second
+  // core idle between its statements and made the pass slower than storing each document in its own transaction).
+  const waiting: { storing: Storing; settle: (stored: Stored | null) => void }[] = [];
+  let storers = 0;
+  const storeAll = async () => {
+    while (waiting.length) {
+      const group = waiting.splice(0, concurrency);
+      // a stopped pass stores no more: what waits is given back with the rest of what is claimed
+      if (options.signal?.aborted) {
+        for (const { settle } of group) settle(null);
+        continue;
+      }
+      const results = await storeDocuments(
+        db,
+        group.map((w) => w.storing),
+      ).catch((error: unknown) => group.map((): Stored => ({ error })));
+      for (const [k, { settle }] of group.entries()) settle(results[k]!);
+    }
+    storers--;
+  };
+  const store = (storing: Storing) =>
+    new Promise<Stored | null>((settle) => {
+      waiting.push({ storing, settle });
+      if (storers < STORERS) {
+        storers++;
+        void storeAll();
+      }
+    });
   const worker = async () => {
     try {
       for (let source = await next(); source; source = await next()) {
-        const result = await pollOne(db, fetcher, source, now(), options);
+        const result = await pollOne(db, fetcher, store, source, now(), options);
         if (!result) continue; // abandoned: given back below
         claimOf.delete(source.id);
         count(summary, result);
@@ -178,8 +212,18 @@ function count(summary: PollSummary, result: PollResult): void {
   for (const tag of result.report.changedTags) summary.changedTags.add(tag);
 }
 
-/** How one claimed feed went; null when the pass was stopped before its result was recorded (its lease is given back). */
-async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetchedAt: Date, options: PollOptions): Promise<PollResult | null> {
+/**
+ * How one claimed feed went; null when the pass was stopped before its result was recorded (its lease is given back).
+ * `store` stores a document with others read meanwhile, or gives null when the pass stopped before it was stored.
+ */
+async function pollOne(
+  db: Database,
+  fetcher: Fetcher,
+  store: (storing: Storing) => Promise<Stored | null>,
+  source: FeedSource,
+  fetchedAt: Date,
+  options: PollOptions,
+): Promise<PollResult | null> {
   const min = options.minIntervalMs ?? 15 * 60_000;
   const max = options.maxIntervalMs ?? 24 * 60 * 60_000;
   const clamp = (ms: number) => Math.min(max, Math.max(min, ms));
@@ -238,9 +282,8 @@ async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetch
     const { items: found, entryKeys, retiredIds } = feed.entries;
     // The document and the fetch's record commit together, and only while the lease is still this
     // fetch's: a fetch that outlived its lease stores nothing over what the feed's new holder stored.
-    const report = await storeDocument(
-      db,
-      {
+    const stored = await store({
+      doc: {
         source: { kind: "feed", name: source.name, url },
         name: out.url,
         sha256: bodySha256,
@@ -248,10 +291,13 @@ async function pollOne(db: Database, fetcher: Fetcher, source: FeedSource, fetch
         items: found,
         identity: { entryKeys, retiredIds },
       },
-      async (tx) => {
+      alongside: async (tx) => {
         if (!(await recordFetch(tx, source.id, { ...fetched, bodySha256, lastStatus: "ok" }, lease))) throw new LeaseLostError(source.url!);
       },
-    );
+    });
+    if (!stored) return null;
+    if ("error" in stored) throw stored.error;
+    const report = stored.report;
     return { source, outcome: "stored", report, nextPollAt };
   } catch (error) {
     if (error instanceof LeaseLostError) return lost();

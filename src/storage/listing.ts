@@ -13,7 +13,7 @@
  * (that would be a write per item per fetch); the listing itself says the
  * item is seen now.
  */
-import { eq, sql } from "drizzle-orm";
+import { asc, sql } from "drizzle-orm";
 import type { Database } from "./database";
 import { inJsonList } from "./json-list";
 import { items, sources } from "./schema";
@@ -36,40 +36,66 @@ export function dropped(listing: Listing, fetchedAt: Date, ids: readonly string[
   return listing.ids.filter((id) => !shown.has(id));
 }
 
+/** A document's listing to record: its source, when it was fetched, and the items it shows. */
+export interface Shown {
+  sourceId: number;
+  fetchedAt: Date;
+  ids: readonly string[];
+}
+
 /**
- * Records that the source's document fetched at `fetchedAt` shows `ids`,
- * in the storing transaction. Reads the listing again under a row lock (a
- * document of the same source stored meanwhile may have changed it) and
- * returns the items it let go of, whose last_seen_at moved.
+ * Records that each source's document fetched at `fetchedAt` shows `ids`,
+ * in the storing transaction; the sources are distinct. Reads the listings
+ * again under row locks (a document of the same source stored meanwhile may
+ * have changed one), taken in the order of the sources' ids, and returns for
+ * each document the items it let go of, whose last_seen_at moved.
  *
  * An older document (fetched before the listing's) leaves the listing as it
  * is; the items it shows that the listing does not hold were still seen at
  * its fetch time, later perhaps than their last_seen_at says.
  */
-export async function recordListing(tx: Database, sourceId: number, fetchedAt: Date, ids: readonly string[]): Promise<string[]> {
-  const [row] = await tx
-    .select({ ids: sources.listing, listedAt: sources.listedAt })
+export async function recordListings(tx: Database, shown: readonly Shown[]): Promise<string[][]> {
+  const rows = await tx
+    .select({ id: sources.id, ids: sources.listing, listedAt: sources.listedAt })
     .from(sources)
-    .where(eq(sources.id, sourceId))
+    .where(
+      inJsonList(
+        sources.id,
+        shown.map((s) => s.sourceId),
+      ),
+    )
+    .orderBy(asc(sources.id))
     .for("update")
-    .prepare("listing_for_update")
+    .prepare("listings_for_update")
     .execute();
-  const listing: Listing = row ?? { ids: [], listedAt: null };
-  const at = fetchedAt.toISOString();
-  if (!replaces(listing, fetchedAt)) {
-    const listed = new Set(listing.ids);
-    const unlisted = ids.filter((id) => !listed.has(id));
-    if (unlisted.length) await seenAt(tx, unlisted, at);
-    return [];
-  }
-  const gone = dropped(listing, fetchedAt, ids);
-  // one statement: the new listing, and the last sighting of what it no longer holds
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const listings: { id: number; ids: readonly string[]; at: string }[] = [];
+  const seen: { id: string; at: string | null }[] = [];
+  const gone = shown.map(({ sourceId, fetchedAt, ids }) => {
+    const listing: Listing = byId.get(sourceId) ?? { ids: [], listedAt: null };
+    const at = fetchedAt.toISOString();
+    if (!replaces(listing, fetchedAt)) {
+      const listed = new Set(listing.ids);
+      for (const id of ids) if (!listed.has(id)) seen.push({ id, at });
+      return [];
+    }
+    const letGo = dropped(listing, fetchedAt, ids);
+    listings.push({ id: sourceId, ids, at });
+    // the last sighting of what the listing no longer holds
+    for (const id of letGo) seen.push({ id, at: listing.listedAt?.toISOString() ?? null });
+    return letGo;
+  });
+  if (!listings.length && !seen.length) return gone;
+  // one statement: the new listings, and the last sightings; an item seen twice keeps the later
   await tx.execute(sql`
     with listed as (
-      update ${sources} set listing = ${JSON.stringify(ids)}::jsonb, listed_at = ${at}::timestamptz where ${sources.id} = ${sourceId}
+      update ${sources} set listing = l.ids, listed_at = l.at
+      from jsonb_to_recordset(${JSON.stringify(listings)}::jsonb) as l(id int, ids jsonb, at timestamptz)
+      where ${sources.id} = l.id
     )
-    update ${items} set last_seen_at = greatest(coalesce(${items.lastSeenAt}, '-infinity'::timestamptz), ${listing.listedAt?.toISOString() ?? null}::timestamptz)
-    where ${inJsonList(items.id, gone)}`);
+    update ${items} set last_seen_at = greatest(coalesce(${items.lastSeenAt}, '-infinity'::timestamptz), seen.at)
+    from (select id, max(at) as at from jsonb_to_recordset(${JSON.stringify(seen)}::jsonb) as s(id text, at timestamptz) group by id) seen
+    where ${items.id} = seen.id`);
   return gone;
 }
 
@@ -83,10 +109,4 @@ export async function releaseListing(tx: Database, sourceId: number): Promise<vo
     update ${items} set last_seen_at = greatest(coalesce(${items.lastSeenAt}, '-infinity'::timestamptz), s.listed_at)
     from ${sources} s
     where s.id = ${sourceId} and s.listed_at is not null and ${items.id} in (select jsonb_array_elements_text(s.listing))`);
-}
-
-async function seenAt(tx: Database, ids: string[], at: string): Promise<void> {
-  await tx.execute(sql`
-    update ${items} set last_seen_at = greatest(coalesce(${items.lastSeenAt}, '-infinity'::timestamptz), ${at}::timestamptz)
-    where ${inJsonList(items.id, ids)}`);
 }

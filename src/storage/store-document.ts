@@ -1,8 +1,11 @@
 /**
- * Writes one ingested document (a page, a feed fetch) in one transaction:
- * its observations, the items derived from them, their tags and tag
- * membership, and what its source lists now (storage/listing). Either all of
- * it lands or none of it does.
+ * Writes ingested documents (a page, feed fetches) in one transaction per
+ * group: their observations, the items derived from them, their tags and tag
+ * membership, and what their sources list now (storage/listing). Either all
+ * of a group lands or none of it does; a group that fails is stored again one
+ * document at a time, so that only the failing document fails. Storing a
+ * group gives each document the report, and the tables the state, that
+ * storing its documents one after another in the same order would.
  */
 import { and, eq, sql } from "drizzle-orm";
 import type { Item, Tag } from "../normalise/item";
@@ -12,7 +15,7 @@ import { insertRows } from "./bulk-insert";
 import { inJsonList } from "./json-list";
 import type { Database } from "./database";
 import { keepItems, previousItems, retireItems, type EntryIdentity } from "./entry-identity";
-import { dropped, recordListing } from "./listing";
+import { dropped, recordListings } from "./listing";
 import { itemRow, rowToItem, type ItemRow } from "./rows";
 import { documents, feedState, items, itemTags, observations, sources, tags } from "./schema";
 import { sourcedObservations, sourceTagsById, type SourcedObservationRow } from "./source-observations";
@@ -43,6 +46,16 @@ export interface StoreReport {
   changedTags: string[];
 }
 
+/** A document to store, with what must land with it or not at all. */
+export interface Storing {
+  doc: DocumentInput;
+  /** Runs last in the document's transaction (the feed's fetch state); throwing rolls the document back. */
+  alongside?: ((tx: Database) => Promise<void>) | undefined;
+}
+
+/** How storing one document of a group went. */
+export type Stored = { report: StoreReport } | { error: unknown };
+
 // Tag membership must see every item and every tag that committed before
 // it, or a tag and an item created by two concurrent ingestions would never
 // be linked. A document that brings a tag not yet known takes this lock
@@ -55,75 +68,217 @@ const STORY_LOCKS = 0x73746f72;
 
 /** `alongside` runs last in the same transaction: what else must land with the document, or not at all (the feed's fetch state). */
 export async function storeDocument(db: Database, doc: DocumentInput, alongside?: (tx: Database) => Promise<void>): Promise<StoreReport> {
-  return db.transaction(async (txn) => {
-    const tx = txn as unknown as Database;
+  const [stored] = await storeDocuments(db, [{ doc, alongside }]);
+  if ("error" in stored!) throw stored.error;
+  return stored!.report;
+}
+
+/**
+ * Stores the documents as one group: one transaction, each statement serving
+ * all of them. A document that shares a source, a document (same content and
+ * fetch time) or an item with one before it in the group starts a group of
+ * its own, stored after the one before: an item's observations are read and
+ * derived per document. Documents that meet on an item only through entry
+ * identity or their sources' listings are stored one by one. If the group's
+ * transaction fails (a lease lost, a deadlock, a value the database
+ * refuses), each document is stored again alone, and only those that fail
+ * alone fail, each with its own error. Results are in the order given.
+ */
+export async function storeDocuments(db: Database, group: readonly Storing[]): Promise<Stored[]> {
+  const runs = runsApart(group);
+  if (runs.length > 1) {
+    const results: Stored[] = [];
+    for (const run of runs) results.push(...(await storeDocuments(db, run)));
+    return results;
+  }
+  try {
+    const reports = await db.transaction((txn) => storeGroup(txn as unknown as Database, group));
+    return reports.map((report) => ({ report }));
+  } catch (error) {
+    if (group.length === 1) return [{ error }];
+    return oneByOne(db, group);
+  }
+}
+
+async function oneByOne(db: Database, group: readonly Storing[]): Promise<Stored[]> {
+  const results: Stored[] = [];
+  for (const storing of group) results.push(...(await storeDocuments(db, [storing])));
+  return results;
+}
+
+/**
+ * The group cut into runs, in order, whose documents share nothing that entry identity is not needed to see: a source, a
+ * document (the same content fetched at the same time), an item shown or retired. Storing the runs one after another is
+ * storing the documents one after another.
+ */
+function runsApart(group: readonly Storing[]): Storing[][] {
+  const runs: Storing[][] = [];
+  let taken = new Set<string>();
+  for (const storing of group) {
+    const { doc } = storing;
+    const marks = [`source ${doc.source.name}`, `document ${doc.sha256} ${doc.fetchedAt.getTime()}`, ...doc.items.map((i) => `item ${i.id}`)];
+    for (const id of doc.identity?.retiredIds ?? []) marks.push(`item ${id}`);
+    if (!runs.length || marks.some((m) => taken.has(m))) {
+      runs.push([]);
+      taken = new Set();
+    }
+    runs.at(-1)!.push(storing);
+    for (const m of marks) taken.add(m);
+  }
+  return runs;
+}
+
+function disjoint(sets: readonly (readonly string[])[]): boolean {
+  const seen = new Set<string>();
+  for (const ids of sets) {
+    for (const id of new Set(ids)) {
+      if (seen.has(id)) return false;
+      seen.add(id);
+    }
+  }
+  return true;
+}
+
+/** Documents of a group meet on an item only found once entry identity or the listings were read: the group is stored one by one. */
+class SharedItemError extends Error {
+  override name = "SharedItemError";
+}
+
+/** What one document of a group brings, worked out from what was read before the locks. */
+interface Plan {
+  doc: DocumentInput;
+  items: Item[];
+  entryKeyOf: Map<string, string>;
+  ids: string[];
+  retiredIds: readonly string[];
+  ownTags: Tag[];
+  letGo: string[];
+  /** Every item the document writes: the story locks it needs. */
+  touched: string[];
+}
+
+async function storeGroup(tx: Database, group: readonly Storing[]): Promise<StoreReport[]> {
+  const docs = group.map((s) => s.doc);
+  // Statements that do not wait for each other's answers go out together (postgres.js pipelines what a
+  // transaction issues at once): the database runs them in the order sent, as if one followed the other.
+  const entryKeys = [...new Set(docs.flatMap((d) => (d.identity ? [...d.identity.entryKeys.values()] : [])))];
+  // the sources' own tags join the items' tags, so they count as new tags too (read again under the lock),
+  // and their listings: the items a document drops from one are written too, so they are locked like the document's own
+  const [previous, named] = await together([
+    previousItems(tx, entryKeys),
+    tx
+      .select({ id: sources.id, name: sources.name, tags: sources.tags, ids: sources.listing, listedAt: sources.listedAt })
+      .from(sources)
+      .where(
+        inJsonList(
+          sources.name,
+          docs.map((d) => d.source.name),
+        ),
+      )
+      .prepare("sources_by_name_for_store")
+      .execute(),
+  ]);
+  const namedBy = new Map(named.map((s) => [s.name, s]));
+  const plans = docs.map((doc): Plan => {
     const identity = doc.identity;
-    // Statements that do not wait for each other's answers go out together (postgres.js pipelines what a
-    // transaction issues at once): the database runs them in the order sent, as if one followed the other.
-    const entryKeys = identity ? [...new Set(identity.entryKeys.values())] : [];
-    // the source's own tags join the items' tags, so they count as new tags too (read again under the lock)
-    // and its listing: the items this document drops from it are written too, so they are locked like the document's own
-    const [previous, [named]] = await together([
-      previousItems(tx, entryKeys),
-      tx
-        .select({ tags: sources.tags, ids: sources.listing, listedAt: sources.listedAt })
-        .from(sources)
-        .where(eq(sources.name, doc.source.name))
-        .prepare("source_by_name_for_store")
-        .execute(),
-    ]);
     const { items: docItems, entryKeyOf } = identity ? keepItems(doc.items, identity, previous) : { items: doc.items, entryKeyOf: new Map<string, string>() };
     const retiredIds = identity?.retiredIds ?? [];
     const ids = [...new Set(docItems.map((i) => i.id))].sort();
-    const ownTags = tagsFromLabels(named?.tags ?? []);
-    const slugs = [...new Set([...docItems.flatMap((i) => i.tags.map((t) => t.slug)), ...ownTags.map((t) => t.slug)])];
-    const letGo = named ? dropped(named, doc.fetchedAt, ids) : [];
-    const [alone, sourceId] = await together([takeIngestLock(tx, slugs, [...ids, ...retiredIds, ...letGo]), upsertSource(tx, doc.source)]);
-    const [documentId, newTags] = await together([
-      upsertDocument(tx, sourceId, doc),
-      alone ? createTags(tx, [...docItems.flatMap((i) => i.tags), ...ownTags]) : Promise.resolve([]),
-    ]);
-    const retired = await retireItems(tx, sourceId, retiredIds);
-    const [gone, stored] = await together([
-      recordListing(tx, sourceId, doc.fetchedAt, ids),
-      ids.length ? tx.select().from(items).where(inJsonList(items.id, ids)).prepare("stored_items").execute() : Promise.resolve([]),
-    ]);
-    // a document of the same source stored since the read above changed the listing: lock what else this one lets go of. Rare, and
-    // out of the global order: it can deadlock with a document holding one of them, and PostgreSQL then fails one of the two.
-    // The items read above are the document's own, locked already, so reading them first changes nothing.
-    if (!alone)
-      await lockStories(
-        tx,
-        gone.filter((id) => !letGo.includes(id)),
-      );
-
-    // last seen is the listing's to keep (listing.ts), not derived from observations like the rest of the row
-    const rows = stored.map(({ lastSeenAt: _, ...row }) => row);
-    const rowById = new Map(rows.map((r) => [r.id, r]));
-    const priorObs = rows.length
-      ? await sourcedObservations(
+    const source = namedBy.get(doc.source.name);
+    const letGo = source ? dropped(source, doc.fetchedAt, ids) : [];
+    return {
+      doc,
+      items: docItems,
+      entryKeyOf,
+      ids,
+      retiredIds,
+      ownTags: tagsFromLabels(source?.tags ?? []),
+      letGo,
+      touched: [...ids, ...retiredIds, ...letGo],
+    };
+  });
+  if (!disjoint(plans.map((p) => p.touched))) throw new SharedItemError("documents of the group share an item");
+  const slugs = [...new Set(plans.flatMap((p) => [...p.items.flatMap((i) => i.tags.map((t) => t.slug)), ...p.ownTags.map((t) => t.slug)]))];
+  const [alone, sourceIds] = await together([
+    takeIngestLock(
+      tx,
+      slugs,
+      plans.flatMap((p) => p.touched),
+    ),
+    sourceIdsOf(tx, docs, namedBy),
+  ]);
+  // A tag created by a later document of the group links the stories an earlier one retires only when
+  // storing one by one (it links what is stored when it is created): such a group is stored that way.
+  if (alone && plans.length > 1 && plans.some((p) => p.retiredIds.length)) throw new SharedItemError("a group creating tags retires items");
+  const [documentIds, newTags] = await together([
+    insertDocuments(tx, docs, sourceIds),
+    alone
+      ? createTags(
           tx,
-          rows.map((r) => r.id),
+          plans.flatMap((p) => [...p.items.flatMap((i) => i.tags), ...p.ownTags]),
         )
-      : [];
-    const priorByItem = new Map<string, (typeof priorObs)[number][]>();
-    for (const o of priorObs) priorByItem.set(o.itemId, [...(priorByItem.get(o.itemId) ?? []), o]);
-    const sourceTags = await sourceTagsById(tx, [...new Set([sourceId, ...priorObs.map((o) => o.sourceId)])]);
+      : Promise.resolve([]),
+  ]);
+  const retired: Awaited<ReturnType<typeof retireItems>>[] = [];
+  for (const [k, plan] of plans.entries()) retired.push(await retireItems(tx, sourceIds[k]!, plan.retiredIds));
+  const allIds = plans.flatMap((p) => p.ids);
+  const [gone, stored] = await together([
+    recordListings(
+      tx,
+      plans.map((p, k) => ({ sourceId: sourceIds[k]!, fetchedAt: p.doc.fetchedAt, ids: p.ids })),
+    ),
+    allIds.length ? tx.select().from(items).where(inJsonList(items.id, allIds)).prepare("stored_items").execute() : Promise.resolve([]),
+  ]);
+  // a document of the same source stored since the read above changed a listing: lock what else it lets go of. Rare, and
+  // out of the global order: it can deadlock with a document holding one of them, and PostgreSQL then fails one of the two.
+  // The items read above are the documents' own, locked already, so reading them first changes nothing.
+  const extra = plans.map((p, k) => gone[k]!.filter((id) => !p.letGo.includes(id)));
+  if (!disjoint(plans.map((p, k) => [...p.touched, ...extra[k]!]))) throw new SharedItemError("documents of the group share an item they let go of");
+  if (!alone) await lockStories(tx, extra.flat());
 
-    const report: StoreReport = {
+  // last seen is the listing's to keep (listing.ts), not derived from observations like the rest of the row
+  const rows = stored.map(({ lastSeenAt: _, ...row }) => row);
+  const rowById = new Map(rows.map((r) => [r.id, r]));
+  const priorObs = rows.length
+    ? await sourcedObservations(
+        tx,
+        rows.map((r) => r.id),
+      )
+    : [];
+  const priorByItem = new Map<string, (typeof priorObs)[number][]>();
+  for (const o of priorObs) priorByItem.set(o.itemId, [...(priorByItem.get(o.itemId) ?? []), o]);
+  const sourceTags = await sourceTagsById(tx, [...new Set([...sourceIds, ...priorObs.map((o) => o.sourceId)])]);
+
+  // each new tag is the first document's that brings it, as if the documents were stored one by one
+  const creatorOf = new Map<number, number>();
+  const reports = plans.map((plan, k): StoreReport => {
+    const brought = new Set([...plan.items.flatMap((i) => i.tags.map((t) => t.slug)), ...plan.ownTags.map((t) => t.slug)]);
+    const mine = newTags.filter((t) => !creatorOf.has(t.id) && brought.has(t.slug));
+    for (const t of mine) creatorOf.set(t.id, k);
+    return {
       new: 0,
       updated: 0,
       unchanged: 0,
-      retired: retired.changed.length,
+      retired: retired[k]!.changed.length,
       outcomes: [],
-      newTags: newTags.map((t) => t.slug),
+      newTags: mine.map((t) => t.slug),
       changedTags: [],
     };
-    // items this document let go of that other sources still show: their tags are those sources' alone now
-    const relink: ItemRow[] = [...retired.kept];
-    const newRows: ItemRow[] = [];
-    const newObservations: (typeof observations.$inferInsert)[] = [];
-    for (const item of docItems) {
+  });
+  // items a document let go of that other sources still show: their tags are those sources' alone now
+  const relink: ItemRow[] = retired.flatMap((r) => r.kept);
+  const newRows: (typeof items.$inferInsert)[] = [];
+  const newObservations: (typeof observations.$inferInsert)[] = [];
+  // which document of the group wrote each item: the tags whose feeds it changed are that document's
+  const docOf = new Map<string, number>();
+  for (const [k, r] of retired.entries()) for (const row of r.kept) docOf.set(row.id, k);
+  for (const [k, plan] of plans.entries()) {
+    const { doc, entryKeyOf } = plan;
+    const sourceId = sourceIds[k]!;
+    const documentId = documentIds[k]!;
+    const report = reports[k]!;
+    for (const item of plan.items) {
+      docOf.set(item.id, k);
       const obs = { ...observe(item, doc.fetchedAt), entryKey: entryKeyOf.get(item.id) ?? null };
       const prior = priorByItem.get(item.id) ?? [];
       const same = prior.find((o) => o.documentId === documentId);
@@ -138,7 +293,7 @@ export async function storeDocument(db: Database, doc: DocumentInput, alongside?
 
       let outcome: ItemOutcome;
       if (!stored) {
-        newRows.push(next);
+        newRows.push({ ...next, lastSeenAt: doc.fetchedAt });
         relink.push(next);
         outcome = "new";
       } else if (stableJson(stored) !== stableJson(next)) {
@@ -164,30 +319,49 @@ export async function storeDocument(db: Database, doc: DocumentInput, alongside?
       report[outcome]++;
       report.outcomes.push({ id: item.id, title: item.title, outcome });
     }
-    // sent together: the links' first statement only reads the tags, and the links follow its answer, after the items
-    const [, , linked] = await together([
-      insertRows(
-        tx,
-        items,
-        newRows.map((r) => ({ ...r, lastSeenAt: doc.fetchedAt })),
-        { name: "insert_items" },
-      ),
-      insertRows(tx, observations, newObservations, { name: "insert_observations" }),
-      linkItems(tx, relink, new Set(newRows.map((r) => r.id))),
-    ]);
-    const affected = new Set<number>([...retired.tagIds, ...linked]);
-    for (const id of await linkNewTags(tx, newTags)) affected.add(id);
-    const relinked = new Set(relink.map((r) => r.id));
-    const changedIds = report.outcomes.filter((o) => o.outcome !== "unchanged").map((o) => o.id);
-    const keptLinks = changedIds.filter((id) => !relinked.has(id));
-    if (keptLinks.length) {
-      const links = await tx.select({ tagId: itemTags.tagId }).from(itemTags).where(inJsonList(itemTags.itemId, keptLinks)).prepare("kept_links").execute();
-      for (const { tagId } of links) affected.add(tagId);
-    }
-    report.changedTags = await bumpVersions(tx, [...affected], changedIds.length > 0 || retired.changed.length > 0);
-    await alongside?.(tx);
-    return report;
-  });
+  }
+  // sent together: the links' first statement only reads the tags, and the links follow its answer, after the items
+  const [, , linked] = await together([
+    insertRows(tx, items, newRows, { name: "insert_items" }),
+    insertRows(tx, observations, newObservations, { name: "insert_observations" }),
+    linkItemTags(tx, relink, new Set(newRows.map((r) => r.id))),
+  ]);
+  const created = await linkNewTags(tx, newTags);
+  const relinked = new Set(relink.map((r) => r.id));
+  const changedIds = reports.map((r) => r.outcomes.filter((o) => o.outcome !== "unchanged").map((o) => o.id));
+  const keptLinks = changedIds.flat().filter((id) => !relinked.has(id));
+  const kept = keptLinks.length
+    ? await tx
+        .select({ itemId: itemTags.itemId, tagId: itemTags.tagId })
+        .from(itemTags)
+        .where(inJsonList(itemTags.itemId, keptLinks))
+        .prepare("kept_links")
+        .execute()
+    : [];
+  const affected = retired.map((r) => new Set(r.tagIds));
+  for (const id of created) affected[creatorOf.get(id)!]!.add(id);
+  // a tag a later document of the group creates was not there yet for this one: that document's creating it links it
+  for (const { itemId, tagId } of [...linked, ...kept]) {
+    const k = docOf.get(itemId)!;
+    if ((creatorOf.get(tagId) ?? k) <= k) affected[k]!.add(tagId);
+  }
+  const bumps = new Map<number, number>();
+  for (const ids of affected) for (const id of ids) bumps.set(id, (bumps.get(id) ?? 0) + 1);
+  const changing = reports.filter((r, k) => changedIds[k]!.length > 0 || r.retired > 0).length;
+  const slugOf = new Map((await bumpVersionsBy(tx, bumps, changing)).map((t) => [t.id, t.slug]));
+  for (const [k, report] of reports.entries()) {
+    report.changedTags = [...affected[k]!].flatMap((id) => slugOf.get(id) ?? []).sort();
+  }
+  await together(group.map((s) => s.alongside?.(tx)));
+  return reports;
+}
+
+/** Each document's source id: sources not yet known are created (pages' portal, a feed stored without being followed). */
+async function sourceIdsOf(tx: Database, docs: readonly DocumentInput[], named: ReadonlyMap<string, { id: number }>): Promise<number[]> {
+  const missing = docs.filter((d) => !named.has(d.source.name));
+  const ids = new Map([...named].map(([name, s]) => [name, s.id]));
+  for (const doc of missing) ids.set(doc.source.name, await upsertSource(tx, doc.source));
+  return docs.map((d) => ids.get(d.source.name)!);
 }
 
 /**
@@ -274,27 +448,38 @@ function storyLockKey(id: string): number {
  * rows in different orders.
  */
 export async function bumpVersions(tx: Database, tagIds: number[], anyItemChanged: boolean): Promise<string[]> {
+  const bumped = await bumpVersionsBy(tx, new Map(tagIds.map((id) => [id, 1])), anyItemChanged ? 1 : 0);
+  return bumped.map((t) => t.slug).sort();
+}
+
+/**
+ * bumpVersions for a group: each tag by the number of its documents that
+ * changed its feed, "all" by the number that changed any item, so that
+ * versions move as far as storing the documents one by one moves them.
+ */
+async function bumpVersionsBy(tx: Database, tagBumps: ReadonlyMap<number, number>, allBumps: number): Promise<{ id: number; slug: string }[]> {
+  const byTag = JSON.stringify(Object.fromEntries(tagBumps));
   // both sent at once, "all" first: the database takes them in that order
   const [, bumped] = await together([
-    anyItemChanged
+    allBumps > 0
       ? tx
           .insert(feedState)
-          .values({ key: "all", version: 1 })
-          .onConflictDoUpdate({ target: feedState.key, set: { version: sql`${feedState.version} + 1`, changedAt: sql`now()` } })
+          .values({ key: "all", version: allBumps })
+          .onConflictDoUpdate({ target: feedState.key, set: { version: sql`${feedState.version} + excluded.version`, changedAt: sql`now()` } })
           .prepare("bump_all")
           .execute()
       : undefined,
-    tagIds.length
+    tagBumps.size
       ? tx
           .update(tags)
-          .set({ version: sql`${tags.version} + 1`, changedAt: sql`now()` })
-          .where(inJsonList(tags.id, tagIds))
-          .returning({ slug: tags.slug })
+          .set({ version: sql`${tags.version} + (${byTag}::jsonb ->> ${tags.id}::text)::int`, changedAt: sql`now()` })
+          .where(sql`${tags.id} = any(array(select jsonb_object_keys(${byTag}::jsonb)::int))`)
+          .returning({ id: tags.id, slug: tags.slug })
           .prepare("bump_tags")
           .execute()
       : [],
   ]);
-  return bumped.map((t) => t.slug).sort();
+  return bumped;
 }
 
 // Both upserts insert after looking: two documents sharing the lock may bring
@@ -312,20 +497,27 @@ async function upsertSource(tx: Database, source: DocumentInput["source"]): Prom
   return created?.id ?? (await byName())[0]!.id;
 }
 
-async function upsertDocument(tx: Database, sourceId: number, doc: DocumentInput): Promise<number> {
-  const [created] = await tx
+/** Each document's id, in the order given; a document stored before (the same content fetched at the same time) keeps its id. */
+async function insertDocuments(tx: Database, docs: readonly DocumentInput[], sourceIds: readonly number[]): Promise<number[]> {
+  const keyOf = (sha256: string, fetchedAt: Date) => `${sha256} ${fetchedAt.getTime()}`;
+  // the statement's text changes with the number of documents, at most a group's size: prepared once per count and connection
+  const created = await tx
     .insert(documents)
-    .values({ sourceId, name: doc.name, sha256: doc.sha256, fetchedAt: doc.fetchedAt, itemCount: doc.items.length })
+    .values(docs.map((doc, k) => ({ sourceId: sourceIds[k]!, name: doc.name, sha256: doc.sha256, fetchedAt: doc.fetchedAt, itemCount: doc.items.length })))
     .onConflictDoNothing()
-    .returning({ id: documents.id })
-    .prepare("insert_document")
+    .returning({ id: documents.id, sha256: documents.sha256, fetchedAt: documents.fetchedAt })
+    .prepare(`insert_documents_${docs.length}`)
     .execute();
-  if (created) return created.id;
-  const [found] = await tx
-    .select({ id: documents.id })
-    .from(documents)
-    .where(and(eq(documents.sha256, doc.sha256), eq(documents.fetchedAt, doc.fetchedAt)));
-  return found!.id;
+  const ids = new Map(created.map((d) => [keyOf(d.sha256, d.fetchedAt), d.id]));
+  for (const doc of docs) {
+    if (ids.has(keyOf(doc.sha256, doc.fetchedAt))) continue;
+    const [found] = await tx
+      .select({ id: documents.id })
+      .from(documents)
+      .where(and(eq(documents.sha256, doc.sha256), eq(documents.fetchedAt, doc.fetchedAt)));
+    ids.set(keyOf(doc.sha256, doc.fetchedAt), found!.id);
+  }
+  return docs.map((doc) => ids.get(keyOf(doc.sha256, doc.fetchedAt))!);
 }
 
 /** Creates the tags not yet known (the first label of a slug wins); returns those created. */
@@ -345,12 +537,22 @@ export async function createTags(tx: Database, given: Tag[]) {
  * that are new, and so have none yet); returns the tags they left or joined.
  */
 export async function linkItems(tx: Database, changed: ItemRow[], brandNew: Set<string>): Promise<number[]> {
+  return (await linkItemTags(tx, changed, brandNew)).map((l) => l.tagId);
+}
+
+/** linkItems, saying which item left or joined each tag. */
+async function linkItemTags(tx: Database, changed: ItemRow[], brandNew: Set<string>): Promise<{ itemId: string; tagId: number }[]> {
   if (!changed.length) return [];
   const allTags = await tx.select({ id: tags.id, slug: tags.slug, label: tags.label }).from(tags).prepare("all_tags").execute();
   const idBySlug = new Map(allTags.map((t) => [t.slug, t.id]));
   const stale = changed.filter((c) => !brandNew.has(c.id)).map((c) => c.id);
   const removed = stale.length
-    ? await tx.delete(itemTags).where(inJsonList(itemTags.itemId, stale)).returning({ tagId: itemTags.tagId }).prepare("unlink_items").execute()
+    ? await tx
+        .delete(itemTags)
+        .where(inJsonList(itemTags.itemId, stale))
+        .returning({ itemId: itemTags.itemId, tagId: itemTags.tagId })
+        .prepare("unlink_items")
+        .execute()
     : [];
   const links: (typeof itemTags.$inferInsert)[] = [];
   for (const item of changed) {
@@ -370,7 +572,7 @@ export async function linkItems(tx: Database, changed: ItemRow[], brandNew: Set<
     }
   }
   await insertRows(tx, itemTags, links, { name: "insert_links" });
-  return [...removed.map((r) => r.tagId), ...links.map((l) => l.tagId)];
+  return [...removed, ...links];
 }
 
 /** A tag seen for the first time also collects the stories already stored that name it. */
