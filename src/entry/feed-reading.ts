@@ -4,7 +4,7 @@
  * items is processor work of its own, while the pass's thread writes to the
  * database; a small pool of threads (one fewer than the machine's processors,
  * at least one and at most four: each costs about 40 MB) takes it off that thread. Threads start when there is
- * something to read and do not keep the process alive while idle. A thread
+ * something to read (or one ahead of it, warm()) and do not keep the process alive while idle. A thread
  * that dies, or is still reading one document after a minute (and is
  * stopped), fails that document with a clear error; the next document starts
  * a new thread. Results cross threads by structured clone, which keeps Dates,
@@ -71,7 +71,23 @@ export class FeedReadingPool {
       this.dispatch();
     });
 
-  /** Threads running now (they start with the first documents and end with close()). */
+  /**
+   * Starts a thread before there is a document for it, if none runs: loading
+   * its modules takes the better part of a second, which a pass spends
+   * anyway on opening the database and its first claims and fetches. Like
+   * any idle thread it does not keep the process alive. A thread that cannot
+   * start is tried again, and its reason given, with the first document.
+   */
+  warm(): void {
+    if (this.closed || this.threads.size) return;
+    try {
+      this.start();
+    } catch {
+      // dispatch starts one for the first document and says why when that fails too
+    }
+  }
+
+  /** Threads running now (they start with the first documents, or warm(), and end with close()). */
   get threadCount(): number {
     return this.threads.size;
   }

@@ -34,10 +34,12 @@ export function addFeedCommands(program: Command): void {
       };
       process.on("SIGINT", onSignal);
       process.on("SIGTERM", onSignal);
+      // the reading thread loads its modules while the database opens and the first feeds are claimed and fetched
+      const reading = new FeedReadingPool();
+      reading.warm();
       const failed = await withDatabase(async (opened) => {
         const config = readConfig();
         const fetcher = new FeedFetcher(new AddressPolicy(config.allowedHosts));
-        const reading = new FeedReadingPool();
         // a row per feed as it is done, not a table at the end: a pass over ten thousand feeds keeps no list of them
         const row = rowPrinter(["feed", "result", "new", "updated", "unchanged", "next poll"], [40, 14, 5, 7, 9]);
         try {
@@ -78,11 +80,12 @@ export function addFeedCommands(program: Command): void {
           console.log(`${read} of ${summary.feeds} ${summary.feeds === 1 ? "feed" : "feeds"} read${summary.failed ? `; ${summary.failed} failed` : ""}${lost}`);
           return summary.failed;
         } finally {
-          await Promise.all([fetcher.close(), reading.close()]);
+          await fetcher.close();
         }
-      }).finally(() => {
+      }).finally(async () => {
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);
+        await reading.close();
       });
       // a stop that came after the pass had returned (while the hub was told) still ends as a stop
       const stopped = stoppedBy as StopSignal | null;
