@@ -116,6 +116,26 @@ describe("the feed-reading pool", () => {
     }
   });
 
+  it("starts one thread ahead with warm(), which reads the first document; warmed and given nothing, it keeps no process alive", () => {
+    const script = `
+      import { FeedReadingPool } from "./src/entry/feed-reading.ts";
+      const idle = new FeedReadingPool({ size: 2 });
+      idle.warm();
+      idle.warm();
+      const pool = new FeedReadingPool({ size: 2 });
+      pool.warm();
+      const before = pool.threadCount;
+      const bytes = new TextEncoder().encode('<rss version="2.0"><channel><item><title>t</title></item></channel></rss>');
+      const read = await pool.read({ bytes, contentType: null, namespace: "n", url: "https://x.example/f", fetchedAt: new Date() });
+      console.log(idle.threadCount, before, read.entries.items[0].title, pool.threadCount);
+    `;
+    const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: ROOT, encoding: "utf8", timeout: 30_000 });
+    expect(run.stderr).toBe("");
+    // one thread each, however often warmed; the warm one read the document, no second was started for it
+    expect(run.stdout.trim()).toBe("1 1 t 1");
+    expect(run.status).toBe(0);
+  });
+
   it("keeps no process alive once its documents are read, closed or not", () => {
     const script = `
       import { FeedReadingPool } from "./src/entry/feed-reading.ts";

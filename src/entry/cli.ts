@@ -4,15 +4,25 @@
  * src/entry/commands, one module per group, each a thin layer over the
  * input, pipeline, storage and publish modules; here the program, the
  * environment check before a command, and how an error ends the process.
+ *
+ * Only the group of the command being run is loaded: loading a module costs
+ * time at every start (more under tsx), and `fetch` has no use for the
+ * server, the publishing app or the embedded database that other groups
+ * bring. Help, and a name that is no command, load every group, so that
+ * both list all commands as before.
  */
 import { Command } from "commander";
-import { addFeedCommands } from "./commands/feeds";
-import { addPageCommands } from "./commands/pages";
-import { addPruneCommand } from "./commands/prune";
-import { addServeCommands } from "./commands/serve";
-import { addSourceCommands } from "./commands/sources";
-import { ConfigError, readConfig } from "./config";
-import { failureLine } from "./cli/failures";
+
+type Group = (program: Command) => void;
+
+/** Each group by the names of its commands, in the order of the help's command list. */
+const GROUPS: [names: string[], load: () => Promise<Group>][] = [
+  [["parse", "ingest"], () => import("./commands/pages").then((m) => m.addPageCommands)],
+  [["migrate", "serve", "start"], () => import("./commands/serve").then((m) => m.addServeCommands)],
+  [["sources"], () => import("./commands/sources").then((m) => m.addSourceCommands)],
+  [["fetch", "items"], () => import("./commands/feeds").then((m) => m.addFeedCommands)],
+  [["prune"], () => import("./commands/prune").then((m) => m.addPruneCommand)],
+];
 
 const program = new Command()
   .name("feedwerk")
@@ -20,19 +30,23 @@ const program = new Command()
   .showHelpAfterError()
   .configureOutput({ outputError: (text, write) => write(text) })
   // the environment is checked before any command but parse, which reads none of it, does anything
-  .hook("preAction", (_program, command) => {
-    if (command.name() !== "parse") readConfig();
+  .hook("preAction", async (_program, command) => {
+    if (command.name() !== "parse") (await import("./config")).readConfig();
   });
 
-// the order of the help's command list
-addPageCommands(program);
-addServeCommands(program);
-addSourceCommands(program);
-addFeedCommands(program);
-addPruneCommand(program);
+// the program has no options of its own that take a value: its first word that is no option names the command
+const named = process.argv.slice(2).find((arg) => !arg.startsWith("-"));
+const wanted = GROUPS.filter(([names]) => named !== undefined && names.includes(named));
 
-program.parseAsync().catch((error: unknown) => {
+main().catch(async (error: unknown) => {
+  const [{ ConfigError }, { failureLine }] = await Promise.all([import("./config"), import("./cli/failures")]);
   const lines = error instanceof ConfigError ? error.problems : [failureLine(error)];
   for (const line of lines) console.error(`error: ${line}`);
   process.exitCode = 1;
 });
+
+async function main(): Promise<void> {
+  const groups = await Promise.all((wanted.length ? wanted : GROUPS).map(([, load]) => load()));
+  for (const add of groups) add(program);
+  await program.parseAsync();
+}

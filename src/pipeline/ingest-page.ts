@@ -1,8 +1,7 @@
 /** A news page in, its stories stored: the page reader and the store joined up. */
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex } from "@noble/hashes/utils.js";
 import { decodePage } from "../input/page/decode";
 import { parsePage } from "../input/page/parse";
+import { sha256Hex } from "../normalise/sha256";
 import type { Database } from "../storage/database";
 import { storeDocument, type StoreReport } from "../storage/store-document";
 
@@ -22,7 +21,7 @@ export async function ingestPage(db: Database, page: PageDocument): Promise<Stor
   return storeDocument(db, {
     source: PORTAL_SOURCE,
     name: page.name,
-    sha256: bytesToHex(sha256(page.bytes)),
+    sha256: sha256Hex(page.bytes),
     fetchedAt: page.fetchedAt,
     items,
   });

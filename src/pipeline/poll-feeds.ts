@@ -12,11 +12,18 @@
  * statement of each kind for several feeds instead of one each.
  */
 import { printableReason } from "../input/feed/errors";
-import { readFetchedFeed, type FeedReader } from "../input/feed/reader";
+import type { FeedReader } from "../input/feed/reader";
 import type { FetchOutcome } from "../input/fetch/http-fetch";
 import type { Database } from "../storage/database";
 import { claimFeedSources, databaseClock, recordFetch, releaseLeases, type FeedSource, type Lease } from "../storage/sources";
 import { storeDocuments, type Stored, type StoreReport, type Storing } from "../storage/store-document";
+
+/**
+ * The reader of this thread, loaded when a pass first needs it: the Node
+ * shell reads on a pool of threads, and its own thread would otherwise load
+ * the parsers (rss-parser, sanitize-html, htmlparser2) only to leave them unused.
+ */
+const readHere: FeedReader = async (document) => (await import("../input/feed/reader")).readFetchedFeed(document);
 
 /** What the pass needs of a fetcher; the Node shell gives it undici with the address policy. */
 export interface Fetcher {
@@ -244,7 +251,7 @@ async function pollOne(
       );
       return recorded ? { source, outcome: "not modified", nextPollAt } : lost();
     }
-    const feed = await (options.reader ?? readFetchedFeed)({
+    const feed = await (options.reader ?? readHere)({
       bytes: out.bytes,
       contentType: out.contentType,
       namespace: source.name,

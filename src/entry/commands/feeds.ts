@@ -1,21 +1,10 @@
-/** fetch and items: a polling pass over the followed feeds, and what one of them brought. */
+/**
+ * fetch and items: a polling pass over the followed feeds, and what one of
+ * them brought. Their work lives in fetch-pass.ts and stored-items.ts,
+ * loaded when the command runs: fetch starts its reading thread first.
+ */
 import type { Command } from "commander";
-import { AddressPolicy } from "../../input/fetch/address-policy";
-import { FeedFetcher } from "../../input/fetch/http-fetch";
-import { isoSeconds, itemToJson } from "../../normalise/item";
-import { pollFeeds } from "../../pipeline/poll-feeds";
-import { findItem } from "../../storage/queries";
-import { findFeedSource, itemIdsOfSource } from "../../storage/sources";
-import { withDatabase } from "../cli/database";
-import { notifyHub } from "../cli/hub-notice";
-import { pollerName } from "../cli/poller-name";
-import { rowPrinter } from "../cli/table";
-import { readConfig } from "../config";
 import { FeedReadingPool } from "../feed-reading";
-
-/** A process stopped by a signal exits with 128 + its number, as shells report it. */
-const EXIT_ON = { SIGINT: 130, SIGTERM: 143 } as const;
-type StopSignal = keyof typeof EXIT_ON;
 
 export function addFeedCommands(program: Command): void {
   program
@@ -23,71 +12,17 @@ export function addFeedCommands(program: Command): void {
     .description("one polling pass over the feeds that are due")
     .option("--all", "every feed, due or not")
     .action(async (options: { all?: boolean }) => {
-      // Ctrl-C (or SIGTERM) stops the pass: what it claimed and has not done goes back to the other pollers
-      // at once, not when its lease runs out; a second one ends the process as it is (the leases then run out)
-      const stop = new AbortController();
-      let stoppedBy: StopSignal | null = null;
-      const onSignal = (signal: StopSignal) => {
-        if (stoppedBy) process.exit(EXIT_ON[signal]);
-        stoppedBy = signal;
-        stop.abort();
-      };
-      process.on("SIGINT", onSignal);
-      process.on("SIGTERM", onSignal);
-      const failed = await withDatabase(async (opened) => {
-        const config = readConfig();
-        const fetcher = new FeedFetcher(new AddressPolicy(config.allowedHosts));
-        const reading = new FeedReadingPool();
-        // a row per feed as it is done, not a table at the end: a pass over ten thousand feeds keeps no list of them
-        const row = rowPrinter(["feed", "result", "new", "updated", "unchanged", "next poll"], [40, 14, 5, 7, 9]);
-        try {
-          const summary = await pollFeeds(opened.db, fetcher, {
-            all: options.all,
-            owner: pollerName(),
-            leaseSeconds: config.leaseSeconds,
-            signal: stop.signal,
-            reader: reading.read,
-            onDone: (r) => {
-              row([
-                r.source.name,
-                r.outcome === "failed" ? `failed: ${r.error}` : r.outcome,
-                String(r.report?.new ?? 0),
-                String(r.report?.updated ?? 0),
-                String(r.report?.unchanged ?? 0),
-                isoSeconds(r.nextPollAt),
-              ]);
-              // the row cuts long reasons: the reason in full, where the operator looks for it
-              if (r.outcome === "failed") console.error(`error: ${r.source.url}: ${r.error}`);
-            },
-          });
-          if (stoppedBy) {
-            await notifyHub(summary.changedTags, summary.withNews > 0);
-            console.error(
-              `error: stopped by ${stoppedBy}: ${summary.feeds} ${summary.feeds === 1 ? "feed" : "feeds"} done, ${summary.givenBack} given back to other pollers unfetched`,
-            );
-            process.exitCode = EXIT_ON[stoppedBy];
-            return 0;
-          }
-          if (!summary.feeds) {
-            console.log(options.all ? "no feed to poll: none is followed, or other pollers have them" : "no feed is due");
-            return 0;
-          }
-          await notifyHub(summary.changedTags, summary.withNews > 0);
-          const read = summary.feeds - summary.failed - summary.leaseLost;
-          const lost = summary.leaseLost ? `; ${summary.leaseLost} given up to another poller (lease expired)` : "";
-          console.log(`${read} of ${summary.feeds} ${summary.feeds === 1 ? "feed" : "feeds"} read${summary.failed ? `; ${summary.failed} failed` : ""}${lost}`);
-          return summary.failed;
-        } finally {
-          await Promise.all([fetcher.close(), reading.close()]);
-        }
-      }).finally(() => {
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
-      });
-      // a stop that came after the pass had returned (while the hub was told) still ends as a stop
-      const stopped = stoppedBy as StopSignal | null;
-      if (stopped) process.exitCode = EXIT_ON[stopped];
-      else if (failed > 0) process.exitCode = 1;
+      // the reading thread loads its modules while this one loads the pass's, opens the database and claims and fetches the first feeds
+      const reading = new FeedReadingPool();
+      reading.warm();
+      let pass: typeof import("./fetch-pass");
+      try {
+        pass = await import("./fetch-pass");
+      } catch (error) {
+        await reading.close();
+        throw error;
+      }
+      await pass.fetchPass(options, reading);
     });
 
   program
@@ -95,15 +30,5 @@ export function addFeedCommands(program: Command): void {
     .description("the stored items of one followed feed")
     .requiredOption("--source <url-or-name>", "the feed")
     .option("--json", "as JSON, in the shape 'parse' prints")
-    .action(async (options: { source: string; json?: boolean }) => {
-      await withDatabase(async (opened) => {
-        const source = await findFeedSource(opened.db, options.source);
-        if (!source) throw new Error(`no followed feed is called or found at '${options.source}'`);
-        const found = (await Promise.all((await itemIdsOfSource(opened.db, source.id)).map((id) => findItem(opened.db, id)))).filter(
-          (i): i is NonNullable<typeof i> => i !== null,
-        );
-        if (options.json) process.stdout.write(`${JSON.stringify({ items: found.map(itemToJson) }, null, 2)}\n`);
-        else for (const item of found) console.log(`${item.publishedAt ? isoSeconds(item.publishedAt) : "(undated)           "}  ${item.title}`);
-      });
-    });
+    .action(async (options: { source: string; json?: boolean }) => (await import("./stored-items")).printStoredItems(options));
 }

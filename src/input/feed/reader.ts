@@ -5,7 +5,7 @@
  * wants it: in the pass's own thread (readFetchedFeed), or
  * on a thread of a pool, which the Node shell injects (src/entry/feed-reading.ts).
  */
-import { bytesToHex } from "@noble/hashes/utils.js";
+import { sha256Hex } from "../../normalise/sha256";
 import { readFeedDocument } from "./read-feed";
 import { feedEntries, type FeedEntries } from "./to-items";
 
@@ -39,8 +39,7 @@ export type FeedReader = (document: FetchedFeed) => Promise<ReadFeed>;
 /** The reader that runs where it is called. */
 export const readFetchedFeed: FeedReader = async ({ bytes, contentType, namespace, url, fetchedAt, knownSha256 }) => {
   const feed = await readFeedDocument(bytes, contentType);
-  // Web Crypto: native on Node and in Workers, where a feed's whole body costs pure JavaScript a millisecond
-  const sha256 = bytesToHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+  const sha256 = sha256Hex(bytes);
   return {
     sha256,
     ttlMinutes: feed.ttlMinutes,

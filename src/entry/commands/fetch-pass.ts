@@ -1,0 +1,88 @@
+/**
+ * fetch: one polling pass over the followed feeds, a row per feed as it is
+ * done. Loaded by the command once it has started its reading thread, so
+ * that the thread loads its modules while this one loads these.
+ */
+import { AddressPolicy } from "../../input/fetch/address-policy";
+import { FeedFetcher } from "../../input/fetch/http-fetch";
+import { isoSeconds } from "../../normalise/item";
+import { pollFeeds } from "../../pipeline/poll-feeds";
+import { withDatabase } from "../cli/database";
+import { notifyHub } from "../cli/hub-notice";
+import { pollerName } from "../cli/poller-name";
+import { rowPrinter } from "../cli/table";
+import { readConfig } from "../config";
+import type { FeedReadingPool } from "../feed-reading";
+
+/** A process stopped by a signal exits with 128 + its number, as shells report it. */
+const EXIT_ON = { SIGINT: 130, SIGTERM: 143 } as const;
+type StopSignal = keyof typeof EXIT_ON;
+
+/** The pass, reading on `reading` (closed when the pass is done); sets the exit code. */
+export async function fetchPass(options: { all?: boolean }, reading: FeedReadingPool): Promise<void> {
+  // Ctrl-C (or SIGTERM) stops the pass: what it claimed and has not done goes back to the other pollers
+  // at once, not when its lease runs out; a second one ends the process as it is (the leases then run out)
+  const stop = new AbortController();
+  let stoppedBy: StopSignal | null = null;
+  const onSignal = (signal: StopSignal) => {
+    if (stoppedBy) process.exit(EXIT_ON[signal]);
+    stoppedBy = signal;
+    stop.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const failed = await withDatabase(async (opened) => {
+    const config = readConfig();
+    const fetcher = new FeedFetcher(new AddressPolicy(config.allowedHosts));
+    // a row per feed as it is done, not a table at the end: a pass over ten thousand feeds keeps no list of them
+    const row = rowPrinter(["feed", "result", "new", "updated", "unchanged", "next poll"], [40, 14, 5, 7, 9]);
+    try {
+      const summary = await pollFeeds(opened.db, fetcher, {
+        all: options.all,
+        owner: pollerName(),
+        leaseSeconds: config.leaseSeconds,
+        signal: stop.signal,
+        reader: reading.read,
+        onDone: (r) => {
+          row([
+            r.source.name,
+            r.outcome === "failed" ? `failed: ${r.error}` : r.outcome,
+            String(r.report?.new ?? 0),
+            String(r.report?.updated ?? 0),
+            String(r.report?.unchanged ?? 0),
+            isoSeconds(r.nextPollAt),
+          ]);
+          // the row cuts long reasons: the reason in full, where the operator looks for it
+          if (r.outcome === "failed") console.error(`error: ${r.source.url}: ${r.error}`);
+        },
+      });
+      if (stoppedBy) {
+        await notifyHub(summary.changedTags, summary.withNews > 0);
+        console.error(
+          `error: stopped by ${stoppedBy}: ${summary.feeds} ${summary.feeds === 1 ? "feed" : "feeds"} done, ${summary.givenBack} given back to other pollers unfetched`,
+        );
+        process.exitCode = EXIT_ON[stoppedBy];
+        return 0;
+      }
+      if (!summary.feeds) {
+        console.log(options.all ? "no feed to poll: none is followed, or other pollers have them" : "no feed is due");
+        return 0;
+      }
+      await notifyHub(summary.changedTags, summary.withNews > 0);
+      const read = summary.feeds - summary.failed - summary.leaseLost;
+      const lost = summary.leaseLost ? `; ${summary.leaseLost} given up to another poller (lease expired)` : "";
+      console.log(`${read} of ${summary.feeds} ${summary.feeds === 1 ? "feed" : "feeds"} read${summary.failed ? `; ${summary.failed} failed` : ""}${lost}`);
+      return summary.failed;
+    } finally {
+      await fetcher.close();
+    }
+  }).finally(async () => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await reading.close();
+  });
+  // a stop that came after the pass had returned (while the hub was told) still ends as a stop
+  const stopped = stoppedBy as StopSignal | null;
+  if (stopped) process.exitCode = EXIT_ON[stopped];
+  else if (failed > 0) process.exitCode = 1;
+}

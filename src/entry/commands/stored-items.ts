@@ -1,0 +1,17 @@
+/** items: what one followed feed brought, as lines or as the JSON `parse` prints. */
+import { isoSeconds, itemToJson } from "../../normalise/item";
+import { findItem } from "../../storage/queries";
+import { findFeedSource, itemIdsOfSource } from "../../storage/sources";
+import { withDatabase } from "../cli/database";
+
+export async function printStoredItems(options: { source: string; json?: boolean }): Promise<void> {
+  await withDatabase(async (opened) => {
+    const source = await findFeedSource(opened.db, options.source);
+    if (!source) throw new Error(`no followed feed is called or found at '${options.source}'`);
+    const found = (await Promise.all((await itemIdsOfSource(opened.db, source.id)).map((id) => findItem(opened.db, id)))).filter(
+      (i): i is NonNullable<typeof i> => i !== null,
+    );
+    if (options.json) process.stdout.write(`${JSON.stringify({ items: found.map(itemToJson) }, null, 2)}\n`);
+    else for (const item of found) console.log(`${item.publishedAt ? isoSeconds(item.publishedAt) : "(undated)           "}  ${item.title}`);
+  });
+}
