@@ -145,6 +145,16 @@ for (const backend of backends) {
 describe("cli errors", () => {
   const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
+  it("lists every command in the program's help, whatever follows the help flag, though a command loads only its own group", () => {
+    const commands = (stdout: string) => [...stdout.matchAll(/^  ([a-z]+)\b/gm)].map((m) => m[1]).sort();
+    const whole = cli(["--help"]);
+    expect(whole.status).toBe(0);
+    expect(commands(whole.stdout)).toEqual(expect.arrayContaining(["fetch", "ingest", "items", "migrate", "parse", "prune", "serve", "sources", "start"]));
+    for (const args of [["--help", "fetch"], ["-h", "fetch"]]) expect(commands(cli(args).stdout)).toEqual(commands(whole.stdout));
+    const fetchHelp = cli(["fetch", "--help"]);
+    expect([fetchHelp.status, fetchHelp.stdout]).toEqual([0, expect.stringMatching(/^Usage: feedwerk fetch/)]);
+  });
+
   it("names a folder or a missing file given to parse, in words", () => {
     const dir = cli(["parse", work]);
     expect([dir.status, dir.stderr]).toEqual([1, `error: ${work}: is a folder, not a file\n`]);

@@ -34,8 +34,10 @@ const program = new Command()
     if (command.name() !== "parse") (await import("./config")).readConfig();
   });
 
-// the program has no options of its own that take a value: its first word that is no option names the command
-const named = process.argv.slice(2).find((arg) => !arg.startsWith("-"));
+// The program has no options of its own that take a value: its first word names the command. An option
+// before it (`--help fetch`, a misspelt flag) is the program's, whose help lists every group's commands.
+const first = process.argv[2];
+const named = first !== undefined && !first.startsWith("-") ? first : undefined;
 const wanted = GROUPS.filter(([names]) => named !== undefined && names.includes(named));
 
 main().catch(async (error: unknown) => {

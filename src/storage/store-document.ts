@@ -78,8 +78,10 @@ export async function storeDocument(db: Database, doc: DocumentInput, alongside?
  * all of them. A document that shares a source, a document (same content and
  * fetch time) or an item with one before it in the group starts a group of
  * its own, stored after the one before: an item's observations are read and
- * derived per document. Documents that meet on an item only through entry
- * identity or their sources' listings are stored one by one. If the group's
+ * derived per document. When documents meet on an item only through entry
+ * identity or their sources' listings (found once those are read), or a group
+ * that creates tags also retires items, the whole group is stored one
+ * document at a time: rare, and only slower. If the group's
  * transaction fails (a lease lost, a deadlock, a value the database
  * refuses), each document is stored again alone, and only those that fail
  * alone fail, each with its own error. Results are in the order given.
