@@ -146,11 +146,15 @@ describe("cli errors", () => {
   const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
   it("lists every command in the program's help, whatever follows the help flag, though a command loads only its own group", () => {
-    const commands = (stdout: string) => [...stdout.matchAll(/^  ([a-z]+)\b/gm)].map((m) => m[1]).sort();
+    const commands = (stdout: string) => [...stdout.matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1]).sort();
     const whole = cli(["--help"]);
     expect(whole.status).toBe(0);
     expect(commands(whole.stdout)).toEqual(expect.arrayContaining(["fetch", "ingest", "items", "migrate", "parse", "prune", "serve", "sources", "start"]));
-    for (const args of [["--help", "fetch"], ["-h", "fetch"]]) expect(commands(cli(args).stdout)).toEqual(commands(whole.stdout));
+    for (const args of [
+      ["--help", "fetch"],
+      ["-h", "fetch"],
+    ])
+      expect(commands(cli(args).stdout)).toEqual(commands(whole.stdout));
     const fetchHelp = cli(["fetch", "--help"]);
     expect([fetchHelp.status, fetchHelp.stdout]).toEqual([0, expect.stringMatching(/^Usage: feedwerk fetch/)]);
   });
