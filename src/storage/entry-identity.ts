@@ -25,7 +25,7 @@ import type { Database } from "./database";
 import { inJsonList } from "./json-list";
 import { itemRow, rowToItem, type ItemRow } from "./rows";
 import { sourceTagsById } from "./source-observations";
-import { documents, items, itemTags, observations } from "./schema";
+import { documents, itemColumns, items, itemTags, observations } from "./schema";
 
 export interface EntryIdentity {
   /** Item id → key of the entry's own id within its feed, for entries that have one. */
@@ -102,7 +102,7 @@ export async function retireItems(tx: Database, sourceId: number, ids: readonly 
     }
     const ours = rows.filter((r) => r.sourceId === sourceId).map((r) => r.observation.documentId);
     await tx.delete(observations).where(and(eq(observations.itemId, id), inArray(observations.documentId, ours)));
-    const [stored] = await tx.select().from(items).where(eq(items.id, id));
+    const [stored] = await tx.select(itemColumns).from(items).where(eq(items.id, id));
     const row = itemRow(rowToItem(stored!), stored!.contentHash, derive(others), unionTags(others, sourceTags));
     const { id: _, ...next } = row;
     await tx.update(items).set(next).where(eq(items.id, id));

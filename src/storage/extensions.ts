@@ -1,7 +1,8 @@
 /**
- * The PostgreSQL extension the schema needs: pg_trgm, whose trigram index
- * lets a new tag find the stories naming it without reading every item
- * (tag-match.ts). PGlite loads it itself (open.ts). On PostgreSQL 13 and
+ * The PostgreSQL extension the migrations need: pg_trgm, whose trigram index
+ * let a new tag find the stories naming it until the index items_search took
+ * that over (drizzle/0016); the migrations before it still create both, so a
+ * new database needs the extension too. PGlite loads it itself (open.ts). On PostgreSQL 13 and
  * later pg_trgm is a trusted extension: any role with CREATE on the database,
  * which drizzle's migrations need anyway, creates it. What remains is a
  * server without the contrib modules, an older server, or the extension
@@ -19,7 +20,7 @@ export function explainMigrationError(error: unknown): unknown {
   // the server's own error, not drizzle's wrapper, whose message quotes the statement
   const refusal = serverErrors(error).find((e) => e.code && /pg_trgm|gin_trgm_ops/.test(e.message));
   if (!refusal) return error;
-  const what = "the schema needs PostgreSQL's pg_trgm extension (the trigram index tag matching uses)";
+  const what = "the schema needs PostgreSQL's pg_trgm extension (for a trigram index of its earlier migrations)";
   // 42704: installed, but in a schema this role's search_path does not reach (gin_trgm_ops unknown)
   const todo =
     refusal.code === "42704"

@@ -4,7 +4,7 @@ import { rowToItem, type StoredItem } from "./rows";
 import type { Tag } from "../normalise/item";
 import type { Database } from "./database";
 
-import { items, itemTags, tags } from "./schema";
+import { itemColumns, items, itemTags, searchVector, tags } from "./schema";
 
 export interface TagRow {
   id: number;
@@ -40,9 +40,6 @@ export interface FeedQuery {
   q?: string | undefined;
 }
 
-// Must match the expression of the items_search index (drizzle/0002).
-const searchVector = sql`to_tsvector('german', ${items.title} || ' ' || ${items.summary})`;
-
 /** Newest first by feed date (publishedAt, else first seen), ties by id for a stable order. */
 export async function feedItems(db: Database, query: FeedQuery): Promise<FeedItem[]> {
   return (await feedPage(db, query)).items;
@@ -66,7 +63,7 @@ export async function feedPage(db: Database, query: FeedQuery): Promise<FeedPage
   // items and their tags in one round trip: a feed miss is dominated by round trips, not rows;
   // one row more than the page tells whether another page follows in this direction
   const rows = await db
-    .select({ item: items, memberOf: memberOfColumn })
+    .select({ item: itemColumns, memberOf: memberOfColumn })
     .from(items)
     .where(conditions.length ? and(...conditions) : undefined)
     .orderBy(...(ascending ? [asc(items.feedAt), asc(items.id)] : [desc(items.feedAt), desc(items.id)]))
@@ -122,7 +119,7 @@ export function itemsOfTag(db: Database, tagId: number, limit: number): Promise<
 }
 
 export async function findItem(db: Database, id: string): Promise<FeedItem | null> {
-  const [row] = await db.select({ item: items, memberOf: memberOfColumn }).from(items).where(eq(items.id, id));
+  const [row] = await db.select({ item: itemColumns, memberOf: memberOfColumn }).from(items).where(eq(items.id, id));
   return row ? withTags(rowToItem(row.item), row.memberOf) : null;
 }
 

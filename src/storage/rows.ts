@@ -4,8 +4,11 @@ import type { Derived } from "../normalise/merge";
 import type { items } from "./schema";
 import { matchTextOf } from "./tag-match";
 
-/** An item's row as derived from its observations: last_seen_at is kept apart (storage/listing). */
-export type ItemRow = Omit<typeof items.$inferSelect, "lastSeenAt">;
+/**
+ * An item's row as derived from its observations: last_seen_at is kept apart (storage/listing), and
+ * match_words is written from matchText where the row is written (match-words.ts), never read.
+ */
+export type ItemRow = Omit<typeof items.$inferSelect, "lastSeenAt" | "matchWords">;
 
 /** An item as stored: the model plus what was derived from its observations. */
 export interface StoredItem extends Item {

@@ -2,11 +2,13 @@
  * The database schema, the single source of truth for the migrations in
  * drizzle/ (generated with `npm run db:generate`).
  */
-import { sql } from "drizzle-orm";
-import { index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { getTableColumns, sql } from "drizzle-orm";
+import { customType, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import type { ImageInfo, Media, Tag } from "../normalise/item";
 
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+/** Written as text in tsvector's input syntax (storage/match-words); never read back by the application. */
+const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
 
 /** Where stories come from: the news portal's pages, and the feeds feedwerk follows. */
 export const sources = pgTable(
@@ -115,6 +117,12 @@ export const items = pgTable(
     pageTags: jsonb("page_tags").$type<Tag[]>().notNull().default(sql`'[]'::jsonb`),
     /** comparable(title + summary): what tag labels are matched against. */
     matchText: text("match_text").notNull(),
+    /**
+     * The words of matchText, each once (storage/match-words): with the German lexemes of title and summary
+     * they make the one full-text index items_search, which serves both ?q= and a new tag's search for the
+     * stories naming it. Written with the row, not read back (items' selections leave it out: itemColumns).
+     */
+    matchWords: tsvector("match_words").notNull(),
     /** The feed date: publishedAt, else firstSeenAt. Kept as a column to index it. */
     feedAt: at("feed_at").notNull(),
     firstSeenAt: at("first_seen_at").notNull(),
@@ -131,10 +139,10 @@ export const items = pgTable(
   },
   (t) => [
     index("items_feed_order").on(t.feedAt.desc(), t.id.desc()),
-    // the expression feedItems() filters ?q= with
-    index("items_search").using("gin", sql`to_tsvector('german', ${t.title} || ' ' || ${t.summary})`),
-    // trigrams (pg_trgm) serve the LIKE '%label%' with which a new tag finds the stories naming it (tag-match.ts)
-    index("items_match_text").using("gin", t.matchText.op("gin_trgm_ops")),
+    // one index for both searches, since every GIN index costs about as much per stored story as the other
+    // (README, bench:aggregate): German lexemes for ?q= (queries.ts), and the exact words, which no German
+    // lexeme can equal, for a new tag's candidates (tag-match.ts). Queries spell it as searchVector, below.
+    index("items_search").using("gin", sql`(to_tsvector('german', ${t.title} || ' ' || ${t.summary}) || ${t.matchWords})`),
   ],
 );
 
@@ -208,5 +216,14 @@ export const itemTags = pgTable(
   },
   (t) => [primaryKey({ columns: [t.tagId, t.itemId] }), index("item_tags_item").on(t.itemId)],
 );
+
+/** Every column of items but matchWords: what reading an item selects (the words serve the index alone). */
+export const itemColumns = (() => {
+  const { matchWords: _, ...read } = getTableColumns(items);
+  return read;
+})();
+
+/** The expression of the index items_search, as a query must spell it for the planner to use the index. */
+export const searchVector = sql`(to_tsvector('german', ${items.title} || ' ' || ${items.summary}) || ${items.matchWords})`;
 
 export const schema = { sources, documents, items, observations, tags, itemTags, feedState };

@@ -10,7 +10,7 @@ import type { Tag } from "../normalise/item";
 import { unionTags } from "../normalise/tag-union";
 import type { Database } from "./database";
 import type { ItemRow } from "./rows";
-import { items } from "./schema";
+import { itemColumns, items } from "./schema";
 import { sourcedObservations, sourceTagsById, type SourcedObservationRow } from "./source-observations";
 import { inJsonList } from "./json-list";
 import { INGEST_LOCK, linkItems } from "./store-document";
@@ -35,7 +35,7 @@ export function withIngestionsHeld<T>(db: Database, change: (tx: Database) => Pr
  */
 export async function retagItems(tx: Database, itemIds: string[]): Promise<{ tagIds: number[]; changed: number }> {
   if (!itemIds.length) return { tagIds: [], changed: 0 };
-  const rows = await tx.select().from(items).where(inJsonList(items.id, itemIds));
+  const rows = await tx.select(itemColumns).from(items).where(inJsonList(items.id, itemIds));
   const observed = await sourcedObservations(tx, itemIds);
   const sourceTags = await sourceTagsById(tx, [...new Set(observed.map((o) => o.sourceId))]);
   const byItem = new Map<string, SourcedObservationRow[]>();

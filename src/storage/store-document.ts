@@ -17,7 +17,8 @@ import type { Database } from "./database";
 import { keepItems, previousItems, retireItems, type EntryIdentity } from "./entry-identity";
 import { dropped, recordListings } from "./listing";
 import { itemRow, rowToItem, type ItemRow } from "./rows";
-import { documents, feedState, items, itemTags, observations, sources, tags } from "./schema";
+import { matchWordsOf } from "./match-words";
+import { documents, feedState, itemColumns, items, itemTags, observations, sources, tags } from "./schema";
 import { sourcedObservations, sourceTagsById, type SourcedObservationRow } from "./source-observations";
 import { itemsMatching, labelMatches } from "./tag-match";
 
@@ -229,7 +230,7 @@ async function storeGroup(tx: Database, group: readonly Storing[]): Promise<Stor
       tx,
       plans.map((p, k) => ({ sourceId: sourceIds[k]!, fetchedAt: p.doc.fetchedAt, ids: p.ids })),
     ),
-    allIds.length ? tx.select().from(items).where(inJsonList(items.id, allIds)).prepare("stored_items").execute() : Promise.resolve([]),
+    allIds.length ? tx.select(itemColumns).from(items).where(inJsonList(items.id, allIds)).prepare("stored_items").execute() : Promise.resolve([]),
   ]);
   // a document of the same source stored since the read above changed a listing: lock what else it lets go of. Rare, and
   // out of the global order: it can deadlock with a document holding one of them, and PostgreSQL then fails one of the two.
@@ -295,13 +296,17 @@ async function storeGroup(tx: Database, group: readonly Storing[]): Promise<Stor
 
       let outcome: ItemOutcome;
       if (!stored) {
-        newRows.push({ ...next, lastSeenAt: doc.fetchedAt });
+        newRows.push({ ...next, matchWords: matchWordsOf(next.matchText), lastSeenAt: doc.fetchedAt });
         relink.push(next);
         outcome = "new";
       } else if (stableJson(stored) !== stableJson(next)) {
         const { id, ...changes } = next;
-        await tx.update(items).set(changes).where(eq(items.id, id));
-        if (stored.matchText !== next.matchText || stableJson(stored.pageTags) !== stableJson(next.pageTags)) relink.push(next);
+        const reworded = stored.matchText !== next.matchText;
+        await tx
+          .update(items)
+          .set(reworded ? { ...changes, matchWords: matchWordsOf(next.matchText) } : changes)
+          .where(eq(items.id, id));
+        if (reworded || stableJson(stored.pageTags) !== stableJson(next.pageTags)) relink.push(next);
         outcome = "updated";
       } else {
         outcome = "unchanged";

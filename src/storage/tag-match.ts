@@ -2,13 +2,14 @@
  * Tag membership by text: a story belongs to a tag when the tag's label
  * occurs in its title or summary as a whole word, ignoring case. Both sides
  * are compared in their comparable() form, which is also what the
- * items.match_text column stores, so a LIKE on that column is an exact
- * pre-filter for this test.
+ * items.match_text column stores; the index items_search holds its words
+ * (match-words.ts), which narrow the stories to test.
  */
 import { sql } from "drizzle-orm";
 import { comparable } from "../normalise/text";
 import type { Database } from "./database";
-import { items } from "./schema";
+import { wordQueryOf } from "./match-words";
+import { items, searchVector } from "./schema";
 
 /** Each label's comparable form and whole-word pattern: every stored item is tested against every tag. */
 const patterns = new Map<string, { needle: string; pattern: RegExp } | null>();
@@ -36,17 +37,17 @@ export function likePatternFor(label: string): string {
 }
 
 /**
- * The stored stories a label matches. The LIKE is served by the trigram
- * index items_match_text, which narrows the items to those holding the
- * label's trigrams before reading any; the database rechecks the LIKE and
- * labelMatches the whole word. A label that yields no trigram (under three
- * letters, or split into such pieces by punctuation) cannot be narrowed so:
- * the planner reads every item instead, with the same result.
+ * The stored stories a label matches. The index items_search narrows the
+ * items to those holding every word of the label before reading any, and
+ * labelMatches tests the whole label on those. A label without such words
+ * (only punctuation, or letters match-words.ts does not split words at)
+ * cannot be narrowed so: every item is read instead, with the same result.
  */
 export async function itemsMatching(tx: Database, label: string): Promise<string[]> {
+  const words = wordQueryOf(comparable(label));
   const candidates = await tx
     .select({ id: items.id, matchText: items.matchText })
     .from(items)
-    .where(sql`${items.matchText} like ${likePatternFor(label)}`);
+    .where(words ? sql`${searchVector} @@ ${words}::tsquery` : sql`${items.matchText} like ${likePatternFor(label)}`);
   return candidates.filter((c) => labelMatches(label, c.matchText)).map((c) => c.id);
 }
