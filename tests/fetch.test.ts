@@ -311,3 +311,54 @@ describe("a kept-alive connection the server has dropped", () => {
     }
   });
 });
+
+describe("many feeds of one host", () => {
+  let slow: Server;
+  let slowBase: string;
+  let now = 0;
+  let most = 0;
+  beforeAll(async () => {
+    // each answer takes 400 ms; the server notes how many it was answering at once
+    slow = createServer((req, res) => {
+      if (req.url === "/hang") return;
+      most = Math.max(most, ++now);
+      setTimeout(() => {
+        now--;
+        res.writeHead(200, { "content-type": "application/rss+xml" });
+        res.end(FEED);
+      }, 400);
+    });
+    await new Promise<void>((resolve) => slow.listen(0, "127.0.0.1", resolve));
+    slowBase = `http://127.0.0.1:${(slow.address() as { port: number }).port}`;
+  });
+  afterAll(() => {
+    slow.closeAllConnections();
+    return new Promise<void>((resolve) => slow.close(() => resolve()));
+  });
+
+  it("fetches them a few at a time, and none fails for the time it waited for its turn", async () => {
+    most = 0;
+    // eight fetches, two at a time: the last starts after 1.2 s, past the limit of 1 s, and still has its full second
+    const f = new FeedFetcher(new AddressPolicy(["127.0.0.1"]), { ...limits, totalTimeoutMs: 1_000, perHost: 2 });
+    const outcomes = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => f.fetch(`${slowBase}/feed-${i}.xml`)));
+    expect(outcomes.map((o) => (o.status === "fulfilled" ? o.value.status : String(o.reason)))).toEqual(Array(8).fill("ok"));
+    expect(most).toBe(2);
+    await f.close();
+  });
+
+  it("gives up a fetch still waiting for its turn when the poller stops, and gives the turn on", async () => {
+    const f = new FeedFetcher(new AddressPolicy(["127.0.0.1"]), { ...limits, perHost: 1 });
+    const hold = new AbortController();
+    // holds the host's one turn until it is abandoned: the server never answers it
+    const holding = f.fetch(`${slowBase}/hang`, {}, hold.signal);
+    const stop = new AbortController();
+    const waiting = f.fetch(`${slowBase}/b.xml`, {}, stop.signal);
+    stop.abort(new Error("stopping"));
+    await expect(waiting).rejects.toThrow(`${slowBase}/b.xml: fetch abandoned`);
+    hold.abort(new Error("stopping"));
+    await expect(holding).rejects.toThrow(`${slowBase}/hang: fetch abandoned`);
+    // the abandoned fetches gave their turns back
+    expect((await f.fetch(`${slowBase}/c.xml`)).status).toBe("ok");
+    await f.close();
+  });
+});

@@ -12,13 +12,14 @@ import type { Readable } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate, inflateRawSync, inflateSync } from "node:zlib";
 import { Agent, buildConnector, request } from "undici";
 import type { AddressPolicy } from "./address-policy";
+import { HostSlots } from "./host-slots";
 
 export interface FetchLimits {
   connectTimeoutMs: number;
   totalTimeoutMs: number;
   maxBytes: number;
   maxRedirects: number;
-  /** Connections at once to one host. */
+  /** Fetches at once from one host (origin); the others wait, and their time limit starts when their turn comes. */
   perHost: number;
   userAgent: string;
 }
@@ -66,6 +67,7 @@ export class FetchError extends Error {
 
 export class FeedFetcher {
   private readonly agent: Agent;
+  private readonly slots: HostSlots;
 
   constructor(
     private readonly policy: AddressPolicy,
@@ -73,6 +75,7 @@ export class FeedFetcher {
     /** Name resolution; tests replace it to play a DNS answer that changes after the check. */
     lookup?: LookupFunction,
   ) {
+    this.slots = new HostSlots(limits.perHost);
     const connect = buildConnector({ timeout: limits.connectTimeoutMs, lookup: lookup ?? (this.lookup as unknown as LookupFunction) });
     this.agent = new Agent({
       connections: limits.perHost,
@@ -112,76 +115,107 @@ export class FeedFetcher {
     // against a signal that lives as long as the server keeps every fetch's signal on Node 20
     // (the parent's list of dependants never shrinks), megabytes per 100,000 fetches.
     const controller = new AbortController();
-    const timer = setTimeout(
-      () => controller.abort(new DOMException(`no answer within ${this.limits.totalTimeoutMs} ms`, "TimeoutError")),
-      this.limits.totalTimeoutMs,
-    );
+    let timer: NodeJS.Timeout | undefined;
+    // the time limit runs from the first hop's turn at its host (host-slots.ts), over every hop after it
+    const startClock = () => {
+      timer ??= setTimeout(
+        () => controller.abort(new DOMException(`no answer within ${this.limits.totalTimeoutMs} ms`, "TimeoutError")),
+        this.limits.totalTimeoutMs,
+      );
+    };
     const onCancel = () => controller.abort(cancel?.reason);
     if (cancel?.aborted) onCancel();
     else cancel?.addEventListener("abort", onCancel, { once: true });
     try {
-      return await this.fetchWithin(url, validators, controller.signal);
+      return await this.fetchWithin(url, validators, controller.signal, startClock);
     } finally {
       clearTimeout(timer);
       cancel?.removeEventListener("abort", onCancel);
     }
   }
 
-  private async fetchWithin(url: string, validators: Validators, signal: AbortSignal): Promise<FetchOutcome> {
+  private async fetchWithin(url: string, validators: Validators, signal: AbortSignal, startClock: () => void): Promise<FetchOutcome> {
     let current = url;
     let permanent = true;
     for (let hop = 0; ; hop++) {
       const target = this.check(current);
-      let res: Awaited<ReturnType<typeof request>>;
+      let release: () => void;
       try {
-        res = await this.send(target, validators, signal);
+        release = await this.slots.take(new URL(target).origin, signal);
       } catch (error) {
         throw asFetchError(error, current, signal, this.limits.totalTimeoutMs);
       }
-      const header = (name: string) => {
-        const v = res.headers[name];
-        return Array.isArray(v) ? (v[0] ?? null) : (v ?? null);
-      };
-      const movedTo = permanent && current !== url ? current : null;
-
-      if ([301, 302, 303, 307, 308].includes(res.statusCode)) {
-        await res.body.dump();
-        const location = header("location");
-        if (!location) throw new FetchError(`${current}: redirect (${res.statusCode}) without a Location`, null, res.statusCode);
-        if (hop + 1 > this.limits.maxRedirects) throw new FetchError(`${url}: more than ${this.limits.maxRedirects} redirects`);
-        permanent &&= res.statusCode === 301 || res.statusCode === 308;
-        current = new URL(location, current).toString();
-        continue;
+      startClock();
+      try {
+        const outcome = await this.hop(url, current, target, validators, signal, hop, permanent);
+        if (outcome.status !== "redirect") return outcome;
+        permanent = outcome.permanent;
+        current = outcome.location;
+      } finally {
+        release();
       }
-      if (res.statusCode === 304) {
-        await res.body.dump();
-        return { status: "not-modified", url: current, movedTo, cacheControl: header("cache-control") };
-      }
-      if (res.statusCode === 429 || res.statusCode === 503) {
-        await res.body.dump();
-        throw new FetchError(`${current}: HTTP ${res.statusCode}`, retryAfter(header("retry-after")), res.statusCode);
-      }
-      if (res.statusCode < 200 || res.statusCode > 299) {
-        await res.body.dump();
-        throw new FetchError(`${current}: HTTP ${res.statusCode}`, null, res.statusCode);
-      }
-      const declared = Number(header("content-length"));
-      if (!header("content-encoding") && declared > this.limits.maxBytes) {
-        res.body.destroy();
-        throw new FetchError(`${current}: body of ${declared} bytes is over the limit of ${this.limits.maxBytes}`);
-      }
-      const bytes = await this.readBody(res.body, header("content-encoding"), current, signal);
-      return {
-        status: "ok",
-        url: current,
-        movedTo,
-        bytes,
-        contentType: header("content-type"),
-        etag: header("etag"),
-        lastModified: header("last-modified"),
-        cacheControl: header("cache-control"),
-      };
     }
+  }
+
+  /** One request of a fetch, holding its host's slot until its answer is read: the outcome, or where it redirects. */
+  private async hop(
+    url: string,
+    current: string,
+    target: string,
+    validators: Validators,
+    signal: AbortSignal,
+    hop: number,
+    permanentSoFar: boolean,
+  ): Promise<FetchOutcome | { status: "redirect"; location: string; permanent: boolean }> {
+    let permanent = permanentSoFar;
+    let res: Awaited<ReturnType<typeof request>>;
+    try {
+      res = await this.send(target, validators, signal);
+    } catch (error) {
+      throw asFetchError(error, current, signal, this.limits.totalTimeoutMs);
+    }
+    const header = (name: string) => {
+      const v = res.headers[name];
+      return Array.isArray(v) ? (v[0] ?? null) : (v ?? null);
+    };
+    const movedTo = permanent && current !== url ? current : null;
+
+    if ([301, 302, 303, 307, 308].includes(res.statusCode)) {
+      await res.body.dump();
+      const location = header("location");
+      if (!location) throw new FetchError(`${current}: redirect (${res.statusCode}) without a Location`, null, res.statusCode);
+      if (hop + 1 > this.limits.maxRedirects) throw new FetchError(`${url}: more than ${this.limits.maxRedirects} redirects`);
+      permanent &&= res.statusCode === 301 || res.statusCode === 308;
+      return { status: "redirect", location: new URL(location, current).toString(), permanent };
+    }
+    if (res.statusCode === 304) {
+      await res.body.dump();
+      return { status: "not-modified", url: current, movedTo, cacheControl: header("cache-control") };
+    }
+    if (res.statusCode === 429 || res.statusCode === 503) {
+      await res.body.dump();
+      throw new FetchError(`${current}: HTTP ${res.statusCode}`, retryAfter(header("retry-after")), res.statusCode);
+    }
+    if (res.statusCode < 200 || res.statusCode > 299) {
+      await res.body.dump();
+      throw new FetchError(`${current}: HTTP ${res.statusCode}`, null, res.statusCode);
+    }
+    const declared = Number(header("content-length"));
+    if (!header("content-encoding") && declared > this.limits.maxBytes) {
+      res.body.destroy();
+      throw new FetchError(`${current}: body of ${declared} bytes is over the limit of ${this.limits.maxBytes}`);
+    }
+    const bytes = await this.readBody(res.body, header("content-encoding"), current, signal);
+    return {
+      status: "ok",
+      url: current,
+      movedTo,
+      bytes,
+      contentType: header("content-type"),
+      etag: header("etag"),
+      lastModified: header("last-modified"),
+      cacheControl: header("cache-control"),
+    };
   }
 
   private check(url: string): string {
