@@ -216,6 +216,7 @@ describe("the command line for feeds", () => {
       const privateNet = await cli(["sources", "add", "http://10.0.0.1/feed.xml"], env);
       expect([privateNet.status, privateNet.stderr]).toEqual([1, `error: http://10.0.0.1/feed.xml: 10.0.0.1 is a private address${hint("10.0.0.1")}\n`]);
       expect((await cli(["sources", "list"], env)).stdout).toContain("no feeds followed yet");
+      expect((await cli(["fetch"], env)).stdout).toBe("no feed is followed: add one with `sources add URL`, or a list with `sources import FILE.opml`\n");
 
       const allowed = { ...env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1" };
       expect((await cli(["sources", "add", `${base}/rss2.xml`, "--tag", "Kultur"], allowed)).status).toBe(0);
@@ -246,6 +247,12 @@ describe("the command line for feeds", () => {
       expect(fetched.status).toBe(0);
       expect(fetched.stdout).toMatch(/json\s+stored\s+2\s+0\s+0/);
       expect(fetched.stdout).toContain("2 of 2 feeds read");
+      // nothing due now: says when something will be, and how to poll at once
+      const idle = await cli(["fetch"], allowed);
+      expect([idle.status, idle.stdout]).toEqual([
+        0,
+        expect.stringMatching(/^no feed is due: 2 feeds followed; the next is due at \S+Z \(`fetch --all` polls every feed now\)\n$/),
+      ]);
 
       const list = await cli(["sources", "list"], allowed);
       expect(list.stdout).toMatch(/^name\s+url\s+last fetch\s+status\s+errors\s+next poll/);

@@ -123,6 +123,21 @@ export function claimFeedSources(db: Database, claim: Claim): Promise<FeedSource
     .returning();
 }
 
+/** What a pass that found nothing to poll tells the operator: feeds followed, those another poller holds, and when the next of the rest is due. */
+export async function feedSchedule(db: Database): Promise<{ followed: number; held: number; nextDueAt: Date | null }> {
+  const held = sql`${sources.leaseUntil} > now()`;
+  const [row] = await db
+    .select({
+      followed: sql<number>`count(*)::int`,
+      held: sql<number>`(count(*) filter (where ${held}))::int`,
+      // as text, cast: an aggregate over raw SQL gets no column mapping
+      next: sql<string | null>`(min(${sources.nextPollAt}) filter (where not coalesce(${held}, false)))::text`,
+    })
+    .from(sources)
+    .where(eq(sources.kind, "feed"));
+  return { followed: row!.followed, held: row!.held, nextDueAt: row!.next ? new Date(row!.next) : null };
+}
+
 /**
  * Now by the database's clock, as the database writes it: where a `fetch
  * --all` begins, compared in SQL with when feeds were claimed (to the

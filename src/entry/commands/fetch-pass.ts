@@ -7,6 +7,8 @@ import { AddressPolicy } from "../../input/fetch/address-policy";
 import { FeedFetcher } from "../../input/fetch/http-fetch";
 import { isoSeconds } from "../../normalise/item";
 import { pollFeeds } from "../../pipeline/poll-feeds";
+import type { Database } from "../../storage/database";
+import { feedSchedule } from "../../storage/sources";
 import { withDatabase } from "../cli/database";
 import { notifyHub } from "../cli/hub-notice";
 import { pollerName } from "../cli/poller-name";
@@ -65,7 +67,7 @@ export async function fetchPass(options: { all?: boolean }, reading: FeedReading
         return 0;
       }
       if (!summary.feeds) {
-        console.log(options.all ? "no feed to poll: none is followed, or other pollers have them" : "no feed is due");
+        console.log(await nothingToPoll(opened.db, Boolean(options.all)));
         return 0;
       }
       await notifyHub(summary.changedTags, summary.withNews > 0);
@@ -85,4 +87,15 @@ export async function fetchPass(options: { all?: boolean }, reading: FeedReading
   const stopped = stoppedBy as StopSignal | null;
   if (stopped) process.exitCode = EXIT_ON[stopped];
   else if (failed > 0) process.exitCode = 1;
+}
+
+/** Why a pass polled nothing, and what comes next: the line an operator reads when `fetch` did nothing. */
+async function nothingToPoll(db: Database, all: boolean): Promise<string> {
+  const { followed, held, nextDueAt } = await feedSchedule(db);
+  if (!followed) return "no feed is followed: add one with `sources add URL`, or a list with `sources import FILE.opml`";
+  const feeds = `${followed} ${followed === 1 ? "feed" : "feeds"} followed`;
+  const others = held ? `, ${held} being polled by another poller` : "";
+  if (all) return `no feed to poll: ${feeds}${others}, and the rest polled by other pollers since this pass began`;
+  const next = nextDueAt && nextDueAt.getTime() > Date.now() ? `; the next is due at ${isoSeconds(nextDueAt)} (\`fetch --all\` polls every feed now)` : "";
+  return `no feed is due: ${feeds}${others}${next}`;
 }
