@@ -183,6 +183,42 @@ for (const backend of backends) {
       expect(await tables(db.db)).toEqual(state);
     });
 
+    it("gives two feeds that serve the same bytes, fetched in the same millisecond, a document and observations each", async () => {
+      const bytes = readFileSync(join(feedsDir, "rss2.xml"));
+      const first = await feedDoc("copy-1", new Uint8Array(bytes), FIRST);
+      const second = await feedDoc("copy-2", new Uint8Array(bytes), FIRST);
+      expect(second.sha256).toBe(first.sha256);
+      // in one group, as a pass stores them, and one by one
+      const grouped = async () => (await storeDocuments(db.db, [{ doc: first }, { doc: second }])).map((r) => ("report" in r ? r.report : r));
+      for (const store of [grouped, async () => [await storeDocument(db.db, first), await storeDocument(db.db, second)]]) {
+        await truncateAll(db);
+        const reports = await store();
+        // the same stories (the same links): new to the first, shown again by the second, which observes them all the same
+        expect(reports.map((r) => ("new" in r ? [r.new, r.unchanged] : r))).toEqual([
+          [first.items.length, 0],
+          [0, second.items.length],
+        ]);
+        const perSource = await db.db
+          .select({
+            name: sources.name,
+            documents: sql<number>`count(distinct ${documents.id})::int`,
+            observed: sql<number>`count(${observations.itemId})::int`,
+          })
+          .from(sources)
+          .innerJoin(documents, eq(documents.sourceId, sources.id))
+          .leftJoin(observations, eq(observations.documentId, documents.id))
+          .groupBy(sources.name)
+          .orderBy(asc(sources.name));
+        expect(perSource).toEqual([
+          { name: "copy-1", documents: 1, observed: first.items.length },
+          { name: "copy-2", documents: 1, observed: second.items.length },
+        ]);
+      }
+      // the same document stored again is still the one document
+      await storeDocument(db.db, second);
+      expect((await db.db.select({ id: documents.id }).from(documents)).length).toBe(2);
+    });
+
     it("stores the rest of a group when one document's lease was taken over, and nothing of that one", async () => {
       const names = ["rss2.xml", "atom.xml", "rdf.xml"];
       for (const name of names) await addFeedSource(db.db, { url: `https://feeds.example/${name}`, name });

@@ -83,7 +83,9 @@ export const documents = pgTable(
     itemCount: integer("item_count").notNull(),
   },
   (t) => [
-    uniqueIndex("documents_content_fetch").on(t.sha256, t.fetchedAt),
+    // one source's content at one fetch time: a page ingested twice is one document, while two feeds serving the
+    // same bytes, fetched in the same millisecond by one pass, are two, each with its own observations
+    uniqueIndex("documents_source_content_fetch").on(t.sourceId, t.sha256, t.fetchedAt),
     // each source's latest document, which retention keeps (and whose items it keeps), found without a sort
     index("documents_source_latest").on(t.sourceId, t.fetchedAt.desc(), t.id.desc()),
   ],

@@ -110,8 +110,8 @@ async function oneByOne(db: Database, group: readonly Storing[]): Promise<Stored
 }
 
 /**
- * The group cut into runs, in order, whose documents share nothing that entry identity is not needed to see: a source, a
- * document (the same content fetched at the same time), an item shown or retired. Storing the runs one after another is
+ * The group cut into runs, in order, whose documents share nothing that entry identity is not needed to see: a source
+ * (and with it a document: its content fetched at the same time), an item shown or retired. Storing the runs one after another is
  * storing the documents one after another.
  */
 function runsApart(group: readonly Storing[]): Storing[][] {
@@ -119,7 +119,7 @@ function runsApart(group: readonly Storing[]): Storing[][] {
   let taken = new Set<string>();
   for (const storing of group) {
     const { doc } = storing;
-    const marks = [`source ${doc.source.name}`, `document ${doc.sha256} ${doc.fetchedAt.getTime()}`, ...doc.items.map((i) => `item ${i.id}`)];
+    const marks = [`source ${doc.source.name}`, ...doc.items.map((i) => `item ${i.id}`)];
     for (const id of doc.identity?.retiredIds ?? []) marks.push(`item ${id}`);
     if (!runs.length || marks.some((m) => taken.has(m))) {
       runs.push([]);
@@ -504,27 +504,28 @@ async function upsertSource(tx: Database, source: DocumentInput["source"]): Prom
   return created?.id ?? (await byName())[0]!.id;
 }
 
-/** Each document's id, in the order given; a document stored before (the same content fetched at the same time) keeps its id. */
+/** Each document's id, in the order given; a document stored before (the same source's content fetched at the same time) keeps its id. */
 async function insertDocuments(tx: Database, docs: readonly DocumentInput[], sourceIds: readonly number[]): Promise<number[]> {
-  const keyOf = (sha256: string, fetchedAt: Date) => `${sha256} ${fetchedAt.getTime()}`;
+  const keyOf = (sourceId: number, sha256: string, fetchedAt: Date) => `${sourceId} ${sha256} ${fetchedAt.getTime()}`;
   // the statement's text changes with the number of documents, at most a group's size: prepared once per count and connection
   const created = await tx
     .insert(documents)
     .values(docs.map((doc, k) => ({ sourceId: sourceIds[k]!, name: doc.name, sha256: doc.sha256, fetchedAt: doc.fetchedAt, itemCount: doc.items.length })))
     .onConflictDoNothing()
-    .returning({ id: documents.id, sha256: documents.sha256, fetchedAt: documents.fetchedAt })
+    .returning({ id: documents.id, sourceId: documents.sourceId, sha256: documents.sha256, fetchedAt: documents.fetchedAt })
     .prepare(`insert_documents_${docs.length}`)
     .execute();
-  const ids = new Map(created.map((d) => [keyOf(d.sha256, d.fetchedAt), d.id]));
-  for (const doc of docs) {
-    if (ids.has(keyOf(doc.sha256, doc.fetchedAt))) continue;
+  const ids = new Map(created.map((d) => [keyOf(d.sourceId, d.sha256, d.fetchedAt), d.id]));
+  for (const [k, doc] of docs.entries()) {
+    const key = keyOf(sourceIds[k]!, doc.sha256, doc.fetchedAt);
+    if (ids.has(key)) continue;
     const [found] = await tx
       .select({ id: documents.id })
       .from(documents)
-      .where(and(eq(documents.sha256, doc.sha256), eq(documents.fetchedAt, doc.fetchedAt)));
-    ids.set(keyOf(doc.sha256, doc.fetchedAt), found!.id);
+      .where(and(eq(documents.sourceId, sourceIds[k]!), eq(documents.sha256, doc.sha256), eq(documents.fetchedAt, doc.fetchedAt)));
+    ids.set(key, found!.id);
   }
-  return docs.map((doc) => ids.get(keyOf(doc.sha256, doc.fetchedAt))!);
+  return docs.map((doc, k) => ids.get(keyOf(sourceIds[k]!, doc.sha256, doc.fetchedAt))!);
 }
 
 /** Creates the tags not yet known (the first label of a slug wins); returns those created. */
