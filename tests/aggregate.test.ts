@@ -136,6 +136,19 @@ for (const backend of backends) {
       expect(hits["/rss2.xml"]).toBe(2);
     });
 
+    it("keeps a feed that moved to another followed feed's address where it was, failing with what to do", async () => {
+      await addFeedSource(db.db, { url: `${base}/atom.xml`, name: "atom" });
+      await addFeedSource(db.db, { url: `${base}/old-address.xml`, name: "blog" });
+      const results = await collectPoll(db.db, fetcher, { now: () => new Date("2025-12-10T12:00:00Z") });
+      const said = `moved permanently to ${base}/atom.xml, which is followed already as 'atom': stop following this one (\`sources remove blog\`), after giving its tags to 'atom' if they differ`;
+      expect(results.map((r) => [r.source.name, r.outcome, r.error ?? null]).sort()).toEqual([
+        ["atom", "stored", null],
+        ["blog", "failed", said],
+      ]);
+      const blog = await findFeedSource(db.db, "blog");
+      expect([blog?.url, blog?.lastError, blog?.errorCount]).toEqual([`${base}/old-address.xml`, said, 1]);
+    });
+
     it("records observations only for the entries a feed adds or changes, and again where another feed spoke since", async () => {
       const grow = await addFeedSource(db.db, { url: `${base}/growing.xml` });
       const poll = async (at: string, source = grow) =>

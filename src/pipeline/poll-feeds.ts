@@ -15,7 +15,8 @@ import { printableReason } from "../input/feed/errors";
 import type { FeedReader } from "../input/feed/reader";
 import type { FetchOutcome } from "../input/fetch/http-fetch";
 import type { Database } from "../storage/database";
-import { claimFeedSources, databaseClock, recordFetch, releaseLeases, type FeedSource, type Lease } from "../storage/sources";
+import { rootMessage } from "../storage/error-cause";
+import { claimFeedSources, databaseClock, feedSourceAt, recordFetch, releaseLeases, type FeedSource, type Lease } from "../storage/sources";
 import { storeDocuments, type Stored, type StoreReport, type Storing } from "../storage/store-document";
 
 /**
@@ -239,6 +240,15 @@ async function pollOne(
   try {
     const out = await fetcher.fetch(source.url!, { etag: source.etag, lastModified: source.lastModified }, options.signal);
     const url = out.movedTo ?? source.url!;
+    if (out.movedTo && out.movedTo !== source.url) {
+      // the new address is another source's: the two would be one feed under two names, and the URL can be only one's
+      const holder = await feedSourceAt(db, out.movedTo);
+      if (holder && holder.id !== source.id) {
+        throw new Error(
+          `moved permanently to ${out.movedTo}, which is followed already as '${holder.name}': stop following this one (\`sources remove ${source.name}\`), after giving its tags to '${holder.name}' if they differ`,
+        );
+      }
+    }
     if (out.status === "not-modified") {
       // a 304 that sends Cache-Control updates the stored max-age (RFC 9111, 4.3.4); the ttl stays the feed's
       const maxAgeSeconds = maxAge(out.cacheControl) ?? source.maxAgeSeconds;
@@ -310,7 +320,8 @@ async function pollOne(
     if (error instanceof LeaseLostError) return lost();
     // not the feed's failure: the pass is stopping
     if (options.signal?.aborted) return null;
-    const message = printableReason(reasonFor((error as Error).message.split("\n")[0]!, source.url!), 1000);
+    // the innermost cause: a statement the database refused is said by the database, not by drizzle's "Failed query: …"
+    const message = printableReason(reasonFor(rootMessage(error), source.url!), 1000);
     const errors = source.errorCount + 1;
     const retryAfter = (error as { retryAfterMs?: number | null }).retryAfterMs;
     // 2^n minutes from the minimum interval, ±20 %, at most the maximum

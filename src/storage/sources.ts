@@ -31,6 +31,15 @@ export function listFeedSources(db: Database): Promise<FeedSource[]> {
   return db.select().from(sources).where(eq(sources.kind, "feed")).orderBy(asc(sources.name));
 }
 
+/** The feed followed at exactly this URL, if any. */
+export async function feedSourceAt(db: Database, url: string): Promise<FeedSource | null> {
+  const [found] = await db
+    .select()
+    .from(sources)
+    .where(and(eq(sources.kind, "feed"), eq(sources.url, url)));
+  return found ?? null;
+}
+
 export async function findFeedSource(db: Database, urlOrName: string): Promise<FeedSource | null> {
   const [row] = await db
     .select()

@@ -2,16 +2,11 @@
 import { JsonTextError } from "../../input/json-text";
 import { fileErrorReason } from "../../input/page-files";
 import { PageFormatError } from "../../input/page/parse";
+import { rootMessage } from "../../storage/error-cause";
 import { outageCode } from "../../storage/outage";
 import { displayPath } from "./named-files";
 
-/** Drivers wrap errors (drizzle's "Failed query: …"); the innermost cause says what went wrong. */
-export function rootMessage(error: unknown): string {
-  let current = error;
-  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
-  const message = current instanceof Error ? current.message || (current as NodeJS.ErrnoException).code || String(current) : String(current);
-  return message.split("\n")[0]!;
-}
+export { rootMessage };
 
 /**
  * The line a command's failure is reported in: a database that went away is
