@@ -256,6 +256,41 @@ describe("cli serve", () => {
   });
 });
 
+describe("npm's scripts", () => {
+  it("stop the server when npm is told to stop (as `docker stop` tells the first process), leaving no server behind", async () => {
+    const scratch = await backends[0]!.scratch();
+    const npm = spawn("npm", ["run", "--silent", "cli", "--", "serve", "--port", "0"], { cwd: root, env: { ...process.env, ...scratch.env, HOST: "" } });
+    const exited = new Promise((done) => npm.once("exit", done));
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        npm.stdout.on("data", (d) => {
+          out += d;
+          if (out.includes("\n")) resolve(out.split("\n")[0]!);
+        });
+        npm.on("close", (code) => reject(new Error(`npm exited with ${code}`)));
+      });
+      const url = /(http:\/\/127\.0\.0\.1:\d+)$/.exec(line)![1]!;
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      npm.kill("SIGTERM");
+      await exited;
+      // the server was npm's script: it stops with npm, and gives up its port and the data folder
+      let answering = true;
+      for (let i = 0; i < 100 && answering; i++) {
+        answering = await fetch(`${url}/healthz`).then(
+          () => true,
+          () => false,
+        );
+        if (answering) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(answering).toBe(false);
+    } finally {
+      npm.kill("SIGKILL");
+      await scratch.dispose();
+    }
+  });
+});
+
 describe("the embedded database", () => {
   it("is refused to a second process while one has it open", async () => {
     const scratch = await backends[0]!.scratch();
