@@ -346,6 +346,23 @@ describe("many feeds of one host", () => {
     await f.close();
   });
 
+  it("counts neither the wait at the first host nor at the host a redirect leads to against a fetch's time", async () => {
+    // every feed at another origin (the same server under another name) moved to the slow one: the turns are taken there
+    const moved = createServer((req, res) => res.writeHead(301, { location: `${slowBase}${req.url}` }).end());
+    await new Promise<void>((resolve) => moved.listen(0, "127.0.0.1", resolve));
+    try {
+      most = 0;
+      const movedBase = `http://127.0.0.1:${(moved.address() as { port: number }).port}`;
+      const f = new FeedFetcher(new AddressPolicy(["127.0.0.1"]), { ...limits, totalTimeoutMs: 1_000, perHost: 2 });
+      const outcomes = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => f.fetch(`${movedBase}/feed-${i}.xml`)));
+      expect(outcomes.map((o) => (o.status === "fulfilled" ? o.value.status : String(o.reason)))).toEqual(Array(8).fill("ok"));
+      expect(most).toBe(2);
+      await f.close();
+    } finally {
+      await new Promise<void>((resolve) => moved.close(() => resolve()));
+    }
+  });
+
   it("gives up a fetch still waiting for its turn when the poller stops, and gives the turn on", async () => {
     const f = new FeedFetcher(new AddressPolicy(["127.0.0.1"]), { ...limits, perHost: 1 });
     const hold = new AbortController();

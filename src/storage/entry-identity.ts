@@ -25,6 +25,7 @@ import type { Database } from "./database";
 import { inJsonList } from "./json-list";
 import { itemRow, rowToItem, type ItemRow } from "./rows";
 import { sourceTagsById } from "./source-observations";
+import { matchWordsOf } from "./match-words";
 import { documents, itemColumns, items, itemTags, observations } from "./schema";
 
 export interface EntryIdentity {
@@ -105,7 +106,12 @@ export async function retireItems(tx: Database, sourceId: number, ids: readonly 
     const [stored] = await tx.select(itemColumns).from(items).where(eq(items.id, id));
     const row = itemRow(rowToItem(stored!), stored!.contentHash, derive(others), unionTags(others, sourceTags));
     const { id: _, ...next } = row;
-    await tx.update(items).set(next).where(eq(items.id, id));
+    // the text is the stored one, but comparable() of another Node (other Unicode tables) may spell it otherwise
+    const reworded = stored!.matchText !== next.matchText;
+    await tx
+      .update(items)
+      .set(reworded ? { ...next, matchWords: matchWordsOf(next.matchText) } : next)
+      .where(eq(items.id, id));
     kept.push(row);
   }
   return { changed, tagIds: [...new Set(links.map((l) => l.tagId))], kept };

@@ -30,7 +30,8 @@ export class HostSlots {
       // a release hands its slot to the first waiter: busy stays as it is
       await new Promise<void>((resolve, reject) => {
         const onAbort = () => {
-          held.waiting.splice(held.waiting.indexOf(go), 1);
+          const at = held.waiting.indexOf(go);
+          if (at >= 0) held.waiting.splice(at, 1);
           reject(signal.reason);
         };
         const go = () => {

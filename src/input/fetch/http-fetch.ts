@@ -115,26 +115,33 @@ export class FeedFetcher {
     // against a signal that lives as long as the server keeps every fetch's signal on Node 20
     // (the parent's list of dependants never shrinks), megabytes per 100,000 fetches.
     const controller = new AbortController();
+    // The time limit counts the time the fetch holds a turn at a host (host-slots.ts), over all its hops:
+    // not the waits for a turn, at the first host or at one a redirect leads to.
     let timer: NodeJS.Timeout | undefined;
-    // the time limit runs from the first hop's turn at its host (host-slots.ts), over every hop after it
-    const startClock = () => {
-      timer ??= setTimeout(
-        () => controller.abort(new DOMException(`no answer within ${this.limits.totalTimeoutMs} ms`, "TimeoutError")),
-        this.limits.totalTimeoutMs,
-      );
+    let left = this.limits.totalTimeoutMs;
+    let since = 0;
+    const clock = {
+      start: () => {
+        since = performance.now();
+        timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${this.limits.totalTimeoutMs} ms`, "TimeoutError")), Math.max(0, left));
+      },
+      stop: () => {
+        clearTimeout(timer);
+        left -= performance.now() - since;
+      },
     };
     const onCancel = () => controller.abort(cancel?.reason);
     if (cancel?.aborted) onCancel();
     else cancel?.addEventListener("abort", onCancel, { once: true });
     try {
-      return await this.fetchWithin(url, validators, controller.signal, startClock);
+      return await this.fetchWithin(url, validators, controller.signal, clock);
     } finally {
       clearTimeout(timer);
       cancel?.removeEventListener("abort", onCancel);
     }
   }
 
-  private async fetchWithin(url: string, validators: Validators, signal: AbortSignal, startClock: () => void): Promise<FetchOutcome> {
+  private async fetchWithin(url: string, validators: Validators, signal: AbortSignal, clock: { start(): void; stop(): void }): Promise<FetchOutcome> {
     let current = url;
     let permanent = true;
     for (let hop = 0; ; hop++) {
@@ -145,13 +152,14 @@ export class FeedFetcher {
       } catch (error) {
         throw asFetchError(error, current, signal, this.limits.totalTimeoutMs);
       }
-      startClock();
+      clock.start();
       try {
         const outcome = await this.hop(url, current, target, validators, signal, hop, permanent);
         if (outcome.status !== "redirect") return outcome;
         permanent = outcome.permanent;
         current = outcome.location;
       } finally {
+        clock.stop();
         release();
       }
     }
