@@ -139,6 +139,24 @@ describe("feed documents in other encodings and shapes", () => {
     expect(feed.bozo).toBe("document declared as x-klingon (unknown), but parsed as utf-8");
   });
 
+  it("says a web page is not a feed, and which feeds it names, as absolute addresses", async () => {
+    const page = `<!-- cached --><!DOCTYPE html><html><head><title>Blog</title>
+      <link rel="alternate" type="application/rss+xml" title="RSS" href="/feed.xml">
+      <link rel="Alternate stylesheet" type="application/atom+xml" href="https://blog.example/atom">
+      <link rel="alternate" type="text/html" hreflang="en" href="/en/">
+      <link rel="alternate" type="application/rss+xml" href="/feed.xml"></head><body><p>Hallo</p></body></html>`;
+    const read = (text: string, url?: string) => readFeedDocument(new TextEncoder().encode(text), "text/html; charset=utf-8", url);
+    await expect(read(page, "https://blog.example/posts/")).rejects.toThrow(
+      new FeedFormatError(
+        "a web page, not a feed; it names these feeds: https://blog.example/feed.xml, https://blog.example/atom: follow one of those instead",
+      ),
+    );
+    await expect(read(page)).rejects.toThrow("it names these feeds: /feed.xml, https://blog.example/atom:");
+    await expect(read("<html><head></head><body>Nur Text</body></html>", "https://x.example/")).rejects.toThrow(
+      new FeedFormatError('a web page, not a feed, and it names none (no <link rel="alternate" type="application/rss+xml">)'),
+    );
+  });
+
   it("folds duplicate entries into one item", async () => {
     const { items } = await read(new TextEncoder().encode(rss2), "rss2.xml", new Date());
     expect(items).toHaveLength(2);
@@ -213,8 +231,8 @@ describe("feed documents in other encodings and shapes", () => {
       /^not a readable RSS or Atom feed: unescaped & at line 1, and no entry could be recovered$/,
     ],
     ["a truncated feed with no entry", '<?xml version="1.0"?>\n<feed xmlns="http://www.w3.org/2005/Atom">\n<title>Leer</title>\n<entr', /truncated/],
-    ["HTML", "<!doctype html><html><body><p>Hallo</p></body></html>", /not a readable RSS or Atom feed/],
-    ["broken HTML", "<html><body><p>Hallo & Tschüss</body></html>", /^not a readable RSS or Atom feed: unescaped & at line 1 \(Feed not recognized/],
+    ["HTML", "<!doctype html><html><body><p>Hallo</p></body></html>", /^a web page, not a feed, and it names none/],
+    ["broken HTML", "<html><body><p>Hallo & Tschüss</body></html>", /^a web page, not a feed, and it names none/],
     // rss-parser stumbles over a link without attributes (a TypeError inside it): said in words, not its internals
     [
       "a feed rss-parser cannot take apart",

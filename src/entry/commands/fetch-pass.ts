@@ -95,7 +95,8 @@ async function nothingToPoll(db: Database, all: boolean): Promise<string> {
   if (!followed) return "no feed is followed: add one with `sources add URL`, or a list with `sources import FILE.opml`";
   const feeds = `${followed} ${followed === 1 ? "feed" : "feeds"} followed`;
   const others = held ? `, ${held} being polled by another poller` : "";
-  if (all) return `no feed to poll: ${feeds}${held === followed ? ", all being polled by other pollers" : `${others}, and the rest polled by other pollers since this pass began`}`;
+  if (all)
+    return `no feed to poll: ${feeds}${held === followed ? ", all being polled by other pollers" : `${others}, and the rest polled by other pollers since this pass began`}`;
   const next = nextDueAt && nextDueAt.getTime() > Date.now() ? `; the next is due at ${isoSeconds(nextDueAt)} (\`fetch --all\` polls every feed now)` : "";
   return `no feed is due: ${feeds}${others}${next}`;
 }

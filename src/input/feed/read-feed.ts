@@ -3,6 +3,7 @@
  * RSS 2.0 and Atom through rss-parser, JSON Feed 1.0 and 1.1 here. The
  * result is still the feed's own vocabulary; to-items turns it into items.
  */
+import { feedLinksOf, looksLikeHtml } from "./html-page";
 import Parser from "rss-parser";
 import { decodeFeedDocument, windows1252Controls } from "./decode";
 import { FeedFormatError } from "./errors";
@@ -130,17 +131,26 @@ rssParser.parseItemRss = (xmlItem, fields) => {
 };
 
 /** Bytes as fetched: decoded (see decode.ts), then read; an encoding that is not the declared one makes the feed broken too. */
-export async function readFeedDocument(bytes: Uint8Array, contentType: string | null = null): Promise<RawFeed> {
+export async function readFeedDocument(bytes: Uint8Array, contentType: string | null = null, url?: string): Promise<RawFeed> {
   const { text, warning } = decodeFeedDocument(bytes, contentType);
-  const feed = await readFeed(text);
+  const feed = await readFeed(text, url);
   const bozo = [warning, feed.bozo].filter(Boolean).join("; ");
   return bozo ? { ...feed, bozo } : feed;
 }
 
-export async function readFeed(text: string): Promise<RawFeed> {
+/** `url`, where the document came from, makes the feed addresses a web page names absolute in the error that says so. */
+export async function readFeed(text: string, url?: string): Promise<RawFeed> {
   const trimmed = text.trimStart();
   if (trimmed.startsWith("{")) return readJsonFeed(trimmed);
   if (!trimmed.startsWith("<")) throw new FeedFormatError("not a feed: neither XML nor JSON");
+  if (looksLikeHtml(trimmed)) {
+    const feeds = feedLinksOf(trimmed, url);
+    throw new FeedFormatError(
+      feeds.length
+        ? `a web page, not a feed; it names ${feeds.length === 1 ? "its feed" : "these feeds"}: ${feeds.join(", ")}: follow ${feeds.length === 1 ? "that address" : "one of those"} instead`
+        : 'a web page, not a feed, and it names none (no <link rel="alternate" type="application/rss+xml">)',
+    );
+  }
   const { feed, xml, bozo } = await parseXml(trimmed);
   const atom = /^\s*(?:<\?xml[^>]*>\s*)?(?:<!--[\s\S]*?-->\s*)*<feed\b/.test(xml);
   const base = /<(?:feed|rss|rdf:RDF|channel)\b[^>]*\sxml:base\s*=\s*["']([^"']+)["']/.exec(xml.slice(0, 4096))?.[1];

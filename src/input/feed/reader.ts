@@ -38,7 +38,7 @@ export type FeedReader = (document: FetchedFeed) => Promise<ReadFeed>;
 
 /** The reader that runs where it is called. */
 export const readFetchedFeed: FeedReader = async ({ bytes, contentType, namespace, url, fetchedAt, knownSha256 }) => {
-  const feed = await readFeedDocument(bytes, contentType);
+  const feed = await readFeedDocument(bytes, contentType, url);
   const sha256 = sha256Hex(bytes);
   return {
     sha256,
