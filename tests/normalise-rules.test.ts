@@ -287,6 +287,14 @@ describe("pages that are not whole", () => {
       }
       expect(error, `cut after line ${n + 1}`).toBeInstanceOf(PageFormatError);
       expect((error as PageFormatError).line).toBeGreaterThanOrEqual(1);
+      // a line of the file, also when the cut keeps its last line break
+      expect((error as PageFormatError).line).toBeLessThanOrEqual(n + 1);
+      expect(() => parsePage(`${cut}\n`, at)).toThrow(PageFormatError);
+      try {
+        parsePage(`${cut}\n`, at);
+      } catch (e) {
+        expect((e as PageFormatError).line, `cut after line ${n + 1}, with its line break`).toBeLessThanOrEqual(n + 1);
+      }
     }
   });
 

@@ -37,7 +37,18 @@ const SENTENCE_END = /[.…:;,]["'»«“”„‘’)\]]*$/u;
 const MAX_HEADING = 160;
 
 export function parsePage(text: string, fetchedAt: Date): Item[] {
-  const lines = text.replace(/^\uFEFF/, "").split(/\r\n|\r|\n/);
+  try {
+    return parseLines(text.replace(/^\uFEFF/, "").split(/\r\n|\r|\n/), fetchedAt);
+  } catch (error) {
+    // what a cut page lacks is expected past its end: named at its last line, one an editor can go to
+    // (a file that ends with a line break has no line after it)
+    const last = Math.max(1, text.split(/\r\n|\r|\n/).length - (/(\r\n|\r|\n)$/.test(text) ? 1 : 0));
+    if (error instanceof PageFormatError && error.line > last) throw new PageFormatError(last, error.message);
+    throw error;
+  }
+}
+
+function parseLines(lines: string[], fetchedAt: Date): Item[] {
   if (lines.every((l) => l.trim() === "")) throw new PageFormatError(1, "empty page");
 
   const blank = (i: number) => (lines[i] ?? "").trim() === "";
