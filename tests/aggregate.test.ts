@@ -235,7 +235,12 @@ describe("the command line for feeds", () => {
       expect((await cli(["sources", "add", `${base}/rss2.xml`, "--tag", "Kultur"], allowed)).status).toBe(0);
       expect((await cli(["sources", "add", `${base}/feed.json`, "--name", "json"], allowed)).status).toBe(0);
       const dup = await cli(["sources", "add", `${base}/rss2.xml`], allowed);
-      expect([dup.status, dup.stderr]).toEqual([1, expect.stringContaining("exists already")]);
+      expect([dup.status, dup.stderr]).toEqual([1, `error: ${base}/rss2.xml: followed already\n`]);
+      const sameName = await cli(["sources", "add", `${base}/atom.xml`, "--name", "json"], allowed);
+      expect([sameName.status, sameName.stderr]).toEqual([1, `error: json: the name of a feed followed already (${base}/feed.json)\n`]);
+      expect((await cli(["items", "--source", "json"], allowed)).stdout).toBe("no items stored for json: not fetched yet (`fetch`)\n");
+      const unknown = await cli(["items", "--source", "nosuch"], allowed);
+      expect([unknown.status, unknown.stderr]).toEqual([1, "error: nosuch: no followed feed has this name or address\n"]);
       expect((await cli(["sources", "add", "file:///etc/passwd"], env)).stderr).toContain("only http and https");
       // a password given in the URL is not shown back
       expect((await cli(["sources", "add", "http://u:secret@feeds.example.org/rss"], env)).stderr.trim()).toBe(

@@ -19,7 +19,11 @@ export async function addFeedSource(db: Database, input: { url: string; name?: s
     .select()
     .from(sources)
     .where(or(eq(sources.url, input.url), eq(sources.name, input.name ?? input.url)));
-  if (existing) throw new SourceExistsError(`a source with this ${existing.url === input.url ? "URL" : "name"} exists already: ${existing.name}`);
+  // in the `what: reason` form of every error: the address, or the name, that is taken
+  if (existing?.url === input.url) {
+    throw new SourceExistsError(`${input.url}: followed already${existing.name === input.url ? "" : ` as '${existing.name}'`}`);
+  }
+  if (existing) throw new SourceExistsError(`${input.name ?? input.url}: the name of a feed followed already (${existing.url ?? existing.kind})`);
   const [row] = await db
     .insert(sources)
     .values({ kind: "feed", name: input.name ?? input.url, url: input.url, tags: input.tags ?? [] })

@@ -103,7 +103,7 @@ export function addSourceCommands(program: Command): void {
     .action(async (key: string) => {
       await withDatabase(async (opened) => {
         const removed = await removeFeedSource(opened.db, key);
-        if (!removed) throw new Error(`no followed feed is called or found at '${key}'`);
+        if (!removed) throw new Error(`${key}: no followed feed has this name or address`);
         console.log(`no longer following ${removed.url}`);
         await notifyHub(new Set(removed.changedTags), removed.changedTags.length > 0);
       });
