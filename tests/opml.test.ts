@@ -121,6 +121,17 @@ describe("the sources config file", () => {
       writeFileSync(config, JSON.stringify({ sources: [{ url: "https://a.example/feed" }, { url: "https://A.example/feed", tags: ["X"] }] }));
       const twice = run(["sources", "apply", config]);
       expect([twice.status, twice.stderr.trim()]).toEqual([1, `error: ${config}: sources[1].url: the same url as sources[0]`]);
+      // every fault of the file in one run: the schema's and the duplicates'
+      writeFileSync(
+        config,
+        JSON.stringify({
+          sources: [{ url: "https://a.example/feed", tagz: [] }, { url: "https://b.example/feed", tags: "Welt" }, { url: "https://b.example/feed" }],
+        }),
+      );
+      const both = run(["sources", "apply", config]);
+      expect(both.status).toBe(1);
+      expect(both.stderr).toContain(`error: ${config}: sources[0]: unknown key "tagz"`);
+      expect(both.stderr).toContain(`error: ${config}: sources[2].url: the same url as sources[1]`);
       expect(readOpml(run(["sources", "export"]).stdout).map((f) => [f.url, f.tags])).toEqual([["https://a.example/feed", ["Zwei"]]]);
     } finally {
       await dispose();

@@ -19,24 +19,39 @@ import { ConfigError, readConfig } from "../config";
 /** Why the feed at `url` may not be followed from here (a private or local address), or null; see AddressPolicy.followRefusal. */
 const followRefusal = (url: string) => new AddressPolicy(readConfig().allowedHosts).followRefusal(url);
 
-// a feed listed twice would be followed once, the later entry silently winning: the file is refused instead
-const sourcesFile = z.strictObject({ sources: z.array(sourceEntry) }).superRefine(({ sources }, ctx) => {
+const sourcesFile = z.strictObject({ sources: z.array(sourceEntry) });
+
+/**
+ * A feed listed twice would be followed once, the later entry silently winning: the file is refused instead.
+ * Checked over the entries as written, beside the schema (whose refinements wait until every entry is sound),
+ * so that one run names every fault of the file.
+ */
+function duplicateLines(raw: unknown): string[] {
+  const entries = (raw as { sources?: unknown } | null)?.sources;
+  if (!Array.isArray(entries)) return [];
   const first = { url: new Map<string, number>(), name: new Map<string, number>() };
-  sources.forEach((entry, i) => {
+  const lines: string[] = [];
+  entries.forEach((written, i) => {
+    // as the entry is followed where it is sound (a host in capitals is the same URL), else as written
+    const parsed = sourceEntry.safeParse(written);
+    const entry = (parsed.success ? parsed.data : written) as Record<string, unknown> | null;
     for (const key of ["url", "name"] as const) {
-      const value = entry[key];
-      if (value === undefined) continue;
+      const value = entry?.[key];
+      if (typeof value !== "string") continue;
       const earlier = first[key].get(value);
       if (earlier === undefined) first[key].set(value, i);
-      else ctx.addIssue({ code: "custom", path: ["sources", i, key], message: `the same ${key} as sources[${earlier}]` });
+      else lines.push(`sources[${i}].${key}: the same ${key} as sources[${earlier}]`);
     }
   });
-});
+  return lines;
+}
 
 /** The sources config file, checked as a whole: every fault on a line of its own, naming the file and the entry. */
 function readSourcesConfig(file: string, text: string): (SourceEntry & { tags: string[] })[] {
-  const result = sourcesFile.safeParse(parseJsonText(file, text));
-  if (!result.success) throw new ConfigError(issueLines(result.error).map((line) => `${file}: ${line}`));
+  const raw = parseJsonText(file, text);
+  const result = sourcesFile.safeParse(raw);
+  const faults = [...(result.success ? [] : issueLines(result.error)), ...duplicateLines(raw)];
+  if (faults.length || !result.success) throw new ConfigError(faults.map((line) => `${file}: ${line}`));
   return result.data.sources.map((entry) => ({ ...entry, tags: entry.tags ?? [] }));
 }
 
