@@ -7,11 +7,13 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../src/entry/server";
 import type { OpenDatabase } from "../src/storage/open";
 import { listTags } from "../src/storage/queries";
 import { items } from "../src/storage/schema";
+import { INGEST_LOCK } from "../src/storage/store-document";
 import { backends, type Scratch } from "./support/databases";
 import { HOSTILE, describeHttpContract, loadContractData } from "./support/http-contract";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy";
@@ -140,6 +142,35 @@ describe.skipIf(pg.unavailable)("the Worker beside the Node server, on one Postg
     const expected = [...report.changed_tags, "all"].flatMap((tag) => ["xml", "atom", "json"].map((ext) => `${PUBLIC}/feeds/${tag}.${ext}`));
     await expect.poll(() => [...hub.pings].sort()).toEqual(expected.sort());
   });
+
+  it("ends a write that waits on a lock with a 503, as the Node server does, instead of holding the request", async () => {
+    // another ingestion holds the ingestion lock, longer than a statement of the Worker may wait (10 s)
+    const holder = postgres(database.url, { max: 1, onnotice: () => {} });
+    const watcher = postgres(database.url, { max: 1, onnotice: () => {} });
+    const lockHeld = async () => (await watcher`select count(*)::int as n from pg_locks where locktype = 'advisory' and granted`)[0]!.n > 0;
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const held = holder.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(${INGEST_LOCK})`;
+      await Promise.race([released, new Promise((resolve) => setTimeout(resolve, 20_000))]);
+    });
+    try {
+      await expect.poll(lockHeld).toBe(true);
+      const page = readFileSync(join(import.meta.dirname, "pages", "winter-no-image.txt"));
+      const res = await fetch(`${worker.url}/api/ingest?name=winter.txt&fetched_at=2025-01-15T10:00:00Z`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}` },
+        body: page,
+      });
+      // answered while the lock is still held: the statement timeout ended the wait, not the lock's release
+      expect([res.status, await lockHeld()]).toEqual([503, true]);
+    } finally {
+      release();
+      await held.catch(() => {});
+      await holder.end();
+      await watcher.end();
+    }
+  }, 40_000);
 
   it("refuses to poll feeds when its cron trigger fires, and says why", async () => {
     const res = await fetch(`${worker.url}/__scheduled?cron=*/15+*+*+*+*`);

@@ -11,7 +11,7 @@ import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import type { ExecutionContext } from "hono";
 import { withEdgeCache, type SharedCache } from "../publish/edge-cache";
-import { CONNECTION_BOUNDS } from "../storage/connection-bounds";
+import { boundTransactions, CONNECTION_BOUNDS, SERVING_STATEMENT_TIMEOUT_MS } from "../storage/connection-bounds";
 import type { Database } from "../storage/database";
 import { schema } from "../storage/schema";
 import { ConfigError, readConfig, type Config } from "./config";
@@ -51,8 +51,11 @@ export default {
       fetch_types: false,
       onnotice: () => {},
     });
+    const db = drizzle(client, { schema }) as unknown as Database;
+    // as in the Node server: a write that waits on a lock or a stalled database ends in a 503, not a request held open
+    boundTransactions(db, SERVING_STATEMENT_TIMEOUT_MS);
     const { app } = createSite({
-      db: drizzle(client, { schema }) as unknown as Database,
+      db,
       publicUrl: config.publicUrl,
       hubUrl: config.hubUrl,
       adminToken: config.adminToken,

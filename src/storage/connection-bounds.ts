@@ -4,7 +4,9 @@
  * A request never waits long on a dead database, and the pool reconnects
  * promptly once it is back.
  */
+import { sql } from "drizzle-orm";
 import type { Options } from "postgres";
+import type { Database } from "./database";
 
 export const CONNECTION_BOUNDS = {
   /** Seconds to connect and authenticate; the app's own deadlines are shorter still. */
@@ -30,3 +32,26 @@ export const CONNECTION_BOUNDS = {
  * session, so that a pooler in front (PgBouncer) needs nothing of its own.
  */
 export const SERVING_STATEMENT_TIMEOUT_MS = 10_000;
+
+/**
+ * Sets the timeouts at the start of each transaction, for that transaction
+ * only. Not as startup parameters (PgBouncer and other poolers refuse those
+ * they do not know with FATAL 08P01), nor with a session SET (a pooler in
+ * transaction mode hands the session to other clients): a transaction is the
+ * unit every pooler keeps on one server connection.
+ */
+export function boundTransactions(db: Database, ms: number): void {
+  const transaction = db.transaction.bind(db);
+  db.transaction = ((run: (tx: Transaction) => Promise<unknown>, config?: unknown) =>
+    transaction(
+      async (tx) => {
+        await tx.execute(
+          sql`select set_config('statement_timeout', ${String(ms)}, true), set_config('idle_in_transaction_session_timeout', ${String(ms)}, true)`,
+        );
+        return run(tx);
+      },
+      config as Parameters<Database["transaction"]>[1],
+    )) as Database["transaction"];
+}
+
+type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];

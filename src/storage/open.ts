@@ -8,8 +8,7 @@ import { createHook } from "node:async_hooks";
 import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { sql } from "drizzle-orm";
-import { CONNECTION_BOUNDS } from "./connection-bounds";
+import { boundTransactions, CONNECTION_BOUNDS } from "./connection-bounds";
 import type { Database } from "./database";
 import { explainMigrationError } from "./extensions";
 import { schema } from "./schema";
@@ -66,29 +65,6 @@ async function openPostgres(url: string, statementTimeoutMs: number | undefined)
     close: () => client.end({ timeout: 5 }),
   };
 }
-
-/**
- * Sets the timeouts at the start of each transaction, for that transaction
- * only. Not as startup parameters (PgBouncer and other poolers refuse those
- * they do not know with FATAL 08P01), nor with a session SET (a pooler in
- * transaction mode hands the session to other clients): a transaction is the
- * unit every pooler keeps on one server connection.
- */
-function boundTransactions(db: Database, ms: number): void {
-  const transaction = db.transaction.bind(db);
-  db.transaction = ((run: (tx: Transaction) => Promise<unknown>, config?: unknown) =>
-    transaction(
-      async (tx) => {
-        await tx.execute(
-          sql`select set_config('statement_timeout', ${String(ms)}, true), set_config('idle_in_transaction_session_timeout', ${String(ms)}, true)`,
-        );
-        return run(tx);
-      },
-      config as Parameters<Database["transaction"]>[1],
-    )) as Database["transaction"];
-}
-
-type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 async function openPglite(dataDir: string): Promise<OpenDatabase> {
   try {
