@@ -139,6 +139,15 @@ describe("feed documents in other encodings and shapes", () => {
     expect(feed.bozo).toBe("document declared as x-klingon (unknown), but parsed as utf-8");
   });
 
+  it("cuts a headline of thousands of words to a thousand characters, at a word", async () => {
+    const words = Array.from({ length: 20_000 }, (_, i) => `wort${i}`).join(" ");
+    const xml = `<rss version="2.0"><channel><title>t</title><link>https://x.example/</link><description>d</description><item><title>${words}</title><link>https://x.example/1</link><description>Kurz.</description></item></channel></rss>`;
+    const [item] = feedItems(await readFeedDocument(new TextEncoder().encode(xml)), "long", "https://x.example/feed", new Date("2025-12-10T12:00:00Z"));
+    expect(item!.title.length).toBeLessThanOrEqual(1_002);
+    expect(item!.title).toMatch(/^wort0 wort1 .* wort\d+ …$/);
+    expect(words.startsWith(item!.title.slice(0, -2))).toBe(true);
+  });
+
   it("says a web page is not a feed, and which feeds it names, as absolute addresses", async () => {
     const page = `<!-- cached --><!DOCTYPE html><html><head><title>Blog</title>
       <link rel="alternate" type="application/rss+xml" title="RSS" href="/feed.xml">

@@ -35,6 +35,12 @@ import type { RawEntry, RawFeed } from "./read-feed";
 import { toMedia } from "./to-media";
 
 const SUMMARY_CHARS = 600;
+/**
+ * A headline is a line: longer is a feed's mistake or an attack, and every story's words and lexemes share
+ * one search index entry, which PostgreSQL caps at 1 MB (a story with a title of a few hundred thousand
+ * words could not be stored, and with it the rest of its feed's document).
+ */
+const TITLE_CHARS = 1_000;
 // Every category becomes a tag with a feed of its own, and every tag is matched against every
 // story: a feed that lists hundreds of categories per entry must not flood the site with tags.
 const TAGS_PER_ENTRY = 10;
@@ -136,7 +142,7 @@ function toItem(entry: RawEntry, base: string, feedUrl: string, fetchedAt: Date,
   const url = resolveHttp(entry.link, linkBase);
   const summarySource = entry.summaryHtml ?? entry.contentHtml ?? "";
   const summary = truncate(plainText(summarySource), SUMMARY_CHARS);
-  const title = plainText(entry.title ?? "") || truncate(summary, 100) || "(ohne Titel)";
+  const title = truncate(plainText(entry.title ?? ""), TITLE_CHARS) || truncate(summary, 100) || "(ohne Titel)";
   const html = entry.contentHtml ?? entry.summaryHtml;
   // relative links in an entry's HTML: against the xml:base in scope where the document names one, else
   // against the entry's own page, where there is one
