@@ -140,7 +140,7 @@ for (const backend of backends) {
       await addFeedSource(db.db, { url: `${base}/atom.xml`, name: "atom" });
       await addFeedSource(db.db, { url: `${base}/old-address.xml`, name: "blog" });
       const results = await collectPoll(db.db, fetcher, { now: () => new Date("2025-12-10T12:00:00Z") });
-      const said = `moved permanently to ${base}/atom.xml, which is followed already as 'atom': stop following this one (\`sources remove blog\`), after giving its tags to 'atom' if they differ`;
+      const said = `moved permanently to ${base}/atom.xml, which is followed already as 'atom': stop following this one (\`sources remove 'blog'\`), after giving its tags to 'atom' if they differ`;
       expect(results.map((r) => [r.source.name, r.outcome, r.error ?? null]).sort()).toEqual([
         ["atom", "stored", null],
         ["blog", "failed", said],

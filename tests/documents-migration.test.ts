@@ -1,9 +1,10 @@
 /**
  * The migration documents_per_source on a database written before it, when
  * two feeds serving the same bytes in the same millisecond shared one
- * document: the feed left without a document of its own is read in full at
- * its next poll, the others keep their validators; and two sources may now
- * hold documents of the same content and fetch time. On both storage backends.
+ * document, the first's: the observations that document holds of what only
+ * the second lists go, both feeds are read in full at their next poll, the
+ * others keep their validators; and two sources may now hold documents of
+ * the same content and fetch time. On both storage backends.
  */
 import { asc, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
@@ -15,18 +16,25 @@ const AT = "2026-01-05T12:00:00Z";
 
 for (const backend of backends) {
   describe.skipIf(backend.unavailable)(`the migration documents_per_source on ${backend.name}`, () => {
-    it("makes a feed that lost its document to another feed's due, without validators, and keeps the rest as they were", async () => {
+    it("takes back what a feed's lost document observed as another's, makes both due without validators, and keeps the rest as they were", async () => {
       const scratch = await backend.scratch();
       const opened = await scratch.open();
       try {
         await migrateBefore(opened, backend, "documents_per_source");
-        const feed = (id: number, name: string, sha: string | null) =>
-          sql`(${id}, 'feed', ${name}, ${`https://${name}.example/feed.xml`}, ${sha}, ${'"v1"'}, ${"Mon, 05 Jan 2026 12:00:00 GMT"}, ${"2026-01-05T13:00:00Z"}::timestamptz)`;
-        await opened.db.execute(sql`insert into sources (id, kind, name, url, body_sha256, etag, last_modified, next_poll_at) values
-          ${sql.join([feed(1, "owner", "same"), feed(2, "bereft", "same"), feed(3, "unread", null)], sql`, `)}`);
+        const feed = (id: number, name: string, sha: string | null, listing: string[]) =>
+          sql`(${id}, 'feed', ${name}, ${`https://${name}.example/feed.xml`}, ${sha}, ${'"v1"'}, ${"Mon, 05 Jan 2026 12:00:00 GMT"}, ${"2026-01-05T13:00:00Z"}::timestamptz, ${JSON.stringify(listing)}::jsonb)`;
+        await opened.db.execute(sql`insert into sources (id, kind, name, url, body_sha256, etag, last_modified, next_poll_at, listing) values
+          ${sql.join([feed(1, "owner", "same", ["both", "a-only"]), feed(2, "bereft", "same", ["both", "b-only"]), feed(3, "unread", null, [])], sql`, `)}`);
         await opened.db.execute(
-          sql`insert into documents (source_id, name, sha256, fetched_at, item_count) values (1, 'owner', 'same', ${AT}::timestamptz, 2)`,
+          sql`insert into documents (source_id, name, sha256, fetched_at, item_count) values (1, 'owner', 'same', ${AT}::timestamptz, 3)`,
         );
+        const story = (id: string) =>
+          sql`(${id}, ${`urn:${id}`}, 'teaser', ${id}, '', 'none', ${id}, ''::tsvector, ${AT}::timestamptz, ${AT}::timestamptz, ${AT}::timestamptz, ${id})`;
+        await opened.db.execute(sql`insert into items (id, guid, kind, title, summary, precision, match_text, match_words, feed_at, first_seen_at, updated_at, content_hash)
+          values ${sql.join(["both", "a-only", "b-only"].map(story), sql`, `)}`);
+        // the one document observed the second feed's entries too
+        await opened.db.execute(sql`insert into observations (item_id, document_id, fetched_at, kind, content_hash, precision)
+          select id, (select id from documents), ${AT}::timestamptz, 'teaser', id, 'none' from items`);
         await opened.migrate();
 
         const rows = await opened.db
@@ -43,10 +51,14 @@ for (const backend of backends) {
         expect(
           rows.map((r) => ({ ...r, nextPollAt: r.nextPollAt!.getTime() === due.getTime() ? "as before" : r.nextPollAt! <= new Date() ? "now" : "later" })),
         ).toEqual([
-          { name: "owner", etag: '"v1"', lastModified: "Mon, 05 Jan 2026 12:00:00 GMT", bodySha256: "same", nextPollAt: "as before" },
+          { name: "owner", etag: null, lastModified: null, bodySha256: null, nextPollAt: "now" },
           { name: "bereft", etag: null, lastModified: null, bodySha256: null, nextPollAt: "now" },
           { name: "unread", etag: '"v1"', lastModified: "Mon, 05 Jan 2026 12:00:00 GMT", bodySha256: null, nextPollAt: "as before" },
         ]);
+
+        const observed = await opened.db.execute(sql`select item_id from observations order by item_id`);
+        const ids = ((observed as { rows?: { item_id: string }[] }).rows ?? (observed as unknown as { item_id: string }[])).map((r) => r.item_id);
+        expect(ids).toEqual(["a-only", "both"]);
 
         // the same content fetched at the same time is a document of each source now
         await opened.db.insert(documents).values({ sourceId: 2, name: "bereft", sha256: "same", fetchedAt: new Date(AT), itemCount: 2 });

@@ -245,7 +245,7 @@ async function pollOne(
       const holder = await feedSourceAt(db, out.movedTo);
       if (holder && holder.id !== source.id) {
         throw new Error(
-          `moved permanently to ${out.movedTo}, which is followed already as '${holder.name}': stop following this one (\`sources remove ${source.name}\`), after giving its tags to '${holder.name}' if they differ`,
+          `moved permanently to ${out.movedTo}, which is followed already as '${holder.name}': stop following this one (\`sources remove '${source.name.replaceAll("'", "'\\''")}'\`), after giving its tags to '${holder.name}' if they differ`,
         );
       }
     }

@@ -18,7 +18,9 @@ export async function addFeedSource(db: Database, input: { url: string; name?: s
   const [existing] = await db
     .select()
     .from(sources)
-    .where(or(eq(sources.url, input.url), eq(sources.name, input.name ?? input.url)));
+    .where(or(eq(sources.url, input.url), eq(sources.name, input.name ?? input.url)))
+    // the address taken is said first, where one feed has the address and another the name
+    .orderBy(sql`${sources.url} is not distinct from ${input.url} desc`);
   // in the `what: reason` form of every error: the address, or the name, that is taken
   if (existing?.url === input.url) {
     throw new SourceExistsError(`${input.url}: followed already${existing.name === input.url ? "" : ` as '${existing.name}'`}`);

@@ -76,8 +76,8 @@ export async function storeDocument(db: Database, doc: DocumentInput, alongside?
 
 /**
  * Stores the documents as one group: one transaction, each statement serving
- * all of them. A document that shares a source, a document (same content and
- * fetch time) or an item with one before it in the group starts a group of
+ * all of them. A document that shares a source (and so perhaps a document: its
+ * content fetched at the same time) or an item with one before it in the group starts a group of
  * its own, stored after the one before: an item's observations are read and
  * derived per document. When documents meet on an item only through entry
  * identity or their sources' listings (found once those are read), or a group

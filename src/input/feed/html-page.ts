@@ -8,9 +8,12 @@ import { Parser } from "htmlparser2";
 
 const FEED_TYPES = new Set(["application/rss+xml", "application/atom+xml", "application/feed+json", "application/json"]);
 
-/** Whether a document's start says it is HTML: a doctype or an html element, after comments. */
+/**
+ * Whether a document's start says it is HTML: a doctype or an html element, after an XML declaration (XHTML)
+ * and comments, each comment readable one way only, so that a run of them cannot make the test backtrack.
+ */
 export function looksLikeHtml(text: string): boolean {
-  return /^(?:<!--[\s\S]*?-->\s*)*<(?:!doctype\s+html\b|html\b)/i.test(text.trimStart());
+  return /^(?:<\?xml[^>]*>\s*)?(?:<!--(?:[^-]|-(?!->))*-->\s*)*<(?:!doctype\s+html\b|html\b)/i.test(text.trimStart());
 }
 
 /** The feeds a page names, as absolute addresses where `base` allows (the page's own address), each once. */

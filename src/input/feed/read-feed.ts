@@ -152,7 +152,9 @@ export async function readFeed(text: string, url?: string): Promise<RawFeed> {
     );
   }
   const { feed, xml, bozo } = await parseXml(trimmed);
-  const atom = /^\s*(?:<\?xml[^>]*>\s*)?(?:<!--[\s\S]*?-->\s*)*<feed\b/.test(xml);
+  // comments spelled so that a run of them can be read one way only: a lazy [\s\S]*? inside the repeat would
+  // try every split of forty comments before failing (minutes of a reading thread for one document)
+  const atom = /^\s*(?:<\?xml[^>]*>\s*)?(?:<!--(?:[^-]|-(?!->))*-->\s*)*<feed\b/.test(xml);
   const base = /<(?:feed|rss|rdf:RDF|channel)\b[^>]*\sxml:base\s*=\s*["']([^"']+)["']/.exec(xml.slice(0, 4096))?.[1];
   const bases = xml.includes("xml:base") ? entryBases(xml) : [];
   const inline = (item: Item) => [item.titleXml, item.summaryXml, item.descriptionXml, item.contentXml, item.bodyXml, item.xhtmlBodyXml];

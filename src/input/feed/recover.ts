@@ -25,7 +25,8 @@ const SUSPICIOUS_AMPERSAND = /&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[\da-fA-F]+);)/;
 // an ampersand outside CDATA sections and comments that is not one of XML's own references
 const AMPERSAND_IN_MARKUP = /<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->|&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[\da-fA-F]+);)/g;
 // after the root element's end tag, only comments, processing instructions and white space
-const PROPER_END = /<\/[\w.:-]+\s*>\s*(?:(?:<!--[\s\S]*?-->|<\?[\s\S]*?\?>)\s*)*$/;
+// comments and processing instructions spelled so that a run of them reads one way only (no backtracking over splits)
+const PROPER_END = /<\/[\w.:-]+\s*>\s*(?:(?:<!--(?:[^-]|-(?!->))*-->|<\?(?:[^?]|\?(?!>))*\?>)\s*)*$/;
 const NAME = /^[A-Za-z_][\w.:-]*$/;
 const XML_ENTITIES = new Set(["amp", "lt", "gt", "quot", "apos"]);
 const REFERENCE = /&(?:(#\d+|#x[\da-fA-F]+|[A-Za-z][A-Za-z\d]*);)?/g;
@@ -44,7 +45,7 @@ export function mayHideFaults(text: string): boolean {
   return false;
 }
 
-const RSS_START = /^(?:\s*(?:<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>[]*(?:\[[\s\S]*?\])?\s*>))*\s*<rss\b[^>]*>/;
+const RSS_START = /^(?:\s*(?:<\?(?:[^?]|\?(?!>))*\?>|<!--(?:[^-]|-(?!->))*-->|<!DOCTYPE[^>[]*(?:\[[^\]]*\])?\s*>))*\s*<rss\b[^>]*>/;
 
 /**
  * `<rss>` with its title and items straight inside, without a `<channel>`:

@@ -89,7 +89,7 @@ export function feedEntries(feed: RawFeed, namespace: string, feedUrl: string, f
   }
 
   const entryKeys = new Map<string, string>();
-  const found = drafts.map(({ ownId, link, item }) => {
+  const found = drafts.map(({ ownId, link, item, keyTitle }) => {
     let id: string;
     if (ownId !== undefined) {
       const storyLink = storyLinkOf.get(ownId);
@@ -97,7 +97,7 @@ export function feedEntries(feed: RawFeed, namespace: string, feedUrl: string, f
       id = storyLink ? hexKey(`link\n${storyLink}`) : own;
       entryKeys.set(id, own);
     } else {
-      id = link && namesStory(link) ? hexKey(`link\n${link}`) : hexKey(textKey(namespace, { item }));
+      id = link && namesStory(link) ? hexKey(`link\n${link}`) : hexKey(textKey(namespace, { item, keyTitle }));
     }
     return { ...item, id, guid: guidFor(id) };
   });
@@ -106,10 +106,10 @@ export function feedEntries(feed: RawFeed, namespace: string, feedUrl: string, f
   const current = new Set(items.map((i) => i.id));
   const retired = new Set<string>();
   for (const link of carriers.keys()) if (!namesStory(link)) retired.add(hexKey(`link\n${link}`));
-  for (const { ownId, link, item } of drafts) {
+  for (const { ownId, link, item, keyTitle } of drafts) {
     // keyed by title and text alone before the date was part of the key
     if (ownId === undefined && item.publishedAt && !(link && namesStory(link)))
-      retired.add(hexKey(textKey(namespace, { item: { ...item, publishedAt: null } })));
+      retired.add(hexKey(textKey(namespace, { item: { ...item, publishedAt: null }, keyTitle })));
   }
   return { items, entryKeys, retiredIds: [...retired].filter((id) => !current.has(id)) };
 }
@@ -128,21 +128,24 @@ interface Draft {
   /** canonical() of the entry's http(s) link. */
   link: string | null;
   item: Omit<Item, "id" | "guid">;
+  /** The title an entry without id or story link is keyed by: the whole headline, also where the item's is cut. */
+  keyTitle: string;
 }
 
 function toDraft(entry: RawEntry, base: string, feedUrl: string, fetchedAt: Date, labels: Labels): Draft {
-  const item = toItem(entry, base, feedUrl, fetchedAt, labels);
+  const { item, keyTitle } = toItem(entry, base, feedUrl, fetchedAt, labels);
   // an empty id names no entry: "" on every item would fold them all
-  return { ownId: entry.id?.trim() || undefined, link: item.url ? canonicalLink(item.url) : null, item };
+  return { ownId: entry.id?.trim() || undefined, link: item.url ? canonicalLink(item.url) : null, item, keyTitle };
 }
 
-function toItem(entry: RawEntry, base: string, feedUrl: string, fetchedAt: Date, labels: Labels): Omit<Item, "id" | "guid"> {
+function toItem(entry: RawEntry, base: string, feedUrl: string, fetchedAt: Date, labels: Labels): { item: Omit<Item, "id" | "guid">; keyTitle: string } {
   const bases = entry.bases;
   const linkBase = bases?.link.length ? resolveChain(bases.link, feedUrl) : base;
   const url = resolveHttp(entry.link, linkBase);
   const summarySource = entry.summaryHtml ?? entry.contentHtml ?? "";
   const summary = truncate(plainText(summarySource), SUMMARY_CHARS);
-  const title = truncate(plainText(entry.title ?? ""), TITLE_CHARS) || truncate(summary, 100) || "(ohne Titel)";
+  const headline = plainText(entry.title ?? "");
+  const title = truncate(headline, TITLE_CHARS) || truncate(summary, 100) || "(ohne Titel)";
   const html = entry.contentHtml ?? entry.summaryHtml;
   // relative links in an entry's HTML: against the xml:base in scope where the document names one, else
   // against the entry's own page, where there is one
@@ -151,7 +154,7 @@ function toItem(entry: RawEntry, base: string, feedUrl: string, fetchedAt: Date,
   let publishedAt = parseFeedDate(entry.published) ?? parseFeedDate(entry.updated);
   if (publishedAt && publishedAt.getTime() > fetchedAt.getTime() + FUTURE_SLACK_MS) publishedAt = null;
 
-  return {
+  const item: Omit<Item, "id" | "guid"> = {
     kind: contentHtml && entry.contentHtml ? "article" : "teaser",
     title,
     kicker: null,
@@ -168,11 +171,13 @@ function toItem(entry: RawEntry, base: string, feedUrl: string, fetchedAt: Date,
     contentHtml,
     url,
   };
+  // keyed by the headline as it always was: cutting it must not make a stored story a new one
+  return { item, keyTitle: headline.length > TITLE_CHARS ? headline : title };
 }
 
 /** An entry without id or story link: its title, date and text (the key of an undated entry is what it always was). */
-function textKey(namespace: string, { item }: Pick<Draft, "item">): string {
-  const key = `text\n${namespace}\n${item.title}\n${item.summary}`;
+function textKey(namespace: string, { item, keyTitle }: Pick<Draft, "item" | "keyTitle">): string {
+  const key = `text\n${namespace}\n${keyTitle}\n${item.summary}`;
   return item.publishedAt ? `${key}\n${item.publishedAt.toISOString()}` : key;
 }
 
