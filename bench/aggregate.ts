@@ -148,7 +148,9 @@ const database = process.env.BENCH_DATABASE_URL ? "PostgreSQL" : "PGlite";
 console.log(
   `\n${FEEDS} feeds × ${ENTRIES} entries from a local server; feedwerk on ${database}; ${ROUNDS} round(s), medians; load average during the passes: ${loads.join(", ")}\n`,
 );
-console.log("pass                      feedwerk                          newsboat (reload-threads 8)   ratio (newsboat / feedwerk): the median of the rounds' ratios");
+console.log(
+  "pass                      feedwerk                          newsboat (reload-threads 8)   ratio (newsboat / feedwerk): the median of the rounds' ratios",
+);
 for (const which of ["first", "second"] as const) {
   const ours = median(times.feedwerk[which]);
   const theirs = hasNewsboat ? median(times.newsboat[which]) : null;
