@@ -10,17 +10,14 @@ import { asc, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { documents, sources } from "../src/storage/schema";
 import { backends } from "./support/databases";
-import { migrateBefore } from "./support/migrations";
+import { beforeMigration, rowsOf } from "./support/migrations";
 
 const AT = "2026-01-05T12:00:00Z";
 
 for (const backend of backends) {
   describe.skipIf(backend.unavailable)(`the migration documents_per_source on ${backend.name}`, () => {
     it("takes back what a feed's lost document observed as another's, makes both due without validators, and keeps the rest as they were", async () => {
-      const scratch = await backend.scratch();
-      const opened = await scratch.open();
-      try {
-        await migrateBefore(opened, backend, "documents_per_source");
+      await beforeMigration(backend, "documents_per_source", async (opened) => {
         const feed = (id: number, name: string, sha: string | null, listing: string[]) =>
           sql`(${id}, 'feed', ${name}, ${`https://${name}.example/feed.xml`}, ${sha}, ${'"v1"'}, ${"Mon, 05 Jan 2026 12:00:00 GMT"}, ${"2026-01-05T13:00:00Z"}::timestamptz, ${JSON.stringify(listing)}::jsonb)`;
         await opened.db.execute(sql`insert into sources (id, kind, name, url, body_sha256, etag, last_modified, next_poll_at, listing) values
@@ -57,7 +54,7 @@ for (const backend of backends) {
         ]);
 
         const observed = await opened.db.execute(sql`select item_id from observations order by item_id`);
-        const ids = ((observed as { rows?: { item_id: string }[] }).rows ?? (observed as unknown as { item_id: string }[])).map((r) => r.item_id);
+        const ids = rowsOf<{ item_id: string }>(observed).map((r) => r.item_id);
         expect(ids).toEqual(["a-only", "both"]);
 
         // the same content fetched at the same time is a document of each source now
@@ -65,10 +62,7 @@ for (const backend of backends) {
         await expect(
           opened.db.insert(documents).values({ sourceId: 2, name: "bereft", sha256: "same", fetchedAt: new Date(AT), itemCount: 2 }),
         ).rejects.toThrow();
-      } finally {
-        await opened.close();
-        await scratch.dispose();
-      }
+      });
     });
   });
 }

@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import type { Database } from "../src/storage/database";
 import { items, sources } from "../src/storage/schema";
 import { backends } from "./support/databases";
-import { migrateBefore } from "./support/migrations";
+import { beforeMigration } from "./support/migrations";
 
 const at = (day: number, hour = 12) => `2026-01-${String(day).padStart(2, "0")}T${String(hour).padStart(2, "0")}:00:00Z`;
 
@@ -35,10 +35,7 @@ async function writeOldRows(db: Database): Promise<void> {
 for (const backend of backends) {
   describe.skipIf(backend.unavailable)(`the migration source_listing on ${backend.name}`, () => {
     it("gives each source the listing of its latest document and each item the time it was last seen", async () => {
-      const scratch = await backend.scratch();
-      const opened = await scratch.open();
-      try {
-        await migrateBefore(opened, backend, "source_listing");
+      await beforeMigration(backend, "source_listing", async (opened) => {
         await writeOldRows(opened.db);
         await opened.migrate();
 
@@ -60,10 +57,7 @@ for (const backend of backends) {
           y: new Date(at(5)).toISOString(),
           z: new Date(at(5)).toISOString(),
         });
-      } finally {
-        await opened.close();
-        await scratch.dispose();
-      }
+      });
     }, 120_000);
   });
 }

@@ -10,7 +10,7 @@ import { comparable } from "../src/normalise/text";
 import { matchWordsOf, wordQueryOf } from "../src/storage/match-words";
 import { labelMatches, matchTextOf } from "../src/storage/tag-match";
 import { backends } from "./support/databases";
-import { migrateBefore } from "./support/migrations";
+import { beforeMigration, rowsOf } from "./support/migrations";
 
 const wordsOf = (vector: string) => new Set([...vector.matchAll(/' ([^']*)'/g)].map((m) => m[1]!));
 
@@ -75,10 +75,7 @@ const TEXTS: [title: string, summary: string][] = [
 for (const backend of backends) {
   describe.skipIf(backend.unavailable)(`the migration one_search_index on ${backend.name}`, () => {
     it("gives the stories stored before it the words the code writes now", async () => {
-      const scratch = await backend.scratch();
-      const opened = await scratch.open();
-      try {
-        await migrateBefore(opened, backend, "one_search_index");
+      await beforeMigration(backend, "one_search_index", async (opened) => {
         const rows = TEXTS.map(
           ([title, summary], i) =>
             sql`(${`s${i}`}, ${`urn:s${i}`}, 'teaser', ${title}, ${summary}, 'none', ${matchTextOf(title, summary)}, now(), now(), now(), ${`h${i}`})`,
@@ -91,13 +88,10 @@ for (const backend of backends) {
           const result = await opened.db.execute(
             sql`select match_words = ${written}::tsvector as same, match_words::text as filled from items where id = ${`s${i}`}`,
           );
-          const [row] = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { same: boolean; filled: string }[];
+          const [row] = rowsOf<{ same: boolean; filled: string }>(result);
           expect(row?.same, `${title}: filled ${row?.filled}, written ${written}`).toBe(true);
         }
-      } finally {
-        await opened.close();
-        await scratch.dispose();
-      }
+      });
     });
   });
 }

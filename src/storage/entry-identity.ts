@@ -23,9 +23,8 @@ import { derive } from "../normalise/merge";
 import { unionTags } from "../normalise/tag-union";
 import type { Database } from "./database";
 import { inJsonList } from "./json-list";
-import { itemRow, rowToItem, type ItemRow } from "./rows";
+import { itemRow, rowChanges, rowToItem, type ItemRow } from "./rows";
 import { sourceTagsById } from "./source-observations";
-import { matchWordsOf } from "./match-words";
 import { documents, itemColumns, items, itemTags, observations } from "./schema";
 
 export interface EntryIdentity {
@@ -107,11 +106,7 @@ export async function retireItems(tx: Database, sourceId: number, ids: readonly 
     const row = itemRow(rowToItem(stored!), stored!.contentHash, derive(others), unionTags(others, sourceTags));
     const { id: _, ...next } = row;
     // the text is the stored one, but comparable() of another Node (other Unicode tables) may spell it otherwise
-    const reworded = stored!.matchText !== next.matchText;
-    await tx
-      .update(items)
-      .set(reworded ? { ...next, matchWords: matchWordsOf(next.matchText) } : next)
-      .where(eq(items.id, id));
+    await tx.update(items).set(rowChanges(stored!, next)).where(eq(items.id, id));
     kept.push(row);
   }
   return { changed, tagIds: [...new Set(links.map((l) => l.tagId))], kept };

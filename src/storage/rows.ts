@@ -2,6 +2,7 @@
 import type { Item, Tag } from "../normalise/item";
 import type { Derived } from "../normalise/merge";
 import type { items } from "./schema";
+import { matchWordsOf } from "./match-words";
 import { matchTextOf } from "./tag-match";
 
 /**
@@ -68,4 +69,9 @@ export function itemRow(content: Item, contentHash: string, derived: Derived, ta
     updatedAt: derived.updatedAt,
     contentHash,
   };
+}
+
+/** What to set on a stored item's row: its words too where its match text changed, the one place they are written again. */
+export function rowChanges<T extends { matchText: string }>(stored: { matchText: string }, next: T): T & { matchWords?: string } {
+  return stored.matchText === next.matchText ? next : { ...next, matchWords: matchWordsOf(next.matchText) };
 }

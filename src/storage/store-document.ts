@@ -16,7 +16,7 @@ import { inJsonList } from "./json-list";
 import type { Database } from "./database";
 import { keepItems, previousItems, retireItems, type EntryIdentity } from "./entry-identity";
 import { dropped, recordListings } from "./listing";
-import { itemRow, rowToItem, type ItemRow } from "./rows";
+import { itemRow, rowChanges, rowToItem, type ItemRow } from "./rows";
 import { matchWordsOf } from "./match-words";
 import { documents, feedState, itemColumns, items, itemTags, observations, sources, tags } from "./schema";
 import { sourcedObservations, sourceTagsById, type SourcedObservationRow } from "./source-observations";
@@ -301,12 +301,8 @@ async function storeGroup(tx: Database, group: readonly Storing[]): Promise<Stor
         outcome = "new";
       } else if (stableJson(stored) !== stableJson(next)) {
         const { id, ...changes } = next;
-        const reworded = stored.matchText !== next.matchText;
-        await tx
-          .update(items)
-          .set(reworded ? { ...changes, matchWords: matchWordsOf(next.matchText) } : changes)
-          .where(eq(items.id, id));
-        if (reworded || stableJson(stored.pageTags) !== stableJson(next.pageTags)) relink.push(next);
+        await tx.update(items).set(rowChanges(stored, changes)).where(eq(items.id, id));
+        if (stored.matchText !== next.matchText || stableJson(stored.pageTags) !== stableJson(next.pageTags)) relink.push(next);
         outcome = "updated";
       } else {
         outcome = "unchanged";

@@ -7,6 +7,19 @@ import type { Database } from "../../src/storage/database";
 import { MIGRATIONS, type OpenDatabase } from "../../src/storage/open";
 import type { Backend } from "./databases";
 
+/** A scratch database of `backend` at the schema before the migration `name`, open for `run`; dropped afterwards. */
+export async function beforeMigration(backend: Backend, name: string, run: (opened: OpenDatabase) => Promise<void>): Promise<void> {
+  const scratch = await backend.scratch();
+  const opened = await scratch.open();
+  try {
+    await migrateBefore(opened, backend, name);
+    await run(opened);
+  } finally {
+    await opened.close();
+    await scratch.dispose();
+  }
+}
+
 /** Applies the migrations that come before the one whose name ends in `_name`. */
 export async function migrateBefore(opened: OpenDatabase, backend: Backend, name: string): Promise<void> {
   const journal = JSON.parse(readFileSync(join(MIGRATIONS, "meta", "_journal.json"), "utf8")) as { entries: { idx: number; tag: string }[] };
@@ -25,7 +38,8 @@ export async function migrateBefore(opened: OpenDatabase, backend: Backend, name
   }
 }
 
-const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows);
+/** postgres.js answers with the rows, PGlite with an object holding them. */
+export const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows);
 
 /** Tables in the order their foreign keys allow, with the serial ids whose sequences follow the copied rows. */
 const TABLES: [table: string, serial: boolean][] = [
