@@ -13,6 +13,12 @@
  * alternates from round to round. The ratios are newsboat's wall time over
  * feedwerk's in the same round, and the figure is their median. BENCH_FEEDS,
  * BENCH_ROUNDS and NEWSBOAT change the defaults.
+ *
+ * BENCH_WITHOUT_SEARCH_INDEX=1 (PostgreSQL only) drops the full-text index
+ * items_search after migrating: not a way to run feedwerk (?q= and new tags
+ * rely on it), but the measure of what keeping it costs PostgreSQL in the
+ * first pass. The words column it indexes (items.match_words) is still worked
+ * out and written, so the whole of the search's cost is somewhat more.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -26,6 +32,9 @@ const FEEDS = Number(process.env.BENCH_FEEDS ?? 1000);
 const ENTRIES = 50;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
 const NEWSBOAT = process.env.NEWSBOAT ?? "/usr/bin/newsboat";
+const WITHOUT_SEARCH_INDEX = process.env.BENCH_WITHOUT_SEARCH_INDEX === "1";
+if (WITHOUT_SEARCH_INDEX && !process.env.BENCH_DATABASE_URL)
+  throw new Error("BENCH_WITHOUT_SEARCH_INDEX needs BENCH_DATABASE_URL: it drops the index on PostgreSQL");
 const root = fileURLToPath(new URL("..", import.meta.url));
 const shared = join(root, "..", "shared", "bench");
 
@@ -73,11 +82,11 @@ for (let i = 0; ; i++) {
 }
 
 /** A fresh database for one round of feedwerk: the environment that selects it, and how to drop it. */
-async function scratchDatabase(round: number): Promise<{ env: Record<string, string>; dispose(): Promise<void> }> {
+async function scratchDatabase(round: number): Promise<{ env: Record<string, string>; migrated(): Promise<void>; dispose(): Promise<void> }> {
   const adminUrl = process.env.BENCH_DATABASE_URL;
   if (!adminUrl) {
     const data = join(dir, `pglite-${round}`);
-    return { env: { FEEDWERK_DATA: data, DATABASE_URL: "" }, dispose: async () => rmSync(data, { recursive: true, force: true }) };
+    return { env: { FEEDWERK_DATA: data, DATABASE_URL: "" }, migrated: async () => {}, dispose: async () => rmSync(data, { recursive: true, force: true }) };
   }
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   const name = `feedwerk_aggregate_${process.pid}_${round}`;
@@ -86,6 +95,12 @@ async function scratchDatabase(round: number): Promise<{ env: Record<string, str
   url.pathname = `/${name}`;
   return {
     env: { DATABASE_URL: url.toString() },
+    migrated: async () => {
+      if (!WITHOUT_SEARCH_INDEX) return;
+      const sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
+      await sql.unsafe("drop index items_search");
+      await sql.end();
+    },
     dispose: async () => {
       await admin.unsafe(`drop database if exists ${name} with (force)`);
       await admin.end();
@@ -107,6 +122,7 @@ for (let round = 0; round < ROUNDS; round++) {
     const cli = (...args: string[]) =>
       run(process.execPath, ["--import", "tsx", "src/entry/cli.ts", ...args], { ...database.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1" });
     await cli("migrate");
+    await database.migrated();
     await cli("sources", "import", join(dir, "feeds", "feeds.opml"));
 
     const pass: Record<Side, () => Promise<number>> = {
@@ -146,7 +162,7 @@ const median = (values: number[]) => {
 };
 const database = process.env.BENCH_DATABASE_URL ? "PostgreSQL" : "PGlite";
 console.log(
-  `\n${FEEDS} feeds × ${ENTRIES} entries from a local server; feedwerk on ${database}; ${ROUNDS} round(s), medians; load average during the passes: ${loads.join(", ")}\n`,
+  `\n${FEEDS} feeds × ${ENTRIES} entries from a local server; feedwerk on ${database}${WITHOUT_SEARCH_INDEX ? " WITHOUT its search index (a measure, not a configuration)" : ""}; ${ROUNDS} round(s), medians; load average during the passes: ${loads.join(", ")}\n`,
 );
 console.log(
   "pass                      feedwerk                          newsboat (reload-threads 8)   ratio (newsboat / feedwerk): the median of the rounds' ratios",

@@ -16,7 +16,9 @@ import type { OpenDatabase } from "../src/storage/open";
 import { tagItemIds } from "../src/storage/queries";
 import { documents, items, observations } from "../src/storage/schema";
 import { addFeedSource, findFeedSource, setSourceTags } from "../src/storage/sources";
+import { createApp } from "../src/publish/app";
 import { cli } from "./support/cli";
+import { expectValidAtom, expectValidJsonFeed, expectValidRss, rssParser } from "./support/feeds";
 import { backends } from "./support/databases";
 import { collectPoll, pollingSuite } from "./support/polling";
 
@@ -41,6 +43,10 @@ const growing = (count: number, edited = -1) =>
 const ECHO = `<?xml version="1.0"?><rss version="2.0"><channel><title>Echo</title><link>https://echo.example/</link><description>e</description>
 <item><title>Meldung 0, nacherzählt</title><link>https://grow.example/0</link><description>Anders erzählt.</description></item></channel></rss>`;
 let growingFeed = growing(50);
+// entries that bring a headline alone, one with a link and one without
+const BARE = `<?xml version="1.0"?><rss version="2.0"><channel><title>Knapp</title><link>https://bare.example/</link><description>k</description>
+<item><title>Nur eine Schlagzeile</title><link>https://bare.example/1</link><category>Knapp</category></item>
+<item><title>Schlagzeile ohne Link</title><guid isPermaLink="false">bare-2</guid><category>Knapp</category></item></channel></rss>`;
 
 let server: Server;
 let base: string;
@@ -59,6 +65,7 @@ beforeAll(async () => {
     if (path === "/mirror.xml") return res.writeHead(200).end(MIRROR);
     if (path === "/growing.xml") return res.writeHead(200).end(growingFeed);
     if (path === "/echo.xml") return res.writeHead(200).end(ECHO);
+    if (path === "/bare.xml") return res.writeHead(200).end(BARE);
     if (path === "/old-address.xml") return res.writeHead(301, { location: "/atom.xml" }).end();
     return res.writeHead(404).end();
   });
@@ -185,6 +192,37 @@ for (const backend of backends) {
       expect(await count()).toBe(55); // entry 51 and entry 0
       expect((await item0()).title).toBe("Meldung 0");
       expect((await item0()).updatedAt).toEqual(new Date("2025-12-10T16:00:00Z"));
+    });
+
+    it("publishes entries that brought a headline alone with neither description nor content in RSS, and empty content_html in JSON Feed", async () => {
+      await addFeedSource(db.db, { url: `${base}/bare.xml` });
+      await collectPoll(db.db, fetcher, { now: () => new Date("2025-12-10T12:00:00Z") });
+      const app = createApp({ db: db.db, publicUrl: "https://feeds.example.org" });
+      const body = async (path: string) => {
+        const response = await app.fetch(new Request(`https://feeds.example.org${path}`));
+        expect(response.status).toBe(200);
+        return response.text();
+      };
+      const rss = await body("/feeds/knapp.xml");
+      await expectValidRss(rss);
+      const read = await rssParser.parseString(rss);
+      expect(read.items.map((i) => [i.title, i.content ?? null, (i as unknown as Record<string, unknown>)["content:encoded"] ?? null]).sort()).toEqual([
+        ["Nur eine Schlagzeile", null, null],
+        ["Schlagzeile ohne Link", null, null],
+      ]);
+      expect(rss).not.toContain("<description></description>");
+      const atom = await body("/feeds/knapp.atom");
+      await expectValidAtom(atom);
+      // Atom keeps an empty paragraph: the W3C validator wants textual content in every entry (tests/w3c-feeds.test.ts)
+      expect(atom).not.toContain("<summary");
+      expect(atom.match(/<content[^>]*>.*?<\/content>/g)).toEqual(Array(2).fill('<content type="html"><![CDATA[<p></p>]]></content>'));
+      const json = JSON.parse(await body("/feeds/knapp.json")) as { items: { title: string; content_html: string }[] };
+      expectValidJsonFeed(json);
+      // JSON Feed requires content_html or content_text: present, and empty
+      expect(json.items.map((i) => [i.title, i.content_html]).sort()).toEqual([
+        ["Nur eine Schlagzeile", ""],
+        ["Schlagzeile ohne Link", ""],
+      ]);
     });
 
     it("does not store a feed served again byte for byte without validators, not even when its tags change", async () => {

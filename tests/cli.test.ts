@@ -7,6 +7,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fixedRow } from "../src/entry/cli/table";
+import { FETCH_TABLE } from "../src/entry/commands/fetch-pass";
 import { countItems } from "../src/storage/queries";
 import { documents } from "../src/storage/schema";
 import { cliSync as cli } from "./support/cli";
@@ -303,5 +305,34 @@ describe("the embedded database", () => {
       await opened.close();
       await scratch.dispose();
     }
+  });
+});
+
+describe("the fetch table", () => {
+  const { head, widths } = FETCH_TABLE;
+  /** Where each column of a line starts: after the widths before it and two spaces each. */
+  const columnStarts = [0];
+  for (const w of widths) columnStarts.push(columnStarts.at(-1)! + w + 2);
+  const starts = (line: string) => [...line.matchAll(/(?:^|\s\s)(\S)/g)].map((m) => m.index! + m[0].length - 1);
+
+  it("keeps every column where the head put it, whatever the length of a feed's name or a failure", () => {
+    const rows = [
+      head,
+      ["https://www.example.org/news/deutschland/politik/feed.rss", "stored", "50", "0", "0", "2026-11-26T07:17:50Z"],
+      ["kurz", "failed: HTTP 404 Not Found from https://www.example.org/gone", "0", "0", "0", "2026-11-26T07:32:50Z"],
+      ["Nachrichten 📰📰📰📰📰📰📰📰📰📰📰📰📰📰📰📰📰📰📰📰📰📰📰📰📰📰📰📰📰📰📰📰📰", "stored", "1", "0", "0", "2026-11-26T07:32:50Z"],
+    ].map((row) => fixedRow(row, widths));
+    for (const line of rows.slice(0, 3)) expect(starts(line), line).toEqual(columnStarts);
+    // the name keeps its end, what tells feeds of one site apart
+    expect(rows[1]!.slice(0, widths[0])).toBe("https://www.example.…nd/politik/feed.rss");
+    expect(rows[2]!.slice(columnStarts[1], columnStarts[2]! - 2)).toBe("failed: HTTP …");
+    // a cut falls between characters: no half of a surrogate pair is left (wide characters still take two
+    // places in a terminal: such a name pushes its row on)
+    expect(rows[3]).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
+  });
+
+  it("never cuts a count", () => {
+    const line = fixedRow(["feed", "stored", "1234567", "0", "0", "2026-11-26T07:17:50Z"], widths);
+    expect(line.split(/\s+/).slice(2, 5)).toEqual(["1234567", "0", "0"]);
   });
 });

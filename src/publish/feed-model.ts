@@ -49,9 +49,12 @@ export function lastUpdate(channel: Pick<FeedChannel, "items" | "changedAt">): D
 /** When the item was published, or first seen where the page gave no time. */
 export const publishedOf = (item: FeedItem) => item.publishedAt ?? item.firstSeenAt;
 
-/** The article's HTML, or the teaser's summary as a paragraph, plus the image credit (writers strip what XML cannot carry). */
+/**
+ * The article's HTML, or the teaser's summary as a paragraph, plus the image credit (writers strip what XML cannot carry);
+ * empty for an entry that brought a headline alone, which readers would otherwise show as a blank paragraph.
+ */
 export function contentHtmlOf(item: FeedItem): string {
-  const parts = [item.contentHtml ?? `<p>${escapeHtml(item.summary)}</p>`];
+  const parts = [item.contentHtml ?? (item.summary.trim() ? `<p>${escapeHtml(item.summary)}</p>` : "")].filter(Boolean);
   if (item.image) {
     const { caption, credit } = item.image;
     const text = [caption ? escapeHtml(caption) : null, credit ? `Foto: ${escapeHtml(credit)}` : null].filter(Boolean).join(" ");

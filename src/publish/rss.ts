@@ -60,12 +60,13 @@ export function renderRss(channel: FeedChannel): string {
       "\n",
       textEl("pubDate", publishedOf(item).toUTCString()),
       "\n",
-      // description is HTML to every reader: the plain summary goes in escaped
-      textEl("description", escapeHtml(item.summary)),
-      "\n",
-      cdataEl("content:encoded", contentHtmlOf(item)),
-      "\n",
     );
+    // description is HTML to every reader: the plain summary goes in escaped. An item needs a title or a
+    // description, not both: an entry that brought a headline alone gets neither description nor content;
+    // content comes after a description, if an empty one (validators warn of content:encoded without it)
+    const content = contentHtmlOf(item);
+    if (content || item.summary.trim()) out.push(textEl("description", escapeHtml(item.summary)), "\n");
+    if (content) out.push(cdataEl("content:encoded", content), "\n");
     if (item.agency) out.push(textEl("dc:creator", item.agency), "\n");
     for (const tag of item.memberOf) out.push(`<category domain="${domain}${xmlText(tag.slug)}">${xmlText(tag.label)}</category>\n`);
     if (item.media) out.push(mediaElements(item.media));

@@ -19,21 +19,36 @@ export function printTable(head: string[], rows: string[][]): void {
 }
 
 /**
- * A table printed a row at a time, as its rows come: columns of fixed
- * widths (the last one unpadded), long cells cut; the head before the first row.
+ * A row of a table printed a row at a time: columns of fixed widths (the
+ * last one unpadded and only cut when long), each cell cut to its column so
+ * that the columns stay aligned row after row. The first column is cut in its
+ * middle: a feed's name is often its address, told apart by its end. A number
+ * is never cut (a count cut short would be a wrong count): one wider than its
+ * column pushes the rest of its row on. Cuts fall between characters, not
+ * inside one (a terminal shows some characters, emoji among them, two places
+ * wide: a name of them is cut to its width in characters, and pushes on too).
  */
+export function fixedRow(row: readonly string[], widths: readonly number[]): string {
+  return row
+    .map((c, i) => {
+      if (i >= widths.length) return cut(c);
+      const width = widths[i]!;
+      const chars = Array.from(c);
+      if (chars.length <= width || /^\d+$/.test(c)) return c.padEnd(width + c.length - chars.length);
+      if (i > 0) return `${chars.slice(0, width - 1).join("")}…`;
+      const tail = Math.floor((width - 1) / 2);
+      return `${chars.slice(0, width - 1 - tail).join("")}…${chars.slice(chars.length - tail).join("")}`;
+    })
+    .join("  ")
+    .trimEnd();
+}
+
+/** A table printed a row at a time, as its rows come (fixedRow); the head before the first row. */
 export function rowPrinter(head: string[], widths: number[]): (row: string[]) => void {
-  const print = (row: string[]) =>
-    console.log(
-      row
-        .map((c, i) => (i < widths.length ? cut(c).padEnd(widths[i]!) : cut(c)))
-        .join("  ")
-        .trimEnd(),
-    );
   let headed = false;
   return (row) => {
-    if (!headed) print(head);
+    if (!headed) console.log(fixedRow(head, widths));
     headed = true;
-    print(row);
+    console.log(fixedRow(row, widths));
   };
 }

@@ -16,6 +16,9 @@ import { rowPrinter } from "../cli/table";
 import { readConfig } from "../config";
 import type { FeedReadingPool } from "../feed-reading";
 
+/** The table a pass prints, a row per feed: the widths of every column but the last. */
+export const FETCH_TABLE = { head: ["feed", "result", "new", "updated", "unchanged", "next poll"], widths: [40, 14, 5, 7, 9] };
+
 /** A process stopped by a signal exits with 128 + its number, as shells report it. */
 const EXIT_ON = { SIGINT: 130, SIGTERM: 143 } as const;
 type StopSignal = keyof typeof EXIT_ON;
@@ -37,7 +40,7 @@ export async function fetchPass(options: { all?: boolean }, reading: FeedReading
     const config = readConfig();
     const fetcher = new FeedFetcher(new AddressPolicy(config.allowedHosts));
     // a row per feed as it is done, not a table at the end: a pass over ten thousand feeds keeps no list of them
-    const row = rowPrinter(["feed", "result", "new", "updated", "unchanged", "next poll"], [40, 14, 5, 7, 9]);
+    const row = rowPrinter(FETCH_TABLE.head, FETCH_TABLE.widths);
     try {
       const summary = await pollFeeds(opened.db, fetcher, {
         all: options.all,

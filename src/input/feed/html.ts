@@ -103,10 +103,27 @@ export function sanitizeContent(html: string, base: string | null): string {
   if (!html.includes("<") && !html.includes("&")) return html.replaceAll(">", "&gt;").trim();
   linkBase = base;
   try {
-    return sanitize(html.includes("</br") ? html.replace(BR_PAIR, "<br$1>") : html, SANITIZE).trim();
+    const clean = sanitize(html.includes("</br") ? html.replace(BR_PAIR, "<br$1>") : html, SANITIZE).trim();
+    return shows(clean) ? clean : "";
   } finally {
     linkBase = null;
   }
+}
+
+/**
+ * Whether sanitised HTML shows anything: text or an image. "<p></p>", "<p>&nbsp;</p>" or a lone "<br>" is no
+ * content, and a reader given it shows a blank paragraph where the entry's headline should stand alone. Long
+ * markup is taken to show something without looking: the check is for the few bytes of an empty wrapper.
+ */
+function shows(clean: string): boolean {
+  if (clean.length > 200 || clean.includes("<img")) return true;
+  // sanitize-html's output is well-formed, its attribute values escaped: a tag ends at the first ">"
+  return /\S/.test(
+    clean
+      .replace(/<[^>]*>/g, "")
+      .replace(/&nbsp;|&#160;|&#xa0;/gi, "")
+      .replace(/\u00a0/g, ""),
+  );
 }
 
 // elements that break a line where a browser renders them; every other element (b, sup, a, span, …) joins its text to its neighbours
