@@ -324,11 +324,21 @@ describe("the fetch table", () => {
     ].map((row) => fixedRow(row, widths));
     for (const line of rows.slice(0, 3)) expect(starts(line), line).toEqual(columnStarts);
     // the name keeps its end, what tells feeds of one site apart
-    expect(rows[1]!.slice(0, widths[0])).toBe("https://www.example.…nd/politik/feed.rss");
-    expect(rows[2]!.slice(columnStarts[1], columnStarts[2]! - 2)).toBe("failed: HTTP …");
+    expect(rows[1]!.slice(0, widths[0])).toBe("https://www.example…d/politik/feed.rss");
+    // a failure says its status before the cut
+    expect(rows[2]!.slice(columnStarts[1], columnStarts[2]! - 2)).toBe("failed: HTTP 404 Not …");
     // a cut falls between characters: no half of a surrogate pair is left (wide characters still take two
     // places in a terminal: such a name pushes its row on)
     expect(rows[3]).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
+  });
+
+  it("cuts between characters as a reader sees them: a flag, or a letter and its combining accent, is one", () => {
+    const flags = fixedRow([`Länder ${"🇩🇪🇦🇹🇨🇭".repeat(20)}`, "stored", "1", "0", "0", "2026-11-26T07:17:50Z"], widths);
+    const name = flags.split("  ")[0]!;
+    for (const part of name.split("…")) expect([...part.matchAll(/[\u{1F1E6}-\u{1F1FF}]/gu)].length % 2, part).toBe(0);
+    // "Zürich" with a combining diaeresis: six characters in seven code units, padded as six
+    const zurich = fixedRow(["Zu\u0308rich", "stored", "1", "0", "0", "2026-11-26T07:17:50Z"], widths);
+    expect(zurich.indexOf("stored")).toBe(widths[0]! + 2 + 1);
   });
 
   it("never cuts a count", () => {

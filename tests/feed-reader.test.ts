@@ -37,6 +37,8 @@ interface Expected {
     contentExcludes?: string[];
     /** The entry's markup shows nothing (an empty paragraph): the item has no content, only its headline and summary. */
     noContent?: boolean;
+    /** The item's kind, where it matters: "article" only where the entry's own content shows something. */
+    kind?: "article" | "teaser";
     /** Enclosures and thumbnail; left out where the entry has none. */
     media?: Media;
   }[];
@@ -73,6 +75,7 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith(".expected.json")))
         for (const c of w.contentContains ?? []) expect(got.contentHtml).toContain(c);
         for (const c of w.contentExcludes ?? []) expect(got.contentHtml ?? "").not.toContain(c);
         if (w.noContent) expect([got.contentHtml, got.kind], w.title).toEqual([null, "teaser"]);
+        if (w.kind) expect(got.kind, w.title).toBe(w.kind);
         expect(got.media, w.title).toEqual(w.media ?? null);
         expect(got.guid).toMatch(/^urn:feedwerk:item:[0-9a-f]{32}$/);
       });

@@ -23,7 +23,8 @@ export function renderJsonFeed(channel: FeedChannel): string {
       // the same text in every format: what XML cannot carry is dropped here too
       title: stripNonXmlChars(item.title),
       content_html: stripNonXmlChars(contentHtmlOf(item)),
-      summary: stripNonXmlChars(item.summary),
+      // optional in JSON Feed: an entry that brought a headline alone has none
+      ...(item.summary.trim() ? { summary: stripNonXmlChars(item.summary) } : {}),
       date_published: isoSeconds(publishedOf(item)),
       date_modified: isoSeconds(item.updatedAt),
       ...(item.agency ? { authors: [{ name: stripNonXmlChars(item.agency) }] } : {}),

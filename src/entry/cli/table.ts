@@ -24,16 +24,17 @@ export function printTable(head: string[], rows: string[][]): void {
  * that the columns stay aligned row after row. The first column is cut in its
  * middle: a feed's name is often its address, told apart by its end. A number
  * is never cut (a count cut short would be a wrong count): one wider than its
- * column pushes the rest of its row on. Cuts fall between characters, not
- * inside one (a terminal shows some characters, emoji among them, two places
- * wide: a name of them is cut to its width in characters, and pushes on too).
+ * column pushes the rest of its row on. Cuts fall between characters as a
+ * reader sees them, not inside one (a terminal shows some characters, emoji
+ * among them, two places wide: a name of them is cut to its width in
+ * characters, and pushes on too).
  */
 export function fixedRow(row: readonly string[], widths: readonly number[]): string {
   return row
     .map((c, i) => {
       if (i >= widths.length) return cut(c);
       const width = widths[i]!;
-      const chars = Array.from(c);
+      const chars = Array.from(GRAPHEMES.segment(c), (g) => g.segment);
       if (chars.length <= width || /^\d+$/.test(c)) return c.padEnd(width + c.length - chars.length);
       if (i > 0) return `${chars.slice(0, width - 1).join("")}…`;
       const tail = Math.floor((width - 1) / 2);
@@ -42,6 +43,9 @@ export function fixedRow(row: readonly string[], widths: readonly number[]): str
     .join("  ")
     .trimEnd();
 }
+
+/** Characters as a reader sees them: a flag, or a letter and its combining accent, is one. */
+const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
 /** A table printed a row at a time, as its rows come (fixedRow); the head before the first row. */
 export function rowPrinter(head: string[], widths: number[]): (row: string[]) => void {

@@ -17,7 +17,7 @@ import { readConfig } from "../config";
 import type { FeedReadingPool } from "../feed-reading";
 
 /** The table a pass prints, a row per feed: the widths of every column but the last. */
-export const FETCH_TABLE = { head: ["feed", "result", "new", "updated", "unchanged", "next poll"], widths: [40, 14, 5, 7, 9] };
+export const FETCH_TABLE = { head: ["feed", "result", "new", "updated", "unchanged", "next poll"], widths: [38, 22, 5, 7, 9] };
 
 /** A process stopped by a signal exits with 128 + its number, as shells report it. */
 const EXIT_ON = { SIGINT: 130, SIGTERM: 143 } as const;

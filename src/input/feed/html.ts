@@ -117,13 +117,9 @@ export function sanitizeContent(html: string, base: string | null): string {
  */
 function shows(clean: string): boolean {
   if (clean.length > 200 || clean.includes("<img")) return true;
-  // sanitize-html's output is well-formed, its attribute values escaped: a tag ends at the first ">"
-  return /\S/.test(
-    clean
-      .replace(/<[^>]*>/g, "")
-      .replace(/&nbsp;|&#160;|&#xa0;/gi, "")
-      .replace(/\u00a0/g, ""),
-  );
+  // sanitize-html's output is well-formed, its attribute values escaped: a tag ends at the first ">"; it gives
+  // &nbsp; as U+00A0, which \s matches, and zero-width characters and soft hyphens show nothing either
+  return /[^\s\u00ad\u200b-\u200d\u2060\ufeff]/.test(clean.replace(/<[^>]*>/g, ""));
 }
 
 // elements that break a line where a browser renders them; every other element (b, sup, a, span, …) joins its text to its neighbours

@@ -146,16 +146,18 @@ function toItem(entry: RawEntry, base: string, feedUrl: string, fetchedAt: Date,
   const summary = truncate(plainText(summarySource), SUMMARY_CHARS);
   const headline = plainText(entry.title ?? "");
   const title = truncate(headline, TITLE_CHARS) || truncate(summary, 100) || "(ohne Titel)";
-  const html = entry.contentHtml ?? entry.summaryHtml;
   // relative links in an entry's HTML: against the xml:base in scope where the document names one, else
   // against the entry's own page, where there is one
-  const htmlBases = entry.contentHtml ? bases?.content : bases?.summary;
-  const contentHtml = html ? sanitizeContent(html, htmlBases?.length ? resolveChain(htmlBases, feedUrl) : (url ?? base)) || null : null;
+  const clean = (html: string | undefined, htmlBases: string[] | undefined) =>
+    html ? sanitizeContent(html, htmlBases?.length ? resolveChain(htmlBases, feedUrl) : (url ?? base)) : "";
+  // content that shows nothing (an empty content:encoded beside a description) gives way to the description's HTML
+  const article = clean(entry.contentHtml, bases?.content);
+  const contentHtml = article || clean(entry.summaryHtml, bases?.summary) || null;
   let publishedAt = parseFeedDate(entry.published) ?? parseFeedDate(entry.updated);
   if (publishedAt && publishedAt.getTime() > fetchedAt.getTime() + FUTURE_SLACK_MS) publishedAt = null;
 
   const item: Omit<Item, "id" | "guid"> = {
-    kind: contentHtml && entry.contentHtml ? "article" : "teaser",
+    kind: article ? "article" : "teaser",
     title,
     kicker: null,
     publishedAt,
