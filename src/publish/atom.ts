@@ -6,7 +6,7 @@
  */
 import { isoSeconds } from "../normalise/item";
 import type { FeedChannel } from "./feed-model";
-import { contentHtmlOf, feedDescription, feedId, feedTitle, itemUrl, lastUpdate, publishedOf, UNKNOWN_TYPE } from "./feed-model";
+import { contentHtmlOf, feedDescription, feedId, feedTitle, hasSummary, itemUrl, lastUpdate, publishedOf, UNKNOWN_TYPE } from "./feed-model";
 import { cdataEl, emptyEl, PROLOG, textEl, xmlText } from "../xml/writer";
 
 export function renderAtom(channel: FeedChannel): string {
@@ -60,7 +60,7 @@ export function renderAtom(channel: FeedChannel): string {
     if (item.agency) out.push("<author>", textEl("name", item.agency), "</author>\n");
     for (const tag of item.memberOf) out.push(`<category term="${xmlText(tag.slug)}" label="${xmlText(tag.label)}" scheme="${scheme}"/>\n`);
     // a summary is optional beside content; an empty one says nothing (and readers show it as blank)
-    if (item.summary.trim()) out.push(textEl("summary", item.summary), "\n");
+    if (hasSummary(item)) out.push(textEl("summary", item.summary), "\n");
     // an entry that brought a headline alone still gets content: the W3C validator asks every entry for textual
     // content that is not blank (MissingTextualContent, NotBlank), and an empty paragraph is the least readers show
     out.push(cdataEl("content", contentHtmlOf(item) || "<p></p>", { type: "html" }), "\n", "</entry>\n");

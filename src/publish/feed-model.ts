@@ -49,12 +49,16 @@ export function lastUpdate(channel: Pick<FeedChannel, "items" | "changedAt">): D
 /** When the item was published, or first seen where the page gave no time. */
 export const publishedOf = (item: FeedItem) => item.publishedAt ?? item.firstSeenAt;
 
+/** Whether the item has a summary to show: an entry that brought a headline alone has none. */
+export const hasSummary = (item: Pick<FeedItem, "summary">) => item.summary.trim() !== "";
+
 /**
  * The article's HTML, or the teaser's summary as a paragraph, plus the image credit (writers strip what XML cannot carry);
  * empty for an entry that brought a headline alone, which readers would otherwise show as a blank paragraph.
  */
 export function contentHtmlOf(item: FeedItem): string {
-  const parts = [item.contentHtml ?? (item.summary.trim() ? `<p>${escapeHtml(item.summary)}</p>` : "")].filter(Boolean);
+  const body = item.contentHtml ?? (hasSummary(item) ? `<p>${escapeHtml(item.summary)}</p>` : null);
+  const parts = body ? [body] : [];
   if (item.image) {
     const { caption, credit } = item.image;
     const text = [caption ? escapeHtml(caption) : null, credit ? `Foto: ${escapeHtml(credit)}` : null].filter(Boolean).join(" ");

@@ -3,7 +3,7 @@ import { isoSeconds } from "../normalise/item";
 import { stripNonXmlChars } from "../normalise/text";
 import type { FeedChannel } from "./feed-model";
 import type { Media } from "../normalise/item";
-import { contentHtmlOf, feedDescription, feedTitle, itemUrl, publishedOf, UNKNOWN_TYPE } from "./feed-model";
+import { contentHtmlOf, feedDescription, feedTitle, hasSummary, itemUrl, publishedOf, UNKNOWN_TYPE } from "./feed-model";
 
 export function renderJsonFeed(channel: FeedChannel): string {
   const body = {
@@ -24,7 +24,7 @@ export function renderJsonFeed(channel: FeedChannel): string {
       title: stripNonXmlChars(item.title),
       content_html: stripNonXmlChars(contentHtmlOf(item)),
       // optional in JSON Feed: an entry that brought a headline alone has none
-      ...(item.summary.trim() ? { summary: stripNonXmlChars(item.summary) } : {}),
+      ...(hasSummary(item) ? { summary: stripNonXmlChars(item.summary) } : {}),
       date_published: isoSeconds(publishedOf(item)),
       date_modified: isoSeconds(item.updatedAt),
       ...(item.agency ? { authors: [{ name: stripNonXmlChars(item.agency) }] } : {}),

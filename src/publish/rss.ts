@@ -14,7 +14,7 @@
  */
 import { escapeHtml } from "../normalise/html";
 import type { FeedChannel } from "./feed-model";
-import { contentHtmlOf, feedDescription, feedTitle, itemUrl, lastUpdate, mainEnclosure, publishedOf, UNKNOWN_TYPE } from "./feed-model";
+import { contentHtmlOf, feedDescription, feedTitle, hasSummary, itemUrl, lastUpdate, mainEnclosure, publishedOf, UNKNOWN_TYPE } from "./feed-model";
 import type { Media } from "../normalise/item";
 import { cdataEl, emptyEl, PROLOG, textEl, xmlText } from "../xml/writer";
 
@@ -65,7 +65,7 @@ export function renderRss(channel: FeedChannel): string {
     // description, not both: an entry that brought a headline alone gets neither description nor content;
     // content comes after a description, if an empty one (validators warn of content:encoded without it)
     const content = contentHtmlOf(item);
-    if (content || item.summary.trim()) out.push(textEl("description", escapeHtml(item.summary)), "\n");
+    if (content || hasSummary(item)) out.push(textEl("description", escapeHtml(item.summary)), "\n");
     if (content) out.push(cdataEl("content:encoded", content), "\n");
     if (item.agency) out.push(textEl("dc:creator", item.agency), "\n");
     for (const tag of item.memberOf) out.push(`<category domain="${domain}${xmlText(tag.slug)}">${xmlText(tag.label)}</category>\n`);

@@ -7,7 +7,7 @@ import type { PendingDatabase } from "../../publish/app";
 import { openDatabase, type OpenDatabase } from "../../storage/open";
 import { mendsByWaiting, outageCode } from "../../storage/outage";
 import { readConfig } from "../config";
-import { rootMessage } from "./failures";
+import { rootMessage } from "../../storage/error-cause";
 
 export async function withDatabase<T>(run: (opened: OpenDatabase) => Promise<T>): Promise<T> {
   const config = readConfig();

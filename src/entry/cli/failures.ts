@@ -6,8 +6,6 @@ import { rootMessage } from "../../storage/error-cause";
 import { outageCode } from "../../storage/outage";
 import { displayPath } from "./named-files";
 
-export { rootMessage };
-
 /**
  * The line a command's failure is reported in: a database that went away is
  * said as such, and a wrapped error (a query with its parameters) by its cause.

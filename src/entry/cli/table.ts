@@ -18,6 +18,9 @@ export function printTable(head: string[], rows: string[][]): void {
     );
 }
 
+/** Characters as a reader sees them: a flag, or a letter and its combining accent, is one. */
+const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
 /**
  * A row of a table printed a row at a time: columns of fixed widths (the
  * last one unpadded and only cut when long), each cell cut to its column so
@@ -43,9 +46,6 @@ export function fixedRow(row: readonly string[], widths: readonly number[]): str
     .join("  ")
     .trimEnd();
 }
-
-/** Characters as a reader sees them: a flag, or a letter and its combining accent, is one. */
-const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
 /** A table printed a row at a time, as its rows come (fixedRow); the head before the first row. */
 export function rowPrinter(head: string[], widths: number[]): (row: string[]) => void {
