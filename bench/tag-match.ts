@@ -21,7 +21,7 @@ import { items } from "../src/storage/schema";
 import { addFeedSource, setSourceTags } from "../src/storage/sources";
 import { storeDocument } from "../src/storage/store-document";
 import { matchWordsOf } from "../src/storage/match-words";
-import { matchTextOf } from "../src/storage/tag-match";
+import { matchTextOf } from "../src/normalise/topic/label-words";
 import { tagItemIds } from "../src/storage/queries";
 import { tagsFromLabels } from "../src/normalise/tag-union";
 import { benchDatabase } from "./support/database";

@@ -105,6 +105,32 @@ for (const backend of backends) {
       expect(local.errors).toEqual([expect.stringMatching(/^fetched_at: .*zone/)]);
     });
 
+    it("answers 401 to an Authorization header that is no bearer token, and 405 with Allow to a method an endpoint does not take", async () => {
+      for (const header of ["Bearer ", "Bearer", "Basic dXNlcjpwYXNz", "Token abc", "Bearer two words"]) {
+        const res = await app.fetch(new Request("http://x/api/sources", { headers: { Authorization: header } }));
+        expect(res.headers.get("www-authenticate"), header).toMatch(/^Bearer/);
+        expect((await problemOf(res, 401)).detail, header).toMatch(/token/);
+      }
+      const put = await call("PUT", "/api/sources", { json: { url: "https://a.example/feed" } });
+      expect(put.headers.get("allow")).toBe("GET, POST, DELETE");
+      expect((await problemOf(put, 405)).detail).toBe("PUT is not allowed here; GET, POST, DELETE are");
+      expect((await call("GET", "/api/ingest")).headers.get("allow")).toBe("POST");
+      expect((await call("POST", "/api/tags")).headers.get("allow")).toBe("GET");
+      expect((await call("PATCH", "/api/tags/ukraine")).headers.get("allow")).toBe("PUT, DELETE");
+    });
+
+    it("refuses text no column can hold, in a query string or a body, with 400 instead of a database error", async () => {
+      for (const path of ["/api/sources?name=%00", "/api/sources?url=a%00b", "/api/ingest?name=x%00", "/api/tags?x=%00", "/api/tags/ukraine?dry_run=%00"]) {
+        const method = path.startsWith("/api/ingest") ? "POST" : path.startsWith("/api/tags/") ? "PUT" : path.startsWith("/api/tags") ? "GET" : "DELETE";
+        const res = await call(method, path, method === "POST" ? { body: seed } : method === "PUT" ? { json: {} } : {});
+        expect((await problemOf(res, 400)).detail, path).toMatch(/NUL/);
+      }
+      const body = await problemOf(await call("POST", "/api/sources", { json: { url: "https://a.example/feed", name: "a\u0000b" } }), 400);
+      expect(body.errors).toContain("name: holds a NUL character");
+      const rule = await problemOf(await call("PUT", "/api/tags/ukraine", { json: { exclude: ["Krieg\ud800"] } }), 400);
+      expect(rule.errors).toContain("exclude[0]: holds a lone surrogate (not Unicode text)");
+    });
+
     it("answers 401 without the right bearer token", async () => {
       expect((await call("GET", "/api/sources", { token: null })).status).toBe(401);
       expect((await call("GET", "/api/sources", { token: `${TOKEN}x` })).status).toBe(401);
@@ -212,6 +238,50 @@ for (const backend of backends) {
       expect((await problemOf(cut, 422)).detail).toMatch(/^cut\.txt:\d+: .*truncated/);
       await problemOf(await call("POST", "/api/ingest?fetched_at=yesterday", { body: seed }), 400);
       await problemOf(await call("POST", "/api/ingest", { body: new Uint8Array(3 * 1024 * 1024) }), 413);
+    });
+
+    it("manages tags and rules: list, set rules with a dry run first, rename, merge, remove; feeds follow at once", async () => {
+      expect((await call("POST", `/api/ingest?fetched_at=2025-12-09T13:00:00Z&name=seed`, { body: seed })).status).toBe(200);
+      const feed = async (slug: string) => app.fetch(new Request(`http://x/feeds/${slug}.json`));
+      const listed = (await (await call("GET", "/api/tags")).json()) as { tags: { slug: string; match: string; origin: string; items: number }[] };
+      expect(listed.tags.find((t) => t.slug === "ukraine")).toMatchObject({ match: "words", origin: "portal", items: 2 });
+
+      const topic = { match: "rules", include: ["Putin", { pattern: "^Ukraine", in: "title" }], exclude: [{ pattern: "korruption" }] };
+      const dry = await call("PUT", "/api/tags/Ukraine-Krieg?dry_run=true", { json: topic });
+      expect(dry.status).toBe(200);
+      const dryBody = (await dry.json()) as { dry_run: boolean; tags: { slug: string; created: boolean; added: { title: string }[] }[] };
+      expect(dryBody.dry_run).toBe(true);
+      expect(dryBody.tags.map((t) => [t.slug, t.created, t.added.map((a) => a.title)])).toEqual([
+        ["ukraine-krieg", true, ["Ukraine-Verhandlungen in Alaska? Trump will Putin empfangen"]],
+      ]);
+      expect((await feed("ukraine-krieg")).status).toBe(404);
+      const made = await call("PUT", "/api/tags/Ukraine-Krieg", { json: topic });
+      expect(made.status).toBe(201);
+      expect(((await (await feed("ukraine-krieg")).json()) as { items: unknown[] }).items).toHaveLength(1);
+      await problemOf(await call("PUT", "/api/tags/ukraine", { json: { match: "words", include: ["x"] } }), 400);
+
+      // a global rule: the stock photo teaser leaves every feed
+      const before = ((await (await feed("all")).json()) as { items: { title: string }[] }).items.length;
+      const dropped = (await (await call("PUT", "/api/rules", { json: { drop: [{ pattern: "^Kostenloses Stock Foto", in: "title" }] } })).json()) as {
+        dropped: { title: string }[];
+      };
+      expect(dropped.dropped.map((d) => d.title)).toEqual(["Kostenloses Stock Foto zu aktienmarkt, analyse, analysieren"]);
+      expect(((await (await feed("all")).json()) as { items: unknown[] }).items).toHaveLength(before - 1);
+      expect(await (await call("GET", "/api/rules")).json()).toEqual({ drop: [{ pattern: "^Kostenloses Stock Foto", in: "title" }] });
+
+      const renamed = await call("POST", "/api/tags/ukraine/rename", { json: { to: "Ukraine aktuell" } });
+      expect(await renamed.json()).toMatchObject({ from: "ukraine", to: "ukraine-aktuell", items: 2 });
+      const moved = await feed("ukraine");
+      expect([moved.status, moved.headers.get("location")]).toEqual([301, "http://x/feeds/ukraine-aktuell.json"]);
+      expect(await (await call("POST", "/api/tags/krieg/merge", { json: { into: "ukraine-aktuell" } })).json()).toMatchObject({
+        from: "krieg",
+        into: "ukraine-aktuell",
+      });
+      expect((await feed("krieg")).headers.get("location")).toBe("http://x/feeds/ukraine-aktuell.json");
+      expect(await (await call("DELETE", "/api/tags/usa")).json()).toMatchObject({ removed: "usa", items: 1 });
+      expect((await feed("usa")).status).toBe(410);
+      await problemOf(await call("DELETE", "/api/tags/usa"), 404);
+      await problemOf(await call("POST", "/api/tags/konflikte/rename", { json: { to: "Ukraine aktuell" } }), 409);
     });
   });
 }

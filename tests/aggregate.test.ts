@@ -371,11 +371,12 @@ describe("the command line for feeds", () => {
     }
   }, 120_000);
 
-  it("polls in the background of the server with serve --poll", async () => {
+  it("polls in the background of the server with serve --poll, counting a feed that fails apart from those read", async () => {
     const scratch = await backends[0]!.scratch();
     const env = { ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1" };
     try {
       expect((await cli(["sources", "add", `${base}/atom.xml`], env)).status).toBe(0);
+      expect((await cli(["sources", "add", `${base}/no-such-feed.xml`], env)).status).toBe(0);
       const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/entry/cli.ts"), "serve", "--poll", "--port", "0"], {
         cwd: root,
         env: { ...process.env, ...env },
@@ -387,7 +388,7 @@ describe("the command line for feeds", () => {
         child.stdout.on("data", (d) => {
           out += d;
           const url = /at (http:\/\/\S+)/.exec(out)?.[1];
-          if (url && /poll: 1 feed read, 1 with news/.test(out)) {
+          if (url && /poll: 1 of 2 feeds read, 1 with news; 1 failed/.test(out)) {
             clearTimeout(timer);
             resolve(url);
           }

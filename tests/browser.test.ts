@@ -31,7 +31,7 @@ const { clients } = JSON.parse(readFileSync(join(import.meta.dirname, "accept", 
 const DESKTOP = { width: 1280, height: 900 };
 
 interface JsonFeed {
-  items: { id: string; url: string; title: string; date_published: string }[];
+  items: { id: string; url: string; title: string; date_published?: string; date_modified: string }[];
   next_url?: string;
 }
 
@@ -216,7 +216,8 @@ describe.skipIf(!available)(`pages in Chromium${available ? "" : ` (no Chromium 
     expect(times).toHaveLength(feed.items.length);
     times.forEach((t, i) => {
       expect(t.datetime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$/);
-      expect(new Date(t.datetime).getTime()).toBe(new Date(feed.items[i]!.date_published).getTime());
+      // an undated story shows when it was first seen, its updated while it has not changed
+      expect(new Date(t.datetime).getTime()).toBe(new Date(feed.items[i]!.date_published ?? feed.items[i]!.date_modified).getTime());
       expect(t.text).toBe(germanBerlin(t.datetime));
     });
     // the seed page says "10. August 2025, 12:47 Uhr" (summer time); its teaser was first seen at 13:00 UTC in December
@@ -224,6 +225,9 @@ describe.skipIf(!available)(`pages in Chromium${available ? "" : ` (no Chromium 
     expect([await article.getAttribute("datetime"), await article.innerText()]).toEqual(["2025-08-10T10:47:00Z", "10. August 2025, 12:47 Uhr"]);
     const teaser = await page.locator("article", { hasText: TEASER }).locator("time");
     expect([await teaser.getAttribute("datetime"), await teaser.innerText()]).toEqual(["2025-12-09T13:00:00Z", "9. Dezember 2025, 14:00 Uhr"]);
+    // an untimed teaser claims no time of publication: it says when it was seen
+    expect(await page.locator("article", { hasText: TEASER }).locator(".meta").innerText()).toMatch(/^gesehen 9\. Dezember 2025, 14:00 Uhr/);
+    expect(await page.locator("article", { hasText: ARTICLE }).locator(".meta").innerText()).not.toContain("gesehen");
     expect(messages).toEqual([]);
     await page.close();
   });

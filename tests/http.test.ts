@@ -8,6 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../src/entry/server";
 import { createApp } from "../src/publish/app";
 import type { OpenDatabase } from "../src/storage/open";
+import { storyKey } from "../src/normalise/identity";
+import { slugify } from "../src/normalise/slug";
+import { storeDocument } from "../src/storage/store-document";
+import { mergeTags, removeTag, renameTag } from "../src/storage/topic-changes";
 import { backends } from "./support/databases";
 import { describeHttpContract, loadContractData } from "./support/http-contract";
 
@@ -184,3 +188,97 @@ describe.skipIf(backends.some((b) => b.unavailable))("PGlite and PostgreSQL", ()
     expect(b).toEqual(a);
   });
 });
+
+for (const backend of backends) {
+  describe.skipIf(backend.unavailable)(`topics over HTTP on the Node server, ${backend.name}`, () => {
+    let db: OpenDatabase;
+    let server: RunningServer;
+    beforeAll(async () => {
+      db = await backend.open();
+      await loadContractData(db.db);
+      // a followed feed's categories, more than the index lists in full: one with enough stories to show, the rest folded away
+      const places = Array.from({ length: 30 }, (_, n) => `Ort ${n + 1}`);
+      await storeDocument(db.db, {
+        source: { kind: "feed", name: "wetterdienst", url: "https://wetter.example/feed.xml" },
+        name: "https://wetter.example/feed.xml",
+        sha256: "e".repeat(64),
+        fetchedAt: new Date("2025-12-09T14:00:00Z"),
+        items: ["Sturm an der Küste", "Schnee im Harz", "Hitze im Süden"].map((title, n) => ({
+          id: storyKey(title),
+          guid: storyKey(title),
+          kind: "teaser",
+          title,
+          kicker: null,
+          publishedAt: new Date(Date.UTC(2025, 11, 9, 10, n)),
+          precision: "absolute",
+          agency: null,
+          dateline: null,
+          tags: [{ slug: "wetter", label: "Wetter" }, ...(n === 0 ? places.map((p) => ({ slug: slugify(p), label: p })) : [])],
+          commentCount: null,
+          image: null,
+          media: null,
+          summary: "Der Wetterdienst warnt.",
+          contentHtml: null,
+          url: null,
+        })),
+      });
+      server = await startServer(db.db, { port: 0, hostname: "127.0.0.1" });
+    });
+    afterAll(async () => {
+      await server?.close();
+      await db?.close();
+    });
+
+    it("lists the portal's topics first, followed feeds' categories below, and in a long group folds the tags with few stories", async () => {
+      const html = await (await fetch(`${server.url}/`)).text();
+      const themen = html.indexOf('<h2 id="themen">Themen</h2>');
+      const kategorien = html.indexOf('<h2 id="kategorien">Kategorien gefolgter Feeds</h2>');
+      expect(themen).toBeGreaterThan(0);
+      expect(kategorien).toBeGreaterThan(themen);
+      const portal = html.slice(themen, kategorien);
+      const feeds = html.slice(kategorien, html.indexOf("</section>", kategorien));
+      expect(portal).toContain(`href="${server.url}/feeds/ukraine"`);
+      expect(portal).not.toContain("/feeds/wetter");
+      // of 31 categories, Wetter has three stories and shows; the places have one each and are folded away
+      expect(feeds.slice(0, feeds.indexOf("<details>"))).toContain(`href="${server.url}/feeds/wetter"`);
+      expect(feeds.slice(feeds.indexOf("<details>"))).toMatch(/<summary>30 weitere mit weniger als 3 Meldungen<\/summary>.*\/feeds\/ort-17"/s);
+      // the portal's topics are fewer: all shown, though most have one story
+      expect(portal).not.toContain("<details>");
+    });
+
+    it("sends the feeds of a renamed or merged tag to their new address (301), and answers a removed tag's with 410 Gone", async () => {
+      // asked for before: the hot path knows these URLs
+      for (const path of ["/feeds/ukraine.xml", "/feeds/usa.atom"]) expect((await fetch(`${server.url}${path}`)).status).toBe(200);
+      await renameTag(db.db, "ukraine", "Ukraine aktuell");
+      await mergeTags(db.db, "krieg", "konflikte");
+      await removeTag(db.db, "usa");
+      const answer = async (path: string, accept?: string) => {
+        // the server sees another process's change within its snapshot's age (2 s)
+        for (let tries = 0; ; tries++) {
+          const res = await fetch(`${server.url}${path}`, { redirect: "manual", headers: accept ? { accept } : {} });
+          if (res.status !== 200 || tries > 30) return [res.status, res.headers.get("location")];
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      };
+      expect(await answer("/feeds/ukraine.xml?limit=5")).toEqual([301, `${server.url}/feeds/ukraine-aktuell.xml?limit=5`]);
+      expect(await answer("/feeds/ukraine", "text/html")).toEqual([301, `${server.url}/feeds/ukraine-aktuell`]);
+      expect(await answer("/feeds/krieg+ukraine.json")).toEqual([301, `${server.url}/feeds/konflikte+ukraine-aktuell.json`]);
+      expect(await answer("/feeds/usa.atom")).toEqual([410, null]);
+      expect(await answer("/feeds/usa+ukraine.xml")).toEqual([410, null]);
+      expect((await fetch(`${server.url}/feeds/ukraine-aktuell.xml`)).status).toBe(200);
+      expect((await fetch(`${server.url}/feeds/niemals.xml`)).status).toBe(404);
+    });
+
+    it("logs nothing for a query it refuses as a bad request", async () => {
+      const lines: string[] = [];
+      const original = console.error;
+      console.error = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
+      try {
+        for (const path of ["/feeds/all.xml?q=%00", "/feeds/all?q=a%00b", "/?q=%00"]) expect((await fetch(`${server.url}${path}`)).status).not.toBe(500);
+        expect(lines).toEqual([]);
+      } finally {
+        console.error = original;
+      }
+    });
+  });
+}

@@ -8,7 +8,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { comparable } from "../src/normalise/text";
 import { matchWordsOf, wordQueryOf } from "../src/storage/match-words";
-import { labelMatches, matchTextOf } from "../src/storage/tag-match";
+import { labelMatches, matchTextOf } from "../src/normalise/topic/label-words";
 import { backends } from "./support/databases";
 import { beforeMigration, rowsOf } from "./support/migrations";
 

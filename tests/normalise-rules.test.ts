@@ -150,6 +150,7 @@ describe("merging observations", () => {
     publishedAt: null,
     precision: "none",
     tags: [],
+    untimedAt: null,
     ...over,
   });
   const set = [

@@ -75,6 +75,16 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith(".expected.json")))
       });
     });
 
+    it("ends the summary of a teaser the portal cut ('[…]') with an ellipsis, not mid-sentence", () => {
+      const cut = [...text.matchAll(/^(.*)\n(.*)\[…\]\s*\(\d+\)\s*$/gmu)].map((m) => ws(m[1]!));
+      // (a teaser of the article itself is folded into it, and keeps the article's lead)
+      for (const teaser of items.filter((i) => i.kind === "teaser")) {
+        if (cut.includes(ws(teaser.title))) expect(teaser.summary, teaser.title).toMatch(/\S …$/u);
+        else expect(teaser.summary, teaser.title).not.toMatch(/…$/u);
+      }
+      if (items.some((i) => i.kind === "teaser")) expect(cut.length).toBeGreaterThan(0);
+    });
+
     it("gives every story a distinct guid that does not depend on the fetch time", () => {
       const later = parsePage(text, new Date(Date.parse(expected.fetchedAt) + 7 * 86_400_000));
       expect(new Set(items.map((i) => i.guid)).size).toBe(items.length);

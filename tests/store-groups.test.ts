@@ -132,17 +132,24 @@ for (const backend of backends) {
     it("credits a tag that a later document of the group brings to that document, not to an earlier one whose story names it", async () => {
       const rss = (channel: string, entries: string) =>
         `<?xml version="1.0"?><rss version="2.0"><channel><title>${channel}</title><link>https://${channel}.example/</link><description>d</description>${entries}</channel></rss>`;
-      // the first feed's story names "Wasserstoff" without the tag; the second brings the tag
+      // the first feed's story names "Wasserstoff" without the tag; the second document brings the tag as a portal
+      // page's topic, which gains stories by its words (a feed's category would gain only its own stories)
       const naming = await feedDoc(
         "e",
         rss("e", `<item><title>Neue Leitung für Wasserstoff</title><link>https://e.example/1</link><description>Ein Netz.</description></item>`),
         FIRST,
       );
-      const tagging = await feedDoc(
-        "f",
-        rss("f", `<item><title>Ein Kraftwerk</title><link>https://f.example/1</link><category>Wasserstoff</category><description>Strom.</description></item>`),
-        FIRST,
-      );
+      const tagging = {
+        ...(await feedDoc(
+          "f",
+          rss(
+            "f",
+            `<item><title>Ein Kraftwerk</title><link>https://f.example/1</link><category>Wasserstoff</category><description>Strom.</description></item>`,
+          ),
+          FIRST,
+        )),
+        source: { kind: "page" as const, name: "f-page" },
+      };
       await prime();
       const grouped = reportsOf(await storeDocuments(db.db, [{ doc: naming }, { doc: tagging }]));
       const state = await tables(db.db);

@@ -19,7 +19,7 @@ import type { Item } from "../src/normalise/item";
 import { tagsFromLabels } from "../src/normalise/tag-union";
 import { openDatabase, type OpenDatabase } from "../src/storage/open";
 import { tagItemIds } from "../src/storage/queries";
-import { addFeedSource, setSourceTags } from "../src/storage/sources";
+import { changeTopics } from "../src/storage/topic-changes";
 import { storeDocument } from "../src/storage/store-document";
 import { comparable } from "../src/normalise/text";
 import { wordQueryOf } from "../src/storage/match-words";
@@ -67,11 +67,33 @@ const storeStories = (db: OpenDatabase, list: { title: string; summary: string }
     items: list.map((s) => story(s.title, s.summary)),
   });
 
-/** The labels as the own tags of a followed feed that has shown nothing: their members are text matches alone. */
-async function giveTags(db: OpenDatabase): Promise<void> {
-  const source = await addFeedSource(db.db, { url: "https://feeds.example.org/tags.xml", name: "tags" });
-  await setSourceTags(db.db, source.id, labels);
-}
+/** The story that brings the labels as a portal page's topics: it names them all, and is left out of what they find. */
+const TOPICS_STORY = "Alle Themen des Tages";
+
+/**
+ * The labels as tags that gain stories by their words, made two ways: as the topics of a portal page, which
+ * the index finds their stories for (store-document linkNewTags), and as topics in the sources file, which
+ * re-checks every story (topic-changes reapply). Both must find the same stories.
+ */
+const MADE = {
+  "a portal page": async (db: OpenDatabase) => {
+    const page = story(TOPICS_STORY, "");
+    await storeDocument(db.db, {
+      source: { kind: "page", name: "topics" },
+      name: "topics.txt",
+      sha256: "f".repeat(64),
+      fetchedAt: new Date(Date.UTC(2025, 11, 9, 12)),
+      items: [{ ...page, tags: tagsFromLabels(labels) }],
+    });
+  },
+  "the sources file": async (db: OpenDatabase) => {
+    await changeTopics(db.db, { tags: Object.fromEntries(labels.map((label) => [label, { match: "words" as const }])) });
+  },
+};
+type Made = keyof typeof MADE;
+const giveTags = (db: OpenDatabase, made: Made) => MADE[made](db);
+/** The members of a label's tag, without the story that brought the labels. */
+const membersOf = async (db: OpenDatabase, label: string) => (await tagItemIds(db.db, tagOf.get(label)!)).filter((id) => id !== storyKey(TOPICS_STORY));
 
 /** postgres.js answers with the rows, PGlite with an object holding them. */
 const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows);
@@ -103,17 +125,19 @@ for (const backend of backends) {
       await truncateAll(db);
     });
 
-    it.each(labels)("a new tag %j finds the stored stories that name it", async (label) => {
-      await storeStories(db, Object.values(cases.stories));
-      await giveTags(db);
-      expect(await tagItemIds(db.db, tagOf.get(label)!)).toEqual(cases.labels[label]!.map(idOf).sort());
-    });
+    for (const made of Object.keys(MADE) as Made[]) {
+      it.each(labels)(`a new tag %j from ${made} finds the stored stories that name it`, async (label) => {
+        await storeStories(db, Object.values(cases.stories));
+        await giveTags(db, made);
+        expect(await membersOf(db, label)).toEqual(cases.labels[label]!.map(idOf).sort());
+      });
 
-    it("links a story stored after its tags to the same tags", async () => {
-      await giveTags(db);
-      await storeStories(db, Object.values(cases.stories));
-      for (const label of labels) expect(await tagItemIds(db.db, tagOf.get(label)!), label).toEqual(cases.labels[label]!.map(idOf).sort());
-    });
+      it(`links a story stored after its tags from ${made} to the same tags`, async () => {
+        await giveTags(db, made);
+        await storeStories(db, Object.values(cases.stories));
+        for (const label of labels) expect(await membersOf(db, label), label).toEqual(cases.labels[label]!.map(idOf).sort());
+      });
+    }
 
     it("finds a label among many stories that share its letters but not the word", async () => {
       // stories holding the label's word among others, that the whole-word check must turn away, next to the one match

@@ -73,6 +73,7 @@ describe("the union of tags over sources", () => {
     publishedAt: null,
     precision: "none",
     tags: labels.map(tag),
+    untimedAt: null,
   });
   const own = new Map([
     [1, [tag("Nachrichten")]],
@@ -400,14 +401,14 @@ describe("the command line", () => {
         await opened.close();
       }
 
-      // importing an OPML file again: the feed's folder is its tag now
+      // importing an OPML file again adds its folder to the feed's tags; with --replace-tags the folder is its tag now
       const opml = join(dirOfConfig, "feeds.opml");
       writeFileSync(
         opml,
         `<?xml version="1.0"?><opml version="2.0"><head/><body><outline text="Stadt"><outline type="rss" text="Stadtblatt" xmlUrl="${base}/stadtblatt.xml"/></outline></body></opml>`,
       );
-      const imported = await cli(["sources", "import", opml], env);
-      expect(imported.stdout).toContain(`new tags for ${base}/stadtblatt.xml: Stadt`);
+      const imported = await cli(["sources", "import", opml, "--replace-tags"], env);
+      expect(imported.stdout).toContain(`tags for ${base}/stadtblatt.xml: added Stadt; replaced Region`);
       const items = JSON.parse((await cli(["items", "--source", `${base}/stadtblatt.xml`, "--json"], env)).stdout) as { items: { tags: Tag[] }[] };
       expect(items.items.map((i) => i.tags.map((t) => t.slug))).toEqual([
         ["verkehr", "stadt"],

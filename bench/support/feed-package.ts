@@ -16,7 +16,6 @@ import {
   itemUrl,
   lastUpdate,
   mainEnclosure,
-  publishedOf,
   UNKNOWN_TYPE,
   type FeedChannel,
   type FeedFormat,
@@ -125,7 +124,7 @@ function toPackageItem(format: FeedFormat, channel: FeedChannel, item: FeedItem)
     guid: item.guid,
     link: itemUrl(channel.base, item),
     date: item.updatedAt,
-    published: publishedOf(item),
+    published: item.publishedAt ?? undefined,
     description: format === "json" ? item.summary : escapeHtml(item.summary),
     content: contentHtmlOf(item),
     // RSS writes authors as <author>: dc:creator above instead; JSON's singular author is JSON Feed 1.0's

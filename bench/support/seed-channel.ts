@@ -18,6 +18,7 @@ export function seedChannel(size = 50): FeedChannel {
       guid: `${item.guid}-${i}`,
       firstSeenAt: seedFetchedAt,
       updatedAt: seedFetchedAt,
+      feedAt: item.publishedAt ?? seedFetchedAt,
       memberOf: item.tags.length ? item.tags : [{ slug: "ukraine", label: "Ukraine" }],
     };
   });

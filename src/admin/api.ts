@@ -1,5 +1,6 @@
 /**
- * The admin API: follow and drop feeds, post a page to ingest. Mounted only
+ * The admin API: follow and drop feeds, post a page to ingest, manage tags
+ * and their rules. Mounted only
  * when an admin token is configured; every request must carry it as a
  * bearer token, compared in constant time (hono/bearer-auth hashes both
  * sides and compares the digests). Bodies and query strings are checked by
@@ -12,16 +13,21 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 // a namespace import lets the bundler keep only the parts used; `import { z }` would put all of zod's locales into the Worker
 import * as z from "zod";
-import { sourceEntry } from "../input/feed/source-entry";
+import { sourceEntry, tagLabel } from "../input/feed/source-entry";
+import { globalRules, topicSetting } from "../input/topic-settings";
 import { PageFormatError } from "../input/page/parse";
 import { issueLines } from "../input/schema-issues";
 import { parseInstant } from "../normalise/instant";
 import { isoSeconds } from "../normalise/item";
+import { logLine, textFault } from "../normalise/text";
+import { rootMessage } from "../storage/error-cause";
 import { ingestPage } from "../pipeline/ingest-page";
 import type { Database } from "../storage/database";
 import type { StoreReport } from "../storage/store-document";
 import { outageCode } from "../storage/outage";
 import { addFeedSource, listFeedSources, removeFeedSource, SourceExistsError, type FeedSource } from "../storage/sources";
+import { changeTopics, mergeTags, removeTag, renameTag, TagNotFoundError, TopicChangeError, type TopicReport } from "../storage/topic-changes";
+import { tagOverview } from "../storage/topics";
 import { problem } from "./problem";
 
 export interface AdminOptions {
@@ -42,6 +48,7 @@ export interface AdminOptions {
 const view = (s: FeedSource) => ({
   name: s.name,
   url: s.url,
+  title: s.title,
   tags: s.tags,
   last_fetch_at: s.lastFetchAt ? isoSeconds(s.lastFetchAt) : null,
   last_status: s.lastStatus,
@@ -68,11 +75,35 @@ const ingestion = z.strictObject({
   name: z.string().min(1).max(200).optional(),
 });
 
+const dryRun = z.strictObject({ dry_run: z.enum(["true", "false", "1", "0"]).optional() });
+const isDryRun = (query: { dry_run?: string | undefined }) => query.dry_run === "true" || query.dry_run === "1";
+
 const WHERE = { json: "the request body", query: "the query string" } as const;
+
+/** Where a value from outside holds text no database column can (a NUL, a lone surrogate), as `path: fault`. */
+function textFaults(value: unknown, path = ""): string[] {
+  if (typeof value === "string") {
+    const fault = textFault(value);
+    return fault ? [`${path || "value"}: ${fault}`] : [];
+  }
+  if (Array.isArray(value)) return value.flatMap((v, i) => textFaults(v, `${path}[${i}]`));
+  if (value && typeof value === "object") {
+    return Object.entries(value).flatMap(([k, v]) => {
+      const at = path ? `${path}.${k}` : k;
+      const fault = textFault(k);
+      return [...(fault ? [`${at}: the key ${fault}`] : []), ...textFaults(v, at)];
+    });
+  }
+  return [];
+}
 
 /** A schema's verdict on one part of the request: a 400 listing everything wrong, else on to the handler. */
 function checked<T extends z.ZodType, Target extends keyof typeof WHERE>(target: Target, schema: T) {
-  return zValidator(target, schema, (result) => {
+  // text a column cannot hold is refused first, whatever the schema would say of the rest
+  const guarded = z.unknown().superRefine((value, ctx) => {
+    for (const line of textFaults(value)) ctx.addIssue({ code: "custom", message: line });
+  });
+  return zValidator(target, guarded.pipe(schema) as unknown as T, (result) => {
     if (result.success) return;
     const errors = issueLines(result.error);
     return problem(400, `${WHERE[target]} is not what ${target === "json" ? "this endpoint takes" : "this endpoint understands"}: ${errors.join("; ")}`, {
@@ -80,6 +111,25 @@ function checked<T extends z.ZodType, Target extends keyof typeof WHERE>(target:
     });
   });
 }
+
+/** The methods each endpoint answers: any other is a 405 that says which (RFC 9110). */
+const ALLOWED: [RegExp, string[]][] = [
+  [/^\/sources$/, ["GET", "POST", "DELETE"]],
+  [/^\/ingest$/, ["POST"]],
+  [/^\/tags$/, ["GET"]],
+  [/^\/tags\/[^/]+$/, ["PUT", "DELETE"]],
+  [/^\/tags\/[^/]+\/(rename|merge)$/, ["POST"]],
+  [/^\/rules$/, ["GET", "PUT"]],
+];
+
+/** A topic change as the API reports it. */
+const topicView = (report: TopicReport, dry: boolean) => ({
+  dry_run: dry,
+  tags: report.tags.map((t) => ({ slug: t.slug, label: t.label, created: t.created, added: t.added, removed: t.removed })),
+  dropped: report.dropped,
+  restored: report.restored,
+  changed_tags: report.changedTags,
+});
 
 const DETAILS: Record<number, string> = {
   401: "this API needs the admin token: Authorization: Bearer …",
@@ -98,7 +148,29 @@ const jsonBody: MiddlewareHandler = async (c, next) => {
 export function adminApi({ db, token, onChange, maxPageBytes = 2 * 1024 * 1024, followRefusal }: AdminOptions): Hono {
   if (token.length < 16) throw new Error("FEEDWERK_ADMIN_TOKEN must be at least 16 characters");
   const api = new Hono();
+  // an Authorization header that is no bearer token (empty, Basic, garbage) is an unauthenticated request:
+  // 401 with the challenge, as for none at all (hono's bearer auth would answer 400)
+  api.use("*", async (c, next) => {
+    const given = c.req.header("authorization");
+    if (given !== undefined && !/^Bearer +[A-Za-z0-9._~+/-]+=*$/i.test(given.trim())) {
+      return problem(401, DETAILS[401]!, { headers: { "WWW-Authenticate": 'Bearer realm="feedwerk", error="invalid_request"' } });
+    }
+    return next();
+  });
   api.use("*", bearerAuth({ token }));
+  api.use("*", async (c, next) => {
+    for (const [name, values] of Object.entries(c.req.queries())) {
+      for (const value of values) {
+        const fault = textFault(name) ?? textFault(value);
+        if (fault) return problem(400, `the query string's ${JSON.stringify(name).slice(0, 60)} ${fault}`);
+      }
+    }
+    return next();
+  });
+  /** Feeds changed by a change of topics: rendered anew, the hub told (with "all" where any story's tags or visibility changed). */
+  const changed = (changedTags: string[], anyChange = changedTags.length > 0) => {
+    if (anyChange) onChange?.({ new: 0, updated: 0, unchanged: 0, retired: 0, outcomes: [], newTags: [], changedTags });
+  };
 
   api.get("/sources", async (c) => c.json({ sources: (await listFeedSources(db)).map(view) }));
 
@@ -146,7 +218,67 @@ export function adminApi({ db, token, onChange, maxPageBytes = 2 * 1024 * 1024, 
     },
   );
 
-  api.all("*", (c) => problem(404, `no such admin endpoint: ${c.req.method} ${new URL(c.req.url).pathname}`));
+  api.get("/tags", async (c) => {
+    const { tags, removed, drop } = await tagOverview(db);
+    return c.json({ tags, removed, rules: { drop } });
+  });
+
+  const tagParam = (c: Context) => {
+    const name = c.req.param("tag") ?? "";
+    const checkedName = tagLabel.safeParse(name);
+    return checkedName.success ? checkedName.data : null;
+  };
+
+  api.put("/tags/:tag", jsonBody, checked("json", topicSetting), checked("query", dryRun), async (c) => {
+    const name = tagParam(c);
+    if (!name) return problem(400, "a tag needs a letter or digit");
+    const dry = isDryRun(c.req.valid("query"));
+    const report = await changeTopics(db, { tags: { [name]: c.req.valid("json") } }, { dryRun: dry });
+    if (!dry) changed(report.changedTags, report.anyChange);
+    return c.json(topicView(report, dry), !dry && report.tags.some((t) => t.created) ? 201 : 200);
+  });
+
+  api.delete("/tags/:tag", async (c) => {
+    const name = tagParam(c);
+    if (!name) return problem(400, "a tag needs a letter or digit");
+    const done = await removeTag(db, name);
+    changed(done.changedTags);
+    return c.json({ removed: done.slug, items: done.items, changed_tags: done.changedTags });
+  });
+
+  api.post("/tags/:tag/rename", jsonBody, checked("json", z.strictObject({ to: tagLabel })), async (c) => {
+    const name = tagParam(c);
+    if (!name) return problem(400, "a tag needs a letter or digit");
+    const done = await renameTag(db, name, c.req.valid("json").to);
+    changed(done.changedTags);
+    return c.json({ from: done.from, to: done.to, items: done.items, changed_tags: done.changedTags });
+  });
+
+  api.post("/tags/:tag/merge", jsonBody, checked("json", z.strictObject({ into: tagLabel })), async (c) => {
+    const name = tagParam(c);
+    if (!name) return problem(400, "a tag needs a letter or digit");
+    const done = await mergeTags(db, name, c.req.valid("json").into);
+    changed(done.changedTags);
+    return c.json({ from: done.from, into: done.into, items: done.items, kept: done.kept, changed_tags: done.changedTags });
+  });
+
+  api.get("/rules", async (c) => c.json({ drop: (await tagOverview(db)).drop }));
+
+  api.put("/rules", jsonBody, checked("json", globalRules), checked("query", dryRun), async (c) => {
+    const dry = isDryRun(c.req.valid("query"));
+    const report = await changeTopics(db, { drop: c.req.valid("json").drop }, { dryRun: dry });
+    if (!dry) changed(report.changedTags, report.anyChange);
+    return c.json(topicView(report, dry));
+  });
+
+  api.all("*", (c) => {
+    const path = new URL(c.req.url).pathname.replace(/^.*?\/api(?=\/|$)/, "");
+    const allowed = ALLOWED.find(([pattern]) => pattern.test(path))?.[1];
+    if (allowed) {
+      return problem(405, `${c.req.method} is not allowed here; ${allowed.join(", ")} are`, { headers: { Allow: allowed.join(", ") } });
+    }
+    return problem(404, `no such admin endpoint: ${c.req.method} ${new URL(c.req.url).pathname}`);
+  });
 
   // the middleware (bearer auth, the validator's JSON reader) throws HTTP exceptions of its own, in plain text
   api.onError((error, c: Context) => {
@@ -165,7 +297,10 @@ export function adminApi({ db, token, onChange, maxPageBytes = 2 * 1024 * 1024, 
       console.error(`${c.req.method} ${new URL(c.req.url).pathname}: 503, database unreachable (${outage})`);
       return problem(503, "the database is unreachable; try again shortly", { headers: { "Retry-After": "5", "Cache-Control": "no-store" } });
     }
-    console.error(`${c.req.method} ${c.req.url}:`, error);
+    // a person's mistake about a tag (no such tag, a name taken) is theirs to correct
+    if (error instanceof TagNotFoundError) return problem(404, error.message);
+    if (error instanceof TopicChangeError) return problem(409, error.message);
+    console.error(`${c.req.method} ${logLine(c.req.url, 300)}: 500: ${logLine(rootMessage(error))}`);
     return problem(500, "internal server error");
   });
 

@@ -11,6 +11,7 @@
  * bring. Help, and a name that is no command, load every group, so that
  * both list all commands as before.
  */
+import { createRequire } from "node:module";
 import { Command } from "commander";
 
 type Group = (program: Command) => void;
@@ -20,19 +21,36 @@ const GROUPS: [names: string[], load: () => Promise<Group>][] = [
   [["parse", "ingest"], () => import("./commands/pages").then((m) => m.addPageCommands)],
   [["migrate", "serve", "start"], () => import("./commands/serve").then((m) => m.addServeCommands)],
   [["sources"], () => import("./commands/sources").then((m) => m.addSourceCommands)],
+  [["tags"], () => import("./commands/tags").then((m) => m.addTagCommands)],
   [["fetch", "items"], () => import("./commands/feeds").then((m) => m.addFeedCommands)],
   [["prune"], () => import("./commands/prune").then((m) => m.addPruneCommand)],
 ];
 
+const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
+
 const program = new Command()
   .name("feedwerk")
   .description("Turns news pages into per-tag RSS, Atom and JSON feeds.")
+  .version(version, "-V, --version", "print feedwerk's version")
   .showHelpAfterError()
   .configureOutput({ outputError: (text, write) => write(text) })
   // the environment is checked before any command but parse, which reads none of it, does anything
   .hook("preAction", async (_program, command) => {
     if (command.name() !== "parse") (await import("./config")).readConfig();
   });
+
+// A reader that stops reading (`items | head`, `sources list | head -1`) closes the pipe: the rest of the output
+// goes nowhere, quietly, and the command finishes what it is doing (a document being stored is stored whole).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE" && error.code !== "ERR_STREAM_DESTROYED") throw error;
+    stream.write = ((_chunk: unknown, ...rest: unknown[]) => {
+      const done = rest.find((r) => typeof r === "function") as (() => void) | undefined;
+      done?.();
+      return true;
+    }) as typeof stream.write;
+  });
+}
 
 // The program has no options of its own that take a value: its first word names the command. An option
 // before it (`--help fetch`, a misspelt flag) is the program's, whose help lists every group's commands.

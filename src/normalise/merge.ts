@@ -13,6 +13,10 @@
  *   the richest observation (an article beats a teaser), the newest of those.
  * - the comment count comes from the newest observation that shows one.
  * - firstSeenAt is the earliest fetch time.
+ * - feedAt, what feeds sort by, is publishedAt; for a story no observation
+ *   dates, where the document that first showed it placed it: after the
+ *   stories of its list that it dates (untimedAt), else when it was first
+ *   seen. An untimed teaser is not news of the moment its page was fetched.
  * - updatedAt is the publication time (firstSeenAt for an undated story)
  *   until a change is seen, then when the current state was first seen: a
  *   change is current content or a current comment count first seen after
@@ -35,6 +39,8 @@ export interface Observation {
   precision: Precision;
   /** The tags the document gave the story; the item's tags are their union over sources (normalise/tag-union). */
   tags: Tag[];
+  /** An undated story's place in its document's list: see untimedPlaces. Null for a dated one, and where not known. */
+  untimedAt: Date | null;
 }
 
 export interface Derived {
@@ -45,6 +51,8 @@ export interface Derived {
   commentCount: number | null;
   firstSeenAt: Date;
   updatedAt: Date;
+  /** What feeds sort by: publishedAt, else the untimed story's place when first seen (untimedAt), else firstSeenAt. */
+  feedAt: Date;
 }
 
 const KIND_RANK: Record<ItemKind, number> = { teaser: 0, article: 1 };
@@ -58,7 +66,7 @@ export function contentHash(item: Item): string {
   return sha256Hex(canonical).slice(0, 32);
 }
 
-export function observe(item: Item, fetchedAt: Date): Observation {
+export function observe(item: Item, fetchedAt: Date, untimedAt: Date | null = null): Observation {
   return {
     fetchedAt,
     kind: item.kind,
@@ -67,7 +75,25 @@ export function observe(item: Item, fetchedAt: Date): Observation {
     publishedAt: item.publishedAt,
     precision: item.precision,
     tags: item.tags,
+    untimedAt: item.publishedAt ? null : untimedAt,
   };
+}
+
+/**
+ * Where a document places the stories it gives no time: after the stories of the same kind it dates, at the
+ * oldest of their times (a teaser list's last timed teaser), but never after it was fetched; at its fetch time
+ * where it dates none. Keyed by item id, for the undated items alone.
+ */
+export function untimedPlaces(items: readonly Item[], fetchedAt: Date): Map<string, Date> {
+  const oldest = new Map<ItemKind, number>();
+  for (const item of items) {
+    if (!item.publishedAt) continue;
+    const t = Math.min(item.publishedAt.getTime(), fetchedAt.getTime());
+    oldest.set(item.kind, Math.min(oldest.get(item.kind) ?? t, t));
+  }
+  const places = new Map<string, Date>();
+  for (const item of items) if (!item.publishedAt) places.set(item.id, new Date(oldest.get(item.kind) ?? fetchedAt.getTime()));
+  return places;
 }
 
 const time = (d: Date | null) => d?.getTime() ?? 0;
@@ -122,6 +148,10 @@ export function derive(observations: readonly Observation[]): Derived {
   }
 
   const firstSeenAt = new Date(Math.min(...observations.map((o) => time(o.fetchedAt))));
+  let placed: number | null = null;
+  for (const o of observations) {
+    if (time(o.fetchedAt) === time(firstSeenAt) && o.untimedAt && (placed === null || time(o.untimedAt) < placed)) placed = time(o.untimedAt);
+  }
   // what the first observations showed is the story as published, no change
   const changedAt = (since: Date | null) => (since && time(since) > time(firstSeenAt) ? time(since) : 0);
   const updatedAt = new Date(Math.max(time(dated?.publishedAt ?? firstSeenAt), changedAt(contentSince), changedAt(commentsSince)));
@@ -132,6 +162,7 @@ export function derive(observations: readonly Observation[]): Derived {
     commentCount: comments?.commentCount ?? null,
     firstSeenAt,
     updatedAt,
+    feedAt: dated?.publishedAt ?? (placed !== null ? new Date(placed) : firstSeenAt),
   };
 }
 

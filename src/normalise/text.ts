@@ -36,3 +36,25 @@ export function collapseSpace(text: string): string {
 export function comparable(text: string): string {
   return collapseSpace(text.normalize("NFKC").toLowerCase());
 }
+
+// C0 controls but tab, LF and CR, DEL, and any surrogate (a well-formed string's pairs are checked apart)
+const FAULTY = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\uD800-\uDFFF]/;
+
+/**
+ * What makes text from outside unfit to store or search, or null: a NUL
+ * (PostgreSQL's text and jsonb cannot hold one), another control character,
+ * or a lone surrogate (no UTF-8 spells one). Request values with one are
+ * refused before any query sees them.
+ */
+export function textFault(text: string): string | null {
+  if (!FAULTY.test(text)) return null;
+  if (text.includes("\u0000")) return "holds a NUL character";
+  if (!text.isWellFormed()) return "holds a lone surrogate (not Unicode text)";
+  return /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(text) ? "holds a control character" : null;
+}
+
+/** A message fit for a log line: one line, control characters written as \u escapes, at most `max` characters. */
+export function logLine(text: string, max = 500): string {
+  const line = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}

@@ -287,6 +287,7 @@ async function pollOne(
       lastError: null,
       parseWarning,
       nextPollAt,
+      title: feed.title ?? source.title,
     };
     // Many feeds send no ETag or Last-Modified: the same bytes again are a 304 they did not say,
     // and storing them would add a document and an observation per entry at every poll.

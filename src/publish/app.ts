@@ -7,6 +7,8 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Database } from "../storage/database";
 import { feedItems, findItem, listTags } from "../storage/queries";
+import { logLine, textFault } from "../normalise/text";
+import { rootMessage } from "../storage/error-cause";
 import { outageCode } from "../storage/outage";
 import type { HeaderLookup } from "./conditional";
 import { requestDeadline, unavailable } from "./database-outage";
@@ -20,7 +22,8 @@ import { opmlRoute } from "./opml-route";
 import { indexPage, itemPage } from "./pages";
 import { databaseProblem } from "./readiness";
 import { securityHeaders } from "./security-headers";
-import { MAX_UNION, parseSelector } from "./selector";
+import { MAX_UNION, parseSelector, selectorKey, type Selector } from "./selector";
+import type { VersionSnapshot } from "../storage/versions";
 import { VersionBook } from "./version-book";
 import type { StoreReport } from "../storage/store-document";
 import { announceChanges } from "./websub";
@@ -78,6 +81,34 @@ const FAVICON =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#e8710a"/>' +
   '<circle cx="4.5" cy="11.5" r="1.6" fill="#fff"/><path d="M3 6.5a6.5 6.5 0 0 1 6.5 6.5M3 3a10 10 0 0 1 10 10" stroke="#fff" stroke-width="1.8" fill="none"/></svg>';
 
+/**
+ * Where the feed of a renamed or merged tag is now (the selector's key with the slugs that have its tags),
+ * "gone" for a removed tag's, or null. Asks the database only for a slug the fresh snapshot does not know;
+ * while the database is unreachable the route answers as it would.
+ */
+async function movedFeed(versions: VersionBook, selector: Selector): Promise<string | "gone" | null> {
+  if (selector.kind !== "tags" || versions.fresh(selector.slugs)) return null;
+  let snapshot: VersionSnapshot;
+  try {
+    snapshot = await versions.covering(selector.slugs);
+  } catch {
+    return null;
+  }
+  let moved = false;
+  const slugs: string[] = [];
+  for (const slug of selector.slugs) {
+    if (snapshot.tags.has(slug) || !snapshot.aliases.has(slug)) {
+      slugs.push(slug);
+      continue;
+    }
+    const to = snapshot.aliases.get(slug);
+    if (to === null || to === undefined) return "gone";
+    slugs.push(to);
+    moved = true;
+  }
+  return moved ? selectorKey({ kind: "tags", slugs: [...new Set(slugs)].sort() }) : null;
+}
+
 export function createApp(options: AppOptions): Hono {
   return createPublisher(options).app;
 }
@@ -105,6 +136,18 @@ export function createPublisher({ db, publicUrl, versions, compressors, cacheByt
   const baseOf = (url: string) => (publicUrl ?? new URL(url).origin).replace(/\/+$/, "");
 
   app.use("*", securityHeaders);
+  // a NUL, a control character or a lone surrogate in a query value is no search and no position: refused
+  // before any route takes it to the database, which cannot hold it (the admin API says so in its own form)
+  app.use("*", async (c, next) => {
+    if (!c.req.url.includes("?") || c.req.path.startsWith("/api/")) return next();
+    for (const [name, values] of Object.entries(c.req.queries())) {
+      for (const value of values) {
+        const fault = textFault(name) ?? textFault(value);
+        if (fault) return c.text(`The query parameter ${logLine(JSON.stringify(name).slice(1, -1), 60)} ${fault}\n`, 400);
+      }
+    }
+    return next();
+  });
   if (pending) {
     app.use("*", async (c, next) => {
       const outage = pending();
@@ -148,6 +191,12 @@ export function createPublisher({ db, publicUrl, versions, compressors, cacheByt
       return c.text(`A union feed has at most ${MAX_UNION} tags\n`, 400);
     }
     if (!selector || format === undefined) return c.text("Not found\n", 404);
+    const moved = await movedFeed(feedDeps.versions, selector);
+    if (moved === "gone") return c.text("This feed's tag was removed\n", 410, { "Cache-Control": "public, max-age=3600" });
+    if (moved) {
+      const url = new URL(c.req.url);
+      return c.redirect(`${base}/feeds/${moved}${dot < 0 ? "" : file.slice(dot)}${url.search}`, 301);
+    }
     const accept = c.req.header("accept") ?? null;
     // a feed URL: the feed, but for a browser navigating to it, which gets the feed's page
     if (format !== null) {
@@ -177,7 +226,8 @@ export function createPublisher({ db, publicUrl, versions, compressors, cacheByt
     if (error instanceof HTTPException) return error.getResponse();
     const outage = outageCode(error);
     if (outage) return unavailable(c, outage);
-    console.error(`${c.req.method} ${c.req.url}:`, error);
+    // one line: a driver's error would bring its statement and parameters, over many lines and raw
+    console.error(`${c.req.method} ${logLine(c.req.url, 300)}: 500: ${logLine(rootMessage(error))}`);
     return c.text("Internal server error\n", 500);
   });
 

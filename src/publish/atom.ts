@@ -6,7 +6,7 @@
  */
 import { isoSeconds } from "../normalise/item";
 import type { FeedChannel } from "./feed-model";
-import { contentHtmlOf, feedDescription, feedId, feedTitle, hasSummary, itemUrl, lastUpdate, publishedOf, UNKNOWN_TYPE } from "./feed-model";
+import { contentHtmlOf, feedDescription, feedId, feedTitle, hasSummary, itemUrl, lastUpdate, UNKNOWN_TYPE } from "./feed-model";
 import { cdataEl, emptyEl, PROLOG, textEl, xmlText } from "../xml/writer";
 
 export function renderAtom(channel: FeedChannel): string {
@@ -45,11 +45,11 @@ export function renderAtom(channel: FeedChannel): string {
       "\n",
       emptyEl("link", { rel: "alternate", type: "text/html", href: itemUrl(channel.base, item) }),
       "\n",
-      textEl("published", isoSeconds(publishedOf(item))),
-      "\n",
       textEl("updated", isoSeconds(item.updatedAt)),
       "\n",
     );
+    // optional in Atom: an undated story (an untimed teaser) claims no time of publication
+    if (item.publishedAt) out.push(textEl("published", isoSeconds(item.publishedAt)), "\n");
     for (const e of item.media?.enclosures ?? []) {
       // length is optional in Atom: left out where unknown rather than written as 0; a type is
       // written always, since readers take a link without one for a web page (feedparser: text/html)

@@ -46,9 +46,6 @@ export function lastUpdate(channel: Pick<FeedChannel, "items" | "changedAt">): D
   return new Date(Math.max(...channel.items.map((i) => i.updatedAt.getTime())));
 }
 
-/** When the item was published, or first seen where the page gave no time. */
-export const publishedOf = (item: FeedItem) => item.publishedAt ?? item.firstSeenAt;
-
 /** Whether the item has a summary to show: an entry that brought a headline alone has none. */
 export const hasSummary = (item: Pick<FeedItem, "summary">) => item.summary.trim() !== "";
 

@@ -8,7 +8,7 @@ import type { Context } from "hono";
 import type { Database } from "../storage/database";
 import { feedPage as queryFeedPage, findTag, type TagRow } from "../storage/queries";
 import { withinDeadline } from "./database-outage";
-import { feedUrl, publishedOf, type FeedFormat } from "./feed-model";
+import { feedUrl, type FeedFormat } from "./feed-model";
 import { DEFAULT_LIMIT, readParams } from "./feed-route";
 import { feedPage } from "./pages";
 import { formatPosition, parsePosition, selectorKey, type Selector } from "./selector";
@@ -52,7 +52,7 @@ export async function serveFeedPage(c: Context, db: Database, selector: Selector
     }
     return url.toString();
   };
-  const position = (item: (typeof page.items)[number]) => formatPosition({ feedAt: publishedOf(item), id: item.id });
+  const position = (item: (typeof page.items)[number]) => formatPosition({ feedAt: item.feedAt, id: item.id });
   const oldest = page.items.at(-1);
   const newest = page.items[0];
   const html = await feedPage({

@@ -315,7 +315,7 @@ async function render(
     return u.toString();
   };
   const first = url({});
-  const position = (item: (typeof items)[number]) => formatPosition({ feedAt: item.publishedAt ?? item.firstSeenAt, id: item.id });
+  const position = (item: (typeof items)[number]) => formatPosition({ feedAt: item.feedAt, id: item.id });
   const oldest = items[items.length - 1];
   const newest = items[0];
   const body = renderFeed(format, {

@@ -3,7 +3,7 @@ import { isoSeconds } from "../normalise/item";
 import { stripNonXmlChars } from "../normalise/text";
 import type { FeedChannel } from "./feed-model";
 import type { Media } from "../normalise/item";
-import { contentHtmlOf, feedDescription, feedTitle, hasSummary, itemUrl, publishedOf, UNKNOWN_TYPE } from "./feed-model";
+import { contentHtmlOf, feedDescription, feedTitle, hasSummary, itemUrl, UNKNOWN_TYPE } from "./feed-model";
 
 export function renderJsonFeed(channel: FeedChannel): string {
   const body = {
@@ -25,7 +25,8 @@ export function renderJsonFeed(channel: FeedChannel): string {
       content_html: stripNonXmlChars(contentHtmlOf(item)),
       // optional in JSON Feed: an entry that brought a headline alone has none
       ...(hasSummary(item) ? { summary: stripNonXmlChars(item.summary) } : {}),
-      date_published: isoSeconds(publishedOf(item)),
+      // optional in JSON Feed: an undated story (an untimed teaser) claims no time of publication
+      ...(item.publishedAt ? { date_published: isoSeconds(item.publishedAt) } : {}),
       date_modified: isoSeconds(item.updatedAt),
       ...(item.agency ? { authors: [{ name: stripNonXmlChars(item.agency) }] } : {}),
       tags: item.memberOf.map((t) => stripNonXmlChars(t.label)),

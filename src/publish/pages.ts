@@ -9,7 +9,7 @@ import { html, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import { isoSeconds } from "../normalise/item";
 import type { FeedItem, TagSummary } from "../storage/queries";
-import { contentHtmlOf, feedUrl, itemUrl, publishedOf } from "./feed-model";
+import { contentHtmlOf, feedUrl, itemUrl } from "./feed-model";
 import { germanDateTime } from "./german-date";
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
@@ -71,10 +71,13 @@ function feedLinks(base: string, slug: string, label: string): Html {
 <link rel="alternate" type="application/feed+json" title="${label} (JSON Feed)" href="${feedUrl(base, slug, "json")}">`;
 }
 
-/** When, from whom and where: the time in German words, its instant in RFC 3339 for machines. */
+/**
+ * When, from whom and where: the time in German words, its instant in RFC 3339 for machines. An undated story
+ * (an untimed teaser) claims no time of publication: it says when it was first seen.
+ */
 function meta(item: FeedItem): Html {
-  const when = publishedOf(item);
-  return html`<p class="meta"><time datetime="${isoSeconds(when)}">${germanDateTime(when)}</time>${item.agency ? html` · ${item.agency}` : ""}${item.dateline ? html` · ${item.dateline}` : ""}</p>`;
+  const when = item.publishedAt ?? item.firstSeenAt;
+  return html`<p class="meta">${item.publishedAt ? "" : "gesehen "}<time datetime="${isoSeconds(when)}">${germanDateTime(when)}</time>${item.agency ? html` · ${item.agency}` : ""}${item.dateline ? html` · ${item.dateline}` : ""}</p>`;
 }
 
 /** Items as a list of articles, their titles as headings of `level` below the section's. */
@@ -89,7 +92,40 @@ ${items.map(
 )}</ol>`;
 }
 
+/** In a group of more tags than this on the index, those with fewer stories than FOLD_BELOW are folded away below the rest. */
+export const FOLD_FROM = 24;
+export const FOLD_BELOW = 3;
+
+function tagList(base: string, tags: TagSummary[]): Html {
+  return html`<ul class="tags">
+${tags.map(
+  (
+    t,
+  ) => html`<li class="tag"><a href="${base}/feeds/${t.slug}">${t.label}</a> (${t.items}) <span class="feeds"><a href="${feedUrl(base, t.slug, "rss")}">RSS</a><a href="${feedUrl(base, t.slug, "atom")}">Atom</a><a href="${feedUrl(base, t.slug, "json")}">JSON</a></span></li>
+`,
+)}</ul>`;
+}
+
+/** One group of tags; in a long one, those with few stories folded below the rest. */
+function tagGroup(base: string, id: string, heading: string, tags: TagSummary[]): Html | string {
+  if (!tags.length) return "";
+  const folding = tags.length > FOLD_FROM;
+  const shown = folding ? tags.filter((t) => t.items >= FOLD_BELOW) : tags;
+  const folded = folding ? tags.filter((t) => t.items < FOLD_BELOW) : [];
+  return html`<section aria-labelledby="${id}">
+<h2 id="${id}">${heading}</h2>
+${shown.length ? tagList(base, shown) : ""}
+${folded.length ? html`<details><summary>${folded.length} weitere mit weniger als ${FOLD_BELOW} Meldungen</summary>${tagList(base, folded)}</details>` : ""}
+</section>`;
+}
+
+/**
+ * The index: the topics first (the portal's, and those a person made), the categories of followed feeds
+ * below them, and in a long group the tags with few stories folded away; then the newest stories.
+ */
 export function indexPage(base: string, tags: TagSummary[], newest: FeedItem[]): Html {
+  const topics = tags.filter((t) => t.origin !== "feed");
+  const categories = tags.filter((t) => t.origin === "feed");
   return layout(
     {
       title: "feedwerk",
@@ -97,16 +133,8 @@ export function indexPage(base: string, tags: TagSummary[], newest: FeedItem[]):
 <link rel="outline" type="text/x-opml" title="Alle Themen (OPML)" href="${base}/feeds.opml">`,
       main: html`<h1>feedwerk</h1>
 <p>Ein Feed für jedes Thema: RSS, Atom und JSON Feed. Alle Themen auf einmal abonnieren: <a href="${base}/feeds.opml">OPML</a>; alle Meldungen: <span class="feeds"><a href="${feedUrl(base, "all", "rss")}">RSS</a><a href="${feedUrl(base, "all", "atom")}">Atom</a><a href="${feedUrl(base, "all", "json")}">JSON</a></span></p>
-<section aria-labelledby="themen">
-<h2 id="themen">Themen</h2>
-<ul class="tags">
-${tags.map(
-  (
-    t,
-  ) => html`<li class="tag"><a href="${base}/feeds/${t.slug}">${t.label}</a> (${t.items}) <span class="feeds"><a href="${feedUrl(base, t.slug, "rss")}">RSS</a><a href="${feedUrl(base, t.slug, "atom")}">Atom</a><a href="${feedUrl(base, t.slug, "json")}">JSON</a></span></li>
-`,
-)}</ul>
-</section>
+${tagGroup(base, "themen", "Themen", topics)}
+${tagGroup(base, "kategorien", "Kategorien gefolgter Feeds", categories)}
 <section aria-labelledby="neueste">
 <h2 id="neueste">Neueste Meldungen</h2>
 ${itemList(base, newest, 3, false)}

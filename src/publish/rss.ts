@@ -14,7 +14,7 @@
  */
 import { escapeHtml } from "../normalise/html";
 import type { FeedChannel } from "./feed-model";
-import { contentHtmlOf, feedDescription, feedTitle, hasSummary, itemUrl, lastUpdate, mainEnclosure, publishedOf, UNKNOWN_TYPE } from "./feed-model";
+import { contentHtmlOf, feedDescription, feedTitle, hasSummary, itemUrl, lastUpdate, mainEnclosure, UNKNOWN_TYPE } from "./feed-model";
 import type { Media } from "../normalise/item";
 import { cdataEl, emptyEl, PROLOG, textEl, xmlText } from "../xml/writer";
 
@@ -58,9 +58,9 @@ export function renderRss(channel: FeedChannel): string {
       "\n",
       textEl("guid", item.guid, { isPermaLink: "false" }),
       "\n",
-      textEl("pubDate", publishedOf(item).toUTCString()),
-      "\n",
     );
+    // an undated story (an untimed teaser) claims no time: readers date it when they see it, as feedwerk did
+    if (item.publishedAt) out.push(textEl("pubDate", item.publishedAt.toUTCString()), "\n");
     // description is HTML to every reader: the plain summary goes in escaped. An item needs a title or a
     // description, not both: an entry that brought a headline alone gets neither description nor content;
     // content comes after a description, if an empty one (validators warn of content:encoded without it)

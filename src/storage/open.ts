@@ -13,6 +13,9 @@ import type { Database } from "./database";
 import { explainMigrationError } from "./extensions";
 import { schema } from "./schema";
 
+/** What the migrations leave to code: loaded only when a database is migrated (re2js and the rules are not small). */
+const checkSafeWordsOnce = async (db: Database) => (await import("./topic-changes")).checkSafeWordsOnce(db);
+
 export const MIGRATIONS = fileURLToPath(new URL("../../drizzle", import.meta.url));
 
 export interface OpenOptions {
@@ -55,7 +58,9 @@ async function openPostgres(url: string, statementTimeoutMs: number | undefined)
     migrate: async () => {
       const own = postgres(url, { ...CONNECTION_BOUNDS, max: 1, onnotice: () => {} });
       try {
-        await migrate(drizzle(own, { schema }), { migrationsFolder: MIGRATIONS });
+        const migrating = drizzle(own, { schema }) as unknown as Database;
+        await migrate(migrating as never, { migrationsFolder: MIGRATIONS });
+        await checkSafeWordsOnce(migrating);
       } catch (error) {
         throw explainMigrationError(error);
       } finally {
@@ -87,7 +92,10 @@ async function openPglite(dataDir: string): Promise<OpenDatabase> {
     return {
       db: db as unknown as Database,
       description: `embedded PGlite (${dataDir})`,
-      migrate: () => migrate(db, { migrationsFolder: MIGRATIONS }),
+      migrate: async () => {
+        await migrate(db, { migrationsFolder: MIGRATIONS });
+        await checkSafeWordsOnce(db as unknown as Database);
+      },
       close: async () => {
         try {
           await client.close();

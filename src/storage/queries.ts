@@ -82,6 +82,9 @@ function scopeConditions(db: Database, query: FeedQuery): SQL[] {
   const conditions: SQL[] = [];
   if (query.tagIds) {
     conditions.push(inArray(items.id, db.selectDistinct({ id: itemTags.itemId }).from(itemTags).where(inArray(itemTags.tagId, query.tagIds))));
+  } else {
+    // a story a global rule drops is in no feed; tags never link one
+    conditions.push(eq(items.dropped, false));
   }
   if (query.q) conditions.push(sql`${searchVector} @@ websearch_to_tsquery('german', ${query.q})`);
   return conditions;
@@ -89,7 +92,7 @@ function scopeConditions(db: Database, query: FeedQuery): SQL[] {
 
 /** Whether the feed has an item older ("<") or newer (">") than `edge`. */
 async function anyBeyond(db: Database, query: FeedQuery, edge: FeedItem, side: "<" | ">"): Promise<boolean> {
-  const at = (edge.publishedAt ?? edge.firstSeenAt).toISOString();
+  const at = edge.feedAt.toISOString();
   const conditions = [...scopeConditions(db, query), sql`(${items.feedAt}, ${items.id}) ${sql.raw(side)} (${at}::timestamptz, ${edge.id})`];
   const rows = await db
     .select({ id: items.id })
@@ -113,13 +116,12 @@ function withTags(item: StoredItem, memberOf: Tag[] | string): FeedItem {
   return { ...item, memberOf: sorted.map(({ slug, label }) => ({ slug, label })) };
 }
 
-/** Newest first by feed date (publishedAt, else first seen), ties by id for a stable order. */
-export function itemsOfTag(db: Database, tagId: number, limit: number): Promise<FeedItem[]> {
-  return feedItems(db, { tagIds: [tagId], limit });
-}
-
-export async function findItem(db: Database, id: string): Promise<FeedItem | null> {
-  const [row] = await db.select({ item: itemColumns, memberOf: memberOfColumn }).from(items).where(eq(items.id, id));
+/** A stored item; one a global rule drops only with `dropped`, as the command line lists a source's items. */
+export async function findItem(db: Database, id: string, options: { dropped?: boolean } = {}): Promise<FeedItem | null> {
+  const [row] = await db
+    .select({ item: itemColumns, memberOf: memberOfColumn })
+    .from(items)
+    .where(options.dropped ? eq(items.id, id) : and(eq(items.id, id), eq(items.dropped, false)));
   return row ? withTags(rowToItem(row.item), row.memberOf) : null;
 }
 
@@ -135,11 +137,13 @@ export async function tagItemIds(db: Database, slug: string): Promise<string[]> 
 
 export interface TagSummary extends TagRow {
   items: number;
+  /** Where the tag came from: the portal's pages, a followed feed's categories, a person. */
+  origin: "portal" | "feed" | "person";
 }
 
 export async function listTags(db: Database): Promise<TagSummary[]> {
   const rows = await db
-    .select({ id: tags.id, slug: tags.slug, label: tags.label, items: count(itemTags.itemId) })
+    .select({ id: tags.id, slug: tags.slug, label: tags.label, origin: tags.origin, items: count(itemTags.itemId) })
     .from(tags)
     .leftJoin(itemTags, eq(itemTags.tagId, tags.id))
     .groupBy(tags.id)

@@ -3,18 +3,21 @@ import type { Item, Tag } from "../normalise/item";
 import type { Derived } from "../normalise/merge";
 import type { items } from "./schema";
 import { matchWordsOf } from "./match-words";
-import { matchTextOf } from "./tag-match";
+import { matchTextOf } from "../normalise/topic/label-words";
 
 /**
- * An item's row as derived from its observations: last_seen_at is kept apart (storage/listing), and
- * match_words is written from matchText where the row is written (match-words.ts), never read.
+ * An item's row as derived from its observations: last_seen_at is kept apart (storage/listing),
+ * match_words is written from matchText where the row is written (match-words.ts), never read, and
+ * dropped is the global rules' verdict, kept where tags are linked (store-document linkItemTags).
  */
-export type ItemRow = Omit<typeof items.$inferSelect, "lastSeenAt" | "matchWords">;
+export type ItemRow = Omit<typeof items.$inferSelect, "lastSeenAt" | "matchWords" | "dropped">;
 
 /** An item as stored: the model plus what was derived from its observations. */
 export interface StoredItem extends Item {
   firstSeenAt: Date;
   updatedAt: Date;
+  /** What feeds sort by (normalise/merge): publishedAt, else where the undated story was first seen. */
+  feedAt: Date;
 }
 
 export function rowToItem(row: ItemRow): StoredItem {
@@ -37,6 +40,7 @@ export function rowToItem(row: ItemRow): StoredItem {
     url: row.url,
     firstSeenAt: row.firstSeenAt,
     updatedAt: row.updatedAt,
+    feedAt: row.feedAt,
   };
 }
 
@@ -64,7 +68,7 @@ export function itemRow(content: Item, contentHash: string, derived: Derived, ta
     media: content.media,
     pageTags: tags,
     matchText: matchTextOf(content.title, content.summary),
-    feedAt: derived.publishedAt ?? derived.firstSeenAt,
+    feedAt: derived.feedAt,
     firstSeenAt: derived.firstSeenAt,
     updatedAt: derived.updatedAt,
     contentHash,

@@ -3,8 +3,9 @@
  * drizzle/ (generated with `npm run db:generate`).
  */
 import { getTableColumns, sql } from "drizzle-orm";
-import { customType, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { boolean, customType, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import type { ImageInfo, Media, Tag } from "../normalise/item";
+import type { Rule } from "../normalise/topic/rules";
 
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 /** Written as text in tsvector's input syntax (storage/match-words); never read back by the application. */
@@ -20,6 +21,8 @@ export const sources = pgTable(
     name: text("name").notNull().unique(),
     /** A feed's address; updated when the feed moves permanently. */
     url: text("url"),
+    /** The feed's own title, from its latest full answer: what an OPML export names it by. */
+    title: text("title"),
     createdAt: at("created_at").notNull().defaultNow(),
     /** Tags given to every item of this feed. */
     tags: jsonb("tags").$type<string[]>().notNull().default(sql`'[]'::jsonb`),
@@ -140,6 +143,8 @@ export const items = pgTable(
     lastSeenAt: at("last_seen_at"),
     /** Which observation's content the row shows (see normalise/merge). */
     contentHash: text("content_hash").notNull(),
+    /** A global rule drops the story: it is in no tag and no feed (normalise/topic/membership). */
+    dropped: boolean("dropped").notNull().default(false),
   },
   (t) => [
     index("items_feed_order").on(t.feedAt.desc(), t.id.desc()),
@@ -174,6 +179,11 @@ export const observations = pgTable(
     entryKey: text("entry_key"),
     /** The tags the document gave the story (page tags, feed categories), without its source's own. */
     tags: jsonb("tags").$type<Tag[]>().notNull().default(sql`'[]'::jsonb`),
+    /**
+     * For a story the document gave no time: where its list places it, the oldest time of the stories of its kind
+     * the document dates (at most its fetch time). What an undated story is sorted by (normalise/merge).
+     */
+    untimedAt: at("untimed_at"),
   },
   (t) => [
     primaryKey({ columns: [t.itemId, t.documentId] }),
@@ -191,6 +201,35 @@ export const tags = pgTable("tags", {
   /** Bumped by every ingestion that changes the tag's feed: what rendered-feed caches key on. */
   version: integer("version").notNull().default(0),
   changedAt: at("changed_at").notNull().defaultNow(),
+  /** How the tag gains stories: "words", "explicit" or "rules" (normalise/topic/membership). */
+  match: text("match", { enum: ["words", "explicit", "rules"] })
+    .notNull()
+    .default("words"),
+  /** Where it came from: the portal's pages, a followed feed's categories, or a person. The index groups by it. */
+  origin: text("origin", { enum: ["portal", "feed", "person"] })
+    .notNull()
+    .default("portal"),
+  /** Rules (normalise/topic/rules): the stories a "rules" tag gains, and those no tag of any match has. */
+  include: jsonb("include").$type<Rule[]>().notNull().default(sql`'[]'::jsonb`),
+  exclude: jsonb("exclude").$type<Rule[]>().notNull().default(sql`'[]'::jsonb`),
+});
+
+/**
+ * The old slugs of renamed and merged tags, and of removed ones: their feed URLs answer 301 to the tag
+ * that has them now, or 410 Gone. A document naming an old slug names the tag it leads to, or none.
+ */
+export const tagAliases = pgTable("tag_aliases", {
+  slug: text("slug").primaryKey(),
+  /** The tag the slug leads to; null for a removed tag. */
+  tagId: integer("tag_id").references(() => tags.id, { onDelete: "set null" }),
+  createdAt: at("created_at").notNull().defaultNow(),
+});
+
+/** Settings a person keeps in the database: "drop", the global rules (a JSON list of rules). */
+export const settings = pgTable("settings", {
+  key: text("key").primaryKey(),
+  value: jsonb("value").notNull(),
+  changedAt: at("changed_at").notNull().defaultNow(),
 });
 
 /**
@@ -205,7 +244,7 @@ export const feedState = pgTable("feed_state", {
 
 /**
  * Tag membership: "page" where a source tagged the story (items.page_tags), "match" where the
- * tag's label occurs as a whole word in its title or summary.
+ * tag's label occurs as a whole word in its title or summary, "rule" where one of its rules includes it.
  */
 export const itemTags = pgTable(
   "item_tags",
@@ -216,7 +255,7 @@ export const itemTags = pgTable(
     tagId: integer("tag_id")
       .notNull()
       .references(() => tags.id, { onDelete: "cascade" }),
-    via: text("via", { enum: ["page", "match"] }).notNull(),
+    via: text("via", { enum: ["page", "match", "rule"] }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.tagId, t.itemId] }), index("item_tags_item").on(t.itemId)],
 );
@@ -230,4 +269,4 @@ export const itemColumns = (() => {
 /** The expression of the index items_search, as a query must spell it for the planner to use the index. */
 export const searchVector = sql`(to_tsvector('german', ${items.title} || ' ' || ${items.summary}) || ${items.matchWords})`;
 
-export const schema = { sources, documents, items, observations, tags, itemTags, feedState };
+export const schema = { sources, documents, items, observations, tags, tagAliases, settings, itemTags, feedState };

@@ -5,6 +5,7 @@ import type { Database } from "./database";
 import { releaseListing } from "./listing";
 import { documents, items, observations, sources } from "./schema";
 import { retagItems, withIngestionsHeld } from "./source-tags";
+import { reviveTags } from "./topics";
 import { bumpVersions, createTags, linkNewTags } from "./store-document";
 
 export type FeedSource = typeof sources.$inferSelect;
@@ -26,6 +27,11 @@ export async function addFeedSource(db: Database, input: { url: string; name?: s
     throw new SourceExistsError(`${input.url}: followed already${existing.name === input.url ? "" : ` as '${existing.name}'`}`);
   }
   if (existing) throw new SourceExistsError(`${input.name ?? input.url}: the name of a feed followed already (${existing.url ?? existing.kind})`);
+  // a tag removed before and given to a feed now is wanted again: it is created when the feed's first document is stored
+  await reviveTags(
+    db,
+    tagsFromLabels(input.tags ?? []).map((t) => t.slug),
+  );
   const [row] = await db
     .insert(sources)
     .values({ kind: "feed", name: input.name ?? input.url, url: input.url, tags: input.tags ?? [] })
@@ -80,7 +86,15 @@ export async function removeFeedSource(db: Database, urlOrName: string): Promise
 export async function setSourceTags(db: Database, id: number, labels: string[]): Promise<string[]> {
   return withIngestionsHeld(db, async (tx) => {
     await tx.update(sources).set({ tags: labels }).where(eq(sources.id, id));
-    const created = await createTags(tx, tagsFromLabels(labels));
+    const given = tagsFromLabels(labels);
+    await reviveTags(
+      tx,
+      given.map((t) => t.slug),
+    );
+    const created = await createTags(
+      tx,
+      given.map((t) => ({ ...t, origin: "person" as const })),
+    );
     const matched = await linkNewTags(tx, created);
     const retagged = await retagItems(tx, await itemIdsOfSource(tx, id));
     return bumpVersions(tx, [...matched, ...retagged.tagIds], retagged.changed > 0);
@@ -186,6 +200,7 @@ export async function recordFetch(
       | "nextPollAt"
       | "lastFetchAt"
       | "errorCount"
+      | "title"
     >
   >,
   lease?: Lease,

@@ -9,18 +9,20 @@
  */
 import { and, eq, sql } from "drizzle-orm";
 import type { Item, Tag } from "../normalise/item";
-import { derive, observe } from "../normalise/merge";
+import { derive, observe, untimedPlaces } from "../normalise/merge";
 import { tagsFromLabels, unionTags, type SourcedObservation } from "../normalise/tag-union";
+import { MATCH_OF_ORIGIN, TopicBook, type TagOrigin } from "../normalise/topic/membership";
 import { insertRows } from "./bulk-insert";
-import { inJsonList } from "./json-list";
+import { inJsonList, jsonArray } from "./json-list";
 import type { Database } from "./database";
 import { keepItems, previousItems, retireItems, type EntryIdentity } from "./entry-identity";
 import { dropped, recordListings } from "./listing";
 import { itemRow, rowChanges, rowToItem, type ItemRow } from "./rows";
 import { matchWordsOf } from "./match-words";
-import { documents, feedState, itemColumns, items, itemTags, observations, sources, tags } from "./schema";
+import { documents, feedState, itemColumns, items, itemTags, observations, sources, tagAliases, tags } from "./schema";
 import { sourcedObservations, sourceTagsById, type SourcedObservationRow } from "./source-observations";
-import { itemsMatching, labelMatches } from "./tag-match";
+import { itemsMatching } from "./tag-match";
+import { factsOf, readTopics, sourceNamesOf } from "./topics";
 
 export interface DocumentInput {
   source: { kind: "page" | "feed"; name: string; url?: string | null };
@@ -218,20 +220,26 @@ async function storeGroup(tx: Database, group: readonly Storing[]): Promise<Stor
     alone
       ? createTags(
           tx,
-          plans.flatMap((p) => [...p.items.flatMap((i) => i.tags), ...p.ownTags]),
+          plans.flatMap((p) => [
+            ...p.items.flatMap((i) => i.tags.map((t) => ({ ...t, origin: (p.doc.source.kind === "page" ? "portal" : "feed") as TagOrigin }))),
+            ...p.ownTags.map((t) => ({ ...t, origin: "person" as const })),
+          ]),
         )
       : Promise.resolve([]),
   ]);
   const retired: Awaited<ReturnType<typeof retireItems>>[] = [];
   for (const [k, plan] of plans.entries()) retired.push(await retireItems(tx, sourceIds[k]!, plan.retiredIds));
   const allIds = plans.flatMap((p) => p.ids);
-  const [gone, stored] = await together([
+  const [gone, stored, topics] = await together([
     recordListings(
       tx,
       plans.map((p, k) => ({ sourceId: sourceIds[k]!, fetchedAt: p.doc.fetchedAt, ids: p.ids })),
     ),
     allIds.length ? tx.select(itemColumns).from(items).where(inJsonList(items.id, allIds)).prepare("stored_items").execute() : Promise.resolve([]),
+    // after the tags this group creates, and under the lock that keeps every tag's definition as it is
+    readTopics(tx),
   ]);
+  const book = new TopicBook(topics);
   // a document of the same source stored since the read above changed a listing: lock what else it lets go of. Rare, and
   // out of the global order: it can deadlock with a document holding one of them, and PostgreSQL then fails one of the two.
   // The items read above are the documents' own, locked already, so reading them first changes nothing.
@@ -239,8 +247,8 @@ async function storeGroup(tx: Database, group: readonly Storing[]): Promise<Stor
   if (!disjoint(plans.map((p, k) => [...p.touched, ...extra[k]!]))) throw new SharedItemError("documents of the group share an item they let go of");
   if (!alone) await lockStories(tx, extra.flat());
 
-  // last seen is the listing's to keep (listing.ts), not derived from observations like the rest of the row
-  const rows = stored.map(({ lastSeenAt: _, ...row }) => row);
+  // last seen is the listing's to keep (listing.ts), not derived from observations like the rest of the row; dropped is the link's (linkItemTags)
+  const rows = stored.map(({ lastSeenAt: _, dropped: __, ...row }) => row);
   const rowById = new Map(rows.map((r) => [r.id, r]));
   const priorObs = rows.length
     ? await sourcedObservations(
@@ -250,7 +258,16 @@ async function storeGroup(tx: Database, group: readonly Storing[]): Promise<Stor
     : [];
   const priorByItem = new Map<string, (typeof priorObs)[number][]>();
   for (const o of priorObs) priorByItem.set(o.itemId, [...(priorByItem.get(o.itemId) ?? []), o]);
-  const sourceTags = await sourceTagsById(tx, [...new Set([...sourceIds, ...priorObs.map((o) => o.sourceId)])]);
+  const [sourceTags, shownBy] = await together([
+    sourceTagsById(tx, [...new Set([...sourceIds, ...priorObs.map((o) => o.sourceId)])]),
+    // only a rule over sources reads them
+    book.readsSources ? sourceNamesOf(tx, [...allIds, ...retiredKept(retired)]) : Promise.resolve(new Map<string, string[]>()),
+  ]);
+  for (const plan of plans) {
+    const own = [plan.doc.source.name, ...(plan.doc.source.url && plan.doc.source.url !== plan.doc.source.name ? [plan.doc.source.url] : [])];
+    for (const id of plan.ids) shownBy.set(id, [...new Set([...(shownBy.get(id) ?? []), ...own])]);
+  }
+  const sourcesOf = (id: string) => shownBy.get(id) ?? [];
 
   // each new tag is the first document's that brings it, as if the documents were stored one by one
   const creatorOf = new Map<number, number>();
@@ -280,9 +297,10 @@ async function storeGroup(tx: Database, group: readonly Storing[]): Promise<Stor
     const sourceId = sourceIds[k]!;
     const documentId = documentIds[k]!;
     const report = reports[k]!;
+    const places = untimedPlaces(plan.items, doc.fetchedAt);
     for (const item of plan.items) {
       docOf.set(item.id, k);
-      const obs = { ...observe(item, doc.fetchedAt), entryKey: entryKeyOf.get(item.id) ?? null };
+      const obs = { ...observe(item, doc.fetchedAt, places.get(item.id) ?? null), entryKey: entryKeyOf.get(item.id) ?? null };
       const prior = priorByItem.get(item.id) ?? [];
       const same = prior.find((o) => o.documentId === documentId);
       const others = prior.filter((o) => o !== same);
@@ -296,7 +314,7 @@ async function storeGroup(tx: Database, group: readonly Storing[]): Promise<Stor
 
       let outcome: ItemOutcome;
       if (!stored) {
-        newRows.push({ ...next, matchWords: matchWordsOf(next.matchText), lastSeenAt: doc.fetchedAt });
+        newRows.push({ ...next, matchWords: matchWordsOf(next.matchText), lastSeenAt: doc.fetchedAt, dropped: book.dropped(factsOf(next, sourcesOf)) });
         relink.push(next);
         outcome = "new";
       } else if (stableJson(stored) !== stableJson(next)) {
@@ -327,9 +345,9 @@ async function storeGroup(tx: Database, group: readonly Storing[]): Promise<Stor
   const [, , linked] = await together([
     insertRows(tx, items, newRows, { name: "insert_items" }),
     insertRows(tx, observations, newObservations, { name: "insert_observations" }),
-    linkItemTags(tx, relink, new Set(newRows.map((r) => r.id))),
+    linkItemTags(tx, relink, new Set(newRows.map((r) => r.id)), book, sourcesOf, droppedOf(stored)),
   ]);
-  const created = await linkNewTags(tx, newTags);
+  const created = await linkNewTags(tx, newTags, book);
   const relinked = new Set(relink.map((r) => r.id));
   const changedIds = reports.map((r) => r.outcomes.filter((o) => o.outcome !== "unchanged").map((o) => o.id));
   const keptLinks = changedIds.flat().filter((id) => !relinked.has(id));
@@ -409,8 +427,10 @@ function isRepeat(prior: readonly SourcedObservationRow[], now: Omit<SourcedObse
  * until it commits), so they cost a statement but never a wait.
  */
 async function takeIngestLock(tx: Database, slugs: string[], ids: string[]): Promise<boolean> {
-  // one statement: whether every tag is known, and the lock that follows from it
-  const known = sql`(select count(*) < jsonb_array_length(${JSON.stringify(slugs)}::jsonb) as alone from ${tags} where ${inJsonList(tags.slug, slugs)}) t`;
+  // one statement: whether every tag is known (a tag, or the old name of one), and the lock that follows from it
+  const known = sql`(select count(*) < jsonb_array_length(${JSON.stringify(slugs)}::jsonb) as alone from (
+    select ${tags.slug} from ${tags} where ${inJsonList(tags.slug, slugs)}
+    union all select ${tagAliases.slug} from ${tagAliases} where ${inJsonList(tagAliases.slug, slugs)}) k) t`;
   const [[taken]] = await together([
     tx
       .select({
@@ -524,32 +544,90 @@ async function insertDocuments(tx: Database, docs: readonly DocumentInput[], sou
   return docs.map((doc, k) => ids.get(keyOf(sourceIds[k]!, doc.sha256, doc.fetchedAt))!);
 }
 
-/** Creates the tags not yet known (the first label of a slug wins); returns those created. */
-export async function createTags(tx: Database, given: Tag[]) {
-  const labels = new Map<string, string>();
-  for (const tag of given) if (!labels.has(tag.slug)) labels.set(tag.slug, tag.label);
-  if (!labels.size) return [];
-  return tx
-    .insert(tags)
-    .values([...labels].map(([slug, label]) => ({ slug, label })))
-    .onConflictDoNothing()
-    .returning({ id: tags.id, slug: tags.slug, label: tags.label });
+/** A tag a document or a person brings, and where it comes from: what it gains stories by when it is new. */
+export type OriginTag = Tag & { origin: TagOrigin };
+
+/**
+ * Creates the tags not yet known (the first label of a slug wins, and its origin decides how it gains stories:
+ * MATCH_OF_ORIGIN); returns those created. The old name of a renamed, merged or removed tag is known: it names
+ * the tag it leads to, or nothing.
+ */
+export async function createTags(tx: Database, given: OriginTag[]) {
+  const wanted = new Map<string, OriginTag>();
+  for (const tag of given) if (!wanted.has(tag.slug)) wanted.set(tag.slug, tag);
+  if (!wanted.size) return [];
+  const rows = JSON.stringify([...wanted.values()].map(({ slug, label, origin }) => ({ slug, label, origin, match: MATCH_OF_ORIGIN[origin] })));
+  const created = await tx.execute(sql`
+    insert into ${tags} (slug, label, origin, match)
+    select r.slug, r.label, r.origin, r.match from jsonb_to_recordset(${rows}::jsonb) as r(slug text, label text, origin text, match text)
+    where not exists (select 1 from ${tagAliases} a where a.slug = r.slug)
+    on conflict do nothing
+    returning id, slug, label, match`);
+  return rowsOf<{ id: number; slug: string; label: string; match: string }>(created).map((r) => ({
+    id: Number(r.id),
+    slug: r.slug,
+    label: r.label,
+    match: r.match,
+  }));
+}
+
+/** postgres.js answers an execute with the rows, PGlite with an object holding them. */
+function rowsOf<T>(result: unknown): T[] {
+  return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
 }
 
 /**
  * Recomputes the membership of items whose page tags or text changed (or
  * that are new, and so have none yet); returns the tags they left or joined.
  */
-export async function linkItems(tx: Database, changed: ItemRow[], brandNew: Set<string>): Promise<number[]> {
-  return (await linkItemTags(tx, changed, brandNew)).map((l) => l.tagId);
+export async function linkItems(tx: Database, changed: (ItemRow & { dropped?: boolean })[], brandNew: Set<string>): Promise<number[]> {
+  const book = new TopicBook(await readTopics(tx));
+  const shownBy = book.readsSources
+    ? await sourceNamesOf(
+        tx,
+        changed.map((c) => c.id),
+      )
+    : new Map<string, string[]>();
+  const known = changed.flatMap((c) => (c.dropped === undefined ? [] : [{ id: c.id, dropped: c.dropped }]));
+  return (await linkItemTags(tx, changed, brandNew, book, (id) => shownBy.get(id) ?? [], droppedOf(known))).map((l) => l.tagId);
 }
 
-/** linkItems, saying which item left or joined each tag. */
-async function linkItemTags(tx: Database, changed: ItemRow[], brandNew: Set<string>): Promise<{ itemId: string; tagId: number }[]> {
+/** Whether each of these stored rows was dropped by a global rule. */
+function droppedOf(stored: readonly { id: string; dropped: boolean }[]): Map<string, boolean> {
+  return new Map(stored.map((r) => [r.id, r.dropped]));
+}
+
+const jsonArrayOf = (ids: string[]) => jsonArray(ids, "text");
+
+function retiredKept(retired: readonly { kept: readonly { id: string }[] }[]): string[] {
+  return retired.flatMap((r) => r.kept.map((k) => k.id));
+}
+
+/**
+ * linkItems, saying which item left or joined each tag. Also keeps items.dropped in step with the global
+ * rules for the items it links (new rows are inserted with theirs): only while there are such rules, since
+ * without any no item is dropped (taking the last one away restores every item, topic-changes.ts).
+ */
+async function linkItemTags(
+  tx: Database,
+  changed: ItemRow[],
+  brandNew: Set<string>,
+  book: TopicBook,
+  sourcesOf: (id: string) => readonly string[],
+  droppedBefore: ReadonlyMap<string, boolean> = new Map(),
+): Promise<{ itemId: string; tagId: number }[]> {
   if (!changed.length) return [];
-  const allTags = await tx.select({ id: tags.id, slug: tags.slug, label: tags.label }).from(tags).prepare("all_tags").execute();
-  const idBySlug = new Map(allTags.map((t) => [t.slug, t.id]));
   const stale = changed.filter((c) => !brandNew.has(c.id)).map((c) => c.id);
+  if (book.topics.drop.length && stale.length) {
+    const nowDropped = changed.filter((c) => !brandNew.has(c.id) && book.dropped(factsOf(c, sourcesOf))).map((c) => c.id);
+    const differ = stale.filter((id) => droppedBefore.get(id) !== nowDropped.includes(id));
+    if (differ.length) {
+      await tx
+        .update(items)
+        .set({ dropped: sql`${items.id} = any(${jsonArrayOf(nowDropped)})` })
+        .where(inJsonList(items.id, differ));
+    }
+  }
   const removed = stale.length
     ? await tx
         .delete(itemTags)
@@ -560,30 +638,34 @@ async function linkItemTags(tx: Database, changed: ItemRow[], brandNew: Set<stri
     : [];
   const links: (typeof itemTags.$inferInsert)[] = [];
   for (const item of changed) {
-    const linked = new Set<number>();
-    for (const { slug } of item.pageTags) {
-      const tagId = idBySlug.get(slug);
-      if (tagId !== undefined && !linked.has(tagId)) {
-        linked.add(tagId);
-        links.push({ itemId: item.id, tagId, via: "page" });
-      }
-    }
-    for (const tag of allTags) {
-      if (!linked.has(tag.id) && labelMatches(tag.label, item.matchText)) {
-        linked.add(tag.id);
-        links.push({ itemId: item.id, tagId: tag.id, via: "match" });
-      }
-    }
+    for (const { tagId, via } of book.memberships(factsOf(item, sourcesOf))) links.push({ itemId: item.id, tagId, via });
   }
   await insertRows(tx, itemTags, links, { name: "insert_links" });
   return [...removed, ...links];
 }
 
-/** A tag seen for the first time also collects the stories already stored that name it. */
-export async function linkNewTags(tx: Database, created: { id: number; label: string }[]): Promise<number[]> {
-  for (const tag of created) {
-    const links = (await itemsMatching(tx, tag.label)).map((itemId) => ({ itemId, tagId: tag.id, via: "match" as const }));
-    await insertRows(tx, itemTags, links, { name: "link_new_tag", onConflictDoNothing: true });
+/**
+ * A tag seen for the first time that gains stories by its words also collects the stories already stored that
+ * name it: those the index finds, as membership judges them (made safe, and not dropped).
+ */
+export async function linkNewTags(tx: Database, created: { id: number; label: string; match: string }[], book?: TopicBook): Promise<number[]> {
+  const byWords = created.filter((t) => t.match === "words");
+  if (byWords.length) {
+    const topics = book ?? new TopicBook(await readTopics(tx));
+    for (const tag of byWords) {
+      const ids = await itemsMatching(tx, tag.label);
+      if (!ids.length) continue;
+      const rows = await tx.select(itemColumns).from(items).where(inJsonList(items.id, ids));
+      const shownBy = topics.readsSources ? await sourceNamesOf(tx, ids) : new Map<string, string[]>();
+      const links = rows.flatMap((row) => {
+        const via = topics.member(
+          tag.id,
+          factsOf(row, (id) => shownBy.get(id) ?? []),
+        );
+        return via ? [{ itemId: row.id, tagId: tag.id, via }] : [];
+      });
+      await insertRows(tx, itemTags, links, { name: "link_new_tag", onConflictDoNothing: true });
+    }
   }
   return created.map((t) => t.id);
 }

@@ -1,35 +1,16 @@
 /**
- * Tag membership by text: a story belongs to a tag when the tag's label
- * occurs in its title or summary as a whole word, ignoring case. Both sides
- * are compared in their comparable() form, which is also what the
- * items.match_text column stores; the index items_search holds its words
- * (match-words.ts), which narrow the stories to test.
+ * The stored stories whose title or summary holds a label as a whole word,
+ * ignoring case (normalise/topic/label-words labelMatches): the candidates
+ * of a new tag that gains stories by its words, which membership then
+ * judges. The index items_search holds the stories' words (match-words.ts),
+ * which narrow the stories to test.
  */
 import { sql } from "drizzle-orm";
 import { comparable } from "../normalise/text";
+import { labelMatches } from "../normalise/topic/label-words";
 import type { Database } from "./database";
 import { wordQueryOf } from "./match-words";
 import { items, searchVector } from "./schema";
-
-/** Each label's comparable form and whole-word pattern: every stored item is tested against every tag. */
-const patterns = new Map<string, { needle: string; pattern: RegExp } | null>();
-
-export function matchTextOf(title: string, summary: string): string {
-  return comparable(`${title}\n${summary}`);
-}
-
-export function labelMatches(label: string, matchText: string): boolean {
-  let known = patterns.get(label);
-  if (known === undefined) {
-    const needle = comparable(label);
-    const escaped = needle.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-    known = needle ? { needle, pattern: new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, "u") } : null;
-    if (patterns.size > 10_000) patterns.clear();
-    patterns.set(label, known);
-  }
-  // most texts do not hold the label at all, and a substring search says so faster than the pattern
-  return known !== null && matchText.includes(known.needle) && known.pattern.test(matchText);
-}
 
 /** The LIKE pattern that finds every candidate match of a label. */
 export function likePatternFor(label: string): string {

@@ -11,7 +11,7 @@ import { guidFor, storyKey } from "../../src/normalise/identity";
 import type { Item } from "../../src/normalise/item";
 import { ingestPage } from "../../src/pipeline/ingest-page";
 import type { Database } from "../../src/storage/database";
-import { listTags } from "../../src/storage/queries";
+import { findItem, listTags } from "../../src/storage/queries";
 import { storeDocument } from "../../src/storage/store-document";
 import {
   RFC3339,
@@ -25,6 +25,9 @@ import {
   walkJsonFeedPages,
   xmlTree,
 } from "./feeds";
+
+/** A stored item, with what feeds sort it by. */
+const itemRow = (db: Database, id: string) => findItem(db, id, { dropped: true });
 
 const pages = join(import.meta.dirname, "..", "pages");
 const seedBytes = new Uint8Array(readFileSync(join(pages, "seed-alaska.txt")));
@@ -140,7 +143,9 @@ export function describeHttpContract(title: string, start: () => Promise<Contrac
       for (const h of HEADINGS) expect(article!["content:encoded"]).toContain(`<h2>${h}</h2>`);
       expect(article!["content:encoded"]).toContain("Foto: Pavel Bednyakov/AP/AP/dpa");
 
-      expect(teaser!.isoDate).toBe("2025-12-09T13:00:00.000Z"); // untimed: first seen
+      // untimed: it claims no time of publication, and sorts after the timed teasers of its page (the oldest, 22:00 the day before)
+      expect(teaser!.pubDate).toBeUndefined();
+      expect((await itemRow(server.db, storyKey(TEASER)))?.feedAt.toISOString()).toBe("2025-12-08T22:00:00.000Z");
       expect(teaser!.creator).toBeUndefined();
       expect(labels(teaser!.categories)).toEqual(expect.arrayContaining(["Ukraine", "Regierung"]));
 
@@ -172,9 +177,11 @@ export function describeHttpContract(title: string, start: () => Promise<Contrac
       expect(feedEl.entry).toHaveLength(2);
       for (const entry of feedEl.entry) {
         expect(entry.updated[0]).toMatch(RFC3339);
-        expect(entry.published[0]).toMatch(RFC3339);
         expect(new URL(entry.link[0]["@href"]).origin).toBe(server.url);
       }
+      // the untimed teaser has no published, only the time it was first seen as its updated
+      expect(feedEl.entry[0].published).toBeUndefined();
+      expect(feedEl.entry[0].updated[0]).toBe("2025-12-09T13:00:00Z");
       const article = feedEl.entry[1];
       expect(article.id[0]).toBe(guidFor(storyKey(ARTICLE)));
       expect(article.published[0]).toBe("2025-08-10T10:47:00Z");
@@ -228,8 +235,13 @@ export function describeHttpContract(title: string, start: () => Promise<Contrac
           expect([r.title, a.title]).toEqual([j.title, j.title]);
           expect([r.link, a.link]).toEqual([j.url, j.url]);
           expect([r.guid, a.id]).toEqual([j.id, j.id]);
-          expect(new Date(r.isoDate).getTime()).toBe(Date.parse(j.date_published));
-          expect(new Date(a.pubDate).getTime()).toBe(Date.parse(j.date_published));
+          if (j.date_published) {
+            expect(new Date(r.isoDate).getTime()).toBe(Date.parse(j.date_published));
+            expect(new Date(a.pubDate).getTime()).toBe(Date.parse(j.date_published));
+          } else {
+            // an undated story claims no time in any format
+            expect([r.pubDate, t.published]).toEqual([undefined, undefined]);
+          }
           expect(Date.parse(t.updated[0])).toBe(Date.parse(j.date_modified));
           expect([r.creator, a.author]).toEqual([j.authors?.[0]?.name, j.authors?.[0]?.name]);
           expect(labels(r.categories ?? [])).toEqual(j.tags);
@@ -560,10 +572,12 @@ export function describeHttpContract(title: string, start: () => Promise<Contrac
       };
       const keys = ["all", ...(await listTags(server.db)).map((t) => t.slug)];
       for (const key of keys) {
-        const everything = ((await (await get(`/feeds/${key}.json?limit=200`)).json()) as { items: { id: string; date_published: string }[] }).items;
+        const everything = ((await (await get(`/feeds/${key}.json?limit=200`)).json()) as { items: { id: string }[] }).items;
         const ids = everything.map((i) => i.id);
-        // a position is the feed date in ms and the item id (the guid's last part)
-        const position = (item: { id: string; date_published: string }) => `${Date.parse(item.date_published)}.${item.id.split(":").at(-1)}`;
+        // a position is the feed date in ms (an undated story's is where it was placed, not in the feed) and the item id (the guid's last part)
+        const sortedAt = new Map<string, number>();
+        for (const i of everything) sortedAt.set(i.id, (await itemRow(server.db, i.id.split(":").at(-1)!))!.feedAt.getTime());
+        const position = (item: { id: string }) => `${sortedAt.get(item.id)}.${item.id.split(":").at(-1)}`;
         const limit = key === "all" ? 4 : 1;
         for (const [format, ext] of [
           ["rss", "xml"],
@@ -595,6 +609,71 @@ export function describeHttpContract(title: string, start: () => Promise<Contrac
         expect((await get(`/feeds/${key}.xml?before=${position(everything.at(-1)!)}`)).status).toBe(404);
         expect((await get(`/feeds/${key}.atom?after=${position(everything[0]!)}`)).status).toBe(404);
         expect((await get(`/feeds/${key}.json?before=${position(everything[0]!)}`)).status).toBe(ids.length > 1 ? 200 : 404);
+      }
+    }, 240_000);
+
+    it("answers no request with a 500, whatever its query: NUL, control characters, lone surrogates, broken escapes, overlong values", async () => {
+      const article = (await (await get("/feeds/ukraine.json")).json()) as { items: { id: string }[] };
+      const itemPath = `/items/${article.items.at(-1)!.id.split(":").at(-1)}`;
+      const paths = [
+        "/",
+        "/feeds/all.xml",
+        "/feeds/all",
+        "/feeds/ukraine.json",
+        "/feeds/ukraine.atom",
+        "/feeds/ukraine",
+        "/feeds/krieg+ukraine.xml",
+        "/feeds.opml",
+        itemPath,
+        "/healthz",
+        "/readyz",
+        "/favicon.svg",
+        "/api/sources",
+        "/nowhere",
+      ];
+      const values = [
+        "%00",
+        "a%00b",
+        "%01",
+        "%1F",
+        "%7F",
+        "%ED%A0%80",
+        "%ED%BF%BF",
+        "%F0%9F",
+        "%C0%AF",
+        "%FF",
+        "%",
+        "%E0%A4%A",
+        "%E2%80%AE",
+        "%EF%BF%BF",
+        "x".repeat(10_000),
+        "1".repeat(400),
+        "-1",
+        "1e9",
+        "%2B%2B",
+        "0.0",
+      ];
+      const params = ["q", "limit", "before", "after", "x"];
+      const failures: string[] = [];
+      for (const path of paths) {
+        for (const param of params) {
+          for (const value of values) {
+            const res = await get(`${path}?${param}=${value}`);
+            await res.arrayBuffer();
+            if (res.status >= 500) failures.push(`${path}?${param}=${value.slice(0, 20)}: ${res.status}`);
+          }
+        }
+      }
+      expect(failures).toEqual([]);
+      // a NUL or control character in a search is a bad request, said as other bad values are
+      for (const query of ["q=%00", "q=a%00b", "q=%01", "limit=%00", "before=%00"]) {
+        for (const path of ["/feeds/all.xml", "/feeds/all", "/feeds/ukraine.json"]) {
+          const res = await get(`${path}?${query}`);
+          expect([res.status, await res.text()], `${path}?${query}`).toEqual([
+            400,
+            expect.stringMatching(/^The query parameter \w+ holds a (NUL|control) character\n$/),
+          ]);
+        }
       }
     }, 240_000);
 

@@ -115,9 +115,14 @@ async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparati
       },
     })
       .then(async (summary) => {
+        if (summary.withNews > 0 || summary.failed > 0) {
+          // a failed feed was not read: it is counted apart, as fetch counts it
+          const read = summary.feeds - summary.failed - summary.leaseLost;
+          const failed = summary.failed ? `; ${summary.failed} failed` : "";
+          console.log(`poll: ${read} of ${summary.feeds} ${summary.feeds === 1 ? "feed" : "feeds"} read, ${summary.withNews} with news${failed}`);
+        }
         if (summary.withNews > 0) {
           versions.invalidate();
-          console.log(`poll: ${summary.feeds} ${summary.feeds === 1 ? "feed" : "feeds"} read, ${summary.withNews} with news`);
           await notifyHub(summary.changedTags, true);
         }
       })

@@ -8,18 +8,37 @@ import { parseJsonText } from "../../input/json-text";
 import { readOpml, writeOpml } from "../../input/opml";
 import { issueLines } from "../../input/schema-issues";
 import { isoSeconds } from "../../normalise/item";
+import { tagsFromLabels } from "../../normalise/tag-union";
+import type { Rule } from "../../normalise/topic/rules";
+import { globalRules, topicSettings } from "../../input/topic-settings";
 import { addFeedSource, findFeedSource, listFeedSources, removeFeedSource, setSourceTags } from "../../storage/sources";
+import { changeTopics, type TopicSetting } from "../../storage/topic-changes";
 import { withDatabase } from "../cli/database";
 import { followRefusals } from "../cli/follow-checks";
 import { notifyHub } from "../cli/hub-notice";
 import { readNamedFile } from "../cli/named-files";
 import { printTable } from "../cli/table";
 import { ConfigError, readConfig } from "../config";
+import { printTopicReport } from "./tags";
 
 /** Why the feed at `url` may not be followed from here (a private or local address), or null; see AddressPolicy.followRefusal. */
 const followRefusal = (url: string) => new AddressPolicy(readConfig().allowedHosts).followRefusal(url);
 
-const sourcesFile = z.strictObject({ sources: z.array(sourceEntry) });
+const sourcesFile = z.strictObject({
+  sources: z.array(sourceEntry).optional(),
+  /** Topics: how each tag gains stories, by label or slug. */
+  tags: topicSettings.optional(),
+  /** Global rules: the stories no feed shows. */
+  rules: globalRules.optional(),
+});
+
+/** A sources file as checked: the feeds to follow, and the topics to set (absent: left as they are). */
+interface SourcesConfig {
+  /** Null where the file lists no sources: the followed feeds stay as they are. */
+  sources: (SourceEntry & { tags: string[] })[] | null;
+  tags: Record<string, TopicSetting> | undefined;
+  drop: Rule[] | undefined;
+}
 
 /**
  * A feed listed twice would be followed once, the later entry silently winning: the file is refused instead.
@@ -47,12 +66,16 @@ function duplicateLines(raw: unknown): string[] {
 }
 
 /** The sources config file, checked as a whole: every fault on a line of its own, naming the file and the entry. */
-function readSourcesConfig(file: string, text: string): (SourceEntry & { tags: string[] })[] {
+function readSourcesConfig(file: string, text: string): SourcesConfig {
   const raw = parseJsonText(file, text);
   const result = sourcesFile.safeParse(raw);
   const faults = [...(result.success ? [] : issueLines(result.error)), ...duplicateLines(raw)];
   if (faults.length || !result.success) throw new ConfigError(faults.map((line) => `${file}: ${line}`));
-  return result.data.sources.map((entry) => ({ ...entry, tags: entry.tags ?? [] }));
+  return {
+    sources: result.data.sources?.map((entry) => ({ ...entry, tags: entry.tags ?? [] })) ?? null,
+    tags: result.data.tags,
+    drop: result.data.rules?.drop,
+  };
 }
 
 export function addSourceCommands(program: Command): void {
@@ -126,9 +149,10 @@ export function addSourceCommands(program: Command): void {
 
   sourcesCommand
     .command("import")
-    .description("follow every feed of an OPML file (feed readers export one)")
+    .description("follow every feed of an OPML file (feed readers export one); a feed followed already gains its folders as tags")
     .argument("<file>", "an .opml file")
-    .action(async (file: string) => {
+    .option("--replace-tags", "give feeds followed already the file's folders as their tags, in place of those they have")
+    .action(async (file: string, options: { replaceTags?: boolean }) => {
       let feeds: ReturnType<typeof readOpml>;
       const text = await readNamedFile(file);
       try {
@@ -166,12 +190,19 @@ export function addSourceCommands(program: Command): void {
           }
           const followed = await findFeedSource(opened.db, url);
           if (followed) {
-            // an OPML folder is the feed's tag: a feed moved to another folder takes its items along
-            if (JSON.stringify(followed.tags) !== JSON.stringify(feed.tags)) {
-              for (const slug of await setSourceTags(opened.db, followed.id, feed.tags)) changed.add(slug);
-              console.log(`new tags for ${url}: ${feed.tags.join(", ") || "none"}`);
+            // an OPML folder is the feed's tag. Another reader's file adds its folders to the tags a feed has,
+            // which another file or the command line may have given; --replace-tags makes them the file's
+            const { tags, added, kept, gone } = importedTags(followed.tags, feed.tags, Boolean(options.replaceTags));
+            if (added.length || gone.length) {
+              for (const slug of await setSourceTags(opened.db, followed.id, tags)) changed.add(slug);
+              const said = [
+                added.length ? `added ${added.join(", ")}` : "",
+                kept.length ? `kept ${kept.join(", ")}` : "",
+                gone.length ? `replaced ${gone.join(", ")}` : "",
+              ].filter(Boolean);
+              console.log(`tags for ${url}: ${said.join("; ")}`);
             } else {
-              console.log(`already followed: ${url}`);
+              console.log(`already followed: ${url}${tags.length ? ` (tags: ${tags.join(", ")})` : ""}`);
             }
             continue;
           }
@@ -189,11 +220,16 @@ export function addSourceCommands(program: Command): void {
 
   sourcesCommand
     .command("apply")
-    .description('make the followed feeds what a config file says (JSON: {"sources": [{"url", "name"?, "tags"?}]})')
+    .description('make the followed feeds and the topics what a config file says (JSON: {"sources": [{"url", "name"?, "tags"?}], "tags"?: {…}, "rules"?: {…}})')
     .argument("<file>", "the config file")
     .option("--prune", "also stop following feeds the file does not list")
-    .action(async (file: string, options: { prune?: boolean }) => {
-      const wanted = readSourcesConfig(file, await readNamedFile(file));
+    .option("--dry-run", "say what would change, and the stories that would join or leave each tag; change nothing")
+    .action(async (file: string, options: { prune?: boolean; dryRun?: boolean }) => {
+      const config = readSourcesConfig(file, await readNamedFile(file));
+      if (options.prune && config.sources === null)
+        throw new ConfigError([`${file}: --prune needs "sources": the file lists none, and would stop following every feed`]);
+      const wanted = config.sources ?? [];
+      const dryRun = Boolean(options.dryRun);
       await withDatabase(async (opened) => {
         // checked whole like the rest of the file: a refused address changes nothing; feeds followed
         // already are not checked again (they were when followed, and fetching checks every connection)
@@ -210,13 +246,13 @@ export function addSourceCommands(program: Command): void {
         for (const entry of wanted) {
           const existing = await findFeedSource(opened.db, entry.url);
           if (!existing) {
-            await addFeedSource(opened.db, entry);
+            if (!dryRun) await addFeedSource(opened.db, entry);
             counts.added++;
-            console.log(`following ${entry.url}`);
+            console.log(dryRun ? `would follow ${entry.url}` : `following ${entry.url}`);
           } else if (JSON.stringify(existing.tags) !== JSON.stringify(entry.tags)) {
-            for (const slug of await setSourceTags(opened.db, existing.id, entry.tags)) changed.add(slug);
+            if (!dryRun) for (const slug of await setSourceTags(opened.db, existing.id, entry.tags)) changed.add(slug);
             counts.updated++;
-            console.log(`new tags for ${entry.url}: ${entry.tags.join(", ") || "none"}`);
+            console.log(`${dryRun ? "would give " : ""}new tags for ${entry.url}: ${entry.tags.join(", ") || "none"}`);
           } else {
             counts.unchanged++;
           }
@@ -228,13 +264,25 @@ export function addSourceCommands(program: Command): void {
           const listed = new Set(wanted.map((w) => w.url));
           for (const source of await listFeedSources(opened.db)) {
             if (listed.has(source.url!)) continue;
-            for (const slug of (await removeFeedSource(opened.db, source.url!))?.changedTags ?? []) changed.add(slug);
+            if (!dryRun) for (const slug of (await removeFeedSource(opened.db, source.url!))?.changedTags ?? []) changed.add(slug);
             counts.removed++;
-            console.log(`no longer following ${source.url}`);
+            console.log(dryRun ? `would stop following ${source.url}` : `no longer following ${source.url}`);
           }
         }
-        console.log(`${file}: ${counts.added} added, ${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.removed} removed`);
-        await notifyHub(changed, changed.size > 0);
+        let anyItem = changed.size > 0;
+        if (config.tags || config.drop) {
+          // after the feeds: a tag the file gives a feed and sets up here is the same tag
+          const report = await changeTopics(opened.db, { tags: config.tags, drop: config.drop }, { dryRun });
+          printTopicReport(report, dryRun);
+          for (const slug of report.changedTags) changed.add(slug);
+          anyItem ||= report.anyChange;
+        }
+        const sourcesSaid =
+          config.sources === null
+            ? "no sources listed"
+            : `${counts.added} added, ${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.removed} removed`;
+        console.log(`${file}: ${dryRun ? "dry run, nothing changed: " : ""}${sourcesSaid}`);
+        if (!dryRun) await notifyHub(changed, anyItem);
       });
     });
 
@@ -247,9 +295,26 @@ export function addSourceCommands(program: Command): void {
         process.stdout.write(
           writeOpml(
             "feedwerk: gefolgte Feeds",
-            rows.map((r) => ({ name: r.name, url: r.url!, tags: r.tags })),
+            // a feed followed without a name of its own is named by its address: the feed's own title says more
+            rows.map((r) => ({ name: r.name === r.url && r.title ? r.title : r.name, url: r.url!, tags: r.tags })),
           ),
         );
       });
     });
+}
+
+/**
+ * The tags a followed feed gets from an OPML file's folders: its own and the file's together, or with
+ * `replace` the file's alone. Compared by slug: "Welt" and "welt" are one tag.
+ */
+function importedTags(own: string[], fromFile: string[], replace: boolean): { tags: string[]; added: string[]; kept: string[]; gone: string[] } {
+  const slugsOf = (labels: string[]) => new Set(tagsFromLabels(labels).map((t) => t.slug));
+  const ownSlugs = slugsOf(own);
+  const fileSlugs = slugsOf(fromFile);
+  const added = tagsFromLabels(fromFile)
+    .filter((t) => !ownSlugs.has(t.slug))
+    .map((t) => t.label);
+  const kept = own.filter((label) => (replace ? fileSlugs.has(tagsFromLabels([label])[0]?.slug ?? "") : true));
+  const gone = replace ? own.filter((label) => !fileSlugs.has(tagsFromLabels([label])[0]?.slug ?? "")) : [];
+  return { tags: [...kept, ...added], added, kept, gone };
 }

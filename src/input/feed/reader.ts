@@ -7,7 +7,11 @@
  */
 import { sha256Hex } from "../../normalise/sha256";
 import { readFeedDocument } from "./read-feed";
+import { plainText } from "./html";
 import { feedEntries, type FeedEntries } from "./to-items";
+
+/** A feed's title longer than this is cut: it names the feed in lists, not its news. */
+const TITLE_CHARS = 300;
 
 export interface FetchedFeed {
   bytes: Uint8Array;
@@ -29,6 +33,8 @@ export interface ReadFeed {
   ttlMinutes: number | undefined;
   /** Why the document is broken, if it is (feedparser's bozo). */
   bozo: string | undefined;
+  /** The feed's own title, as plain text: what an OPML export names it by. */
+  title: string | undefined;
   /** The document's items; null when its body is the one stored last (knownSha256). */
   entries: FeedEntries | null;
 }
@@ -44,6 +50,7 @@ export const readFetchedFeed: FeedReader = async ({ bytes, contentType, namespac
     sha256,
     ttlMinutes: feed.ttlMinutes,
     bozo: feed.bozo,
+    title: feed.title ? plainText(feed.title).slice(0, TITLE_CHARS) || undefined : undefined,
     entries: sha256 === knownSha256 ? null : feedEntries(feed, namespace, url, fetchedAt),
   };
 };

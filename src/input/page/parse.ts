@@ -31,7 +31,7 @@ const FOOTER = /^Suchbegriff$/u;
 const IMAGE_CREDIT = /^Foto\s*:\s*/u;
 const COMMENTS = /^\[(\d+)\s+Kommentare?\]$/u;
 // Teaser text ends with "[…] (00)", with a no-break space before the count.
-const TEASER_TAIL = /\s*(?:\[…\]|\[\.\.\.\]|…)?\s*\((\d+)\)$/u;
+const TEASER_TAIL = /\s*(\[…\]|\[\.\.\.\]|…)?\s*\((\d+)\)$/u;
 // A sentence ends with a full stop, ellipsis or colon, perhaps inside quotes.
 const SENTENCE_END = /[.…:;,]["'»«“”„‘’)\]]*$/u;
 const MAX_HEADING = 160;
@@ -181,10 +181,11 @@ function parseLines(lines: string[], fetchedAt: Date): Item[] {
       agency: dateline?.agency ?? null,
       dateline: dateline?.place ?? null,
       tags: [],
-      commentCount: Number(tail[1]),
+      commentCount: Number(tail[2]),
       image: null,
       media: null,
-      summary: text.slice(0, tail.index).trim(),
+      // the portal cut the text where it wrote "[…]": the summary says so with an ellipsis, not ending mid-sentence
+      summary: tail[1] ? `${text.slice(0, tail.index).trim()} …` : text.slice(0, tail.index).trim(),
       contentHtml: null,
       url: null,
     });

@@ -1,0 +1,431 @@
+/**
+ * Changes a person makes to topics, and their effect on the stories stored:
+ * a tag's match and rules, the global rules, renaming, merging and removing
+ * tags. Each runs in one transaction holding the ingestion lock alone (no
+ * document is being linked meanwhile), re-checks the stored stories it can
+ * change, and bumps the versions of the feeds that changed. A dry run does
+ * the same work and rolls it back, reporting what it would have changed.
+ */
+import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
+import { slugify } from "../normalise/slug";
+import { tagsFromLabels } from "../normalise/tag-union";
+import { labelNeedsCare } from "../normalise/topic/label-words";
+import { TopicBook, type TagMatch, type Via } from "../normalise/topic/membership";
+import type { Rule } from "../normalise/topic/rules";
+import type { Database } from "./database";
+import { inJsonList } from "./json-list";
+import { insertRows } from "./bulk-insert";
+import { items, itemTags, settings, sources, tagAliases, tags } from "./schema";
+import { withIngestionsHeld } from "./source-tags";
+import { bumpVersions } from "./store-document";
+import { DROP_RULES, factsOf, readTopics, sourceNamesOf } from "./topics";
+
+/** How a tag gains stories, as the sources file and the admin API say it; what is left out stays as it is. */
+export interface TopicSetting {
+  match?: TagMatch | undefined;
+  include?: Rule[] | undefined;
+  exclude?: Rule[] | undefined;
+}
+
+export interface StoryRef {
+  id: string;
+  title: string;
+}
+
+export interface TagChange {
+  slug: string;
+  label: string;
+  /** The tag did not exist before (a topic defined by its rules alone). */
+  created: boolean;
+  added: StoryRef[];
+  removed: StoryRef[];
+}
+
+export interface TopicReport {
+  tags: TagChange[];
+  /** Stories the global rules drop now, and those they no longer drop. */
+  dropped: StoryRef[];
+  restored: StoryRef[];
+  /** The tags whose feeds changed. */
+  changedTags: string[];
+  /** Whether anything a feed shows changed ("all" included). */
+  anyChange: boolean;
+}
+
+/** Carries a dry run's report out of the transaction it rolls back. */
+class DryRun extends Error {
+  constructor(readonly report: unknown) {
+    super("dry run");
+  }
+}
+
+/** Runs a topic change under the ingestion lock; with `dryRun`, reports it and changes nothing. */
+async function topicChange<T>(db: Database, dryRun: boolean | undefined, change: (tx: Database) => Promise<T>): Promise<T> {
+  try {
+    return await withIngestionsHeld(db, async (tx) => {
+      const report = await change(tx);
+      if (dryRun) throw new DryRun(report);
+      return report;
+    });
+  } catch (error) {
+    if (error instanceof DryRun) return error.report as T;
+    throw error;
+  }
+}
+
+/** A tag given by its slug or label, or an error that says what the name is instead (an old name, nothing). */
+export class TagNotFoundError extends Error {
+  override name = "TagNotFoundError";
+}
+
+/** A change that cannot be made as asked: a name taken, a tag merged into itself, include rules on a tag matching by words. */
+export class TopicChangeError extends Error {
+  override name = "TopicChangeError";
+}
+
+async function findTag(tx: Database, name: string) {
+  const slug = slugify(name);
+  const [tag] = await tx.select().from(tags).where(eq(tags.slug, slug));
+  if (tag) return tag;
+  const [alias] = await tx
+    .select({ tagId: tagAliases.tagId, to: tags.slug })
+    .from(tagAliases)
+    .leftJoin(tags, eq(tags.id, tagAliases.tagId))
+    .where(eq(tagAliases.slug, slug));
+  if (alias?.to) throw new TagNotFoundError(`${name}: no such tag; it was renamed or merged into '${alias.to}'`);
+  if (alias) throw new TagNotFoundError(`${name}: no such tag; it was removed`);
+  throw new TagNotFoundError(`${name}: no such tag ('tags list' lists them)`);
+}
+
+/**
+ * Sets how tags gain stories and the global rules, and re-checks every
+ * stored story against what changed. A tag not known yet is created (a
+ * topic made of rules); one removed before comes back. Settings left out
+ * keep their value; a tag whose settings say what they said changes nothing.
+ */
+export function changeTopics(
+  db: Database,
+  change: { tags?: Record<string, TopicSetting> | undefined; drop?: Rule[] | undefined },
+  options: { dryRun?: boolean | undefined } = {},
+): Promise<TopicReport> {
+  return topicChange(db, options.dryRun, async (tx) => {
+    const changedIds = new Set<number>();
+    const created = new Set<number>();
+    for (const [name, setting] of Object.entries(change.tags ?? {})) {
+      const slug = slugify(name);
+      if (!slug) throw new TopicChangeError(`${name}: a tag needs a letter or digit`);
+      const [existing] = await tx.select().from(tags).where(eq(tags.slug, slug));
+      const match: TagMatch = setting.match ?? existing?.match ?? (setting.include?.length ? "rules" : "words");
+      const next = { match, include: setting.include ?? existing?.include ?? [], exclude: setting.exclude ?? existing?.exclude ?? [] };
+      if (next.include.length && match !== "rules") throw new TopicChangeError(`${name}: include rules need "match": "rules" (it is "${match}")`);
+      if (!existing) {
+        // a removed tag named again comes back; a renamed one is created anew under its old name
+        await tx.delete(tagAliases).where(eq(tagAliases.slug, slug));
+        const [row] = await tx
+          .insert(tags)
+          .values({ slug, label: name, origin: "person", ...next })
+          .returning({ id: tags.id });
+        changedIds.add(row!.id);
+        created.add(row!.id);
+      } else if (canonicalJson([existing.match, existing.include, existing.exclude]) !== canonicalJson([next.match, next.include, next.exclude])) {
+        await tx.update(tags).set(next).where(eq(tags.id, existing.id));
+        changedIds.add(existing.id);
+      }
+    }
+    let dropChanged = false;
+    if (change.drop !== undefined) {
+      const [stored] = await tx.select({ value: settings.value }).from(settings).where(eq(settings.key, DROP_RULES));
+      if (canonicalJson(stored?.value ?? []) !== canonicalJson(change.drop)) {
+        dropChanged = true;
+        await tx
+          .insert(settings)
+          .values({ key: DROP_RULES, value: change.drop })
+          .onConflictDoUpdate({ target: settings.key, set: { value: change.drop, changedAt: sql`now()` } });
+      }
+    }
+    const book = new TopicBook(await readTopics(tx));
+    const outcome = await reapply(tx, book, changedIds, dropChanged);
+    const labelOf = new Map(book.topics.tags.map((t) => [t.id, t]));
+    const report: TopicReport = {
+      tags: [...changedIds].map((id) => ({
+        slug: labelOf.get(id)!.slug,
+        label: labelOf.get(id)!.label,
+        created: created.has(id),
+        added: outcome.added.get(id) ?? [],
+        removed: outcome.removed.get(id) ?? [],
+      })),
+      dropped: outcome.dropped,
+      restored: outcome.restored,
+      changedTags: [],
+      anyChange: outcome.touched.size > 0,
+    };
+    const bump = new Set([...created, ...(await tagsOfItems(tx, [...outcome.touched])), ...outcome.added.keys(), ...outcome.removed.keys()]);
+    report.changedTags = await bumpVersions(tx, [...bump], outcome.touched.size > 0);
+    return report;
+  });
+}
+
+interface Reapplied {
+  added: Map<number, StoryRef[]>;
+  removed: Map<number, StoryRef[]>;
+  dropped: StoryRef[];
+  restored: StoryRef[];
+  /** Items whose tags or visibility changed. */
+  touched: Set<string>;
+}
+
+const BATCH = 1_000;
+
+/**
+ * Checks every stored story against the tags `tagIds` (and, with `drops`,
+ * the global rules, which can change every tag of a story) and links or
+ * unlinks it where the answer changed. Reads the stories in batches by id.
+ */
+async function reapply(tx: Database, book: TopicBook, tagIds: ReadonlySet<number>, drops: boolean): Promise<Reapplied> {
+  const result: Reapplied = { added: new Map(), removed: new Map(), dropped: [], restored: [], touched: new Set() };
+  if (!tagIds.size && !drops) return result;
+  const note = (map: Map<number, StoryRef[]>, tagId: number, ref: StoryRef) => map.set(tagId, [...(map.get(tagId) ?? []), ref]);
+  let after = "";
+  for (;;) {
+    const rows = await tx
+      .select({
+        id: items.id,
+        title: items.title,
+        summary: items.summary,
+        matchText: items.matchText,
+        contentHtml: items.contentHtml,
+        agency: items.agency,
+        dateline: items.dateline,
+        pageTags: items.pageTags,
+        dropped: items.dropped,
+      })
+      .from(items)
+      .where(gt(items.id, after))
+      .orderBy(asc(items.id))
+      .limit(BATCH);
+    if (!rows.length) break;
+    after = rows.at(-1)!.id;
+    const ids = rows.map((r) => r.id);
+    const shownBy = book.readsSources ? await sourceNamesOf(tx, ids) : new Map<string, string[]>();
+    const current = await tx
+      .select({ itemId: itemTags.itemId, tagId: itemTags.tagId, via: itemTags.via })
+      .from(itemTags)
+      .where(drops || !tagIds.size ? inJsonList(itemTags.itemId, ids) : and(inJsonList(itemTags.itemId, ids), inArray(itemTags.tagId, [...tagIds])));
+    const linked = new Map<string, Map<number, Via>>();
+    for (const l of current) linked.set(l.itemId, (linked.get(l.itemId) ?? new Map()).set(l.tagId, l.via));
+
+    const unlink: { itemId: string; tagId: number }[] = [];
+    const link: { itemId: string; tagId: number; via: Via }[] = [];
+    const nowDropped: string[] = [];
+    const nowShown: string[] = [];
+    for (const row of rows) {
+      const facts = factsOf(row, (id) => shownBy.get(id) ?? []);
+      const ref = { id: row.id, title: row.title };
+      const dropped = book.dropped(facts);
+      const had = linked.get(row.id) ?? new Map<number, Via>();
+      let wanted: Map<number, Via>;
+      if (drops && dropped !== row.dropped) {
+        (dropped ? nowDropped : nowShown).push(row.id);
+        (dropped ? result.dropped : result.restored).push(ref);
+        result.touched.add(row.id);
+        wanted = new Map(dropped ? [] : book.memberships(facts).map((m) => [m.tagId, m.via]));
+      } else if (dropped) {
+        wanted = new Map();
+      } else {
+        // only the tags that changed: the others' links stay as they are
+        wanted = new Map([...had].filter(([tagId]) => !tagIds.has(tagId)));
+        for (const tagId of tagIds) {
+          const via = book.member(tagId, facts);
+          if (via) wanted.set(tagId, via);
+        }
+      }
+      for (const [tagId, via] of had) {
+        if (wanted.get(tagId) === via) continue;
+        unlink.push({ itemId: row.id, tagId });
+        if (!wanted.has(tagId)) note(result.removed, tagId, ref);
+        result.touched.add(row.id);
+      }
+      for (const [tagId, via] of wanted) {
+        if (had.get(tagId) === via) continue;
+        link.push({ itemId: row.id, tagId, via });
+        if (!had.has(tagId)) note(result.added, tagId, ref);
+        result.touched.add(row.id);
+      }
+    }
+    if (unlink.length) {
+      await tx.execute(sql`delete from ${itemTags} where (${itemTags.itemId}, ${itemTags.tagId}) in
+        (select l.item_id, l.tag_id from jsonb_to_recordset(${JSON.stringify(unlink.map((u) => ({ item_id: u.itemId, tag_id: u.tagId })))}::jsonb)
+          as l(item_id text, tag_id int))`);
+    }
+    await insertRows(tx, itemTags, link, { name: "reapply_links" });
+    if (nowDropped.length) await tx.update(items).set({ dropped: true }).where(inJsonList(items.id, nowDropped));
+    if (nowShown.length) await tx.update(items).set({ dropped: false }).where(inJsonList(items.id, nowShown));
+  }
+  return result;
+}
+
+/** The tags these items belong to: their feeds list the items' tags as categories. */
+async function tagsOfItems(tx: Database, itemIds: string[]): Promise<number[]> {
+  if (!itemIds.length) return [];
+  const rows = await tx.selectDistinct({ tagId: itemTags.tagId }).from(itemTags).where(inJsonList(itemTags.itemId, itemIds));
+  return rows.map((r) => r.tagId);
+}
+
+/** Replaces the label of tag `from` by `to` in every source's own tags (dropping it where `to` is null). */
+async function retagSources(tx: Database, fromSlug: string, to: string | null): Promise<void> {
+  const rows = await tx.select({ id: sources.id, tags: sources.tags }).from(sources);
+  for (const source of rows) {
+    if (!tagsFromLabels(source.tags).some((t) => t.slug === fromSlug)) continue;
+    const next: string[] = [];
+    for (const label of source.tags) {
+      const replaced = slugify(label) === fromSlug ? to : label;
+      if (replaced !== null && !next.some((l) => slugify(l) === slugify(replaced))) next.push(replaced);
+    }
+    await tx.update(sources).set({ tags: next }).where(eq(sources.id, source.id));
+  }
+}
+
+export interface TagRenaming {
+  from: string;
+  to: string;
+  /** How many stories the tag has. */
+  items: number;
+  changedTags: string[];
+}
+
+/**
+ * Gives a tag a new label (and with it a new slug): its old feed URLs answer
+ * 301 to the new ones, documents naming the old slug name it still, and
+ * followed feeds given the old label are given the new one.
+ */
+export function renameTag(db: Database, from: string, to: string): Promise<TagRenaming> {
+  return topicChange(db, false, async (tx) => {
+    const tag = await findTag(tx, from);
+    const slug = slugify(to);
+    if (!slug) throw new TopicChangeError(`${to}: a tag needs a letter or digit`);
+    if (slug !== tag.slug) {
+      const [taken] = await tx.select({ id: tags.id }).from(tags).where(eq(tags.slug, slug));
+      if (taken) throw new TopicChangeError(`${to}: a tag '${slug}' exists already; 'tags merge ${tag.slug} ${slug}' joins the two`);
+      // a name that led elsewhere (or nowhere) before is this tag's now
+      await tx.delete(tagAliases).where(eq(tagAliases.slug, slug));
+      await tx
+        .insert(tagAliases)
+        .values({ slug: tag.slug, tagId: tag.id })
+        .onConflictDoUpdate({ target: tagAliases.slug, set: { tagId: tag.id } });
+    }
+    await tx.update(tags).set({ slug, label: to }).where(eq(tags.id, tag.id));
+    await retagSources(tx, tag.slug, to);
+    const members = await tx.select({ itemId: itemTags.itemId }).from(itemTags).where(eq(itemTags.tagId, tag.id));
+    const ids = members.map((m) => m.itemId);
+    // every feed showing one of its stories lists the tag by its label
+    const changedTags = await bumpVersions(tx, [tag.id, ...(await tagsOfItems(tx, ids))], ids.length > 0);
+    return { from: tag.slug, to: slug, items: ids.length, changedTags };
+  });
+}
+
+export interface TagMerge {
+  from: string;
+  into: string;
+  /** Stories the merged tag had, and how many of them the tag it was merged into has now. */
+  items: number;
+  kept: number;
+  /** The merged tag's own match and rules, which are gone: the tag merged into keeps its own. */
+  droppedSettings: { match: TagMatch; include: Rule[]; exclude: Rule[] };
+  changedTags: string[];
+}
+
+/**
+ * Merges tag `from` into tag `into`: every source naming `from` names
+ * `into` from now on, the old feed URLs answer 301 to the new ones, and
+ * `into` keeps its own match and rules (re-checked over every story).
+ */
+export function mergeTags(db: Database, from: string, into: string): Promise<TagMerge> {
+  return topicChange(db, false, async (tx) => {
+    const source = await findTag(tx, from);
+    const target = await findTag(tx, into);
+    if (source.id === target.id) throw new TopicChangeError(`${from}: cannot merge a tag into itself`);
+    const members = (await tx.select({ itemId: itemTags.itemId }).from(itemTags).where(eq(itemTags.tagId, source.id))).map((m) => m.itemId);
+    const others = await tagsOfItems(tx, members);
+    // the names that led to the merged tag lead to the one it is merged into
+    await tx.update(tagAliases).set({ tagId: target.id }).where(eq(tagAliases.tagId, source.id));
+    await tx.delete(tags).where(eq(tags.id, source.id));
+    await tx.insert(tagAliases).values({ slug: source.slug, tagId: target.id });
+    await retagSources(tx, source.slug, target.label);
+    const book = new TopicBook(await readTopics(tx));
+    const outcome = await reapply(tx, book, new Set([target.id]), false);
+    const [held] = members.length
+      ? await tx
+          .select({ n: sql<number>`count(*)::int` })
+          .from(itemTags)
+          .where(and(eq(itemTags.tagId, target.id), inJsonList(itemTags.itemId, members)))
+      : [{ n: 0 }];
+    const changedTags = await bumpVersions(tx, [target.id, ...others.filter((id) => id !== source.id)], members.length > 0 || outcome.touched.size > 0);
+    return {
+      from: source.slug,
+      into: target.slug,
+      items: members.length,
+      kept: held!.n,
+      droppedSettings: { match: source.match, include: source.include, exclude: source.exclude },
+      changedTags,
+    };
+  });
+}
+
+export interface TagRemoval {
+  slug: string;
+  items: number;
+  changedTags: string[];
+}
+
+/**
+ * Removes a tag: its feeds answer 410 Gone, no document's naming it brings
+ * it back, and followed feeds no longer give it. A person naming it again
+ * (a feed's tag, a topic in the sources file) brings it back.
+ */
+export function removeTag(db: Database, name: string): Promise<TagRemoval> {
+  return topicChange(db, false, async (tx) => {
+    const tag = await findTag(tx, name);
+    const members = (await tx.select({ itemId: itemTags.itemId }).from(itemTags).where(eq(itemTags.tagId, tag.id))).map((m) => m.itemId);
+    const others = (await tagsOfItems(tx, members)).filter((id) => id !== tag.id);
+    // the old names that led to it lead nowhere now (on delete set null), and so does its own
+    await tx.delete(tags).where(eq(tags.id, tag.id));
+    await tx.insert(tagAliases).values({ slug: tag.slug, tagId: null });
+    await retagSources(tx, tag.slug, null);
+    const changedTags = await bumpVersions(tx, others, members.length > 0);
+    return { slug: tag.slug, items: members.length, changedTags: [tag.slug, ...changedTags].sort() };
+  });
+}
+
+/** JSON with object keys sorted: jsonb keeps no key order, so rules read back are compared so. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
+  );
+}
+
+/** The settings key that records the one-time check below. */
+const SAFE_WORDS_CHECKED = "checked:safe-words";
+
+/**
+ * Once, after the migration that made matching by words safe (0018): tags
+ * that still match by their words (the portal's) and whose label is a stop
+ * word or in capitals may hold stories the old rule gave them and the new one
+ * does not. Re-checks those tags over every stored story, then records that
+ * it did; run with the migrations, on every database.
+ */
+export async function checkSafeWordsOnce(db: Database): Promise<void> {
+  const [done] = await db.select({ key: settings.key }).from(settings).where(eq(settings.key, SAFE_WORDS_CHECKED));
+  if (done) return;
+  await topicChange(db, false, async (tx) => {
+    const [again] = await tx.select({ key: settings.key }).from(settings).where(eq(settings.key, SAFE_WORDS_CHECKED));
+    if (again) return;
+    const book = new TopicBook(await readTopics(tx));
+    const careful = new Set(book.topics.tags.filter((t) => t.match === "words" && labelNeedsCare(t.label)).map((t) => t.id));
+    const outcome = await reapply(tx, book, careful, false);
+    await bumpVersions(tx, [...(await tagsOfItems(tx, [...outcome.touched])), ...outcome.removed.keys(), ...outcome.added.keys()], outcome.touched.size > 0);
+    await tx
+      .insert(settings)
+      .values({ key: SAFE_WORDS_CHECKED, value: { at: new Date().toISOString() } })
+      .onConflictDoNothing();
+  });
+}
