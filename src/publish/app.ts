@@ -83,11 +83,16 @@ const FAVICON =
 
 /**
  * Where the feed of a renamed or merged tag is now (the selector's key with the slugs that have its tags),
- * "gone" for a removed tag's, or null. Asks the database only for a slug the fresh snapshot does not know;
- * while the database is unreachable the route answers as it would.
+ * "gone" for a removed tag's, or null. Before the route, only for a slug the latest snapshot, of any age,
+ * does not know (a feed it knows is the route's to answer, from its stale copy while the database is
+ * unreachable, and waiting here would double the wait); after the route's 404 always, with the snapshot
+ * the route has just read.
  */
-async function movedFeed(versions: VersionBook, selector: Selector): Promise<string | "gone" | null> {
-  if (selector.kind !== "tags" || versions.fresh(selector.slugs)) return null;
+async function movedFeed(versions: VersionBook, selector: Selector, afterNotFound: boolean): Promise<string | "gone" | null> {
+  if (selector.kind !== "tags") return null;
+  const last = versions.last();
+  // without a snapshot yet (a Worker's first request), or one that knows the feed, the route answers first
+  if (!afterNotFound && (!last || selector.slugs.every((slug) => last.tags.has(slug)))) return null;
   let snapshot: VersionSnapshot;
   try {
     snapshot = await versions.covering(selector.slugs);
@@ -191,20 +196,26 @@ export function createPublisher({ db, publicUrl, versions, compressors, cacheByt
       return c.text(`A union feed has at most ${MAX_UNION} tags\n`, 400);
     }
     if (!selector || format === undefined) return c.text("Not found\n", 404);
-    const moved = await movedFeed(feedDeps.versions, selector);
-    if (moved === "gone") return c.text("This feed's tag was removed\n", 410, { "Cache-Control": "public, max-age=3600" });
-    if (moved) {
-      const url = new URL(c.req.url);
-      return c.redirect(`${base}/feeds/${moved}${dot < 0 ? "" : file.slice(dot)}${url.search}`, 301);
-    }
+    // the feed of a renamed, merged or removed tag: asked before the route (which would wait for the database
+    // again) where the snapshot does not know a slug, and after the route's 404, whose read may have just learnt it
+    const elsewhere = async (afterNotFound: boolean) => {
+      const moved = await movedFeed(feedDeps.versions, selector, afterNotFound);
+      if (moved === "gone") return c.text("This feed's tag was removed\n", 410, { "Cache-Control": "public, max-age=3600" });
+      return moved ? c.redirect(`${base}/feeds/${moved}${dot < 0 ? "" : file.slice(dot)}${new URL(c.req.url).search}`, 301) : null;
+    };
+    const before = await elsewhere(false);
+    if (before) return before;
     const accept = c.req.header("accept") ?? null;
     // a feed URL: the feed, but for a browser navigating to it, which gets the feed's page
+    let answer: Response;
     if (format !== null) {
-      return wantsBrowserView(accept, format) ? serveFeedPage(c, db, selector, format, base) : serveFeed(c, feedDeps, selector, format, base);
+      answer = wantsBrowserView(accept, format) ? await serveFeedPage(c, db, selector, format, base) : await serveFeed(c, feedDeps, selector, format, base);
+    } else {
+      // /feeds/TAG: the page for people, or a feed for a client that asks for one
+      const wanted = negotiate(accept);
+      answer = wanted === "html" ? await serveFeedPage(c, db, selector, "rss", base) : await serveFeed(c, feedDeps, selector, wanted, base, false);
     }
-    // /feeds/TAG: the page for people, or a feed for a client that asks for one
-    const wanted = negotiate(accept);
-    return wanted === "html" ? serveFeedPage(c, db, selector, "rss", base) : serveFeed(c, feedDeps, selector, wanted, base, false);
+    return answer.status === 404 ? ((await elsewhere(true)) ?? answer) : answer;
   });
 
   for (const path of ["/feeds/:file", "/feeds.opml"]) {

@@ -71,6 +71,11 @@ export class VersionBook {
     return snapshot;
   }
 
+  /** The latest snapshot read, however old (null before the first): what a request may look at without waiting. */
+  last(): VersionSnapshot | null {
+    return this.snapshot;
+  }
+
   /** The snapshot, re-read first if it lacks one of `slugs` and has not just been read. */
   async covering(slugs: string[]): Promise<VersionSnapshot> {
     const snapshot = await this.current();
