@@ -65,12 +65,12 @@ describe("a label's words, made safe", () => {
     expect(gained).toEqual(cases.labels[label]);
   });
 
-  it("tells a story's language by its stop words, and every language where it has none", () => {
+  it("tells a story's language by its stop words, German and English where it has none", () => {
     const words = (text: string) => matchTextOf(text, "").match(/[\p{L}\p{N}]+/gu) ?? [];
     expect(likelyLanguages(words("Studenten in einer Bibliothek"))).toEqual(["de"]);
     expect(likelyLanguages(words("Why bees die in winter, and what the hive does"))).toEqual(["en"]);
     expect(likelyLanguages(words("Os enviados reuniram-se em Genebra durante a manhã"))).toEqual(["pt"]);
-    expect(likelyLanguages(words("Xbox Series X")).length).toBeGreaterThan(5);
+    expect(likelyLanguages(words("Xbox Series X"))).toEqual(["de", "en"]);
   });
 });
 

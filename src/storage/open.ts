@@ -11,10 +11,18 @@ import { fileURLToPath } from "node:url";
 import { boundTransactions, CONNECTION_BOUNDS } from "./connection-bounds";
 import type { Database } from "./database";
 import { explainMigrationError } from "./extensions";
-import { schema } from "./schema";
+import { eq } from "drizzle-orm";
+import { schema, settings } from "./schema";
+import { SAFE_WORDS_CHECKED } from "./topics";
 
-/** What the migrations leave to code: loaded only when a database is migrated (re2js and the rules are not small). */
-const checkSafeWordsOnce = async (db: Database) => (await import("./topic-changes")).checkSafeWordsOnce(db);
+/**
+ * What the migrations leave to code (topic-changes checkSafeWordsOnce), loaded only where it has not run yet:
+ * every command migrates first, and most never need it.
+ */
+async function checkSafeWordsOnce(db: Database): Promise<void> {
+  const [done] = await db.select({ key: settings.key }).from(settings).where(eq(settings.key, SAFE_WORDS_CHECKED));
+  if (!done) await (await import("./topic-changes")).checkSafeWordsOnce(db);
+}
 
 export const MIGRATIONS = fileURLToPath(new URL("../../drizzle", import.meta.url));
 

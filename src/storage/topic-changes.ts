@@ -18,7 +18,7 @@ import { insertRows } from "./bulk-insert";
 import { items, itemTags, settings, sources, tagAliases, tags } from "./schema";
 import { withIngestionsHeld } from "./source-tags";
 import { bumpVersions } from "./store-document";
-import { DROP_RULES, factsOf, readTopics, sourceNamesOf } from "./topics";
+import { DROP_RULES, factsOf, readTopics, SAFE_WORDS_CHECKED, sourceNamesOf } from "./topics";
 
 /** How a tag gains stories, as the sources file and the admin API say it; what is left out stays as it is. */
 export interface TopicSetting {
@@ -402,9 +402,6 @@ function canonicalJson(value: unknown): string {
     v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
   );
 }
-
-/** The settings key that records the one-time check below. */
-const SAFE_WORDS_CHECKED = "checked:safe-words";
 
 /**
  * Once, after the migration that made matching by words safe (0018): tags

@@ -15,6 +15,8 @@ import { documents, observations, settings, sources, tagAliases, tags } from "./
 
 /** The settings key of the global rules. */
 export const DROP_RULES = "drop";
+/** The settings key that records the one-time check of topic-changes checkSafeWordsOnce. */
+export const SAFE_WORDS_CHECKED = "checked:safe-words";
 
 export async function readTopics(tx: Database): Promise<Topics> {
   const [defined, aliases, drop] = await Promise.all([

@@ -84,6 +84,8 @@ export function labelNamesStory(label: string, story: LabelText): boolean {
   const known = labelOf(label);
   if (known.capitals && !known.capitals.test(`${story.title}\n${story.summary}`.normalize("NFKC").replace(/\s+/gu, " "))) return false;
   if (!known.stopIn.length) return true;
-  const languages = likelyLanguages(story.matchText.match(WORD) ?? []);
+  // the story's language by its other words: the label's own would vote for the languages it is a stop word of
+  const own = new Set(known.needle.match(WORD) ?? []);
+  const languages = likelyLanguages((story.matchText.match(WORD) ?? []).filter((w) => !own.has(w)));
   return !languages.some((language) => known.stopIn.includes(language));
 }

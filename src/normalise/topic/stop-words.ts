@@ -60,11 +60,15 @@ export function allStopWords(words: readonly string[], language: string): boolea
   return Boolean(list && words.length && words.every((w) => list.has(w)));
 }
 
+/** What a text that uses no stop word at all (a headline alone may not) is taken to be: the portal's language, and English. */
+const UNKNOWN = ["de", "en"];
+
 /**
  * The languages a text's words most likely are: those of which it uses the
  * most stop words ("Studenten in einer Bibliothek": de, by two to one).
- * Every language where the text uses none of any, as a headline alone may:
- * then a label that is a stop word anywhere is one here too.
+ * German and English where the text uses none of any: a label that is a stop
+ * word of either ("in", "it") gains no such story, one that is a stop word
+ * only elsewhere ("EU", Portuguese for "I") does.
  */
 export function likelyLanguages(words: readonly string[]): string[] {
   let best = 0;
@@ -79,5 +83,5 @@ export function likelyLanguages(words: readonly string[]): string[] {
       found.push(language);
     }
   }
-  return best > 0 ? found : [...STOP_WORD_LANGUAGES];
+  return best > 0 ? found : [...UNKNOWN];
 }
