@@ -274,7 +274,9 @@ for (const backend of backends) {
       const original = console.error;
       console.error = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
       try {
-        for (const path of ["/feeds/all.xml?q=%00", "/feeds/all?q=a%00b", "/?q=%00"]) expect((await fetch(`${server.url}${path}`)).status).not.toBe(500);
+        for (const path of ["/feeds/all.xml?q=%00", "/feeds/all?q=a%00b", "/?q=%00", "/feeds/ukraine-aktuell.json?q=%C2%80"]) {
+          expect((await fetch(`${server.url}${path}`)).status, path).toBe(400);
+        }
         expect(lines).toEqual([]);
       } finally {
         console.error = original;

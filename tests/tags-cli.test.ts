@@ -81,7 +81,7 @@ for (const backend of backends) {
       expect(dry.status).toBe(0);
       expect(dry.stdout).toContain("tag ukraine-krieg: would be created; 1 story would be added, 0 would be removed");
       expect(dry.stdout).toContain("  + Ukraine-Verhandlungen in Alaska? Trump will Putin empfangen");
-      expect(dry.stdout).toContain("rules: 1 story would be dropped, 0 would be shown again");
+      expect(dry.stdout).toContain("rules: the drop rules would be 1 in place of 0; 1 story would be dropped, 0 would be shown again");
       expect(dry.stdout).toMatch(/^ {2}- Kostenloses Stock Foto/m);
       expect(dry.stdout).toContain(`${file}: dry run, nothing changed: no sources listed`);
       expect((await cli(["tags", "list"], env)).stdout).not.toContain("ukraine-krieg");
@@ -108,6 +108,28 @@ for (const backend of backends) {
       expect((await cli(["tags", "list"], env)).stdout).not.toMatch(/^wetter /m);
     });
 
+    it("checks a file's topics against the tags as they are before changing anything, and names the file and the place", async () => {
+      const file = join(dir, "words-with-include.json");
+      writeFileSync(
+        file,
+        JSON.stringify({ sources: [{ url: "https://never.example/feed.xml" }], tags: { Krieg: { include: ["Waffenruhe"] } }, rules: { drop: ["Selenskyj"] } }),
+      );
+      const run = await cli(["sources", "apply", file], env);
+      expect([run.status, run.stdout]).toEqual([1, ""]);
+      expect(run.stderr).toBe(
+        `error: ${file}: tags.Krieg.include: include rules need "match": "rules"; the tag matches by "words": say "match": "rules" with them\n`,
+      );
+      expect((await cli(["sources", "list"], env)).stdout).not.toContain("never.example");
+      expect((await cli(["tags", "list"], env)).stdout).not.toContain('drop "Selenskyj"');
+    });
+
+    it("says in a dry run that the global rules would change, though no story moves", async () => {
+      const file = join(dir, "drop-nothing.json");
+      writeFileSync(file, JSON.stringify({ rules: { drop: ["Diesen Titel gibt es nicht"] } }));
+      const dry = await cli(["sources", "apply", file, "--dry-run"], env);
+      expect(dry.stdout).toMatch(/^rules: the drop rules would be 1 in place of \d+; 0 stories would be dropped, \d+ would be shown again$/m);
+    });
+
     it("changes how a tag gains stories, renames, merges and removes tags", async () => {
       const dry = await cli(["tags", "match", "regierung", "explicit", "--dry-run"], env);
       expect(dry.status).toBe(0);
@@ -120,7 +142,9 @@ for (const backend of backends) {
       ]);
       const merged = await cli(["tags", "merge", "Krieg", "ukraine-aktuell"], env);
       expect(merged.status).toBe(0);
-      expect(merged.stdout).toMatch(/^merged krieg into ukraine-aktuell: \d+ of its \d+ stor(y|ies) are in ukraine-aktuell; \/feeds\/krieg\.xml redirects/);
+      expect(merged.stdout).toMatch(
+        /^merged krieg into ukraine-aktuell: \d+ of its \d+ stor(y|ies) (is|are) in ukraine-aktuell; \/feeds\/krieg\.xml redirects/,
+      );
       const removed = await cli(["tags", "remove", "USA"], env);
       expect([removed.status, removed.stdout]).toEqual([0, "removed tag usa (1 story stays, without it); its feeds answer 410 Gone\n"]);
 
@@ -138,6 +162,8 @@ for (const backend of backends) {
     it("adds an OPML file's folders to a followed feed's tags, replaces them with --replace-tags, and exports feeds by their titles", async () => {
       const url = `${base}/stadt.xml`;
       expect((await cli(["sources", "add", url, "--tag", "Lokales"], env)).status).toBe(0);
+      // a person's tag is there before the feed is first fetched
+      expect((await cli(["tags", "list"], env)).stdout).toMatch(/^lokales\s+Lokales\s+0\s+explicit\s+person\s+http/m);
       const fetched = await cli(["fetch"], env);
       expect(fetched.stdout).toContain("1 of 1 feed read");
 
@@ -151,9 +177,18 @@ for (const backend of backends) {
       expect((await cli(["sources", "import", opml], env)).stdout).toContain(`already followed: ${url} (tags: Lokales, Stadt)`);
       const replaced = await cli(["sources", "import", opml, "--replace-tags"], env);
       expect(replaced.stdout).toContain(`tags for ${url}: kept Stadt; replaced Lokales`);
+      // a feed a reader files in two folders has both as its tags, replaced or not, and counts once
+      const twice = join(dir, "twice.opml");
+      writeFileSync(
+        twice,
+        `<?xml version="1.0"?><opml version="2.0"><head/><body><outline text="Stadt"><outline type="rss" text="S" xmlUrl="${url}"/></outline><outline text="Region"><outline type="rss" text="S" xmlUrl="${url}"/></outline></body></opml>`,
+      );
+      const both = await cli(["sources", "import", twice, "--replace-tags"], env);
+      expect(both.stdout).toContain(`tags for ${url}: added Region; kept Stadt`);
+      expect(both.stdout).toContain("imported 0 of 1 feed from");
 
       const exported = await cli(["sources", "export"], env);
-      expect(exported.stdout).toContain(`text="Stadtblatt &amp; Umland" title="Stadtblatt &amp; Umland" xmlUrl="${url}"`);
+      expect(exported.stdout).toContain(`text="Stadtblatt &amp; Umland" title="Stadtblatt &amp; Umland" xmlUrl="${url}" category="Stadt,Region"`);
       expect(exported.stdout.endsWith("</opml>\n")).toBe(true);
     });
 

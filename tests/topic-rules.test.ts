@@ -97,6 +97,7 @@ describe("topic settings as written", () => {
       krieg: { include: [{ pattern: "(?<=a)b" }] },
       wetter: { include: [{ word: "Regen" }] },
       leer: { exclude: [{ words: "!!!" }] },
+      gross: { exclude: [{ pattern: "\\pL{1000}x" }] },
     });
     expect(result.success).toBe(false);
     const lines = issueLines(result.error!);
@@ -106,6 +107,7 @@ describe("topic settings as written", () => {
         expect.stringMatching(/^krieg\.include\[0\]: .*pattern '\(\?<=a\)b'/),
         expect.stringMatching(/^wetter\.include\[0\]/),
         expect.stringMatching(/^leer\.exclude\[0\]: .*no letter or digit/),
+        expect.stringMatching(/^gross\.exclude\[0\]: pattern '\\pL\{1000\}x' is too large to run on every story/),
       ]),
     );
   });
@@ -212,6 +214,53 @@ for (const backend of backends) {
       expect(await tagItemIds(db.db, "krieg")).toContain(id("Werbung: Das Gewinnspiel der Woche"));
     });
 
+    it("re-checks a story whose content, byline or sources change, where a rule reads them", async () => {
+      await changeTopics(db.db, {
+        tags: { Solar: { include: [{ words: "Photovoltaik", in: "content" }] } },
+        drop: [
+          { words: "Werbepartner", in: "agency" },
+          { words: "spamfeed", in: "source" },
+        ],
+      });
+      // a teaser, then its article: the same title and summary, and content the rule reads
+      const teaser = { title: "Dächer werden Kraftwerke", summary: "Mehr Strom vom Dach." };
+      await store(db, { kind: "page", name: "portal" }, [teaser]);
+      expect(await tagItemIds(db.db, "solar")).toEqual([]);
+      await store(db, { kind: "page", name: "portal" }, [{ ...teaser, content: "<p>Die Photovoltaik wächst.</p>" }]);
+      expect(await tagItemIds(db.db, "solar")).toEqual(ids("Dächer werden Kraftwerke"));
+      // the same story again with another byline, which a global rule drops
+      await store(db, { kind: "page", name: "portal" }, [{ ...teaser, content: "<p>Die Photovoltaik wächst.</p>", agency: "Werbepartner" }]);
+      expect(await findItem(db.db, id("Dächer werden Kraftwerke"))).toBeNull();
+      // a story the portal showed, shown unchanged by a source the rules drop
+      const kiew = PORTAL[0]!;
+      await addFeedSource(db.db, { url: "https://spam.example/feed.xml", name: "spamfeed" });
+      await store(db, { kind: "feed", name: "spamfeed", url: "https://spam.example/feed.xml" }, [kiew]);
+      expect(await findItem(db.db, id(kiew.title))).toBeNull();
+      expect(await tagItemIds(db.db, "krieg")).not.toContain(id(kiew.title));
+    });
+
+    it("applies settings given by a renamed tag's old name to that tag, as a sources file written before the rename says", async () => {
+      await renameTag(db.db, "krieg", "Krieg in der Ukraine");
+      const report = await changeTopics(db.db, { tags: { Krieg: { exclude: [{ pattern: "^Liveticker", in: "title" }] } } });
+      expect(report.tags.map((t) => [t.slug, t.created, t.renamedFrom, t.removed.length])).toEqual([["krieg-in-der-ukraine", false, "krieg", 1]]);
+      const versions = await readVersions(db.db);
+      expect([versions.tags.has("krieg"), versions.aliases.get("krieg")]).toEqual([false, "krieg-in-der-ukraine"]);
+      // two names of one tag in one change are a fault, and nothing changes
+      await expect(changeTopics(db.db, { tags: { krieg: {}, "Krieg in der Ukraine": { match: "explicit" } } })).rejects.toThrow(/names the same tag/);
+    });
+
+    it("versions the feeds of every story a merge moves, those that list them as categories included", async () => {
+      await store(db, { kind: "page", name: "portal" }, [{ title: "Liveticker: Zweiter Tag", summary: "Weiter.", tags: ["Front", "Osten"] }]);
+      await changeTopics(db.db, { tags: { Osten: { exclude: [{ pattern: "^Liveticker", in: "title" }] } } });
+      const before = await readVersions(db.db);
+      await mergeTags(db.db, "front", "osten");
+      const after = await readVersions(db.db);
+      // the story left "front" (merged away) and did not join "osten" (which excludes it); "krieg" is untouched
+      expect(after.tags.get("osten")!.version).toBeGreaterThan(before.tags.get("osten")!.version);
+      expect(after.tags.get("krieg")!.version).toBe(before.tags.get("krieg")!.version);
+      expect(await tagItemIds(db.db, "osten")).toEqual([]);
+    });
+
     it("runs a pattern that would backtrack catastrophically in linear time (RE2)", async () => {
       // (a+)+$ over sixty a's and a b: a backtracking engine would take longer than the test may
       await changeTopics(db.db, { tags: { Muster: { include: [{ pattern: "(a+)+$", in: "title" }] } } });
@@ -250,10 +299,13 @@ for (const backend of backends) {
       await store(db, { kind: "page", name: "portal" }, [{ title: "Kämpfe im Osten", summary: "Neue Angriffe.", tags: ["Krieg"] }]);
       expect((await readVersions(db.db)).tags.has("krieg")).toBe(false);
       expect((await tagOverview(db.db)).removed).toEqual(["krieg", "ukraine-krieg"]);
-      // a person naming it brings it back
+      // a person naming it brings it back at once, with the stories whose sources name it (pages said "Krieg" all along)
       await addFeedSource(db.db, { url: "https://ticker.example/c.xml", name: "c", tags: ["Krieg"] });
+      const named = ids("Angriff auf Kiew in der Nacht", "Liveticker: Der Krieg in der Ukraine", "Kämpfe im Osten");
+      expect(await tagItemIds(db.db, "krieg")).toEqual(named);
+      expect((await tagOverview(db.db)).tags.find((t) => t.slug === "krieg")).toMatchObject({ match: "explicit", origin: "person" });
       await store(db, { kind: "feed", name: "c", url: "https://ticker.example/c.xml" }, [{ title: "Front bleibt ruhig", summary: "Kaum Bewegung." }]);
-      expect(await tagItemIds(db.db, "krieg")).toEqual(ids("Front bleibt ruhig"));
+      expect(await tagItemIds(db.db, "krieg")).toEqual([...named, id("Front bleibt ruhig")].sort());
     });
   });
 }

@@ -33,6 +33,8 @@ const cases = JSON.parse(readFileSync(join(import.meta.dirname, "topics", "safe-
 };
 const keys = Object.keys(cases.stories);
 const labels = Object.keys(cases.labels);
+/** One label per tag: "IN" and "in" are one tag (in), labelled as first written. */
+const tagLabels = labels.filter((label, i) => labels.findIndex((other) => slugify(other) === slugify(label)) === i);
 
 function story(title: string, summary: string): Item {
   const id = storyKey(title);
@@ -87,13 +89,13 @@ for (const backend of backends) {
         fetchedAt: new Date("2025-12-09T13:00:00Z"),
         items: Object.values(cases.stories).map((s) => story(s.title, s.summary)),
       });
-      await changeTopics(db.db, { tags: Object.fromEntries(labels.map((label) => [label, { match: "words" as const }])) });
+      await changeTopics(db.db, { tags: Object.fromEntries(tagLabels.map((label) => [label, { match: "words" as const }])) });
     });
     afterAll(async () => {
       await db?.close();
     });
 
-    it.each(labels)("%j holds the stories it should", async (label) => {
+    it.each(tagLabels)("%j holds the stories it should", async (label) => {
       expect(await tagItemIds(db.db, slugify(label))).toEqual(cases.labels[label]!.map((key) => storyKey(cases.stories[key]!.title)).sort());
     });
   });

@@ -9,7 +9,7 @@
 import { asc, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { Database } from "../src/storage/database";
-import { itemTags, tags } from "../src/storage/schema";
+import { feedState, itemTags, tags } from "../src/storage/schema";
 import { backends } from "./support/databases";
 import { beforeMigration } from "./support/migrations";
 
@@ -31,7 +31,7 @@ async function writeOldRows(db: Database): Promise<void> {
         story("a", "Ukraine-Verhandlungen in Alaska", ["Ukraine", "USA"]),
         story("b", "USA erheben Zölle"),
         story("c", "Usa und Utsu, zwei Flüsse"),
-        story("d", "Studenten in einer Bibliothek"),
+        story("d", "Studenten in einer Bibliothek (Archiv)"),
         story("e", "Governo aprova orçamento", ["IN"]),
         story("f", "Neue Technik im Auto"),
         story("g", "Chips aus Dresden", ["Technik"]),
@@ -42,13 +42,14 @@ async function writeOldRows(db: Database): Promise<void> {
     sql`(${item}, ${document}, ${T}::timestamptz, 'teaser', ${item}, 'none', ${named(labels)}::jsonb)`;
   await db.execute(sql`insert into observations (item_id, document_id, fetched_at, kind, content_hash, precision, tags) values
     ${sql.join([seen("a", 1, ["Ukraine", "USA"]), seen("b", 1, []), seen("c", 1, []), seen("d", 1, []), seen("e", 2, ["IN"]), seen("f", 1, []), seen("g", 3, [])], sql`, `)}`);
-  await db.execute(
-    sql`insert into tags (id, slug, label, version) values (1, 'ukraine', 'Ukraine', 3), (2, 'usa', 'USA', 3), (3, 'in', 'IN', 3), (4, 'technik', 'Technik', 3)`,
-  );
+  // Archiv: a portal topic whose pages are pruned, so that no observation names it any more
+  await db.execute(sql`insert into tags (id, slug, label, version) values
+    (1, 'ukraine', 'Ukraine', 3), (2, 'usa', 'USA', 3), (3, 'in', 'IN', 3), (4, 'technik', 'Technik', 3), (5, 'archiv', 'Archiv', 3)`);
+  await db.execute(sql`insert into feed_state (key, version) values ('all', 5)`);
   // as the old rule linked them: named, or the label's words anywhere in the text
   await db.execute(sql`insert into item_tags (item_id, tag_id, via) values
     ('a', 1, 'page'), ('a', 2, 'page'), ('b', 2, 'match'), ('c', 2, 'match'),
-    ('e', 3, 'page'), ('a', 3, 'match'), ('d', 3, 'match'), ('g', 4, 'page'), ('f', 4, 'match')`);
+    ('e', 3, 'page'), ('a', 3, 'match'), ('d', 3, 'match'), ('g', 4, 'page'), ('f', 4, 'match'), ('d', 5, 'match')`);
 }
 
 for (const backend of backends) {
@@ -67,7 +68,11 @@ for (const backend of backends) {
           { slug: "usa", match: "words", origin: "portal", version: 4 },
           { slug: "in", match: "explicit", origin: "feed", version: 4 },
           { slug: "technik", match: "explicit", origin: "person", version: 4 },
+          // named by no observation left: it was the portal's, as nothing says otherwise, and keeps its words
+          { slug: "archiv", match: "words", origin: "portal", version: 3 },
         ]);
+        // "all" lists every story's tags: it changed too, once for the explicit tags and once for USA's re-check
+        expect((await opened.db.select({ version: feedState.version }).from(feedState))[0]?.version).toBe(7);
         const links = await opened.db.select({ itemId: itemTags.itemId, tagId: itemTags.tagId, via: itemTags.via }).from(itemTags);
         const members = (tagId: number) =>
           links
@@ -80,6 +85,7 @@ for (const backend of backends) {
         // IN keeps the Portuguese entry its feed named, and loses the German stories that say "in"
         expect(members(3)).toEqual(["e:page"]);
         expect(members(4)).toEqual(["g:page"]);
+        expect(members(5)).toEqual(["d:match"]);
 
         // migrating again changes nothing
         await opened.migrate();

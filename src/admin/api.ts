@@ -27,7 +27,7 @@ import type { StoreReport } from "../storage/store-document";
 import { outageCode } from "../storage/outage";
 import { addFeedSource, listFeedSources, removeFeedSource, SourceExistsError, type FeedSource } from "../storage/sources";
 import { changeTopics, mergeTags, removeTag, renameTag, TagNotFoundError, TopicChangeError, type TopicReport } from "../storage/topic-changes";
-import { tagOverview } from "../storage/topics";
+import { readDropRules, tagOverview } from "../storage/topics";
 import { problem } from "./problem";
 
 export interface AdminOptions {
@@ -157,7 +157,7 @@ export function adminApi({ db, token, onChange, maxPageBytes = 2 * 1024 * 1024, 
     }
     return next();
   });
-  api.use("*", bearerAuth({ token }));
+  api.use("*", bearerAuth({ token, realm: "feedwerk" }));
   api.use("*", async (c, next) => {
     for (const [name, values] of Object.entries(c.req.queries())) {
       for (const value of values) {
@@ -262,7 +262,7 @@ export function adminApi({ db, token, onChange, maxPageBytes = 2 * 1024 * 1024, 
     return c.json({ from: done.from, into: done.into, items: done.items, kept: done.kept, changed_tags: done.changedTags });
   });
 
-  api.get("/rules", async (c) => c.json({ drop: (await tagOverview(db)).drop }));
+  api.get("/rules", async (c) => c.json({ drop: await readDropRules(db) }));
 
   api.put("/rules", jsonBody, checked("json", globalRules), checked("query", dryRun), async (c) => {
     const dry = isDryRun(c.req.valid("query"));
@@ -275,7 +275,8 @@ export function adminApi({ db, token, onChange, maxPageBytes = 2 * 1024 * 1024, 
     const path = new URL(c.req.url).pathname.replace(/^.*?\/api(?=\/|$)/, "");
     const allowed = ALLOWED.find(([pattern]) => pattern.test(path))?.[1];
     if (allowed) {
-      return problem(405, `${c.req.method} is not allowed here; ${allowed.join(", ")} are`, { headers: { Allow: allowed.join(", ") } });
+      const only = allowed.length === 1 ? `only ${allowed[0]} is` : `${allowed.join(", ")} are`;
+      return problem(405, `${c.req.method} is not allowed here; ${only}`, { headers: { Allow: allowed.join(", ") } });
     }
     return problem(404, `no such admin endpoint: ${c.req.method} ${new URL(c.req.url).pathname}`);
   });

@@ -37,8 +37,8 @@ export function comparable(text: string): string {
   return collapseSpace(text.normalize("NFKC").toLowerCase());
 }
 
-// C0 controls but tab, LF and CR, DEL, and any surrogate (a well-formed string's pairs are checked apart)
-const FAULTY = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\uD800-\uDFFF]/;
+// C0 controls but tab, LF and CR, DEL, C1 controls, and any surrogate (a well-formed string's pairs are checked apart)
+const FAULTY = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uD800-\uDFFF]/;
 
 /**
  * What makes text from outside unfit to store or search, or null: a NUL
@@ -50,7 +50,7 @@ export function textFault(text: string): string | null {
   if (!FAULTY.test(text)) return null;
   if (text.includes("\u0000")) return "holds a NUL character";
   if (!text.isWellFormed()) return "holds a lone surrogate (not Unicode text)";
-  return /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(text) ? "holds a control character" : null;
+  return /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/.test(text) ? "holds a control character" : null;
 }
 
 /** A message fit for a log line: one line, control characters written as \u escapes, at most `max` characters. */

@@ -68,6 +68,8 @@ export interface PendingDatabase {
 }
 
 const ITEM_ID = /^[0-9a-f]{32}$/;
+/** A moved or removed tag's feed: a browser keeps a 301 without it for good, and a tag may come back. */
+const MOVED_CACHE_CONTROL = "public, max-age=300";
 /** The longest a read request waits on the database; feeds fall back to their stale copy before. */
 const REQUEST_DEADLINE_MS = 4_000;
 /** Feed files (/feeds/TAG.xml), whose route has a deadline of its own. */
@@ -184,10 +186,14 @@ export function createPublisher({ db, publicUrl, versions, compressors, cacheByt
   app.get("/feeds/:file", async (c) => {
     const file = c.req.param("file");
     const base = baseOf(c.req.url);
-    // slugs are lower case: any other spelling is sent to the one URL caches and readers should keep
-    if (file !== file.toLowerCase() && parseSelector(file.toLowerCase().replace(/\.[a-z]+$/, ""))) {
-      const url = new URL(c.req.url);
-      return c.redirect(`${base}/feeds/${encodeURIComponent(file.toLowerCase()).replace(/%2B/g, "+")}${url.search}`, 301);
+    // slugs are lower case: any other spelling is sent to the one URL caches and readers should keep (a renamed
+    // tag's the same way, to its new name: one redirect, not two)
+    const lowered = file.toLowerCase();
+    const loweredSelector = file !== lowered ? parseSelector(lowered.replace(/\.[a-z]+$/, "")) : null;
+    if (loweredSelector) {
+      const moved = await movedFeed(feedDeps.versions, loweredSelector, false);
+      const target = moved && moved !== "gone" ? `${moved}${lowered.includes(".") ? lowered.slice(lowered.lastIndexOf(".")) : ""}` : lowered;
+      return c.redirect(`${base}/feeds/${encodeURIComponent(target).replace(/%2B/g, "+")}${new URL(c.req.url).search}`, 301);
     }
     const dot = file.lastIndexOf(".");
     const selector = parseSelector(dot < 0 ? file : file.slice(0, dot));
@@ -200,8 +206,13 @@ export function createPublisher({ db, publicUrl, versions, compressors, cacheByt
     // again) where the snapshot does not know a slug, and after the route's 404, whose read may have just learnt it
     const elsewhere = async (afterNotFound: boolean) => {
       const moved = await movedFeed(feedDeps.versions, selector, afterNotFound);
-      if (moved === "gone") return c.text("This feed's tag was removed\n", 410, { "Cache-Control": "public, max-age=3600" });
-      return moved ? c.redirect(`${base}/feeds/${moved}${dot < 0 ? "" : file.slice(dot)}${new URL(c.req.url).search}`, 301) : null;
+      // for as long as a feed is cached: a tag removed may be named again, a renamed one renamed back
+      if (moved === "gone") return c.text("This feed's tag was removed\n", 410, { "Cache-Control": MOVED_CACHE_CONTROL });
+      if (!moved) return null;
+      return c.body(null, 301, {
+        Location: `${base}/feeds/${moved}${dot < 0 ? "" : file.slice(dot)}${new URL(c.req.url).search}`,
+        "Cache-Control": MOVED_CACHE_CONTROL,
+      });
     };
     const before = await elsewhere(false);
     if (before) return before;

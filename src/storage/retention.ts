@@ -13,9 +13,10 @@
  * observations and tag links go with it.
  *
  * Documents left without observations go too, except each source's latest
- * (the record of what it served last). Tags are never deleted: the
- * ingestion lock relies on a known tag staying known (store-document
- * takeIngestLock).
+ * (the record of what it served last). Tags are never pruned: the
+ * ingestion lock relies on a known slug staying known (store-document
+ * takeIngestLock); only a person removes or merges a tag, and its slug stays
+ * known as an old name (tag_aliases).
  *
  * Work is done in batches, each its own transaction holding the ingestion
  * lock alone, so a prune never holds a long lock or a large transaction and

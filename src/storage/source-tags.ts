@@ -29,6 +29,18 @@ export function withIngestionsHeld<T>(db: Database, change: (tx: Database) => Pr
 }
 
 /**
+ * Runs `read` in a transaction that holds the ingestion lock shared: documents are stored meanwhile, but no
+ * change of a source or of the topics commits until it is done. For a dry run, which writes nothing.
+ */
+export function withIngestionsShared<T>(db: Database, read: (tx: Database) => Promise<T>): Promise<T> {
+  return db.transaction(async (txn) => {
+    const tx = txn as unknown as Database;
+    await tx.execute(sql`select pg_advisory_xact_lock_shared(${INGEST_LOCK})`);
+    return read(tx);
+  });
+}
+
+/**
  * Derives the tags of these items again from their observations and their
  * sources' current tags; items no source shows any more keep theirs.
  * Returns the tags whose membership changed and how many items changed.

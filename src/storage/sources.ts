@@ -5,7 +5,7 @@ import type { Database } from "./database";
 import { releaseListing } from "./listing";
 import { documents, items, observations, sources } from "./schema";
 import { retagItems, withIngestionsHeld } from "./source-tags";
-import { reviveTags } from "./topics";
+import { linkNamed, reviveTags } from "./topics";
 import { bumpVersions, createTags, linkNewTags } from "./store-document";
 
 export type FeedSource = typeof sources.$inferSelect;
@@ -15,7 +15,15 @@ export class SourceExistsError extends Error {
   override name = "SourceExistsError";
 }
 
-export async function addFeedSource(db: Database, input: { url: string; name?: string | undefined; tags?: string[] }): Promise<FeedSource> {
+/**
+ * Follows a feed. The tags given to it are created at once (explicit topics of a person's, listed before
+ * the feed is first fetched), in one transaction with the source, under the ingestion lock.
+ */
+export function addFeedSource(db: Database, input: { url: string; name?: string | undefined; tags?: string[] }): Promise<FeedSource> {
+  return withIngestionsHeld(db, (tx) => addFeedSourceIn(tx, input));
+}
+
+async function addFeedSourceIn(db: Database, input: { url: string; name?: string | undefined; tags?: string[] }): Promise<FeedSource> {
   const [existing] = await db
     .select()
     .from(sources)
@@ -27,16 +35,35 @@ export async function addFeedSource(db: Database, input: { url: string; name?: s
     throw new SourceExistsError(`${input.url}: followed already${existing.name === input.url ? "" : ` as '${existing.name}'`}`);
   }
   if (existing) throw new SourceExistsError(`${input.name ?? input.url}: the name of a feed followed already (${existing.url ?? existing.kind})`);
-  // a tag removed before and given to a feed now is wanted again: it is created when the feed's first document is stored
-  await reviveTags(
-    db,
-    tagsFromLabels(input.tags ?? []).map((t) => t.slug),
-  );
   const [row] = await db
     .insert(sources)
     .values({ kind: "feed", name: input.name ?? input.url, url: input.url, tags: input.tags ?? [] })
     .returning();
+  const revived = await givePersonTags(db, input.tags ?? []);
+  if (revived.length) await bumpVersions(db, revived, false);
   return row!;
+}
+
+/**
+ * The tags a person gives a followed feed, created where they do not exist yet (explicit, a person's). A
+ * tag removed before comes back, and the stored stories whose sources name it rejoin it. Returns the tags
+ * that came back with stories.
+ */
+async function givePersonTags(tx: Database, labels: readonly string[]): Promise<number[]> {
+  const given = tagsFromLabels(labels);
+  const revived = await reviveTags(
+    tx,
+    given.map((t) => t.slug),
+  );
+  const created = await createTags(
+    tx,
+    given.map((t) => ({ ...t, origin: "person" as const })),
+  );
+  await linkNewTags(tx, created);
+  return linkNamed(
+    tx,
+    created.filter((t) => revived.has(t.slug)),
+  );
 }
 
 export function listFeedSources(db: Database): Promise<FeedSource[]> {
@@ -86,18 +113,9 @@ export async function removeFeedSource(db: Database, urlOrName: string): Promise
 export async function setSourceTags(db: Database, id: number, labels: string[]): Promise<string[]> {
   return withIngestionsHeld(db, async (tx) => {
     await tx.update(sources).set({ tags: labels }).where(eq(sources.id, id));
-    const given = tagsFromLabels(labels);
-    await reviveTags(
-      tx,
-      given.map((t) => t.slug),
-    );
-    const created = await createTags(
-      tx,
-      given.map((t) => ({ ...t, origin: "person" as const })),
-    );
-    const matched = await linkNewTags(tx, created);
+    const revived = await givePersonTags(tx, labels);
     const retagged = await retagItems(tx, await itemIdsOfSource(tx, id));
-    return bumpVersions(tx, [...matched, ...retagged.tagIds], retagged.changed > 0);
+    return bumpVersions(tx, [...revived, ...retagged.tagIds], retagged.changed > 0);
   });
 }
 

@@ -287,6 +287,7 @@ async function storeGroup(tx: Database, group: readonly Storing[]): Promise<Stor
   });
   // items a document let go of that other sources still show: their tags are those sources' alone now
   const relink: ItemRow[] = retired.flatMap((r) => r.kept);
+  const droppedChanged = new Set<string>();
   const newRows: (typeof items.$inferInsert)[] = [];
   const newObservations: (typeof observations.$inferInsert)[] = [];
   // which document of the group wrote each item: the tags whose feeds it changed are that document's
@@ -312,6 +313,14 @@ async function storeGroup(tx: Database, group: readonly Storing[]): Promise<Stor
       const content = !stored || derived.content.contentHash === obs.contentHash ? item : rowToItem(stored);
       const next = itemRow(content, stored && content !== item ? stored.contentHash : obs.contentHash, derived, unionTags(all, sourceTags));
 
+      // membership follows what it reads: the words and the sources' tags, and what rules read besides (the
+      // content, the byline, the dateline), and the sources that show the story where a rule reads them
+      const readChanged =
+        stored !== undefined &&
+        (stored.matchText !== next.matchText ||
+          stableJson(stored.pageTags) !== stableJson(next.pageTags) ||
+          (book.readsBeyondText && (stored.contentHtml !== next.contentHtml || stored.agency !== next.agency || stored.dateline !== next.dateline)) ||
+          (book.readsSources && !prior.some((o) => o.sourceId === sourceId)));
       let outcome: ItemOutcome;
       if (!stored) {
         newRows.push({ ...next, matchWords: matchWordsOf(next.matchText), lastSeenAt: doc.fetchedAt, dropped: book.dropped(factsOf(next, sourcesOf)) });
@@ -320,9 +329,10 @@ async function storeGroup(tx: Database, group: readonly Storing[]): Promise<Stor
       } else if (stableJson(stored) !== stableJson(next)) {
         const { id, ...changes } = next;
         await tx.update(items).set(rowChanges(stored, changes)).where(eq(items.id, id));
-        if (stored.matchText !== next.matchText || stableJson(stored.pageTags) !== stableJson(next.pageTags)) relink.push(next);
+        if (readChanged) relink.push(next);
         outcome = "updated";
       } else {
+        if (readChanged) relink.push(next);
         outcome = "unchanged";
       }
 
@@ -345,10 +355,11 @@ async function storeGroup(tx: Database, group: readonly Storing[]): Promise<Stor
   const [, , linked] = await together([
     insertRows(tx, items, newRows, { name: "insert_items" }),
     insertRows(tx, observations, newObservations, { name: "insert_observations" }),
-    linkItemTags(tx, relink, new Set(newRows.map((r) => r.id)), book, sourcesOf, droppedOf(stored)),
+    linkItemTags(tx, relink, new Set(newRows.map((r) => r.id)), book, sourcesOf, droppedOf(stored), droppedChanged),
   ]);
   const created = await linkNewTags(tx, newTags, book);
   const relinked = new Set(relink.map((r) => r.id));
+
   const changedIds = reports.map((r) => r.outcomes.filter((o) => o.outcome !== "unchanged").map((o) => o.id));
   const keptLinks = changedIds.flat().filter((id) => !relinked.has(id));
   const kept = keptLinks.length
@@ -368,7 +379,8 @@ async function storeGroup(tx: Database, group: readonly Storing[]): Promise<Stor
   }
   const bumps = new Map<number, number>();
   for (const ids of affected) for (const id of ids) bumps.set(id, (bumps.get(id) ?? 0) + 1);
-  const changing = reports.filter((r, k) => changedIds[k]!.length > 0 || r.retired > 0).length;
+  // a story a global rule drops (or shows again) changes "all" though the story itself did not change
+  const changing = reports.filter((r, k) => changedIds[k]!.length > 0 || r.retired > 0 || plans[k]!.ids.some((id) => droppedChanged.has(id))).length;
   const slugOf = new Map((await bumpVersionsBy(tx, bumps, changing)).map((t) => [t.id, t.slug]));
   for (const [k, report] of reports.entries()) {
     report.changedTags = [...affected[k]!].flatMap((id) => slugOf.get(id) ?? []).sort();
@@ -416,7 +428,9 @@ function isRepeat(prior: readonly SourcedObservationRow[], now: Omit<SourcedObse
 
 /**
  * Takes the ingestion lock: alone when the document brings a tag not yet
- * known (tags are never deleted, so "all known" stays true once checked),
+ * known (a known slug stays known: a tag removed or merged leaves its slug as
+ * an old name, tag_aliases, in the same transaction, so "all known" stays true
+ * once checked),
  * otherwise shared, with a lock per story taken in one global order so that
  * two documents never wait for each other's stories. Returns whether it
  * holds the lock alone.
@@ -615,12 +629,15 @@ async function linkItemTags(
   book: TopicBook,
   sourcesOf: (id: string) => readonly string[],
   droppedBefore: ReadonlyMap<string, boolean> = new Map(),
+  droppedChanged?: Set<string>,
 ): Promise<{ itemId: string; tagId: number }[]> {
   if (!changed.length) return [];
   const stale = changed.filter((c) => !brandNew.has(c.id)).map((c) => c.id);
   if (book.topics.drop.length && stale.length) {
     const nowDropped = changed.filter((c) => !brandNew.has(c.id) && book.dropped(factsOf(c, sourcesOf))).map((c) => c.id);
     const differ = stale.filter((id) => droppedBefore.get(id) !== nowDropped.includes(id));
+    // written where not known (a retired story's), counted as a change where known to be one
+    for (const id of differ) if (droppedBefore.has(id)) droppedChanged?.add(id);
     if (differ.length) {
       await tx
         .update(items)
@@ -655,7 +672,20 @@ export async function linkNewTags(tx: Database, created: { id: number; label: st
     for (const tag of byWords) {
       const ids = await itemsMatching(tx, tag.label);
       if (!ids.length) continue;
-      const rows = await tx.select(itemColumns).from(items).where(inJsonList(items.id, ids));
+      // what membership reads, the content only where a rule reads it: a common word finds thousands of stories
+      const rows = await tx
+        .select({
+          id: items.id,
+          title: items.title,
+          summary: items.summary,
+          matchText: items.matchText,
+          contentHtml: topics.readsBeyondText ? items.contentHtml : sql<null>`null`,
+          agency: items.agency,
+          dateline: items.dateline,
+          pageTags: items.pageTags,
+        })
+        .from(items)
+        .where(inJsonList(items.id, ids));
       const shownBy = topics.readsSources ? await sourceNamesOf(tx, ids) : new Map<string, string[]>();
       const links = rows.flatMap((row) => {
         const via = topics.member(

@@ -10,13 +10,14 @@ import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
 import { slugify } from "../normalise/slug";
 import { tagsFromLabels } from "../normalise/tag-union";
 import { labelNeedsCare } from "../normalise/topic/label-words";
-import { TopicBook, type TagMatch, type Via } from "../normalise/topic/membership";
+import { TopicBook, type TagDefinition, type TagMatch, type Topics, type Via } from "../normalise/topic/membership";
 import type { Rule } from "../normalise/topic/rules";
 import type { Database } from "./database";
 import { inJsonList } from "./json-list";
 import { insertRows } from "./bulk-insert";
 import { items, itemTags, settings, sources, tagAliases, tags } from "./schema";
-import { withIngestionsHeld } from "./source-tags";
+import { retagItems, withIngestionsHeld, withIngestionsShared } from "./source-tags";
+import { itemIdsOfSource } from "./sources";
 import { bumpVersions } from "./store-document";
 import { DROP_RULES, factsOf, readTopics, SAFE_WORDS_CHECKED, sourceNamesOf } from "./topics";
 
@@ -37,12 +38,16 @@ export interface TagChange {
   label: string;
   /** The tag did not exist before (a topic defined by its rules alone). */
   created: boolean;
+  /** Where the change named the tag by an old name (renamed or merged since): that name. */
+  renamedFrom?: string | undefined;
   added: StoryRef[];
   removed: StoryRef[];
 }
 
 export interface TopicReport {
   tags: TagChange[];
+  /** The global rules, where the change replaced them. */
+  drop?: { before: Rule[]; after: Rule[] } | undefined;
   /** Stories the global rules drop now, and those they no longer drop. */
   dropped: StoryRef[];
   restored: StoryRef[];
@@ -52,25 +57,9 @@ export interface TopicReport {
   anyChange: boolean;
 }
 
-/** Carries a dry run's report out of the transaction it rolls back. */
-class DryRun extends Error {
-  constructor(readonly report: unknown) {
-    super("dry run");
-  }
-}
-
-/** Runs a topic change under the ingestion lock; with `dryRun`, reports it and changes nothing. */
-async function topicChange<T>(db: Database, dryRun: boolean | undefined, change: (tx: Database) => Promise<T>): Promise<T> {
-  try {
-    return await withIngestionsHeld(db, async (tx) => {
-      const report = await change(tx);
-      if (dryRun) throw new DryRun(report);
-      return report;
-    });
-  } catch (error) {
-    if (error instanceof DryRun) return error.report as T;
-    throw error;
-  }
+/** Runs a topic change under the ingestion lock, held alone: no document is linked meanwhile. */
+function topicChange<T>(db: Database, change: (tx: Database) => Promise<T>): Promise<T> {
+  return withIngestionsHeld(db, change);
 }
 
 /** A tag given by its slug or label, or an error that says what the name is instead (an old name, nothing). */
@@ -81,9 +70,16 @@ export class TagNotFoundError extends Error {
 /** A change that cannot be made as asked: a name taken, a tag merged into itself, include rules on a tag matching by words. */
 export class TopicChangeError extends Error {
   override name = "TopicChangeError";
+  /** Each fault on its own, at its place (`tags.krieg.include: …`), where there are several. */
+  readonly faults: string[];
+  constructor(message: string, faults?: string[]) {
+    super(message);
+    this.faults = faults ?? [message];
+  }
 }
 
-async function findTag(tx: Database, name: string) {
+/** The tag named by its slug or label; a TagNotFoundError that says what became of it where there is none. */
+export async function findTag(tx: Database, name: string) {
   const slug = slugify(name);
   const [tag] = await tx.select().from(tags).where(eq(tags.slug, slug));
   if (tag) return tag;
@@ -97,70 +93,154 @@ async function findTag(tx: Database, name: string) {
   throw new TagNotFoundError(`${name}: no such tag ('tags list' lists them)`);
 }
 
+/** One tag a change of topics names, as it resolves: the tag it is (through an old name), or one to create. */
+interface TagPlan {
+  /** The key as written (a label or slug). */
+  name: string;
+  /** The tag it names now; undefined where it is created. */
+  existing: typeof tags.$inferSelect | undefined;
+  /** Where the key is the old name of a renamed or merged tag: that tag's slug. */
+  renamedTo: string | undefined;
+  slug: string;
+  next: { match: TagMatch; include: Rule[]; exclude: Rule[] };
+  /** Whether its settings change (a new tag always does). */
+  changes: boolean;
+}
+
+/**
+ * What a change of topics would do to each tag it names, or what is wrong with it, each fault at its place
+ * (`tags.krieg.include: …`): checked before anything changes, so that a file with a fault changes nothing. A
+ * key that is the old name of a renamed or merged tag names that tag; two keys naming one tag are a fault.
+ */
+async function planTopics(tx: Database, given: Record<string, TopicSetting>): Promise<{ plans: TagPlan[]; faults: string[] }> {
+  const plans: TagPlan[] = [];
+  const faults: string[] = [];
+  const named = new Map<string, string>();
+  for (const [name, setting] of Object.entries(given)) {
+    let slug = slugify(name);
+    if (!slug) {
+      faults.push(`tags.${name}: a tag needs a letter or digit`);
+      continue;
+    }
+    let [existing] = await tx.select().from(tags).where(eq(tags.slug, slug));
+    let renamedTo: string | undefined;
+    if (!existing) {
+      const [alias] = await tx.select({ tagId: tagAliases.tagId }).from(tagAliases).where(eq(tagAliases.slug, slug));
+      if (alias?.tagId != null) {
+        [existing] = await tx.select().from(tags).where(eq(tags.id, alias.tagId));
+        renamedTo = existing!.slug;
+        slug = existing!.slug;
+      }
+    }
+    const earlier = named.get(slug);
+    if (earlier !== undefined) {
+      faults.push(`tags.${name}: names the same tag as "${earlier}" (${slug})`);
+      continue;
+    }
+    named.set(slug, name);
+    const match: TagMatch = setting.match ?? existing?.match ?? (setting.include?.length ? "rules" : "words");
+    if (setting.include?.length && match !== "rules") {
+      faults.push(`tags.${name}.include: include rules need "match": "rules"; the tag matches by "${match}": say "match": "rules" with them`);
+      continue;
+    }
+    // include rules stay with a tag that stops matching by rules, unused until it matches by rules again
+    const next = { match, include: setting.include ?? existing?.include ?? [], exclude: setting.exclude ?? existing?.exclude ?? [] };
+    const changes =
+      !existing || canonicalJson([existing.match, existing.include, existing.exclude]) !== canonicalJson([next.match, next.include, next.exclude]);
+    plans.push({ name, existing, renamedTo, slug, next, changes });
+  }
+  return { plans, faults };
+}
+
+/** What is wrong with a change of topics, as `planTopics` finds it, without changing anything. */
+export async function topicFaults(db: Database, given: Record<string, TopicSetting>): Promise<string[]> {
+  return (await planTopics(db, given)).faults;
+}
+
 /**
  * Sets how tags gain stories and the global rules, and re-checks every
  * stored story against what changed. A tag not known yet is created (a
- * topic made of rules); one removed before comes back. Settings left out
- * keep their value; a tag whose settings say what they said changes nothing.
+ * topic made of rules); one removed before comes back; the old name of a
+ * renamed or merged tag names that tag. Settings left out keep their value;
+ * a given list of rules replaces the one before; a tag whose settings say
+ * what they said changes nothing. A dry run writes nothing and holds the
+ * ingestion lock shared, so that polling goes on meanwhile.
  */
-export function changeTopics(
+export async function changeTopics(
   db: Database,
   change: { tags?: Record<string, TopicSetting> | undefined; drop?: Rule[] | undefined },
   options: { dryRun?: boolean | undefined } = {},
 ): Promise<TopicReport> {
-  return topicChange(db, options.dryRun, async (tx) => {
-    const changedIds = new Set<number>();
-    const created = new Set<number>();
-    for (const [name, setting] of Object.entries(change.tags ?? {})) {
-      const slug = slugify(name);
-      if (!slug) throw new TopicChangeError(`${name}: a tag needs a letter or digit`);
-      const [existing] = await tx.select().from(tags).where(eq(tags.slug, slug));
-      const match: TagMatch = setting.match ?? existing?.match ?? (setting.include?.length ? "rules" : "words");
-      const next = { match, include: setting.include ?? existing?.include ?? [], exclude: setting.exclude ?? existing?.exclude ?? [] };
-      if (next.include.length && match !== "rules") throw new TopicChangeError(`${name}: include rules need "match": "rules" (it is "${match}")`);
-      if (!existing) {
-        // a removed tag named again comes back; a renamed one is created anew under its old name
-        await tx.delete(tagAliases).where(eq(tagAliases.slug, slug));
+  const dryRun = Boolean(options.dryRun);
+  return (dryRun ? withIngestionsShared : withIngestionsHeld)(db, async (tx) => {
+    const { plans, faults } = await planTopics(tx, change.tags ?? {});
+    if (faults.length) throw new TopicChangeError(faults.join("; "), faults);
+    const [stored] = await tx.select({ value: settings.value }).from(settings).where(eq(settings.key, DROP_RULES));
+    const dropBefore = (stored?.value as Rule[] | undefined) ?? [];
+    const dropChanged = change.drop !== undefined && canonicalJson(dropBefore) !== canonicalJson(change.drop);
+    const changing = plans.filter((p) => p.changes);
+
+    // the topics as they will be: written and read back, or (a dry run) laid over those read, new tags numbered below zero
+    let topics: Topics;
+    const idOf = new Map<TagPlan, number>();
+    if (dryRun) {
+      const now = await readTopics(tx);
+      const replaced = new Map<number, TagDefinition>();
+      changing.forEach((p, k) => {
+        const id = p.existing?.id ?? -(k + 1);
+        idOf.set(p, id);
+        replaced.set(id, { id, slug: p.slug, label: p.existing?.label ?? p.name, ...p.next });
+      });
+      topics = {
+        tags: [...now.tags.filter((t) => !replaced.has(t.id)), ...replaced.values()],
+        aliases: new Map([...now.aliases].filter(([slug]) => !changing.some((p) => !p.existing && p.slug === slug))),
+        drop: dropChanged ? change.drop! : now.drop,
+      };
+    } else {
+      for (const p of changing) {
+        if (p.existing) {
+          await tx.update(tags).set(p.next).where(eq(tags.id, p.existing.id));
+          idOf.set(p, p.existing.id);
+          continue;
+        }
+        // a removed tag named again comes back
+        await tx.delete(tagAliases).where(eq(tagAliases.slug, p.slug));
         const [row] = await tx
           .insert(tags)
-          .values({ slug, label: name, origin: "person", ...next })
+          .values({ slug: p.slug, label: p.name, origin: "person", ...p.next })
           .returning({ id: tags.id });
-        changedIds.add(row!.id);
-        created.add(row!.id);
-      } else if (canonicalJson([existing.match, existing.include, existing.exclude]) !== canonicalJson([next.match, next.include, next.exclude])) {
-        await tx.update(tags).set(next).where(eq(tags.id, existing.id));
-        changedIds.add(existing.id);
+        idOf.set(p, row!.id);
       }
-    }
-    let dropChanged = false;
-    if (change.drop !== undefined) {
-      const [stored] = await tx.select({ value: settings.value }).from(settings).where(eq(settings.key, DROP_RULES));
-      if (canonicalJson(stored?.value ?? []) !== canonicalJson(change.drop)) {
-        dropChanged = true;
+      if (dropChanged) {
         await tx
           .insert(settings)
-          .values({ key: DROP_RULES, value: change.drop })
-          .onConflictDoUpdate({ target: settings.key, set: { value: change.drop, changedAt: sql`now()` } });
+          .values({ key: DROP_RULES, value: change.drop! })
+          .onConflictDoUpdate({ target: settings.key, set: { value: change.drop!, changedAt: sql`now()` } });
       }
+      topics = await readTopics(tx);
     }
-    const book = new TopicBook(await readTopics(tx));
-    const outcome = await reapply(tx, book, changedIds, dropChanged);
-    const labelOf = new Map(book.topics.tags.map((t) => [t.id, t]));
+    const book = new TopicBook(topics);
+    const outcome = await reapply(tx, book, new Set(idOf.values()), dropChanged, !dryRun);
     const report: TopicReport = {
-      tags: [...changedIds].map((id) => ({
-        slug: labelOf.get(id)!.slug,
-        label: labelOf.get(id)!.label,
-        created: created.has(id),
-        added: outcome.added.get(id) ?? [],
-        removed: outcome.removed.get(id) ?? [],
+      tags: changing.map((p) => ({
+        slug: p.slug,
+        label: p.existing?.label ?? p.name,
+        created: !p.existing,
+        renamedFrom: p.renamedTo ? slugify(p.name) : undefined,
+        added: outcome.added.get(idOf.get(p)!) ?? [],
+        removed: outcome.removed.get(idOf.get(p)!) ?? [],
       })),
+      drop: dropChanged ? { before: dropBefore, after: change.drop! } : undefined,
       dropped: outcome.dropped,
       restored: outcome.restored,
       changedTags: [],
       anyChange: outcome.touched.size > 0,
     };
-    const bump = new Set([...created, ...(await tagsOfItems(tx, [...outcome.touched])), ...outcome.added.keys(), ...outcome.removed.keys()]);
-    report.changedTags = await bumpVersions(tx, [...bump], outcome.touched.size > 0);
+    if (!dryRun) {
+      const created = changing.filter((p) => !p.existing).map((p) => idOf.get(p)!);
+      const bump = new Set([...created, ...(await tagsOfItems(tx, [...outcome.touched])), ...outcome.added.keys(), ...outcome.removed.keys()]);
+      report.changedTags = await bumpVersions(tx, [...bump], outcome.touched.size > 0);
+    }
     return report;
   });
 }
@@ -181,7 +261,7 @@ const BATCH = 1_000;
  * the global rules, which can change every tag of a story) and links or
  * unlinks it where the answer changed. Reads the stories in batches by id.
  */
-async function reapply(tx: Database, book: TopicBook, tagIds: ReadonlySet<number>, drops: boolean): Promise<Reapplied> {
+async function reapply(tx: Database, book: TopicBook, tagIds: ReadonlySet<number>, drops: boolean, write = true): Promise<Reapplied> {
   const result: Reapplied = { added: new Map(), removed: new Map(), dropped: [], restored: [], touched: new Set() };
   if (!tagIds.size && !drops) return result;
   const note = (map: Map<number, StoryRef[]>, tagId: number, ref: StoryRef) => map.set(tagId, [...(map.get(tagId) ?? []), ref]);
@@ -193,7 +273,7 @@ async function reapply(tx: Database, book: TopicBook, tagIds: ReadonlySet<number
         title: items.title,
         summary: items.summary,
         matchText: items.matchText,
-        contentHtml: items.contentHtml,
+        contentHtml: book.readsBeyondText ? items.contentHtml : sql<null>`null`,
         agency: items.agency,
         dateline: items.dateline,
         pageTags: items.pageTags,
@@ -252,6 +332,7 @@ async function reapply(tx: Database, book: TopicBook, tagIds: ReadonlySet<number
         result.touched.add(row.id);
       }
     }
+    if (!write) continue;
     if (unlink.length) {
       await tx.execute(sql`delete from ${itemTags} where (${itemTags.itemId}, ${itemTags.tagId}) in
         (select l.item_id, l.tag_id from jsonb_to_recordset(${JSON.stringify(unlink.map((u) => ({ item_id: u.itemId, tag_id: u.tagId })))}::jsonb)
@@ -272,8 +353,9 @@ async function tagsOfItems(tx: Database, itemIds: string[]): Promise<number[]> {
 }
 
 /** Replaces the label of tag `from` by `to` in every source's own tags (dropping it where `to` is null). */
-async function retagSources(tx: Database, fromSlug: string, to: string | null): Promise<void> {
+async function retagSources(tx: Database, fromSlug: string, to: string | null): Promise<{ tagIds: number[]; items: string[] }> {
   const rows = await tx.select({ id: sources.id, tags: sources.tags }).from(sources);
+  const shown = new Set<string>();
   for (const source of rows) {
     if (!tagsFromLabels(source.tags).some((t) => t.slug === fromSlug)) continue;
     const next: string[] = [];
@@ -282,7 +364,11 @@ async function retagSources(tx: Database, fromSlug: string, to: string | null): 
       if (replaced !== null && !next.some((l) => slugify(l) === slugify(replaced))) next.push(replaced);
     }
     await tx.update(sources).set({ tags: next }).where(eq(sources.id, source.id));
+    for (const id of await itemIdsOfSource(tx, source.id)) shown.add(id);
   }
+  // their stories' tags follow at once (items.page_tags), as for any new tags of a feed
+  const retagged = await retagItems(tx, [...shown]);
+  return { tagIds: retagged.tagIds, items: retagged.changed ? [...shown] : [] };
 }
 
 export interface TagRenaming {
@@ -291,6 +377,8 @@ export interface TagRenaming {
   /** How many stories the tag has. */
   items: number;
   changedTags: string[];
+  /** The tag had this label already: nothing changed. */
+  unchanged: boolean;
 }
 
 /**
@@ -299,7 +387,7 @@ export interface TagRenaming {
  * followed feeds given the old label are given the new one.
  */
 export function renameTag(db: Database, from: string, to: string): Promise<TagRenaming> {
-  return topicChange(db, false, async (tx) => {
+  return topicChange(db, async (tx) => {
     const tag = await findTag(tx, from);
     const slug = slugify(to);
     if (!slug) throw new TopicChangeError(`${to}: a tag needs a letter or digit`);
@@ -313,13 +401,16 @@ export function renameTag(db: Database, from: string, to: string): Promise<TagRe
         .values({ slug: tag.slug, tagId: tag.id })
         .onConflictDoUpdate({ target: tagAliases.slug, set: { tagId: tag.id } });
     }
+    if (slug === tag.slug && to === tag.label) {
+      return { from: tag.slug, to: slug, items: 0, changedTags: [], unchanged: true };
+    }
     await tx.update(tags).set({ slug, label: to }).where(eq(tags.id, tag.id));
-    await retagSources(tx, tag.slug, to);
+    const retagged = await retagSources(tx, tag.slug, to);
     const members = await tx.select({ itemId: itemTags.itemId }).from(itemTags).where(eq(itemTags.tagId, tag.id));
     const ids = members.map((m) => m.itemId);
     // every feed showing one of its stories lists the tag by its label
-    const changedTags = await bumpVersions(tx, [tag.id, ...(await tagsOfItems(tx, ids))], ids.length > 0);
-    return { from: tag.slug, to: slug, items: ids.length, changedTags };
+    const changedTags = await bumpVersions(tx, [tag.id, ...retagged.tagIds, ...(await tagsOfItems(tx, ids))], ids.length > 0);
+    return { from: tag.slug, to: slug, items: ids.length, changedTags, unchanged: false };
   });
 }
 
@@ -340,7 +431,7 @@ export interface TagMerge {
  * `into` keeps its own match and rules (re-checked over every story).
  */
 export function mergeTags(db: Database, from: string, into: string): Promise<TagMerge> {
-  return topicChange(db, false, async (tx) => {
+  return topicChange(db, async (tx) => {
     const source = await findTag(tx, from);
     const target = await findTag(tx, into);
     if (source.id === target.id) throw new TopicChangeError(`${from}: cannot merge a tag into itself`);
@@ -350,7 +441,7 @@ export function mergeTags(db: Database, from: string, into: string): Promise<Tag
     await tx.update(tagAliases).set({ tagId: target.id }).where(eq(tagAliases.tagId, source.id));
     await tx.delete(tags).where(eq(tags.id, source.id));
     await tx.insert(tagAliases).values({ slug: source.slug, tagId: target.id });
-    await retagSources(tx, source.slug, target.label);
+    const retagged = await retagSources(tx, source.slug, target.label);
     const book = new TopicBook(await readTopics(tx));
     const outcome = await reapply(tx, book, new Set([target.id]), false);
     const [held] = members.length
@@ -359,7 +450,9 @@ export function mergeTags(db: Database, from: string, into: string): Promise<Tag
           .from(itemTags)
           .where(and(eq(itemTags.tagId, target.id), inJsonList(itemTags.itemId, members)))
       : [{ n: 0 }];
-    const changedTags = await bumpVersions(tx, [target.id, ...others.filter((id) => id !== source.id)], members.length > 0 || outcome.touched.size > 0);
+    // the stories that left or joined, and those that lost the merged tag: every feed listing them lists their tags
+    const bump = [target.id, ...retagged.tagIds, ...others, ...(await tagsOfItems(tx, [...outcome.touched]))].filter((id) => id !== source.id);
+    const changedTags = await bumpVersions(tx, bump, members.length > 0 || outcome.touched.size > 0);
     return {
       from: source.slug,
       into: target.slug,
@@ -383,15 +476,15 @@ export interface TagRemoval {
  * (a feed's tag, a topic in the sources file) brings it back.
  */
 export function removeTag(db: Database, name: string): Promise<TagRemoval> {
-  return topicChange(db, false, async (tx) => {
+  return topicChange(db, async (tx) => {
     const tag = await findTag(tx, name);
     const members = (await tx.select({ itemId: itemTags.itemId }).from(itemTags).where(eq(itemTags.tagId, tag.id))).map((m) => m.itemId);
     const others = (await tagsOfItems(tx, members)).filter((id) => id !== tag.id);
     // the old names that led to it lead nowhere now (on delete set null), and so does its own
     await tx.delete(tags).where(eq(tags.id, tag.id));
     await tx.insert(tagAliases).values({ slug: tag.slug, tagId: null });
-    await retagSources(tx, tag.slug, null);
-    const changedTags = await bumpVersions(tx, others, members.length > 0);
+    const retagged = await retagSources(tx, tag.slug, null);
+    const changedTags = await bumpVersions(tx, [...others, ...retagged.tagIds], members.length > 0);
     return { slug: tag.slug, items: members.length, changedTags: [tag.slug, ...changedTags].sort() };
   });
 }
@@ -413,7 +506,7 @@ function canonicalJson(value: unknown): string {
 export async function checkSafeWordsOnce(db: Database): Promise<void> {
   const [done] = await db.select({ key: settings.key }).from(settings).where(eq(settings.key, SAFE_WORDS_CHECKED));
   if (done) return;
-  await topicChange(db, false, async (tx) => {
+  await topicChange(db, async (tx) => {
     const [again] = await tx.select({ key: settings.key }).from(settings).where(eq(settings.key, SAFE_WORDS_CHECKED));
     if (again) return;
     const book = new TopicBook(await readTopics(tx));

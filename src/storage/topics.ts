@@ -11,7 +11,7 @@ import type { Rule } from "../normalise/topic/rules";
 import type { Database } from "./database";
 import { inJsonList } from "./json-list";
 import type { ItemRow } from "./rows";
-import { documents, observations, settings, sources, tagAliases, tags } from "./schema";
+import { documents, items, itemTags, observations, settings, sources, tagAliases, tags } from "./schema";
 
 /** The settings key of the global rules. */
 export const DROP_RULES = "drop";
@@ -33,6 +33,12 @@ export async function readTopics(tx: Database): Promise<Topics> {
     aliases: new Map(aliases.map((a) => [a.slug, a.tagId])),
     drop: (drop[0]?.value as Rule[] | undefined) ?? [],
   };
+}
+
+/** The global rules. */
+export async function readDropRules(db: Database): Promise<Rule[]> {
+  const [row] = await db.select({ value: settings.value }).from(settings).where(eq(settings.key, DROP_RULES));
+  return (row?.value as Rule[] | undefined) ?? [];
 }
 
 /** The names and addresses of the sources that show each of these items: what rules over "source" read. */
@@ -84,11 +90,33 @@ export async function aliasesAmong(tx: Database, slugs: readonly string[]): Prom
 
 /**
  * A person names these tags again (a tag given to a feed, a topic in the sources file): those removed
- * before come back when next seen. Renamed and merged ones keep leading to the tag that has them.
+ * before may be created again. Renamed and merged ones keep leading to the tag that has them. Returns
+ * the slugs that were removed tags.
  */
-export async function reviveTags(tx: Database, slugs: readonly string[]): Promise<void> {
-  if (!slugs.length) return;
-  await tx.delete(tagAliases).where(sql`${tagAliases.tagId} is null and ${inJsonList(tagAliases.slug, [...slugs])}`);
+export async function reviveTags(tx: Database, slugs: readonly string[]): Promise<Set<string>> {
+  if (!slugs.length) return new Set();
+  const revived = await tx
+    .delete(tagAliases)
+    .where(sql`${tagAliases.tagId} is null and ${inJsonList(tagAliases.slug, [...slugs])}`)
+    .returning({ slug: tagAliases.slug });
+  return new Set(revived.map((r) => r.slug));
+}
+
+/**
+ * Links these tags (come back after being removed) to the stored stories whose sources name them
+ * (items.page_tags), as a document naming them would. Reads every story: only a tag that comes back can have
+ * stories naming it already. Returns the tags that gained stories.
+ */
+export async function linkNamed(tx: Database, revived: readonly { id: number; slug: string }[]): Promise<number[]> {
+  const gained: number[] = [];
+  for (const tag of revived) {
+    const linked = await tx.execute(sql`insert into ${itemTags} (item_id, tag_id, via)
+      select ${items.id}, ${tag.id}, 'page' from ${items}
+      where ${items.pageTags} @> ${JSON.stringify([{ slug: tag.slug }])}::jsonb and not ${items.dropped}
+      on conflict do nothing returning item_id`);
+    if ((Array.isArray(linked) ? linked : (linked as { rows: unknown[] }).rows).length) gained.push(tag.id);
+  }
+  return gained;
 }
 
 /** A tag as `tags list` and the admin API show it. */

@@ -12,7 +12,7 @@ import { tagsFromLabels } from "../../normalise/tag-union";
 import type { Rule } from "../../normalise/topic/rules";
 import { globalRules, topicSettings } from "../../input/topic-settings";
 import { addFeedSource, findFeedSource, listFeedSources, removeFeedSource, setSourceTags } from "../../storage/sources";
-import { changeTopics, type TopicSetting } from "../../storage/topic-changes";
+import { changeTopics, topicFaults, type TopicSetting } from "../../storage/topic-changes";
 import { withDatabase } from "../cli/database";
 import { followRefusals } from "../cli/follow-checks";
 import { notifyHub } from "../cli/hub-notice";
@@ -156,7 +156,7 @@ export function addSourceCommands(program: Command): void {
       let feeds: ReturnType<typeof readOpml>;
       const text = await readNamedFile(file);
       try {
-        feeds = readOpml(text);
+        feeds = onePerAddress(readOpml(text));
       } catch (error) {
         throw new Error(`${file}: ${(error as Error).message}`);
       }
@@ -240,9 +240,20 @@ export function addSourceCommands(program: Command): void {
           followRefusal,
         );
         const refusals = toCheck.flatMap(({ entry, i }, n) => (answers[n] ? [`${file}: sources[${i}].url: ${entry.url}: ${answers[n]}`] : []));
-        if (refusals.length) throw new ConfigError(refusals);
+        // what the topics would do to the tags as they are (include rules on a tag that matches by words, two keys naming one tag)
+        const topicProblems = config.tags ? (await topicFaults(opened.db, config.tags)).map((fault) => `${file}: ${fault}`) : [];
+        if (refusals.length || topicProblems.length) throw new ConfigError([...refusals, ...topicProblems]);
         const counts = { added: 0, updated: 0, unchanged: 0, removed: 0 };
         const changed = new Set<string>();
+        let topicsChanged = false;
+        if (config.tags || config.drop) {
+          // before the feeds: a tag the file sets up here and gives a feed is set up as the file says, not first
+          // made a feed's explicit tag; the feeds' stories then join it by its rules
+          const report = await changeTopics(opened.db, { tags: config.tags, drop: config.drop }, { dryRun });
+          printTopicReport(report, dryRun);
+          for (const slug of report.changedTags) changed.add(slug);
+          topicsChanged = report.anyChange;
+        }
         for (const entry of wanted) {
           const existing = await findFeedSource(opened.db, entry.url);
           if (!existing) {
@@ -269,14 +280,7 @@ export function addSourceCommands(program: Command): void {
             console.log(dryRun ? `would stop following ${source.url}` : `no longer following ${source.url}`);
           }
         }
-        let anyItem = changed.size > 0;
-        if (config.tags || config.drop) {
-          // after the feeds: a tag the file gives a feed and sets up here is the same tag
-          const report = await changeTopics(opened.db, { tags: config.tags, drop: config.drop }, { dryRun });
-          printTopicReport(report, dryRun);
-          for (const slug of report.changedTags) changed.add(slug);
-          anyItem ||= report.anyChange;
-        }
+        const anyItem = changed.size > 0 || topicsChanged;
         const sourcesSaid =
           config.sources === null
             ? "no sources listed"
@@ -317,4 +321,15 @@ function importedTags(own: string[], fromFile: string[], replace: boolean): { ta
   const kept = own.filter((label) => (replace ? fileSlugs.has(tagsFromLabels([label])[0]?.slug ?? "") : true));
   const gone = replace ? own.filter((label) => !fileSlugs.has(tagsFromLabels([label])[0]?.slug ?? "")) : [];
   return { tags: [...kept, ...added], added, kept, gone };
+}
+
+/** A feed a reader files in two folders is one feed with both folders as tags (its first title). */
+function onePerAddress(feeds: ReturnType<typeof readOpml>): ReturnType<typeof readOpml> {
+  const byUrl = new Map<string, ReturnType<typeof readOpml>[number]>();
+  for (const feed of feeds) {
+    const known = byUrl.get(feed.url);
+    if (known) known.tags = [...new Set([...known.tags, ...feed.tags])];
+    else byUrl.set(feed.url, { ...feed, tags: [...feed.tags] });
+  }
+  return [...byUrl.values()];
 }

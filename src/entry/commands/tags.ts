@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { TAG_MATCHES, type TagMatch } from "../../normalise/topic/membership";
 import { describeRule } from "../../normalise/topic/rules";
-import { changeTopics, mergeTags, removeTag, renameTag, type TopicReport } from "../../storage/topic-changes";
+import { changeTopics, findTag, mergeTags, removeTag, renameTag, type TopicReport } from "../../storage/topic-changes";
 import { tagOverview } from "../../storage/topics";
 import { withDatabase } from "../cli/database";
 import { notifyHub } from "../cli/hub-notice";
@@ -20,15 +20,17 @@ export function printTopicReport(report: TopicReport, dryRun: boolean): void {
   };
   for (const tag of report.tags) {
     const created = tag.created ? `${verb("created", "would be created")}; ` : "";
+    const renamed = tag.renamedFrom ? ` (named ${tag.renamedFrom}, its old name)` : "";
     console.log(
-      `tag ${tag.slug}: ${created}${tag.added.length} ${stories(tag.added.length)} ${verb("added", "would be added")}, ${tag.removed.length} ${verb("removed", "would be removed")}`,
+      `tag ${tag.slug}${renamed}: ${created}${tag.added.length} ${stories(tag.added.length)} ${verb("added", "would be added")}, ${tag.removed.length} ${verb("removed", "would be removed")}`,
     );
     list("+", tag.added);
     list("-", tag.removed);
   }
-  if (report.dropped.length || report.restored.length) {
+  if (report.drop) {
+    const { before, after } = report.drop;
     console.log(
-      `rules: ${report.dropped.length} ${stories(report.dropped.length)} ${verb("dropped", "would be dropped")}, ${report.restored.length} ${verb("shown again", "would be shown again")}`,
+      `rules: ${verb("the drop rules are", "the drop rules would be")} ${after.length} in place of ${before.length}; ${report.dropped.length} ${stories(report.dropped.length)} ${verb("dropped", "would be dropped")}, ${report.restored.length} ${verb("shown again", "would be shown again")}`,
     );
     list("-", report.dropped);
     list("+", report.restored);
@@ -74,13 +76,15 @@ export function addTagCommands(program: Command): void {
     .action(async (tag: string, match: string, options: { dryRun?: boolean }) => {
       if (!(TAG_MATCHES as readonly string[]).includes(match)) throw new Error(`${match}: not a match; one of ${TAG_MATCHES.join(", ")}`);
       await withDatabase(async (opened) => {
-        const known = (await tagOverview(opened.db)).tags.find((t) => t.slug === tag || t.label === tag);
-        if (!known) throw new Error(`${tag}: no such tag ('tags list' lists them)`);
+        const known = await findTag(opened.db, tag);
         if (match === "rules" && !known.include.length) {
-          throw new Error(`${tag}: a tag matching by rules needs include rules: give them in the sources file ('sources apply')`);
+          throw new Error(`${tag}: a tag matching by rules needs include rules: give them in the sources file ('sources apply') or the admin API`);
         }
         const report = await changeTopics(opened.db, { tags: { [known.slug]: { match: match as TagMatch } } }, { dryRun: options.dryRun });
         printTopicReport(report, Boolean(options.dryRun));
+        if (match !== "rules" && known.include.length) {
+          console.log(`${known.slug}'s include rules stay, unused while it matches by ${match} ('tags match ${known.slug} rules' uses them again)`);
+        }
         if (!options.dryRun) await notifyHub(new Set(report.changedTags), report.anyChange);
       });
     });
@@ -93,8 +97,11 @@ export function addTagCommands(program: Command): void {
     .action(async (from: string, to: string) => {
       await withDatabase(async (opened) => {
         const done = await renameTag(opened.db, from, to);
+        if (done.unchanged) return console.log(`${done.from} is called ${to} already: nothing to rename`);
         console.log(
-          `renamed ${done.from} to ${done.to} (${done.items} ${stories(done.items)})${done.from === done.to ? "" : `; /feeds/${done.from}.xml redirects to /feeds/${done.to}.xml`}`,
+          done.from === done.to
+            ? `${done.to} is labelled ${to} now (${done.items} ${stories(done.items)})`
+            : `renamed ${done.from} to ${done.to} (${done.items} ${stories(done.items)}); /feeds/${done.from}.xml redirects to /feeds/${done.to}.xml`,
         );
         await notifyHub(new Set(done.changedTags), done.items > 0);
       });
@@ -109,7 +116,7 @@ export function addTagCommands(program: Command): void {
       await withDatabase(async (opened) => {
         const done = await mergeTags(opened.db, from, into);
         console.log(
-          `merged ${done.from} into ${done.into}: ${done.kept} of its ${done.items} ${stories(done.items)} are in ${done.into}; /feeds/${done.from}.xml redirects to /feeds/${done.into}.xml`,
+          `merged ${done.from} into ${done.into}: ${done.kept} of its ${done.items} ${stories(done.items)} ${done.kept === 1 ? "is" : "are"} in ${done.into}; /feeds/${done.from}.xml redirects to /feeds/${done.into}.xml`,
         );
         const own = done.droppedSettings;
         if (own.match !== "explicit" || own.include.length || own.exclude.length) {

@@ -61,17 +61,23 @@ interface Compiled {
 
 export class TopicBook {
   private readonly compiled: Compiled[];
+  private readonly byId = new Map<number, Compiled>();
   private readonly idBySlug = new Map<string, number>();
   private readonly dropRules: RuleSet;
   /** Whether any rule reads the stories' sources: only then are they looked up. */
   readonly readsSources: boolean;
+  /** Whether any rule reads more of a story than its title, summary and tags (content, byline, dateline, sources). */
+  readonly readsBeyondText: boolean;
 
   constructor(readonly topics: Topics) {
     this.compiled = topics.tags.map((tag) => ({ tag, include: new RuleSet(tag.match === "rules" ? tag.include : []), exclude: new RuleSet(tag.exclude) }));
+    for (const c of this.compiled) this.byId.set(c.tag.id, c);
     for (const tag of topics.tags) this.idBySlug.set(tag.slug, tag.id);
     for (const [slug, id] of topics.aliases) if (id !== null && !this.idBySlug.has(slug)) this.idBySlug.set(slug, id);
     this.dropRules = new RuleSet(topics.drop);
-    this.readsSources = this.dropRules.readsSources || this.compiled.some((c) => c.include.readsSources || c.exclude.readsSources);
+    const sets = [this.dropRules, ...this.compiled.flatMap((c) => [c.include, c.exclude])];
+    this.readsSources = sets.some((set) => set.readsSources);
+    this.readsBeyondText = sets.some((set) => set.readsBeyondText);
   }
 
   /** The tag a slug names, through the old names of renamed and merged tags; undefined for a removed or unknown one. */
@@ -103,7 +109,7 @@ export class TopicBook {
 
   /** Whether one tag has the story, and how: memberships() for that tag alone. */
   member(tagId: number, facts: StoryFacts): Via | null {
-    const compiled = this.compiled.find((c) => c.tag.id === tagId);
+    const compiled = this.byId.get(tagId);
     if (!compiled || this.dropped(facts)) return null;
     const { tag, include, exclude } = compiled;
     const texts = textsOf(facts);

@@ -61,11 +61,12 @@ class TextCache {
     const f = this.facts;
     switch (field) {
       case "title":
-        return [f.title];
+        return [bounded(f.title)];
       case "summary":
-        return [f.summary];
+        return [bounded(f.summary)];
       case "content":
-        this.content ??= f.contentHtml ? htmlText(f.contentHtml) : "";
+        // the markup's beginning is enough for the text's: a long article is not made text whole for a rule that reads its start
+        this.content ??= f.contentHtml ? bounded(htmlText(f.contentHtml.slice(0, MAX_FIELD_CHARS * 4))) : "";
         return [this.content];
       case "author":
       case "agency":
@@ -90,6 +91,15 @@ class TextCache {
 }
 
 const DEFAULT_FIELDS: readonly RuleField[] = ["title", "summary"];
+
+/**
+ * RE2 runs in time linear in the text, but the factor is the pattern's program: `\pL{1000}` over a long
+ * article takes seconds, for every story stored. A pattern's program is bounded, and so is the text of a
+ * field rules read (an article's beginning says what it is about).
+ */
+export const MAX_PROGRAM = 400;
+export const MAX_FIELD_CHARS = 20_000;
+const bounded = (text: string) => (text.length > MAX_FIELD_CHARS ? text.slice(0, MAX_FIELD_CHARS) : text);
 const fieldsOf = (given: RuleField | RuleField[] | undefined): readonly RuleField[] =>
   given === undefined ? DEFAULT_FIELDS : Array.isArray(given) ? given : [given];
 
@@ -132,6 +142,9 @@ function compile(rule: Rule): Test {
   } catch (error) {
     throw new Error(`pattern '${rule.pattern}': ${(error as Error).message.replace(/^error parsing regexp: /, "")}`);
   }
+  if (pattern.programSize() > MAX_PROGRAM) {
+    throw new Error(`pattern '${rule.pattern}' is too large to run on every story (${pattern.programSize()} steps; at most ${MAX_PROGRAM})`);
+  }
   return (text) => fields.some((field) => text.values(field).some((value) => pattern.matcher(value).find()));
 }
 
@@ -148,7 +161,12 @@ export class RuleSet {
 
   /** Whether any rule reads the stories' sources (which storage then looks up). */
   get readsSources(): boolean {
-    return this.rules.some(readsSources);
+    return this.rules.some((rule) => reads(rule, ["source"]));
+  }
+
+  /** Whether any rule reads more than title, summary and categories: what a story can change without its words changing. */
+  get readsBeyondText(): boolean {
+    return this.rules.some((rule) => reads(rule, ["content", "author", "agency", "dateline", "source"]));
   }
 
   anyHolds(facts: RuleFacts, text: TextCache = new TextCache(facts)): boolean {
@@ -156,10 +174,10 @@ export class RuleSet {
   }
 }
 
-function readsSources(rule: Rule): boolean {
+function reads(rule: Rule, fields: readonly RuleField[]): boolean {
   if (typeof rule === "string") return false;
-  if ("all" in rule) return rule.all.some(readsSources);
-  return fieldsOf(rule.in).includes("source");
+  if ("all" in rule) return rule.all.some((part) => reads(part, fields));
+  return fieldsOf(rule.in).some((field) => fields.includes(field));
 }
 
 /** The text cache for one story, shared by every rule set tested on it. */
