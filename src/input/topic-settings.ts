@@ -41,7 +41,7 @@ function ruleFaults(value: unknown, at: (string | number)[] = []): { path: (stri
   if (kind === "all") {
     const parts = rule.all;
     if (!Array.isArray(parts) || !parts.length || parts.length > 20) return [...faults, ...fault("'all' is a list of 1 to 20 rules", [...at, "all"])];
-    parts.forEach((part, i) => faults.push(...ruleFaults(part, [...at, "all", i])));
+    for (const [i, part] of parts.entries()) faults.push(...ruleFaults(part, [...at, "all", i]));
     return faults;
   }
   const text = rule[kind];
