@@ -264,6 +264,14 @@ for (const backend of backends) {
       expect(await answer("/feeds/ukraine", "text/html")).toEqual([301, `${server.url}/feeds/ukraine-aktuell`]);
       expect(await answer("/feeds/krieg+ukraine.json")).toEqual([301, `${server.url}/feeds/konflikte+ukraine-aktuell.json`]);
       expect(await answer("/feeds/usa.atom")).toEqual([410, null]);
+      // another spelling of an old name goes to the new one in one step, and a removed one's is gone at once
+      const spelt = await fetch(`${server.url}/feeds/Ukraine.xml`, { redirect: "manual" });
+      expect([spelt.status, spelt.headers.get("location"), spelt.headers.get("cache-control")]).toEqual([
+        301,
+        `${server.url}/feeds/ukraine-aktuell.xml`,
+        "public, max-age=300",
+      ]);
+      expect((await fetch(`${server.url}/feeds/USA.atom`, { redirect: "manual" })).status).toBe(410);
       expect(await answer("/feeds/usa+ukraine.xml")).toEqual([410, null]);
       expect((await fetch(`${server.url}/feeds/ukraine-aktuell.xml`)).status).toBe(200);
       expect((await fetch(`${server.url}/feeds/niemals.xml`)).status).toBe(404);

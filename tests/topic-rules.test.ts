@@ -98,6 +98,7 @@ describe("topic settings as written", () => {
       wetter: { include: [{ word: "Regen" }] },
       leer: { exclude: [{ words: "!!!" }] },
       gross: { exclude: [{ pattern: "\\pL{1000}x" }] },
+      offen: { exclude: [{ pattern: "(a" }] },
     });
     expect(result.success).toBe(false);
     const lines = issueLines(result.error!);
@@ -108,6 +109,8 @@ describe("topic settings as written", () => {
         expect.stringMatching(/^wetter\.include\[0\]/),
         expect.stringMatching(/^leer\.exclude\[0\]: .*no letter or digit/),
         expect.stringMatching(/^gross\.exclude\[0\]: pattern '\\pL\{1000\}x' is too large to run on every story/),
+        // the pattern as written, without the flag re2js adds
+        "offen.exclude[0]: pattern '(a': missing closing ): `(a`",
       ]),
     );
   });

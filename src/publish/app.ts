@@ -191,9 +191,11 @@ export function createPublisher({ db, publicUrl, versions, compressors, cacheByt
     const lowered = file.toLowerCase();
     const loweredSelector = file !== lowered ? parseSelector(lowered.replace(/\.[a-z]+$/, "")) : null;
     if (loweredSelector) {
-      const moved = await movedFeed(feedDeps.versions, loweredSelector, false);
-      const target = moved && moved !== "gone" ? `${moved}${lowered.includes(".") ? lowered.slice(lowered.lastIndexOf(".")) : ""}` : lowered;
-      return c.redirect(`${base}/feeds/${encodeURIComponent(target).replace(/%2B/g, "+")}${new URL(c.req.url).search}`, 301);
+      const moved = await movedFeed(feedDeps.versions, loweredSelector, true);
+      if (moved === "gone") return c.text("This feed's tag was removed\n", 410, { "Cache-Control": MOVED_CACHE_CONTROL });
+      const target = moved ? `${moved}${lowered.includes(".") ? lowered.slice(lowered.lastIndexOf(".")) : ""}` : lowered;
+      const location = `${base}/feeds/${encodeURIComponent(target).replace(/%2B/g, "+")}${new URL(c.req.url).search}`;
+      return moved ? c.body(null, 301, { Location: location, "Cache-Control": MOVED_CACHE_CONTROL }) : c.redirect(location, 301);
     }
     const dot = file.lastIndexOf(".");
     const selector = parseSelector(dot < 0 ? file : file.slice(0, dot));

@@ -373,6 +373,8 @@ async function retagSources(tx: Database, fromSlug: string, to: string | null): 
 
 export interface TagRenaming {
   from: string;
+  /** The label it had. */
+  fromLabel: string;
   to: string;
   /** How many stories the tag has. */
   items: number;
@@ -402,7 +404,7 @@ export function renameTag(db: Database, from: string, to: string): Promise<TagRe
         .onConflictDoUpdate({ target: tagAliases.slug, set: { tagId: tag.id } });
     }
     if (slug === tag.slug && to === tag.label) {
-      return { from: tag.slug, to: slug, items: 0, changedTags: [], unchanged: true };
+      return { from: tag.slug, fromLabel: tag.label, to: slug, items: 0, changedTags: [], unchanged: true };
     }
     await tx.update(tags).set({ slug, label: to }).where(eq(tags.id, tag.id));
     const retagged = await retagSources(tx, tag.slug, to);
@@ -410,7 +412,7 @@ export function renameTag(db: Database, from: string, to: string): Promise<TagRe
     const ids = members.map((m) => m.itemId);
     // every feed showing one of its stories lists the tag by its label
     const changedTags = await bumpVersions(tx, [tag.id, ...retagged.tagIds, ...(await tagsOfItems(tx, ids))], ids.length > 0);
-    return { from: tag.slug, to: slug, items: ids.length, changedTags, unchanged: false };
+    return { from: tag.slug, fromLabel: tag.label, to: slug, items: ids.length, changedTags, unchanged: false };
   });
 }
 

@@ -100,7 +100,7 @@ export function addTagCommands(program: Command): void {
         if (done.unchanged) return console.log(`${done.from} is called ${to} already: nothing to rename`);
         console.log(
           done.from === done.to
-            ? `${done.to} is labelled ${to} now (${done.items} ${stories(done.items)})`
+            ? `${done.to} is labelled ${to} now, not ${done.fromLabel} (${done.items} ${stories(done.items)})`
             : `renamed ${done.from} to ${done.to} (${done.items} ${stories(done.items)}); /feeds/${done.from}.xml redirects to /feeds/${done.to}.xml`,
         );
         await notifyHub(new Set(done.changedTags), done.items > 0);

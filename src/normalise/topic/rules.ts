@@ -140,7 +140,8 @@ function compile(rule: Rule): Test {
   try {
     pattern = RE2JS.compile(rule.pattern, rule.matchCase ? 0 : RE2JS.CASE_INSENSITIVE);
   } catch (error) {
-    throw new Error(`pattern '${rule.pattern}': ${(error as Error).message.replace(/^error parsing regexp: /, "")}`);
+    // re2js writes the flag it was given into the pattern it quotes: the message quotes what the person wrote
+    throw new Error(`pattern '${rule.pattern}': ${(error as Error).message.replace(/^error parsing regexp: /, "").replaceAll("`(?i)", "`")}`);
   }
   if (pattern.programSize() > MAX_PROGRAM) {
     throw new Error(`pattern '${rule.pattern}' is too large to run on every story (${pattern.programSize()} steps; at most ${MAX_PROGRAM})`);
