@@ -86,20 +86,22 @@ for (const backend of backends) {
 
       const scratch = await backend.scratch();
       try {
-        // a folder is read for its page files (*.txt); the rest is skipped and counted
+        // a folder is read for its page files (*.txt, *.html, *.htm); the rest is skipped and counted
         const run = cli(["ingest", dir, "--fetched-at", "2026-01-15T09:00:00Z"], scratch.env);
         expect(run.status).toBe(1);
         const out = run.stdout.trim().split("\n");
         expect(out).toContain(`${join(dir, "a-seed.txt")}: 17 new, 0 updated, 0 unchanged`);
         expect(out).toContain(`${join(dir, "b-winter.txt")}: 10 new, 0 updated, 0 unchanged`);
         expect(out).toContain(
-          `skipped 5 files that are not a page (*.txt): ${join(dir, "README.md")}, ${join(dir, "data.json")}, ${join(dir, "e-binary.jpg")}, …`,
+          `skipped 4 files that are not a page (*.txt, *.html, *.htm): ${join(dir, "README.md")}, ${join(dir, "data.json")}, ${join(dir, "e-binary.jpg")}, …`,
         );
-        expect(out.at(-1)).toBe("ingested 2 of 5 pages: 27 new, 0 updated, 0 unchanged; 3 failed");
+        expect(out.at(-1)).toBe("ingested 2 of 6 pages: 27 new, 0 updated, 0 unchanged; 4 failed");
         const errors = run.stderr.trim().split("\n");
         const expectations: [string, RegExp][] = [
           ["c-truncated.txt", /:\d+: page ends before the tag list.*truncated/],
           ["d-empty.txt", /:1: empty file/],
+          // an HTML page with a headline alone is no article
+          ["f-page.html", /:1: no article found: 11 characters of text/],
           ["h-latin1.txt", /:1: not UTF-8 text/],
         ];
         expect(errors).toHaveLength(expectations.length);
@@ -113,7 +115,7 @@ for (const backend of backends) {
         expect(named.status).toBe(1);
         expect(named.stderr.trim().split("\n")).toEqual([
           expect.stringMatching(/e-binary\.jpg:1: binary file/),
-          expect.stringMatching(/f-page\.html:1: not a news page/),
+          expect.stringMatching(/f-page\.html:1: no article found/),
           expect.stringMatching(/g-feed\.xml:1: not a news page/),
         ]);
 
@@ -124,7 +126,7 @@ for (const backend of backends) {
         writeFileSync(join(clean, "README.md"), "# pages\n");
         const ok = cli(["ingest", clean, "--fetched-at", "2026-01-15T09:00:00Z"], scratch.env);
         expect([ok.status, ok.stderr]).toEqual([0, ""]);
-        expect(ok.stdout).toContain(`skipped 1 file that is not a page (*.txt): ${join(clean, "README.md")}`);
+        expect(ok.stdout).toContain(`skipped 1 file that is not a page (*.txt, *.html, *.htm): ${join(clean, "README.md")}`);
 
         const opened = await scratch.open();
         try {

@@ -21,6 +21,7 @@ import { parseInstant } from "../normalise/instant";
 import { isoSeconds } from "../normalise/item";
 import { logLine, textFault } from "../normalise/text";
 import { rootMessage } from "../storage/error-cause";
+import type { PageReader } from "../input/page-reader";
 import { ingestPage } from "../pipeline/ingest-page";
 import type { Database } from "../storage/database";
 import type { StoreReport } from "../storage/store-document";
@@ -43,6 +44,8 @@ export interface AdminOptions {
    * checks addresses.
    */
   followRefusal?: (url: string) => Promise<string | null>;
+  /** How a posted page is read: the portal's text pages alone unless the shell brings the HTML reader (input/page-document). */
+  readPage?: PageReader | undefined;
 }
 
 const view = (s: FeedSource) => ({
@@ -145,7 +148,7 @@ const jsonBody: MiddlewareHandler = async (c, next) => {
   await next();
 };
 
-export function adminApi({ db, token, onChange, maxPageBytes = 2 * 1024 * 1024, followRefusal }: AdminOptions): Hono {
+export function adminApi({ db, token, onChange, maxPageBytes = 2 * 1024 * 1024, followRefusal, readPage }: AdminOptions): Hono {
   if (token.length < 16) throw new Error("FEEDWERK_ADMIN_TOKEN must be at least 16 characters");
   const api = new Hono();
   // an Authorization header that is no bearer token (empty, Basic, garbage) is an unauthenticated request:
@@ -208,7 +211,7 @@ export function adminApi({ db, token, onChange, maxPageBytes = 2 * 1024 * 1024, 
       const name = query.name ?? "posted page";
       const bytes = new Uint8Array(await c.req.arrayBuffer());
       try {
-        const report = await ingestPage(db, { name, bytes, fetchedAt: query.fetched_at ?? new Date() });
+        const report = await ingestPage(db, { name, bytes, fetchedAt: query.fetched_at ?? new Date() }, readPage);
         if (report.new || report.updated) onChange?.(report);
         return c.json({ new: report.new, updated: report.updated, unchanged: report.unchanged, changed_tags: report.changedTags });
       } catch (error) {

@@ -7,6 +7,7 @@ import type { HeaderLookup } from "../publish/conditional";
 import type { VersionBook } from "../publish/version-book";
 import type { Database } from "../storage/database";
 import { nodeCompressors } from "./compressors";
+import { readPageDocument } from "../input/page-document";
 import { createSite, type SiteOptions } from "./site";
 
 export interface RunningServer {
@@ -39,6 +40,8 @@ export function startServer(db: Database, options: ServerOptions): Promise<Runni
     versions: options.versions,
     pending: options.pending,
     followRefusal: options.followRefusal,
+    // HTML article pages too: Readability and the sanitiser run on Node (the Worker reads text pages alone)
+    readPage: readPageDocument,
     compressors: nodeCompressors,
   });
   const toApp = getRequestListener(publisher.app.fetch, { hostname: options.hostname });

@@ -13,10 +13,12 @@ export interface SiteOptions extends AppOptions {
   adminToken?: string | undefined;
   /** The admin API's check of a feed URL to follow (AdminOptions.followRefusal). */
   followRefusal?: AdminOptions["followRefusal"];
+  /** How the admin API reads a posted page (AdminOptions.readPage): the Node server brings the HTML reader. */
+  readPage?: AdminOptions["readPage"];
 }
 
-export function createSite({ adminToken, followRefusal, ...options }: SiteOptions): Publisher {
+export function createSite({ adminToken, followRefusal, readPage, ...options }: SiteOptions): Publisher {
   const publisher = createPublisher(options);
-  if (adminToken) publisher.app.route("/api", adminApi({ db: options.db, token: adminToken, onChange: publisher.changed, followRefusal }));
+  if (adminToken) publisher.app.route("/api", adminApi({ db: options.db, token: adminToken, onChange: publisher.changed, followRefusal, readPage }));
   return publisher;
 }

@@ -22,12 +22,14 @@ export interface PageFileList {
   files: string[];
   /** Paths given that could not be listed, with the reason. */
   missing: { path: string; reason: string }[];
-  /** Files inside the folders given that are not page files (*.txt): a README, data, images. */
+  /** Files inside the folders given that are not page files (PAGE_FILES): a README, data, images. */
   skipped: string[];
 }
 
-/** What a folder holds that is read as a page; a file named on its own is read whatever its name. */
-const PAGE_FILE = /\.txt$/i;
+/** What a folder holds that is read as a page (the portal's text pages, saved HTML pages); a file named on its own is read whatever its name. */
+const PAGE_FILE = /\.(txt|html?)$/i;
+/** PAGE_FILE as a person reads it. */
+export const PAGE_FILES = "*.txt, *.html, *.htm";
 
 /** Expands folders (recursively, in name order) to their page files; hidden files are passed over, sidecars too. */
 export async function listPageFiles(paths: string[]): Promise<PageFileList> {

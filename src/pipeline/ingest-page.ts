@@ -1,6 +1,5 @@
 /** A news page in, its stories stored: the page reader and the store joined up. */
-import { decodePage } from "../input/page/decode";
-import { parsePage } from "../input/page/parse";
+import { type PageReader, readTextPage } from "../input/page-reader";
 import { sha256Hex } from "../normalise/sha256";
 import type { Database } from "../storage/database";
 import { storeDocument, type StoreReport } from "../storage/store-document";
@@ -15,14 +14,23 @@ export interface PageDocument {
   fetchedAt: Date;
 }
 
-/** Parses, then stores in one transaction; a page that fails to parse writes nothing. */
-export async function ingestPage(db: Database, page: PageDocument): Promise<StoreReport> {
-  const items = parsePage(decodePage(page.bytes), page.fetchedAt);
+/** Web pages saved without a canonical address are stored under this source. */
+const UNNAMED_SITE = "web pages";
+
+/**
+ * Parses (with `readPage`: the portal's text pages alone unless the shell brings the HTML reader,
+ * input/page-document), then stores in one transaction; a page that fails to parse writes nothing. The portal's text pages
+ * are the portal's; an HTML article page is its site's (by host), and the keywords it is tagged with are
+ * that site's categories (explicit tags, as a followed feed's), not topics that gain every story by their words.
+ */
+export async function ingestPage(db: Database, page: PageDocument, readPage: PageReader = readTextPage): Promise<StoreReport> {
+  const read = readPage(page.bytes, page.fetchedAt);
   return storeDocument(db, {
-    source: PORTAL_SOURCE,
+    source: read.kind === "text" ? PORTAL_SOURCE : { kind: "page", name: read.site ?? UNNAMED_SITE },
     name: page.name,
     sha256: sha256Hex(page.bytes),
     fetchedAt: page.fetchedAt,
-    items,
+    items: read.items,
+    tagOrigin: read.kind === "html" ? "feed" : undefined,
   });
 }

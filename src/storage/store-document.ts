@@ -33,6 +33,8 @@ export interface DocumentInput {
   items: Item[];
   /** A feed document's entries: which items they were before, which items it retires. */
   identity?: EntryIdentity | undefined;
+  /** Where the tags the document brings come from, if not from its kind of source (a web page's keywords: "feed"). */
+  tagOrigin?: TagOrigin | undefined;
 }
 
 export type ItemOutcome = "new" | "updated" | "unchanged";
@@ -221,7 +223,9 @@ async function storeGroup(tx: Database, group: readonly Storing[]): Promise<Stor
       ? createTags(
           tx,
           plans.flatMap((p) => [
-            ...p.items.flatMap((i) => i.tags.map((t) => ({ ...t, origin: (p.doc.source.kind === "page" ? "portal" : "feed") as TagOrigin }))),
+            ...p.items.flatMap((i) =>
+              i.tags.map((t) => ({ ...t, origin: p.doc.tagOrigin ?? ((p.doc.source.kind === "page" ? "portal" : "feed") as TagOrigin) })),
+            ),
             ...p.ownTags.map((t) => ({ ...t, origin: "person" as const })),
           ]),
         )

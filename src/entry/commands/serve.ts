@@ -20,7 +20,7 @@ import { displayPath } from "../cli/named-files";
 import { readConfig } from "../config";
 import { FeedReadingPool } from "../feed-reading";
 import { startServer } from "../server";
-import { ingestPaths } from "./pages";
+import { ingestPaths } from "./ingest-pages";
 
 const SEEDS = fileURLToPath(new URL("../../../seeds", import.meta.url));
 

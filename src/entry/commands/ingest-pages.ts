@@ -1,0 +1,63 @@
+/** ingest's work: page files and folders stored one transaction per page, a line per page, then a total. */
+import { readPageDocument } from "../../input/page-document";
+import { listPageFiles, PAGE_FILES, readPageFile } from "../../input/page-files";
+import { ingestPage } from "../../pipeline/ingest-page";
+import type { OpenDatabase } from "../../storage/open";
+import { describeFailure } from "../cli/failures";
+import { notifyHub } from "../cli/hub-notice";
+import { displayPath } from "../cli/named-files";
+import { progressBar } from "../cli/progress";
+
+/** From this many files on, a terminal shows a progress bar instead of a line per file as it goes. */
+const PROGRESS_BAR_FROM = 20;
+
+interface IngestSummary {
+  files: number;
+  failed: number;
+}
+
+export async function ingestPaths(opened: OpenDatabase, paths: string[], fetchedAt: Date | undefined): Promise<IngestSummary> {
+  const { files, missing, skipped } = await listPageFiles(paths);
+  const totals = { new: 0, updated: 0, unchanged: 0 };
+  const changedTags = new Set<string>();
+  const failures: string[] = missing.map((m) => `${m.path}: ${m.reason}`);
+  for (const failure of failures) console.error(`error: ${failure}`);
+  const bar = files.length >= PROGRESS_BAR_FROM ? progressBar("ingesting [{bar}] {value}/{total} pages · {failed} failed") : null;
+  // With a bar on the same terminal, the per-file lines wait until it is done.
+  const deferred: string[] = [];
+  const say = (line: string) => (bar && process.stdout.isTTY ? deferred.push(line) : console.log(line));
+  bar?.start(files.length, 0, { failed: 0 });
+
+  for (const path of files) {
+    const shown = displayPath(path);
+    try {
+      const page = await readPageFile(path, fetchedAt);
+      const report = await ingestPage(opened.db, { name: shown, bytes: page.bytes, fetchedAt: page.fetchedAt }, readPageDocument);
+      totals.new += report.new;
+      totals.updated += report.updated;
+      totals.unchanged += report.unchanged;
+      for (const slug of report.changedTags) changedTags.add(slug);
+      say(`${shown}: ${report.new} new, ${report.updated} updated, ${report.unchanged} unchanged`);
+    } catch (error) {
+      failures.push(describeFailure(shown, error));
+      if (!bar) console.error(`error: ${failures[failures.length - 1]}`);
+    }
+    bar?.increment(1, { failed: failures.length });
+  }
+  bar?.stop();
+  for (const line of deferred) console.log(line);
+  if (bar) for (const failure of failures.slice(missing.length)) console.error(`error: ${failure}`);
+  const total = files.length + missing.length;
+  if (skipped.length) {
+    const shown = skipped.slice(0, 3).map(displayPath).join(", ") + (skipped.length > 3 ? ", …" : "");
+    console.log(
+      `skipped ${skipped.length} ${skipped.length === 1 ? "file" : "files"} that ${skipped.length === 1 ? "is" : "are"} not a page (${PAGE_FILES}): ${shown}`,
+    );
+  }
+  console.log(
+    `ingested ${total - failures.length} of ${total} ${total === 1 ? "page" : "pages"}: ${totals.new} new, ${totals.updated} updated, ${totals.unchanged} unchanged` +
+      (failures.length ? `; ${failures.length} failed` : ""),
+  );
+  await notifyHub(changedTags, totals.new + totals.updated > 0);
+  return { files: total, failed: failures.length };
+}
