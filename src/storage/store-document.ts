@@ -22,7 +22,7 @@ import { matchWordsOf } from "./match-words";
 import { documents, feedState, itemColumns, items, itemTags, observations, sources, tagAliases, tags } from "./schema";
 import { sourcedObservations, sourceTagsById, type SourcedObservationRow } from "./source-observations";
 import { itemsMatching } from "./tag-match";
-import { factsOf, readTopics, sourceNamesOf } from "./topics";
+import { factColumns, factsOf, readTopics, sourceNamesOf } from "./topics";
 
 export interface DocumentInput {
   source: { kind: "page" | "feed"; name: string; url?: string | null };
@@ -676,20 +676,8 @@ export async function linkNewTags(tx: Database, created: { id: number; label: st
     for (const tag of byWords) {
       const ids = await itemsMatching(tx, tag.label);
       if (!ids.length) continue;
-      // what membership reads, the content only where a rule reads it: a common word finds thousands of stories
-      const rows = await tx
-        .select({
-          id: items.id,
-          title: items.title,
-          summary: items.summary,
-          matchText: items.matchText,
-          contentHtml: topics.readsBeyondText ? items.contentHtml : sql<null>`null`,
-          agency: items.agency,
-          dateline: items.dateline,
-          pageTags: items.pageTags,
-        })
-        .from(items)
-        .where(inJsonList(items.id, ids));
+      // a common word finds thousands of stories: what membership reads of them alone
+      const rows = await tx.select(factColumns(topics.readsBeyondText)).from(items).where(inJsonList(items.id, ids));
       const shownBy = topics.readsSources ? await sourceNamesOf(tx, ids) : new Map<string, string[]>();
       const links = rows.flatMap((row) => {
         const via = topics.member(

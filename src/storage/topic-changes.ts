@@ -19,7 +19,7 @@ import { items, itemTags, settings, sources, tagAliases, tags } from "./schema";
 import { retagItems, withIngestionsHeld, withIngestionsShared } from "./source-tags";
 import { itemIdsOfSource } from "./sources";
 import { bumpVersions } from "./store-document";
-import { DROP_RULES, factsOf, readTopics, SAFE_WORDS_CHECKED, sourceNamesOf } from "./topics";
+import { DROP_RULES, factColumns, factsOf, readTopics, SAFE_WORDS_CHECKED, sourceNamesOf } from "./topics";
 
 /** How a tag gains stories, as the sources file and the admin API say it; what is left out stays as it is. */
 export interface TopicSetting {
@@ -268,17 +268,7 @@ async function reapply(tx: Database, book: TopicBook, tagIds: ReadonlySet<number
   let after = "";
   for (;;) {
     const rows = await tx
-      .select({
-        id: items.id,
-        title: items.title,
-        summary: items.summary,
-        matchText: items.matchText,
-        contentHtml: book.readsBeyondText ? items.contentHtml : sql<null>`null`,
-        agency: items.agency,
-        dateline: items.dateline,
-        pageTags: items.pageTags,
-        dropped: items.dropped,
-      })
+      .select({ ...factColumns(book.readsBeyondText), dropped: items.dropped })
       .from(items)
       .where(gt(items.id, after))
       .orderBy(asc(items.id))

@@ -60,6 +60,20 @@ export async function sourceNamesOf(tx: Database, itemIds: readonly string[]): P
   return found;
 }
 
+/** The columns membership reads of a stored story (factsOf), its content only where a rule reads it: stories are read by the thousand. */
+export function factColumns(readsContent: boolean) {
+  return {
+    id: items.id,
+    title: items.title,
+    summary: items.summary,
+    matchText: items.matchText,
+    contentHtml: readsContent ? items.contentHtml : sql<string | null>`null`,
+    agency: items.agency,
+    dateline: items.dateline,
+    pageTags: items.pageTags,
+  };
+}
+
 /** What membership reads of a stored story; its sources from `sourcesOf`, asked only by a rule over sources. */
 export function factsOf(
   row: Pick<ItemRow, "id" | "title" | "summary" | "matchText" | "contentHtml" | "agency" | "dateline" | "pageTags">,
