@@ -15,7 +15,6 @@ import postgres from "postgres";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { storyKey } from "../src/normalise/identity";
-import type { Item } from "../src/normalise/item";
 import { tagsFromLabels } from "../src/normalise/tag-union";
 import { openDatabase, type OpenDatabase } from "../src/storage/open";
 import { tagItemIds } from "../src/storage/queries";
@@ -26,6 +25,7 @@ import { wordQueryOf } from "../src/storage/match-words";
 import { searchVector } from "../src/storage/schema";
 import { itemsMatching } from "../src/storage/tag-match";
 import { cli } from "./support/cli";
+import { teaser } from "./support/stories";
 import { backends, truncateAll } from "./support/databases";
 
 const cases = JSON.parse(readFileSync(join(import.meta.dirname, "tag-match", "cases.json"), "utf8")) as {
@@ -36,27 +36,7 @@ const labels = Object.keys(cases.labels);
 const tagOf = new Map(tagsFromLabels(labels).map((t) => [t.label, t.slug]));
 const idOf = (key: string) => storyKey(cases.stories[key]!.title);
 
-function story(title: string, summary: string): Item {
-  const id = storyKey(title);
-  return {
-    id,
-    guid: id,
-    kind: "teaser",
-    title,
-    kicker: null,
-    publishedAt: null,
-    precision: "none",
-    agency: null,
-    dateline: null,
-    tags: [],
-    commentCount: null,
-    image: null,
-    media: null,
-    summary,
-    contentHtml: null,
-    url: null,
-  };
-}
+const story = (title: string, summary: string) => teaser(title, summary);
 
 const storeStories = (db: OpenDatabase, list: { title: string; summary: string }[], n = 0) =>
   storeDocument(db.db, {

@@ -13,7 +13,6 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { FeedFetcher } from "../src/input/fetch/http-fetch";
 import { storyKey } from "../src/normalise/identity";
-import type { Item } from "../src/normalise/item";
 import { slugify } from "../src/normalise/slug";
 import { labelNamesStory, matchTextOf } from "../src/normalise/topic/label-words";
 import { likelyLanguages } from "../src/normalise/topic/stop-words";
@@ -24,6 +23,7 @@ import { addFeedSource } from "../src/storage/sources";
 import { storeDocument } from "../src/storage/store-document";
 import { changeTopics } from "../src/storage/topic-changes";
 import { tagOverview } from "../src/storage/topics";
+import { teaser } from "./support/stories";
 import { backends } from "./support/databases";
 import { collectPoll, pollingSuite } from "./support/polling";
 
@@ -36,27 +36,7 @@ const labels = Object.keys(cases.labels);
 /** One label per tag: "IN" and "in" are one tag (in), labelled as first written. */
 const tagLabels = labels.filter((label, i) => labels.findIndex((other) => slugify(other) === slugify(label)) === i);
 
-function story(title: string, summary: string): Item {
-  const id = storyKey(title);
-  return {
-    id,
-    guid: id,
-    kind: "teaser",
-    title,
-    kicker: null,
-    publishedAt: null,
-    precision: "none",
-    agency: null,
-    dateline: null,
-    tags: [],
-    commentCount: null,
-    image: null,
-    media: null,
-    summary,
-    contentHtml: null,
-    url: null,
-  };
-}
+const story = (title: string, summary: string) => teaser(title, summary);
 
 describe("a label's words, made safe", () => {
   it.each(labels)("%j gains the stories it should, and no other", (label) => {
