@@ -26,7 +26,7 @@ import { ingestPage } from "../pipeline/ingest-page";
 import type { Database } from "../storage/database";
 import type { StoreReport } from "../storage/store-document";
 import { outageCode } from "../storage/outage";
-import { addFeedSource, listFeedSources, removeFeedSource, SourceExistsError, type FeedSource } from "../storage/sources";
+import { addFeedSource, listFeedSources, readingOf, removeFeedSource, SourceExistsError, type FeedSource } from "../storage/sources";
 import { changeTopics, mergeTags, removeTag, renameTag, TagNotFoundError, TopicChangeError, type TopicReport } from "../storage/topic-changes";
 import { readDropRules, tagOverview } from "../storage/topics";
 import { problem } from "./problem";
@@ -59,6 +59,11 @@ const view = (s: FeedSource) => ({
   last_error: s.lastError,
   parse_warning: s.parseWarning,
   next_poll_at: s.nextPollAt ? isoSeconds(s.nextPollAt) : null,
+  read_as: s.readAs ?? "feed",
+  select: s.select,
+  full_text: s.fullText,
+  article_failures: s.extractFailures,
+  last_article_error: s.lastExtractError,
 });
 
 const removal = z
@@ -182,7 +187,7 @@ export function adminApi({ db, token, onChange, maxPageBytes = 2 * 1024 * 1024, 
     const refused = await followRefusal?.(entry.url);
     if (refused) return problem(422, `${entry.url}: ${refused}`);
     try {
-      const source = await addFeedSource(db, { url: entry.url, name: entry.name, tags: entry.tags ?? [] });
+      const source = await addFeedSource(db, { url: entry.url, name: entry.name, tags: entry.tags ?? [], ...readingOf(entry) });
       return c.json(view(source), 201);
     } catch (error) {
       // two requests adding the same feed at once: the second meets the unique index

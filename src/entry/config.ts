@@ -26,6 +26,10 @@ export interface Config {
   pruneEveryHours: number;
   /** Seconds a poller's claim on a feed holds (FEEDWERK_LEASE_SECONDS); unset: the pass's default. */
   leaseSeconds: number | undefined;
+  /** Full text: milliseconds between two article fetches from one host (FEEDWERK_ARTICLE_SPACING_MS). */
+  articleSpacingMs: number;
+  /** Full text: article pages fetched per source and pass at most (FEEDWERK_ARTICLES_PER_PASS). */
+  articlesPerPass: number;
 }
 
 /**
@@ -86,6 +90,8 @@ const wholeNumber = (unit: string, min: number, max: number) =>
     .transform(Number);
 
 const leaseSeconds = wholeNumber("seconds", 1, 86_400);
+const articleSpacing = wholeNumber("milliseconds", 0, 60_000);
+const articlesPerPass = wholeNumber("pages", 1, 1_000);
 
 // a host name or an IPv4 or IPv6 address: what a socket can be bound to
 const host = z
@@ -178,6 +184,8 @@ const environment = z
     FEEDWERK_KEEP_TAGS: optional(keepTags).default([]),
     FEEDWERK_PRUNE_EVERY_HOURS: optional(pruneEveryHours).default(DEFAULT_PRUNE_EVERY_HOURS),
     FEEDWERK_LEASE_SECONDS: optional(leaseSeconds),
+    FEEDWERK_ARTICLE_SPACING_MS: optional(articleSpacing).default(1_000),
+    FEEDWERK_ARTICLES_PER_PASS: optional(articlesPerPass).default(10),
   })
   .refine((env) => !env.FEEDWERK_HUB_URL || env.FEEDWERK_PUBLIC_URL, {
     path: ["FEEDWERK_HUB_URL"],
@@ -201,6 +209,8 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     keepTags: e.FEEDWERK_KEEP_TAGS,
     pruneEveryHours: e.FEEDWERK_PRUNE_EVERY_HOURS,
     leaseSeconds: e.FEEDWERK_LEASE_SECONDS,
+    articleSpacingMs: e.FEEDWERK_ARTICLE_SPACING_MS,
+    articlesPerPass: e.FEEDWERK_ARTICLES_PER_PASS,
   };
 }
 

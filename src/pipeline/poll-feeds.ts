@@ -15,6 +15,7 @@ import { printableReason } from "../input/feed/errors";
 import type { FeedReader } from "../input/feed/reader";
 import type { FetchOutcome } from "../input/fetch/http-fetch";
 import type { Database } from "../storage/database";
+import type { ArticleFetching, FullTextReport } from "./full-text";
 import { rootMessage } from "../storage/error-cause";
 import { claimFeedSources, databaseClock, feedSourceAt, recordFetch, releaseLeases, type FeedSource, type Lease } from "../storage/sources";
 import { storeDocuments, type Stored, type StoreReport, type Storing } from "../storage/store-document";
@@ -54,6 +55,8 @@ export interface PollOptions {
   signal?: AbortSignal;
   /** Turns a fetched document into items: in this thread unless the shell gives a pool of threads. */
   reader?: FeedReader;
+  /** Fetches the article pages of sources followed with full text; without it, they get none. */
+  articles?: ArticleFetching;
 }
 
 export interface PollResult {
@@ -61,6 +64,8 @@ export interface PollResult {
   /** "lease lost": the fetch outlived its lease and another poller took the feed; nothing of it was recorded. */
   outcome: "stored" | "not modified" | "failed" | "lease lost";
   report?: StoreReport;
+  /** The article pages fetched for a source followed with full text. */
+  fullText?: FullTextReport;
   error?: string;
   nextPollAt: Date;
 }
@@ -259,7 +264,7 @@ async function pollOne(
         { url, maxAgeSeconds, lastFetchAt: fetchedAt, lastStatus: "not modified", errorCount: 0, lastError: null, nextPollAt },
         lease,
       );
-      return recorded ? { source, outcome: "not modified", nextPollAt } : lost();
+      return recorded ? withFullText(db, store, source, { source, outcome: "not modified", nextPollAt }, options) : lost();
     }
     const feed = await (options.reader ?? readHere)({
       bytes: out.bytes,
@@ -268,6 +273,8 @@ async function pollOne(
       url: out.url,
       fetchedAt,
       knownSha256: source.bodySha256,
+      readAs: source.readAs ?? undefined,
+      select: source.select,
     });
     const learned = {
       ttlMinutes: feed.ttlMinutes ? Math.min(Math.max(1, Math.round(feed.ttlMinutes)), 2_147_483_647) : null,
@@ -288,12 +295,14 @@ async function pollOne(
       parseWarning,
       nextPollAt,
       title: feed.title ?? source.title,
+      // an address followed as a feed that turned out a page of teasers stays one: `sources list` says so
+      readAs: feed.readAs === "page" ? ("page" as const) : source.readAs,
     };
     // Many feeds send no ETag or Last-Modified: the same bytes again are a 304 they did not say,
     // and storing them would add a document and an observation per entry at every poll.
     if (bodySha256 === source.bodySha256 || !feed.entries) {
       const recorded = await recordFetch(db, source.id, { ...fetched, lastStatus: "not modified" }, lease);
-      return recorded ? { source, outcome: "not modified", nextPollAt } : lost();
+      return recorded ? withFullText(db, store, source, { source, outcome: "not modified", nextPollAt }, options) : lost();
     }
     if (options.signal?.aborted) return null;
     // the source's own tags are added to its items when they are stored, and follow every change of them
@@ -316,7 +325,7 @@ async function pollOne(
     if (!stored) return null;
     if ("error" in stored) throw stored.error;
     const report = stored.report;
-    return { source, outcome: "stored", report, nextPollAt };
+    return withFullText(db, store, source, { source, outcome: "stored", report, nextPollAt }, options);
   } catch (error) {
     if (error instanceof LeaseLostError) return lost();
     // not the feed's failure: the pass is stopping
@@ -336,6 +345,22 @@ async function pollOne(
     );
     return recorded ? { source, outcome: "failed", error: message, nextPollAt } : lost();
   }
+}
+
+/**
+ * The result, with the article pages of a source followed with full text fetched after its document: those of
+ * new stories, and those a cap or a failure left for this pass. A failure here is the article's, never the source's.
+ */
+async function withFullText(
+  db: Database,
+  store: (storing: Storing) => Promise<Stored | null>,
+  source: FeedSource,
+  result: PollResult,
+  options: PollOptions,
+): Promise<PollResult> {
+  if (!source.fullText || !options.articles || options.signal?.aborted) return result;
+  const fullText = await options.articles.fetchFor(db, source, options.reader ?? readHere, store, options.signal);
+  return { ...result, fullText };
 }
 
 /** The feed's own interval, else the HTTP max-age, else the default, in milliseconds. */

@@ -6,6 +6,7 @@ import { getTableColumns, sql } from "drizzle-orm";
 import { boolean, customType, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import type { ImageInfo, Media, Tag } from "../normalise/item";
 import type { Rule } from "../normalise/topic/rules";
+import type { TeaserSelectors } from "../normalise/teaser-selectors";
 
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 /** Written as text in tsvector's input syntax (storage/match-words); never read back by the application. */
@@ -62,6 +63,18 @@ export const sources = pgTable(
     listing: jsonb("listing").$type<string[]>().notNull().default(sql`'[]'::jsonb`),
     /** The fetch time of the document the listing is from: an older document stored later does not replace it. */
     listedAt: at("listed_at"),
+    /**
+     * How a followed address's documents are read: null, as a feed (and an HTML page that names no feed as a
+     * page); "page", as a page of teasers (a section page, a home page, a news sitemap) whatever it names.
+     */
+    readAs: text("read_as", { enum: ["page"] }),
+    /** Where a page source's teasers are (input/html/teasers): null, found by the page's own marks. */
+    select: jsonb("select").$type<TeaserSelectors | null>(),
+    /** Each new story's article page is fetched once and read into it (pipeline/full-text). */
+    fullText: boolean("full_text").notNull().default(false),
+    /** Article pages of this source that could not be read (fetched, refused or no article): what `sources list` shows. */
+    extractFailures: integer("extract_failures").notNull().default(0),
+    lastExtractError: text("last_extract_error"),
   },
   (t) => [
     uniqueIndex("sources_url").on(t.url),
@@ -260,6 +273,28 @@ export const itemTags = pgTable(
   (t) => [primaryKey({ columns: [t.tagId, t.itemId] }), index("item_tags_item").on(t.itemId)],
 );
 
+/**
+ * The article pages fetched for full text (pipeline/full-text), by address: fetched once, asked again
+ * only with their validators, and never while a failure's wait runs.
+ */
+export const articlePages = pgTable(
+  "article_pages",
+  {
+    url: text("url").primaryKey(),
+    sourceId: integer("source_id")
+      .notNull()
+      .references(() => sources.id, { onDelete: "cascade" }),
+    /** "ok", "failed" (fetching or reading), or "refused" (robots.txt). */
+    status: text("status", { enum: ["ok", "failed", "refused"] }).notNull(),
+    etag: text("etag"),
+    lastModified: text("last_modified"),
+    fetchedAt: at("fetched_at").notNull(),
+    attempts: integer("attempts").notNull().default(1),
+    error: text("error"),
+  },
+  (t) => [index("article_pages_source").on(t.sourceId)],
+);
+
 /** Every column of items but matchWords: what reading an item selects (the words serve the index alone). */
 export const itemColumns = (() => {
   const { matchWords: _, ...read } = getTableColumns(items);
@@ -269,4 +304,4 @@ export const itemColumns = (() => {
 /** The expression of the index items_search, as a query must spell it for the planner to use the index. */
 export const searchVector = sql`(to_tsvector('german', ${items.title} || ' ' || ${items.summary}) || ${items.matchWords})`;
 
-export const schema = { sources, documents, items, observations, tags, tagAliases, settings, itemTags, feedState };
+export const schema = { sources, documents, items, observations, tags, tagAliases, settings, itemTags, feedState, articlePages };

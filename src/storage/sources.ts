@@ -1,5 +1,6 @@
 /** The feeds feedwerk follows, and how their fetching went. */
 import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+import type { TeaserSelectors } from "../normalise/teaser-selectors";
 import { tagsFromLabels } from "../normalise/tag-union";
 import type { Database } from "./database";
 import { releaseListing } from "./listing";
@@ -19,11 +20,43 @@ export class SourceExistsError extends Error {
  * Follows a feed. The tags given to it are created at once (explicit topics of a person's, listed before
  * the feed is first fetched), in one transaction with the source, under the ingestion lock.
  */
-export function addFeedSource(db: Database, input: { url: string; name?: string | undefined; tags?: string[] }): Promise<FeedSource> {
+export function addFeedSource(db: Database, input: FollowInput): Promise<FeedSource> {
   return withIngestionsHeld(db, (tx) => addFeedSourceIn(tx, input));
 }
 
-async function addFeedSourceIn(db: Database, input: { url: string; name?: string | undefined; tags?: string[] }): Promise<FeedSource> {
+/** What following an address says: its name and tags, and how its documents are read (SourceReading). */
+export interface FollowInput extends Partial<SourceReading> {
+  url: string;
+  name?: string | undefined;
+  tags?: string[];
+}
+
+/** How a followed address is read: as a page of teasers (where its teasers are), and with its articles' full text. */
+export interface SourceReading {
+  readAs: "page" | null;
+  select: TeaserSelectors | null;
+  fullText: boolean;
+}
+
+/** The reading a source entry asks for: selectors make the address a page. */
+export function readingOf(entry: { page?: boolean | undefined; select?: TeaserSelectors | undefined; fullText?: boolean | undefined }): SourceReading {
+  return { readAs: entry.page || entry.select ? "page" : null, select: entry.select ?? null, fullText: entry.fullText ?? false };
+}
+
+/** Whether a followed source is read as `wanted` says already. */
+export function readsAs(source: FeedSource, wanted: SourceReading): boolean {
+  return source.readAs === wanted.readAs && source.fullText === wanted.fullText && JSON.stringify(source.select) === JSON.stringify(wanted.select);
+}
+
+/** Reads a followed source as `reading` says from its next fetch on; a new selection is read at once (the page is not "unchanged"). */
+export async function setSourceReading(db: Database, id: number, reading: SourceReading): Promise<void> {
+  await db
+    .update(sources)
+    .set({ ...reading, bodySha256: null, etag: null, lastModified: null })
+    .where(eq(sources.id, id));
+}
+
+async function addFeedSourceIn(db: Database, input: FollowInput): Promise<FeedSource> {
   const [existing] = await db
     .select()
     .from(sources)
@@ -37,7 +70,15 @@ async function addFeedSourceIn(db: Database, input: { url: string; name?: string
   if (existing) throw new SourceExistsError(`${input.name ?? input.url}: the name of a feed followed already (${existing.url ?? existing.kind})`);
   const [row] = await db
     .insert(sources)
-    .values({ kind: "feed", name: input.name ?? input.url, url: input.url, tags: input.tags ?? [] })
+    .values({
+      kind: "feed",
+      name: input.name ?? input.url,
+      url: input.url,
+      tags: input.tags ?? [],
+      readAs: input.readAs ?? null,
+      select: input.select ?? null,
+      fullText: input.fullText ?? false,
+    })
     .returning();
   const revived = await givePersonTags(db, input.tags ?? []);
   if (revived.length) await bumpVersions(db, revived, false);
@@ -212,6 +253,7 @@ export async function recordFetch(
       | "ttlMinutes"
       | "maxAgeSeconds"
       | "bodySha256"
+      | "readAs"
       | "lastStatus"
       | "lastError"
       | "parseWarning"

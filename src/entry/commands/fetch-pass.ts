@@ -6,6 +6,7 @@
 import { AddressPolicy } from "../../input/fetch/address-policy";
 import { FeedFetcher } from "../../input/fetch/http-fetch";
 import { isoSeconds } from "../../normalise/item";
+import { ArticleFetching, fullTextLine } from "../../pipeline/full-text";
 import { pollFeeds } from "../../pipeline/poll-feeds";
 import type { Database } from "../../storage/database";
 import { feedSchedule } from "../../storage/sources";
@@ -39,6 +40,7 @@ export async function fetchPass(options: { all?: boolean }, reading: FeedReading
   const failed = await withDatabase(async (opened) => {
     const config = readConfig();
     const fetcher = new FeedFetcher(new AddressPolicy(config.allowedHosts));
+    const articles = new ArticleFetching(fetcher, { spacingMs: config.articleSpacingMs, perPass: config.articlesPerPass });
     // a row per feed as it is done, not a table at the end: a pass over ten thousand feeds keeps no list of them
     const row = rowPrinter(FETCH_TABLE.head, FETCH_TABLE.widths);
     try {
@@ -48,6 +50,7 @@ export async function fetchPass(options: { all?: boolean }, reading: FeedReading
         leaseSeconds: config.leaseSeconds,
         signal: stop.signal,
         reader: reading.read,
+        articles,
         onDone: (r) => {
           row([
             r.source.name,
@@ -59,6 +62,8 @@ export async function fetchPass(options: { all?: boolean }, reading: FeedReading
           ]);
           // the row cuts long reasons: the reason in full, where the operator looks for it
           if (r.outcome === "failed") console.error(`error: ${r.source.url}: ${r.error}`);
+          const f = r.fullText;
+          if (f && f.fetched + f.notModified + f.failed + f.refused > 0) console.log(`  full text: ${fullTextLine(f)}`);
         },
       });
       if (stoppedBy) {

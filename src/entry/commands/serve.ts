@@ -5,6 +5,7 @@ import { sql } from "drizzle-orm";
 import { AddressPolicy } from "../../input/fetch/address-policy";
 import { FeedFetcher } from "../../input/fetch/http-fetch";
 import { isoSeconds } from "../../normalise/item";
+import { ArticleFetching, fullTextLine } from "../../pipeline/full-text";
 import { pollFeeds } from "../../pipeline/poll-feeds";
 import { describePrune, firstPruneDelayMs, nextPruneDelayMs, pruneByPolicy } from "../../pipeline/prune-schedule";
 import { VersionBook } from "../../publish/version-book";
@@ -103,6 +104,7 @@ async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparati
   const stopPass = new AbortController();
   const fetcher = poll ? new FeedFetcher(addresses) : null;
   const reading = poll ? new FeedReadingPool() : null;
+  const articles = fetcher ? new ArticleFetching(fetcher, { spacingMs: config.articleSpacingMs, perPass: config.articlesPerPass }) : undefined;
   const pass = () => {
     if (!fetcher || polling || pruning) return;
     polling = pollFeeds(background.db, fetcher, {
@@ -110,8 +112,10 @@ async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparati
       leaseSeconds: config.leaseSeconds,
       signal: stopPass.signal,
       reader: reading?.read,
+      articles,
       onDone: (r) => {
         if (r.outcome === "failed") console.error(`poll: ${r.source.url}: ${r.error}`);
+        if (r.fullText?.failed) console.error(`poll: ${r.source.url}: full text: ${fullTextLine(r.fullText)}`);
       },
     })
       .then(async (summary) => {

@@ -11,7 +11,17 @@ import { isoSeconds } from "../../normalise/item";
 import { tagsFromLabels } from "../../normalise/tag-union";
 import type { Rule } from "../../normalise/topic/rules";
 import { globalRules, topicSettings } from "../../input/topic-settings";
-import { addFeedSource, findFeedSource, listFeedSources, removeFeedSource, setSourceTags } from "../../storage/sources";
+import {
+  addFeedSource,
+  findFeedSource,
+  listFeedSources,
+  readingOf,
+  readsAs,
+  removeFeedSource,
+  setSourceReading,
+  setSourceTags,
+  type SourceReading,
+} from "../../storage/sources";
 import { changeTopics, topicFaults, type TopicSetting } from "../../storage/topic-changes";
 import { withDatabase } from "../cli/database";
 import { followRefusals } from "../cli/follow-checks";
@@ -83,11 +93,13 @@ export function addSourceCommands(program: Command): void {
 
   sourcesCommand
     .command("add")
-    .description("follow a feed (RSS, Atom or JSON Feed)")
-    .argument("<url>", "the feed's http(s) address")
+    .description("follow a feed (RSS, Atom or JSON Feed), or a site's page of teasers (a section page, a news sitemap)")
+    .argument("<url>", "the feed's or page's http(s) address")
     .option("--name <name>", "a name of your own (default: the URL); it never changes")
     .option("--tag <label...>", "tags for every item of this feed")
-    .action(async (url: string, options: { name?: string; tag?: string[] }) => {
+    .option("--page", "read the address as a page of teasers even where it names a feed (one that names none is read so anyway)")
+    .option("--full-text", "fetch each new story's article page and read its full text into it")
+    .action(async (url: string, options: { name?: string; tag?: string[]; page?: boolean; fullText?: boolean }) => {
       let parsed: string;
       try {
         parsed = followableUrl(url);
@@ -103,8 +115,9 @@ export function addSourceCommands(program: Command): void {
         tags.push(checked.data);
       }
       await withDatabase(async (opened) => {
-        const source = await addFeedSource(opened.db, { url: parsed, name: options.name, tags });
-        console.log(`following ${source.url} as '${source.name}'; 'fetch' reads it`);
+        const source = await addFeedSource(opened.db, { url: parsed, name: options.name, tags, ...readingOf(options) });
+        const how = [source.readAs === "page" ? "as a page of teasers" : "", source.fullText ? "with full text" : ""].filter(Boolean).join(", ");
+        console.log(`following ${source.url} as '${source.name}'${how ? ` (${how})` : ""}; 'fetch' reads it`);
       });
     });
 
@@ -117,20 +130,24 @@ export function addSourceCommands(program: Command): void {
         if (!rows.length) return console.log("no feeds followed yet: 'sources add URL'");
         const when = (d: Date | null) => (d ? isoSeconds(d) : "-");
         printTable(
-          ["name", "url", "last fetch", "status", "errors", "next poll", "broken feed"],
+          ["name", "url", "read as", "last fetch", "status", "errors", "next poll", "article failures", "broken feed"],
           rows.map((r) => [
             r.name,
             r.url ?? "",
+            [r.readAs === "page" ? (r.select ? "page (selectors)" : "page") : "feed", r.fullText ? "full text" : ""].filter(Boolean).join(", "),
             when(r.lastFetchAt),
             r.lastStatus ?? "never fetched",
             String(r.errorCount),
             when(r.nextPollAt),
+            r.fullText ? String(r.extractFailures) : "-",
             r.parseWarning ?? "",
           ]),
         );
         // the table cuts long cells: the last error of each failing feed in full, below it
         const failing = rows.filter((r) => r.lastError);
         if (failing.length) console.log(`\nlast errors:\n${failing.map((r) => `  ${r.name}: ${r.lastError}`).join("\n")}`);
+        const unread = rows.filter((r) => r.lastExtractError);
+        if (unread.length) console.log(`\nlast article pages not read:\n${unread.map((r) => `  ${r.name}: ${r.lastExtractError}`).join("\n")}`);
       });
     });
 
@@ -220,7 +237,7 @@ export function addSourceCommands(program: Command): void {
 
   sourcesCommand
     .command("apply")
-    .description('make the followed feeds and the topics what a config file says (JSON: {"sources": [{"url", "name"?, "tags"?}], "tags"?: {…}, "rules"?: {…}})')
+    .description('make the followed feeds and the topics what a config file says (JSON: {"sources": [{"url", "name"?, "tags"?, "page"?, "fullText"?, "select"?}], "tags"?: {…}, "rules"?: {…}})')
     .argument("<file>", "the config file")
     .option("--prune", "also stop following feeds the file does not list")
     .option("--dry-run", "say what would change, and the stories that would join or leave each tag; change nothing")
@@ -256,17 +273,25 @@ export function addSourceCommands(program: Command): void {
         }
         for (const entry of wanted) {
           const existing = await findFeedSource(opened.db, entry.url);
+          const reading = readingOf(entry);
           if (!existing) {
-            if (!dryRun) await addFeedSource(opened.db, entry);
+            if (!dryRun) await addFeedSource(opened.db, { ...entry, ...reading });
             counts.added++;
             console.log(dryRun ? `would follow ${entry.url}` : `following ${entry.url}`);
-          } else if (JSON.stringify(existing.tags) !== JSON.stringify(entry.tags)) {
-            if (!dryRun) for (const slug of await setSourceTags(opened.db, existing.id, entry.tags)) changed.add(slug);
-            counts.updated++;
-            console.log(`${dryRun ? "would give " : ""}new tags for ${entry.url}: ${entry.tags.join(", ") || "none"}`);
-          } else {
-            counts.unchanged++;
+            continue;
           }
+          const newTags = JSON.stringify(existing.tags) !== JSON.stringify(entry.tags);
+          const newReading = !readsAs(existing, reading);
+          if (newTags) {
+            if (!dryRun) for (const slug of await setSourceTags(opened.db, existing.id, entry.tags)) changed.add(slug);
+            console.log(`${dryRun ? "would give " : ""}new tags for ${entry.url}: ${entry.tags.join(", ") || "none"}`);
+          }
+          if (newReading) {
+            if (!dryRun) await setSourceReading(opened.db, existing.id, reading);
+            console.log(`${dryRun ? "would read" : "reading"} ${entry.url} ${describeReading(reading)} from its next fetch`);
+          }
+          if (newTags || newReading) counts.updated++;
+          else counts.unchanged++;
           if (existing && entry.name && existing.name !== entry.name) {
             console.error(`warning: ${file}: ${entry.url} keeps its name '${existing.name}' (names never change)`);
           }
@@ -321,6 +346,11 @@ function importedTags(own: string[], fromFile: string[], replace: boolean): { ta
   const kept = own.filter((label) => (replace ? fileSlugs.has(tagsFromLabels([label])[0]?.slug ?? "") : true));
   const gone = replace ? own.filter((label) => !fileSlugs.has(tagsFromLabels([label])[0]?.slug ?? "")) : [];
   return { tags: [...kept, ...added], added, kept, gone };
+}
+
+function describeReading(r: SourceReading): string {
+  const as = r.readAs === "page" ? (r.select ? "as a page of teasers, by its selectors" : "as a page of teasers") : "as a feed";
+  return r.fullText ? `${as}, with full text` : as;
 }
 
 /** A feed a reader files in two folders is one feed with both folders as tags (its first title). */

@@ -6,6 +6,12 @@
  * on a thread of a pool, which the Node shell injects (src/entry/feed-reading.ts).
  */
 import { sha256Hex } from "../../normalise/sha256";
+import { looksLikeHtml } from "../html/decode";
+import type { TeaserSelectors } from "../html/teasers";
+import { isNewsSitemap } from "../sitemap/news-sitemap";
+import { feedLinksOf } from "./html-page";
+import { readPageDocumentAs } from "./read-page-document";
+import { decodeFeed } from "./decode";
 import { readFeedDocument } from "./read-feed";
 import { plainText } from "./html";
 import { feedEntries, type FeedEntries } from "./to-items";
@@ -24,6 +30,13 @@ export interface FetchedFeed {
   fetchedAt: Date;
   /** The hash (hex SHA-256) of the body stored last: the same body again is not turned into items. */
   knownSha256?: string | null | undefined;
+  /**
+   * How to read it: as a feed (the default; an HTML page that names no feed is read as a page), as a page of
+   * teasers whatever it names, or as one article page (full text).
+   */
+  readAs?: "feed" | "page" | "article" | undefined;
+  /** Where a page's teasers are, where a person said so. */
+  select?: TeaserSelectors | null | undefined;
 }
 
 export interface ReadFeed {
@@ -37,20 +50,37 @@ export interface ReadFeed {
   title: string | undefined;
   /** The document's items; null when its body is the one stored last (knownSha256). */
   entries: FeedEntries | null;
+  /** How it was read: a page of teasers or an article page gives items of its own kind (input/list-page, input/html/article). */
+  readAs: "feed" | "page" | "article";
 }
 
 /** Reads a fetched document; a document that cannot be read rejects with the reason (a FeedFormatError). */
 export type FeedReader = (document: FetchedFeed) => Promise<ReadFeed>;
 
 /** The reader that runs where it is called. */
-export const readFetchedFeed: FeedReader = async ({ bytes, contentType, namespace, url, fetchedAt, knownSha256 }) => {
-  const feed = await readFeedDocument(bytes, contentType, url);
+export const readFetchedFeed: FeedReader = async (document) => {
+  const { bytes, contentType, namespace, url, fetchedAt, knownSha256 } = document;
   const sha256 = sha256Hex(bytes);
+  const unchanged = sha256 === knownSha256;
+  if (document.readAs === "article" || document.readAs === "page" || readAsPage(bytes, contentType, url)) {
+    return readPageDocumentAs(document.readAs === "article" ? "article" : "page", document, sha256, unchanged);
+  }
+  const feed = await readFeedDocument(bytes, contentType, url);
   return {
+    readAs: "feed",
     sha256,
     ttlMinutes: feed.ttlMinutes,
     bozo: feed.bozo,
     title: feed.title ? plainText(feed.title).slice(0, TITLE_CHARS) || undefined : undefined,
-    entries: sha256 === knownSha256 ? null : feedEntries(feed, namespace, url, fetchedAt),
+    entries: unchanged ? null : feedEntries(feed, namespace, url, fetchedAt),
   };
 };
+
+/**
+ * Whether a document followed as a feed is a page of the site's stories: a news sitemap, or an HTML page that
+ * names no feed (one that names its feed is that feed's page, and the reader says which to follow).
+ */
+function readAsPage(bytes: Uint8Array, contentType: string | null, url: string): boolean {
+  if (looksLikeHtml(bytes)) return feedLinksOf(decodeFeed(bytes, contentType), url).length === 0;
+  return isNewsSitemap(new TextDecoder().decode(bytes.subarray(0, 4_096)).replace(/^\uFEFF/, "").trimStart());
+}

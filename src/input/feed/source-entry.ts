@@ -24,10 +24,29 @@ export const tagLabel = z
   .max(200)
   .refine((label) => slugify(label) !== "", { error: (issue) => `a tag needs a letter or digit, got ${JSON.stringify(issue.input)}` });
 
+/** A CSS selector, as a person writes one: checked by the page reader, which names the key of one it cannot read. */
+const selector = z.string().trim().min(1, "must not be empty").max(500);
+
+/** Where a page source's teasers are: each `item`, and inside it the rest (input/html/teasers). */
+export const teaserSelectors = z.strictObject({
+  item: selector,
+  title: selector.optional(),
+  link: selector.optional(),
+  summary: selector.optional(),
+  time: selector.optional(),
+  image: selector.optional(),
+});
+
 export const sourceEntry = z.strictObject({
   url: followable,
   name: z.string().trim().min(1, "must not be empty").max(200).optional(),
   tags: z.array(tagLabel).optional(),
+  /** Read the address as a page of teasers (a section page, a news sitemap), even where it names a feed. */
+  page: z.boolean().optional(),
+  /** Fetch each new story's article page and read its full text into it. */
+  fullText: z.boolean().optional(),
+  /** Where the page's teasers are; implies `page`. */
+  select: teaserSelectors.optional(),
 });
 
 export type SourceEntry = z.output<typeof sourceEntry>;

@@ -34,13 +34,13 @@ export interface PageMeta {
 // NewsArticle, ReportageNewsArticle, BlogPosting, SocialMediaPosting, …: every schema.org type of the kind
 const ARTICLE_TYPES = /(?:Article|Posting)$|^Report$/;
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-const str = (v: unknown): string | null => (typeof v === "string" && v.trim() ? v.trim() : typeof v === "number" ? String(v) : null);
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]);
+export const str = (v: unknown): string | null => (typeof v === "string" && v.trim() ? v.trim() : typeof v === "number" ? String(v) : null);
+export const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]);
 
 /** Every object of the page's JSON-LD, arrays and `@graph`s unfolded, in document order. */
-function jsonLdObjects(doc: Element): Json[] {
+export function jsonLdObjects(doc: Element): Json[] {
   const out: Json[] = [];
   const walk = (v: unknown, depth: number) => {
     if (depth > 6) return;
@@ -75,7 +75,7 @@ function jsonLdObjects(doc: Element): Json[] {
   return out;
 }
 
-function typesOf(obj: Json): string[] {
+export function typesOf(obj: Json): string[] {
   return list(obj["@type"]).flatMap((t) => (typeof t === "string" ? [t.replace(/^https?:\/\/schema\.org\//, "")] : []));
 }
 
@@ -87,7 +87,7 @@ function names(v: unknown): string[] {
   });
 }
 
-function imageUrl(v: unknown): string | null {
+export function imageUrl(v: unknown): string | null {
   for (const i of list(v)) {
     if (typeof i === "string" && i.trim()) return i.trim();
     if (i && typeof i === "object") {

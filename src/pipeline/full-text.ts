@@ -1,0 +1,200 @@
+/**
+ * Full text: for a source followed with `--full-text`, the article page of
+ * each story it lists that carries only a teaser is fetched once, read
+ * (input/html/article) and stored as a document of its own under the
+ * article's site, on the story's item: the article observation outranks the
+ * teaser (normalise/merge). Politely: robots.txt is honoured (its
+ * Crawl-delay too), fetches to one host are spaced, a pass fetches at most a
+ * few pages per source, and a page fetched is asked again only with its
+ * validators, once a day while listed. A page that cannot be read leaves the
+ * teaser, and is counted on the source (`sources list`).
+ */
+import robotsParser from "robots-parser";
+import { printableReason } from "../input/feed/errors";
+import type { FeedReader } from "../input/feed/reader";
+import type { FeedSource } from "../storage/sources";
+import { articlesWanted, recordArticle, type ArticleWanted } from "../storage/article-pages";
+import type { Database } from "../storage/database";
+import { rootMessage } from "../storage/error-cause";
+import type { Stored, Storing } from "../storage/store-document";
+import type { Fetcher } from "./poll-feeds";
+
+export interface FullTextOptions {
+  /** Article pages fetched per source and pass, at most (default 10): the rest wait for the next pass. */
+  perPass?: number;
+  /** Time between two fetches from one host (default 1 s); a robots.txt Crawl-delay that asks more, up to 30 s, wins. */
+  spacingMs?: number;
+  /** The user agent robots.txt rules are read for. */
+  userAgent?: string;
+}
+
+export interface FullTextReport {
+  fetched: number;
+  notModified: number;
+  failed: number;
+  refused: number;
+}
+
+/** How long a host's robots.txt is believed. */
+const ROBOTS_TTL_MS = 24 * 3_600_000;
+const MAX_CRAWL_DELAY_MS = 30_000;
+
+interface Robots {
+  /** Null where the host's rules are not known now (its server failed): its pages wait for a later pass. */
+  allowed(url: string): boolean | null;
+  delayMs: number;
+  until: number;
+}
+
+/** Article fetching for one process: its robots.txt cache and each host's next free moment outlive a pass. */
+export class ArticleFetching {
+  private readonly robots = new Map<string, Promise<Robots>>();
+  private readonly nextAt = new Map<string, number>();
+  private readonly perPass: number;
+  private readonly spacingMs: number;
+  private readonly agent: string;
+
+  constructor(
+    private readonly fetcher: Fetcher,
+    options: FullTextOptions = {},
+  ) {
+    this.perPass = options.perPass ?? 10;
+    this.spacingMs = options.spacingMs ?? 1_000;
+    this.agent = options.userAgent ?? "feedwerk";
+  }
+
+  /**
+   * Fetches the article pages the source wants, one after another; `store` stores each with the pass's
+   * other documents. Stops early, storing nothing more, when `signal` aborts.
+   */
+  async fetchFor(
+    db: Database,
+    source: FeedSource,
+    read: FeedReader,
+    store: (storing: Storing) => Promise<Stored | null>,
+    signal?: AbortSignal,
+  ): Promise<FullTextReport> {
+    const report: FullTextReport = { fetched: 0, notModified: 0, failed: 0, refused: 0 };
+    for (const wanted of await articlesWanted(db, source.id, this.perPass)) {
+      if (signal?.aborted) break;
+      const fetchedAt = new Date();
+      const robots = await this.robotsOf(wanted.url, signal);
+      const allowed = robots.allowed(wanted.url);
+      if (allowed === null) continue;
+      if (!allowed) {
+        await recordArticle(db, source.id, wanted.url, fetchedAt, { status: "refused", error: "robots.txt disallows it" });
+        report.refused++;
+        continue;
+      }
+      await this.turn(wanted.url, robots.delayMs, signal);
+      try {
+        const outcome = await this.readOne(db, source, wanted, read, store, fetchedAt, signal);
+        if (outcome === null) break;
+        report[outcome]++;
+      } catch (error) {
+        if (signal?.aborted) break;
+        await recordArticle(db, source.id, wanted.url, fetchedAt, { status: "failed", error: printableReason(rootMessage(error), 500) });
+        report.failed++;
+      }
+    }
+    return report;
+  }
+
+  /** One article page fetched and stored with its record; null when the pass stopped before it was stored. */
+  private async readOne(
+    db: Database,
+    source: FeedSource,
+    wanted: ArticleWanted,
+    read: FeedReader,
+    store: (storing: Storing) => Promise<Stored | null>,
+    fetchedAt: Date,
+    signal?: AbortSignal,
+  ): Promise<"fetched" | "notModified" | null> {
+    const out = await this.fetcher.fetch(wanted.url, { etag: wanted.etag, lastModified: wanted.lastModified }, signal);
+    if (out.status === "not-modified") {
+      await recordArticle(db, source.id, wanted.url, fetchedAt, { status: "ok", etag: null, lastModified: null });
+      return "notModified";
+    }
+    const page = await read({ bytes: out.bytes, contentType: out.contentType, namespace: source.name, url: out.url, fetchedAt, readAs: "article" });
+    const article = page.entries?.items[0];
+    if (!article) throw new Error("no article found");
+    // the story the teaser or entry is, whatever address the page calls its own
+    const item = { ...article, id: wanted.itemId, guid: `urn:feedwerk:item:${wanted.itemId}` };
+    const stored = await store({
+      doc: {
+        source: { kind: "page", name: new URL(item.url ?? out.url).hostname },
+        name: out.url,
+        sha256: page.sha256,
+        fetchedAt,
+        items: [item],
+        tagOrigin: "feed",
+      },
+      alongside: (tx) => recordArticle(tx, source.id, wanted.url, fetchedAt, { status: "ok", etag: out.etag, lastModified: out.lastModified }),
+    });
+    if (stored && "error" in stored) throw stored.error;
+    return stored ? "fetched" : null;
+  }
+
+  /** Waits for the host's next free moment, and books the one after. */
+  private async turn(url: string, delayMs: number, signal?: AbortSignal): Promise<void> {
+    const host = new URL(url).host;
+    const now = Date.now();
+    const at = Math.max(now, this.nextAt.get(host) ?? 0);
+    this.nextAt.set(host, at + Math.max(this.spacingMs, delayMs));
+    if (at > now) await sleep(at - now, signal);
+  }
+
+  /** The host's robots.txt rules: none found (4xx) allow everything; a server that fails (5xx, no answer) allows nothing this time. */
+  private robotsOf(url: string, signal?: AbortSignal): Promise<Robots> {
+    const origin = new URL(url).origin;
+    const known = this.robots.get(origin);
+    if (known) {
+      return known.then((r) => {
+        if (r.until > Date.now()) return r;
+        this.robots.delete(origin);
+        return this.robotsOf(url, signal);
+      });
+    }
+    const robotsUrl = `${origin}/robots.txt`;
+    const loading = this.fetcher.fetch(robotsUrl, {}, signal).then(
+      (out): Robots => {
+        const rules = robotsParser(robotsUrl, out.status === "ok" ? new TextDecoder().decode(out.bytes.subarray(0, 512 * 1024)) : "");
+        const delay = rules.getCrawlDelay(this.agent);
+        return {
+          allowed: (u) => rules.isAllowed(u, this.agent) !== false,
+          delayMs: delay ? Math.min(delay * 1000, MAX_CRAWL_DELAY_MS) : 0,
+          until: Date.now() + ROBOTS_TTL_MS,
+        };
+      },
+      (error: unknown): Robots => {
+        const status = (error as { httpStatus?: number | null }).httpStatus ?? null;
+        // no robots.txt at all: every page may be fetched; a failing server is asked again in a while, nothing fetched meanwhile
+        if (status !== null && status >= 400 && status < 500) return { allowed: () => true, delayMs: 0, until: Date.now() + ROBOTS_TTL_MS };
+        return { allowed: () => null, delayMs: 0, until: Date.now() + 10 * 60_000 };
+      },
+    );
+    this.robots.set(origin, loading);
+    return loading;
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** A pass's article fetches for one source, as `fetch` prints them: "3 articles read, 1 unchanged, 1 failed". */
+export function fullTextLine(r: FullTextReport): string {
+  const parts = [`${r.fetched} ${r.fetched === 1 ? "article" : "articles"} read`];
+  if (r.notModified) parts.push(`${r.notModified} unchanged`);
+  if (r.failed) parts.push(`${r.failed} failed (sources list says why)`);
+  if (r.refused) parts.push(`${r.refused} refused by robots.txt`);
+  return parts.join(", ");
+}

@@ -1,0 +1,157 @@
+/**
+ * Following a site without a feed, end to end on both backends: a section
+ * page and its article pages served from a local server (tests/site), read
+ * by `sources add URL --full-text` and `fetch` as a user runs them. The
+ * server counts every request: an article page is fetched once, however
+ * many passes follow; robots.txt is honoured; a page that is no article
+ * leaves its teaser and is counted in `sources list`; a teaser, a feed
+ * entry and an article page of one story are one item.
+ */
+import { createServer, type Server } from "node:http";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { items, observations } from "../src/storage/schema";
+import { cli } from "./support/cli";
+import { backends } from "./support/databases";
+
+const site = (name: string) => readFileSync(join(import.meta.dirname, "site", name));
+const ARTICLES = ["haushalt-koalition-einigt-sich-nach-langer-nacht", "landtag-beschliesst-neues-schulgesetz", "buergermeisterwahl-stichwahl-am-sonntag"];
+
+// a second section whose article links go wrong: one is gone, one robots.txt keeps out, one is a consent wall
+const SPORT = `<!DOCTYPE html><html lang="de"><head><title>Sport</title></head><body><main>
+<article><h2><a href="/sport/2026/12/abgesagtes-spiel-wird-nachgeholt">Abgesagtes Spiel wird im Januar nachgeholt</a></h2><p>Der Verband hat einen neuen Termin gefunden.</p></article>
+<article><h2><a href="/privat/2026/12/interne-notiz-zum-trainerwechsel">Interne Notiz zum Trainerwechsel im Verein</a></h2><p>Was der Vorstand beschlossen hat.</p></article>
+<article><h2><a href="/sport/2026/12/einwilligung-erforderlich-fuer-diesen-artikel">Torjäger verlängert seinen Vertrag bis 2029</a></h2><p>Der Stürmer bleibt dem Verein erhalten.</p></article>
+</main></body></html>`;
+const CONSENT = `<!DOCTYPE html><html lang="de"><head><title>Einwilligung</title></head><body><main><h1>Bevor Sie weiterlesen</h1>
+<p>Wir nutzen Cookies. Bitte stimmen Sie der Datenschutzeinstellungen zu, um fortzufahren.</p></main></body></html>`;
+// a feed whose entry carries one line and links to an article page of the site
+const feed = (base: string) => `<?xml version="1.0"?><rss version="2.0"><channel><title>Rundschau Politik</title><link>${base}/politik/</link><description>d</description>
+<item><title>Landtag beschließt neues Schulgesetz</title><link>${base}/politik/2026/12/landtag-beschliesst-neues-schulgesetz</link><guid isPermaLink="false">rs-4711</guid><description>Kleinere Klassen.</description></item></channel></rss>`;
+
+let server: Server;
+let base: string;
+const hits = new Map<string, number>();
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0]!;
+    hits.set(path, (hits.get(path) ?? 0) + 1);
+    const html = { "content-type": "text/html; charset=utf-8" };
+    if (path === "/robots.txt") return res.writeHead(200, { "content-type": "text/plain" }).end("User-agent: *\nDisallow: /privat/\n");
+    if (path === "/politik/") {
+      if (req.headers["if-none-match"] === '"p1"') return res.writeHead(304).end();
+      return res.writeHead(200, { ...html, etag: '"p1"' }).end(site("ressort.html"));
+    }
+    if (path === "/sport/") return res.writeHead(200, html).end(SPORT);
+    if (path === "/feed.xml") return res.writeHead(200, { "content-type": "application/rss+xml" }).end(feed(base));
+    if (path === "/sport/2026/12/einwilligung-erforderlich-fuer-diesen-artikel") return res.writeHead(200, html).end(CONSENT);
+    const slug = ARTICLES.find((a) => path === `/politik/2026/12/${a}`);
+    if (slug) return res.writeHead(200, { ...html, etag: `"${slug.length}"` }).end(site(`${slug}.html`));
+    return res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const articleHits = () => ARTICLES.map((a) => hits.get(`/politik/2026/12/${a}`) ?? 0);
+
+for (const backend of backends) {
+  describe.skipIf(backend.unavailable)(`a site without a feed, on ${backend.name}`, () => {
+    it("follows a section page with full text: each article page fetched once, one item per story", async () => {
+      hits.clear();
+      const scratch = await backend.scratch();
+      const env = { ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1", FEEDWERK_ARTICLE_SPACING_MS: "0", FEEDWERK_ARTICLES_PER_PASS: "2" };
+      try {
+        const added = await cli(["sources", "add", `${base}/politik/`, "--full-text", "--name", "rundschau"], env);
+        expect([added.status, added.stdout]).toEqual([0, `following ${base}/politik/ as 'rundschau' (with full text); 'fetch' reads it\n`]);
+
+        // the first pass: three teasers, two article pages (the cap per pass), the newest first
+        const first = await cli(["fetch"], env);
+        expect(first.status, first.stderr).toBe(0);
+        expect(first.stdout).toContain("full text: 2 articles read");
+        expect(articleHits()[0]).toBe(1);
+        expect(articleHits().sort()).toEqual([0, 1, 1]);
+
+        const db = await scratch.open();
+        try {
+          const stored = await db.db.select().from(items).orderBy(items.title);
+          expect(stored.map((i) => i.title)).toEqual([
+            "Bürgermeisterwahl: Stichwahl am Sonntag",
+            "Koalition einigt sich nach langer Nacht auf den Haushalt",
+            "Landtag beschließt neues Schulgesetz",
+          ]);
+          expect(stored.map((i) => i.kind).sort()).toEqual(["article", "article", "teaser"]);
+          const haushalt = stored[1]!;
+          expect(haushalt.kind).toBe("article");
+          // the article's text, not the page's navigation or sharing, and its agency and dateline
+          expect(haushalt.contentHtml).toContain("Strittig waren vor allem die Ausgaben");
+          expect(haushalt.contentHtml).not.toMatch(/Teilen|Impressum|nicht lesen/);
+          expect([haushalt.agency, haushalt.dateline]).toEqual(["dpa", "Berlin"]);
+          expect(haushalt.url).toBe(`${base}/politik/2026/12/haushalt-koalition-einigt-sich-nach-langer-nacht`);
+          expect(haushalt.publishedAt!.toISOString()).toBe("2026-12-06T05:57:00.000Z");
+          // the teaser whose page waits keeps what its block shows
+          const waiting = stored.find((i) => i.kind === "teaser")!;
+          expect(waiting.contentHtml).toBeNull();
+          expect(waiting.summary).toMatch(/^(Keiner der fünf Kandidaten|Das Gesetz bringt kleinere Klassen)/);
+        } finally {
+          await db.close();
+        }
+
+        // the page answers 304; the article the cap left is read now, the others are not asked for again
+        const second = await cli(["fetch", "--all"], env);
+        expect(second.status, second.stderr).toBe(0);
+        expect(second.stdout).toMatch(/rundschau\s+not modified/);
+        expect(second.stdout).toContain("full text: 1 article read");
+        expect(articleHits()).toEqual([1, 1, 1]);
+        const third = await cli(["fetch", "--all"], env);
+        expect(third.stdout).not.toContain("full text");
+        expect(articleHits()).toEqual([1, 1, 1]);
+
+        // a feed whose entry carries a line of the same story, followed with full text: one item still,
+        // and its page, read already for the section, is not fetched again
+        expect((await cli(["sources", "add", `${base}/feed.xml`, "--full-text"], env)).status).toBe(0);
+        const withFeed = await cli(["fetch"], env);
+        expect(withFeed.status, withFeed.stderr).toBe(0);
+        expect(articleHits()).toEqual([1, 1, 1]);
+        const after = await scratch.open();
+        try {
+          const stored = await after.db.select().from(items);
+          expect(stored).toHaveLength(3);
+          const landtag = stored.find((i) => i.title === "Landtag beschließt neues Schulgesetz")!;
+          expect(landtag.kind).toBe("article");
+          expect(landtag.contentHtml).toContain("Regierungsfraktionen");
+          // seen as a teaser, an article page and a feed entry
+          expect(await after.db.$count(observations, eq(observations.itemId, landtag.id))).toBe(3);
+        } finally {
+          await after.close();
+        }
+
+        // what goes wrong leaves the teaser, counted and said in the list
+        expect((await cli(["sources", "add", `${base}/sport/`, "--full-text", "--name", "sport"], env)).status).toBe(0);
+        const sport = await cli(["fetch"], { ...env, FEEDWERK_ARTICLES_PER_PASS: "3" });
+        expect(sport.status, sport.stderr).toBe(0);
+        expect(sport.stdout).toContain("full text: 0 articles read, 2 failed (sources list says why), 1 refused by robots.txt");
+        expect(hits.get("/privat/2026/12/interne-notiz-zum-trainerwechsel")).toBeUndefined();
+        const list = await cli(["sources", "list"], env);
+        expect(list.stdout).toMatch(/sport\s+\S+\s+page, full text\s+.*\s3\s/);
+        expect(list.stdout).toMatch(/last article pages not read:\n {2}sport: http:\S+: /);
+        const check = await scratch.open();
+        try {
+          const teasers = await check.db.select({ title: items.title, kind: items.kind }).from(items).where(eq(items.kind, "teaser"));
+          expect(teasers.map((t) => t.title).sort()).toEqual([
+            "Abgesagtes Spiel wird im Januar nachgeholt",
+            "Interne Notiz zum Trainerwechsel im Verein",
+            "Torjäger verlängert seinen Vertrag bis 2029",
+          ]);
+        } finally {
+          await check.close();
+        }
+      } finally {
+        await scratch.dispose();
+      }
+    }, 180_000);
+  });
+}
