@@ -28,7 +28,9 @@ const SPORT = `<!DOCTYPE html><html lang="de"><head><title>Sport</title></head><
 const CONSENT = `<!DOCTYPE html><html lang="de"><head><title>Einwilligung</title></head><body><main><h1>Bevor Sie weiterlesen</h1>
 <p>Wir nutzen Cookies. Bitte stimmen Sie der Datenschutzeinstellungen zu, um fortzufahren.</p></main></body></html>`;
 // a feed whose entry carries one line and links to an article page of the site
-const feed = (base: string) => `<?xml version="1.0"?><rss version="2.0"><channel><title>Rundschau Politik</title><link>${base}/politik/</link><description>d</description>
+const feed = (
+  base: string,
+) => `<?xml version="1.0"?><rss version="2.0"><channel><title>Rundschau Politik</title><link>${base}/politik/</link><description>d</description>
 <item><title>Landtag beschließt neues Schulgesetz</title><link>${base}/politik/2026/12/landtag-beschliesst-neues-schulgesetz</link><guid isPermaLink="false">rs-4711</guid><description>Kleinere Klassen.</description></item></channel></rss>`;
 
 let server: Server;

@@ -50,9 +50,7 @@ export async function articlesWanted(db: Database, sourceId: number, limit: numb
   return rows.map((r) => ({ itemId: r.itemId, url: r.url!, etag: r.etag, lastModified: r.lastModified, attempts: r.attempts ?? 0 }));
 }
 
-export type ArticleResult =
-  | { status: "ok"; etag: string | null; lastModified: string | null }
-  | { status: "failed" | "refused"; error: string };
+export type ArticleResult = { status: "ok"; etag: string | null; lastModified: string | null } | { status: "failed" | "refused"; error: string };
 
 /** Records a fetch of `url` for the source; a failure or refusal also counts on the source, for `sources list`. */
 export async function recordArticle(db: Database, sourceId: number, url: string, fetchedAt: Date, result: ArticleResult): Promise<void> {

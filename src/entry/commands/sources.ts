@@ -237,7 +237,9 @@ export function addSourceCommands(program: Command): void {
 
   sourcesCommand
     .command("apply")
-    .description('make the followed feeds and the topics what a config file says (JSON: {"sources": [{"url", "name"?, "tags"?, "page"?, "fullText"?, "select"?}], "tags"?: {…}, "rules"?: {…}})')
+    .description(
+      'make the followed feeds and the topics what a config file says (JSON: {"sources": [{"url", "name"?, "tags"?, "page"?, "fullText"?, "select"?}], "tags"?: {…}, "rules"?: {…}})',
+    )
     .argument("<file>", "the config file")
     .option("--prune", "also stop following feeds the file does not list")
     .option("--dry-run", "say what would change, and the stories that would join or leave each tag; change nothing")

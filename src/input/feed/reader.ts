@@ -82,5 +82,10 @@ export const readFetchedFeed: FeedReader = async (document) => {
  */
 function readAsPage(bytes: Uint8Array, contentType: string | null, url: string): boolean {
   if (looksLikeHtml(bytes)) return feedLinksOf(decodeFeed(bytes, contentType), url).length === 0;
-  return isNewsSitemap(new TextDecoder().decode(bytes.subarray(0, 4_096)).replace(/^\uFEFF/, "").trimStart());
+  return isNewsSitemap(
+    new TextDecoder()
+      .decode(bytes.subarray(0, 4_096))
+      .replace(/^\uFEFF/, "")
+      .trimStart(),
+  );
 }

@@ -98,7 +98,9 @@ function selected(doc: Node, select: TeaserSelectors, base: string, fetchedAt: D
   const out = new Map<string, Teaser>();
   for (const block of all(doc, select.item, "item")) {
     const titleEl = select.title ? one(block, select.title, "title") : headingOf(block);
-    const linkEl = select.link ? one(block, select.link, "link") : (titleEl?.closest("a[href]") ?? titleEl?.querySelector("a[href]") ?? block.closest("a[href]") ?? block.querySelector("a[href]"));
+    const linkEl = select.link
+      ? one(block, select.link, "link")
+      : (titleEl?.closest("a[href]") ?? titleEl?.querySelector("a[href]") ?? block.closest("a[href]") ?? block.querySelector("a[href]"));
     const link = absoluteLink(linkEl?.getAttribute("href") ?? null, base);
     const title = textOf(titleEl ?? linkEl);
     if (!link || !title || out.has(link)) continue;
@@ -147,7 +149,8 @@ function teaserBlocks(doc: Node, base: string, site: string, fetchedAt: Date, be
   }
   const found = new Map<string, Teaser>();
   for (const [a, link] of anchors) {
-    const heading = a.closest("h1, h2, h3, h4, h5, h6") ?? a.querySelector("h1, h2, h3, h4, h5, h6") ?? a.querySelector("[class*=title i], [class*=headline i]");
+    const heading =
+      a.closest("h1, h2, h3, h4, h5, h6") ?? a.querySelector("h1, h2, h3, h4, h5, h6") ?? a.querySelector("[class*=title i], [class*=headline i]");
     const title = textOf(heading ?? a);
     // a headline: in a heading, or a link's text long enough to be one, not "mehr" or a section's name
     if (!title || (!heading && (title.length < 25 || title.split(" ").length < 4))) continue;
@@ -209,7 +212,9 @@ function itemList(doc: Node, base: string, site: string, blocks: Map<string, Tea
 
 /** The teaser's text: its summary element, else its first paragraph that is not its headline. */
 function summaryOf(block: Node, title: Node | null): string {
-  const named = block.querySelector("[class*=summary i], [class*=teaser-text i], [class*=teaser__text i], [class*=excerpt i], [class*=standfirst i], [class*=description i], [class*=intro i], [class*=lead i]");
+  const named = block.querySelector(
+    "[class*=summary i], [class*=teaser-text i], [class*=teaser__text i], [class*=excerpt i], [class*=standfirst i], [class*=description i], [class*=intro i], [class*=lead i]",
+  );
   for (const el of [named, ...block.querySelectorAll("p")]) {
     if (!el || (title && (title === el || title.contains(el) || el.contains(title)))) continue;
     const text = textOf(el);
