@@ -58,9 +58,13 @@ describe("selectors a person gives", () => {
     expect(() => readListPage(page, null, "https://x.example/", new Date(), { item: "li", title: "a[" })).toThrow(/^select\.title: "a\[" is no CSS selector/);
   });
   it("that find nothing say so, naming the item selector", () => {
-    expect(() => readListPage(page, null, "https://x.example/", new Date(), { item: ".teaser" })).toThrow('no teasers found: the selector ".teaser" finds no teaser');
+    expect(() => readListPage(page, null, "https://x.example/", new Date(), { item: ".teaser" })).toThrow(
+      'no teasers found: the selector ".teaser" finds no teaser',
+    );
   });
   it("find a single teaser too", () => {
-    expect(readListPage(page, null, "https://x.example/", new Date(), { item: "li" }).items.map((i) => [i.title, i.url])).toEqual([["Eins", "https://x.example/a/1"]]);
+    expect(readListPage(page, null, "https://x.example/", new Date(), { item: "li" }).items.map((i) => [i.title, i.url])).toEqual([
+      ["Eins", "https://x.example/a/1"],
+    ]);
   });
 });
