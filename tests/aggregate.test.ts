@@ -311,8 +311,8 @@ describe("the command line for feeds", () => {
       ]);
 
       const list = await cli(["sources", "list"], allowed);
-      expect(list.stdout).toMatch(/^name\s+url\s+last fetch\s+status\s+errors\s+next poll/);
-      expect(list.stdout).toMatch(/json\s+http:\/\/127\.0\.0\.1:\d+\/feed\.json\s+\S+\s+ok\s+0\s+\S+/);
+      expect(list.stdout).toMatch(/^name\s+url\s+read as\s+last fetch\s+status\s+errors\s+next poll\s+article failures\s+broken feed\n/);
+      expect(list.stdout).toMatch(/json\s+http:\/\/127\.0\.0\.1:\d+\/feed\.json\s+feed\s+\S+\s+ok\s+0\s+\S+\s+-/);
 
       const items = JSON.parse((await cli(["items", "--source", `${base}/rss2.xml`, "--json"], allowed)).stdout);
       expect(items.items.map((i: { title: string }) => i.title).sort()).toEqual(["Ohne Datum", "Tom & Jerry <3 – Premiere in Köln"]);

@@ -20,6 +20,7 @@ import { canonical } from "../feed/to-items";
 import { readDateline } from "../page/dateline";
 import { readPageMeta, type Element } from "./metadata";
 import { findPageDate } from "./page-date";
+import { PageIndex, tokens } from "./page-index";
 
 const SUMMARY_CHARS = 600;
 const TITLE_CHARS = 1_000;
@@ -55,22 +56,24 @@ export class NoArticleError extends Error {
 export function readArticle(html: string, url: string | null, fetchedAt: Date): ReadArticle {
   const { document } = parseHTML(html);
   const doc = document as unknown as Element;
-  const meta = readPageMeta(doc);
+  const index = new PageIndex(doc);
+  const meta = readPageMeta(doc, index);
   const base = absolute(meta.canonical, url) ?? url;
   const language = meta.language?.toLowerCase().replace("_", "-") ?? null;
   const berlin = language === null || language.startsWith("de");
-  const dates = findPageDate(doc, meta, base, fetchedAt, berlin);
+  const dates = findPageDate(index, meta, base, fetchedAt, berlin);
 
   // how much text the page's article region holds in paragraphs, for where Readability takes the wrong block
-  const regionText = articleRegion(doc)?.paragraphs ?? 0;
-  dropSmallBeside(doc);
+  const regionText = articleRegion(index)?.paragraphs ?? 0;
+  const titleText = index.tag("title")[0]?.textContent;
+  dropSmallBeside(index);
   const read = new Readability(document as never, { charThreshold: 300, keepClasses: false }).parse();
   let contentHtml = sanitizeContent(read?.content ?? "", base);
   let text = plainText(contentHtml);
   if (regionText && (text.length < 250 || regionText > 2 * text.length)) {
     // Readability kept a fraction of what the page's article holds in paragraphs (an author's box, a teaser): take the
     // region, from the page as it was (Readability changed the DOM; rare enough to read the page again)
-    const region = articleRegion(parseHTML(html).document as unknown as Element);
+    const region = articleRegion(new PageIndex(parseHTML(html).document as unknown as Element));
     contentHtml = sanitizeContent(region ? regionHtml(region.element) : "", base);
     text = plainText(contentHtml);
   }
@@ -81,8 +84,13 @@ export function readArticle(html: string, url: string | null, fetchedAt: Date): 
   }
 
   // Readability's title: the page's own metadata first, else its <title> without the site's name where that is safe
-  const title = clean(collapseSpace(pageTitle || doc.querySelector("title")?.textContent || "")).slice(0, TITLE_CHARS) || "(ohne Titel)";
-  const paragraphs = [...contentHtml.replace(/<figure\b[\s\S]*?<\/figure>/gi, "").matchAll(/<p\b[^>]*>([\s\S]*?)<\/p>/gi)].map((m) => plainText(m[1]!));
+  const title = clean(collapseSpace(pageTitle || titleText || "")).slice(0, TITLE_CHARS) || "(ohne Titel)";
+  // the paragraphs read as far as the lead and the dateline need them: the first four, and on to the first of 80 characters
+  const paragraphs: string[] = [];
+  for (const m of contentHtml.replace(/<figure\b[\s\S]*?<\/figure>/gi, "").matchAll(/<p\b[^>]*>([\s\S]*?)<\/p>/gi)) {
+    paragraphs.push(plainText(m[1]!));
+    if (paragraphs.length >= 4 && paragraphs.some((p) => p.length >= 80)) break;
+  }
   const lead = paragraphs.find((p) => p.length >= 80) ?? text;
   const standfirst = plainText(meta.description ?? "") || lead;
   const summary = standfirst.length > SUMMARY_CHARS ? `${standfirst.slice(0, standfirst.lastIndexOf(" ", SUMMARY_CHARS)).trimEnd()} …` : standfirst;
@@ -140,13 +148,25 @@ const NOT_FOUND =
 const WALL =
   /\b(?:cookies?|consent|einwilligung|zustimm\w*|datenschutzeinstellungen|privacy settings|anmelden|einloggen|log ?in|sign ?in|registrieren|subscribe to continue|abonnieren sie)\b/i;
 
-// the regions pages mark as their article's body, most specific first
-const ARTICLE_REGIONS = [
-  '[itemprop="articleBody"]',
-  ".article-body, .article__body, .articleBody, .article-content, .article__content, .story-body, .entry-content, .post-content, .post-body, .td-post-content",
-  "article",
-  '[role="main"]',
-  "main",
+// the regions pages mark as their article's body, most specific first: each picks elements from the page's index
+const ARTICLE_BODY_CLASSES = new Set([
+  "article-body",
+  "article__body",
+  "articlebody",
+  "article-content",
+  "article__content",
+  "story-body",
+  "entry-content",
+  "post-content",
+  "post-body",
+  "td-post-content",
+]);
+const ARTICLE_REGIONS: ((index: PageIndex) => readonly Element[])[] = [
+  (index) => index.itemprops.filter((el) => el.getAttribute("itemprop") === "articleBody"),
+  (index) => index.named.filter((el) => tokens(el, "class").some((c) => ARTICLE_BODY_CLASSES.has(c))),
+  (index) => index.tag("article"),
+  (index) => index.roles.filter((el) => el.getAttribute("role") === "main"),
+  (index) => index.tag("main"),
 ];
 
 // what an article region holds besides the article: navigation, sharing, lists of other stories, forms, comments
@@ -157,14 +177,15 @@ const BESIDE_NAME =
 interface Removable extends Element {
   remove(): void;
   readonly innerHTML: string;
+  getElementsByTagName(name: string): Iterable<Element>;
 }
 
 // what a page puts inside its article that is not the article: sharing, newsletters, lists of other stories
 const INSIDE_NAME = /(?:^|[\s_-])(?:share|sharing|social|related|newsletter|subscribe|comments?|paywall|cookie\w*|recommend\w*)(?:$|[\s_-])/i;
 
 /** Takes out of the page the small boxes its class or id names as beside the article (a wrapper holding more text stays). */
-function dropSmallBeside(root: Element): void {
-  for (const el of [...root.querySelectorAll("[class], [id]")] as Removable[]) {
+function dropSmallBeside(index: PageIndex): void {
+  for (const el of index.named as Removable[]) {
     if (INSIDE_NAME.test(`${el.getAttribute("class") ?? ""} ${el.getAttribute("id") ?? ""}`) && (el.textContent ?? "").length < 500) el.remove();
   }
 }
@@ -178,11 +199,11 @@ function dropBeside(root: Element): void {
 }
 
 /** The page's article region and the length of its paragraphs' text; null where it marks none. */
-function articleRegion(doc: Element): { element: Removable; paragraphs: number } | null {
-  for (const selector of ARTICLE_REGIONS) {
+function articleRegion(index: PageIndex): { element: Removable; paragraphs: number } | null {
+  for (const region of ARTICLE_REGIONS) {
     let best: { element: Removable; paragraphs: number } | null = null;
-    for (const el of doc.querySelectorAll(selector)) {
-      const paragraphs = [...el.querySelectorAll("p")].reduce((n, p) => n + (p.textContent ?? "").trim().length, 0);
+    for (const el of region(index)) {
+      const paragraphs = [...(el as Removable).getElementsByTagName("p")].reduce((n, p) => n + (p.textContent ?? "").trim().length, 0);
       if (paragraphs > (best?.paragraphs ?? 200)) best = { element: el as Removable, paragraphs };
     }
     if (best) return best;

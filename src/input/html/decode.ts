@@ -15,10 +15,12 @@ const PRESCAN = 4096;
 export function decodeHtml(bytes: Uint8Array, contentType: string | null = null): string {
   const label = bomEncoding(bytes) ?? charsetOf(contentType) ?? declaredCharset(bytes);
   const declared = decoderFor(label ?? "utf-8");
+  // decoded as UTF-8 once, whatever is declared: most pages are, and it is what a wrong declaration is checked against
   const utf8 = strictly("utf-8", bytes);
   // UTF-8 labelled Latin-1 or windows-1252
   if (declared?.encoding === "windows-1252" && utf8 !== null && bytes.some((b) => b >= 0x80)) return utf8;
-  if (declared) {
+  if (declared?.encoding === "utf-8" && utf8 !== null) return utf8;
+  if (declared && declared.encoding !== "utf-8") {
     const text = strictly(declared.encoding, bytes);
     if (text !== null) return text;
   }

@@ -6,6 +6,8 @@
  * date is found apart (page-date.ts), from these and from the page's text.
  */
 
+import { PageIndex, tokens } from "./page-index";
+
 /** The DOM this reader needs: what linkedom's documents (and browsers') offer. */
 export interface Element {
   getAttribute(name: string): string | null;
@@ -40,7 +42,7 @@ export const str = (v: unknown): string | null => (typeof v === "string" && v.tr
 export const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]);
 
 /** Every object of the page's JSON-LD, arrays and `@graph`s unfolded, in document order. */
-export function jsonLdObjects(doc: Element): Json[] {
+export function jsonLdObjects(doc: Element, index?: PageIndex): Json[] {
   const out: Json[] = [];
   const walk = (v: unknown, depth: number) => {
     if (depth > 6) return;
@@ -52,7 +54,9 @@ export function jsonLdObjects(doc: Element): Json[] {
       if (obj.mainEntity && typeof obj.mainEntity === "object") walk(obj.mainEntity, depth + 1);
     }
   };
-  for (const script of doc.querySelectorAll('script[type="application/ld+json" i]')) {
+  const scripts = index ? index.tag("script") : [...doc.querySelectorAll("script")];
+  for (const script of scripts) {
+    if ((script.getAttribute("type") ?? "").trim().toLowerCase() !== "application/ld+json") continue;
     // wrapped in comments or CDATA sections, as older templates write script content
     const text = (script.textContent ?? "")
       .trim()
@@ -99,9 +103,9 @@ export function imageUrl(v: unknown): string | null {
 }
 
 /** meta tags by every name they go by (name, property, itemprop), lower case; values in document order. */
-function metaTags(doc: Element): Map<string, string[]> {
+function metaTags(index: PageIndex): Map<string, string[]> {
   const tags = new Map<string, string[]>();
-  for (const meta of doc.querySelectorAll("meta")) {
+  for (const meta of index.tag("meta")) {
     const content = meta.getAttribute("content") ?? meta.getAttribute("value");
     if (!content?.trim()) continue;
     for (const attr of ["name", "property", "itemprop", "http-equiv"]) {
@@ -156,11 +160,11 @@ const MODIFIED_META = [
   "modified",
 ];
 
-export function readPageMeta(doc: Element): PageMeta {
-  const objects = jsonLdObjects(doc);
+export function readPageMeta(doc: Element, index: PageIndex = new PageIndex(doc)): PageMeta {
+  const objects = jsonLdObjects(doc, index);
   const article = objects.find((o) => typesOf(o).some((t) => ARTICLE_TYPES.test(t)));
   const page = objects.find((o) => typesOf(o).includes("WebPage"));
-  const meta = metaTags(doc);
+  const meta = metaTags(index);
   const first = (...keys: string[]) => {
     for (const k of keys) {
       const v = meta.get(k)?.[0];
@@ -171,10 +175,12 @@ export function readPageMeta(doc: Element): PageMeta {
   const parsely = parselyMetadata(meta);
 
   const microdata = (prop: string): string[] =>
-    [...doc.querySelectorAll(`[itemprop~="${prop}"]`)].flatMap((el) => {
-      const v = el.getAttribute("content") ?? el.getAttribute("datetime") ?? (el.tagName.toLowerCase() === "meta" ? null : el.textContent);
-      return v?.trim() ? [v.trim()] : [];
-    });
+    index.itemprops
+      .filter((el) => tokens(el, "itemprop", true).includes(prop))
+      .flatMap((el) => {
+        const v = el.getAttribute("content") ?? el.getAttribute("datetime") ?? (el.tagName.toLowerCase() === "meta" ? null : el.textContent);
+        return v?.trim() ? [v.trim()] : [];
+      });
 
   const published = [
     ...(article ? list(article.datePublished).map(str) : []),
@@ -208,8 +214,16 @@ export function readPageMeta(doc: Element): PageMeta {
     .map((k) => k.trim())
     .filter(Boolean);
 
-  const canonical = doc.querySelector('link[rel~="canonical" i]')?.getAttribute("href")?.trim() || first("og:url") || (article && str(article.url)) || null;
-  const html = doc.querySelector("html");
+  const canonical =
+    index
+      .tag("link")
+      .find((link) => tokens(link, "rel").includes("canonical"))
+      ?.getAttribute("href")
+      ?.trim() ||
+    first("og:url") ||
+    (article && str(article.url)) ||
+    null;
+  const html = index.tag("html")[0];
   return {
     title:
       (article && (str(article.headline) ?? str(article.name))) || first("og:title", "twitter:title", "dc.title", "parsely-title", "sailthru.title") || null,

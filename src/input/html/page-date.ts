@@ -8,6 +8,7 @@
  */
 import { dateInUrl, datesInText, readStatedDate, type StatedDate } from "./dates";
 import type { Element, PageMeta } from "./metadata";
+import { type PageIndex, tokens } from "./page-index";
 
 // elements whose class or id says they hold the date or the byline
 const DATED =
@@ -19,7 +20,7 @@ export interface PageDate {
   modified: StatedDate | null;
 }
 
-export function findPageDate(doc: Element, meta: PageMeta, url: string | null, fetchedAt: Date, berlin: boolean): PageDate {
+export function findPageDate(index: PageIndex, meta: PageMeta, url: string | null, fetchedAt: Date, berlin: boolean): PageDate {
   const latest = fetchedAt.getTime() + 24 * 3_600_000;
   const ok = (d: StatedDate | null): d is StatedDate => d !== null && d.instant.getTime() <= latest;
   const firstOf = (values: Iterable<string | null | undefined>) => {
@@ -32,20 +33,18 @@ export function findPageDate(doc: Element, meta: PageMeta, url: string | null, f
   const modified = firstOf(meta.modified);
   const published =
     firstOf(meta.published) ??
-    firstOf(timeElements(doc)) ??
-    firstOf(
-      [...doc.querySelectorAll("abbr.published, abbr.dtstart, [class~=published], [class~=pubdate]")].map((e) => e.getAttribute("title") ?? e.textContent),
-    ) ??
-    datedElement(doc, berlin, ok) ??
+    firstOf(timeElements(index)) ??
+    firstOf(microformatDates(index)) ??
+    datedElement(index, berlin, ok) ??
     (ok(dateInUrl(url, berlin)) ? dateInUrl(url, berlin) : null) ??
-    textNearHeadline(doc, berlin, ok) ??
+    textNearHeadline(index, berlin, ok) ??
     modified;
   return { published, modified };
 }
 
 /** `<time>` elements, those that say they are the publication first, then in document order; outside comments and lists of other stories. */
-function timeElements(doc: Element): (string | null)[] {
-  const times = [...doc.querySelectorAll("time")].filter((t) => !insideOther(t));
+function timeElements(index: PageIndex): (string | null)[] {
+  const times = index.tag("time").filter((t) => !insideOther(t));
   const rank = (t: Element) => {
     const hint = `${t.getAttribute("itemprop") ?? ""} ${t.getAttribute("class") ?? ""} ${t.parentElement?.getAttribute("class") ?? ""}`.toLowerCase();
     if (t.getAttribute("pubdate") !== null || /publish|datepublished|created/.test(hint)) return 0;
@@ -56,6 +55,16 @@ function timeElements(doc: Element): (string | null)[] {
     .map((t, i) => ({ t, i, r: rank(t) }))
     .sort((a, b) => a.r - b.r || a.i - b.i)
     .flatMap(({ t }) => [t.getAttribute("datetime"), t.textContent]);
+}
+
+/** The hAtom and hCalendar dates: `abbr.published`, `abbr.dtstart`, and elements of class `published` or `pubdate`. */
+function microformatDates(index: PageIndex): (string | null)[] {
+  return index.named
+    .filter((e) => {
+      const classes = tokens(e, "class", true);
+      return classes.includes("published") || classes.includes("pubdate") || (e.tagName === "ABBR" && classes.includes("dtstart"));
+    })
+    .map((e) => e.getAttribute("title") ?? e.textContent);
 }
 
 function insideOther(el: Element): boolean {
@@ -69,8 +78,8 @@ function insideOther(el: Element): boolean {
 }
 
 /** An element whose class or id says it holds the date, whose own short text states one. */
-function datedElement(doc: Element, berlin: boolean, ok: (d: StatedDate | null) => d is StatedDate): StatedDate | null {
-  for (const el of doc.querySelectorAll("[class], [id]")) {
+function datedElement(index: PageIndex, berlin: boolean, ok: (d: StatedDate | null) => d is StatedDate): StatedDate | null {
+  for (const el of index.named) {
     const name = `${el.getAttribute("class") ?? ""} ${el.getAttribute("id") ?? ""}`;
     if (!DATED.test(name) || insideOther(el)) continue;
     const text = el.textContent ?? "";
@@ -85,9 +94,9 @@ function datedElement(doc: Element, berlin: boolean, ok: (d: StatedDate | null) 
  * A date the text states in the headline's neighbourhood: from a little before the headline to well after it
  * (where bylines and datelines stand), else the first the page's text states at all.
  */
-function textNearHeadline(doc: Element, berlin: boolean, ok: (d: StatedDate | null) => d is StatedDate): StatedDate | null {
-  const text = (doc.querySelector("body")?.textContent ?? "").replace(/\s+/g, " ");
-  const headline = (doc.querySelector("h1")?.textContent ?? "").replace(/\s+/g, " ").trim();
+function textNearHeadline(index: PageIndex, berlin: boolean, ok: (d: StatedDate | null) => d is StatedDate): StatedDate | null {
+  const text = (index.tag("body")[0]?.textContent ?? "").replace(/\s+/g, " ");
+  const headline = (index.tag("h1")[0]?.textContent ?? "").replace(/\s+/g, " ").trim();
   const at = headline.length > 5 ? text.indexOf(headline) : -1;
   if (at >= 0) {
     const near = datesInText(text.slice(Math.max(0, at - 400), at + headline.length + 2500), berlin).find(ok);

@@ -1,0 +1,43 @@
+/**
+ * A page's elements, gathered in one walk of its DOM: by tag, those with a
+ * class or id, those with an itemprop or a role. What the metadata, date
+ * and region readers look up, each of which once walked the whole page
+ * with a CSS selector of its own (a walk costs as much as a selector
+ * matched against every element: six of them cost more than parsing).
+ * Valid until the DOM changes.
+ */
+import type { Element } from "./metadata";
+
+export class PageIndex {
+  /** Elements with a class or an id, in document order. */
+  readonly named: Element[] = [];
+  /** Elements with an itemprop, in document order. */
+  readonly itemprops: Element[] = [];
+  /** Elements with a role, in document order. */
+  readonly roles: Element[] = [];
+  private readonly tags = new Map<string, Element[]>();
+
+  constructor(root: Element) {
+    for (const el of root.querySelectorAll("*")) {
+      const tag = el.tagName.toLowerCase();
+      const same = this.tags.get(tag);
+      if (same) same.push(el);
+      else this.tags.set(tag, [el]);
+      if (el.getAttribute("class") !== null || el.getAttribute("id") !== null) this.named.push(el);
+      if (el.getAttribute("itemprop") !== null) this.itemprops.push(el);
+      if (el.getAttribute("role") !== null) this.roles.push(el);
+    }
+  }
+
+  /** The elements of a tag (lower case), in document order. */
+  tag(name: string): readonly Element[] {
+    return this.tags.get(name) ?? [];
+  }
+}
+
+/** The tokens of a space-separated attribute (class, rel, itemprop), lower case unless `keepCase`. */
+export function tokens(el: Element, attribute: string, keepCase = false): string[] {
+  const value = el.getAttribute(attribute);
+  if (!value) return [];
+  return (keepCase ? value : value.toLowerCase()).split(/\s+/).filter(Boolean);
+}
