@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { items, observations } from "../src/storage/schema";
+import { articlePages, items, observations } from "../src/storage/schema";
 import { cli } from "./support/cli";
 import { backends } from "./support/databases";
 
@@ -36,6 +36,8 @@ const feed = (
 let server: Server;
 let base: string;
 const hits = new Map<string, number>();
+/** Each article page request: when it came, and whether it was conditional (and so answered 304). */
+const articleRequests: { path: string; at: number; conditional: boolean }[] = [];
 beforeAll(async () => {
   server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0]!;
@@ -50,7 +52,12 @@ beforeAll(async () => {
     if (path === "/feed.xml") return res.writeHead(200, { "content-type": "application/rss+xml" }).end(feed(base));
     if (path === "/sport/2026/12/einwilligung-erforderlich-fuer-diesen-artikel") return res.writeHead(200, html).end(CONSENT);
     const slug = ARTICLES.find((a) => path === `/politik/2026/12/${a}`);
-    if (slug) return res.writeHead(200, { ...html, etag: `"${slug.length}"` }).end(site(`${slug}.html`));
+    if (slug) {
+      const conditional = req.headers["if-none-match"] === `"${slug.length}"`;
+      articleRequests.push({ path, at: performance.now(), conditional });
+      if (conditional) return res.writeHead(304).end();
+      return res.writeHead(200, { ...html, etag: `"${slug.length}"` }).end(site(`${slug}.html`));
+    }
     return res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -112,12 +119,25 @@ for (const backend of backends) {
         expect(third.stdout).not.toContain("full text");
         expect(articleHits()).toEqual([1, 1, 1]);
 
+        // a day on, a page read is checked once with its validators: the server has nothing new (304)
+        const aged = await scratch.open();
+        try {
+          await aged.db.update(articlePages).set({ fetchedAt: new Date(Date.now() - 25 * 3_600_000) });
+        } finally {
+          await aged.close();
+        }
+        articleRequests.length = 0;
+        const checked = await cli(["fetch", "--all"], { ...env, FEEDWERK_ARTICLES_PER_PASS: "10" });
+        expect(checked.stdout).toContain("full text: 0 articles read, 3 unchanged");
+        expect(articleRequests.map((r) => r.conditional)).toEqual([true, true, true]);
+        expect(articleHits()).toEqual([2, 2, 2]);
+
         // a feed whose entry carries a line of the same story, followed with full text: one item still,
         // and its page, read already for the section, is not fetched again
         expect((await cli(["sources", "add", `${base}/feed.xml`, "--full-text"], env)).status).toBe(0);
         const withFeed = await cli(["fetch"], env);
         expect(withFeed.status, withFeed.stderr).toBe(0);
-        expect(articleHits()).toEqual([1, 1, 1]);
+        expect(articleHits()).toEqual([2, 2, 2]);
         const after = await scratch.open();
         try {
           const stored = await after.db.select().from(items);
@@ -125,6 +145,7 @@ for (const backend of backends) {
           const landtag = stored.find((i) => i.title === "Landtag beschließt neues Schulgesetz")!;
           expect(landtag.kind).toBe("article");
           expect(landtag.contentHtml).toContain("Regierungsfraktionen");
+          expect(articleHits()).toEqual([2, 2, 2]);
           // seen as a teaser, an article page and a feed entry
           expect(await after.db.$count(observations, eq(observations.itemId, landtag.id))).toBe(3);
         } finally {
@@ -155,5 +176,22 @@ for (const backend of backends) {
         await scratch.dispose();
       }
     }, 180_000);
+
+    it("spaces its fetches to one host as configured", async () => {
+      const scratch = await backend.scratch();
+      const env = { ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1", FEEDWERK_ARTICLE_SPACING_MS: "400" };
+      try {
+        expect((await cli(["sources", "add", `${base}/politik/`, "--full-text"], env)).status).toBe(0);
+        articleRequests.length = 0;
+        const pass = await cli(["fetch"], env);
+        expect(pass.stdout, pass.stderr).toContain("full text: 3 articles read");
+        const at = articleRequests.map((r) => r.at);
+        expect(at).toHaveLength(3);
+        // a lower bound: never sooner than asked (a timer fires no earlier than its delay)
+        for (let k = 1; k < at.length; k++) expect(at[k]! - at[k - 1]!).toBeGreaterThanOrEqual(390);
+      } finally {
+        await scratch.dispose();
+      }
+    }, 120_000);
   });
 }

@@ -2,11 +2,13 @@
  * HTML bytes to text. The encoding comes from, in this order (the HTML
  * standard's sniffing, simplified): a byte-order mark, the HTTP charset, a
  * `<meta charset>` or `<meta http-equiv="Content-Type">` in the first
- * kilobytes; else the bytes are UTF-8 if they are that, else windows-1252.
+ * kilobytes; else the bytes are UTF-8 if they are that, else the encoding
+ * chardet detects (ISO-8859-2, windows-1251, …), else windows-1252.
  * A page that declares Latin-1 but is UTF-8 (a common mistake) is read as
  * UTF-8; one that is not what it declares is read as UTF-8 or windows-1252,
  * never into replacement characters.
  */
+import { analyse } from "chardet";
 import { decodeWindows1252 } from "../feed/decode";
 
 /** How far the declaration is looked for, as browsers' prescan does (1024 bytes there; pages put scripts first). */
@@ -24,7 +26,10 @@ export function decodeHtml(bytes: Uint8Array, contentType: string | null = null)
     const text = strictly(declared.encoding, bytes);
     if (text !== null) return text;
   }
-  return utf8 ?? decodeWindows1252(bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes);
+  if (utf8 !== null) return utf8;
+  // undeclared and not UTF-8: the single-byte encoding the bytes look like; one declared wrongly is windows-1252, as browsers read it
+  const guess = label === null ? detectedEncoding(bytes) : null;
+  return (guess && strictly(guess, bytes)) ?? decodeWindows1252(bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes);
 }
 
 /**
@@ -38,6 +43,15 @@ export function looksLikeHtml(bytes: Uint8Array): boolean {
     .trimStart();
   // a feed or an outline is XML too, and no page
   return /^<[!?a-z]/i.test(head) && !/<(rss|feed|rdf:RDF|opml)[\s>]/i.test(head);
+}
+
+// the legacy single-byte encodings of the web's languages, which chardet tells apart by their letters' statistics
+const SINGLE_BYTE = /^(?:ISO-8859-(?:2|5|7|9)|windows-125[0-8]|KOI8-R)$/;
+
+/** What chardet takes undeclared bytes for, where it is a single-byte encoding other than Latin-1's; null: windows-1252. */
+function detectedEncoding(bytes: Uint8Array): string | null {
+  const best = analyse(bytes.subarray(0, 64 * 1024))[0];
+  return best && best.confidence >= 20 && SINGLE_BYTE.test(best.name) && best.name !== "windows-1252" ? best.name : null;
 }
 
 function bomEncoding(bytes: Uint8Array): string | null {
