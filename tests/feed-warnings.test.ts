@@ -114,8 +114,8 @@ describe("sources list", () => {
       expect((await cli(["sources", "add", `${base}/broken.xml`, "--name", "kaputt"], env)).status).toBe(0);
       expect((await cli(["fetch"], env)).status).toBe(0);
       const list = await cli(["sources", "list"], env);
-      expect(list.stdout).toMatch(/^name\s+url\s+last fetch\s+status\s+errors\s+next poll\s+broken feed\n/);
-      expect(list.stdout).toMatch(/kaputt\s+http:\/\/127\.0\.0\.1:\d+\/broken\.xml\s+\S+\s+ok\s+0\s+\S+\s+unescaped & at line 7\n/);
+      expect(list.stdout).toMatch(/^name\s+url\s+read as\s+last fetch\s+status\s+errors\s+next poll\s+article failures\s+broken feed\n/);
+      expect(list.stdout).toMatch(/kaputt\s+http:\/\/127\.0\.0\.1:\d+\/broken\.xml\s+feed\s+\S+\s+ok\s+0\s+\S+\s+-\s+unescaped & at line 7\n/);
     } finally {
       await scratch.dispose();
     }

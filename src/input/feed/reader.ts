@@ -6,10 +6,9 @@
  * on a thread of a pool, which the Node shell injects (src/entry/feed-reading.ts).
  */
 import { sha256Hex } from "../../normalise/sha256";
-import { looksLikeHtml } from "../html/decode";
 import type { TeaserSelectors } from "../html/teasers";
 import { isNewsSitemap } from "../sitemap/news-sitemap";
-import { feedLinksOf } from "./html-page";
+import { feedLinksOf, looksLikeHtml } from "./html-page";
 import { readPageDocumentAs } from "./read-page-document";
 import { decodeFeed } from "./decode";
 import { readFeedDocument } from "./read-feed";
@@ -81,11 +80,8 @@ export const readFetchedFeed: FeedReader = async (document) => {
  * names no feed (one that names its feed is that feed's page, and the reader says which to follow).
  */
 function readAsPage(bytes: Uint8Array, contentType: string | null, url: string): boolean {
-  if (looksLikeHtml(bytes)) return feedLinksOf(decodeFeed(bytes, contentType), url).length === 0;
-  return isNewsSitemap(
-    new TextDecoder()
-      .decode(bytes.subarray(0, 4_096))
-      .replace(/^\uFEFF/, "")
-      .trimStart(),
-  );
+  // the start says which: a doctype or an html element (what the feed reader refuses as a web page), or a news urlset
+  const head = new TextDecoder().decode(bytes.subarray(0, 4_096)).replace(/^\uFEFF/, "").trimStart();
+  if (looksLikeHtml(head)) return feedLinksOf(decodeFeed(bytes, contentType), url).length === 0;
+  return isNewsSitemap(head);
 }
