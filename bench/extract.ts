@@ -2,8 +2,8 @@
  * `npm run bench:extract`: reading web pages, feedwerk against Mozilla Readability on linkedom (the reader
  * the extraction README measures), side by side in one run. Both read every page of
  * ../shared/extraction/text/pages in a process of their own: feedwerk as `parse --jsonl` (as a person runs
- * it: through tsx, decoding, metadata, dates, sanitising), the baseline as bench/support/readability-
- * baseline.mjs. The sides take turns over BENCH_ROUNDS rounds, the side that goes first alternating; the
+ * it: the built CLI, `node dist/cli.js`, built first if it is not up to date; decoding, metadata, dates,
+ * sanitising), the baseline as bench/support/readability-baseline.mjs. The sides take turns over BENCH_ROUNDS rounds, the side that goes first alternating; the
  * figures are each side's median wall time, the ratio the median of the rounds' own (baseline over
  * feedwerk: above 1, feedwerk is faster), and each side's peak memory (RSS, from GNU time). Both outputs
  * are scored with the benchmark's own score.py, so that the speed is that of the quality printed beside it.
@@ -19,6 +19,8 @@ const shared = join(root, "..", "shared", "extraction");
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 if (!existsSync(join(shared, "text", "pages"))) throw new Error(`${shared}: the extraction benchmark's pages are not there`);
 if (!existsSync("/usr/bin/time")) throw new Error("/usr/bin/time (GNU time, Debian's package time) measures peak memory: install it");
+// the CLI as `npm install` builds it, up to date with the sources
+if (spawnSync(process.execPath, ["scripts/build.mjs", "--if-needed"], { cwd: root, stdio: "inherit" }).status !== 0) throw new Error("the build failed");
 const pages = readdirSync(join(shared, "text", "pages")).map((f) => join(shared, "text", "pages", f));
 const out = mkdtempSync(join(tmpdir(), "feedwerk-extract-"));
 
@@ -36,7 +38,7 @@ function run(name: string, args: string[]): Run {
 }
 
 const sides = {
-  feedwerk: () => run("feedwerk", ["--import", "tsx", "src/entry/cli.ts", "parse", "--jsonl"]),
+  feedwerk: () => run("feedwerk", ["dist/cli.js", "parse", "--jsonl"]),
   readability: () => run("readability", ["bench/support/readability-baseline.mjs"]),
 };
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;

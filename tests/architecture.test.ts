@@ -17,7 +17,7 @@ import { describe, expect, it } from "vitest";
 const root = join(import.meta.dirname, "..");
 const src = join(root, "src");
 // input/fetch resolves names and checks the addresses it connects to (DNS, sockets): a Node adapter
-const NODE_ONLY = new Set(["entry", "storage/open.ts", "input/page-files.ts", "input/fetch"]);
+const NODE_ONLY = new Set(["entry", "storage/open.ts", "storage/package-root.ts", "input/page-files.ts", "input/fetch"]);
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 // built-ins the Worker has natively under nodejs_compat, and that the core may use (as node:…): createHash for SHA-256
 const IN_WORKERS = new Set(["node:crypto"]);

@@ -11,8 +11,9 @@
  * bring. Help, and a name that is no command, load every group, so that
  * both list all commands as before.
  */
-import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { packageFile } from "../storage/package-root";
 
 type Group = (program: Command) => void;
 
@@ -26,7 +27,7 @@ const GROUPS: [names: string[], load: () => Promise<Group>][] = [
   [["prune"], () => import("./commands/prune").then((m) => m.addPruneCommand)],
 ];
 
-const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
+const { version } = JSON.parse(readFileSync(packageFile("package.json"), "utf8")) as { version: string };
 
 const program = new Command()
   .name("feedwerk")

@@ -4,10 +4,10 @@
  * embedded PGlite in a data folder. Migrations in drizzle/ are applied to
  * either. The Worker opens its own connection and never imports this file.
  */
+import { packageFile } from "./package-root";
 import { createHook } from "node:async_hooks";
 import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { boundTransactions, CONNECTION_BOUNDS } from "./connection-bounds";
 import type { Database } from "./database";
 import { explainMigrationError } from "./extensions";
@@ -24,7 +24,7 @@ async function checkSafeWordsOnce(db: Database): Promise<void> {
   if (!done) await (await import("./topic-changes")).checkSafeWordsOnce(db);
 }
 
-export const MIGRATIONS = fileURLToPath(new URL("../../drizzle", import.meta.url));
+export const MIGRATIONS = packageFile("drizzle");
 
 export interface OpenOptions {
   /** postgres://… ; when absent, PGlite in dataDir. */

@@ -1,5 +1,4 @@
 /** migrate, serve and start: the database made ready, and the feeds served (with `--poll`, kept fresh) until stopped. */
-import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { sql } from "drizzle-orm";
 import { AddressPolicy } from "../../input/fetch/address-policy";
@@ -12,6 +11,7 @@ import { VersionBook } from "../../publish/version-book";
 import { SERVING_STATEMENT_TIMEOUT_MS } from "../../storage/connection-bounds";
 import { openDatabase, type OpenDatabase } from "../../storage/open";
 import { countItems } from "../../storage/queries";
+import { packageFile } from "../../storage/package-root";
 import { hostOption, portOption } from "../cli/arguments";
 import { prepareForServing, withDatabase, type Preparation } from "../cli/database";
 import { failureLine } from "../cli/failures";
@@ -23,7 +23,7 @@ import { FeedReadingPool } from "../feed-reading";
 import { startServer } from "../server";
 import { ingestPaths } from "./ingest-pages";
 
-const SEEDS = fileURLToPath(new URL("../../../seeds", import.meta.url));
+const SEEDS = packageFile("seeds");
 
 /** How often `serve --poll` looks for feeds that are due. */
 const POLL_EVERY_MS = 60_000;

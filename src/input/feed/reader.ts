@@ -81,7 +81,10 @@ export const readFetchedFeed: FeedReader = async (document) => {
  */
 function readAsPage(bytes: Uint8Array, contentType: string | null, url: string): boolean {
   // the start says which: a doctype or an html element (what the feed reader refuses as a web page), or a news urlset
-  const head = new TextDecoder().decode(bytes.subarray(0, 4_096)).replace(/^\uFEFF/, "").trimStart();
+  const head = new TextDecoder()
+    .decode(bytes.subarray(0, 4_096))
+    .replace(/^\uFEFF/, "")
+    .trimStart();
   if (looksLikeHtml(head)) return feedLinksOf(decodeFeed(bytes, contentType), url).length === 0;
   return isNewsSitemap(head);
 }

@@ -20,7 +20,7 @@ import { canonical } from "../feed/to-items";
 import { readDateline } from "../page/dateline";
 import { readPageMeta, type Element } from "./metadata";
 import { findPageDate } from "./page-date";
-import { PageIndex, tokens } from "./page-index";
+import { PageIndex } from "./page-index";
 
 const SUMMARY_CHARS = 600;
 const TITLE_CHARS = 1_000;
@@ -67,9 +67,11 @@ export function readArticle(html: string, url: string | null, fetchedAt: Date): 
   const regionText = articleRegion(index)?.paragraphs ?? 0;
   const titleText = index.tag("title")[0]?.textContent;
   dropSmallBeside(index);
-  const read = new Readability(document as never, { charThreshold: 300, keepClasses: false }).parse();
+  // classes kept: the sanitiser drops them with every other attribute it does not allow, in the walk it makes anyway
+  const read = new Readability(document as never, { charThreshold: 300, keepClasses: true }).parse();
   let contentHtml = sanitizeContent(read?.content ?? "", base);
-  let text = plainText(contentHtml);
+  // the text Readability found: the sanitiser keeps every word of it (what it drops, scripts and styles, Readability took out)
+  let text = collapseSpace(read?.textContent ?? "").trim();
   if (regionText && (text.length < 250 || regionText > 2 * text.length)) {
     // Readability kept a fraction of what the page's article holds in paragraphs (an author's box, a teaser): take the
     // region, from the page as it was (Readability changed the DOM; rare enough to read the page again)
@@ -163,7 +165,17 @@ const ARTICLE_BODY_CLASSES = new Set([
 ]);
 const ARTICLE_REGIONS: ((index: PageIndex) => readonly Element[])[] = [
   (index) => index.itemprops.filter((el) => el.getAttribute("itemprop") === "articleBody"),
-  (index) => index.named.filter((el) => tokens(el, "class").some((c) => ARTICLE_BODY_CLASSES.has(c))),
+  (index) =>
+    index.named.filter((el) => {
+      const cls = index.classOf(el);
+      return (
+        cls !== "" &&
+        cls
+          .toLowerCase()
+          .split(/\s+/)
+          .some((c) => ARTICLE_BODY_CLASSES.has(c))
+      );
+    }),
   (index) => index.tag("article"),
   (index) => index.roles.filter((el) => el.getAttribute("role") === "main"),
   (index) => index.tag("main"),
@@ -186,7 +198,7 @@ const INSIDE_NAME = /(?:^|[\s_-])(?:share|sharing|social|related|newsletter|subs
 /** Takes out of the page the small boxes its class or id names as beside the article (a wrapper holding more text stays). */
 function dropSmallBeside(index: PageIndex): void {
   for (const el of index.named as Removable[]) {
-    if (INSIDE_NAME.test(`${el.getAttribute("class") ?? ""} ${el.getAttribute("id") ?? ""}`) && (el.textContent ?? "").length < 500) el.remove();
+    if (INSIDE_NAME.test(index.nameOf(el)) && (el.textContent ?? "").length < 500) el.remove();
   }
 }
 

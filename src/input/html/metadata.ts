@@ -11,6 +11,7 @@ import { PageIndex, tokens } from "./page-index";
 /** The DOM this reader needs: what linkedom's documents (and browsers') offer. */
 export interface Element {
   getAttribute(name: string): string | null;
+  hasAttribute(name: string): boolean;
   querySelectorAll(selector: string): Iterable<Element>;
   querySelector(selector: string): Element | null;
   readonly textContent: string | null;

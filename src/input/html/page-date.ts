@@ -8,7 +8,7 @@
  */
 import { dateInUrl, datesInText, readStatedDate, type StatedDate } from "./dates";
 import type { Element, PageMeta } from "./metadata";
-import { type PageIndex, tokens } from "./page-index";
+import type { PageIndex } from "./page-index";
 
 // elements whose class or id says they hold the date or the byline
 const DATED =
@@ -44,9 +44,10 @@ export function findPageDate(index: PageIndex, meta: PageMeta, url: string | nul
 
 /** `<time>` elements, those that say they are the publication first, then in document order; outside comments and lists of other stories. */
 function timeElements(index: PageIndex): (string | null)[] {
-  const times = index.tag("time").filter((t) => !insideOther(t));
+  const times = index.tag("time").filter((t) => !insideOther(t, index));
   const rank = (t: Element) => {
-    const hint = `${t.getAttribute("itemprop") ?? ""} ${t.getAttribute("class") ?? ""} ${t.parentElement?.getAttribute("class") ?? ""}`.toLowerCase();
+    const parent = t.parentElement;
+    const hint = `${t.getAttribute("itemprop") ?? ""} ${index.classOf(t)} ${parent ? index.classOf(parent) : ""}`.toLowerCase();
     if (t.getAttribute("pubdate") !== null || /publish|datepublished|created/.test(hint)) return 0;
     if (/modif|update|aktualisiert/.test(hint)) return 2;
     return 1;
@@ -61,18 +62,17 @@ function timeElements(index: PageIndex): (string | null)[] {
 function microformatDates(index: PageIndex): (string | null)[] {
   return index.named
     .filter((e) => {
-      const classes = tokens(e, "class", true);
+      const classes = index.classOf(e).split(/\s+/);
       return classes.includes("published") || classes.includes("pubdate") || (e.tagName === "ABBR" && classes.includes("dtstart"));
     })
     .map((e) => e.getAttribute("title") ?? e.textContent);
 }
 
-function insideOther(el: Element): boolean {
+function insideOther(el: Element, index: PageIndex): boolean {
   for (let e: Element | null = el, depth = 0; e && depth < 12; e = e.parentElement, depth++) {
     const tag = e.tagName.toLowerCase();
     if (tag === "footer" || tag === "aside" || tag === "nav") return true;
-    const cls = `${e.getAttribute("class") ?? ""} ${e.getAttribute("id") ?? ""}`;
-    if (SKIP.test(cls)) return true;
+    if (SKIP.test(index.nameOf(e))) return true;
   }
   return false;
 }
@@ -80,8 +80,7 @@ function insideOther(el: Element): boolean {
 /** An element whose class or id says it holds the date, whose own short text states one. */
 function datedElement(index: PageIndex, berlin: boolean, ok: (d: StatedDate | null) => d is StatedDate): StatedDate | null {
   for (const el of index.named) {
-    const name = `${el.getAttribute("class") ?? ""} ${el.getAttribute("id") ?? ""}`;
-    if (!DATED.test(name) || insideOther(el)) continue;
+    if (!DATED.test(index.nameOf(el)) || insideOther(el, index)) continue;
     const text = el.textContent ?? "";
     if (text.length > 300) continue;
     const found = datesInText(text, berlin).find(ok);

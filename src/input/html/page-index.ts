@@ -16,6 +16,9 @@ export class PageIndex {
   /** Elements with a role, in document order. */
   readonly roles: Element[] = [];
   private readonly tags = new Map<string, Element[]>();
+  // each named element's class and id, read once: a class is read through a token list, which joins it anew every time
+  private readonly classes = new Map<Element, string>();
+  private readonly names = new Map<Element, string>();
 
   constructor(root: Element) {
     for (const el of root.querySelectorAll("*")) {
@@ -23,10 +26,27 @@ export class PageIndex {
       const same = this.tags.get(tag);
       if (same) same.push(el);
       else this.tags.set(tag, [el]);
-      if (el.getAttribute("class") !== null || el.getAttribute("id") !== null) this.named.push(el);
-      if (el.getAttribute("itemprop") !== null) this.itemprops.push(el);
-      if (el.getAttribute("role") !== null) this.roles.push(el);
+      // asked first whether it is there: reading an attribute costs more than asking, and most elements have few
+      const hasClass = el.hasAttribute("class");
+      if (hasClass || el.hasAttribute("id")) {
+        const cls = hasClass ? (el.getAttribute("class") ?? "") : "";
+        this.named.push(el);
+        if (cls) this.classes.set(el, cls);
+        this.names.set(el, `${cls} ${el.getAttribute("id") ?? ""}`);
+      }
+      if (el.hasAttribute("itemprop")) this.itemprops.push(el);
+      if (el.hasAttribute("role")) this.roles.push(el);
     }
+  }
+
+  /** An element's class attribute as the page gave it ("" for none). */
+  classOf(el: Element): string {
+    return this.classes.get(el) ?? "";
+  }
+
+  /** An element's class and id, one string to test names against ("" for neither). */
+  nameOf(el: Element): string {
+    return this.names.get(el) ?? "";
   }
 
   /** The elements of a tag (lower case), in document order. */
