@@ -118,6 +118,28 @@ describe("telling pages apart", () => {
   });
 });
 
+describe("parse --jsonl over many pages", () => {
+  it("reads them on threads into the lines one page at a time gives, in the files' order, a bad page in its place", () => {
+    const pages = readdirSync(dir)
+      .filter((f) => /\.html$/.test(f))
+      .map((f) => join(dir, f));
+    const files = [...pages, join(dir, "missing.html"), ...pages, join(ROOT, "seeds", "000_fd0f4cb902b02a9c.txt")];
+    expect(files.length).toBeGreaterThanOrEqual(8);
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, ["--import", "tsx", "src/entry/cli.ts", "parse", "--jsonl", "--fetched-at", "2026-12-06T08:00:00Z", ...args], {
+        cwd: ROOT,
+        encoding: "utf8",
+      });
+    const many = run(files);
+    expect(many.status).toBe(1);
+    const lines = many.stdout.trimEnd().split("\n");
+    expect(lines.map((l) => (JSON.parse(l) as { file: string }).file)).toEqual(files);
+    // each line as the page read alone gives it (fewer than eight pages are read in the command's own thread)
+    for (const [k, file] of files.entries()) expect(lines[k]).toBe(run([file]).stdout.trimEnd());
+    expect(JSON.parse(lines[pages.length]!)).toEqual({ file: join(dir, "missing.html"), error: `${join(dir, "missing.html")}: no such file or folder` });
+  }, 120_000);
+});
+
 const SHARED = join(ROOT, "..", "shared", "extraction");
 // with CI set, a missing share fails instead of being skipped
 describe.runIf(existsSync(SHARED) || process.env.CI)("the public benchmarks' shares, scored by their own score.py", () => {

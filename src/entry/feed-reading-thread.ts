@@ -6,20 +6,20 @@
  */
 import { parentPort } from "node:worker_threads";
 import { readFetchedFeed, type FetchedFeed, type ReadFeed } from "../input/feed/reader";
+import { type PageLine, readPageLine } from "./cli/page-lines";
 
-export interface ReadingJob {
-  id: number;
-  document: FetchedFeed;
-}
+/** A fetched document to read as a feed or a page, or a saved page file to read as `parse` prints it. */
+export type ReadingJob = { id: number; document: FetchedFeed } | { id: number; pageFile: { path: string; fetchedAt: Date | undefined } };
 
-export type ReadingAnswer = { ready: true } | { id: number; result: ReadFeed } | { id: number; error: { name: string; message: string } };
+export type ReadingAnswer = { ready: true } | { id: number; result: ReadFeed | PageLine } | { id: number; error: { name: string; message: string } };
 
 if (!parentPort) throw new Error("feed-reading-thread.ts runs on a worker thread of the feed-reading pool");
 const port = parentPort;
-port.on("message", async ({ id, document }: ReadingJob) => {
+port.on("message", async (job: ReadingJob) => {
+  const { id } = job;
   let answer: ReadingAnswer;
   try {
-    answer = { id, result: await readFetchedFeed(document) };
+    answer = { id, result: "document" in job ? await readFetchedFeed(job.document) : await readPageLine(job.pageFile.path, job.pageFile.fetchedAt) };
   } catch (error) {
     const { name, message } = error instanceof Error ? error : new Error(String(error));
     answer = { id, error: { name, message } };

@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { FeedFormatError } from "../input/feed/errors";
 import type { FeedReader, FetchedFeed, ReadFeed } from "../input/feed/reader";
+import type { PageLine } from "./cli/page-lines";
 import type { ReadingAnswer, ReadingJob } from "./feed-reading-thread";
 
 // the thread's module beside this one, as TypeScript under tsx or as the JavaScript a build makes of it
@@ -35,8 +36,10 @@ export interface FeedReadingPoolOptions {
   timeoutMs?: number;
 }
 
-interface Job extends ReadingJob {
-  resolve(result: ReadFeed): void;
+interface Job {
+  message: ReadingJob;
+  // what a job resolves with is what its kind of message is answered with (read and readPageLine)
+  resolve(result: ReadFeed | PageLine): void;
   reject(error: Error): void;
 }
 
@@ -64,12 +67,20 @@ export class FeedReadingPool {
   }
 
   /** The pass's reader: reads the document on a thread of the pool. */
-  readonly read: FeedReader = (document: FetchedFeed) =>
-    new Promise<ReadFeed>((resolve, reject) => {
+  readonly read: FeedReader = (document: FetchedFeed) => this.submit<ReadFeed>((id) => ({ id, document }));
+
+  /** A saved page file read as `parse` prints it (cli/page-lines), on a thread of the pool. */
+  readPageLine(path: string, fetchedAt?: Date): Promise<PageLine> {
+    return this.submit<PageLine>((id) => ({ id, pageFile: { path, fetchedAt } }));
+  }
+
+  private submit<T extends ReadFeed | PageLine>(message: (id: number) => ReadingJob): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       if (this.closed) return reject(new Error("the feed-reading pool is closed"));
-      this.queue.push({ id: this.nextId++, document, resolve, reject });
+      this.queue.push({ message: message(this.nextId++), resolve: resolve as (result: ReadFeed | PageLine) => void, reject });
       this.dispatch();
     });
+  }
 
   /**
    * Starts a thread before there is a document for it, if none runs: loading
@@ -120,7 +131,7 @@ export class FeedReadingPool {
       this.time(thread);
       // a thread with a document keeps the process alive until it answers; an idle one does not
       thread.worker.ref();
-      thread.worker.postMessage({ id: job.id, document: job.document } satisfies ReadingJob);
+      thread.worker.postMessage(job.message);
     }
   }
 
@@ -135,7 +146,7 @@ export class FeedReadingPool {
         return;
       }
       const job = thread.job;
-      if (!job || job.id !== answer.id) return;
+      if (!job || job.message.id !== answer.id) return;
       thread.job = null;
       clearTimeout(thread.timer ?? undefined);
       worker.unref();

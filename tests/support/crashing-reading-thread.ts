@@ -8,8 +8,9 @@ import "../../src/entry/feed-reading-thread";
 import type { ReadingJob } from "../../src/entry/feed-reading-thread";
 
 // the real thread's listener reads asynchronously: this one ends the thread before it can answer
-parentPort!.on("message", ({ document }: ReadingJob) => {
-  const text = new TextDecoder().decode(document.bytes);
+parentPort!.on("message", (job: ReadingJob) => {
+  if (!("document" in job)) return;
+  const text = new TextDecoder().decode(job.document.bytes);
   if (text.includes("CRASH")) process.exit(7);
   if (text.includes("HANG")) for (;;);
 });

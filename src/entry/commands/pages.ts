@@ -3,11 +3,19 @@
  * loads nothing of storing (ingest-pages.ts, loaded when ingest runs).
  */
 import type { Command } from "commander";
-import { readPageDocument } from "../../input/page-document";
-import { readPageFile } from "../../input/page-files";
-import { itemToJson } from "../../normalise/item";
+import { availableParallelism } from "node:os";
 import { instant } from "../cli/arguments";
-import { describeFailure } from "../cli/failures";
+import { readPageLine } from "../cli/page-lines";
+import type { FeedReadingPool } from "../feed-reading";
+
+/** From this many pages on, `parse --jsonl` reads on threads: fewer are read before the threads would have started. */
+const MANY = 8;
+
+/** A thread per processor: the main thread only writes the lines. */
+async function readingPool(): Promise<FeedReadingPool> {
+  const { FeedReadingPool } = await import("../feed-reading");
+  return new FeedReadingPool({ size: Math.max(1, Math.min(4, availableParallelism())) });
+}
 
 export function addPageCommands(program: Command): void {
   program
@@ -18,18 +26,19 @@ export function addPageCommands(program: Command): void {
     .option("--jsonl", 'one line per file, {"file", "items"} or {"file", "error"}, going on past a page that cannot be read')
     .action(async (files: string[], options: { fetchedAt?: Date; jsonl?: boolean }) => {
       if (!options.jsonl && files.length > 1) throw new Error(`parse reads one page; with --jsonl, a line for each of ${files.length}`);
-      for (const file of files) {
-        try {
-          const page = await readPageFile(file, options.fetchedAt);
-          const read = readPageDocument(page.bytes, page.fetchedAt);
-          const items = read.items.map((item) => (read.kind === "html" ? { ...itemToJson(item), ...read.extras } : itemToJson(item)));
-          process.stdout.write(options.jsonl ? `${JSON.stringify({ file, items })}\n` : `${JSON.stringify({ items }, null, 2)}\n`);
-        } catch (error) {
-          const reason = describeFailure(file, error);
-          if (options.jsonl) process.stdout.write(`${JSON.stringify({ file, error: reason })}\n`);
-          else console.error(`error: ${reason}`);
-          process.exitCode = 1;
+      // many pages are read on a pool of threads, a page per processor at once; the lines come out in the files' order
+      const pool = files.length >= MANY ? await readingPool() : null;
+      try {
+        const lines = files.map((file) => (pool ? pool.readPageLine(file, options.fetchedAt) : null));
+        for (const [k, file] of files.entries()) {
+          const line = (await lines[k]) ?? (await readPageLine(file, options.fetchedAt));
+          if ("error" in line) process.exitCode = 1;
+          if (options.jsonl) process.stdout.write(`${JSON.stringify(line)}\n`);
+          else if ("error" in line) console.error(`error: ${line.error}`);
+          else process.stdout.write(`${JSON.stringify({ items: line.items }, null, 2)}\n`);
         }
+      } finally {
+        await pool?.close();
       }
     });
 
