@@ -14,7 +14,10 @@ function packageRoot(): string {
   if (root) return root;
   for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
     const manifest = join(dir, "package.json");
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "feedwerk") return (root = dir);
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "feedwerk") {
+      root = dir;
+      return dir;
+    }
     if (dirname(dir) === dir) throw new Error(`feedwerk's package.json is in no folder above ${fileURLToPath(import.meta.url)}`);
   }
 }
