@@ -2,6 +2,7 @@ CREATE TABLE "article_pages" (
 	"url" text PRIMARY KEY NOT NULL,
 	"source_id" integer NOT NULL,
 	"status" text NOT NULL,
+	"sha256" text,
 	"etag" text,
 	"last_modified" text,
 	"fetched_at" timestamp with time zone NOT NULL,
@@ -10,6 +11,7 @@ CREATE TABLE "article_pages" (
 );
 --> statement-breakpoint
 ALTER TABLE "sources" ADD COLUMN "read_as" text;--> statement-breakpoint
+ALTER TABLE "sources" ADD COLUMN "last_read_as" text;--> statement-breakpoint
 ALTER TABLE "sources" ADD COLUMN "select" jsonb;--> statement-breakpoint
 ALTER TABLE "sources" ADD COLUMN "full_text" boolean DEFAULT false NOT NULL;--> statement-breakpoint
 ALTER TABLE "sources" ADD COLUMN "extract_failures" integer DEFAULT 0 NOT NULL;--> statement-breakpoint

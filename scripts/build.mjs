@@ -3,7 +3,7 @@
 // feed-reading thread's module beside it, with the chunks they share); the packages stay in node_modules.
 // `--if-needed` builds only when a source file, the lockfile or this script is newer than dist/cli.js: what
 // `npm start` and `npm run cli` run first.
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -31,10 +31,14 @@ if (process.argv.includes("--if-needed")) {
   if (built > sources) process.exit(0);
 }
 
-await build({
+// built beside dist/ and put in its place whole: a process running from dist/ meanwhile keeps the files it opened,
+// and no chunk of an earlier build is left behind
+const next = `${out}.next-${process.pid}`;
+try {
+  await build({
   entryPoints: { cli: "src/entry/cli.ts", "feed-reading-thread": "src/entry/feed-reading-thread.ts" },
   absWorkingDir: root,
-  outdir: out,
+  outdir: next,
   bundle: true,
   splitting: true,
   format: "esm",
@@ -43,4 +47,12 @@ await build({
   packages: "external",
   sourcemap: true,
   logLevel: "warning",
-});
+  });
+} catch (error) {
+  rmSync(next, { recursive: true, force: true });
+  throw error;
+}
+const old = `${out}.old-${process.pid}`;
+if (existsSync(out)) renameSync(out, old);
+renameSync(next, out);
+rmSync(old, { recursive: true, force: true });

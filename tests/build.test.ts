@@ -6,7 +6,7 @@
  * does, and its feed-reading threads load the bundled thread module.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -48,7 +48,10 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 describe("the built program", () => {
   it("is up to date with the sources, and --if-needed then builds nothing", () => {
+    const newest = (dir: string): number =>
+      Math.max(...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
     const before = statSync(join(ROOT, "dist/cli.js")).mtimeMs;
+    expect(before).toBeGreaterThan(newest(join(ROOT, "src")));
     expect(spawnSync(process.execPath, ["scripts/build.mjs", "--if-needed"], { cwd: ROOT }).status).toBe(0);
     expect(statSync(join(ROOT, "dist/cli.js")).mtimeMs).toBe(before);
   });

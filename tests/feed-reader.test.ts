@@ -186,7 +186,7 @@ describe("feed documents in other encodings and shapes", () => {
     const read = (text: string, url?: string) => readFeedDocument(new TextEncoder().encode(text), "text/html; charset=utf-8", url);
     await expect(read(page, "https://blog.example/posts/")).rejects.toThrow(
       new FeedFormatError(
-        "a web page, not a feed; it names these feeds: https://blog.example/feed.xml, https://blog.example/atom: follow one of those instead, or the page itself with `sources add --page URL`",
+        'a web page, not a feed; it names these feeds: https://blog.example/feed.xml, https://blog.example/atom: follow one of those instead, or read the page itself as a page of teasers (`sources add --page URL`, or "page": true in a sources file)',
       ),
     );
     await expect(read(page)).rejects.toThrow("it names these feeds: /feed.xml, https://blog.example/atom:");

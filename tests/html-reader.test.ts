@@ -12,7 +12,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { decodeHtml, looksLikeHtml } from "../src/input/html/decode";
+import { decodeHtml } from "../src/input/html/decode";
+import { looksLikeHtml } from "../src/input/html/sniff";
 import { readPageDocument } from "../src/input/page-document";
 import { readTextPage } from "../src/input/page-reader";
 import { readFeedDocument } from "../src/input/feed/read-feed";

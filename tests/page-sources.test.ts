@@ -8,11 +8,12 @@
  * entry and an article page of one story are one item.
  */
 import { createServer, type Server } from "node:http";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { articlePages, items, observations } from "../src/storage/schema";
+import { articlePages, items, observations, sources } from "../src/storage/schema";
 import { cli } from "./support/cli";
 import { backends } from "./support/databases";
 
@@ -24,7 +25,13 @@ const SPORT = `<!DOCTYPE html><html lang="de"><head><title>Sport</title></head><
 <article><h2><a href="/sport/2026/12/abgesagtes-spiel-wird-nachgeholt">Abgesagtes Spiel wird im Januar nachgeholt</a></h2><p>Der Verband hat einen neuen Termin gefunden.</p></article>
 <article><h2><a href="/privat/2026/12/interne-notiz-zum-trainerwechsel">Interne Notiz zum Trainerwechsel im Verein</a></h2><p>Was der Vorstand beschlossen hat.</p></article>
 <article><h2><a href="/sport/2026/12/einwilligung-erforderlich-fuer-diesen-artikel">Torjäger verlängert seinen Vertrag bis 2029</a></h2><p>Der Stürmer bleibt dem Verein erhalten.</p></article>
+<article><h2><a href="/sport/2026/12/tabelle-nach-dem-spieltag">Die Tabelle nach dem 14. Spieltag</a></h2><p>Wer oben steht.</p></article>
 </main></body></html>`;
+// an article page that says it is the home page (a redirect to it, or a page that lost its article): no story's text
+const HOME = (base: string) =>
+  site("landtag-beschliesst-neues-schulgesetz.html")
+    .toString()
+    .replace(/<link rel="canonical"[^>]*>/, `<link rel="canonical" href="${base}/">`);
 const CONSENT = `<!DOCTYPE html><html lang="de"><head><title>Einwilligung</title></head><body><main><h1>Bevor Sie weiterlesen</h1>
 <p>Wir nutzen Cookies. Bitte stimmen Sie der Datenschutzeinstellungen zu, um fortzufahren.</p></main></body></html>`;
 // a feed whose entry carries one line and links to an article page of the site
@@ -51,6 +58,7 @@ beforeAll(async () => {
     if (path === "/sport/") return res.writeHead(200, html).end(SPORT);
     if (path === "/feed.xml") return res.writeHead(200, { "content-type": "application/rss+xml" }).end(feed(base));
     if (path === "/sport/2026/12/einwilligung-erforderlich-fuer-diesen-artikel") return res.writeHead(200, html).end(CONSENT);
+    if (path === "/sport/2026/12/tabelle-nach-dem-spieltag") return res.writeHead(200, html).end(HOME(base));
     const slug = ARTICLES.find((a) => path === `/politik/2026/12/${a}`);
     if (slug) {
       const conditional = req.headers["if-none-match"] === `"${slug.length}"`;
@@ -154,21 +162,28 @@ for (const backend of backends) {
 
         // what goes wrong leaves the teaser, counted and said in the list
         expect((await cli(["sources", "add", `${base}/sport/`, "--full-text", "--name", "sport"], env)).status).toBe(0);
-        const sport = await cli(["fetch"], { ...env, FEEDWERK_ARTICLES_PER_PASS: "3" });
+        const sport = await cli(["fetch"], { ...env, FEEDWERK_ARTICLES_PER_PASS: "4" });
         expect(sport.status, sport.stderr).toBe(0);
-        expect(sport.stdout).toContain("full text: 0 articles read, 2 failed (sources list says why), 1 refused by robots.txt");
+        expect(sport.stdout).toContain("full text: 0 articles read, 3 failed (sources list says why), 1 refused by robots.txt");
         expect(hits.get("/privat/2026/12/interne-notiz-zum-trainerwechsel")).toBeUndefined();
         const list = await cli(["sources", "list"], env);
+        // a page robots.txt keeps out is no failure: three failed
         expect(list.stdout).toMatch(/sport\s+\S+\s+page, full text\s+.*\s3\s/);
         expect(list.stdout).toMatch(/last article pages not read:\n {2}sport: http:\S+: /);
         const check = await scratch.open();
         try {
-          const teasers = await check.db.select({ title: items.title, kind: items.kind }).from(items).where(eq(items.kind, "teaser"));
+          const teasers = await check.db.select({ title: items.title, url: items.url }).from(items).where(eq(items.kind, "teaser"));
           expect(teasers.map((t) => t.title).sort()).toEqual([
             "Abgesagtes Spiel wird im Januar nachgeholt",
+            "Die Tabelle nach dem 14. Spieltag",
             "Interne Notiz zum Trainerwechsel im Verein",
             "Torjäger verlängert seinen Vertrag bis 2029",
           ]);
+          // the page that called itself the home page left its story's address alone
+          expect(teasers.find((t) => t.title.startsWith("Die Tabelle"))!.url).toBe(`${base}/sport/2026/12/tabelle-nach-dem-spieltag`);
+          // an address followed without --page that served a page is read by what it serves, each time
+          const [followed] = await check.db.select().from(sources).where(eq(sources.name, "sport"));
+          expect([followed!.readAs, followed!.lastReadAs]).toEqual([null, "page"]);
         } finally {
           await check.close();
         }
@@ -177,14 +192,23 @@ for (const backend of backends) {
       }
     }, 180_000);
 
-    it("spaces its fetches to one host as configured", async () => {
+    it("fetches each article page once for two sources in one pass, and spaces its fetches to one host as configured", async () => {
       const scratch = await backend.scratch();
       const env = { ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1", FEEDWERK_ARTICLE_SPACING_MS: "400" };
       try {
+        // two addresses of one section, followed with full text, polled in one pass: each article page is fetched once
         expect((await cli(["sources", "add", `${base}/politik/`, "--full-text"], env)).status).toBe(0);
+        expect((await cli(["sources", "add", `${base}/politik/?ansicht=liste`, "--full-text"], env)).status).toBe(0);
         articleRequests.length = 0;
         const pass = await cli(["fetch"], env);
-        expect(pass.stdout, pass.stderr).toContain("full text: 3 articles read");
+        expect(pass.status, pass.stderr).toBe(0);
+        expect(
+          pass.stdout
+            .match(/full text: (\d+) articles? read/g)!
+            .map((l) => Number(/\d+/.exec(l)![0]))
+            .reduce((a, b) => a + b),
+        ).toBe(3);
+        expect(articleRequests.map((r) => r.path).sort()).toEqual(ARTICLES.map((a) => `/politik/2026/12/${a}`).sort());
         const at = articleRequests.map((r) => r.at);
         expect(at).toHaveLength(3);
         // a lower bound: never sooner than asked (a timer fires no earlier than its delay)
@@ -195,3 +219,38 @@ for (const backend of backends) {
     }, 120_000);
   });
 }
+
+describe("a sources file that follows pages", () => {
+  it("is checked whole first: a selector no CSS reader can read is refused, naming the file, the entry and the key", async () => {
+    const scratch = await backends[0]!.scratch();
+    const dir = mkdtempSync(join(tmpdir(), "feedwerk-select-"));
+    const env = { ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1" };
+    const file = join(dir, "sources.json");
+    const write = (select: Record<string, string>) =>
+      writeFileSync(file, JSON.stringify({ sources: [{ url: "https://gemeinde.example/aktuelles/", select, fullText: true }] }));
+    try {
+      write({ item: "tr.zeile", title: "a[", time: "div >> p" });
+      const refused = await cli(["sources", "apply", file], env);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toBe(
+        `error: ${file}: sources[0].select.title: "a[" is no CSS selector (Expected name, found the end)\n` +
+          `error: ${file}: sources[0].select.time: "div >> p" is no CSS selector (Did not expect successive traversals.)\n`,
+      );
+      expect((await cli(["sources", "list"], env)).stdout).toContain("no feeds followed yet");
+
+      // applied, and applied again unchanged, whatever order the database gives the selectors' keys back in
+      write({ item: "tr.zeile", title: "a.ttl", summary: ".txt", time: ".datum", image: "img" });
+      expect((await cli(["sources", "apply", file], env)).stdout).toContain("1 added, 0 updated, 0 unchanged");
+      const again = await cli(["sources", "apply", file], env);
+      expect(again.stdout).toContain("0 added, 0 updated, 1 unchanged");
+      expect((await cli(["sources", "list"], env)).stdout).toMatch(/gemeinde\.example\/aktuelles\/\s+page \(selectors\), full text\s/);
+      write({ item: "tr.zeile", title: "a.ttl" });
+      expect((await cli(["sources", "apply", file], env)).stdout).toContain(
+        "reading https://gemeinde.example/aktuelles/ as a page of teasers, by its selectors, with full text from its next fetch",
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await scratch.dispose();
+    }
+  }, 60_000);
+});

@@ -5,7 +5,8 @@
  * server's admin API read pages with (page-reader.ts).
  */
 import { NoArticleError, readArticle } from "./html/article";
-import { decodeHtml, looksLikeHtml } from "./html/decode";
+import { decodeHtml } from "./html/decode";
+import { looksLikeHtml } from "./html/sniff";
 import { PageFormatError } from "./page/parse";
 import { type PageReader, readTextPage } from "./page-reader";
 

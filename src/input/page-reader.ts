@@ -6,7 +6,7 @@
  */
 import type { Item } from "../normalise/item";
 import type { ArticleExtras } from "./html/article";
-import { looksLikeHtml } from "./html/decode";
+import { looksLikeHtml } from "./html/sniff";
 import { decodePage } from "./page/decode";
 import { PageFormatError, parsePage } from "./page/parse";
 

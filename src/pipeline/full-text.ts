@@ -3,17 +3,22 @@
  * each story it lists that carries only a teaser is fetched once, read
  * (input/html/article) and stored as a document of its own under the
  * article's site, on the story's item: the article observation outranks the
- * teaser (normalise/merge). Politely: robots.txt is honoured (its
- * Crawl-delay too), fetches to one host are spaced, a pass fetches at most a
- * few pages per source, and a page fetched is asked again only with its
- * validators, once a day while listed. A page that cannot be read leaves the
- * teaser, and is counted on the source (`sources list`).
+ * teaser (normalise/merge). A page is claimed before it is fetched, so
+ * that two sources or two pollers showing one story fetch it once. Politely:
+ * robots.txt is honoured (its Crawl-delay too), fetches to one host are
+ * spaced, a pass spends at most a few pages and a minute on a source, and a
+ * page fetched is asked again only with its validators, once a day while its
+ * story is new. A page that cannot be read, that is another page than the
+ * story's (a redirect or canonical address elsewhere), or that holds less
+ * text than the story has leaves the story as it is; failures are counted on
+ * the source (`sources list`).
  */
 import robotsParser from "robots-parser";
 import { printableReason } from "../input/feed/errors";
 import type { FeedReader } from "../input/feed/reader";
 import type { FeedSource } from "../storage/sources";
-import { articlesWanted, recordArticle, type ArticleWanted } from "../storage/article-pages";
+import { guidFor } from "../normalise/identity";
+import { articlesWanted, claimArticle, recordArticle, type ArticleWanted } from "../storage/article-pages";
 import type { Database } from "../storage/database";
 import { rootMessage } from "../storage/error-cause";
 import type { Stored, Storing } from "../storage/store-document";
@@ -33,15 +38,24 @@ export interface FullTextReport {
   notModified: number;
   failed: number;
   refused: number;
+  /** Why the source's article fetching stopped short (the database), if it did. */
+  error?: string;
 }
 
-/** How long a host's robots.txt is believed. */
+/** How long a host's robots.txt is believed, and how many hosts' rules are kept (the oldest go first). */
 const ROBOTS_TTL_MS = 24 * 3_600_000;
+const ROBOTS_KEPT = 1_000;
 const MAX_CRAWL_DELAY_MS = 30_000;
+/**
+ * How long one source's article pages may take in a pass: the worker fetching them holds no lease (the source's
+ * own fetch is recorded), but the sources claimed after it wait for a worker, and their leases run meanwhile.
+ */
+const BUDGET_MS = 60_000;
 
 interface Robots {
-  /** Null where the host's rules are not known now (its server failed): its pages wait for a later pass. */
+  /** Null where the host's rules are not known now (its server failed): its pages are tried again later (why). */
   allowed(url: string): boolean | null;
+  why: string;
   delayMs: number;
   until: number;
 }
@@ -75,18 +89,22 @@ export class ArticleFetching {
     signal?: AbortSignal,
   ): Promise<FullTextReport> {
     const report: FullTextReport = { fetched: 0, notModified: 0, failed: 0, refused: 0 };
+    const until = Date.now() + BUDGET_MS;
     for (const wanted of await articlesWanted(db, source.id, this.perPass)) {
-      if (signal?.aborted) break;
-      const fetchedAt = new Date();
+      if (signal?.aborted || Date.now() > until) break;
+      // another source or poller fetching the same page now, or done with it since the list was read
+      if (!(await claimArticle(db, source.id, wanted.url))) continue;
       const robots = await this.robotsOf(wanted.url, signal);
       const allowed = robots.allowed(wanted.url);
-      if (allowed === null) continue;
-      if (!allowed) {
-        await recordArticle(db, source.id, wanted.url, fetchedAt, { status: "refused", error: "robots.txt disallows it" });
-        report.refused++;
+      if (allowed !== true) {
+        const result =
+          allowed === false ? ({ status: "refused", error: "robots.txt disallows it" } as const) : ({ status: "failed", error: robots.why } as const);
+        await recordArticle(db, source.id, wanted.url, new Date(), result);
+        report[result.status]++;
         continue;
       }
       await this.turn(wanted.url, robots.delayMs, signal);
+      const fetchedAt = new Date();
       try {
         const outcome = await this.readOne(db, source, wanted, read, store, fetchedAt, signal);
         if (outcome === null) break;
@@ -111,25 +129,36 @@ export class ArticleFetching {
     signal?: AbortSignal,
   ): Promise<"fetched" | "notModified" | null> {
     const out = await this.fetcher.fetch(wanted.url, { etag: wanted.etag, lastModified: wanted.lastModified }, signal);
+    const unchanged = { status: "ok", etag: null, lastModified: null, sha256: null } as const;
     if (out.status === "not-modified") {
-      await recordArticle(db, source.id, wanted.url, fetchedAt, { status: "ok", etag: null, lastModified: null });
+      await recordArticle(db, source.id, wanted.url, fetchedAt, unchanged);
       return "notModified";
     }
     const page = await read({ bytes: out.bytes, contentType: out.contentType, namespace: source.name, url: out.url, fetchedAt, readAs: "article" });
     const article = page.entries?.items[0];
     if (!article) throw new Error("no article found");
-    // the story the teaser or entry is, whatever address the page calls its own
-    const item = { ...article, id: wanted.itemId, guid: `urn:feedwerk:item:${wanted.itemId}` };
+    // a redirect or a canonical address elsewhere (a home page, a login): another page than the story's
+    const elsewhere = [out.url, article.url].find((u) => u && !sameArticle(u, wanted.url));
+    if (elsewhere) throw new Error(`not the story's page: it is ${elsewhere}`);
+    // the same page as before, or, read for the first time, less than the story holds already (a feed entry's own
+    // text, a paywall's first lines): nothing to store
+    if (page.sha256 === wanted.sha256 || (wanted.sha256 === null && plainLength(article.contentHtml) <= wanted.textChars)) {
+      await recordArticle(db, source.id, wanted.url, fetchedAt, { ...unchanged, etag: out.etag, lastModified: out.lastModified, sha256: page.sha256 });
+      return "notModified";
+    }
+    // the story the teaser or entry is, at the address it is known by
+    const item = { ...article, id: wanted.itemId, guid: guidFor(wanted.itemId), url: wanted.url };
     const stored = await store({
       doc: {
-        source: { kind: "page", name: new URL(item.url ?? out.url).hostname },
+        source: { kind: "page", name: new URL(wanted.url).hostname },
         name: out.url,
         sha256: page.sha256,
         fetchedAt,
         items: [item],
         tagOrigin: "feed",
       },
-      alongside: (tx) => recordArticle(tx, source.id, wanted.url, fetchedAt, { status: "ok", etag: out.etag, lastModified: out.lastModified }),
+      alongside: (tx) =>
+        recordArticle(tx, source.id, wanted.url, fetchedAt, { status: "ok", etag: out.etag, lastModified: out.lastModified, sha256: page.sha256 }),
     });
     if (stored && "error" in stored) throw stored.error;
     return stored ? "fetched" : null;
@@ -156,26 +185,53 @@ export class ArticleFetching {
       });
     }
     const robotsUrl = `${origin}/robots.txt`;
+    // the oldest host's rules go when too many are kept (a Map keeps its insertion order); so do past turns
+    if (this.robots.size >= ROBOTS_KEPT) this.robots.delete(this.robots.keys().next().value!);
+    const now = Date.now();
+    for (const [host, at] of this.nextAt) if (at < now) this.nextAt.delete(host);
     const loading = this.fetcher.fetch(robotsUrl, {}, signal).then(
       (out): Robots => {
         const rules = robotsParser(robotsUrl, out.status === "ok" ? new TextDecoder().decode(out.bytes.subarray(0, 512 * 1024)) : "");
         const delay = rules.getCrawlDelay(this.agent);
         return {
           allowed: (u) => rules.isAllowed(u, this.agent) !== false,
+          why: "",
           delayMs: delay ? Math.min(delay * 1000, MAX_CRAWL_DELAY_MS) : 0,
           until: Date.now() + ROBOTS_TTL_MS,
         };
       },
       (error: unknown): Robots => {
         const status = (error as { httpStatus?: number | null }).httpStatus ?? null;
-        // no robots.txt at all: every page may be fetched; a failing server is asked again in a while, nothing fetched meanwhile
-        if (status !== null && status >= 400 && status < 500) return { allowed: () => true, delayMs: 0, until: Date.now() + ROBOTS_TTL_MS };
-        return { allowed: () => null, delayMs: 0, until: Date.now() + 10 * 60_000 };
+        // no robots.txt at all (404, 410, …): every page may be fetched. A server that fails or asks to be left alone
+        // (5xx, 429, no answer) and an address the policy refuses: nothing is fetched, and tried again in a while
+        if (status !== null && status >= 400 && status < 500 && status !== 429)
+          return { allowed: () => true, why: "", delayMs: 0, until: Date.now() + ROBOTS_TTL_MS };
+        const why = `robots.txt could not be read: ${printableReason(rootMessage(error), 300)}`;
+        return { allowed: () => null, why, delayMs: 0, until: Date.now() + 10 * 60_000 };
       },
     );
     this.robots.set(origin, loading);
     return loading;
   }
+}
+
+/**
+ * Whether `url` may be the story's page: on the story's site (www. aside), and not the site's home page. Paths may
+ * differ (a slug renamed, an id moved): a login or error page on the site is told by what it says (no article).
+ */
+function sameArticle(url: string, story: string): boolean {
+  try {
+    const a = new URL(url);
+    const b = new URL(story);
+    return a.hostname.replace(/^www\./, "") === b.hostname.replace(/^www\./, "") && a.pathname.replace(/\/+$/, "") !== "";
+  } catch {
+    return false;
+  }
+}
+
+/** The length of an HTML text's words, tags aside: enough to compare two texts' size. */
+function plainLength(html: string | null): number {
+  return html ? html.replace(/<[^>]*>/g, "").length : 0;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -196,5 +252,6 @@ export function fullTextLine(r: FullTextReport): string {
   if (r.notModified) parts.push(`${r.notModified} unchanged`);
   if (r.failed) parts.push(`${r.failed} failed (sources list says why)`);
   if (r.refused) parts.push(`${r.refused} refused by robots.txt`);
+  if (r.error) parts.push(`stopped: ${r.error}`);
   return parts.join(", ");
 }

@@ -295,8 +295,8 @@ async function pollOne(
       parseWarning,
       nextPollAt,
       title: feed.title ?? source.title,
-      // an address followed as a feed that turned out a page of teasers stays one: `sources list` says so
-      readAs: feed.readAs === "page" ? ("page" as const) : source.readAs,
+      // what the document was read as, for `sources list`: the next one is read by what it is, as before
+      lastReadAs: feed.readAs === "page" ? ("page" as const) : ("feed" as const),
     };
     // Many feeds send no ETag or Last-Modified: the same bytes again are a 304 they did not say,
     // and storing them would add a document and an observation per entry at every poll.
@@ -359,8 +359,13 @@ async function withFullText(
   options: PollOptions,
 ): Promise<PollResult> {
   if (!source.fullText || !options.articles || options.signal?.aborted) return result;
-  const fullText = await options.articles.fetchFor(db, source, options.reader ?? readHere, store, options.signal);
-  return { ...result, fullText };
+  try {
+    const fullText = await options.articles.fetchFor(db, source, options.reader ?? readHere, store, options.signal);
+    return { ...result, fullText };
+  } catch (error) {
+    // the source's own fetch is recorded already: what went wrong is its articles', said with them
+    return { ...result, fullText: { fetched: 0, notModified: 0, failed: 1, refused: 0, error: printableReason(rootMessage(error), 500) } };
+  }
 }
 
 /** The feed's own interval, else the HTTP max-age, else the default, in milliseconds. */

@@ -26,7 +26,7 @@
  */
 import { and, asc, count, eq, gt, sql, type SQL } from "drizzle-orm";
 import type { Database } from "./database";
-import { documents, itemTags, items, observations, tags } from "./schema";
+import { articlePages, documents, itemTags, items, observations, tags } from "./schema";
 import { withIngestionsHeld } from "./source-tags";
 import { inJsonList } from "./json-list";
 import { bumpVersions } from "./store-document";
@@ -127,6 +127,8 @@ export async function prune(db: Database, policy: RetentionPolicy, options: Prun
     );
     report.documents += deleted.length;
   }
+  // the record of an article page whose story is gone (full text): fetched again, should the story come back
+  if (report.items) await db.delete(articlePages).where(sql`not exists (select 1 from ${items} where ${items.url} = ${articlePages.url})`);
   report.changedTags = [...changed].sort();
   if (report.items || report.documents) await reclaim(db);
   return report;

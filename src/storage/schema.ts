@@ -64,10 +64,13 @@ export const sources = pgTable(
     /** The fetch time of the document the listing is from: an older document stored later does not replace it. */
     listedAt: at("listed_at"),
     /**
-     * How a followed address's documents are read: null, as a feed (and an HTML page that names no feed as a
-     * page); "page", as a page of teasers (a section page, a home page, a news sitemap) whatever it names.
+     * How a followed address's documents are read, as a person said: null, by what each document is (a feed as a
+     * feed; an HTML page that names no feed, or a news sitemap, as a page); "page", as a page of teasers whatever
+     * it names. Never set from what a document turned out to be: a feed that once served a page stays a feed.
      */
     readAs: text("read_as", { enum: ["page"] }),
+    /** What the last document read was read as ("feed" or "page"), for `sources list`. */
+    lastReadAs: text("last_read_as", { enum: ["feed", "page"] }),
     /** Where a page source's teasers are (input/html/teasers): null, found by the page's own marks. */
     select: jsonb("select").$type<TeaserSelectors | null>(),
     /** Each new story's article page is fetched once and read into it (pipeline/full-text). */
@@ -284,8 +287,13 @@ export const articlePages = pgTable(
     sourceId: integer("source_id")
       .notNull()
       .references(() => sources.id, { onDelete: "cascade" }),
-    /** "ok", "failed" (fetching or reading), or "refused" (robots.txt). */
-    status: text("status", { enum: ["ok", "failed", "refused"] }).notNull(),
+    /**
+     * "ok", "failed" (fetching or reading), "refused" (robots.txt), or "pending": a poller has claimed it and is
+     * fetching it now (fetchedAt is then when it claimed it; a claim older than ten minutes is a poller that died).
+     */
+    status: text("status", { enum: ["ok", "failed", "refused", "pending"] }).notNull(),
+    /** Hex SHA-256 of the body read last: the same page again is not stored again. */
+    sha256: text("sha256"),
     etag: text("etag"),
     lastModified: text("last_modified"),
     fetchedAt: at("fetched_at").notNull(),

@@ -45,7 +45,10 @@ export function readingOf(entry: { page?: boolean | undefined; select?: TeaserSe
 
 /** Whether a followed source is read as `wanted` says already. */
 export function readsAs(source: FeedSource, wanted: SourceReading): boolean {
-  return source.readAs === wanted.readAs && source.fullText === wanted.fullText && JSON.stringify(source.select) === JSON.stringify(wanted.select);
+  // selectors compared key by key: jsonb gives an object's keys back in its own order, not the file's
+  const same = (a: TeaserSelectors | null, b: TeaserSelectors | null) =>
+    a === null || b === null ? a === b : (Object.keys({ ...a, ...b }) as (keyof TeaserSelectors)[]).every((k) => a[k] === b[k]);
+  return source.readAs === wanted.readAs && source.fullText === wanted.fullText && same(source.select, wanted.select);
 }
 
 /** Reads a followed source as `reading` says from its next fetch on; a new selection is read at once (the page is not "unchanged"). */
@@ -253,7 +256,7 @@ export async function recordFetch(
       | "ttlMinutes"
       | "maxAgeSeconds"
       | "bodySha256"
-      | "readAs"
+      | "lastReadAs"
       | "lastStatus"
       | "lastError"
       | "parseWarning"

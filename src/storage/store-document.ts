@@ -527,15 +527,27 @@ async function bumpVersionsBy(tx: Database, tagBumps: ReadonlyMap<number, number
 // the same new source or the same document, and the second insert then waits
 // for the first to commit instead of failing on the unique index.
 async function upsertSource(tx: Database, source: DocumentInput["source"]): Promise<number> {
-  const byName = () => tx.select({ id: sources.id }).from(sources).where(eq(sources.name, source.name)).prepare("source_by_name").execute();
-  const [found] = await byName();
+  const byName = async () => {
+    const [found] = await tx
+      .select({ id: sources.id, kind: sources.kind })
+      .from(sources)
+      .where(eq(sources.name, source.name))
+      .prepare("source_by_name")
+      .execute();
+    // a page of a site whose host a followed feed is named after (`sources add URL --name example.org`) is not that
+    // feed's document: it would take the feed's listing
+    if (found && found.kind !== source.kind)
+      throw new Error(`'${source.name}' is the name of a followed feed: a page of the site by that name cannot be stored under it`);
+    return found;
+  };
+  const found = await byName();
   if (found) return found.id;
   const [created] = await tx
     .insert(sources)
     .values({ kind: source.kind, name: source.name, url: source.url ?? null })
     .onConflictDoNothing()
     .returning({ id: sources.id });
-  return created?.id ?? (await byName())[0]!.id;
+  return created?.id ?? (await byName())!.id;
 }
 
 /** Each document's id, in the order given; a document stored before (the same source's content fetched at the same time) keeps its id. */

@@ -5,7 +5,8 @@
 import type { Command } from "commander";
 import { availableParallelism } from "node:os";
 import { instant } from "../cli/arguments";
-import { readPageLine } from "../cli/page-lines";
+import { describeFailure } from "../cli/failures";
+import { type PageLine, readPageLine } from "../cli/page-lines";
 import type { FeedReadingPool } from "../feed-reading";
 
 /** From this many pages on, `parse --jsonl` reads on threads: fewer are read before the threads would have started. */
@@ -29,7 +30,10 @@ export function addPageCommands(program: Command): void {
       // many pages are read on a pool of threads, a page per processor at once; the lines come out in the files' order
       const pool = files.length >= MANY ? await readingPool() : null;
       try {
-        const lines = files.map((file) => (pool ? pool.readPageLine(file, options.fetchedAt) : null));
+        // a thread that dies or is stopped on a page fails that page alone, as a page that cannot be read does
+        const lines = files.map((file) =>
+          pool ? pool.readPageLine(file, options.fetchedAt).catch((error: unknown): PageLine => ({ file, error: describeFailure(file, error) })) : null,
+        );
         for (const [k, file] of files.entries()) {
           const line = (await lines[k]) ?? (await readPageLine(file, options.fetchedAt));
           if ("error" in line) process.exitCode = 1;

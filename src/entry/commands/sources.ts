@@ -134,7 +134,7 @@ export function addSourceCommands(program: Command): void {
           rows.map((r) => [
             r.name,
             r.url ?? "",
-            [r.readAs === "page" ? (r.select ? "page (selectors)" : "page") : "feed", r.fullText ? "full text" : ""].filter(Boolean).join(", "),
+            [r.readAs === "page" ? (r.select ? "page (selectors)" : "page") : (r.lastReadAs ?? "-"), r.fullText ? "full text" : ""].filter(Boolean).join(", "),
             when(r.lastFetchAt),
             r.lastStatus ?? "never fetched",
             String(r.errorCount),

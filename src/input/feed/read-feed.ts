@@ -147,7 +147,7 @@ export async function readFeed(text: string, url?: string): Promise<RawFeed> {
     const feeds = feedLinksOf(trimmed, url);
     throw new FeedFormatError(
       feeds.length
-        ? `a web page, not a feed; it names ${feeds.length === 1 ? "its feed" : "these feeds"}: ${feeds.join(", ")}: follow ${feeds.length === 1 ? "that address" : "one of those"} instead, or the page itself with \`sources add --page URL\``
+        ? `a web page, not a feed; it names ${feeds.length === 1 ? "its feed" : "these feeds"}: ${feeds.join(", ")}: follow ${feeds.length === 1 ? "that address" : "one of those"} instead, or read the page itself as a page of teasers (\`sources add --page URL\`, or "page": true in a sources file)`
         : 'a web page, not a feed, and it names none (no <link rel="alternate" type="application/rss+xml">)',
     );
   }

@@ -9,7 +9,7 @@ import { sha256Hex } from "../../normalise/sha256";
 import type { TeaserSelectors } from "../html/teasers";
 import { isNewsSitemap } from "../sitemap/news-sitemap";
 import { feedLinksOf, looksLikeHtml } from "./html-page";
-import { readPageDocumentAs } from "./read-page-document";
+import { readFetchedPage } from "../fetched-page";
 import { decodeFeed } from "./decode";
 import { readFeedDocument } from "./read-feed";
 import { plainText } from "./html";
@@ -62,7 +62,7 @@ export const readFetchedFeed: FeedReader = async (document) => {
   const sha256 = sha256Hex(bytes);
   const unchanged = sha256 === knownSha256;
   if (document.readAs === "article" || document.readAs === "page" || readAsPage(bytes, contentType, url)) {
-    return readPageDocumentAs(document.readAs === "article" ? "article" : "page", document, sha256, unchanged);
+    return readFetchedPage(document.readAs === "article" ? "article" : "page", document, sha256, unchanged);
   }
   const feed = await readFeedDocument(bytes, contentType, url);
   return {

@@ -3,6 +3,7 @@
  * in each entry of a `sources apply` file. Unknown keys are refused, so a
  * misspelt "tagz" is an error instead of a feed without tags.
  */
+import { compile } from "css-select";
 import * as z from "zod";
 import { slugify } from "../../normalise/slug";
 import { followableUrl } from "./followable-url";
@@ -24,8 +25,23 @@ export const tagLabel = z
   .max(200)
   .refine((label) => slugify(label) !== "", { error: (issue) => `a tag needs a letter or digit, got ${JSON.stringify(issue.input)}` });
 
-/** A CSS selector, as a person writes one: checked by the page reader, which names the key of one it cannot read. */
-const selector = z.string().trim().min(1, "must not be empty").max(500);
+/**
+ * A CSS selector, as a person writes one: compiled here by css-select, what the page reader's DOM (linkedom)
+ * matches with, so that a selector it could not read is refused with the file, not when the page is fetched.
+ */
+const selector = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(500)
+  .superRefine((text, ctx) => {
+    try {
+      compile(text);
+    } catch (error) {
+      const why = (error as Error).message.replace(/found $/, "found the end");
+      ctx.addIssue({ code: "custom", message: `${JSON.stringify(text)} is no CSS selector (${why})` });
+    }
+  });
 
 /** Where a page source's teasers are: each `item`, and inside it the rest (input/html/teasers). */
 export const teaserSelectors = z.strictObject({

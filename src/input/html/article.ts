@@ -12,12 +12,12 @@ import { Readability } from "@mozilla/readability";
 import { parseHTML } from "linkedom";
 import { guidFor, storyKey } from "../../normalise/identity";
 import type { Item, Tag } from "../../normalise/item";
-import { sha256Hex } from "../../normalise/sha256";
 import { tagsFromLabels } from "../../normalise/tag-union";
 import { clean, collapseSpace } from "../../normalise/text";
 import { plainText, sanitizeContent } from "../feed/html";
 import { canonical } from "../feed/to-items";
 import { readDateline } from "../page/dateline";
+import { linkStoryId } from "../teaser-item";
 import { readPageMeta, type Element } from "./metadata";
 import { findPageDate } from "./page-date";
 import { PageIndex } from "./page-index";
@@ -70,8 +70,7 @@ export function readArticle(html: string, url: string | null, fetchedAt: Date): 
   // classes kept: the sanitiser drops them with every other attribute it does not allow, in the walk it makes anyway
   const read = new Readability(document as never, { charThreshold: 300, keepClasses: true }).parse();
   let contentHtml = sanitizeContent(read?.content ?? "", base);
-  // the text Readability found: the sanitiser keeps every word of it (what it drops, scripts and styles, Readability took out)
-  let text = collapseSpace(read?.textContent ?? "").trim();
+  let text = plainText(contentHtml);
   if (regionText && (text.length < 250 || regionText > 2 * text.length)) {
     // Readability kept a fraction of what the page's article holds in paragraphs (an author's box, a teaser): take the
     // region, from the page as it was (Readability changed the DOM; rare enough to read the page again)
@@ -109,7 +108,7 @@ export function readArticle(html: string, url: string | null, fetchedAt: Date): 
   const image = absolute(meta.image, base);
 
   const link = base && /^https?:/.test(base) ? canonical(base) : null;
-  const id = link ? sha256Hex(`link\n${link}`).slice(0, 32) : storyKey(title);
+  const id = link ? linkStoryId(link) : storyKey(title);
   const published = dates.published;
   return {
     item: {

@@ -32,19 +32,6 @@ export function decodeHtml(bytes: Uint8Array, contentType: string | null = null)
   return (guess && strictly(guess, bytes)) ?? decodeWindows1252(bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes);
 }
 
-/**
- * Whether bytes are an HTML document rather than a text page: markup first, after white space and a byte-order
- * mark (a doctype, a comment, an element), where a text page opens with its kicker's words.
- */
-export function looksLikeHtml(bytes: Uint8Array): boolean {
-  const head = new TextDecoder("utf-8")
-    .decode(bytes.subarray(0, 1024))
-    .replace(/^\uFEFF/, "")
-    .trimStart();
-  // a feed or an outline is XML too, and no page
-  return /^<[!?a-z]/i.test(head) && !/<(rss|feed|rdf:RDF|opml)[\s>]/i.test(head);
-}
-
 // the legacy single-byte encodings of the web's languages, which chardet tells apart by their letters' statistics
 const SINGLE_BYTE = /^(?:ISO-8859-(?:2|5|7|9)|windows-125[0-8]|KOI8-R)$/;
 

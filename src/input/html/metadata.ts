@@ -6,6 +6,7 @@
  * date is found apart (page-date.ts), from these and from the page's text.
  */
 
+import { imageUrl, type Json, jsonLdObjects, list, str, typesOf } from "./json-ld";
 import { PageIndex, tokens } from "./page-index";
 
 /** The DOM this reader needs: what linkedom's documents (and browsers') offer. */
@@ -37,70 +38,12 @@ export interface PageMeta {
 // NewsArticle, ReportageNewsArticle, BlogPosting, SocialMediaPosting, …: every schema.org type of the kind
 const ARTICLE_TYPES = /(?:Article|Posting)$|^Report$/;
 
-export type Json = Record<string, unknown>;
-
-export const str = (v: unknown): string | null => (typeof v === "string" && v.trim() ? v.trim() : typeof v === "number" ? String(v) : null);
-export const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]);
-
-/** Every object of the page's JSON-LD, arrays and `@graph`s unfolded, in document order. */
-export function jsonLdObjects(doc: Element, index?: PageIndex): Json[] {
-  const out: Json[] = [];
-  const walk = (v: unknown, depth: number) => {
-    if (depth > 6) return;
-    for (const item of list(v)) {
-      if (!item || typeof item !== "object") continue;
-      const obj = item as Json;
-      out.push(obj);
-      if (obj["@graph"]) walk(obj["@graph"], depth + 1);
-      if (obj.mainEntity && typeof obj.mainEntity === "object") walk(obj.mainEntity, depth + 1);
-    }
-  };
-  const scripts = index ? index.tag("script") : [...doc.querySelectorAll("script")];
-  for (const script of scripts) {
-    if ((script.getAttribute("type") ?? "").trim().toLowerCase() !== "application/ld+json") continue;
-    // wrapped in comments or CDATA sections, as older templates write script content
-    const text = (script.textContent ?? "")
-      .trim()
-      .replace(/^(?:\/\/\s*)?<!--|(?:\/\/\s*)?-->$/g, "")
-      .trim()
-      .replace(/^(?:\/\/\s*|\/\*\s*)?<!\[CDATA\[(?:\s*\*\/)?|(?:\/\/\s*|\/\*\s*)?\]\]>(?:\s*\*\/)?$/g, "")
-      .trim();
-    if (!text) continue;
-    try {
-      walk(JSON.parse(text), 0);
-    } catch {
-      // control characters inside strings are the usual fault of hand-written JSON-LD
-      try {
-        walk(JSON.parse(text.replace(/[\u0000-\u001f]+/g, " ")), 0);
-      } catch {
-        // a broken block says nothing
-      }
-    }
-  }
-  return out;
-}
-
-export function typesOf(obj: Json): string[] {
-  return list(obj["@type"]).flatMap((t) => (typeof t === "string" ? [t.replace(/^https?:\/\/schema\.org\//, "")] : []));
-}
-
 function names(v: unknown): string[] {
   return list(v).flatMap((a) => {
     if (typeof a === "string") return a.trim() ? [a.trim()] : [];
     if (a && typeof a === "object") return list((a as Json).name).flatMap((n) => (str(n) ? [str(n)!] : []));
     return [];
   });
-}
-
-export function imageUrl(v: unknown): string | null {
-  for (const i of list(v)) {
-    if (typeof i === "string" && i.trim()) return i.trim();
-    if (i && typeof i === "object") {
-      const u = str((i as Json).url) ?? str((i as Json).contentUrl) ?? str((i as Json)["@id"]);
-      if (u) return u;
-    }
-  }
-  return null;
 }
 
 /** meta tags by every name they go by (name, property, itemprop), lower case; values in document order. */

@@ -10,15 +10,15 @@
  * and a page is one item.
  */
 import { parseHTML } from "linkedom";
-import { guidFor } from "../../normalise/identity";
 import type { Item, Precision } from "../../normalise/item";
-import { sha256Hex } from "../../normalise/sha256";
 import type { TeaserSelectors } from "../../normalise/teaser-selectors";
 import { clean, collapseSpace } from "../../normalise/text";
 import { canonical } from "../feed/to-items";
 import { parseRelativeTime } from "../page/dates";
+import { storyLink, type Teaser, teaserItem } from "../teaser-item";
 import { datesInText, readStatedDate, type StatedDate } from "./dates";
-import { type Element, imageUrl, jsonLdObjects, type Json, list, str, typesOf } from "./metadata";
+import { imageUrl, type Json, jsonLdObjects, list, str, typesOf } from "./json-ld";
+import type { Element } from "./metadata";
 
 export type { TeaserSelectors };
 
@@ -37,14 +37,6 @@ interface Node extends Element {
   querySelectorAll(selector: string): Iterable<Node>;
   querySelector(selector: string): Node | null;
   contains(other: Node): boolean;
-}
-
-interface Teaser {
-  link: string;
-  title: string;
-  summary: string;
-  time: { publishedAt: Date; precision: Precision } | null;
-  image: string | null;
 }
 
 /**
@@ -68,29 +60,7 @@ export function readTeaserList(html: string, url: string, fetchedAt: Date, selec
     teasers = itemList(doc, base, site, blocks, berlin) ?? [...blocks.values()];
     if (teasers.length < 2) throw new NoTeasersError("no teasers found: the page lists no articles of its site (give the source CSS selectors)");
   }
-  return teasers.slice(0, MAX_TEASERS).map(toItem);
-}
-
-function toItem(t: Teaser): Item {
-  const id = sha256Hex(`link\n${t.link}`).slice(0, 32);
-  return {
-    id,
-    guid: guidFor(id),
-    kind: "teaser",
-    title: t.title,
-    kicker: null,
-    publishedAt: t.time?.publishedAt ?? null,
-    precision: t.time?.precision ?? "none",
-    agency: null,
-    dateline: null,
-    tags: [],
-    commentCount: null,
-    image: null,
-    media: t.image ? { enclosures: [], thumbnail: { url: t.image, width: null, height: null } } : null,
-    summary: t.summary,
-    contentHtml: null,
-    url: t.link,
-  };
+  return teasers.slice(0, MAX_TEASERS).map(teaserItem);
 }
 
 /** The teasers the person's selectors find, each with a title and a link, once per link. */
@@ -101,7 +71,7 @@ function selected(doc: Node, select: TeaserSelectors, base: string, fetchedAt: D
     const linkEl = select.link
       ? one(block, select.link, "link")
       : (titleEl?.closest("a[href]") ?? titleEl?.querySelector("a[href]") ?? block.closest("a[href]") ?? block.querySelector("a[href]"));
-    const link = absoluteLink(linkEl?.getAttribute("href") ?? null, base);
+    const link = storyLink(linkEl?.getAttribute("href") ?? null, base);
     const title = textOf(titleEl ?? linkEl);
     if (!link || !title || out.has(link)) continue;
     const summaryEl = select.summary ? one(block, select.summary, "summary") : null;
@@ -143,7 +113,7 @@ function teaserBlocks(doc: Node, base: string, site: string, fetchedAt: Date, be
   const anchors = new Map<Node, string>();
   for (const a of doc.querySelectorAll("a[href]")) {
     if (a.closest(OUTSIDE) || (a.closest("header") && !a.closest("article"))) continue;
-    const link = absoluteLink(a.getAttribute("href"), base);
+    const link = storyLink(a.getAttribute("href"), base);
     if (!link || link === page || siteOf(link) !== site || !articlePath(link)) continue;
     anchors.set(a, link);
   }
@@ -190,13 +160,13 @@ function itemList(doc: Node, base: string, site: string, blocks: Map<string, Tea
       if (!element || typeof element !== "object") continue;
       const listed = element as Json;
       const thing = listed.item && typeof listed.item === "object" ? (listed.item as Json) : listed;
-      const link = absoluteLink(str(thing.url) ?? str(listed.url) ?? str(thing["@id"]) ?? (typeof listed.item === "string" ? listed.item : null), base);
+      const link = storyLink(str(thing.url) ?? str(listed.url) ?? str(thing["@id"]) ?? (typeof listed.item === "string" ? listed.item : null), base);
       if (!link || siteOf(link) !== site || out.has(link)) continue;
       const block = blocks.get(link);
       const title = clean(collapseSpace(str(thing.headline) ?? str(thing.name) ?? str(listed.name) ?? "")) || block?.title;
       if (!title) continue;
       const stated = readStatedDate(str(thing.datePublished), berlin);
-      const image = absoluteLink(imageUrl(thing.image) ?? imageUrl(thing.thumbnailUrl), base);
+      const image = storyLink(imageUrl(thing.image) ?? imageUrl(thing.thumbnailUrl), base);
       out.set(link, {
         link,
         title: title.slice(0, TITLE_CHARS),
@@ -269,7 +239,7 @@ function imageOf(block: Node, base: string): string | null {
   if (!img) return null;
   for (const attr of ["data-src", "data-lazy-src", "data-original", "src", "srcset", "data-srcset"]) {
     const value = img.getAttribute(attr)?.trim().split(/\s+/)[0];
-    if (value && !value.startsWith("data:")) return absoluteLink(value, base);
+    if (value && !value.startsWith("data:")) return storyLink(value, base);
   }
   return null;
 }
@@ -301,7 +271,7 @@ function siteOf(url: string): string {
 
 function baseOf(doc: Node, url: string): string {
   const href = doc.querySelector("base[href]")?.getAttribute("href");
-  return (href && absoluteLink(href, url)) || url;
+  return (href && storyLink(href, url)) || url;
 }
 
 function canonicalOf(url: string): string {
@@ -309,16 +279,5 @@ function canonicalOf(url: string): string {
     return canonical(url);
   } catch {
     return url;
-  }
-}
-
-/** An http(s) link made absolute and canonical (no fragment, no tracking parameters); null for anything else. */
-function absoluteLink(value: string | null, base: string): string | null {
-  if (!value?.trim()) return null;
-  try {
-    const u = new URL(value.trim(), base);
-    return u.protocol === "http:" || u.protocol === "https:" ? canonical(u.toString()) : null;
-  } catch {
-    return null;
   }
 }

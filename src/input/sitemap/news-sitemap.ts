@@ -5,13 +5,11 @@
  * for search engines where they publish no feed.
  */
 import { Parser } from "htmlparser2";
-import { guidFor } from "../../normalise/identity";
-import type { Item, Precision } from "../../normalise/item";
-import { sha256Hex } from "../../normalise/sha256";
+import type { Item } from "../../normalise/item";
 import { tagsFromLabels } from "../../normalise/tag-union";
 import { clean, collapseSpace } from "../../normalise/text";
-import { canonical } from "../feed/to-items";
 import { readStatedDate } from "../html/dates";
+import { storyLink, teaserItem } from "../teaser-item";
 
 const NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9";
 const MAX_ENTRIES = 1_000;
@@ -71,48 +69,28 @@ export function readNewsSitemap(text: string, url: string): Item[] {
   const seen = new Set<string>();
   const items: Item[] = [];
   for (const e of entries) {
-    const link = httpLink(e.loc.trim(), url);
+    const link = storyLink(e.loc, url);
     const title = clean(collapseSpace(e.title)).slice(0, 1_000);
     if (!e.news || !link || !title || seen.has(link)) continue;
     seen.add(link);
     const berlin = !e.language.trim() || e.language.trim().toLowerCase().startsWith("de");
     const stated = readStatedDate(e.published.trim(), berlin);
-    const image = httpLink(e.image.trim(), url);
-    const id = sha256Hex(`link\n${link}`).slice(0, 32);
-    const precision: Precision = stated ? (stated.timed ? "absolute" : "day") : "none";
-    items.push({
-      id,
-      guid: guidFor(id),
-      kind: "teaser",
-      title,
-      kicker: null,
-      publishedAt: stated?.instant ?? null,
-      precision,
-      agency: null,
-      dateline: null,
-      tags: tagsFromLabels(
-        e.keywords
-          .split(",")
-          .map((k) => clean(collapseSpace(k)))
-          .filter((k) => k.length > 0 && k.length <= 100),
-      ).slice(0, TAGS),
-      commentCount: null,
-      image: null,
-      media: image ? { enclosures: [], thumbnail: { url: image, width: null, height: null } } : null,
-      summary: "",
-      contentHtml: null,
-      url: link,
-    });
+    const image = storyLink(e.image, url);
+    items.push(
+      teaserItem({
+        link,
+        title,
+        summary: "",
+        time: stated ? { publishedAt: stated.instant, precision: stated.timed ? "absolute" : "day" } : null,
+        image,
+        tags: tagsFromLabels(
+          e.keywords
+            .split(",")
+            .map((k) => clean(collapseSpace(k)))
+            .filter((k) => k.length > 0 && k.length <= 100),
+        ).slice(0, TAGS),
+      }),
+    );
   }
   return items;
-}
-
-function httpLink(value: string, base: string): string | null {
-  if (!value) return null;
-  try {
-    const u = new URL(value, base);
-    return u.protocol === "http:" || u.protocol === "https:" ? canonical(u.toString()) : null;
-  } catch {
-    return null;
-  }
 }

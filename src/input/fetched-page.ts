@@ -3,14 +3,14 @@
  * wants of it: a page of teasers (input/list-page) or one article page
  * (input/html/article).
  */
-import { readArticle } from "../html/article";
-import { decodeHtml } from "../html/decode";
-import { readListPage } from "../list-page";
-import { MAX_HTML_BYTES } from "../page-document";
-import { FeedFormatError } from "./errors";
-import type { FetchedFeed, ReadFeed } from "./reader";
+import { readArticle } from "./html/article";
+import { decodeHtml } from "./html/decode";
+import { readListPage } from "./list-page";
+import { MAX_HTML_BYTES } from "./page-document";
+import { FeedFormatError } from "./feed/errors";
+import type { FetchedFeed, ReadFeed } from "./feed/reader";
 
-export function readPageDocumentAs(as: "page" | "article", document: FetchedFeed, sha256: string, unchanged: boolean): ReadFeed {
+export function readFetchedPage(as: "page" | "article", document: FetchedFeed, sha256: string, unchanged: boolean): ReadFeed {
   const { bytes, contentType, url, fetchedAt } = document;
   if (bytes.length > MAX_HTML_BYTES) throw new FeedFormatError(`a page of ${bytes.length} bytes, more than the ${MAX_HTML_BYTES} read`);
   const read = { sha256, ttlMinutes: undefined, bozo: undefined } as const;
