@@ -6,7 +6,8 @@
  * does, and its feed-reading threads load the bundled thread module.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -70,6 +71,26 @@ describe("the built program", () => {
       expect(compiled.stdout).toBe((await cli(args)).stdout);
     }
   });
+
+  it("reads a .env file in the current folder, the environment winning, and checks it as the environment", () => {
+    const dir = mkdtempSync(join(tmpdir(), "feedwerk-env-"));
+    try {
+      writeFileSync(join(dir, ".env"), "# settings\nPORT=80a\nFEEDWERK_RETAIN_DAYS=30\n");
+      const { PORT: _, FEEDWERK_RETAIN_DAYS: __, ...outside } = process.env;
+      const run = (env: Record<string, string>) =>
+        spawnSync(process.execPath, [join(ROOT, "dist/cli.js"), "sources", "list"], {
+          cwd: dir,
+          env: { ...outside, DATABASE_URL: "", FEEDWERK_DATA: join(dir, "data"), ...env },
+          encoding: "utf8",
+        });
+      const fromFile = run({});
+      expect([fromFile.status, fromFile.stderr]).toEqual([1, "error: PORT: must be a port number from 0 to 65535, got '80a'\n"]);
+      const fromEnvironment = run({ PORT: "8080" });
+      expect([fromEnvironment.status, fromEnvironment.stdout]).toEqual([0, "no feeds followed yet: 'sources add URL'\n"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   for (const backend of backends) {
     it.skipIf(backend.unavailable)(

@@ -11,7 +11,7 @@
  * bring. Help, and a name that is no command, load every group, so that
  * both list all commands as before.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { Command } from "commander";
 import { packageFile } from "../storage/package-root";
 
@@ -67,7 +67,11 @@ main().catch(async (error: unknown) => {
 });
 
 async function main(): Promise<void> {
-  const groups = await Promise.all((wanted.length ? wanted : GROUPS).map(([, load]) => load()));
+  // a .env file in the current folder sets what the environment does not (the environment wins), checked as it is
+  if (existsSync(".env")) process.loadEnvFile(".env");
+  // the version alone needs no command: said before any group is loaded (what a service manager's check runs)
+  const onlyVersion = process.argv.length === 3 && (first === "--version" || first === "-V");
+  const groups = onlyVersion ? [] : await Promise.all((wanted.length ? wanted : GROUPS).map(([, load]) => load()));
   for (const add of groups) add(program);
   await program.parseAsync();
 }
