@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { availableParallelism } from "node:os";
 import { instant } from "../cli/arguments";
 import { describeFailure } from "../cli/failures";
-import { type PageLine, readPageLine } from "../cli/page-lines";
+import type { PageLine } from "../cli/page-lines";
 import type { FeedReadingPool } from "../feed-reading";
 
 /** From this many pages on, `parse --jsonl` reads on threads: fewer are read before the threads would have started. */
@@ -35,7 +35,8 @@ export function addPageCommands(program: Command): void {
           pool ? pool.readPageLine(file, options.fetchedAt).catch((error: unknown): PageLine => ({ file, error: describeFailure(file, error) })) : null,
         );
         for (const [k, file] of files.entries()) {
-          const line = (await lines[k]) ?? (await readPageLine(file, options.fetchedAt));
+          // read here when there are few: the readers (linkedom, Readability) are loaded by the threads otherwise
+          const line = (await lines[k]) ?? (await (await import("../cli/page-lines")).readPageLine(file, options.fetchedAt));
           if ("error" in line) process.exitCode = 1;
           if (options.jsonl) process.stdout.write(`${JSON.stringify(line)}\n`);
           else if ("error" in line) console.error(`error: ${line.error}`);
