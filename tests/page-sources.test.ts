@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { articlePages, items, observations, sources } from "../src/storage/schema";
-import { cli } from "./support/cli";
+import { cli, startCli } from "./support/cli";
 import { backends } from "./support/databases";
 
 const site = (name: string) => readFileSync(join(import.meta.dirname, "site", name));
@@ -45,6 +45,13 @@ let base: string;
 const hits = new Map<string, number>();
 /** Each article page request: when it came, and whether it was conditional (and so answered 304). */
 const articleRequests: { path: string; at: number; conditional: boolean }[] = [];
+// a section whose one article answers only when let go: a poller stopped while it waits
+const SLOW_ARTICLE = "/langsam/2026/12/ein-artikel-der-auf-sich-warten-laesst";
+let slowHeld = true;
+const SLOW = `<!DOCTYPE html><html lang="de"><body><main>
+<article><h2><a href="${SLOW_ARTICLE}">Ein Artikel, der auf sich warten lässt</a></h2><p>Geduld.</p></article>
+<article><h2><a href="/langsam/2026/12/noch-ein-artikel-der-wartet">Noch ein Artikel, der wartet</a></h2><p>Auch.</p></article>
+</main></body></html>`;
 beforeAll(async () => {
   server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0]!;
@@ -56,6 +63,15 @@ beforeAll(async () => {
       return res.writeHead(200, { ...html, etag: '"p1"' }).end(site("ressort.html"));
     }
     if (path === "/sport/") return res.writeHead(200, html).end(SPORT);
+    if (path === "/langsam/") return res.writeHead(200, html).end(SLOW);
+    if (path === SLOW_ARTICLE) {
+      if (slowHeld) return; // never answered while held: the poller is stopped waiting for it
+      return res.writeHead(200, html).end(
+        site("landtag-beschliesst-neues-schulgesetz.html")
+          .toString()
+          .replace(/<link rel="canonical"[^>]*>/, ""),
+      );
+    }
     if (path === "/feed.xml") return res.writeHead(200, { "content-type": "application/rss+xml" }).end(feed(base));
     if (path === "/sport/2026/12/einwilligung-erforderlich-fuer-diesen-artikel") return res.writeHead(200, html).end(CONSENT);
     if (path === "/sport/2026/12/tabelle-nach-dem-spieltag") return res.writeHead(200, html).end(HOME(base));
@@ -253,4 +269,29 @@ describe("a sources file that follows pages", () => {
       await scratch.dispose();
     }
   }, 60_000);
+});
+
+describe("a poller stopped while it fetches an article page", () => {
+  it("gives the page back: the next pass fetches it at once, not when the claim runs out", async () => {
+    const scratch = await backends[0]!.scratch();
+    const env = { ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1", FEEDWERK_ARTICLE_SPACING_MS: "0" };
+    try {
+      expect((await cli(["sources", "add", `${base}/langsam/`, "--full-text"], env)).status).toBe(0);
+      slowHeld = true;
+      hits.delete(SLOW_ARTICLE);
+      const pass = startCli(["fetch"], env);
+      for (let i = 0; i < 300 && !hits.get(SLOW_ARTICLE); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(hits.get(SLOW_ARTICLE)).toBe(1);
+      pass.child.kill("SIGTERM");
+      await pass.exited;
+      slowHeld = false;
+      const next = await cli(["fetch", "--all"], env);
+      expect(next.status, next.stderr).toBe(0);
+      expect(hits.get(SLOW_ARTICLE)).toBe(2);
+      expect(next.stdout).toMatch(/full text: [12] articles? read/);
+    } finally {
+      slowHeld = false;
+      await scratch.dispose();
+    }
+  }, 120_000);
 });

@@ -68,7 +68,13 @@ main().catch(async (error: unknown) => {
 
 async function main(): Promise<void> {
   // a .env file in the current folder sets what the environment does not (the environment wins), checked as it is
-  if (existsSync(".env")) process.loadEnvFile(".env");
+  if (existsSync(".env")) {
+    try {
+      process.loadEnvFile(".env");
+    } catch (error) {
+      throw new Error(`.env: ${(error as Error).message}`);
+    }
+  }
   // the version alone needs no command: said before any group is loaded (what a service manager's check runs)
   const onlyVersion = process.argv.length === 3 && (first === "--version" || first === "-V");
   const groups = onlyVersion ? [] : await Promise.all((wanted.length ? wanted : GROUPS).map(([, load]) => load()));

@@ -18,7 +18,7 @@ import { printableReason } from "../input/feed/errors";
 import type { FeedReader } from "../input/feed/reader";
 import type { FeedSource } from "../storage/sources";
 import { guidFor } from "../normalise/identity";
-import { articlesWanted, claimArticle, recordArticle, type ArticleWanted } from "../storage/article-pages";
+import { articlesWanted, claimArticle, recordArticle, releaseArticle, type ArticleWanted } from "../storage/article-pages";
 import type { Database } from "../storage/database";
 import { rootMessage } from "../storage/error-cause";
 import type { Stored, Storing } from "../storage/store-document";
@@ -95,6 +95,10 @@ export class ArticleFetching {
       // another source or poller fetching the same page now, or done with it since the list was read
       if (!(await claimArticle(db, source.id, wanted.url))) continue;
       const robots = await this.robotsOf(wanted.url, signal);
+      if (signal?.aborted) {
+        await releaseArticle(db, wanted.url);
+        break;
+      }
       const allowed = robots.allowed(wanted.url);
       if (allowed !== true) {
         const result =
@@ -107,10 +111,16 @@ export class ArticleFetching {
       const fetchedAt = new Date();
       try {
         const outcome = await this.readOne(db, source, wanted, read, store, fetchedAt, signal);
-        if (outcome === null) break;
+        if (outcome === null) {
+          await releaseArticle(db, wanted.url);
+          break;
+        }
         report[outcome]++;
       } catch (error) {
-        if (signal?.aborted) break;
+        if (signal?.aborted) {
+          await releaseArticle(db, wanted.url);
+          break;
+        }
         await recordArticle(db, source.id, wanted.url, fetchedAt, { status: "failed", error: printableReason(rootMessage(error), 500) });
         report.failed++;
       }

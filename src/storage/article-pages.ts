@@ -87,6 +87,14 @@ export async function claimArticle(db: Database, sourceId: number, url: string):
   return claimed.length > 0;
 }
 
+/** Gives back a claim a stopped poller did not finish: another may fetch the page at once, not in ten minutes. */
+export async function releaseArticle(db: Database, url: string): Promise<void> {
+  await db
+    .update(articlePages)
+    .set({ fetchedAt: sql`now() - ${CLAIM_FOR}::interval - interval '1 second'` })
+    .where(and(eq(articlePages.url, url), eq(articlePages.status, "pending")));
+}
+
 export type ArticleResult =
   | { status: "ok"; etag: string | null; lastModified: string | null; sha256: string | null }
   | { status: "failed" | "refused"; error: string };

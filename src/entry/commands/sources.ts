@@ -351,8 +351,8 @@ function importedTags(own: string[], fromFile: string[], replace: boolean): { ta
 }
 
 function describeReading(r: SourceReading): string {
-  const as = r.readAs === "page" ? (r.select ? "as a page of teasers, by its selectors" : "as a page of teasers") : "as a feed";
-  return r.fullText ? `${as}, with full text` : as;
+  const as = r.readAs === "page" ? (r.select ? "as a page of teasers, by its selectors" : "as a page of teasers") : "by what it serves (a feed, a page)";
+  return `${as}, ${r.fullText ? "with" : "without"} full text`;
 }
 
 /** A feed a reader files in two folders is one feed with both folders as tags (its first title). */
