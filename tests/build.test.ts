@@ -5,29 +5,17 @@
  * (package.json, drizzle/, seeds/) from dist/, reads what the TypeScript
  * does, and its feed-reading threads load the bundled thread module.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cli, ROOT } from "./support/cli";
+import { builtCli, cli, ROOT } from "./support/cli";
 import { backends } from "./support/databases";
 
 const built = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [join(ROOT, "dist/cli.js"), ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 });
-
-/** Asynchronous, for a run whose server lives in this process and must keep answering. */
-const builtAsync = (args: string[], env: Record<string, string>) =>
-  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, "dist/cli.js"), ...args], { cwd: ROOT, env: { ...process.env, ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
 
 let server: Server;
 let base: string;
@@ -102,7 +90,7 @@ describe("the built program", () => {
           expect(built(["migrate"], env).status).toBe(0);
           expect(built(["sources", "add", `${base}/politik/`, "--full-text"], env).stdout).toContain("(with full text)");
           // fetch reads on a pool of threads: the bundled thread module, loaded without tsx
-          const pass = await builtAsync(["fetch"], env);
+          const pass = await builtCli(["fetch"], env);
           expect(pass.status, pass.stderr).toBe(0);
           expect(pass.stdout).toMatch(/stored\s+3\s/);
           expect(pass.stdout).toContain("full text: 3 articles read");

@@ -19,8 +19,17 @@ export function cliSync(args: string[], env: Record<string, string> = {}): CliRu
 
 /** Asynchronous, for tests whose servers (a hub, a feed host) live in this process and must keep answering. */
 export function cli(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<CliRun> {
+  return run(["--import", "tsx", ENTRY, ...args], env, timeoutMs);
+}
+
+/** The built CLI (dist/cli.js, as `npm start` and an installed `feedwerk` run it), asynchronously like cli(). */
+export function builtCli(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<CliRun> {
+  return run([join(ROOT, "dist/cli.js"), ...args], env, timeoutMs);
+}
+
+function run(nodeArgs: string[], env: Record<string, string>, timeoutMs: number): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", ENTRY, ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: timeoutMs });
+    const child = spawn(process.execPath, nodeArgs, { cwd: ROOT, env: { ...process.env, ...env }, timeout: timeoutMs });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
