@@ -59,8 +59,8 @@ export function decodeWindows1252(bytes: Uint8Array): string {
   return out;
 }
 
-/** null for an encoding nobody knows: the bytes are then read as if none were declared, as feedparser does. */
-function decoderFor(label: string): InstanceType<typeof TextDecoder> | null {
+/** null for an encoding nobody knows: the bytes are then read as if none were declared, as feedparser does (and browsers). */
+export function decoderFor(label: string): InstanceType<typeof TextDecoder> | null {
   try {
     return new TextDecoder(label);
   } catch {

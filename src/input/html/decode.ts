@@ -9,7 +9,7 @@
  * never into replacement characters.
  */
 import { analyse } from "chardet";
-import { decodeWindows1252 } from "../feed/decode";
+import { decoderFor, decodeWindows1252 } from "../feed/decode";
 
 /** How far the declaration is looked for, as browsers' prescan does (1024 bytes there; pages put scripts first). */
 const PRESCAN = 4096;
@@ -66,15 +66,6 @@ function declaredCharset(bytes: Uint8Array): string | null {
     }
   }
   return null;
-}
-
-/** null for an encoding nobody knows (the bytes are then read as if none were declared). */
-function decoderFor(label: string): InstanceType<typeof TextDecoder> | null {
-  try {
-    return new TextDecoder(label);
-  } catch {
-    return null;
-  }
 }
 
 /** The text, or null if the bytes are not in that encoding. */
