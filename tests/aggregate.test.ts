@@ -387,7 +387,7 @@ describe("the command line for feeds", () => {
         const timer = setTimeout(() => reject(new Error(`no poll line in time:\n${out}`)), 30_000);
         child.stdout.on("data", (d) => {
           out += d;
-          const url = /at (http:\/\/\S+)/.exec(out)?.[1];
+          const url = /at (http:\/\/[^\s"]+)/.exec(out)?.[1];
           if (url && /poll: 1 of 2 feeds read, 1 with news; 1 failed/.test(out)) {
             clearTimeout(timer);
             resolve(url);

@@ -2,7 +2,7 @@
  * One core, many shells: what the Worker will import (reading pages,
  * normalising, storage queries, the app) must not use Node built-ins,
  * but for those the Workers runtime itself provides under nodejs_compat
- * (IN_WORKERS). Only the shells (src/entry), the Node database opener, the page-file
+ * (IN_WORKERS). Only the shells (src/entry), the Node database opener and its backups, the page-file
  * reader and the HTTP fetcher may.
  *
  * Layers that only point down: each folder of src has a layer, and a module
@@ -17,7 +17,15 @@ import { describe, expect, it } from "vitest";
 const root = join(import.meta.dirname, "..");
 const src = join(root, "src");
 // input/fetch resolves names and checks the addresses it connects to (DNS, sockets): a Node adapter
-const NODE_ONLY = new Set(["entry", "storage/open.ts", "storage/package-root.ts", "input/page-files.ts", "input/fetch"]);
+const NODE_ONLY = new Set([
+  "entry",
+  "storage/open.ts",
+  "storage/backup.ts",
+  "storage/pg-programs.ts",
+  "storage/package-root.ts",
+  "input/page-files.ts",
+  "input/fetch",
+]);
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 // built-ins the Worker has natively under nodejs_compat, and that the core may use (as node:…): createHash for SHA-256
 const IN_WORKERS = new Set(["node:crypto"]);

@@ -11,7 +11,7 @@ import { fixedRow } from "../src/entry/cli/table";
 import { FETCH_TABLE } from "../src/entry/commands/fetch-pass";
 import { countItems } from "../src/storage/queries";
 import { documents } from "../src/storage/schema";
-import { cliSync as cli } from "./support/cli";
+import { cliSync as cli, logMessage } from "./support/cli";
 import { backends } from "./support/databases";
 
 const root = join(import.meta.dirname, "..");
@@ -232,7 +232,7 @@ describe("cli serve", () => {
         let err = "";
         child.stdout.on("data", (d) => {
           out += d;
-          if (out.includes("\n")) resolve(out.split("\n")[0]!);
+          if (out.includes("\n")) resolve(logMessage(out.split("\n")[0]!));
         });
         child.stderr.on("data", (d) => (err += d));
         child.on("close", (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
@@ -270,7 +270,7 @@ describe("npm's scripts", () => {
         let out = "";
         npm.stdout.on("data", (d) => {
           out += d;
-          if (out.includes("\n")) resolve(out.split("\n")[0]!);
+          if (out.includes("\n")) resolve(logMessage(out.split("\n")[0]!));
         });
         npm.on("close", (code) => reject(new Error(`npm exited with ${code}`)));
       });

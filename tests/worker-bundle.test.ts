@@ -28,8 +28,11 @@ const NODE_ONLY_FILES = [
   "src/entry/server.ts",
   "src/entry/compressors.ts",
   "src/entry/dev-edge.ts",
+  "src/entry/log.ts",
+  "src/entry/metrics.ts",
+  "src/entry/metrics-access.ts",
 ];
-const NODE_ONLY_PACKAGES = ["@electric-sql/pglite", "@hono/node-server", "undici", "commander", "cli-progress", "tsx", "drizzle-kit"];
+const NODE_ONLY_PACKAGES = ["@electric-sql/pglite", "@hono/node-server", "undici", "commander", "cli-progress", "tsx", "drizzle-kit", "prom-client", "pino"];
 // The Node modules of nodejs_compat that the Worker's own libraries use
 // (postgres: buffer, events, stream). Anything else is a surprise to read.
 const RUNTIME_NODE_MODULES = new Set(["node:buffer", "node:events", "node:stream", "node:crypto", "node:util", "node:async_hooks"]);

@@ -25,6 +25,7 @@ const GROUPS: [names: string[], load: () => Promise<Group>][] = [
   [["tags"], () => import("./commands/tags").then((m) => m.addTagCommands)],
   [["fetch", "items"], () => import("./commands/feeds").then((m) => m.addFeedCommands)],
   [["prune"], () => import("./commands/prune").then((m) => m.addPruneCommand)],
+  [["backup", "restore"], () => import("./commands/backup").then((m) => m.addBackupCommands)],
 ];
 
 const { version } = JSON.parse(readFileSync(packageFile("package.json"), "utf8")) as { version: string };

@@ -30,6 +30,10 @@ export interface Config {
   articleSpacingMs: number;
   /** Full text: article pages fetched per source and pass at most (FEEDWERK_ARTICLES_PER_PASS). */
   articlesPerPass: number;
+  /** Bearer token that opens /metrics to requests from other machines (FEEDWERK_METRICS_TOKEN). */
+  metricsToken: string | undefined;
+  /** `serve` logs every request it answers (FEEDWERK_ACCESS_LOG). */
+  accessLog: boolean;
 }
 
 /**
@@ -150,6 +154,13 @@ function allowedHostProblem(entry: string): string | null {
     : `'${entry}' is not a host name, address or CIDR range`;
 }
 
+// a bearer token as RFC 6750 spells one, long enough not to be guessed
+const token = z.string().min(16, { error: (issue) => `must be at least 16 characters, has ${String(issue.input).length} (try: openssl rand -hex 24)` });
+
+const onOff = z
+  .enum(["1", "0", "true", "false", "on", "off"], { error: (issue) => `must be 1 (on) or 0 (off)${got(issue.input)}` })
+  .transform((value) => value === "1" || value === "true" || value === "on");
+
 const retainDays = z
   .string()
   .refine((value) => value === "forever" || (/^\d{1,5}$/.test(value) && Number(value) >= 1 && Number(value) <= 36500), {
@@ -176,9 +187,13 @@ const environment = z
     HOST: optional(host).default(DEFAULT_HOST),
     FEEDWERK_PUBLIC_URL: optional(httpUrl),
     FEEDWERK_HUB_URL: optional(httpUrl),
-    FEEDWERK_ADMIN_TOKEN: optional(
-      z.string().min(16, { error: (issue) => `must be at least 16 characters, has ${String(issue.input).length} (try: openssl rand -hex 24)` }),
+    FEEDWERK_ADMIN_TOKEN: optional(token),
+    FEEDWERK_METRICS_TOKEN: optional(
+      token.refine((value) => /^[A-Za-z0-9._~+/-]+=*$/.test(value), {
+        error: "must be a bearer token: letters, digits and . _ ~ + / - alone (try: openssl rand -hex 24)",
+      }),
     ),
+    FEEDWERK_ACCESS_LOG: optional(onOff).default(false),
     FEEDWERK_ALLOWED_HOSTS: optional(allowedHosts).default([]),
     FEEDWERK_RETAIN_DAYS: optional(retainDays).default(DEFAULT_RETAIN_DAYS),
     FEEDWERK_KEEP_TAGS: optional(keepTags).default([]),
@@ -211,6 +226,8 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     leaseSeconds: e.FEEDWERK_LEASE_SECONDS,
     articleSpacingMs: e.FEEDWERK_ARTICLE_SPACING_MS,
     articlesPerPass: e.FEEDWERK_ARTICLES_PER_PASS,
+    metricsToken: e.FEEDWERK_METRICS_TOKEN,
+    accessLog: e.FEEDWERK_ACCESS_LOG,
   };
 }
 

@@ -2,12 +2,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
-import type { AppOptions, Publisher } from "../publish/app";
+import { FEED_ROUTE, type AppOptions, type Publisher } from "../publish/app";
 import type { HeaderLookup } from "../publish/conditional";
 import type { VersionBook } from "../publish/version-book";
 import type { Database } from "../storage/database";
 import { nodeCompressors } from "./compressors";
 import { readPageDocument } from "../input/page-document";
+import type { Log } from "./log";
+import { metricsRefusal, type MetricsAccessRule } from "./metrics-access";
+import type { ServerMetrics } from "./metrics";
 import { createSite, type SiteOptions } from "./site";
 
 export interface RunningServer {
@@ -15,7 +18,15 @@ export interface RunningServer {
   url: string;
   /** Bound to 0.0.0.0 or ::, reachable on every interface of the machine. */
   everyInterface: boolean;
+  /**
+   * Stops accepting, closes the idle keep-alive connections (now, and each one as its request is answered),
+   * and resolves once every request in flight is answered and its connection closed.
+   */
   close(): Promise<void>;
+  /** Requests being answered now. */
+  inFlight(): number;
+  /** Ends every connection at once, answered or not (a stop past its bound). */
+  cut(): void;
 }
 
 export interface ServerOptions {
@@ -29,7 +40,14 @@ export interface ServerOptions {
   pending?: AppOptions["pending"];
   /** The admin API's check of a feed URL to follow (AdminOptions.followRefusal). */
   followRefusal?: SiteOptions["followRefusal"];
+  /** Counts requests, the feed cache and whatever else it counts, and answers /metrics. */
+  metrics?: { counters: ServerMetrics; access: MetricsAccessRule } | undefined;
+  /** Where request lines go (FEEDWERK_ACCESS_LOG); without it, requests are not logged. */
+  accessLog?: Log | undefined;
 }
+
+/** Answered by the server itself, before the app: the Worker has no /metrics. */
+const METRICS_PATH = "/metrics";
 
 export function startServer(db: Database, options: ServerOptions): Promise<RunningServer> {
   const publisher = createSite({
@@ -43,10 +61,25 @@ export function startServer(db: Database, options: ServerOptions): Promise<Runni
     // HTML article pages too: Readability and the sanitiser run on Node (the Worker reads text pages alone)
     readPage: readPageDocument,
     compressors: nodeCompressors,
+    observer: options.metrics?.counters.observer,
   });
   const toApp = getRequestListener(publisher.app.fetch, { hostname: options.hostname });
+  const counters = options.metrics?.counters;
+  let inFlight = 0;
+  let closing = false;
   const server = createServer((req, res) => {
-    if (!sendCached(publisher, req, res)) void toApp(req, res);
+    const started = performance.now();
+    inFlight++;
+    res.once("close", () => {
+      inFlight--;
+      // a keep-alive connection answered while the server stops is closed, not kept for a next request
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
+    if (options.accessLog) logRequest(options.accessLog, req, res, started);
+    const path = req.url?.split("?", 1)[0];
+    if (options.metrics && path === METRICS_PATH) return void serveMetrics(options.metrics, req, res, started);
+    if (!sendCached(publisher, req, res)) return void toApp(req, res);
+    counters?.answered("GET", FEED_ROUTE, res.statusCode, (performance.now() - started) / 1000);
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -56,9 +89,43 @@ export function startServer(db: Database, options: ServerOptions): Promise<Runni
       resolve({
         url: `http://${host}:${info.port}`,
         everyInterface: host === "0.0.0.0" || host === "[::]",
-        close: () => new Promise((done) => server.close(() => done())),
+        close: () =>
+          new Promise((done) => {
+            closing = true;
+            server.close(() => done());
+            server.closeIdleConnections();
+          }),
+        inFlight: () => inFlight,
+        cut: () => server.closeAllConnections(),
       });
     });
+  });
+}
+
+/** GET /metrics, for whom metricsRefusal lets read it. */
+async function serveMetrics(metrics: NonNullable<ServerOptions["metrics"]>, req: IncomingMessage, res: ServerResponse, started: number): Promise<void> {
+  const answer = async () => {
+    if (req.method !== "GET" && req.method !== "HEAD") return { status: 405, headers: { Allow: "GET, HEAD" }, body: "" };
+    const refusal = await metricsRefusal(req.socket.remoteAddress, req.headers, metrics.access);
+    if (refusal) return refusal;
+    const { contentType, body } = await metrics.counters.exposition();
+    return { status: 200, headers: { "Content-Type": contentType, "Cache-Control": "no-store" }, body };
+  };
+  const { status, headers, body } = await answer().catch((error: unknown) => {
+    console.error(`${METRICS_PATH}: 500: ${(error as Error).message}`);
+    return { status: 500, headers: {}, body: "Internal server error\n" };
+  });
+  res.writeHead(status, headers);
+  res.end(req.method === "HEAD" ? undefined : body);
+  metrics.counters.answered(req.method ?? "GET", METRICS_PATH, status, (performance.now() - started) / 1000);
+}
+
+/** One line per request answered: its path without the query (which may carry a token), status and time. */
+function logRequest(log: Log, req: IncomingMessage, res: ServerResponse, started: number): void {
+  res.once("finish", () => {
+    const path = req.url?.split("?", 1)[0] ?? "";
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    log.info({ method: req.method, path, status: res.statusCode, ms, remote: req.socket.remoteAddress }, `${req.method} ${path} ${res.statusCode} ${ms} ms`);
   });
 }
 

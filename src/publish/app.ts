@@ -5,6 +5,7 @@
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { routePath } from "hono/route";
 import type { Database } from "../storage/database";
 import { feedItems, findItem, listTags } from "../storage/queries";
 import { logLine, textFault } from "../normalise/text";
@@ -18,6 +19,7 @@ import { FORMAT_OF_EXTENSION } from "./feed-model";
 import { serveFeedPage } from "./feed-page-route";
 import { cachedAnswer, serveFeed, type FeedRouteDeps } from "./feed-route";
 import { negotiate, wantsBrowserView } from "./negotiation";
+import type { PublishObserver } from "./observer";
 import { opmlRoute } from "./opml-route";
 import { indexPage, itemPage } from "./pages";
 import { databaseProblem } from "./readiness";
@@ -57,6 +59,8 @@ export interface AppOptions {
    * that needs the database is a 503, /readyz says why, /healthz is alive.
    */
   pending?: () => PendingDatabase | null;
+  /** Told of every answer and of how the feed cache served it: the Node server counts them for /metrics. */
+  observer?: PublishObserver;
 }
 
 /** Why a database that is not ready yet cannot be used. */
@@ -76,6 +80,8 @@ const REQUEST_DEADLINE_MS = 4_000;
 const FEED_FILE = /^\/feeds\/[^/]+\.[a-z]+$/;
 /** Feed URLs, which answer OPTIONS and other methods without the database. */
 const FEED_URL = /^\/feeds(\/[^/]+|\.opml)$/;
+/** The route of every feed file, as the hot path's answers are counted. */
+export const FEED_ROUTE = "/feeds/:file";
 /** What is answered the same whether or not the database may be used yet. */
 const NEEDS_NO_DATABASE = new Set(["/healthz", "/favicon.svg", "/favicon.ico"]);
 const detached = (task: Promise<unknown>) => void task.catch((error: unknown) => console.error(`warning: ${(error as Error).message}`));
@@ -129,9 +135,10 @@ export interface Publisher {
   changed(report: StoreReport): void;
 }
 
-export function createPublisher({ db, publicUrl, versions, compressors, cacheBytes, hubUrl, background = detached, pending }: AppOptions): Publisher {
+export function createPublisher({ db, publicUrl, versions, compressors, cacheBytes, hubUrl, background = detached, pending, observer }: AppOptions): Publisher {
   const app = new Hono();
   const feedDeps: FeedRouteDeps = {
+    observer,
     db,
     versions: versions ?? new VersionBook(db),
     cache: new FeedCache(cacheBytes),
@@ -142,6 +149,21 @@ export function createPublisher({ db, publicUrl, versions, compressors, cacheByt
   };
   const baseOf = (url: string) => (publicUrl ?? new URL(url).origin).replace(/\/+$/, "");
 
+  if (observer?.answered) {
+    const answered = observer.answered;
+    app.use("*", async (c, next) => {
+      const started = performance.now();
+      await next();
+      // the pattern of the last route the request matched (/feeds/:file), never its path: a bounded label; "*" alone is no route
+      const route = routePath(c, -1);
+      answered({
+        method: c.req.method,
+        route: route === "*" || route === "/*" ? "other" : route,
+        status: c.res.status,
+        seconds: (performance.now() - started) / 1000,
+      });
+    });
+  }
   app.use("*", securityHeaders);
   // a NUL, a control character or a lone surrogate in a query value is no search and no position: refused
   // before any route takes it to the database, which cannot hold it (the admin API says so in its own form)
@@ -259,8 +281,11 @@ export function createPublisher({ db, publicUrl, versions, compressors, cacheByt
   // Node adapter writes at once; its cached answer carries the headers the middleware would set.
   const route = app.fetch;
   app.fetch = (request, env, executionCtx) => {
+    const started = observer?.answered ? performance.now() : 0;
     const answer = cachedAnswer(feedDeps, request.method, request.url, request.headers);
-    return answer ? new Response(answer.body, answer.init) : route(request, env, executionCtx);
+    if (!answer) return route(request, env, executionCtx);
+    observer?.answered?.({ method: "GET", route: FEED_ROUTE, status: answer.init.status, seconds: (performance.now() - started) / 1000 });
+    return new Response(answer.body, answer.init);
   };
   const changed = (report: StoreReport) => {
     feedDeps.versions.invalidate();

@@ -19,6 +19,7 @@ import type { FeedCache, CachedAnswer, CachedFeed, Compressors, Encoding } from 
 import { CONTENT_TYPE, renderFeed, type FeedFormat } from "./feed-formats";
 import { feedUrl } from "./feed-model";
 import { wantsBrowserView } from "./negotiation";
+import type { FeedCacheResult, PublishObserver } from "./observer";
 import { FEED_CORS_HEADERS, FEED_SECURITY_HEADERS } from "./security-headers";
 import { formatPosition, parsePosition, selectorKey, type Selector } from "./selector";
 import type { VersionBook } from "./version-book";
@@ -43,6 +44,8 @@ export interface FeedRouteDeps {
   hubUrl?: string | undefined;
   /** Feed URLs served, by request URL: what the hot path may answer without routing. */
   urls: Map<string, KnownUrl>;
+  /** Told how the cache served each feed (hit, miss, stale; 304 or not). */
+  observer?: PublishObserver | undefined;
 }
 
 /** What the route made of a feed URL it served, so that the hot path can answer that URL again. */
@@ -81,13 +84,20 @@ export async function serveFeed(
   const slugs = selector.kind === "tags" ? selector.slugs : [];
   const key = [format, selectorKey(selector), params.limit, params.before ?? "", params.after ?? "", params.q ?? "", base].join("|");
   let entry: CachedFeed | Missing | undefined = cachedHit(deps, selector, slugs, key);
+  let cache: FeedCacheResult = "hit";
   if (!entry) {
+    let rendered = false;
     try {
-      entry = await withinDeadline(currentEntry(deps, selector, format, base, params, slugs, key), QUERY_DEADLINE_MS);
+      entry = await withinDeadline(
+        currentEntry(deps, selector, format, base, params, slugs, key, () => (rendered = true)),
+        QUERY_DEADLINE_MS,
+      );
+      if (rendered) cache = "miss";
     } catch (error) {
       // stale-if-error: with the database unreachable, the last version rendered of this very variant
       entry = outageCode(error) ? deps.cache.last(key) : undefined;
       if (!entry) throw error;
+      cache = "stale";
     }
   }
   if (entry === "no feed") return c.text("No such feed\n", 404);
@@ -96,6 +106,7 @@ export async function serveFeed(
 
   const variant = variantOf(c.req.raw.headers, entry, deps.encodings);
   const answer = entry.answers.get(variant.id) ?? (await prepareAnswer(deps, entry, variant));
+  deps.observer?.feedCache?.(cache, variant.fresh);
   // the format of /feeds/TAG depends on Accept, not on the URL alone
   if (urlNamesFormat && !deps.urls.has(c.req.url)) {
     if (deps.urls.size >= MAX_KNOWN_URLS) deps.urls.clear();
@@ -120,7 +131,9 @@ export function cachedAnswer(deps: FeedRouteDeps, method: string, url: string, h
   const snapshot = deps.versions.fresh(known.slugs);
   const versionKey = snapshot && versionKeyIn(snapshot, known.selector, known.selectorKey);
   const entry = versionKey ? deps.cache.get(known.key, versionKey) : undefined;
-  return entry?.answers.get(variantOf(headers, entry, deps.encodings).id) ?? null;
+  const answer = entry?.answers.get(variantOf(headers, entry, deps.encodings).id) ?? null;
+  if (answer) deps.observer?.feedCache?.("hit", answer.init.status === 304);
+  return answer;
 }
 
 // Clients send few distinct Accept headers, and each feed poll sends one: judged once each, per format.
@@ -206,6 +219,8 @@ async function currentEntry(
   params: FeedParams,
   slugs: string[],
   key: string,
+  /** Called when the feed is rendered for this request, not found in the cache. */
+  onRender: () => void,
 ): Promise<CachedFeed | Missing> {
   const snapshot = deps.versions.fresh(slugs) ?? (await deps.versions.covering(slugs));
   const scope = resolve(snapshot, selector);
@@ -222,6 +237,7 @@ async function currentEntry(
     if (!page.items.length && (params.before || params.after)) return "no page";
     entry = await render(deps, selector, format, base, params, scope, page);
     deps.cache.set(key, entry);
+    onRender();
   }
   return entry;
 }

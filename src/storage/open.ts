@@ -43,6 +43,11 @@ export interface OpenDatabase {
   db: Database;
   /** "postgres" or "pglite (./data)", for log lines. */
   description: string;
+  /**
+   * The most connections it opens: the postgres driver's pool size, 1 for PGlite (in this process, one
+   * session). For /metrics; the driver says nothing of the connections open or busy at a moment.
+   */
+  maxConnections?: number;
   migrate(): Promise<void>;
   close(): Promise<void>;
 }
@@ -52,16 +57,20 @@ export async function openDatabase(options: OpenOptions): Promise<OpenDatabase> 
   return openPglite(resolve(options.dataDir ?? "data"));
 }
 
+/** Connections of one PostgreSQL client. */
+const POOL_SIZE = 4;
+
 async function openPostgres(url: string, statementTimeoutMs: number | undefined): Promise<OpenDatabase> {
   const { default: postgres } = await import("postgres");
   const { drizzle } = await import("drizzle-orm/postgres-js");
   const { migrate } = await import("drizzle-orm/postgres-js/migrator");
-  const client = postgres(url, { ...CONNECTION_BOUNDS, max: 4, onnotice: () => {} });
+  const client = postgres(url, { ...CONNECTION_BOUNDS, max: POOL_SIZE, onnotice: () => {} });
   const db = drizzle(client, { schema });
   if (statementTimeoutMs) boundTransactions(db as unknown as Database, statementTimeoutMs);
   return {
     db: db as unknown as Database,
     description: `postgres (${redact(url)})`,
+    maxConnections: POOL_SIZE,
     // a connection of their own, without the statement timeout: building an index on a large table takes as long as it takes
     migrate: async () => {
       const own = postgres(url, { ...CONNECTION_BOUNDS, max: 1, onnotice: () => {} });
@@ -95,11 +104,12 @@ async function openPglite(dataDir: string): Promise<OpenDatabase> {
     const { drizzle } = await import("drizzle-orm/pglite");
     const { migrate } = await import("drizzle-orm/pglite/migrator");
     const { pg_trgm } = await import("@electric-sql/pglite/contrib/pg_trgm");
-    const client = await PGlite.create(join(dataDir, "pglite"), { extensions: { pg_trgm } });
+    const client = await PGlite.create(pgliteFolder(dataDir), { extensions: { pg_trgm } });
     const db = drizzle(client, { schema });
     return {
       db: db as unknown as Database,
       description: `embedded PGlite (${dataDir})`,
+      maxConnections: 1,
       migrate: async () => {
         await migrate(db, { migrationsFolder: MIGRATIONS });
         await checkSafeWordsOnce(db as unknown as Database);
@@ -117,6 +127,9 @@ async function openPglite(dataDir: string): Promise<OpenDatabase> {
     throw error;
   }
 }
+
+/** Where in the data folder PGlite keeps its files (the folder itself holds the lock beside them). */
+export const pgliteFolder = (dataDir: string) => join(dataDir, "pglite");
 
 let keptTick: object | undefined;
 
@@ -147,7 +160,7 @@ function keepTickShape(): void {
  * folder would corrupt it. A lock file holding our pid turns that into a
  * clear error; a lock left by a process that no longer runs is taken over.
  */
-function lockDataDir(dataDir: string): () => void {
+export function lockDataDir(dataDir: string): () => void {
   const lockPath = join(dataDir, "feedwerk.lock");
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -178,7 +191,8 @@ function isRunning(pid: number): boolean {
   }
 }
 
-function redact(url: string): string {
+/** The URL with its password replaced by ***: what log lines may show of it. */
+export function redact(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = "***";

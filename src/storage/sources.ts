@@ -230,6 +230,23 @@ export async function feedSchedule(db: Database): Promise<{ followed: number; he
 }
 
 /**
+ * The polling load now, for /metrics: feeds followed, those due and free to claim, and those a poller holds.
+ * One aggregate over the followed feeds, as cheap as feedSchedule's.
+ */
+export async function pollingLoad(db: Database): Promise<{ followed: number; due: number; leased: number }> {
+  const held = sql`${sources.leaseUntil} > now()`;
+  const [row] = await db
+    .select({
+      followed: sql<number>`count(*)::int`,
+      due: sql<number>`(count(*) filter (where not coalesce(${held}, false) and (${sources.nextPollAt} is null or ${sources.nextPollAt} <= now())))::int`,
+      leased: sql<number>`(count(*) filter (where ${held}))::int`,
+    })
+    .from(sources)
+    .where(eq(sources.kind, "feed"));
+  return { followed: row!.followed, due: row!.due, leased: row!.leased };
+}
+
+/**
  * Now by the database's clock, as the database writes it: where a `fetch
  * --all` begins, compared in SQL with when feeds were claimed (to the
  * microsecond, which a JavaScript Date would cut to the millisecond).

@@ -84,3 +84,8 @@ export function startCli(args: string[], env: Record<string, string> = {}): Runn
       }),
   };
 }
+
+/** The message of one line `serve` logged: its output is no terminal, so its lines are JSON (src/entry/log.ts). */
+export function logMessage(line: string): string {
+  return (JSON.parse(line) as { msg: string }).msg;
+}

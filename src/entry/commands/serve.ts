@@ -5,7 +5,7 @@ import { AddressPolicy } from "../../input/fetch/address-policy";
 import { FeedFetcher } from "../../input/fetch/http-fetch";
 import { isoSeconds } from "../../normalise/item";
 import { ArticleFetching, fullTextLine } from "../../pipeline/full-text";
-import { pollFeeds } from "../../pipeline/poll-feeds";
+import { pollFeeds, type PollResult } from "../../pipeline/poll-feeds";
 import { describePrune, firstPruneDelayMs, nextPruneDelayMs, pruneByPolicy } from "../../pipeline/prune-schedule";
 import { VersionBook } from "../../publish/version-book";
 import { SERVING_STATEMENT_TIMEOUT_MS } from "../../storage/connection-bounds";
@@ -20,6 +20,8 @@ import { pollerName } from "../cli/poller-name";
 import { displayPath } from "../cli/named-files";
 import { readConfig } from "../config";
 import { FeedReadingPool } from "../feed-reading";
+import { createLog, routeConsole, type Log } from "../log";
+import { ServerMetrics } from "../metrics";
 import { startServer } from "../server";
 import { ingestPaths } from "./ingest-pages";
 
@@ -27,6 +29,13 @@ const SEEDS = packageFile("seeds");
 
 /** How often `serve --poll` looks for feeds that are due. */
 const POLL_EVERY_MS = 60_000;
+/**
+ * How long a stop may take: the requests in flight answered, the document being stored stored, the feeds
+ * claimed given back. Within systemd's and docker's own grace (90 s, 10 s) before they kill.
+ */
+const STOP_BOUND_MS = 10_000;
+/** After a stop cut short, how long closing the databases may take before the process ends anyway. */
+const CLOSE_AFTER_CUT_MS = 3_000;
 
 interface ServeOptions {
   port?: number | undefined;
@@ -41,38 +50,66 @@ interface ServeOptions {
  * Opens the database, prepares it (migrations, for `start` the seeds) and
  * serves until SIGINT or SIGTERM. A PostgreSQL that does not answer yet does
  * not keep the server from starting: it answers 503 and prepares the
- * database as soon as it answers (prepareForServing).
+ * database as soon as it answers (prepareForServing). What it prints while
+ * it runs is its log (log.ts); an error that stops it is the command's, as
+ * every command's.
  */
 async function serveUntilStopped(listen: ServeOptions): Promise<void> {
   const config = readConfig();
-  const opened = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, statementTimeoutMs: SERVING_STATEMENT_TIMEOUT_MS });
-  // polling and pruning run statements no request waits for (VACUUM among them): on PostgreSQL a pool without the requests' bound
-  const background = listen.poll && config.databaseUrl ? await openDatabase({ url: config.databaseUrl }) : opened;
+  const log = createLog({ secrets: [config.adminToken, config.metricsToken, ...passwordOf(config.databaseUrl)] });
+  const restoreConsole = routeConsole(log);
   try {
-    const setup = async (migrating: () => void) => {
-      // the requests' pool first: it is not the migration's, and a pooler in front may refuse the one and not the other
-      await opened.db.transaction((tx) => tx.execute(sql`select 1`));
-      migrating();
-      await opened.migrate();
-      if (listen.seed && (await countItems(opened.db)) === 0) {
-        console.log(`the database is empty: ingesting ${displayPath(SEEDS)}/`);
-        await ingestPaths(opened, [SEEDS], undefined);
-      }
-    };
-    const preparation = await prepareForServing(opened, setup, (line) => console.log(line));
-    await serveOn(opened, background, preparation, listen);
+    const opened = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, statementTimeoutMs: SERVING_STATEMENT_TIMEOUT_MS });
+    // polling and pruning run statements no request waits for (VACUUM among them): on PostgreSQL a pool without the requests' bound
+    const background = listen.poll && config.databaseUrl ? await openDatabase({ url: config.databaseUrl }) : opened;
+    try {
+      const setup = async (migrating: () => void) => {
+        // the requests' pool first: it is not the migration's, and a pooler in front may refuse the one and not the other
+        await opened.db.transaction((tx) => tx.execute(sql`select 1`));
+        migrating();
+        await opened.migrate();
+        if (listen.seed && (await countItems(opened.db)) === 0) {
+          log.info(`the database is empty: ingesting ${displayPath(SEEDS)}/`);
+          await ingestPaths(opened, [SEEDS], undefined);
+        }
+      };
+      const preparation = await prepareForServing(opened, setup, (line) => log.info(line));
+      await serveOn(opened, background, preparation, listen, log);
+    } finally {
+      if (background !== opened) await background.close();
+      await opened.close();
+    }
   } finally {
-    if (background !== opened) await background.close();
-    await opened.close();
+    restoreConsole();
   }
 }
 
-async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparation: Preparation, listen: ServeOptions): Promise<void> {
+/** The database password, as the URL spells it and decoded, so that the log never shows it. */
+function passwordOf(url: string | undefined): string[] {
+  try {
+    const password = url ? new URL(url).password : "";
+    return password ? [password, decodeURIComponent(password)] : [];
+  } catch {
+    return [];
+  }
+}
+
+/** The feed a log line is about: its name and URL, and its title as the feed says it (scrubbed by the log). */
+const feedOf = (source: PollResult["source"]) => ({ name: source.name, url: source.url, ...(source.title ? { title: source.title } : {}) });
+
+async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparation: Preparation, listen: ServeOptions, log: Log): Promise<void> {
   const config = readConfig();
   const poll = listen.poll ?? false;
   const portNumber = listen.port ?? config.port;
   const versions = new VersionBook(opened.db);
   const addresses = new AddressPolicy(config.allowedHosts);
+  const metrics = new ServerMetrics({
+    db: opened.db,
+    pools: [
+      { name: "requests", maxConnections: opened.maxConnections },
+      ...(background !== opened ? [{ name: "background", maxConnections: background.maxConnections }] : []),
+    ],
+  });
   const server = await startServer(opened.db, {
     port: portNumber,
     hostname: listen.host ?? config.host,
@@ -82,6 +119,8 @@ async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparati
     versions,
     pending: preparation.pending,
     followRefusal: (url) => addresses.followRefusal(url),
+    metrics: { counters: metrics, access: { token: config.metricsToken, behindProxy: config.publicUrl !== undefined } },
+    accessLog: config.accessLog ? log : undefined,
   }).catch((error: NodeJS.ErrnoException) => {
     preparation.cancel();
     if (error.code === "EADDRINUSE") throw new Error(`port ${portNumber} is in use; stop what holds it, or choose another with --port or PORT`);
@@ -90,11 +129,19 @@ async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparati
     }
     throw error;
   });
-  console.log(`feedwerk serves ${opened.description} at ${server.url}${server.everyInterface ? " (every interface)" : ""}`);
+  log.info({ url: server.url }, `feedwerk serves ${opened.description} at ${server.url}${server.everyInterface ? " (every interface)" : ""}`);
   // a wildcard address is where the server listens, not an address to open: this machine's is
   const open = server.everyInterface ? server.url.replace(/\/\/(0\.0\.0\.0|\[::\])/, server.url.includes("[::]") ? "//[::1]" : "//127.0.0.1") : server.url;
-  console.log(`  try ${open}/feeds/ukraine.xml  (also .atom and .json; index at ${open}/)`);
-  if (config.adminToken) console.log(`  admin API at ${server.url}/api (bearer token from FEEDWERK_ADMIN_TOKEN)`);
+  log.info(`try ${open}/feeds/ukraine.xml  (also .atom and .json; index at ${open}/)`);
+  if (config.adminToken) log.info(`admin API at ${server.url}/api (bearer token from FEEDWERK_ADMIN_TOKEN)`);
+  const metricsFrom = config.metricsToken
+    ? config.publicUrl
+      ? "with the bearer token from FEEDWERK_METRICS_TOKEN"
+      : "from this machine, and elsewhere with the bearer token from FEEDWERK_METRICS_TOKEN"
+    : config.publicUrl
+      ? "to nobody: FEEDWERK_PUBLIC_URL is set (a proxy in front), and FEEDWERK_METRICS_TOKEN is not"
+      : "from this machine only (FEEDWERK_METRICS_TOKEN opens it to others)";
+  log.info(`metrics at ${server.url}/metrics ${metricsFrom}`);
 
   // serve --poll: the polling pass in the background, one at a time
   let polling: Promise<void> | null = null;
@@ -107,30 +154,49 @@ async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparati
   const articles = fetcher ? new ArticleFetching(fetcher, { spacingMs: config.articleSpacingMs, perPass: config.articlesPerPass }) : undefined;
   const pass = () => {
     if (!fetcher || polling || pruning) return;
-    polling = pollFeeds(background.db, fetcher, {
+    polling = pollFeeds(background.db, metrics.timed(fetcher), {
       owner: pollerName(),
       leaseSeconds: config.leaseSeconds,
       signal: stopPass.signal,
       reader: reading?.read,
       articles,
       onDone: (r) => {
-        if (r.outcome === "failed") console.error(`poll: ${r.source.url}: ${r.error}`);
-        if (r.fullText?.failed) console.error(`poll: ${r.source.url}: full text: ${fullTextLine(r.fullText)}`);
+        metrics.polled(r);
+        const feed = feedOf(r.source);
+        const counts = r.report ? { new: r.report.new, updated: r.report.updated, unchanged: r.report.unchanged } : {};
+        if (r.outcome === "failed") log.warn({ feed, outcome: r.outcome, error: r.error }, `poll: ${r.source.url}: ${r.error}`);
+        else if (r.outcome === "lease lost")
+          log.warn({ feed, outcome: r.outcome }, `poll: ${r.source.url}: lease lost, another poller took it over; nothing recorded`);
+        else
+          log.info(
+            { feed, outcome: r.outcome, ...counts },
+            `poll: ${r.source.url}: ${r.outcome}${r.report ? `, ${r.report.new} new, ${r.report.updated} updated` : ""}`,
+          );
+        if (r.fullText?.failed) log.warn({ feed, fullText: r.fullText }, `poll: ${r.source.url}: full text: ${fullTextLine(r.fullText)}`);
       },
     })
       .then(async (summary) => {
+        metrics.passEnded(true);
         if (summary.withNews > 0 || summary.failed > 0) {
           // a failed feed was not read: it is counted apart, as fetch counts it
           const read = summary.feeds - summary.failed - summary.leaseLost;
           const failed = summary.failed ? `; ${summary.failed} failed` : "";
-          console.log(`poll: ${read} of ${summary.feeds} ${summary.feeds === 1 ? "feed" : "feeds"} read, ${summary.withNews} with news${failed}`);
+          log.info(
+            { feeds: summary.feeds, read, withNews: summary.withNews, failed: summary.failed, new: summary.new, updated: summary.updated },
+            `poll: ${read} of ${summary.feeds} ${summary.feeds === 1 ? "feed" : "feeds"} read, ${summary.withNews} with news${failed}`,
+          );
         }
+        if (summary.givenBack)
+          log.info({ givenBack: summary.givenBack }, `poll: stopped, ${summary.givenBack} claimed feeds given back to other pollers unfetched`);
         if (summary.withNews > 0) {
           versions.invalidate();
           await notifyHub(summary.changedTags, true);
         }
       })
-      .catch((error: unknown) => console.error(`poll: ${failureLine(error)}`))
+      .catch((error: unknown) => {
+        metrics.passEnded(false);
+        log.error(`poll: ${failureLine(error)}`);
+      })
       .finally(() => {
         polling = null;
       });
@@ -143,13 +209,17 @@ async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparati
       .then(() => pruneByPolicy(background.db, config, new Date()))
       .then(async (report) => {
         if (!report) return;
-        console.log(`prune: removed ${describePrune(report)} last seen before ${isoSeconds(report.cutoff)}`);
+        metrics.pruned(report.items);
+        log.info(
+          { items: report.items, cutoff: isoSeconds(report.cutoff) },
+          `prune: removed ${describePrune(report)} last seen before ${isoSeconds(report.cutoff)}`,
+        );
         if (report.items) {
           versions.invalidate();
           await notifyHub(new Set(report.changedTags), true);
         }
       })
-      .catch((error: unknown) => console.error(`prune: ${failureLine(error)}`))
+      .catch((error: unknown) => log.error(`prune: ${failureLine(error)}`))
       .finally(() => {
         pruning = null;
         if (!stopped) pruneTimer = setTimeout(prunePass, nextPruneDelayMs(config));
@@ -158,19 +228,22 @@ async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparati
   const ready = preparation.done.then(() => {
     if (!fetcher || stopped) return;
     timer = setInterval(pass, POLL_EVERY_MS);
-    console.log(`  polling followed feeds every ${POLL_EVERY_MS / 1000} s`);
+    log.info(`polling followed feeds every ${POLL_EVERY_MS / 1000} s`);
     pass();
     // serve --poll prunes too: what polling brings in, retention takes out again; after the pass running, never beside it
     if (config.retainDays !== null) {
-      console.log(
-        `  pruning items last seen over ${config.retainDays} days ago every ${config.pruneEveryHours} h${config.keepTags.length ? ` (kept: tags ${config.keepTags.join(", ")})` : ""}`,
+      log.info(
+        `pruning items last seen over ${config.retainDays} days ago every ${config.pruneEveryHours} h${config.keepTags.length ? ` (kept: tags ${config.keepTags.join(", ")})` : ""}`,
       );
       pruneTimer = setTimeout(prunePass, firstPruneDelayMs());
     }
   });
 
   await new Promise<void>((resolve, reject) => {
-    const onSignal = () => stop();
+    const onSignal = (signal: NodeJS.Signals) => {
+      log.info(`stopping (${signal}): no new requests; answering those in flight and finishing the polling pass, for ${STOP_BOUND_MS / 1000} s at most`);
+      stop();
+    };
     const stop = (failure?: unknown) => {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
@@ -179,10 +252,33 @@ async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparati
       if (timer) clearInterval(timer);
       stopped = true;
       if (pruneTimer) clearTimeout(pruneTimer);
-      void Promise.all([polling, pruning])
-        .then(() => server.close())
-        .then(() => Promise.all([fetcher?.close(), reading?.close()]))
-        .then(() => (failure ? reject(failure) : resolve()));
+      // the server stops accepting at once, while the pass gives back what it holds
+      const finished = Promise.all([server.close(), polling, pruning]).then(() => true);
+      let bound: NodeJS.Timeout | undefined;
+      const outOfTime = new Promise<false>((done) => {
+        bound = setTimeout(() => done(false), STOP_BOUND_MS);
+      });
+      void Promise.race([finished, outOfTime]).then(async (inTime) => {
+        clearTimeout(bound);
+        let outcome = failure;
+        if (!inTime) {
+          const cut = [
+            server.inFlight() ? `${server.inFlight()} ${server.inFlight() === 1 ? "request" : "requests"} in flight` : null,
+            polling ? "the polling pass (the feeds it still holds are free again when their leases run out)" : null,
+            pruning ? "pruning (its batch in progress is rolled back)" : null,
+          ].filter(Boolean);
+          server.cut();
+          outcome ??= new Error(`stopped after ${STOP_BOUND_MS / 1000} s without finishing: cut ${cut.length ? cut.join(", ") : "the connections left"}`);
+          // the databases' own closing is bounded by the drivers; this bounds it once more
+          setTimeout(() => process.exit(1), CLOSE_AFTER_CUT_MS).unref();
+        }
+        await Promise.all([fetcher?.close(), reading?.close()]);
+        if (outcome) reject(outcome);
+        else {
+          log.info("stopped");
+          resolve();
+        }
+      });
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
