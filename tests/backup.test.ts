@@ -7,12 +7,13 @@
  * without --replace is refused by name, the database left as it was. And how
  * the kind of a file and the pg_dump to run are chosen.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { count } from "drizzle-orm";
+import postgres from "postgres";
 import { nodeCompressors } from "../src/entry/compressors";
 import { ingestPage } from "../src/pipeline/ingest-page";
 import { createApp } from "../src/publish/app";
@@ -210,6 +211,28 @@ for (const backend of backends) {
         expect(replaced.stderr).toBe("");
         expect(replaced.stdout).toMatch(/: \d+ items, 1 source, \d+ tags; its schema is current\n$/);
         await withOpen(target, async (opened) => expect(await held(opened.db)).toEqual(await withOpen(other, (o) => held(o.db))));
+        // the whole database is in the file: its owner's alone
+        expect(statSync(good).mode & 0o777).toBe(0o600);
+
+        if (backend.name === "postgres") {
+          // a database of another application: restoring would drop its tables, so it is refused, --replace or not
+          const foreign = await scratch();
+          const client = postgres(foreign.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+          try {
+            await client.unsafe("create table invoices (id int primary key); insert into invoices values (1)");
+            for (const args of [
+              ["restore", good],
+              ["restore", "--replace", good],
+            ]) {
+              const refused = await cli(args, foreign.env);
+              expect(refused.status, args.join(" ")).toBe(1);
+              expect(refused.stderr).toMatch(/holds tables that are not feedwerk's \(invoices\), which restoring would drop/);
+            }
+            expect(await client.unsafe("select count(*)::int as n from invoices")).toEqual([{ n: 1 }]);
+          } finally {
+            await client.end();
+          }
+        }
       },
       SLOW,
     );
@@ -283,8 +306,10 @@ describe("the PostgreSQL program to run", () => {
   it("is missing: the error names it and says how to install it", () => {
     expect(() => chooseProgram("pg_restore", [], 15)).toThrow(/^pg_restore not found in PATH .*apt install postgresql-client-15/);
   });
-  it("is pointed at the database by libpq's variables, the password not on its command line", () => {
-    expect(libpqEnvironment("postgres://feed%40user:p%3Ass@db.example.org:6543/feed%20werk?sslmode=verify-full")).toEqual({
+  it("is pointed at the database by libpq's variables, the password not on its command line, and no inherited PG* variable", () => {
+    const inherited = { PATH: "/usr/bin", PGSERVICE: "elsewhere", PGHOSTADDR: "10.0.0.9", PGPASSWORD: "old" };
+    expect(libpqEnvironment("postgres://feed%40user:p%3Ass@db.example.org:6543/feed%20werk?sslmode=verify-full", inherited)).toEqual({
+      PATH: "/usr/bin",
       PGHOST: "db.example.org",
       PGPORT: "6543",
       PGUSER: "feed@user",
@@ -292,6 +317,14 @@ describe("the PostgreSQL program to run", () => {
       PGDATABASE: "feed werk",
       PGSSLMODE: "verify-full",
     });
-    expect(libpqEnvironment("postgres://u@[::1]/d?ssl=true")).toMatchObject({ PGHOST: "::1", PGSSLMODE: "require" });
+    expect(libpqEnvironment("postgres://u@[::1]/d?ssl=true", {})).toMatchObject({ PGHOST: "::1", PGSSLMODE: "require" });
+    // query values come decoded once (a % in a password stays one); no host is localhost, as the driver reads it
+    expect(libpqEnvironment("postgres:///d?user=u&password=50%2525&ssl=false", {})).toEqual({
+      PGHOST: "localhost",
+      PGUSER: "u",
+      PGPASSWORD: "50%25",
+      PGDATABASE: "d",
+      PGSSLMODE: "disable",
+    });
   });
 });

@@ -21,7 +21,7 @@ import { parseInstant } from "../normalise/instant";
 import { isoSeconds } from "../normalise/item";
 import { logLine, textFault } from "../normalise/text";
 import { rootMessage } from "../storage/error-cause";
-import type { PageReader } from "../input/page-reader";
+import type { LazyPageReader } from "../input/page-reader";
 import { ingestPage } from "../pipeline/ingest-page";
 import type { Database } from "../storage/database";
 import type { StoreReport } from "../storage/store-document";
@@ -45,7 +45,7 @@ export interface AdminOptions {
    */
   followRefusal?: (url: string) => Promise<string | null>;
   /** How a posted page is read: the portal's text pages alone unless the shell brings the HTML reader (input/page-document). */
-  readPage?: PageReader | undefined;
+  readPage?: LazyPageReader | undefined;
 }
 
 const view = (s: FeedSource) => ({

@@ -7,7 +7,6 @@ import type { HeaderLookup } from "../publish/conditional";
 import type { VersionBook } from "../publish/version-book";
 import type { Database } from "../storage/database";
 import { nodeCompressors } from "./compressors";
-import { readPageDocument } from "../input/page-document";
 import type { Log } from "./log";
 import { metricsRefusal, type MetricsAccessRule } from "./metrics-access";
 import type { ServerMetrics } from "./metrics";
@@ -58,8 +57,9 @@ export function startServer(db: Database, options: ServerOptions): Promise<Runni
     versions: options.versions,
     pending: options.pending,
     followRefusal: options.followRefusal,
-    // HTML article pages too: Readability and the sanitiser run on Node (the Worker reads text pages alone)
-    readPage: readPageDocument,
+    // HTML article pages too: Readability and the sanitiser run on Node (the Worker reads text pages alone); loaded with
+    // the first page posted, as a server most often gets none
+    readPage: async (bytes, fetchedAt, context) => (await import("../input/page-document")).readPageDocument(bytes, fetchedAt, context),
     compressors: nodeCompressors,
     observer: options.metrics?.counters.observer,
   });

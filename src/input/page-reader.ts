@@ -28,6 +28,8 @@ export interface PageContext {
 }
 
 export type PageReader = (bytes: Uint8Array, fetchedAt: Date, context?: PageContext) => ReadPage;
+/** A reader the server loads when the first page comes (the HTML reader's modules cost 25 MB of memory). */
+export type LazyPageReader = (bytes: Uint8Array, fetchedAt: Date, context?: PageContext) => ReadPage | Promise<ReadPage>;
 
 /** The portal's text pages alone; an HTML page is refused, saying where it is read. */
 export const readTextPage: PageReader = (bytes, fetchedAt) => {

@@ -1,5 +1,5 @@
 /** A news page in, its stories stored: the page reader and the store joined up. */
-import { type PageReader, readTextPage } from "../input/page-reader";
+import { type LazyPageReader, readTextPage } from "../input/page-reader";
 import { sha256Hex } from "../normalise/sha256";
 import type { Database } from "../storage/database";
 import { storeDocument, type StoreReport } from "../storage/store-document";
@@ -23,8 +23,8 @@ const UNNAMED_SITE = "web pages";
  * are the portal's; an HTML article page is its site's (by host), and the keywords it is tagged with are
  * that site's categories (explicit tags, as a followed feed's), not topics that gain every story by their words.
  */
-export async function ingestPage(db: Database, page: PageDocument, readPage: PageReader = readTextPage): Promise<StoreReport> {
-  const read = readPage(page.bytes, page.fetchedAt);
+export async function ingestPage(db: Database, page: PageDocument, readPage: LazyPageReader = readTextPage): Promise<StoreReport> {
+  const read = await readPage(page.bytes, page.fetchedAt);
   return storeDocument(db, {
     source: read.kind === "text" ? PORTAL_SOURCE : { kind: "page", name: read.site ?? UNNAMED_SITE },
     name: page.name,

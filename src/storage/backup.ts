@@ -9,11 +9,26 @@
  * a backup of an older version is then brought up to date. Node only.
  */
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { constants, gunzipSync } from "node:zlib";
 import { rootMessage } from "./error-cause";
-import { lockDataDir, pgliteFolder } from "./open";
+import { lockDataDir, MIGRATIONS, pgliteFolder } from "./open";
 import { libpqEnvironment, pgProgram, type PgProgram } from "./pg-programs";
 
 export type BackupKind = "pglite" | "postgres";
@@ -75,10 +90,13 @@ async function backup(target: BackupTarget, file: string): Promise<BackupWritten
   const folder = dirname(resolve(file));
   if (!existsSync(folder)) throw new Error(`${file}: no folder ${folder} to write it in`);
   if (existsSync(file) && statSync(file).isDirectory()) throw new Error(`${file}: a folder; name the backup file to write`);
-  const partial = join(folder, `.${basename(file)}.${process.pid}.partial`);
+  // named anew each time: a run killed before it could remove its partial file leaves no name a later run trips on
+  const partial = join(folder, `.${basename(file)}.${randomBytes(6).toString("hex")}.partial`);
   try {
     if (kind === "postgres") await dumpPostgres(target.url!, partial, file);
     else writeSynced(partial, await dumpPglite(resolve(target.dataDir)));
+    // the whole database, feed addresses with their tokens included: for its owner's eyes
+    chmodSync(partial, 0o600);
     renameSync(partial, file);
   } finally {
     rmSync(partial, { force: true });
@@ -201,9 +219,14 @@ async function restorePglite(dataDir: string, file: string, options: RestoreOpti
   mkdirSync(dataDir, { recursive: true });
   const release = lockDataDir(dataDir);
   const live = pgliteFolder(dataDir);
-  const staging = `${live}.restoring-${process.pid}`;
-  const replaced = `${live}.replaced-${process.pid}`;
+  // fixed names: the data folder's lock makes this the one restore, and what an interrupted one left is found again
+  const staging = `${live}.restoring`;
+  const replaced = `${live}.replaced`;
   try {
+    if (existsSync(replaced) && !existsSync(join(live, "PG_VERSION"))) {
+      throw new Error(`${dataDir}: an earlier restore was interrupted between its two renames: move ${replaced} back to ${live} first`);
+    }
+    rmSync(replaced, { recursive: true, force: true });
     if (existsSync(join(live, "PG_VERSION")) && !options.replace) {
       const pg = await openPglite(live);
       try {
@@ -225,8 +248,11 @@ async function restorePglite(dataDir: string, file: string, options: RestoreOpti
     } catch (error) {
       throw new Error(`${file}: cannot be loaded as the embedded database: ${(error as Error).message}`);
     }
+    // PGlite writes without fsync: the restored files reach the disk before the old ones are given up
+    syncTree(staging);
     if (existsSync(live)) renameSync(live, replaced);
     renameSync(staging, live);
+    syncTree(dirname(live), false);
     rmSync(replaced, { recursive: true, force: true });
   } finally {
     rmSync(staging, { recursive: true, force: true });
@@ -244,6 +270,13 @@ const EMPTY_SCHEMAS = "drop schema if exists drizzle cascade;\ndrop schema if ex
 async function restorePostgres(url: string, file: string, options: RestoreOptions): Promise<void> {
   const major = await serverMajor(url);
   const [pgRestore, psql] = [pgProgram("pg_restore", major), pgProgram("psql", major)];
+  // restoring empties the public schema: never over what is not feedwerk's, --replace or not
+  const foreign = await foreignRelations(url);
+  if (foreign.length) {
+    throw new Error(
+      `the database holds tables that are not feedwerk's (${foreign.slice(0, 5).join(", ")}${foreign.length > 5 ? ", …" : ""}), which restoring would drop: restore into a database of feedwerk's own (createdb)`,
+    );
+  }
   if (!options.replace) {
     const held = await heldData((text) => query(url, text));
     if (held) throw new Error(`the database holds feedwerk's data already (${held}): add --replace to replace it with ${file}`);
@@ -252,9 +285,9 @@ async function restorePostgres(url: string, file: string, options: RestoreOption
   // committed only once pg_restore has read the whole file: a truncated file, or a statement that fails, ends psql
   // without a commit, and PostgreSQL rolls everything back. Owners and grants are left out: the restored objects
   // belong to the user of DATABASE_URL, as those a migration creates do, whichever user took the backup.
-  const env = { ...process.env, ...libpqEnvironment(url) };
+  const env = libpqEnvironment(url);
   const sql = spawn(psql.path, ["--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1", "--file", "-"], { env, stdio: ["pipe", "ignore", "pipe"] });
-  const restore = spawn(pgRestore.path, ["--no-owner", "--no-privileges", "--file", "-", file], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const restore = spawn(pgRestore.path, ["--no-owner", "--no-privileges", "--file", "-", resolve(file)], { env, stdio: ["ignore", "pipe", "pipe"] });
   const sqlDone = finished(sql);
   const restoreDone = finished(restore);
   sql.stdin.on("error", () => {}); // a psql that stopped at an error closes its input: its own exit says why
@@ -265,7 +298,8 @@ async function restorePostgres(url: string, file: string, options: RestoreOption
     stoppedEarly = true;
     restore.kill();
   });
-  sql.stdin.write(`begin;\n${EMPTY_SCHEMAS}`);
+  // behind a running server's transactions the drop would wait, and every request behind it: it gives up instead
+  sql.stdin.write(`begin;\nset local lock_timeout = '10s';\n${EMPTY_SCHEMAS}`);
   restore.stdout.pipe(sql.stdin, { end: false });
   const restored = await restoreDone;
   sql.stdin.end(restored.code === 0 ? "commit;\n" : undefined);
@@ -291,7 +325,7 @@ function finished(child: ReturnType<typeof spawn>): Promise<Exit> {
 const exitSays = (exit: Exit) => ` (exit status ${exit.code})${exit.stderr.trim() ? `: ${exit.stderr.trim().split("\n").join("; ")}` : ""}`;
 
 async function runProgram(program: PgProgram, args: string[], url: string, what: string): Promise<void> {
-  const child = spawn(program.path, args, { env: { ...process.env, ...libpqEnvironment(url) }, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(program.path, args, { env: libpqEnvironment(url), stdio: ["ignore", "ignore", "pipe"] });
   const exit = await finished(child);
   if (exit.code !== 0) throw new Error(`${what} failed${exitSays(exit)}`);
 }
@@ -306,15 +340,62 @@ async function query<T>(url: string, text: string): Promise<T> {
   }
 }
 
+/** The tables feedwerk's migrations create (drizzle/*.sql), by name. */
+function feedwerkTables(): Set<string> {
+  const names = new Set<string>();
+  for (const file of readdirSync(MIGRATIONS).filter((f) => f.endsWith(".sql"))) {
+    for (const m of readFileSync(join(MIGRATIONS, file), "utf8").matchAll(/create table (?:if not exists )?"?([\w]+)"?/gi)) names.add(m[1]!.toLowerCase());
+  }
+  return names;
+}
+
+/** The tables, views and foreign tables in the public schema that feedwerk did not make (an extension's left out). */
+async function foreignRelations(url: string): Promise<string[]> {
+  const { default: postgres } = await import("postgres");
+  const client = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  try {
+    const rows = await client<{ relname: string }[]>`
+      select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = 'public' and c.relkind in ('r', 'p', 'v', 'm', 'f')
+        and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+      order by c.relname`;
+    const ours = feedwerkTables();
+    return rows.map((r) => r.relname).filter((name) => !ours.has(name));
+  } finally {
+    await client.end({ timeout: 5 });
+  }
+}
+
 /** The server's major version (server_version_num 150020: 15), which decides the pg_dump to run. */
 async function serverMajor(url: string): Promise<number> {
   const { server_version_num } = await query<{ server_version_num: string }>(url, "show server_version_num");
   return Math.floor(Number(server_version_num) / 10_000);
 }
 
+/** Flushes a folder's files (and, with `deep`, its subfolders') and the folder itself to the disk. */
+function syncTree(dir: string, deep = true): void {
+  if (deep) {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) syncTree(path);
+      else if (e.isFile()) syncFile(path);
+    }
+  }
+  syncFile(dir);
+}
+
+function syncFile(path: string): void {
+  const fd = openSync(path, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Written and flushed to the disk before it is renamed into place. */
 function writeSynced(path: string, bytes: Uint8Array): void {
-  const fd = openSync(path, "wx");
+  const fd = openSync(path, "wx", 0o600);
   try {
     for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
     fsyncSync(fd);

@@ -6,7 +6,7 @@
  */
 import { packageFile } from "./package-root";
 import { createHook } from "node:async_hooks";
-import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { boundTransactions, CONNECTION_BOUNDS } from "./connection-bounds";
 import type { Database } from "./database";
@@ -101,6 +101,11 @@ async function openPglite(dataDir: string): Promise<OpenDatabase> {
   }
   const release = lockDataDir(dataDir);
   try {
+    // a restore stopped between its renames (storage/backup.ts) left the data beside the folder: never start an empty one
+    const folder = pgliteFolder(dataDir);
+    if (!existsSync(join(folder, "PG_VERSION")) && existsSync(`${folder}.replaced`)) {
+      throw new Error(`${dataDir}: a restore was interrupted; the database is in ${folder}.replaced: move it back to ${folder}, or restore again`);
+    }
     keepTickShape();
     const { PGlite } = await import("@electric-sql/pglite");
     const { drizzle } = await import("drizzle-orm/pglite");

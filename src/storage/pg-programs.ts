@@ -84,21 +84,28 @@ export function pgProgram(name: PgProgramName, serverMajor: number): PgProgram {
  * The environment that points a program at the database of a postgres://
  * URL: libpq's PG* variables, so that the password is never on a command
  * line (where `ps` shows it) and the URL's driver-only parameters are not
- * read by libpq.
+ * read by libpq. Every PG* variable of this process's own environment is
+ * left out: a PGSERVICE or PGHOSTADDR there would send the program to
+ * another database than the one the URL names (and the driver checked).
  */
-export function libpqEnvironment(url: string): Record<string, string> {
-  const u = new URL(url);
+export function libpqEnvironment(url: string, inherited: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(inherited)) if (!key.startsWith("PG") && value !== undefined) env[key] = value;
+  const u = new URL(url);
+  // the URL's own parts are percent-encoded; its query's values were decoded by searchParams already
+  const part = (value: string) => (value ? decodeURIComponent(value) : null);
   const set = (key: string, value: string | null | undefined) => {
-    if (value) env[key] = decodeURIComponent(value);
+    if (value) env[key] = value;
   };
-  set("PGHOST", u.hostname.replace(/^\[|\]$/g, "") || u.searchParams.get("host"));
+  // no host is localhost over TCP, as the driver reads it (libpq alone would take the local socket)
+  set("PGHOST", part(u.hostname.replace(/^\[|\]$/g, "")) ?? u.searchParams.get("host") ?? "localhost");
   set("PGPORT", u.port || u.searchParams.get("port"));
-  set("PGUSER", u.username || u.searchParams.get("user"));
-  set("PGPASSWORD", u.password || u.searchParams.get("password"));
-  set("PGDATABASE", u.pathname.slice(1) || u.searchParams.get("dbname"));
-  // postgres.js's ssl=require and libpq's sslmode=require mean the same
+  set("PGUSER", part(u.username) ?? u.searchParams.get("user"));
+  set("PGPASSWORD", part(u.password) ?? u.searchParams.get("password"));
+  set("PGDATABASE", part(u.pathname.slice(1)) ?? u.searchParams.get("dbname"));
+  // postgres.js's ssl=true or ssl=require and libpq's sslmode=require mean the same; ssl=false is sslmode=disable
   const ssl = u.searchParams.get("ssl");
-  set("PGSSLMODE", u.searchParams.get("sslmode") ?? (ssl === "true" ? "require" : ssl));
+  const sslmode = u.searchParams.get("sslmode") ?? (ssl === "true" ? "require" : ssl === "false" ? "disable" : ssl);
+  set("PGSSLMODE", sslmode);
   return env;
 }

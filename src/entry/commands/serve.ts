@@ -23,7 +23,6 @@ import { FeedReadingPool } from "../feed-reading";
 import { createLog, routeConsole, type Log } from "../log";
 import { ServerMetrics } from "../metrics";
 import { startServer } from "../server";
-import { ingestPaths } from "./ingest-pages";
 
 const SEEDS = packageFile("seeds");
 
@@ -70,6 +69,8 @@ async function serveUntilStopped(listen: ServeOptions): Promise<void> {
         await opened.migrate();
         if (listen.seed && (await countItems(opened.db)) === 0) {
           log.info(`the database is empty: ingesting ${displayPath(SEEDS)}/`);
+          // the page readers loaded for this alone: a server that seeds nothing never holds them
+          const { ingestPaths } = await import("./ingest-pages");
           await ingestPaths(opened, [SEEDS], undefined);
         }
       };
