@@ -81,7 +81,8 @@ describe.skipIf(pg.unavailable)("serve --poll's log, on postgres", () => {
         expect(sample("feedwerk_polls_total", { result: "stored" })).toBe(1);
         expect(sample("feedwerk_polls_total", { result: "failed" })).toBe(1);
         expect(sample("feedwerk_items_total", { change: "new" })).toBe(1);
-        expect(sample("feedwerk_poll_passes_total", { result: "done" })).toBe(1);
+        // a second pass may have ended before the scrape on a slow machine
+        expect(sample("feedwerk_poll_passes_total", { result: "done" })).toBeGreaterThanOrEqual(1);
         expect(families.find((f) => f.name === "feedwerk_feed_fetch_duration_seconds")?.type).toBe("HISTOGRAM");
         expect(sample("feedwerk_database_pool_max_connections", { pool: "requests" })).toBe(4);
         expect(sample("feedwerk_database_pool_max_connections", { pool: "background" })).toBe(4);

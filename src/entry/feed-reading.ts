@@ -23,12 +23,6 @@ import type { ReadingAnswer, ReadingJob } from "./feed-reading-thread";
 const THREAD = new URL(`./feed-reading-thread${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
 /** Threads at most by default: reading is a part of a pass's work, and each thread holds a heap of its own. */
 const MAX_THREADS = 4;
-/**
- * The young generation of a thread's heap: V8 sizes it by the machine's memory (up to 48 MB), and a thread that
- * parses one document at a time gains little from more than a few (bench:memory: a polling server's peak RSS falls
- * by about 30 MB at 4).
- */
-const YOUNG_GENERATION_MB = 8;
 /** How long a new thread may take to load its modules before the document it was given fails. */
 const START_MS = 60_000;
 const CLOSED = "the feed-reading pool was closed before this document was read";
@@ -40,6 +34,11 @@ export interface FeedReadingPoolOptions {
   module?: URL;
   /** How long one document may take (default 60 s): a thread still reading it then is stopped, and the document fails. */
   timeoutMs?: number;
+  /**
+   * The young generation of each thread's heap, in MB (default: V8's, sized by the machine's memory, up to 48 MB).
+   * A long-running server gives less (bench:memory); a command reading many documents at once keeps V8's.
+   */
+  youngGenerationMb?: number | undefined;
 }
 
 interface Job {
@@ -61,6 +60,7 @@ export class FeedReadingPool {
   readonly size: number;
   private readonly module: URL;
   private readonly timeoutMs: number;
+  private readonly resourceLimits: { maxYoungGenerationSizeMb?: number };
   private readonly threads = new Set<Thread>();
   private readonly queue: Job[] = [];
   private nextId = 0;
@@ -70,6 +70,7 @@ export class FeedReadingPool {
     this.size = Math.max(1, options.size ?? Math.min(MAX_THREADS, availableParallelism() - 1));
     this.module = options.module ?? THREAD;
     this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.resourceLimits = options.youngGenerationMb ? { maxYoungGenerationSizeMb: options.youngGenerationMb } : {};
   }
 
   /** The pass's reader: reads the document on a thread of the pool. */
@@ -142,7 +143,7 @@ export class FeedReadingPool {
   }
 
   private start(): Thread {
-    const worker = new Worker(bootstrap(this.module), { eval: true, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    const worker = new Worker(bootstrap(this.module), { eval: true, resourceLimits: this.resourceLimits });
     const thread: Thread = { worker, job: null, ready: false, timer: null };
     worker.on("message", (answer: ReadingAnswer) => {
       if ("ready" in answer) {

@@ -69,7 +69,7 @@ export function scrubber(secrets: (string | undefined)[]): (text: string) => str
       // a bearer token, as an Authorization header carries it
       .replace(/\b(bearer\s+)[A-Za-z0-9._~+/-]+=*/gi, "$1***")
       // a token, key or password in a query string
-      .replace(/([?&;](?:[a-z_-]*token|key|api[_-]?key|auth|password|passwd|secret|signature|sig)=)[^&#\s]*/gi, "$1***");
+      .replace(/([?&;][a-z0-9_.-]*(?:token|key|secret|passw(?:or)?d|sig(?:nature)?|auth|credential)[a-z0-9_.-]*=)[^&#\s]*/gi, "$1***");
     return logLine(line, MAX_VALUE);
   };
 }
@@ -77,6 +77,8 @@ export function scrubber(secrets: (string | undefined)[]): (text: string) => str
 function scrubValue(value: unknown, scrub: (text: string) => string, depth = 0): unknown {
   if (typeof value === "string") return scrub(value);
   if (value instanceof Error) return scrub(value.message);
+  // what would be {} as an object: its text
+  if (value instanceof Date || value instanceof URL) return scrub(String(value));
   if (value === null || typeof value !== "object" || depth > 4) return value;
   if (Array.isArray(value)) return value.map((v) => scrubValue(v, scrub, depth + 1));
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [scrub(k), scrubValue(v, scrub, depth + 1)]));
