@@ -1,10 +1,11 @@
 /**
  * `serve --poll` stopped with SIGTERM in the middle of a pass whose fetches a slow feed server holds, with
- * a keep-alive connection left idle: it exits 0 well within its bound, the feeds it claimed are free again
+ * a keep-alive connection left idle, one never used and one still sending its request: it exits 0 well within its bound, the feeds it claimed are free again
  * at once (no lease left), and the next poller takes every one of them at once. On both databases (the
  * embedded one is looked at once the server has let go of it).
  */
 import { Agent, createServer, get, type Server, type ServerResponse } from "node:http";
+import { connect } from "node:net";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pollFeeds } from "../src/pipeline/poll-feeds";
@@ -67,12 +68,24 @@ for (const backend of backends) {
             }).on("error", reject),
           );
           expect(status).toBe(200);
+          // a connection opened ahead and never used (as browsers open them), and one still sending its request's head:
+          // neither holds a request the stop must wait for
+          const { port } = new URL(url);
+          const unused = connect(Number(port), "127.0.0.1");
+          const halfSent = connect(Number(port), "127.0.0.1", () => halfSent.write("GET /healthz HTTP/1.1\r\nHost: x\r\n"));
+          for (const socket of [unused, halfSent]) socket.on("error", () => {});
+          await Promise.all(
+            [unused, halfSent].map((socket) => new Promise((resolve) => (socket.readyState === "open" ? resolve(null) : socket.once("connect", resolve)))),
+          );
+          await sleep(100);
 
           const stoppedAt = performance.now();
           run.child.kill("SIGTERM");
           const done = await run.exited;
           const took = performance.now() - stoppedAt;
           agent.destroy();
+          unused.destroy();
+          halfSent.destroy();
           expect(done.status, run.output()).toBe(0);
           expect(took).toBeLessThan(STOP_BOUND_MS);
           expect(run.output()).toMatch(/stopping \(SIGTERM\)/);

@@ -1,6 +1,6 @@
 /** The Node shell around the publishing app. */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import { FEED_ROUTE, type AppOptions, type Publisher } from "../publish/app";
 import type { HeaderLookup } from "../publish/conditional";
@@ -67,19 +67,32 @@ export function startServer(db: Database, options: ServerOptions): Promise<Runni
   const counters = options.metrics?.counters;
   let inFlight = 0;
   let closing = false;
+  // each connection's requests being answered: one with none (opened ahead by a browser, or still sending its
+  // request's head) holds nothing a stop must wait for, which Node's closeIdleConnections does not know
+  const answering = new Map<Socket, number>();
+  const closeUnanswered = () => {
+    for (const [socket, requests] of answering) if (requests === 0) socket.destroy();
+  };
   const server = createServer((req, res) => {
     const started = performance.now();
     inFlight++;
+    const socket = req.socket;
+    answering.set(socket, (answering.get(socket) ?? 0) + 1);
     res.once("close", () => {
       inFlight--;
+      if (answering.has(socket)) answering.set(socket, answering.get(socket)! - 1);
       // a keep-alive connection answered while the server stops is closed, not kept for a next request
-      if (closing) setImmediate(() => server.closeIdleConnections());
+      if (closing) setImmediate(closeUnanswered);
     });
     if (options.accessLog) logRequest(options.accessLog, req, res, started);
     const path = req.url?.split("?", 1)[0];
     if (options.metrics && path === METRICS_PATH) return void serveMetrics(options.metrics, req, res, started);
     if (!sendCached(publisher, req, res)) return void toApp(req, res);
     counters?.answered("GET", FEED_ROUTE, res.statusCode, (performance.now() - started) / 1000);
+  });
+  server.on("connection", (socket: Socket) => {
+    answering.set(socket, 0);
+    socket.once("close", () => answering.delete(socket));
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -93,7 +106,7 @@ export function startServer(db: Database, options: ServerOptions): Promise<Runni
           new Promise((done) => {
             closing = true;
             server.close(() => done());
-            server.closeIdleConnections();
+            closeUnanswered();
           }),
         inFlight: () => inFlight,
         cut: () => server.closeAllConnections(),

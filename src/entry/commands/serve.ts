@@ -145,11 +145,11 @@ async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparati
   const metricsFrom = config.metricsToken
     ? config.publicUrl
       ? "with the bearer token from FEEDWERK_METRICS_TOKEN"
-      : "from this machine, and elsewhere with the bearer token from FEEDWERK_METRICS_TOKEN"
+      : "from loopback, and elsewhere with the bearer token from FEEDWERK_METRICS_TOKEN"
     : config.publicUrl
       ? "to nobody: FEEDWERK_PUBLIC_URL is set (a proxy in front), and FEEDWERK_METRICS_TOKEN is not"
-      : "from this machine only (FEEDWERK_METRICS_TOKEN opens it to others)";
-  log.info(`metrics at ${server.url}/metrics ${metricsFrom}`);
+      : "from loopback only (FEEDWERK_METRICS_TOKEN opens it to other addresses)";
+  log.info(`metrics at ${open}/metrics ${metricsFrom}`);
 
   // serve --poll: the polling pass in the background, one at a time
   let polling: Promise<void> | null = null;
@@ -273,7 +273,7 @@ async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparati
       });
       void Promise.race([finished, outOfTime]).then(async (inTime) => {
         clearTimeout(bound);
-        let outcome = failure;
+        const outcome = failure;
         if (!inTime) {
           const cut = [
             server.inFlight() ? `${server.inFlight()} ${server.inFlight() === 1 ? "request" : "requests"} in flight` : null,
@@ -282,14 +282,14 @@ async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparati
           ].filter(Boolean);
           server.cut();
           const line = `stopped after ${STOP_BOUND_MS / 1000} s without finishing: cut ${cut.length ? cut.join(", ") : "the connections left"}`;
-          // said now: what follows (closing) may be what hangs
+          // said now, in the log (what follows, closing, may be what hangs), and not again: the exit status says it too
           log.error(line);
-          outcome ??= new Error(line);
+          process.exitCode = 1;
         }
         await Promise.all([fetcher?.close(), reading?.close()]);
         if (outcome) reject(outcome);
         else {
-          log.info("stopped");
+          if (inTime) log.info("stopped");
           resolve();
         }
       });
