@@ -28,7 +28,7 @@ import {
 import { basename, dirname, join, resolve } from "node:path";
 import { constants, gunzipSync } from "node:zlib";
 import { rootMessage } from "./error-cause";
-import { lockDataDir, MIGRATIONS, pgliteFolder } from "./open";
+import { createPglite, lockDataDir, MIGRATIONS, pgliteFolder } from "./open";
 import { libpqEnvironment, pgProgram, type PgProgram } from "./pg-programs";
 
 export type BackupKind = "pglite" | "postgres";
@@ -111,7 +111,7 @@ async function dumpPglite(dataDir: string): Promise<Uint8Array> {
   // PGlite belongs to one process: a running server must be stopped first, which the lock's error says
   const release = lockDataDir(dataDir);
   try {
-    const pg = await openPglite(folder);
+    const pg = await createPglite(folder);
     try {
       // everything written lands in the data files, so that the copy needs no recovery when it is opened
       await pg.exec("checkpoint");
@@ -122,12 +122,6 @@ async function dumpPglite(dataDir: string): Promise<Uint8Array> {
   } finally {
     release();
   }
-}
-
-async function openPglite(folder: string, loadDataDir?: Blob) {
-  const { PGlite } = await import("@electric-sql/pglite");
-  const { pg_trgm } = await import("@electric-sql/pglite/contrib/pg_trgm");
-  return PGlite.create(folder, { extensions: { pg_trgm }, ...(loadDataDir ? { loadDataDir } : {}) });
 }
 
 async function dumpPostgres(url: string, partial: string, file: string): Promise<void> {
@@ -228,7 +222,7 @@ async function restorePglite(dataDir: string, file: string, options: RestoreOpti
     }
     rmSync(replaced, { recursive: true, force: true });
     if (existsSync(join(live, "PG_VERSION")) && !options.replace) {
-      const pg = await openPglite(live);
+      const pg = await createPglite(live);
       try {
         const held = await heldData(async (text) => (await pg.query(text)).rows[0] as never);
         if (held) throw new Error(`${dataDir} holds feedwerk's data already (${held}): add --replace to replace it with ${file}`);
@@ -239,7 +233,7 @@ async function restorePglite(dataDir: string, file: string, options: RestoreOpti
     // loaded into a folder beside the live one, checked, then swapped in: a failure leaves the live folder as it was
     rmSync(staging, { recursive: true, force: true });
     try {
-      const pg = await openPglite(staging, new Blob([tar], { type: "application/x-tar" }));
+      const pg = await createPglite(staging, new Blob([tar], { type: "application/x-tar" }));
       try {
         await pg.query("select count(*) from pg_class");
       } finally {

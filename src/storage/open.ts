@@ -107,16 +107,9 @@ async function openPglite(dataDir: string): Promise<OpenDatabase> {
       throw new Error(`${dataDir}: a restore was interrupted; the database is in ${folder}.replaced: move it back to ${folder}, or restore again`);
     }
     keepTickShape();
-    const { PGlite } = await import("@electric-sql/pglite");
     const { drizzle } = await import("drizzle-orm/pglite");
     const { migrate } = await import("drizzle-orm/pglite/migrator");
-    const { pg_trgm } = await import("@electric-sql/pglite/contrib/pg_trgm");
-    const client = await PGlite.create(pgliteFolder(dataDir), {
-      extensions: { pg_trgm },
-      // PostgreSQL's 128 MB of shared buffers are the process's own memory here, never given back (WebAssembly's
-      // memory only grows): a smaller cache in front of files the system caches anyway (bench:memory)
-      startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
-    });
+    const client = await createPglite(folder);
     const db = drizzle(client, { schema });
     return {
       db: db as unknown as Database,
@@ -142,6 +135,22 @@ async function openPglite(dataDir: string): Promise<OpenDatabase> {
 
 /** Where in the data folder PGlite keeps its files (the folder itself holds the lock beside them). */
 export const pgliteFolder = (dataDir: string) => join(dataDir, "pglite");
+
+/**
+ * The embedded PostgreSQL of a folder (PGlite's own, in a data folder; the caller holds its lock), with the
+ * extension the migrations create; `loadDataDir` fills a new folder from a backup (storage/backup.ts).
+ */
+export async function createPglite(folder: string, loadDataDir?: Blob) {
+  const { PGlite } = await import("@electric-sql/pglite");
+  const { pg_trgm } = await import("@electric-sql/pglite/contrib/pg_trgm");
+  return PGlite.create(folder, {
+    extensions: { pg_trgm },
+    // PostgreSQL's 128 MB of shared buffers are the process's own memory here, never given back (WebAssembly's
+    // memory only grows): a smaller cache in front of files the system caches anyway (bench:memory)
+    startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
+    ...(loadDataDir ? { loadDataDir } : {}),
+  });
+}
 
 let keptTick: object | undefined;
 
