@@ -20,6 +20,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import autocannon from "autocannon";
+import { ServerMetrics } from "../src/entry/metrics";
 import { startServer } from "../src/entry/server";
 import { listPageFiles, readPageFile } from "../src/input/page-files";
 import { ingestPage } from "../src/pipeline/ingest-page";
@@ -109,7 +110,13 @@ async function runServer(): Promise<void> {
   setInterval(sample, 50).unref();
 
   // the loopback address the bare app listens on, and `npm start` too: the same network path for both
-  const server = await startServer(opened.db, { port: 0, hostname: "127.0.0.1" });
+  // with its metrics counting, as `serve` runs it: every request pays for them
+  const metrics = new ServerMetrics({ db: opened.db, pools: [{ name: "requests", maxConnections: opened.maxConnections }] });
+  const server = await startServer(opened.db, {
+    port: 0,
+    hostname: "127.0.0.1",
+    metrics: { counters: metrics, access: { token: undefined, behindProxy: false } },
+  });
   process.send!({ ready: { url: server.url, renderMedianMs: times[Math.floor(times.length / 2)]! } satisfies Ready });
   process.on("message", async (message: { stop?: boolean }) => {
     if (!message.stop) return;
