@@ -22,6 +22,7 @@ const NODE_ONLY = new Set([
   "storage/open.ts",
   "storage/backup.ts",
   "storage/pg-programs.ts",
+  "storage/pglite-share.ts",
   "storage/package-root.ts",
   "input/page-files.ts",
   "input/fetch",

@@ -12,6 +12,7 @@ import { boundTransactions, CONNECTION_BOUNDS } from "./connection-bounds";
 import type { Database } from "./database";
 import { explainMigrationError } from "./extensions";
 import { eq } from "drizzle-orm";
+import { type SharedSocket, shareOverSocket, sharedSocketPath } from "./pglite-share";
 import { schema, settings } from "./schema";
 import { SAFE_WORDS_CHECKED } from "./topics";
 
@@ -39,6 +40,11 @@ export interface OpenOptions {
    * bound by it.
    */
   statementTimeoutMs?: number | undefined;
+  /**
+   * PGlite only. `offer`: a server's; the database is offered to commands on a socket in the data folder
+   * while it runs (pglite-share.ts). `join`: a command's; if a server holds the folder, work through its socket.
+   */
+  sharing?: "offer" | "join" | undefined;
 }
 
 export interface OpenDatabase {
@@ -50,13 +56,15 @@ export interface OpenDatabase {
    * session). For /metrics; the driver says nothing of the connections open or busy at a moment.
    */
   maxConnections?: number;
+  /** A server's embedded database: where commands reach it while it runs, or why they cannot. */
+  shared?: { path: string } | { unavailable: string };
   migrate(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function openDatabase(options: OpenOptions): Promise<OpenDatabase> {
   if (options.url) return openPostgres(options.url, options.statementTimeoutMs);
-  return openPglite(resolve(options.dataDir ?? "data"));
+  return openPglite(resolve(options.dataDir ?? "data"), options.sharing);
 }
 
 /** Connections of one PostgreSQL client. */
@@ -90,7 +98,7 @@ async function openPostgres(url: string, statementTimeoutMs: number | undefined)
   };
 }
 
-async function openPglite(dataDir: string): Promise<OpenDatabase> {
+async function openPglite(dataDir: string, sharing: OpenOptions["sharing"]): Promise<OpenDatabase> {
   try {
     mkdirSync(dataDir, { recursive: true });
   } catch (error) {
@@ -99,7 +107,14 @@ async function openPglite(dataDir: string): Promise<OpenDatabase> {
       code === "EEXIST" || code === "ENOTDIR" ? "a file stands where the folder should be" : code === "EACCES" ? "permission denied" : (error as Error).message;
     throw new Error(`${dataDir}: cannot hold the embedded database (FEEDWERK_DATA): ${why}`);
   }
-  const release = lockDataDir(dataDir);
+  let release: () => void;
+  try {
+    release = lockDataDir(dataDir);
+  } catch (error) {
+    const through = error instanceof DataDirInUse && sharing === "join" ? await openThroughServer(dataDir, error.pid) : null;
+    if (through) return through;
+    throw error;
+  }
   try {
     // a restore stopped between its renames (storage/backup.ts) left the data beside the folder: never start an empty one
     const folder = pgliteFolder(dataDir);
@@ -111,16 +126,29 @@ async function openPglite(dataDir: string): Promise<OpenDatabase> {
     const { migrate } = await import("drizzle-orm/pglite/migrator");
     const client = await createPglite(folder);
     const db = drizzle(client, { schema });
+    let shared: OpenDatabase["shared"];
+    let offered: SharedSocket | undefined;
+    if (sharing === "offer") {
+      try {
+        offered = await shareOverSocket(client, sharedSocketPath(dataDir));
+        shared = { path: offered.path };
+      } catch (error) {
+        // a folder whose path is too long for a socket (about 100 bytes): the server runs, the commands wait for it to stop
+        shared = { unavailable: `${sharedSocketPath(dataDir)}: ${(error as Error).message}` };
+      }
+    }
     return {
       db: db as unknown as Database,
       description: `embedded PGlite (${dataDir})`,
       maxConnections: 1,
+      ...(shared ? { shared } : {}),
       migrate: async () => {
         await migrate(db, { migrationsFolder: MIGRATIONS });
         await checkSafeWordsOnce(db as unknown as Database);
       },
       close: async () => {
         try {
+          await offered?.close();
           await client.close();
         } finally {
           release();
@@ -131,6 +159,42 @@ async function openPglite(dataDir: string): Promise<OpenDatabase> {
     release();
     throw error;
   }
+}
+
+/**
+ * The embedded database of a folder a server holds, through the socket it offers (pglite-share.ts), with
+ * the `postgres` driver as for PostgreSQL. Null when there is no server answering there.
+ */
+async function openThroughServer(dataDir: string, pid: number): Promise<OpenDatabase | null> {
+  const path = sharedSocketPath(dataDir);
+  if (!existsSync(path)) return null;
+  const { default: postgres } = await import("postgres");
+  const { drizzle } = await import("drizzle-orm/postgres-js");
+  const { migrate } = await import("drizzle-orm/postgres-js/migrator");
+  // one connection (the server runs one transaction at a time anyway), and unnamed statements: a named
+  // one would outlive this command in the one session the server and every command share
+  const client = postgres({ path, max: 1, prepare: false, connect_timeout: 5, onnotice: () => {} });
+  try {
+    await client`select 1`;
+  } catch {
+    await client.end({ timeout: 1 });
+    return null;
+  }
+  const db = drizzle(client, { schema }) as unknown as Database;
+  return {
+    db,
+    description: `embedded PGlite (${dataDir}), through the server that holds it (process ${pid})`,
+    maxConnections: 1,
+    migrate: async () => {
+      try {
+        await migrate(db as never, { migrationsFolder: MIGRATIONS });
+        await checkSafeWordsOnce(db);
+      } catch (error) {
+        throw explainMigrationError(error);
+      }
+    },
+    close: () => client.end({ timeout: 5 }),
+  };
 }
 
 /** Where in the data folder PGlite keeps its files (the folder itself holds the lock beside them). */
@@ -181,6 +245,20 @@ function keepTickShape(): void {
  * folder would corrupt it. A lock file holding our pid turns that into a
  * clear error; a lock left by a process that no longer runs is taken over.
  */
+/** The data folder is another live process's. */
+export class DataDirInUse extends Error {
+  constructor(
+    readonly dataDir: string,
+    readonly pid: number,
+  ) {
+    super(
+      existsSync(sharedSocketPath(dataDir))
+        ? `the embedded database in ${dataDir} is held by the feedwerk server running as process ${pid}; stop it first (while it runs, the other commands work through it, but not serve, start, backup or restore)`
+        : `the embedded database in ${dataDir} is in use by process ${pid}; stop that process, or set DATABASE_URL to use PostgreSQL, which allows several`,
+    );
+  }
+}
+
 export function lockDataDir(dataDir: string): () => void {
   const lockPath = join(dataDir, "feedwerk.lock");
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -193,9 +271,7 @@ export function lockDataDir(dataDir: string): () => void {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const pid = Number(readFileSync(lockPath, "utf8").trim());
       if (pid && pid !== process.pid && isRunning(pid)) {
-        throw new Error(
-          `the embedded database in ${dataDir} is in use by process ${pid}; stop that process, or set DATABASE_URL to use PostgreSQL, which allows several`,
-        );
+        throw new DataDirInUse(dataDir, pid);
       }
       rmSync(lockPath, { force: true });
     }

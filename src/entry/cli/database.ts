@@ -11,7 +11,8 @@ import { rootMessage } from "../../storage/error-cause";
 
 export async function withDatabase<T>(run: (opened: OpenDatabase) => Promise<T>): Promise<T> {
   const config = readConfig();
-  const opened = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  // on the embedded database held by a running server, through that server (storage/pglite-share.ts)
+  const opened = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, sharing: "join" });
   try {
     await prepare(opened, () => opened.migrate());
     return await run(opened);

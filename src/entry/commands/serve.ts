@@ -64,7 +64,15 @@ async function serveUntilStopped(listen: ServeOptions): Promise<void> {
   const log = createLog({ secrets: [config.adminToken, config.metricsToken, ...passwordOf(config.databaseUrl)] });
   const restoreConsole = routeConsole(log);
   try {
-    const opened = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, statementTimeoutMs: SERVING_STATEMENT_TIMEOUT_MS });
+    const opened = await openDatabase({
+      url: config.databaseUrl,
+      dataDir: config.dataDir,
+      statementTimeoutMs: SERVING_STATEMENT_TIMEOUT_MS,
+      sharing: "offer",
+    });
+    if (opened.shared && "path" in opened.shared)
+      log.info(`other commands reach the embedded database through ${displayPath(opened.shared.path)} while this runs`);
+    else if (opened.shared) log.warn(`other commands cannot reach the embedded database while this runs: ${opened.shared.unavailable}`);
     // polling and pruning run statements no request waits for (VACUUM among them): on PostgreSQL a pool without the requests' bound
     const background = listen.poll && config.databaseUrl ? await openDatabase({ url: config.databaseUrl }) : opened;
     try {
