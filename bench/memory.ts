@@ -285,7 +285,10 @@ try {
     try {
       let said = "";
       await new Promise<void>((resolve, reject) => {
-        const look = (d: Buffer) => ((said += d), / at http:/.test(said) && resolve());
+        const look = (d: Buffer) => {
+          said += d;
+          if (/ at http:/.test(said)) resolve();
+        };
         server.stdout.on("data", look);
         server.stderr.on("data", look);
         server.once("exit", () => reject(new Error(`serve exited: ${said}`)));

@@ -58,7 +58,7 @@ const feedJson = async (tag: string) => {
 describe("commands while a server holds the embedded database", () => {
   it("offers it on a socket in the data folder, and says so", async () => {
     expect(existsSync(sharedSocketPath(env.FEEDWERK_DATA!))).toBe(true);
-    expect(server.output()).toMatch(/other commands reach the embedded database through .*feedwerk\.sock while this runs/);
+    await server.waitFor(/other commands reach the embedded database through .*feedwerk\.sock while this runs/, 10_000);
   });
 
   it("sources add, sources list, ingest and fetch work, and the server answers throughout and serves what they stored", async () => {

@@ -5,6 +5,7 @@
  */
 import type { Command } from "commander";
 import { FeedReadingPool } from "../feed-reading";
+import { leanWhile } from "../lean-passes";
 
 export function addFeedCommands(program: Command): void {
   program
@@ -22,7 +23,7 @@ export function addFeedCommands(program: Command): void {
         await reading.close();
         throw error;
       }
-      await pass.fetchPass(options, reading);
+      await leanWhile(() => pass.fetchPass(options, reading));
     });
 
   program

@@ -20,6 +20,7 @@ import { pollerName } from "../cli/poller-name";
 import { displayPath } from "../cli/named-files";
 import { readConfig } from "../config";
 import { FeedReadingPool } from "../feed-reading";
+import { leanWhile } from "../lean-passes";
 import { createLog, routeConsole, type Log } from "../log";
 import { ServerMetrics } from "../metrics";
 import { startServer } from "../server";
@@ -70,9 +71,6 @@ async function serveUntilStopped(listen: ServeOptions): Promise<void> {
       statementTimeoutMs: SERVING_STATEMENT_TIMEOUT_MS,
       sharing: "offer",
     });
-    if (opened.shared && "path" in opened.shared)
-      log.info(`other commands reach the embedded database through ${displayPath(opened.shared.path)} while this runs`);
-    else if (opened.shared) log.warn(`other commands cannot reach the embedded database while this runs: ${opened.shared.unavailable}`);
     // polling and pruning run statements no request waits for (VACUUM among them): on PostgreSQL a pool without the requests' bound
     const background = listen.poll && config.databaseUrl ? await openDatabase({ url: config.databaseUrl }) : opened;
     try {
@@ -158,6 +156,9 @@ async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparati
       ? "to nobody: FEEDWERK_PUBLIC_URL is set (a proxy in front), and FEEDWERK_METRICS_TOKEN is not"
       : "from loopback only (FEEDWERK_METRICS_TOKEN opens it to other addresses)";
   log.info(`metrics at ${open}/metrics ${metricsFrom}`);
+  if (opened.shared && "path" in opened.shared)
+    log.info(`other commands reach the embedded database through ${displayPath(opened.shared.path)} while this runs`);
+  else if (opened.shared) log.warn(`other commands cannot reach the embedded database while this runs: ${opened.shared.unavailable}`);
 
   // serve --poll: the polling pass in the background, one at a time
   let polling: Promise<void> | null = null;
@@ -170,27 +171,29 @@ async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparati
   const articles = fetcher ? new ArticleFetching(fetcher, { spacingMs: config.articleSpacingMs, perPass: config.articlesPerPass }) : undefined;
   const pass = () => {
     if (!fetcher || polling || pruning) return;
-    polling = pollFeeds(background.db, metrics.timed(fetcher), {
-      owner: pollerName(),
-      leaseSeconds: config.leaseSeconds,
-      signal: stopPass.signal,
-      reader: reading?.read,
-      articles,
-      onDone: (r) => {
-        metrics.polled(r);
-        const feed = feedOf(r.source);
-        const counts = r.report ? { new: r.report.new, updated: r.report.updated, unchanged: r.report.unchanged } : {};
-        if (r.outcome === "failed") log.warn({ feed, outcome: r.outcome, error: r.error }, `poll: ${r.source.url}: ${r.error}`);
-        else if (r.outcome === "lease lost")
-          log.warn({ feed, outcome: r.outcome }, `poll: ${r.source.url}: lease lost, another poller took it over; nothing recorded`);
-        else
-          log.info(
-            { feed, outcome: r.outcome, ...counts },
-            `poll: ${r.source.url}: ${r.outcome}${r.report ? `, ${r.report.new} new, ${r.report.updated} updated` : ""}`,
-          );
-        if (r.fullText?.failed) log.warn({ feed, fullText: r.fullText }, `poll: ${r.source.url}: full text: ${fullTextLine(r.fullText)}`);
-      },
-    })
+    polling = leanWhile(() =>
+      pollFeeds(background.db, metrics.timed(fetcher), {
+        owner: pollerName(),
+        leaseSeconds: config.leaseSeconds,
+        signal: stopPass.signal,
+        reader: reading?.read,
+        articles,
+        onDone: (r) => {
+          metrics.polled(r);
+          const feed = feedOf(r.source);
+          const counts = r.report ? { new: r.report.new, updated: r.report.updated, unchanged: r.report.unchanged } : {};
+          if (r.outcome === "failed") log.warn({ feed, outcome: r.outcome, error: r.error }, `poll: ${r.source.url}: ${r.error}`);
+          else if (r.outcome === "lease lost")
+            log.warn({ feed, outcome: r.outcome }, `poll: ${r.source.url}: lease lost, another poller took it over; nothing recorded`);
+          else
+            log.info(
+              { feed, outcome: r.outcome, ...counts },
+              `poll: ${r.source.url}: ${r.outcome}${r.report ? `, ${r.report.new} new, ${r.report.updated} updated` : ""}`,
+            );
+          if (r.fullText?.failed) log.warn({ feed, fullText: r.fullText }, `poll: ${r.source.url}: full text: ${fullTextLine(r.fullText)}`);
+        },
+      }),
+    )
       .then(async (summary) => {
         metrics.passEnded(true);
         if (summary.withNews > 0 || summary.failed > 0) {

@@ -1,0 +1,13 @@
+import v8 from "node:v8";
+if (process.env.F) v8.setFlagsFromString(process.env.F);
+const { PGlite } = await import("@electric-sql/pglite");
+const { pg_trgm } = await import("@electric-sql/pglite/contrib/pg_trgm");
+const t = performance.now();
+const db = await PGlite.create("/tmp/pgl2/pglite", { extensions: { pg_trgm } });
+const opened = performance.now() - t;
+await db.query("select count(*) from items");
+for (let i = 0; i < 50; i++) await db.query("select * from items order by published_at desc limit 50");
+const q = performance.now() - t - opened;
+await new Promise((r) => setTimeout(r, 500));
+console.log(process.env.F || "default", "open", opened | 0, "ms, queries", q | 0, "ms, rss", Math.round(process.memoryUsage().rss / 1048576), "MiB");
+console.log("wasm memory", db.mod.HEAP8.length / 1048576, "MiB"); await db.close();
