@@ -281,7 +281,11 @@ try {
     };
     for (const [label, args, env] of commands) startTimes(label, args, env);
     // on the embedded database while a server holds it: through the server's socket (storage/pglite-share.ts)
-    const server = spawn(process.execPath, ["dist/cli.js", "serve", "--port", "0"], { cwd: root, env: { ...process.env, ...pglite.env }, stdio: ["ignore", "pipe", "pipe"] });
+    const server = spawn(process.execPath, ["dist/cli.js", "serve", "--port", "0"], {
+      cwd: root,
+      env: { ...process.env, ...pglite.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     try {
       let said = "";
       await new Promise<void>((resolve, reject) => {
