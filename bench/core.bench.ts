@@ -38,7 +38,7 @@ describe("rendering a 50-item feed", () => {
 });
 
 // The npm package `feed`, extended as far as its options reach (bench/support/feed-package.ts):
-// the comparison behind the README's "Why feedwerk writes its own feeds" (npm run bench:feed-package).
+// the comparison behind docs/design.md's "Why feedwerk writes its own feeds" (npm run bench:feed-package).
 describe("rendering a 50-item feed with the `feed` package", () => {
   bench("baseline: JSON.stringify of the same items", () => {
     JSON.stringify(items);

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:feed-package`: feedwerk's own feed writers against the npm
  * package `feed` (bench/support/feed-package.ts), on the evidence the
- * README's "Why feedwerk writes its own feeds" cites.
+ * docs/design.md's "Why feedwerk writes its own feeds" cites.
  *
  * 1. What each writes for items a feed must survive (markup in a title, "]]>"
  *    twice in the content, a control character, "<" in a tag's label, a

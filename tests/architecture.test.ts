@@ -7,7 +7,7 @@
  *
  * Layers that only point down: each folder of src has a layer, and a module
  * imports from its own folder and from layers below it, never from one
- * above or beside it. The README's source layout names the tree as it is.
+ * above or beside it. The source layout in docs/architecture.md names the tree as it is.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { builtinModules } from "node:module";
@@ -111,9 +111,11 @@ describe("the layers", () => {
   });
 });
 
-describe("the README's source layout", () => {
-  const readme = readFileSync(join(root, "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("\n## Source layout"), readme.indexOf("\n## ", readme.indexOf("\n## Source layout") + 1));
+describe("the source layout in docs/architecture.md", () => {
+  const page = readFileSync(join(root, "docs", "architecture.md"), "utf8");
+  const start = page.indexOf("\n## Source layout");
+  const next = page.indexOf("\n## ", start + 1);
+  const section = page.slice(start, next === -1 ? undefined : next);
   const tree = section.match(/```\n([\s\S]*?)```/)![1]!;
   // "  input/feed/     the feed reader: …" below "src/"; "drizzle/   migrations …" beside it
   const inSrc = [...tree.matchAll(/^ {2}([a-z-]+(?:\/[a-z-]+)*)\/ /gm)].map((m) => `src/${m[1]}`);

@@ -7,10 +7,11 @@ const root = join(import.meta.dirname, "..");
 const read = (name: string) => readFileSync(join(root, name), "utf8");
 
 describe("the local Worker's secrets", () => {
-  it("go in .dev.vars, which the README explains and .gitignore keeps out of the repository", () => {
+  it("go in .dev.vars, which docs/workers.md explains and .gitignore keeps out of the repository", () => {
     const ignored = read(".gitignore").split("\n");
     for (const name of [".dev.vars", ".env"]) expect(ignored, name).toContain(name);
-    expect(read("README.md")).toMatch(/FEEDWERK_ADMIN_TOKEN="[^"]+"' > \.dev\.vars/);
+    expect(read("docs/workers.md")).toMatch(/FEEDWERK_ADMIN_TOKEN="[^"]+"' > \.dev\.vars/);
+    expect(read("README.md"), "the README names where the secrets go").toContain(".dev.vars");
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * The same channel rendered with the npm package `feed`, extended through
- * its own options as far as they reach: the comparison the README's design
- * notes measure feedwerk's writers against (see "Why feedwerk writes its
+ * its own options as far as they reach: the comparison the design notes
+ * (docs/design.md) measure feedwerk's writers against (see "Why feedwerk writes its
  * own feeds"). Where the package has no option (Atom paging links, Atom
  * thumbnails, an enclosure's type in Atom), nothing is written.
  */

@@ -3,7 +3,7 @@
  * status with their latency, how the feed cache served feeds, polls by result with their fetch latency,
  * items new, updated and pruned; at each scrape, the feeds due and the leases held (one cheap query), and
  * the database pools' size; and prom-client's process metrics (event-loop delay, memory, handles).
- * Counters live in this process only: the Worker's isolates share nothing, so it has none (README).
+ * Counters live in this process only: the Worker's isolates share nothing, so it has none (docs/operating.md, Metrics).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Fetcher, PollResult } from "../pipeline/poll-feeds";

@@ -33,7 +33,7 @@ const POLLING_REFUSED =
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     if (!env.HYPERDRIVE) {
-      console.error("feedwerk: no HYPERDRIVE binding; see wrangler.toml and the README's deploy section");
+      console.error("feedwerk: no HYPERDRIVE binding; see wrangler.toml and docs/workers.md");
       return new Response("Service unavailable: no database configured\n", { status: 503 });
     }
     let config: Config;

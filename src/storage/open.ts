@@ -231,8 +231,8 @@ let keptTick: object | undefined;
  * between ticks), every new entry gets a shape of its own, V8 gives up on
  * caching them, and every nextTick takes its slow path. Node's HTTP server
  * makes several per request: without this a cached feed costs 10 to 15 %
- * more processor time on PGlite than on PostgreSQL (see README, "Caching and
- * speed"). A live entry keeps its shape known.
+ * more processor time on PGlite than on PostgreSQL (see docs/benchmarks.md,
+ * "Serving feeds"). A live entry keeps its shape known.
  */
 function keepTickShape(): void {
   if (keptTick) return;

@@ -165,7 +165,7 @@ export const items = pgTable(
   (t) => [
     index("items_feed_order").on(t.feedAt.desc(), t.id.desc()),
     // one index for both searches, since every GIN index costs about as much per stored story as the other
-    // (README, bench:aggregate): German lexemes for ?q= (queries.ts), and the exact words, which no German
+    // (docs/benchmarks.md, bench:aggregate): German lexemes for ?q= (queries.ts), and the exact words, which no German
     // lexeme can equal, for a new tag's candidates (tag-match.ts). Queries spell it as searchVector, below.
     index("items_search").using("gin", sql`(to_tsvector('german', ${t.title} || ' ' || ${t.summary}) || ${t.matchWords})`),
   ],
