@@ -18,12 +18,12 @@ import { schema, settings } from "./schema";
 import { SAFE_WORDS_CHECKED } from "./topics";
 
 /**
- * What the migrations leave to code (topic-changes checkSafeWordsOnce), loaded only where it has not run yet:
+ * What the migrations leave to code (topic-recheck checkSafeWordsOnce), loaded only where it has not run yet:
  * every command migrates first, and most never need it.
  */
 async function checkSafeWordsOnce(db: Database): Promise<void> {
   const [done] = await db.select({ key: settings.key }).from(settings).where(eq(settings.key, SAFE_WORDS_CHECKED));
-  if (!done) await (await import("./topic-changes")).checkSafeWordsOnce(db);
+  if (!done) await (await import("./topic-recheck")).checkSafeWordsOnce(db);
 }
 
 export const MIGRATIONS = packageFile("drizzle");

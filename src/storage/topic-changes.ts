@@ -3,34 +3,29 @@
  * a tag's match and rules, the global rules, renaming, merging and removing
  * tags. Each runs in one transaction holding the ingestion lock alone (no
  * document is being linked meanwhile), re-checks the stored stories it can
- * change, and bumps the versions of the feeds that changed. A dry run does
- * the same work and rolls it back, reporting what it would have changed.
+ * change (topic-recheck.ts), and bumps the versions of the feeds that
+ * changed. A dry run does the same work and rolls it back, reporting what it
+ * would have changed.
  */
-import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { slugify } from "../normalise/slug";
 import { tagsFromLabels } from "../normalise/tag-union";
-import { labelNeedsCare } from "../normalise/topic/label-words";
-import { TopicBook, type TagDefinition, type TagMatch, type Topics, type Via } from "../normalise/topic/membership";
+import { TopicBook, type TagDefinition, type TagMatch, type Topics } from "../normalise/topic/membership";
 import type { Rule } from "../normalise/topic/rules";
 import type { Database } from "./database";
 import { inJsonList } from "./json-list";
-import { insertRows } from "./bulk-insert";
-import { items, itemTags, settings, sources, tagAliases, tags } from "./schema";
+import { itemTags, settings, sources, tagAliases, tags } from "./schema";
 import { retagItems, withIngestionsHeld, withIngestionsShared } from "./source-tags";
 import { itemIdsOfSource } from "./sources";
 import { bumpVersions } from "./store-document";
-import { DROP_RULES, factColumns, factsOf, readTopics, SAFE_WORDS_CHECKED, sourceNamesOf } from "./topics";
+import { reapply, tagsOfItems, type StoryRef } from "./topic-recheck";
+import { DROP_RULES, readTopics } from "./topics";
 
 /** How a tag gains stories, as the sources file and the admin API say it; what is left out stays as it is. */
 export interface TopicSetting {
   match?: TagMatch | undefined;
   include?: Rule[] | undefined;
   exclude?: Rule[] | undefined;
-}
-
-export interface StoryRef {
-  id: string;
-  title: string;
 }
 
 export interface TagChange {
@@ -245,103 +240,6 @@ export async function changeTopics(
   });
 }
 
-interface Reapplied {
-  added: Map<number, StoryRef[]>;
-  removed: Map<number, StoryRef[]>;
-  dropped: StoryRef[];
-  restored: StoryRef[];
-  /** Items whose tags or visibility changed. */
-  touched: Set<string>;
-}
-
-const BATCH = 1_000;
-
-/**
- * Checks every stored story against the tags `tagIds` (and, with `drops`,
- * the global rules, which can change every tag of a story) and links or
- * unlinks it where the answer changed. Reads the stories in batches by id.
- */
-async function reapply(tx: Database, book: TopicBook, tagIds: ReadonlySet<number>, drops: boolean, write = true): Promise<Reapplied> {
-  const result: Reapplied = { added: new Map(), removed: new Map(), dropped: [], restored: [], touched: new Set() };
-  if (!tagIds.size && !drops) return result;
-  const note = (map: Map<number, StoryRef[]>, tagId: number, ref: StoryRef) => map.set(tagId, [...(map.get(tagId) ?? []), ref]);
-  let after = "";
-  for (;;) {
-    const rows = await tx
-      .select({ ...factColumns(book.readsBeyondText), dropped: items.dropped })
-      .from(items)
-      .where(gt(items.id, after))
-      .orderBy(asc(items.id))
-      .limit(BATCH);
-    if (!rows.length) break;
-    after = rows.at(-1)!.id;
-    const ids = rows.map((r) => r.id);
-    const shownBy = book.readsSources ? await sourceNamesOf(tx, ids) : new Map<string, string[]>();
-    const current = await tx
-      .select({ itemId: itemTags.itemId, tagId: itemTags.tagId, via: itemTags.via })
-      .from(itemTags)
-      .where(drops || !tagIds.size ? inJsonList(itemTags.itemId, ids) : and(inJsonList(itemTags.itemId, ids), inArray(itemTags.tagId, [...tagIds])));
-    const linked = new Map<string, Map<number, Via>>();
-    for (const l of current) linked.set(l.itemId, (linked.get(l.itemId) ?? new Map()).set(l.tagId, l.via));
-
-    const unlink: { itemId: string; tagId: number }[] = [];
-    const link: { itemId: string; tagId: number; via: Via }[] = [];
-    const nowDropped: string[] = [];
-    const nowShown: string[] = [];
-    for (const row of rows) {
-      const facts = factsOf(row, (id) => shownBy.get(id) ?? []);
-      const ref = { id: row.id, title: row.title };
-      const dropped = book.dropped(facts);
-      const had = linked.get(row.id) ?? new Map<number, Via>();
-      let wanted: Map<number, Via>;
-      if (drops && dropped !== row.dropped) {
-        (dropped ? nowDropped : nowShown).push(row.id);
-        (dropped ? result.dropped : result.restored).push(ref);
-        result.touched.add(row.id);
-        wanted = new Map(dropped ? [] : book.memberships(facts).map((m) => [m.tagId, m.via]));
-      } else if (dropped) {
-        wanted = new Map();
-      } else {
-        // only the tags that changed: the others' links stay as they are
-        wanted = new Map([...had].filter(([tagId]) => !tagIds.has(tagId)));
-        for (const tagId of tagIds) {
-          const via = book.member(tagId, facts);
-          if (via) wanted.set(tagId, via);
-        }
-      }
-      for (const [tagId, via] of had) {
-        if (wanted.get(tagId) === via) continue;
-        unlink.push({ itemId: row.id, tagId });
-        if (!wanted.has(tagId)) note(result.removed, tagId, ref);
-        result.touched.add(row.id);
-      }
-      for (const [tagId, via] of wanted) {
-        if (had.get(tagId) === via) continue;
-        link.push({ itemId: row.id, tagId, via });
-        if (!had.has(tagId)) note(result.added, tagId, ref);
-        result.touched.add(row.id);
-      }
-    }
-    if (!write) continue;
-    if (unlink.length) {
-      await tx.execute(sql`delete from ${itemTags} where (${itemTags.itemId}, ${itemTags.tagId}) in
-        (select l.item_id, l.tag_id from jsonb_to_recordset(${JSON.stringify(unlink.map((u) => ({ item_id: u.itemId, tag_id: u.tagId })))}::jsonb)
-          as l(item_id text, tag_id int))`);
-    }
-    await insertRows(tx, itemTags, link, { name: "reapply_links" });
-    if (nowDropped.length) await tx.update(items).set({ dropped: true }).where(inJsonList(items.id, nowDropped));
-    if (nowShown.length) await tx.update(items).set({ dropped: false }).where(inJsonList(items.id, nowShown));
-  }
-  return result;
-}
-
-/** The tags these items belong to: their feeds list the items' tags as categories. */
-async function tagsOfItems(tx: Database, itemIds: string[]): Promise<number[]> {
-  if (!itemIds.length) return [];
-  const rows = await tx.selectDistinct({ tagId: itemTags.tagId }).from(itemTags).where(inJsonList(itemTags.itemId, itemIds));
-  return rows.map((r) => r.tagId);
-}
-
 /** Replaces the label of tag `from` by `to` in every source's own tags (dropping it where `to` is null). */
 async function retagSources(tx: Database, fromSlug: string, to: string | null): Promise<{ tagIds: number[]; items: string[] }> {
   const rows = await tx.select({ id: sources.id, tags: sources.tags }).from(sources);
@@ -486,28 +384,4 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
   );
-}
-
-/**
- * Once, after the migration that made matching by words safe (0018): tags
- * that still match by their words (the portal's) and whose label is a stop
- * word or in capitals may hold stories the old rule gave them and the new one
- * does not. Re-checks those tags over every stored story, then records that
- * it did; run with the migrations, on every database.
- */
-export async function checkSafeWordsOnce(db: Database): Promise<void> {
-  const [done] = await db.select({ key: settings.key }).from(settings).where(eq(settings.key, SAFE_WORDS_CHECKED));
-  if (done) return;
-  await topicChange(db, async (tx) => {
-    const [again] = await tx.select({ key: settings.key }).from(settings).where(eq(settings.key, SAFE_WORDS_CHECKED));
-    if (again) return;
-    const book = new TopicBook(await readTopics(tx));
-    const careful = new Set(book.topics.tags.filter((t) => t.match === "words" && labelNeedsCare(t.label)).map((t) => t.id));
-    const outcome = await reapply(tx, book, careful, false);
-    await bumpVersions(tx, [...(await tagsOfItems(tx, [...outcome.touched])), ...outcome.removed.keys(), ...outcome.added.keys()], outcome.touched.size > 0);
-    await tx
-      .insert(settings)
-      .values({ key: SAFE_WORDS_CHECKED, value: { at: new Date().toISOString() } })
-      .onConflictDoNothing();
-  });
 }

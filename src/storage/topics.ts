@@ -15,7 +15,7 @@ import { documents, items, itemTags, observations, settings, sources, tagAliases
 
 /** The settings key of the global rules. */
 export const DROP_RULES = "drop";
-/** The settings key that records the one-time check of topic-changes checkSafeWordsOnce. */
+/** The settings key that records the one-time check of topic-recheck checkSafeWordsOnce. */
 export const SAFE_WORDS_CHECKED = "checked:safe-words";
 
 export async function readTopics(tx: Database): Promise<Topics> {
