@@ -17,8 +17,10 @@ import type { FetchOutcome } from "../input/fetch/http-fetch";
 import type { Database } from "../storage/database";
 import type { ArticleFetching, FullTextReport } from "./full-text";
 import { rootMessage } from "../storage/error-cause";
-import { claimFeedSources, databaseClock, feedSourceAt, recordFetch, releaseLeases, type FeedSource, type Lease } from "../storage/sources";
-import { storeDocuments, type Stored, type StoreReport, type Storing } from "../storage/store-document";
+import { databaseClock, feedSourceAt, recordFetch, releaseLeases, type FeedSource, type Lease } from "../storage/sources";
+import type { Stored, StoreReport, Storing } from "../storage/store-document";
+import { claimFeeds } from "./feed-claims";
+import { groupedStoring } from "./grouped-storing";
 
 /**
  * The reader of this thread, loaded when a pass first needs it: the Node
@@ -89,8 +91,6 @@ export interface PollSummary {
 }
 
 const DEFAULT_INTERVAL_MS = 60 * 60_000;
-/** Groups of documents a pass stores at once. */
-const STORERS = 2;
 /**
  * Five minutes: ten times the longest fetch (30 s, http-fetch's total
  * timeout) and room for storing the document and for the wait in the claimed
@@ -128,75 +128,20 @@ export async function pollFeeds(db: Database, fetcher: Fetcher, options: PollOpt
     changedTags: new Set(),
   };
 
-  // At most one claim in flight, of a batch the size of the worker pool, taken when the last one ran
-  // out: this poller holds about twice as many leases as it has workers, never the whole backlog.
-  const queue: FeedSource[] = [];
-  let claiming: Promise<void> | null = null;
-  let exhausted = false;
-  // the claim of each feed claimed and not done yet, so that a stopped pass can give back what it holds;
-  // a feed leaves it once done, so it holds no more than the leases held
-  const claimOf = new Map<number, string>();
-  const next = async (): Promise<FeedSource | undefined> => {
-    for (;;) {
-      if (options.signal?.aborted) return undefined;
-      const source = queue.shift();
-      if (source || exhausted) return source;
-      if (!claiming) {
-        const token = crypto.randomUUID();
-        claiming = claimFeedSources(db, { lease: { owner, token }, limit: concurrency, leaseSeconds, dueAt: now(), since })
-          .then((claimed) => {
-            for (const source of claimed) claimOf.set(source.id, token);
-            queue.push(...claimed);
-            exhausted = claimed.length === 0;
-          })
-          .finally(() => {
-            claiming = null;
-          });
-      }
-      await claiming;
-    }
-  };
-  // Two storers: the documents read while a group is being stored make the next group, at most one per worker; a
-  // second group is stored while the first waits on the database's answers (one storer alone left the second
-  // core idle between its statements and made the pass slower than storing each document in its own transaction).
-  const waiting: { storing: Storing; settle: (stored: Stored | null) => void }[] = [];
-  let storers = 0;
-  const storeAll = async () => {
-    while (waiting.length) {
-      const group = waiting.splice(0, concurrency);
-      // a stopped pass stores no more: what waits is given back with the rest of what is claimed
-      if (options.signal?.aborted) {
-        for (const { settle } of group) settle(null);
-        continue;
-      }
-      const results = await storeDocuments(
-        db,
-        group.map((w) => w.storing),
-      ).catch((error: unknown) => group.map((): Stored => ({ error })));
-      for (const [k, { settle }] of group.entries()) settle(results[k]!);
-    }
-    storers--;
-  };
-  const store = (storing: Storing) =>
-    new Promise<Stored | null>((settle) => {
-      waiting.push({ storing, settle });
-      if (storers < STORERS) {
-        storers++;
-        void storeAll();
-      }
-    });
+  const claims = claimFeeds(db, { owner, limit: concurrency, leaseSeconds, since, now, signal: options.signal });
+  const store = groupedStoring(db, concurrency, options.signal);
   const worker = async () => {
     try {
-      for (let source = await next(); source; source = await next()) {
+      for (let source = await claims.next(); source; source = await claims.next()) {
         const result = await pollOne(db, fetcher, store, source, now(), options);
         if (!result) continue; // abandoned: given back below
-        claimOf.delete(source.id);
+        claims.done(source);
         count(summary, result);
         options.onDone?.(result);
       }
     } catch (error) {
       // the pass is failing: the others finish what is claimed already, and claim nothing more
-      exhausted = true;
+      claims.exhaust();
       throw error;
     }
   };
@@ -206,7 +151,7 @@ export async function pollFeeds(db: Database, fetcher: Fetcher, options: PollOpt
     if (failed) throw failed.reason;
   } finally {
     // a stopped pass gives back what it holds, failing or not
-    if (options.signal?.aborted) summary.givenBack = await releaseLeases(db, [...new Set(claimOf.values())]);
+    if (options.signal?.aborted) summary.givenBack = await releaseLeases(db, claims.held());
   }
   return summary;
 }
@@ -225,6 +170,19 @@ function count(summary: PollSummary, result: PollResult): void {
   for (const tag of result.report.changedTags) summary.changedTags.add(tag);
 }
 
+/** What the steps of one claimed feed's poll share. */
+interface FeedPoll {
+  db: Database;
+  store: (storing: Storing) => Promise<Stored | null>;
+  source: FeedSource;
+  fetchedAt: Date;
+  lease: Lease;
+  options: PollOptions;
+  /** The configured bounds of the interval to the next poll. */
+  min: number;
+  max: number;
+}
+
 /**
  * How one claimed feed went; null when the pass was stopped before its result was recorded (its lease is given back).
  * `store` stores a document with others read meanwhile, or gives null when the pass stopped before it was stored.
@@ -239,112 +197,136 @@ async function pollOne(
 ): Promise<PollResult | null> {
   const min = options.minIntervalMs ?? 15 * 60_000;
   const max = options.maxIntervalMs ?? 24 * 60 * 60_000;
-  const clamp = (ms: number) => Math.min(max, Math.max(min, ms));
   const lease: Lease = { owner: source.leaseOwner!, token: source.leaseToken! };
-  const lost = (): PollResult => ({ source, outcome: "lease lost", nextPollAt: source.nextPollAt ?? fetchedAt });
+  const poll: FeedPoll = { db, store, source, fetchedAt, lease, options, min, max };
   try {
     const out = await fetcher.fetch(source.url!, { etag: source.etag, lastModified: source.lastModified }, options.signal);
     const url = out.movedTo ?? source.url!;
-    if (out.movedTo && out.movedTo !== source.url) {
-      // the new address is another source's: the two would be one feed under two names, and the URL can be only one's
-      const holder = await feedSourceAt(db, out.movedTo);
-      if (holder && holder.id !== source.id) {
-        throw new Error(
-          `moved permanently to ${out.movedTo}, which is followed already as '${holder.name}': stop following this one (\`sources remove '${source.name.replaceAll("'", "'\\''")}'\`), after giving its tags to '${holder.name}' if they differ`,
-        );
-      }
-    }
-    if (out.status === "not-modified") {
-      // a 304 that sends Cache-Control updates the stored max-age (RFC 9111, 4.3.4); the ttl stays the feed's
-      const maxAgeSeconds = maxAge(out.cacheControl) ?? source.maxAgeSeconds;
-      const nextPollAt = new Date(fetchedAt.getTime() + clamp(interval(source.ttlMinutes, maxAgeSeconds)));
-      const recorded = await recordFetch(
-        db,
-        source.id,
-        { url, maxAgeSeconds, lastFetchAt: fetchedAt, lastStatus: "not modified", errorCount: 0, lastError: null, nextPollAt },
-        lease,
-      );
-      return recorded ? withFullText(db, store, source, { source, outcome: "not modified", nextPollAt }, options) : lost();
-    }
-    const feed = await (options.reader ?? readHere)({
-      bytes: out.bytes,
-      contentType: out.contentType,
-      namespace: source.name,
-      url: out.url,
-      fetchedAt,
-      knownSha256: source.bodySha256,
-      readAs: source.readAs ?? undefined,
-      select: source.select,
-    });
-    const learned = {
-      ttlMinutes: feed.ttlMinutes ? Math.min(Math.max(1, Math.round(feed.ttlMinutes)), 2_147_483_647) : null,
-      maxAgeSeconds: maxAge(out.cacheControl),
-    };
-    const nextPollAt = new Date(fetchedAt.getTime() + clamp(interval(learned.ttlMinutes, learned.maxAgeSeconds)));
-    const bodySha256 = feed.sha256;
-    // a broken document whose entries could be read is stored, and the operator told why it is broken
-    const parseWarning = feed.bozo ? printableReason(feed.bozo) : null;
-    const fetched = {
-      url,
-      etag: out.etag,
-      lastModified: out.lastModified,
-      ...learned,
-      lastFetchAt: fetchedAt,
-      errorCount: 0,
-      lastError: null,
-      parseWarning,
-      nextPollAt,
-      title: feed.title ?? source.title,
-      // what the document was read as, for `sources list`: the next one is read by what it is, as before
-      lastReadAs: feed.readAs === "page" ? ("page" as const) : ("feed" as const),
-    };
-    // Many feeds send no ETag or Last-Modified: the same bytes again are a 304 they did not say,
-    // and storing them would add a document and an observation per entry at every poll.
-    if (bodySha256 === source.bodySha256 || !feed.entries) {
-      const recorded = await recordFetch(db, source.id, { ...fetched, lastStatus: "not modified" }, lease);
-      return recorded ? withFullText(db, store, source, { source, outcome: "not modified", nextPollAt }, options) : lost();
-    }
-    if (options.signal?.aborted) return null;
-    // the source's own tags are added to its items when they are stored, and follow every change of them
-    const { items: found, entryKeys, retiredIds } = feed.entries;
-    // The document and the fetch's record commit together, and only while the lease is still this
-    // fetch's: a fetch that outlived its lease stores nothing over what the feed's new holder stored.
-    const stored = await store({
-      doc: {
-        source: { kind: "feed", name: source.name, url },
-        name: out.url,
-        sha256: bodySha256,
-        fetchedAt,
-        items: found,
-        identity: { entryKeys, retiredIds },
-      },
-      alongside: async (tx) => {
-        if (!(await recordFetch(tx, source.id, { ...fetched, bodySha256, lastStatus: "ok" }, lease))) throw new LeaseLostError(source.url!);
-      },
-    });
-    if (!stored) return null;
-    if ("error" in stored) throw stored.error;
-    const report = stored.report;
-    return withFullText(db, store, source, { source, outcome: "stored", report, nextPollAt }, options);
+    if (out.movedTo && out.movedTo !== source.url) await refuseMoveOntoFollowed(db, source, out.movedTo);
+    if (out.status === "not-modified") return await recordNotModified(poll, out, url);
+    return await readAndStore(poll, out, url);
   } catch (error) {
-    if (error instanceof LeaseLostError) return lost();
+    if (error instanceof LeaseLostError) return leaseLost(poll);
     // not the feed's failure: the pass is stopping
     if (options.signal?.aborted) return null;
-    // the innermost cause: a statement the database refused is said by the database, not by drizzle's "Failed query: …"
-    const message = printableReason(reasonFor(rootMessage(error), source.url!), 1000);
-    const errors = source.errorCount + 1;
-    const retryAfter = (error as { retryAfterMs?: number | null }).retryAfterMs;
-    // 2^n minutes from the minimum interval, ±20 %, at most the maximum
-    const backoff = Math.min(max, min * 2 ** Math.min(errors - 1, 16)) * (0.8 + 0.4 * (options.random ?? Math.random)());
-    const nextPollAt = new Date(fetchedAt.getTime() + (retryAfter ? Math.min(max, Math.max(retryAfter, min)) : backoff));
-    const recorded = await recordFetch(
-      db,
-      source.id,
-      { lastFetchAt: fetchedAt, lastStatus: "failed", errorCount: errors, lastError: message, nextPollAt },
-      lease,
-    );
-    return recorded ? { source, outcome: "failed", error: message, nextPollAt } : lost();
+    return recordFailure(poll, error);
   }
+}
+
+/** "lease lost": nothing of the fetch was recorded, and the feed's next poll is its new holder's to set. */
+const leaseLost = ({ source, fetchedAt }: FeedPoll): PollResult => ({ source, outcome: "lease lost", nextPollAt: source.nextPollAt ?? fetchedAt });
+
+/** The interval to the next poll, within the configured bounds. */
+const clamp = ({ min, max }: FeedPoll, ms: number) => Math.min(max, Math.max(min, ms));
+
+/** A feed that moved permanently to another followed source's address is a failure that says what to do about it. */
+async function refuseMoveOntoFollowed(db: Database, source: FeedSource, movedTo: string): Promise<void> {
+  // the new address is another source's: the two would be one feed under two names, and the URL can be only one's
+  const holder = await feedSourceAt(db, movedTo);
+  if (holder && holder.id !== source.id) {
+    throw new Error(
+      `moved permanently to ${movedTo}, which is followed already as '${holder.name}': stop following this one (\`sources remove '${source.name.replaceAll("'", "'\\''")}'\`), after giving its tags to '${holder.name}' if they differ`,
+    );
+  }
+}
+
+/** A 304: the fetch recorded, and the next poll set by what the feed said before. */
+async function recordNotModified(poll: FeedPoll, out: Extract<FetchOutcome, { status: "not-modified" }>, url: string): Promise<PollResult> {
+  const { db, source, fetchedAt, lease } = poll;
+  // a 304 that sends Cache-Control updates the stored max-age (RFC 9111, 4.3.4); the ttl stays the feed's
+  const maxAgeSeconds = maxAge(out.cacheControl) ?? source.maxAgeSeconds;
+  const nextPollAt = new Date(fetchedAt.getTime() + clamp(poll, interval(source.ttlMinutes, maxAgeSeconds)));
+  const recorded = await recordFetch(
+    db,
+    source.id,
+    { url, maxAgeSeconds, lastFetchAt: fetchedAt, lastStatus: "not modified", errorCount: 0, lastError: null, nextPollAt },
+    lease,
+  );
+  return recorded ? withFullText(db, poll.store, source, { source, outcome: "not modified", nextPollAt }, poll.options) : leaseLost(poll);
+}
+
+/** A full answer: the document read, and stored with the fetch's record unless it is the same as the last one. */
+async function readAndStore(poll: FeedPoll, out: Extract<FetchOutcome, { status: "ok" }>, url: string): Promise<PollResult | null> {
+  const { db, store, source, fetchedAt, lease, options } = poll;
+  const feed = await (options.reader ?? readHere)({
+    bytes: out.bytes,
+    contentType: out.contentType,
+    namespace: source.name,
+    url: out.url,
+    fetchedAt,
+    knownSha256: source.bodySha256,
+    readAs: source.readAs ?? undefined,
+    select: source.select,
+  });
+  const learned = {
+    ttlMinutes: feed.ttlMinutes ? Math.min(Math.max(1, Math.round(feed.ttlMinutes)), 2_147_483_647) : null,
+    maxAgeSeconds: maxAge(out.cacheControl),
+  };
+  const nextPollAt = new Date(fetchedAt.getTime() + clamp(poll, interval(learned.ttlMinutes, learned.maxAgeSeconds)));
+  const bodySha256 = feed.sha256;
+  // a broken document whose entries could be read is stored, and the operator told why it is broken
+  const parseWarning = feed.bozo ? printableReason(feed.bozo) : null;
+  const fetched = {
+    url,
+    etag: out.etag,
+    lastModified: out.lastModified,
+    ...learned,
+    lastFetchAt: fetchedAt,
+    errorCount: 0,
+    lastError: null,
+    parseWarning,
+    nextPollAt,
+    title: feed.title ?? source.title,
+    // what the document was read as, for `sources list`: the next one is read by what it is, as before
+    lastReadAs: feed.readAs === "page" ? ("page" as const) : ("feed" as const),
+  };
+  // Many feeds send no ETag or Last-Modified: the same bytes again are a 304 they did not say,
+  // and storing them would add a document and an observation per entry at every poll.
+  if (bodySha256 === source.bodySha256 || !feed.entries) {
+    const recorded = await recordFetch(db, source.id, { ...fetched, lastStatus: "not modified" }, lease);
+    return recorded ? withFullText(db, store, source, { source, outcome: "not modified", nextPollAt }, options) : leaseLost(poll);
+  }
+  if (options.signal?.aborted) return null;
+  // the source's own tags are added to its items when they are stored, and follow every change of them
+  const { items: found, entryKeys, retiredIds } = feed.entries;
+  // The document and the fetch's record commit together, and only while the lease is still this
+  // fetch's: a fetch that outlived its lease stores nothing over what the feed's new holder stored.
+  const stored = await store({
+    doc: {
+      source: { kind: "feed", name: source.name, url },
+      name: out.url,
+      sha256: bodySha256,
+      fetchedAt,
+      items: found,
+      identity: { entryKeys, retiredIds },
+    },
+    alongside: async (tx) => {
+      if (!(await recordFetch(tx, source.id, { ...fetched, bodySha256, lastStatus: "ok" }, lease))) throw new LeaseLostError(source.url!);
+    },
+  });
+  if (!stored) return null;
+  if ("error" in stored) throw stored.error;
+  const report = stored.report;
+  return withFullText(db, store, source, { source, outcome: "stored", report, nextPollAt }, options);
+}
+
+/** A failed fetch, read or store: recorded with the next poll backed off, or as the server asked (Retry-After). */
+async function recordFailure(poll: FeedPoll, error: unknown): Promise<PollResult> {
+  const { db, source, fetchedAt, lease, options, min, max } = poll;
+  // the innermost cause: a statement the database refused is said by the database, not by drizzle's "Failed query: …"
+  const message = printableReason(reasonFor(rootMessage(error), source.url!), 1000);
+  const errors = source.errorCount + 1;
+  const retryAfter = (error as { retryAfterMs?: number | null }).retryAfterMs;
+  // 2^n minutes from the minimum interval, ±20 %, at most the maximum
+  const backoff = Math.min(max, min * 2 ** Math.min(errors - 1, 16)) * (0.8 + 0.4 * (options.random ?? Math.random)());
+  const nextPollAt = new Date(fetchedAt.getTime() + (retryAfter ? Math.min(max, Math.max(retryAfter, min)) : backoff));
+  const recorded = await recordFetch(
+    db,
+    source.id,
+    { lastFetchAt: fetchedAt, lastStatus: "failed", errorCount: errors, lastError: message, nextPollAt },
+    lease,
+  );
+  return recorded ? { source, outcome: "failed", error: message, nextPollAt } : leaseLost(poll);
 }
 
 /**

@@ -42,30 +42,7 @@ const stories = (n: number) => (n === 1 ? "story" : "stories");
 export function addTagCommands(program: Command): void {
   const tagsCommand = program.command("tags").description("the topics feedwerk publishes: list, match, rename, merge, remove");
 
-  tagsCommand
-    .command("list")
-    .description("every tag with its stories, how it gains them, where it comes from and the sources that name it")
-    .action(async () => {
-      await withDatabase(async (opened) => {
-        const { tags, removed, drop } = await tagOverview(opened.db);
-        if (!tags.length) console.log("no tags yet: 'ingest' pages or 'sources add' feeds");
-        else {
-          printTable(
-            ["tag", "label", "stories", "match", "from", "sources"],
-            tags.map((t) => [t.slug, t.label, String(t.items), t.match, t.origin, t.sources.join(", ")]),
-          );
-        }
-        const ruled = tags.filter((t) => t.include.length || t.exclude.length || t.aliases.length);
-        if (ruled.length) console.log("");
-        for (const t of ruled) {
-          for (const r of t.include) console.log(`${t.slug}: include ${describeRule(r)}`);
-          for (const r of t.exclude) console.log(`${t.slug}: exclude ${describeRule(r)}`);
-          if (t.aliases.length) console.log(`${t.slug}: also known as ${t.aliases.join(", ")}`);
-        }
-        if (drop.length) console.log(`\nglobal rules (stories in no feed):\n${drop.map((r) => `  drop ${describeRule(r)}`).join("\n")}`);
-        if (removed.length) console.log(`\nremoved (their feeds answer 410 Gone): ${removed.join(", ")}`);
-      });
-    });
+  tagsCommand.command("list").description("every tag with its stories, how it gains them, where it comes from and the sources that name it").action(printTags);
 
   tagsCommand
     .command("match")
@@ -73,21 +50,7 @@ export function addTagCommands(program: Command): void {
     .argument("<tag>", "the tag's slug or label")
     .argument("<match>", TAG_MATCHES.join(" | "))
     .option("--dry-run", "list the stories that would join or leave the tag, and change nothing")
-    .action(async (tag: string, match: string, options: { dryRun?: boolean }) => {
-      if (!(TAG_MATCHES as readonly string[]).includes(match)) throw new Error(`${match}: not a match; one of ${TAG_MATCHES.join(", ")}`);
-      await withDatabase(async (opened) => {
-        const known = await findTag(opened.db, tag);
-        if (match === "rules" && !known.include.length) {
-          throw new Error(`${tag}: a tag matching by rules needs include rules: give them in the sources file ('sources apply') or the admin API`);
-        }
-        const report = await changeTopics(opened.db, { tags: { [known.slug]: { match: match as TagMatch } } }, { dryRun: options.dryRun });
-        printTopicReport(report, Boolean(options.dryRun));
-        if (match !== "rules" && known.include.length) {
-          console.log(`${known.slug}'s include rules stay, unused while it matches by ${match} ('tags match ${known.slug} rules' uses them again)`);
-        }
-        if (!options.dryRun) await notifyHub(new Set(report.changedTags), report.anyChange);
-      });
-    });
+    .action(setTagMatch);
 
   tagsCommand
     .command("rename")
@@ -139,4 +102,44 @@ export function addTagCommands(program: Command): void {
         await notifyHub(new Set(done.changedTags), done.items > 0);
       });
     });
+}
+
+/** tags list: a row per tag, and below the table its rules and other names, the global rules and the tags removed. */
+async function printTags(): Promise<void> {
+  await withDatabase(async (opened) => {
+    const { tags, removed, drop } = await tagOverview(opened.db);
+    if (!tags.length) console.log("no tags yet: 'ingest' pages or 'sources add' feeds");
+    else {
+      printTable(
+        ["tag", "label", "stories", "match", "from", "sources"],
+        tags.map((t) => [t.slug, t.label, String(t.items), t.match, t.origin, t.sources.join(", ")]),
+      );
+    }
+    const ruled = tags.filter((t) => t.include.length || t.exclude.length || t.aliases.length);
+    if (ruled.length) console.log("");
+    for (const t of ruled) {
+      for (const r of t.include) console.log(`${t.slug}: include ${describeRule(r)}`);
+      for (const r of t.exclude) console.log(`${t.slug}: exclude ${describeRule(r)}`);
+      if (t.aliases.length) console.log(`${t.slug}: also known as ${t.aliases.join(", ")}`);
+    }
+    if (drop.length) console.log(`\nglobal rules (stories in no feed):\n${drop.map((r) => `  drop ${describeRule(r)}`).join("\n")}`);
+    if (removed.length) console.log(`\nremoved (their feeds answer 410 Gone): ${removed.join(", ")}`);
+  });
+}
+
+/** tags match: how a tag gains stories, changed (or with --dry-run, what that would change, said). */
+async function setTagMatch(tag: string, match: string, options: { dryRun?: boolean }): Promise<void> {
+  if (!(TAG_MATCHES as readonly string[]).includes(match)) throw new Error(`${match}: not a match; one of ${TAG_MATCHES.join(", ")}`);
+  await withDatabase(async (opened) => {
+    const known = await findTag(opened.db, tag);
+    if (match === "rules" && !known.include.length) {
+      throw new Error(`${tag}: a tag matching by rules needs include rules: give them in the sources file ('sources apply') or the admin API`);
+    }
+    const report = await changeTopics(opened.db, { tags: { [known.slug]: { match: match as TagMatch } } }, { dryRun: options.dryRun });
+    printTopicReport(report, Boolean(options.dryRun));
+    if (match !== "rules" && known.include.length) {
+      console.log(`${known.slug}'s include rules stay, unused while it matches by ${match} ('tags match ${known.slug} rules' uses them again)`);
+    }
+    if (!options.dryRun) await notifyHub(new Set(report.changedTags), report.anyChange);
+  });
 }
