@@ -3,7 +3,8 @@
  * of type "xhtml" (or with elements inside whatever their type), RSS
  * `<body>` / `<xhtml:body>`, and RSS descriptions with unescaped HTML. rss-parser hands these over as a tree of
  * objects that loses the order of text and elements, so a tokenizer pass
- * (htmlparser2 in XML mode, no tree) takes their source instead: the inner
+ * (htmlparser2 in XML mode, no tree) over the entry (recovered-fields.ts)
+ * takes their source instead: the inner
  * XML of each, namespace prefixes of element names dropped, the wrapping
  * `<div>` of Atom's xhtml type removed (it is a container, not content).
  */
@@ -33,7 +34,7 @@ export function hasInlineMarkup(values: unknown[]): boolean {
   });
 }
 
-/** One record per entry, in the order rss-parser lists them (as entryBases counts them). */
+/** One record per entry of `xml` (the root's entries or items, a channel's items), in document order. */
 export function entryMarkup(xml: string): EntryMarkup[] {
   const found: EntryMarkup[] = [];
   const names: string[] = [];

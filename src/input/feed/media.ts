@@ -29,7 +29,7 @@ export interface RawMedia {
   thumbnails: RawThumbnail[];
 }
 
-/** The rss-parser item fields media are read from (see read-feed's customFields). */
+/** The rss-parser item fields media are read from (see the customFields in rss-parser.ts). */
 export const MEDIA_FIELDS: (string | { keepArray: boolean })[][] = [
   ["enclosure", "enclosuresXml", { keepArray: true }],
   ["link", "linksXml", { keepArray: true }],

@@ -112,138 +112,166 @@ interface Open {
 }
 
 export function recoverXml(text: string): Recovered {
-  const out: string[] = [];
-  const open: Open[] = [];
-  // how many open elements declare each prefix: a look-up per tag, however deep the nesting (a stack scan is quadratic)
-  const bound = new Map<string, number>();
-  let fault: string | undefined;
-  let rootClosed = false;
-  let inCdata = false;
-  let ending = false;
-  // implied closes come innermost first; only the innermost lost its end tag where the fault is
-  let cascade = false;
-  const note = (what: string, index: number) => {
-    fault ??= `${what} at line ${lineAt(text, index)}`;
-  };
-  const source = () => text.slice(parser.startIndex, parser.endIndex + 1);
+  return new Recovery(text).run();
+}
 
-  const parser = new Parser(
-    {
-      onprocessinginstruction(name) {
-        if (name.toLowerCase() === "!doctype" && /<!ENTITY/i.test(text)) note("entity declarations (not expanded)", parser.startIndex);
+/** One document re-serialised: the tokenizer's events written out as well-formed XML, the first fault noted. */
+class Recovery {
+  private readonly out: string[] = [];
+  private readonly open: Open[] = [];
+  // how many open elements declare each prefix: a look-up per tag, however deep the nesting (a stack scan is quadratic)
+  private readonly bound = new Map<string, number>();
+  private fault: string | undefined;
+  private rootClosed = false;
+  private inCdata = false;
+  private ending = false;
+  // implied closes come innermost first; only the innermost lost its end tag where the fault is
+  private cascade = false;
+  private readonly parser: Parser;
+
+  constructor(private readonly text: string) {
+    this.parser = new Parser(
+      {
+        onprocessinginstruction: (name) => {
+          if (name.toLowerCase() === "!doctype" && /<!ENTITY/i.test(text)) this.note("entity declarations (not expanded)", this.parser.startIndex);
+        },
+        onattribute: (name, _value, quote) => {
+          if (quote === null && !this.rootClosed) this.note(`attribute ${name} without quotes`, this.parser.startIndex);
+        },
+        onopentag: (name, attribs) => this.openTag(name, attribs),
+        onclosetag: (name, isImplied) => this.closeTag(name, isImplied),
+        ontext: (data) => this.addText(data),
+        oncdatastart: () => {
+          this.inCdata = true;
+        },
+        oncdataend: () => {
+          this.inCdata = false;
+        },
       },
-      onattribute(name, _value, quote) {
-        if (quote === null && !rootClosed) note(`attribute ${name} without quotes`, parser.startIndex);
-      },
-      onopentag(name, attribs) {
-        cascade = false;
-        if (rootClosed) return note("content after the root element", parser.startIndex);
-        const parent = open.at(-1);
-        if (parent?.text) {
-          out.push(escapeAll(source(), parser.startIndex));
-          open.push({ name: null, at: out.length, text: true });
-          return;
-        }
-        if (!NAME.test(name)) {
-          note(`invalid element name <${name}>`, parser.startIndex);
-          open.push({ name: null, at: out.length, text: false });
-          return;
-        }
-        let tag = `<${name}`;
-        const prefixes: string[] = [];
-        for (const [attr, value] of Object.entries(attribs)) {
-          if (NAME.test(attr)) tag += ` ${attr}="${escapeData(value, parser.startIndex).replace(/"/g, "&quot;")}"`;
-          if (attr.startsWith("xmlns:")) prefixes.push(attr.slice(6));
-        }
-        out.push(`${tag}>`);
-        open.push({ name, at: out.length, text: TEXT_ONLY.has(name) && attribs.type !== "xhtml" && open.length > 0, prefixes });
-        for (const prefix of prefixes) bound.set(prefix, (bound.get(prefix) ?? 0) + 1);
-        // rss-parser ignores namespaces; feedparser's XML parser does not
-        for (const qualified of [name, ...Object.keys(attribs)]) {
-          const prefix = qualified.includes(":") ? qualified.slice(0, qualified.indexOf(":")) : null;
-          if (prefix && prefix !== "xml" && prefix !== "xmlns" && !bound.get(prefix)) {
-            note(`unbound namespace prefix ${prefix}:`, parser.startIndex);
-          }
-        }
-      },
-      onclosetag(name, isImplied) {
-        if (rootClosed || !open.length) return;
-        const element = open.pop()!;
-        for (const prefix of element.prefixes ?? []) bound.set(prefix, bound.get(prefix)! - 1);
-        const selfClosing = text[parser.endIndex] === ">" && text[parser.endIndex - 1] === "/";
-        if (element.name === null) {
-          if (element.text && !isImplied) out.push(escapeAll(source(), parser.startIndex));
-        } else {
-          if (isImplied && !selfClosing) {
-            note(ending ? `document ends inside <${name}> (truncated?)` : `element <${name}> not closed`, ending ? text.length : parser.startIndex);
-            // as feedparser: an element that lost its end tag loses its unfinished content; but a
-            // document cut off after a whole entry keeps its entries (the feed's own element is not unfinished content)
-            if (!cascade && !(ending && FEED_ELEMENTS.has(name.toLowerCase()))) out.length = element.at;
-            cascade = true;
-          } else cascade = false;
-          out.push(`</${element.name}>`);
-        }
-        if (!open.length) rootClosed = true;
-      },
-      ontext(data) {
-        if (rootClosed || !open.length) {
-          if (data.trim()) note(`text ${rootClosed ? "after" : "before"} the root element`, parser.startIndex);
-          return;
-        }
-        if (data.trim()) cascade = false;
-        out.push(inCdata ? escapeAll(data, parser.startIndex) : escapeData(data, parser.startIndex));
-      },
-      oncdatastart() {
-        inCdata = true;
-      },
-      oncdataend() {
-        inCdata = false;
-      },
-    },
-    { xmlMode: true, decodeEntities: false },
-  );
-  function escapeData(raw: string, at: number): string {
+      { xmlMode: true, decodeEntities: false },
+    );
+  }
+
+  run(): Recovered {
+    this.parser.write(this.text);
+    // what htmlparser2 closes from here on was left open by a document that ends too early
+    this.ending = true;
+    this.parser.end();
+    return { xml: this.out.join(""), fault: this.fault };
+  }
+
+  private note(what: string, index: number): void {
+    this.fault ??= `${what} at line ${lineAt(this.text, index)}`;
+  }
+
+  /** The current tag as written. */
+  private source(): string {
+    return this.text.slice(this.parser.startIndex, this.parser.endIndex + 1);
+  }
+
+  private openTag(name: string, attribs: Record<string, string>): void {
+    this.cascade = false;
+    if (this.rootClosed) {
+      this.note("content after the root element", this.parser.startIndex);
+      return;
+    }
+    const parent = this.open.at(-1);
+    if (parent?.text) {
+      this.out.push(this.escapeAll(this.source(), this.parser.startIndex));
+      this.open.push({ name: null, at: this.out.length, text: true });
+      return;
+    }
+    if (!NAME.test(name)) {
+      this.note(`invalid element name <${name}>`, this.parser.startIndex);
+      this.open.push({ name: null, at: this.out.length, text: false });
+      return;
+    }
+    let tag = `<${name}`;
+    const prefixes: string[] = [];
+    for (const [attr, value] of Object.entries(attribs)) {
+      if (NAME.test(attr)) tag += ` ${attr}="${this.escapeData(value, this.parser.startIndex).replace(/"/g, "&quot;")}"`;
+      if (attr.startsWith("xmlns:")) prefixes.push(attr.slice(6));
+    }
+    this.out.push(`${tag}>`);
+    this.open.push({ name, at: this.out.length, text: TEXT_ONLY.has(name) && attribs.type !== "xhtml" && this.open.length > 0, prefixes });
+    for (const prefix of prefixes) this.bound.set(prefix, (this.bound.get(prefix) ?? 0) + 1);
+    // rss-parser ignores namespaces; feedparser's XML parser does not
+    for (const qualified of [name, ...Object.keys(attribs)]) {
+      const prefix = qualified.includes(":") ? qualified.slice(0, qualified.indexOf(":")) : null;
+      if (prefix && prefix !== "xml" && prefix !== "xmlns" && !this.bound.get(prefix)) {
+        this.note(`unbound namespace prefix ${prefix}:`, this.parser.startIndex);
+      }
+    }
+  }
+
+  private closeTag(name: string, isImplied: boolean): void {
+    if (this.rootClosed || !this.open.length) return;
+    const element = this.open.pop()!;
+    for (const prefix of element.prefixes ?? []) this.bound.set(prefix, this.bound.get(prefix)! - 1);
+    const selfClosing = this.text[this.parser.endIndex] === ">" && this.text[this.parser.endIndex - 1] === "/";
+    if (element.name === null) {
+      if (element.text && !isImplied) this.out.push(this.escapeAll(this.source(), this.parser.startIndex));
+    } else {
+      if (isImplied && !selfClosing) {
+        this.note(
+          this.ending ? `document ends inside <${name}> (truncated?)` : `element <${name}> not closed`,
+          this.ending ? this.text.length : this.parser.startIndex,
+        );
+        // as feedparser: an element that lost its end tag loses its unfinished content; but a
+        // document cut off after a whole entry keeps its entries (the feed's own element is not unfinished content)
+        if (!this.cascade && !(this.ending && FEED_ELEMENTS.has(name.toLowerCase()))) this.out.length = element.at;
+        this.cascade = true;
+      } else this.cascade = false;
+      this.out.push(`</${element.name}>`);
+    }
+    if (!this.open.length) this.rootClosed = true;
+  }
+
+  private addText(data: string): void {
+    if (this.rootClosed || !this.open.length) {
+      if (data.trim()) this.note(`text ${this.rootClosed ? "after" : "before"} the root element`, this.parser.startIndex);
+      return;
+    }
+    if (data.trim()) this.cascade = false;
+    this.out.push(this.inCdata ? this.escapeAll(data, this.parser.startIndex) : this.escapeData(data, this.parser.startIndex));
+  }
+
+  private escapeData(raw: string, at: number): string {
     let value = raw;
     if (FORBIDDEN.test(value)) {
-      note("control character", at + value.search(FORBIDDEN));
+      this.note("control character", at + value.search(FORBIDDEN));
       value = value.replace(FORBIDDEN_ALL, "");
     }
-    if (value.includes("<")) note("unescaped <", at + value.indexOf("<"));
+    if (value.includes("<")) this.note("unescaped <", at + value.indexOf("<"));
     return value
       .replace(/</g, "&lt;")
       .replace(/>/g, "&gt;")
       .replace(REFERENCE, (whole, name: string | undefined, offset: number) => {
         if (!name) {
-          note("unescaped &", at + offset);
+          this.note("unescaped &", at + offset);
           return "&amp;";
         }
         if (name[0] === "#") {
           const code = name[1] === "x" ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
           if (allowedCodePoint(code)) return whole;
-          note(`reference to a character XML forbids (${whole})`, at + offset);
+          this.note(`reference to a character XML forbids (${whole})`, at + offset);
           return "";
         }
         if (XML_ENTITIES.has(name)) return whole;
-        note(`undefined entity ${whole}`, at + offset);
+        this.note(`undefined entity ${whole}`, at + offset);
         const decoded = htmlEntity(name);
-        return decoded ? escapeAll(decoded, at) : `&amp;${name};`;
+        return decoded ? this.escapeAll(decoded, at) : `&amp;${name};`;
       });
   }
 
-  function escapeAll(raw: string, at: number): string {
+  private escapeAll(raw: string, at: number): string {
     let value = raw;
     if (FORBIDDEN.test(value)) {
-      note("control character", at + value.search(FORBIDDEN));
+      this.note("control character", at + value.search(FORBIDDEN));
       value = value.replace(FORBIDDEN_ALL, "");
     }
     return value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   }
-
-  parser.write(text);
-  // what htmlparser2 closes from here on was left open by a document that ends too early
-  ending = true;
-  parser.end();
-  return { xml: out.join(""), fault };
 }
 
 function allowedCodePoint(code: number): boolean {

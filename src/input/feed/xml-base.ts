@@ -1,9 +1,9 @@
 /**
  * xml:base in scope where an entry's link, content and summary stand.
  * rss-parser drops attributes of these elements, so a light pass over the
- * document records, for each entry in document order, the chain of
- * xml:base values around each of them (outermost first, the root's
- * included); to-items resolves the chain against the document's URL.
+ * entry (with the start tags around it, recovered-fields.ts) records the
+ * chain of xml:base values around each of them (outermost first, the
+ * root's included); to-items resolves the chain against the document's URL.
  */
 import { Parser } from "htmlparser2";
 
@@ -17,7 +17,7 @@ const ENTRY = new Set(["entry", "item"]);
 const CONTENT = new Set(["content", "content:encoded"]);
 const SUMMARY = new Set(["summary", "description"]);
 
-/** One record per entry as rss-parser lists them: Atom entries of the feed, RSS items of the channel (or, in RSS 1.0, of the root). */
+/** One record per entry of `xml`: Atom entries of the feed, RSS items of the channel (or, in RSS 1.0, of the root), in document order. */
 export function entryBases(xml: string): EntryBases[] {
   const found: EntryBases[] = [];
   const names: string[] = [];

@@ -1,6 +1,6 @@
 /**
- * Reader for the news portal's page format (see the format notes in the
- * README): one article, its tag list, then timed and untimed teasers and the
+ * Reader for the news portal's page format (see the format notes in
+ * docs/pages.md): one article, its tag list, then timed and untimed teasers and the
  * footer. The reader is strict about structure, because a page that is cut
  * short or is not a page at all must be refused with the line that gave it
  * away, not half-read; it is lenient about the contents of each block.
@@ -50,15 +50,26 @@ export function parsePage(text: string, fetchedAt: Date): Item[] {
 
 function parseLines(lines: string[], fetchedAt: Date): Item[] {
   if (lines.every((l) => l.trim() === "")) throw new PageFormatError(1, "empty page");
+  const { article, next } = readArticle(lines, readHeader(lines));
+  return mergeObservations([article, ...readTeasers(lines, next, fetchedAt)]);
+}
 
-  const blank = (i: number) => (lines[i] ?? "").trim() === "";
-  const lineNo = (i: number) => i + 1;
+const blankAt = (lines: string[], i: number) => (lines[i] ?? "").trim() === "";
+const lineNo = (i: number) => i + 1;
 
-  // --- kicker, headline, date and source
+interface Header {
+  date: NonNullable<ReturnType<typeof parseDateSourceLine>>;
+  dateIdx: number;
+  headline: string;
+  kicker: string | null;
+}
+
+// --- kicker, headline, date and source
+function readHeader(lines: string[]): Header {
   let dateIdx = -1;
   let date: ReturnType<typeof parseDateSourceLine> = null;
   for (let i = 0, seen = 0; i < lines.length && seen < HEADER_LINES; i++) {
-    if (blank(i)) continue;
+    if (blankAt(lines, i)) continue;
     seen++;
     date = parseDateSourceLine(lines[i]!);
     if (date) {
@@ -77,38 +88,21 @@ function parseLines(lines: string[], fetchedAt: Date): Item[] {
   if (head.length > 2) {
     throw new PageFormatError(1, `expected a kicker and a headline before the date line, found ${head.length} lines`);
   }
-  const headline = head[head.length - 1]!;
-  const kicker = head.length === 2 ? head[0]! : null;
+  return { date, dateIdx, headline: head[head.length - 1]!, kicker: head.length === 2 ? head[0]! : null };
+}
 
+/** The article, from its header to its comment count; `next` is the line after it. */
+function readArticle(lines: string[], { date, dateIdx, headline, kicker }: Header): { article: Item; next: number } {
   // --- image block and lead: the lines up to the first blank line
   let i = dateIdx + 1;
   const chunkStart = i;
-  while (i < lines.length && !blank(i)) i++;
+  while (i < lines.length && !blankAt(lines, i)) i++;
   const chunk = lines.slice(chunkStart, i).map(clean);
   if (chunk.length === 0) throw new PageFormatError(lineNo(chunkStart), "expected the lead paragraph after the date line");
   const { image, lead } = readImageAndLead(chunk);
   if (!lead) throw new PageFormatError(lineNo(i), "expected the lead paragraph after the image block");
 
-  // --- body up to the tag line and the closing date line
-  let closeIdx = -1;
-  for (let j = i; j < lines.length; j++) {
-    if (parseNumericDateLine(lines[j]!)) {
-      closeIdx = j;
-      break;
-    }
-  }
-  if (closeIdx < 0) {
-    throw new PageFormatError(lines.length, "page ends before the tag list and the closing date line such as '10.08.2025 · 12:47 Uhr' (truncated?)");
-  }
-  let tagLine: string | null = null;
-  let bodyEnd = closeIdx;
-  if (closeIdx - 1 >= i && !blank(closeIdx - 1) && !SENTENCE_END.test(clean(lines[closeIdx - 1]!))) {
-    tagLine = clean(lines[closeIdx - 1]!);
-    bodyEnd = closeIdx - 1;
-  }
-  const paragraphs = splitParagraphs(lines.slice(i, bodyEnd));
-  const tags = tagLine ? readTags(tagLine) : [];
-
+  const { paragraphs, tags, closeIdx } = readBody(lines, i);
   let cursor = closeIdx + 1;
   let articleComments: number | null = null;
   const comments = COMMENTS.exec(clean(lines[cursor] ?? ""));
@@ -136,10 +130,34 @@ function parseLines(lines: string[], fetchedAt: Date): Item[] {
     contentHtml: articleHtml(lead, paragraphs),
     url: null,
   };
+  return { article, next: cursor };
+}
 
-  // --- teasers, until the footer
+// --- body up to the tag line and the closing date line
+function readBody(lines: string[], start: number): { paragraphs: string[]; tags: Tag[]; closeIdx: number } {
+  let closeIdx = -1;
+  for (let j = start; j < lines.length; j++) {
+    if (parseNumericDateLine(lines[j]!)) {
+      closeIdx = j;
+      break;
+    }
+  }
+  if (closeIdx < 0) {
+    throw new PageFormatError(lines.length, "page ends before the tag list and the closing date line such as '10.08.2025 · 12:47 Uhr' (truncated?)");
+  }
+  let tagLine: string | null = null;
+  let bodyEnd = closeIdx;
+  if (closeIdx - 1 >= start && !blankAt(lines, closeIdx - 1) && !SENTENCE_END.test(clean(lines[closeIdx - 1]!))) {
+    tagLine = clean(lines[closeIdx - 1]!);
+    bodyEnd = closeIdx - 1;
+  }
+  return { paragraphs: splitParagraphs(lines.slice(start, bodyEnd)), tags: tagLine ? readTags(tagLine) : [], closeIdx };
+}
+
+// --- teasers, until the footer
+function readTeasers(lines: string[], start: number, fetchedAt: Date): Item[] {
   const teasers: Item[] = [];
-  let footerSeen = false;
+  let cursor = start;
   while (cursor < lines.length) {
     const raw = lines[cursor]!;
     const line = clean(raw);
@@ -147,52 +165,55 @@ function parseLines(lines: string[], fetchedAt: Date): Item[] {
       cursor++; // empty lines, and the no-break-space line before the untimed teasers
       continue;
     }
-    if (FOOTER.test(line)) {
-      footerSeen = true;
-      break;
-    }
-    if (isRelativeTime(line)) throw new PageFormatError(lineNo(cursor), `relative time '${line}' without a teaser before it`);
-    const title = line;
-    const textIdx = cursor + 1;
-    const text = clean(lines[textIdx] ?? "");
-    if (text === "" || FOOTER.test(text) || isRelativeTime(text)) {
-      throw new PageFormatError(lineNo(textIdx), `teaser '${title}' has no text line (truncated?)`);
-    }
-    const tail = TEASER_TAIL.exec(text);
-    if (!tail) {
-      throw new PageFormatError(lineNo(textIdx), "teaser text does not end with '[…] (NN)' (truncated?)");
-    }
-    cursor = textIdx + 1;
-    let publishedAt: Date | null = null;
-    let precision: Precision = "none";
-    const relative = parseRelativeTime(clean(lines[cursor] ?? ""), fetchedAt);
-    if (relative) {
-      ({ publishedAt, precision } = relative);
-      cursor++;
-    }
-    const dateline = readDateline(text);
-    teasers.push({
-      ...identity(title),
-      kind: "teaser",
-      title,
-      kicker: null,
-      publishedAt,
-      precision,
-      agency: dateline?.agency ?? null,
-      dateline: dateline?.place ?? null,
-      tags: [],
-      commentCount: Number(tail[2]),
-      image: null,
-      media: null,
-      // the portal cut the text where it wrote "[…]": the summary says so with an ellipsis, not ending mid-sentence
-      summary: tail[1] ? `${text.slice(0, tail.index).trim()} …` : text.slice(0, tail.index).trim(),
-      contentHtml: null,
-      url: null,
-    });
+    if (FOOTER.test(line)) return teasers;
+    const teaser = readTeaser(lines, cursor, fetchedAt);
+    teasers.push(teaser.item);
+    cursor = teaser.next;
   }
-  if (!footerSeen) throw new PageFormatError(lines.length, "page ends before the footer 'Suchbegriff' (truncated?)");
+  throw new PageFormatError(lines.length, "page ends before the footer 'Suchbegriff' (truncated?)");
+}
 
-  return mergeObservations([article, ...teasers]);
+/** The teaser whose title is on line `titleIdx`: its text line, then its relative time if it has one. */
+function readTeaser(lines: string[], titleIdx: number, fetchedAt: Date): { item: Item; next: number } {
+  const title = clean(lines[titleIdx]!);
+  if (isRelativeTime(title)) throw new PageFormatError(lineNo(titleIdx), `relative time '${title}' without a teaser before it`);
+  const textIdx = titleIdx + 1;
+  const text = clean(lines[textIdx] ?? "");
+  if (text === "" || FOOTER.test(text) || isRelativeTime(text)) {
+    throw new PageFormatError(lineNo(textIdx), `teaser '${title}' has no text line (truncated?)`);
+  }
+  const tail = TEASER_TAIL.exec(text);
+  if (!tail) {
+    throw new PageFormatError(lineNo(textIdx), "teaser text does not end with '[…] (NN)' (truncated?)");
+  }
+  let next = textIdx + 1;
+  let publishedAt: Date | null = null;
+  let precision: Precision = "none";
+  const relative = parseRelativeTime(clean(lines[next] ?? ""), fetchedAt);
+  if (relative) {
+    ({ publishedAt, precision } = relative);
+    next++;
+  }
+  const dateline = readDateline(text);
+  const item: Item = {
+    ...identity(title),
+    kind: "teaser",
+    title,
+    kicker: null,
+    publishedAt,
+    precision,
+    agency: dateline?.agency ?? null,
+    dateline: dateline?.place ?? null,
+    tags: [],
+    commentCount: Number(tail[2]),
+    image: null,
+    media: null,
+    // the portal cut the text where it wrote "[…]": the summary says so with an ellipsis, not ending mid-sentence
+    summary: tail[1] ? `${text.slice(0, tail.index).trim()} …` : text.slice(0, tail.index).trim(),
+    contentHtml: null,
+    url: null,
+  };
+  return { item, next };
 }
 
 function identity(title: string): Pick<Item, "id" | "guid"> {

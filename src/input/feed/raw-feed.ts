@@ -1,0 +1,39 @@
+/**
+ * A feed as read, still in the feed's own vocabulary (rss.ts, atom.ts,
+ * json-feed.ts read it; to-items turns it into items).
+ */
+import type { RawMedia } from "./media";
+import type { EntryBases } from "./xml-base";
+
+export interface RawEntry {
+  id?: string | undefined;
+  link?: string | undefined;
+  title?: string | undefined;
+  /** HTML (RSS description, Atom summary, JSON summary escaped). */
+  summaryHtml?: string | undefined;
+  contentHtml?: string | undefined;
+  published?: string | undefined;
+  updated?: string | undefined;
+  author?: string | undefined;
+  categories: string[];
+  media?: RawMedia | undefined;
+  /** xml:base chains in scope at the entry's link, content and summary, where the document uses xml:base. */
+  bases?: EntryBases | undefined;
+}
+
+export interface RawFeed {
+  format: "rss" | "atom" | "json";
+  title?: string | undefined;
+  /** The site the feed belongs to: RSS channel link, Atom alternate link, JSON Feed home_page_url. */
+  link?: string | undefined;
+  /** xml:base of the document, if it names one. */
+  base?: string | undefined;
+  /** Minutes: RSS ttl, or sy:updatePeriod × sy:updateFrequency. */
+  ttlMinutes?: number | undefined;
+  /** Why the document is broken, if it is (feedparser's bozo): its entries were read as lenient readers read them. */
+  bozo?: string | undefined;
+  entries: RawEntry[];
+}
+
+/** Text as the HTML fields above hold it. */
+export const escapeHtml = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");

@@ -1,0 +1,115 @@
+/**
+ * rss-parser as feedwerk uses it: the fields it copies from each entry beside
+ * its own, what it is kept from doing (dates, snippets), and the source of
+ * each entry noted as it parses (entry-sources.ts).
+ */
+import Parser from "rss-parser";
+import { noteEntrySources, withSources, type SaxParser } from "./entry-sources";
+import { MEDIA_FIELDS } from "./media";
+
+/** An RSS item or Atom entry as rss-parser hands it over: its own fields and the custom fields below. */
+export type ParsedItem = Record<string, unknown> & { categoriesXml?: unknown[] };
+
+const parser = new Parser<Record<string, unknown>, ParsedItem>({
+  // <rss> without a version, or with one rss-parser does not know, is read as RSS 2.0, as readers do
+  defaultRSS: 2,
+  customFields: {
+    feed: ["ttl", "sy:updatePeriod", "sy:updateFrequency"],
+    item: [
+      ["category", "categoriesXml", { keepArray: true }],
+      // feedparser keeps the last of several <updated>
+      ["updated", "updatedXml", { keepArray: true }],
+      ["published", "published"],
+      ["dc:date", "dcDate"],
+      // Atom 0.3's dates, and Dublin Core's terms for them
+      ["issued", "issued"],
+      ["modified", "modified"],
+      ["dcterms:issued", "dctermsIssued"],
+      ["dcterms:modified", "dctermsModified"],
+      ["dc:author", "dcAuthor"],
+      ["itunes:author", "itunesAuthor"],
+      ["guid", "guidXml", { keepArray: true }],
+      ["itunes:summary", "itunesSummary"],
+      ["itunes:category", "itunesCategories", { keepArray: true }],
+      ["media:category", "mediaCategories", { keepArray: true }],
+      ["media:title", "mediaTitle"],
+      ["description", "descriptionXml", { keepArray: true }],
+      ["dc:subject", "dcSubject", { keepArray: true }],
+      ...MEDIA_FIELDS,
+      // Atom text constructs, for their type attribute (kept as arrays: rss-parser flattens single elements to their text)
+      ["title", "titleXml", { keepArray: true }],
+      ["summary", "summaryXml", { keepArray: true }],
+      ["content", "contentXml", { keepArray: true }],
+      // RSS bodies feedparser reads as the content: XHTML inline (<body>, <xhtml:body>) or escaped (<fullitem>)
+      ["body", "bodyXml", { keepArray: true }],
+      ["xhtml:body", "xhtmlBodyXml", { keepArray: true }],
+      ["fullitem", "fullitem"],
+    ],
+  },
+});
+
+export type ParsedFeed = Awaited<ReturnType<typeof parser.parseString>>;
+
+/** rss-parser on a document; its items' entries can be found again (entryExcerpt in entry-sources.ts). */
+export function parseFeedXml(xml: string): Promise<ParsedFeed> {
+  // xml2js's sax parser for this document (a new one after each)
+  const { saxParser } = (parser as unknown as { xmlParser: { saxParser: SaxParser } }).xmlParser;
+  return noteEntrySources(saxParser, xml, () => parser.parseString(xml));
+}
+
+/**
+ * rss-parser turns an Atom entry's published or updated date into an ISO
+ * string itself, and throws on one it cannot read, refusing the whole feed.
+ * Dates are read here (dates.ts; an unreadable one leaves the entry undated),
+ * so rss-parser is given the entry without them, and they are added back as
+ * the custom fields it would have copied.
+ */
+const atomParser = parser as unknown as { parseItemAtom(entry: Record<string, unknown>): ParsedItem };
+const parseItemAtom = atomParser.parseItemAtom.bind(parser);
+atomParser.parseItemAtom = (entry) => {
+  const { published, updated, ...rest } = entry;
+  const item = parseItemAtom(rest);
+  if (Array.isArray(published)) item.published = published[0];
+  if (Array.isArray(updated)) item.updatedXml = updated;
+  return item;
+};
+
+/**
+ * Work rss-parser does for every RSS item that nothing here reads, left out: an ISO copy of its
+ * date (isoDate; dates.ts reads dates) and a plain-text snippet of its description and of its
+ * content:encoded (contentSnippet; to-items makes the text it keeps, once). A description that
+ * is text, as nearly every one is, is handed over as rss-parser would: as `content`, and as the
+ * custom field above.
+ */
+type ItemFields = (string | [string, string, { keepArray?: boolean; includeSnippet?: boolean }?])[];
+const rssParser = parser as unknown as {
+  setISODate(item: ParsedItem): void;
+  parseItemRss(xmlItem: Record<string, unknown>, fields: ItemFields): ParsedItem;
+};
+rssParser.setISODate = () => {};
+const parseItemRss = rssParser.parseItemRss.bind(parser);
+const withoutSnippets = new WeakMap<ItemFields, ItemFields>();
+rssParser.parseItemRss = (xmlItem, fields) => {
+  let own = withoutSnippets.get(fields);
+  if (!own) {
+    own = fields.map((f) => (Array.isArray(f) && f[2]?.includeSnippet ? [f[0], f[1], { ...f[2], includeSnippet: false }] : f));
+    withoutSnippets.set(fields, own);
+  }
+  const description = xmlItem.description;
+  if (!Array.isArray(description) || typeof description[0] !== "string") return parseItemRss(xmlItem, own);
+  const { description: _, ...rest } = xmlItem;
+  const item = parseItemRss(rest, own);
+  item.content = description[0];
+  item.descriptionXml = description;
+  return item;
+};
+
+/** The feeds rss-parser builds, as it builds them, each item tied to the entry it was read from. */
+const builder = parser as unknown as {
+  buildAtomFeed(xmlObj: unknown): ParsedFeed;
+  buildRSS(channel: unknown, items: unknown): ParsedFeed;
+};
+const buildAtomFeed = builder.buildAtomFeed.bind(parser);
+builder.buildAtomFeed = (xmlObj) => withSources(buildAtomFeed(xmlObj));
+const buildRSS = builder.buildRSS.bind(parser);
+builder.buildRSS = (channel, items) => withSources(buildRSS(channel, items));
