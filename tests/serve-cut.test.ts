@@ -42,7 +42,7 @@ describe("serve --poll stopped while its pass waits on a held database", () => {
       await setup.db.insert(sources).values({ kind: "feed", name: "stuck", url: feedUrl });
       await setup.close();
 
-      const env = { ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1" };
+      const env: Record<string, string> = { ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1" };
       const server = startCli(["serve", "--poll", "--port", "0"], env);
       try {
         await server.waitFor(/other commands reach the embedded database/, 60_000);
