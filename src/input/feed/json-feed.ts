@@ -1,7 +1,7 @@
 /** JSON Feed 1.0 and 1.1, read into entries (its text fields escaped into the HTML fields they fill). */
 import { FeedFormatError } from "./errors";
 import { jsonItemMedia } from "./media";
-import { escapeHtml, type RawEntry, type RawFeed } from "./raw-feed";
+import { textAsHtml, type RawEntry, type RawFeed } from "./raw-feed";
 
 export function readJsonFeed(text: string): RawFeed {
   let doc: Record<string, unknown>;
@@ -26,12 +26,12 @@ export function readJsonFeed(text: string): RawFeed {
 function jsonEntry(item: Record<string, unknown>): RawEntry {
   const authors = Array.isArray(item.authors) ? item.authors : item.author ? [item.author] : [];
   const firstAuthor = authors.find((a): a is { name: string } => Boolean(a && typeof a === "object" && typeof (a as { name?: unknown }).name === "string"));
-  const text = typeof item.content_text === "string" ? `<p>${escapeHtml(item.content_text)}</p>` : undefined;
+  const text = typeof item.content_text === "string" ? `<p>${textAsHtml(item.content_text)}</p>` : undefined;
   return {
     id: item.id === undefined || item.id === null ? undefined : String(item.id),
     link: typeof item.url === "string" ? item.url : typeof item.external_url === "string" ? item.external_url : undefined,
-    title: typeof item.title === "string" ? escapeHtml(item.title) : undefined,
-    summaryHtml: typeof item.summary === "string" ? escapeHtml(item.summary) : undefined,
+    title: typeof item.title === "string" ? textAsHtml(item.title) : undefined,
+    summaryHtml: typeof item.summary === "string" ? textAsHtml(item.summary) : undefined,
     contentHtml: typeof item.content_html === "string" ? item.content_html : text,
     published: typeof item.date_published === "string" ? item.date_published : undefined,
     updated: typeof item.date_modified === "string" ? item.date_modified : undefined,

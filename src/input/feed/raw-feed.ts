@@ -35,5 +35,9 @@ export interface RawFeed {
   entries: RawEntry[];
 }
 
-/** Text as the HTML fields above hold it. */
-export const escapeHtml = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+/**
+ * Text as the HTML fields above hold it: only what HTML needs in element content, not quotes
+ * (normalise/html's escapeHtml escapes them too). Items hash their content: escaping quotes here would
+ * make every stored entry with a quote look changed on its next fetch.
+ */
+export const textAsHtml = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");

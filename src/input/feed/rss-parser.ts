@@ -50,11 +50,29 @@ const parser = new Parser<Record<string, unknown>, ParsedItem>({
 
 export type ParsedFeed = Awaited<ReturnType<typeof parser.parseString>>;
 
+interface Xml2js {
+  saxParser: SaxParser;
+  once(event: "end" | "error", listener: () => void): void;
+  reset(): void;
+}
+
 /** rss-parser on a document; its items' entries can be found again (entryExcerpt in entry-sources.ts). */
 export function parseFeedXml(xml: string): Promise<ParsedFeed> {
   // xml2js's sax parser for this document (a new one after each)
-  const { saxParser } = (parser as unknown as { xmlParser: { saxParser: SaxParser } }).xmlParser;
-  return noteEntrySources(saxParser, xml, () => parser.parseString(xml));
+  const xml2js = (parser as unknown as { xmlParser: Xml2js }).xmlParser;
+  // xml2js parses synchronously and answers when the root element closes, or with an error. A document with
+  // no element at all (only an XML declaration: a body cut short) gets neither: its answer would stay pending,
+  // and its listeners would answer with the next document's feed. Such a document is one xml2js cannot parse.
+  let answered = false;
+  const answer = () => {
+    answered = true;
+  };
+  xml2js.once("end", answer);
+  xml2js.once("error", answer);
+  const parsed = noteEntrySources(xml2js.saxParser, xml, () => parser.parseString(xml));
+  if (answered) return parsed;
+  xml2js.reset();
+  return Promise.reject(new Error("Unable to parse XML."));
 }
 
 /**

@@ -3,7 +3,7 @@
  * (rss-parser.ts), read into entries.
  */
 import { xmlEntryMedia } from "./media";
-import { escapeHtml, type RawEntry } from "./raw-feed";
+import { textAsHtml, type RawEntry } from "./raw-feed";
 import type { RecoveredFields } from "./recovered-fields";
 import type { ParsedItem } from "./rss-parser";
 import { textConstruct } from "./text-construct";
@@ -29,7 +29,7 @@ export function rssEntry(item: ParsedItem, { markup, bases }: RecoveredFields): 
 const first = (value: unknown) => (Array.isArray(value) ? (value[0] as unknown) : undefined);
 
 // itunes:summary is plain text
-const escapeText = (t: string | undefined) => (t === undefined ? undefined : escapeHtml(t));
+const escapeText = (t: string | undefined) => (t === undefined ? undefined : textAsHtml(t));
 
 /** An RSS guid that is a web address and not marked isPermaLink="false" is the item's link where it has no other. */
 function permalinkGuid(guid: unknown): string | undefined {

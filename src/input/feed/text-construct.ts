@@ -3,7 +3,7 @@
  * Atom 0.3, mode attributes), and the RSS elements read the same way: as
  * HTML for the entry's fields.
  */
-import { escapeHtml } from "./raw-feed";
+import { textAsHtml } from "./raw-feed";
 import { str } from "./xml-entry";
 
 /**
@@ -29,7 +29,7 @@ export function textConstruct(elements: unknown, inline: string | undefined, htm
   if (value === undefined) return undefined;
   const decoded = base64 ? fromBase64(value) : value;
   // what does not decode is shown as the text it is
-  return decoded === undefined || isText ? escapeHtml(decoded ?? value) : decoded;
+  return decoded === undefined || isText ? textAsHtml(decoded ?? value) : decoded;
 }
 
 /** UTF-8 text from base64; undefined where it is not base64 of UTF-8 text. */
