@@ -5,7 +5,7 @@
  */
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { slugify } from "../normalise/slug";
-import { emptyEl, PROLOG, textEl } from "../xml/writer";
+import { opmlDocument } from "../xml/opml";
 
 export interface OpmlFeed {
   url: string;
@@ -62,11 +62,10 @@ export function readOpml(text: string): OpmlFeed[] {
   return feeds;
 }
 
+/** The followed feeds as OPML: a feed's tags in its category attribute, which readOpml takes back as tags. */
 export function writeOpml(title: string, feeds: { name: string; url: string; tags: string[] }[]): string {
-  const out = [PROLOG, '<opml version="2.0">\n<head>\n', textEl("title", title), "\n</head>\n<body>\n"];
-  for (const f of feeds) {
-    out.push(emptyEl("outline", { type: "rss", text: f.name, title: f.name, xmlUrl: f.url, category: f.tags.length ? f.tags.join(",") : undefined }), "\n");
-  }
-  out.push("</body>\n</opml>\n");
-  return out.join("");
+  return opmlDocument(
+    { title },
+    feeds.map((f) => ({ title: f.name, xmlUrl: f.url, category: f.tags.length ? f.tags.join(",") : undefined })),
+  );
 }

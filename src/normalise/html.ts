@@ -1,3 +1,9 @@
+/**
+ * Markup escapes: one table, two escapers named by what they escape for. They differ in the apostrophe
+ * alone, and on purpose: escapeHtml's output is stored (a page item's paragraphs, and with them its
+ * content hash), escapeXml's is every feed's bytes and ETag; changing either would make every story
+ * with an apostrophe look changed.
+ */
 const ESCAPES: Record<string, string> = {
   "&": "&amp;",
   "<": "&lt;",
@@ -6,9 +12,21 @@ const ESCAPES: Record<string, string> = {
   "'": "&#39;",
 };
 
-/** Escapes text for HTML element content and quoted attribute values. */
+const escaped = (ch: string) => ESCAPES[ch]!;
+
+/** Escapes text for HTML element content and quoted attribute values, in either quote. */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => ESCAPES[ch] ?? ch);
+  return text.replace(/[&<>"']/g, escaped);
+}
+
+const XML_SPECIAL = /[&<>"]/;
+
+/**
+ * Escapes text for XML character data and double-quoted attribute values, all the XML feedwerk writes
+ * (src/xml/writer.ts, which also drops what XML cannot carry). One test when there is nothing to escape.
+ */
+export function escapeXml(text: string): string {
+  return XML_SPECIAL.test(text) ? text.replace(/[&<>"]/g, escaped) : text;
 }
 
 const NAMED: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: "\u00a0" };

@@ -7,11 +7,11 @@
  *
  * Only explicit feed URLs (/feeds/TAG.xml, .atom, .json) are kept, and only
  * for feed readers: a browser navigating to a feed URL gets the feed's page
- * (wantsBrowserView), and the HTML pages vary with Accept.
+ * (feedOrPage in cached-feeds.ts), and the HTML pages vary with Accept.
  */
 import { notModified } from "./conditional";
+import { feedOrPage } from "./cached-feeds";
 import { FORMAT_OF_EXTENSION } from "./feed-model";
-import { wantsBrowserView } from "./negotiation";
 import { FEED_CORS_HEADERS, FEED_SECURITY_HEADERS } from "./security-headers";
 
 /** What the edge cache needs of the Cache API (caches.default on Workers). */
@@ -29,7 +29,7 @@ export function isEdgeCacheable(request: Request): boolean {
   const format = FORMAT_OF_EXTENSION[FEED_PATH.exec(url.pathname)?.[1] ?? ""];
   if (!format) return false;
   if (request.headers.has("authorization") || request.headers.has("range")) return false;
-  return !wantsBrowserView(request.headers.get("accept"), format);
+  return feedOrPage(request.headers.get("accept"), format) !== "html";
 }
 
 export async function withEdgeCache(
@@ -69,7 +69,7 @@ function stillFresh(request: Headers, response: Response): boolean {
   return !(etag && !Number.isNaN(lastModified.getTime()) && notModified(request, etag, lastModified));
 }
 
-/** The 304 the origin gives (feed-route.ts): the validators and caching fields alone. */
+/** The 304 the origin gives (cached-feeds.ts): the validators and caching fields alone. */
 function asNotModified(response: Response): Response {
   const headers = new Headers(response.headers);
   for (const name of ["content-type", "content-length", "content-encoding", ...Object.keys(FEED_SECURITY_HEADERS)]) {

@@ -9,7 +9,8 @@ import type { Database } from "../storage/database";
 import { feedPage as queryFeedPage, findTag, type TagRow } from "../storage/queries";
 import { withinDeadline } from "./database-outage";
 import { feedUrl, type FeedFormat } from "./feed-model";
-import { DEFAULT_LIMIT, readParams } from "./feed-route";
+import { DEFAULT_LIMIT } from "./feed-channel";
+import { readParams } from "./feed-route";
 import { feedPage } from "./pages";
 import { formatPosition, parsePosition, selectorKey, type Selector } from "./selector";
 

@@ -5,10 +5,11 @@
  */
 import type { Context } from "hono";
 import type { Database } from "../storage/database";
-import { listTags } from "../storage/queries";
+import { listTags, type TagSummary } from "../storage/queries";
+import { opmlDocument } from "../xml/opml";
 import { etagFor, notModified, strongTag } from "./conditional";
-import { CACHE_CONTROL } from "./feed-route";
-import { renderOpml } from "./opml";
+import { CACHE_CONTROL } from "./cached-feeds";
+import { feedUrl } from "./feed-model";
 import { FEED_CORS_HEADERS, FEED_SECURITY_HEADERS } from "./security-headers";
 import type { VersionBook } from "./version-book";
 
@@ -19,6 +20,14 @@ interface RenderedOpml {
   lastModified: Date;
 }
 
+/** OPML 2.0 listing every tag's feed, for importing them all into a feed reader at once. */
+function everyTagsFeed(base: string, tags: TagSummary[], dateModified: Date): string {
+  return opmlDocument(
+    { title: "feedwerk: alle Themen", dateModified, docs: "http://opml.org/spec2.opml" },
+    tags.map((tag) => ({ title: tag.label, xmlUrl: feedUrl(base, tag.slug, "rss"), htmlUrl: `${base}/feeds/${tag.slug}` })),
+  );
+}
+
 export function opmlRoute(db: Database, versions: VersionBook): (c: Context, base: string) => Promise<Response> {
   let last: RenderedOpml | null = null;
   return async (c, base) => {
@@ -27,7 +36,7 @@ export function opmlRoute(db: Database, versions: VersionBook): (c: Context, bas
     const key = `${base}|${snapshot.all.version}|${snapshot.tags.size}`;
     if (last?.key !== key) {
       const lastModified = new Date(Math.max(snapshot.all.changedAt.getTime(), ...[...snapshot.tags.values()].map((t) => t.changedAt.getTime())));
-      const body = new TextEncoder().encode(renderOpml(base, await listTags(db), lastModified));
+      const body = new TextEncoder().encode(everyTagsFeed(base, await listTags(db), lastModified));
       last = { key, body, etag: await strongTag(body), lastModified };
     }
     const headers: Record<string, string> = {

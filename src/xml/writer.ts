@@ -4,15 +4,12 @@
  * split where the content holds "]]>". Below both input (OPML out) and
  * publish (feeds), which must not reach into each other.
  */
+import { escapeXml } from "../normalise/html";
 import { stripNonXmlChars } from "../normalise/text";
 
-const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
-
-const SPECIAL = /[&<>"]/;
-
+/** Text as XML character data or an attribute value, without the characters XML cannot carry. */
 export function xmlText(text: string): string {
-  const clean = stripNonXmlChars(text);
-  return SPECIAL.test(clean) ? clean.replace(/[&<>"]/g, (ch) => ESCAPES[ch]!) : clean;
+  return escapeXml(stripNonXmlChars(text));
 }
 
 export function cdata(text: string): string {
