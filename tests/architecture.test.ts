@@ -111,6 +111,42 @@ describe("the layers", () => {
   });
 });
 
+describe("the modules", () => {
+  /** A module's relative imports, as paths below src. */
+  const importedBy = new Map(
+    modules.map((rel) => {
+      const targets = importsOf(readFileSync(join(src, rel), "utf8"))
+        .filter((s) => s.startsWith("."))
+        .map((s) => relative(src, resolve(src, dirname(rel), s)))
+        .map((target) => [`${target}.ts`, `${target}/index.ts`].find((candidate) => modules.includes(candidate)))
+        .filter((target): target is string => target !== undefined);
+      return [rel, targets] as const;
+    }),
+  );
+
+  it.each(modules)("%s is at most 400 lines", (rel) => {
+    expect(readFileSync(join(src, rel), "utf8").split("\n").length).toBeLessThanOrEqual(401);
+  });
+
+  it("import one another without a cycle, type imports included", () => {
+    const cycles: string[] = [];
+    const state = new Map<string, "open" | "done">();
+    const visit = (rel: string, path: string[]) => {
+      if (state.get(rel) === "done") return;
+      if (state.get(rel) === "open") return void cycles.push([...path.slice(path.indexOf(rel)), rel].join(" → "));
+      state.set(rel, "open");
+      for (const next of importedBy.get(rel) ?? []) visit(next, [...path, rel]);
+      state.set(rel, "done");
+    };
+    for (const rel of modules) visit(rel, []);
+    expect(cycles).toEqual([]);
+  });
+
+  it("are read with their imports (the graph the cycle check walks is not empty)", () => {
+    expect([...importedBy.values()].flat().length).toBeGreaterThan(modules.length);
+  });
+});
+
 describe("the source layout in docs/architecture.md", () => {
   const page = readFileSync(join(root, "docs", "architecture.md"), "utf8");
   const start = page.indexOf("\n## Source layout");

@@ -11,31 +11,14 @@ import { bearerAuth } from "hono/bearer-auth";
 import { HTTPException } from "hono/http-exception";
 import { logLine, textFault } from "../normalise/text";
 import { rootMessage } from "../storage/error-cause";
-import type { LazyPageReader } from "../input/page-reader";
-import type { Database } from "../storage/database";
-import type { StoreReport } from "../storage/store-document";
 import { outageCode } from "../storage/outage";
 import { TagNotFoundError, TopicChangeError } from "../storage/topic-changes";
 import { problem } from "./problem";
 import { addSourceRoutes } from "./source-routes";
 import { addTopicRoutes } from "./topic-routes";
+import type { AdminOptions } from "./options";
 
-export interface AdminOptions {
-  db: Database;
-  token: string;
-  /** Called after an ingestion changed something: feeds are rendered anew, the WebSub hub is told. */
-  onChange?: (report: StoreReport) => void;
-  maxPageBytes?: number;
-  /**
-   * Why a feed at this URL may not be followed (a private or local address
-   * the configuration does not allow), or null. The Node server passes the
-   * address policy's (AddressPolicy.followRefusal); without it, only fetching
-   * checks addresses.
-   */
-  followRefusal?: (url: string) => Promise<string | null>;
-  /** How a posted page is read: the portal's text pages alone unless the shell brings the HTML reader (input/page-document). */
-  readPage?: LazyPageReader | undefined;
-}
+export type { AdminOptions } from "./options";
 
 /** The methods each endpoint answers: any other is a 405 that says which (RFC 9110). */
 const ALLOWED: [RegExp, string[]][] = [

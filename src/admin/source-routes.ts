@@ -9,7 +9,7 @@ import { parseInstant } from "../normalise/instant";
 import { isoSeconds } from "../normalise/item";
 import { ingestPage } from "../pipeline/ingest-page";
 import { addFeedSource, listFeedSources, readingOf, removeFeedSource, SourceExistsError, type FeedSource } from "../storage/sources";
-import type { AdminOptions } from "./api";
+import type { AdminOptions } from "./options";
 import { problem } from "./problem";
 import { checked, jsonBody } from "./request-checks";
 

@@ -7,7 +7,7 @@ import { globalRules, topicSetting } from "../input/topic-settings";
 import type { Database } from "../storage/database";
 import { changeTopics, mergeTags, removeTag, renameTag, type TopicReport } from "../storage/topic-changes";
 import { readDropRules, tagOverview } from "../storage/topics";
-import type { AdminOptions } from "./api";
+import type { AdminOptions } from "./options";
 import { problem } from "./problem";
 import { checked, jsonBody } from "./request-checks";
 

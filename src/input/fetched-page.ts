@@ -8,7 +8,7 @@ import { decodeHtml } from "./html/decode";
 import { readListPage } from "./list-page";
 import { MAX_HTML_BYTES } from "./page-document";
 import { FeedFormatError } from "./feed/errors";
-import type { FetchedFeed, ReadFeed } from "./feed/reader";
+import type { FetchedFeed, ReadFeed } from "./feed/fetched-feed";
 
 export function readFetchedPage(as: "page" | "article", document: FetchedFeed, sha256: string, unchanged: boolean): ReadFeed {
   const { bytes, contentType, url, fetchedAt } = document;

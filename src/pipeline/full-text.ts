@@ -22,7 +22,7 @@ import { articlesWanted, claimArticle, recordArticle, releaseArticle, type Artic
 import type { Database } from "../storage/database";
 import { rootMessage } from "../storage/error-cause";
 import type { Stored, Storing } from "../storage/store-document";
-import type { Fetcher } from "./poll-feeds";
+import type { Fetcher } from "./fetcher";
 
 export interface FullTextOptions {
   /** Article pages fetched per source and pass, at most (default 10): the rest wait for the next pass. */

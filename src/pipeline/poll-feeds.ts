@@ -14,6 +14,7 @@
 import { printableReason } from "../input/feed/errors";
 import type { FeedReader } from "../input/feed/reader";
 import type { FetchOutcome } from "../input/fetch/http-fetch";
+import type { Fetcher } from "./fetcher";
 import type { Database } from "../storage/database";
 import type { ArticleFetching, FullTextReport } from "./full-text";
 import { rootMessage } from "../storage/error-cause";
@@ -22,18 +23,14 @@ import type { Stored, StoreReport, Storing } from "../storage/store-document";
 import { claimFeeds } from "./feed-claims";
 import { groupedStoring } from "./grouped-storing";
 
+export type { Fetcher } from "./fetcher";
+
 /**
  * The reader of this thread, loaded when a pass first needs it: the Node
  * shell reads on a pool of threads, and its own thread would otherwise load
  * the parsers (rss-parser, sanitize-html, htmlparser2) only to leave them unused.
  */
 const readHere: FeedReader = async (document) => (await import("../input/feed/reader")).readFetchedFeed(document);
-
-/** What the pass needs of a fetcher; the Node shell gives it undici with the address policy. */
-export interface Fetcher {
-  /** `cancel`, when it fires, abandons the fetch: it rejects soon after. */
-  fetch(url: string, validators: { etag?: string | null; lastModified?: string | null }, cancel?: AbortSignal): Promise<FetchOutcome>;
-}
 
 export interface PollOptions {
   now?: () => Date;

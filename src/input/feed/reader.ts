@@ -6,52 +6,19 @@
  * on a thread of a pool, which the Node shell injects (src/entry/feed-reading.ts).
  */
 import { sha256Hex } from "../../normalise/sha256";
-import type { TeaserSelectors } from "../html/teasers";
 import { isNewsSitemap } from "../sitemap/news-sitemap";
 import { feedLinksOf, looksLikeHtml } from "./html-page";
 import { readFetchedPage } from "../fetched-page";
 import { decodeFeed } from "./decode";
 import { readFeedDocument } from "./read-feed";
 import { plainText } from "./html";
-import { feedEntries, type FeedEntries } from "./to-items";
+import { feedEntries } from "./to-items";
+import type { FetchedFeed, ReadFeed } from "./fetched-feed";
+
+export type { FetchedFeed, ReadFeed } from "./fetched-feed";
 
 /** A feed's title longer than this is cut: it names the feed in lists, not its news. */
 const TITLE_CHARS = 300;
-
-export interface FetchedFeed {
-  bytes: Uint8Array;
-  /** The Content-Type header, for its charset. */
-  contentType: string | null;
-  /** Scopes the entries' ids: the source's name. */
-  namespace: string;
-  /** Where the document was fetched from: the base of its relative links. */
-  url: string;
-  fetchedAt: Date;
-  /** The hash (hex SHA-256) of the body stored last: the same body again is not turned into items. */
-  knownSha256?: string | null | undefined;
-  /**
-   * How to read it: as a feed (the default; an HTML page that names no feed is read as a page), as a page of
-   * teasers whatever it names, or as one article page (full text).
-   */
-  readAs?: "feed" | "page" | "article" | undefined;
-  /** Where a page's teasers are, where a person said so. */
-  select?: TeaserSelectors | null | undefined;
-}
-
-export interface ReadFeed {
-  /** Hex SHA-256 of the body. */
-  sha256: string;
-  /** Minutes: RSS ttl, or sy:updatePeriod × sy:updateFrequency. */
-  ttlMinutes: number | undefined;
-  /** Why the document is broken, if it is (feedparser's bozo). */
-  bozo: string | undefined;
-  /** The feed's own title, as plain text: what an OPML export names it by. */
-  title: string | undefined;
-  /** The document's items; null when its body is the one stored last (knownSha256). */
-  entries: FeedEntries | null;
-  /** How it was read: a page of teasers or an article page gives items of its own kind (input/list-page, input/html/article). */
-  readAs: "feed" | "page" | "article";
-}
 
 /** Reads a fetched document; a document that cannot be read rejects with the reason (a FeedFormatError). */
 export type FeedReader = (document: FetchedFeed) => Promise<ReadFeed>;

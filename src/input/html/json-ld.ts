@@ -4,8 +4,7 @@
  * reader (teasers.ts, an ItemList) look for theirs, and the value shapes
  * schema.org allows (a string or a list, an image as a string or an object).
  */
-import type { Element } from "./metadata";
-import type { PageIndex } from "./page-index";
+import type { Element, PageIndex } from "./page-index";
 
 export type Json = Record<string, unknown>;
 

@@ -7,18 +7,9 @@
  */
 
 import { imageUrl, type Json, jsonLdObjects, list, str, typesOf } from "./json-ld";
-import { PageIndex, tokens } from "./page-index";
+import { type Element, PageIndex, tokens } from "./page-index";
 
-/** The DOM this reader needs: what linkedom's documents (and browsers') offer. */
-export interface Element {
-  getAttribute(name: string): string | null;
-  hasAttribute(name: string): boolean;
-  querySelectorAll(selector: string): Iterable<Element>;
-  querySelector(selector: string): Element | null;
-  readonly textContent: string | null;
-  readonly tagName: string;
-  readonly parentElement: Element | null;
-}
+export type { Element } from "./page-index";
 
 export interface PageMeta {
   title: string | null;

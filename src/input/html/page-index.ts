@@ -6,7 +6,16 @@
  * matched against every element: six of them cost more than parsing).
  * Valid until the DOM changes.
  */
-import type { Element } from "./metadata";
+/** The DOM the page readers need: what linkedom's documents (and browsers') offer. */
+export interface Element {
+  getAttribute(name: string): string | null;
+  hasAttribute(name: string): boolean;
+  querySelectorAll(selector: string): Iterable<Element>;
+  querySelector(selector: string): Element | null;
+  readonly textContent: string | null;
+  readonly tagName: string;
+  readonly parentElement: Element | null;
+}
 
 export class PageIndex {
   /** Elements with a class or an id, in document order. */
