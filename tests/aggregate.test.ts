@@ -10,9 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import type { FeedFetcher } from "../src/input/fetch/http-fetch";
 import { ingestPage } from "../src/pipeline/ingest-page";
-import type { OpenDatabase } from "../src/storage/open";
 import { tagItemIds } from "../src/storage/queries";
 import { documents, items, observations } from "../src/storage/schema";
 import { addFeedSource, findFeedSource, setSourceTags } from "../src/storage/sources";
@@ -20,7 +18,7 @@ import { createApp } from "../src/publish/app";
 import { cli } from "./support/cli";
 import { expectValidAtom, expectValidJsonFeed, expectValidRss, rssParser } from "./support/feeds";
 import { backends } from "./support/databases";
-import { collectPoll, pollingSuite } from "./support/polling";
+import { collectPoll, forEachPollingDatabase } from "./support/polling";
 
 const root = join(import.meta.dirname, "..");
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, "feeds", name));
@@ -74,178 +72,173 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-for (const backend of backends) {
-  describe.skipIf(backend.unavailable)(`following feeds on ${backend.name}`, () => {
-    let db: OpenDatabase;
-    let fetcher: FeedFetcher;
-    pollingSuite(backend, (opened, http) => ((db = opened), (fetcher = http)));
-    beforeEach(() => {
-      hits = {};
-    });
-
-    it("reads every followed feed once per pass and merges them with the portal's stories", async () => {
-      await ingestPage(db.db, {
-        name: "seed",
-        bytes: new Uint8Array(readFileSync(join(root, "seeds/000_fd0f4cb902b02a9c.txt"))),
-        fetchedAt: new Date("2025-12-09T13:00:00Z"),
-      });
-      for (const path of ["/rss2.xml", "/atom.xml", "/feed.json", "/latin1.xml", "/mirror.xml", "/gone.xml"])
-        await addFeedSource(db.db, { url: `${base}${path}` });
-      const now = new Date("2025-12-10T12:00:00Z");
-      const results = await collectPoll(db.db, fetcher, { now: () => now, random: () => 0.5 });
-      const by = (path: string) => results.find((r) => r.source.url === `${base}${path}`)!;
-      expect(results).toHaveLength(6);
-      // rss2.xml and mirror.xml tell one story (one link): the pass stores feeds in any order, and whichever
-      // of the two comes first brings it as new; together they bring rss2.xml's two stories, no more
-      expect(by("/rss2.xml").report!.new + by("/mirror.xml").report!.new).toBe(2);
-      expect(by("/atom.xml").report).toMatchObject({ new: 2 });
-      expect(by("/feed.json").report).toMatchObject({ new: 2 });
-      expect(by("/gone.xml")).toMatchObject({ outcome: "failed", error: expect.stringContaining("HTTP 404") });
-      // failures back off: 15 minutes (the minimum) at the first, with jitter ±20 % (here 0)
-      expect(by("/gone.xml").nextPollAt.toISOString()).toBe("2025-12-10T12:15:00.000Z");
-      // ttl 30 minutes; Cache-Control max-age 2 hours; default an hour
-      expect(by("/rss2.xml").nextPollAt.toISOString()).toBe("2025-12-10T12:30:00.000Z");
-      expect(by("/atom.xml").nextPollAt.toISOString()).toBe("2025-12-10T14:00:00.000Z");
-      expect(by("/feed.json").nextPollAt.toISOString()).toBe("2025-12-10T13:00:00.000Z");
-
-      // a feed's category "Ukraine" makes its entry a member of the portal's tag
-      const ukraine = await tagItemIds(db.db, "ukraine");
-      expect(ukraine).toHaveLength(3);
-
-      // one story from two feeds (one link) is one item that remembers both sources
-      const mirrored = by("/mirror.xml").report!.outcomes[0]!;
-      const told = [by("/rss2.xml"), by("/mirror.xml")].map((r) => r.report!.outcomes.find((o) => o.id === mirrored.id)?.outcome);
-      expect(told.filter((outcome) => outcome === "new")).toHaveLength(1);
-      expect(told).not.toContain(undefined);
-      const sourcesOf = await db.db
-        .selectDistinct({ sourceId: documents.sourceId })
-        .from(observations)
-        .innerJoin(documents, eq(documents.id, observations.documentId))
-        .where(eq(observations.itemId, mirrored.id));
-      expect(sourcesOf).toHaveLength(2);
-
-      const gone = await findFeedSource(db.db, `${base}/gone.xml`);
-      expect([gone?.errorCount, gone?.lastError]).toEqual([1, expect.stringContaining("HTTP 404")]);
-    });
-
-    it("asks again with validators, polls only what is due, and follows a feed that moved", async () => {
-      await addFeedSource(db.db, { url: `${base}/rss2.xml`, tags: ["Kultur-Tipp"] });
-      await addFeedSource(db.db, { url: `${base}/old-address.xml`, name: "blog" });
-      const t0 = new Date("2025-12-10T12:00:00Z");
-      await collectPoll(db.db, fetcher, { now: () => t0 });
-      expect((await findFeedSource(db.db, "blog"))?.url).toBe(`${base}/atom.xml`);
-      expect(await tagItemIds(db.db, "kultur-tipp")).toHaveLength(2);
-
-      const soon = await collectPoll(db.db, fetcher, { now: () => new Date("2025-12-10T12:10:00Z") });
-      expect(soon).toHaveLength(0);
-      const later = await collectPoll(db.db, fetcher, { now: () => new Date("2025-12-10T12:31:00Z") });
-      expect(later.map((r) => [r.source.name, r.outcome])).toEqual([[`${base}/rss2.xml`, "not modified"]]);
-      expect(hits["/rss2.xml"]).toBe(2);
-    });
-
-    it("keeps a feed that moved to another followed feed's address where it was, failing with what to do", async () => {
-      await addFeedSource(db.db, { url: `${base}/atom.xml`, name: "atom" });
-      await addFeedSource(db.db, { url: `${base}/old-address.xml`, name: "blog" });
-      const results = await collectPoll(db.db, fetcher, { now: () => new Date("2025-12-10T12:00:00Z") });
-      const said = `moved permanently to ${base}/atom.xml, which is followed already as 'atom': stop following this one (\`sources remove 'blog'\`), after giving its tags to 'atom' if they differ`;
-      expect(results.map((r) => [r.source.name, r.outcome, r.error ?? null]).sort()).toEqual([
-        ["atom", "stored", null],
-        ["blog", "failed", said],
-      ]);
-      const blog = await findFeedSource(db.db, "blog");
-      expect([blog?.url, blog?.lastError, blog?.errorCount]).toEqual([`${base}/old-address.xml`, said, 1]);
-    });
-
-    it("records observations only for the entries a feed adds or changes, and again where another feed spoke since", async () => {
-      const grow = await addFeedSource(db.db, { url: `${base}/growing.xml` });
-      const poll = async (at: string, source = grow) =>
-        (await collectPoll(db.db, fetcher, { all: true, now: () => new Date(at) })).find((r) => r.source.id === source.id)!;
-      const count = () => db.db.$count(observations);
-      const item0 = async () => (await db.db.select().from(items).where(eq(items.url, "https://grow.example/0")))[0]!;
-
-      growingFeed = growing(50);
-      expect((await poll("2025-12-10T12:00:00Z")).report).toMatchObject({ new: 50 });
-      expect(await count()).toBe(50);
-      const first = await item0();
-
-      // one entry more: one observation more, and the other fifty items exactly as they were
-      growingFeed = growing(51);
-      expect((await poll("2025-12-10T13:00:00Z")).report).toMatchObject({ new: 1, updated: 0, unchanged: 50 });
-      expect(await count()).toBe(51);
-      expect(await item0()).toEqual(first);
-
-      // an edited entry: its new text is recorded, nothing else
-      growingFeed = growing(51, 7);
-      expect((await poll("2025-12-10T14:00:00Z")).report).toMatchObject({ new: 0, updated: 1, unchanged: 50 });
-      expect(await count()).toBe(52);
-
-      // another feed tells entry 0's story in its own words, newer: the item shows them
-      const echoed = await addFeedSource(db.db, { url: `${base}/echo.xml` });
-      await poll("2025-12-10T15:00:00Z", echoed);
-      expect(await count()).toBe(53);
-      expect((await item0()).title).toBe("Meldung 0, nacherzählt");
-      // the growing feed says entry 0 again, newer still: recorded, or the echo's words would stay the newest
-      growingFeed = growing(52, 7);
-      const again = await poll("2025-12-10T16:00:00Z");
-      expect(again.report).toMatchObject({ new: 1 });
-      expect(again.report!.outcomes.find((o) => o.title === "Meldung 0")?.outcome).toBe("updated");
-      expect(await count()).toBe(55); // entry 51 and entry 0
-      expect((await item0()).title).toBe("Meldung 0");
-      expect((await item0()).updatedAt).toEqual(new Date("2025-12-10T16:00:00Z"));
-    });
-
-    it("publishes entries that brought a headline alone with neither description nor content in RSS, and empty content_html in JSON Feed", async () => {
-      await addFeedSource(db.db, { url: `${base}/bare.xml` });
-      await collectPoll(db.db, fetcher, { now: () => new Date("2025-12-10T12:00:00Z") });
-      const app = createApp({ db: db.db, publicUrl: "https://feeds.example.org" });
-      const body = async (path: string) => {
-        const response = await app.fetch(new Request(`https://feeds.example.org${path}`));
-        expect(response.status).toBe(200);
-        return response.text();
-      };
-      const rss = await body("/feeds/knapp.xml");
-      await expectValidRss(rss);
-      const read = await rssParser.parseString(rss);
-      expect(read.items.map((i) => [i.title, i.content ?? null, (i as unknown as Record<string, unknown>)["content:encoded"] ?? null]).sort()).toEqual([
-        ["Nur eine Schlagzeile", null, null],
-        ["Schlagzeile ohne Link", null, null],
-      ]);
-      expect(rss).not.toContain("<description></description>");
-      const atom = await body("/feeds/knapp.atom");
-      await expectValidAtom(atom);
-      // Atom keeps an empty paragraph: the W3C validator wants textual content in every entry (tests/w3c-feeds.test.ts)
-      expect(atom).not.toContain("<summary");
-      expect(atom.match(/<content[^>]*>.*?<\/content>/g)).toEqual(Array(2).fill('<content type="html"><![CDATA[<p></p>]]></content>'));
-      const json = JSON.parse(await body("/feeds/knapp.json")) as { items: { title: string; content_html: string; summary?: string }[] };
-      expectValidJsonFeed(json);
-      // JSON Feed requires content_html or content_text: present, and empty; a summary is optional, and left out
-      expect(json.items.map((i) => [i.title, i.content_html, i.summary ?? null]).sort()).toEqual([
-        ["Nur eine Schlagzeile", "", null],
-        ["Schlagzeile ohne Link", "", null],
-      ]);
-    });
-
-    it("does not store a feed served again byte for byte without validators, not even when its tags change", async () => {
-      const source = await addFeedSource(db.db, { url: `${base}/atom.xml` });
-      const poll = async (at: string) => (await collectPoll(db.db, fetcher, { all: true, now: () => new Date(at) }))[0]!;
-      expect((await poll("2025-12-10T12:00:00Z")).report).toMatchObject({ new: 2 });
-      const stored = { documents: await db.db.$count(documents), observations: await db.db.$count(observations) };
-      expect(stored).toEqual({ documents: 1, observations: 2 });
-
-      const again = await poll("2025-12-10T14:00:00Z");
-      expect([again.outcome, again.nextPollAt.toISOString()]).toEqual(["not modified", "2025-12-10T16:00:00.000Z"]);
-      expect({ documents: await db.db.$count(documents), observations: await db.db.$count(observations) }).toEqual(stored);
-      expect(await findFeedSource(db.db, source.name)).toMatchObject({ lastStatus: "not modified", lastFetchAt: new Date("2025-12-10T14:00:00Z") });
-      expect(hits["/atom.xml"]).toBe(2);
-
-      // new tags reach the stored items at once: nothing to store again
-      await setSourceTags(db.db, source.id, ["Extra"]);
-      expect(await tagItemIds(db.db, "extra")).toHaveLength(2);
-      expect((await poll("2025-12-10T16:00:00Z")).outcome).toBe("not modified");
-      expect(await db.db.$count(documents)).toBe(1);
-    });
+forEachPollingDatabase("following feeds", (db, fetcher) => {
+  beforeEach(() => {
+    hits = {};
   });
-}
+
+  it("reads every followed feed once per pass and merges them with the portal's stories", async () => {
+    await ingestPage(db.db, {
+      name: "seed",
+      bytes: new Uint8Array(readFileSync(join(root, "seeds/000_fd0f4cb902b02a9c.txt"))),
+      fetchedAt: new Date("2025-12-09T13:00:00Z"),
+    });
+    for (const path of ["/rss2.xml", "/atom.xml", "/feed.json", "/latin1.xml", "/mirror.xml", "/gone.xml"])
+      await addFeedSource(db.db, { url: `${base}${path}` });
+    const now = new Date("2025-12-10T12:00:00Z");
+    const results = await collectPoll(db.db, fetcher, { now: () => now, random: () => 0.5 });
+    const by = (path: string) => results.find((r) => r.source.url === `${base}${path}`)!;
+    expect(results).toHaveLength(6);
+    // rss2.xml and mirror.xml tell one story (one link): the pass stores feeds in any order, and whichever
+    // of the two comes first brings it as new; together they bring rss2.xml's two stories, no more
+    expect(by("/rss2.xml").report!.new + by("/mirror.xml").report!.new).toBe(2);
+    expect(by("/atom.xml").report).toMatchObject({ new: 2 });
+    expect(by("/feed.json").report).toMatchObject({ new: 2 });
+    expect(by("/gone.xml")).toMatchObject({ outcome: "failed", error: expect.stringContaining("HTTP 404") });
+    // failures back off: 15 minutes (the minimum) at the first, with jitter ±20 % (here 0)
+    expect(by("/gone.xml").nextPollAt.toISOString()).toBe("2025-12-10T12:15:00.000Z");
+    // ttl 30 minutes; Cache-Control max-age 2 hours; default an hour
+    expect(by("/rss2.xml").nextPollAt.toISOString()).toBe("2025-12-10T12:30:00.000Z");
+    expect(by("/atom.xml").nextPollAt.toISOString()).toBe("2025-12-10T14:00:00.000Z");
+    expect(by("/feed.json").nextPollAt.toISOString()).toBe("2025-12-10T13:00:00.000Z");
+
+    // a feed's category "Ukraine" makes its entry a member of the portal's tag
+    const ukraine = await tagItemIds(db.db, "ukraine");
+    expect(ukraine).toHaveLength(3);
+
+    // one story from two feeds (one link) is one item that remembers both sources
+    const mirrored = by("/mirror.xml").report!.outcomes[0]!;
+    const told = [by("/rss2.xml"), by("/mirror.xml")].map((r) => r.report!.outcomes.find((o) => o.id === mirrored.id)?.outcome);
+    expect(told.filter((outcome) => outcome === "new")).toHaveLength(1);
+    expect(told).not.toContain(undefined);
+    const sourcesOf = await db.db
+      .selectDistinct({ sourceId: documents.sourceId })
+      .from(observations)
+      .innerJoin(documents, eq(documents.id, observations.documentId))
+      .where(eq(observations.itemId, mirrored.id));
+    expect(sourcesOf).toHaveLength(2);
+
+    const gone = await findFeedSource(db.db, `${base}/gone.xml`);
+    expect([gone?.errorCount, gone?.lastError]).toEqual([1, expect.stringContaining("HTTP 404")]);
+  });
+
+  it("asks again with validators, polls only what is due, and follows a feed that moved", async () => {
+    await addFeedSource(db.db, { url: `${base}/rss2.xml`, tags: ["Kultur-Tipp"] });
+    await addFeedSource(db.db, { url: `${base}/old-address.xml`, name: "blog" });
+    const t0 = new Date("2025-12-10T12:00:00Z");
+    await collectPoll(db.db, fetcher, { now: () => t0 });
+    expect((await findFeedSource(db.db, "blog"))?.url).toBe(`${base}/atom.xml`);
+    expect(await tagItemIds(db.db, "kultur-tipp")).toHaveLength(2);
+
+    const soon = await collectPoll(db.db, fetcher, { now: () => new Date("2025-12-10T12:10:00Z") });
+    expect(soon).toHaveLength(0);
+    const later = await collectPoll(db.db, fetcher, { now: () => new Date("2025-12-10T12:31:00Z") });
+    expect(later.map((r) => [r.source.name, r.outcome])).toEqual([[`${base}/rss2.xml`, "not modified"]]);
+    expect(hits["/rss2.xml"]).toBe(2);
+  });
+
+  it("keeps a feed that moved to another followed feed's address where it was, failing with what to do", async () => {
+    await addFeedSource(db.db, { url: `${base}/atom.xml`, name: "atom" });
+    await addFeedSource(db.db, { url: `${base}/old-address.xml`, name: "blog" });
+    const results = await collectPoll(db.db, fetcher, { now: () => new Date("2025-12-10T12:00:00Z") });
+    const said = `moved permanently to ${base}/atom.xml, which is followed already as 'atom': stop following this one (\`sources remove 'blog'\`), after giving its tags to 'atom' if they differ`;
+    expect(results.map((r) => [r.source.name, r.outcome, r.error ?? null]).sort()).toEqual([
+      ["atom", "stored", null],
+      ["blog", "failed", said],
+    ]);
+    const blog = await findFeedSource(db.db, "blog");
+    expect([blog?.url, blog?.lastError, blog?.errorCount]).toEqual([`${base}/old-address.xml`, said, 1]);
+  });
+
+  it("records observations only for the entries a feed adds or changes, and again where another feed spoke since", async () => {
+    const grow = await addFeedSource(db.db, { url: `${base}/growing.xml` });
+    const poll = async (at: string, source = grow) =>
+      (await collectPoll(db.db, fetcher, { all: true, now: () => new Date(at) })).find((r) => r.source.id === source.id)!;
+    const count = () => db.db.$count(observations);
+    const item0 = async () => (await db.db.select().from(items).where(eq(items.url, "https://grow.example/0")))[0]!;
+
+    growingFeed = growing(50);
+    expect((await poll("2025-12-10T12:00:00Z")).report).toMatchObject({ new: 50 });
+    expect(await count()).toBe(50);
+    const first = await item0();
+
+    // one entry more: one observation more, and the other fifty items exactly as they were
+    growingFeed = growing(51);
+    expect((await poll("2025-12-10T13:00:00Z")).report).toMatchObject({ new: 1, updated: 0, unchanged: 50 });
+    expect(await count()).toBe(51);
+    expect(await item0()).toEqual(first);
+
+    // an edited entry: its new text is recorded, nothing else
+    growingFeed = growing(51, 7);
+    expect((await poll("2025-12-10T14:00:00Z")).report).toMatchObject({ new: 0, updated: 1, unchanged: 50 });
+    expect(await count()).toBe(52);
+
+    // another feed tells entry 0's story in its own words, newer: the item shows them
+    const echoed = await addFeedSource(db.db, { url: `${base}/echo.xml` });
+    await poll("2025-12-10T15:00:00Z", echoed);
+    expect(await count()).toBe(53);
+    expect((await item0()).title).toBe("Meldung 0, nacherzählt");
+    // the growing feed says entry 0 again, newer still: recorded, or the echo's words would stay the newest
+    growingFeed = growing(52, 7);
+    const again = await poll("2025-12-10T16:00:00Z");
+    expect(again.report).toMatchObject({ new: 1 });
+    expect(again.report!.outcomes.find((o) => o.title === "Meldung 0")?.outcome).toBe("updated");
+    expect(await count()).toBe(55); // entry 51 and entry 0
+    expect((await item0()).title).toBe("Meldung 0");
+    expect((await item0()).updatedAt).toEqual(new Date("2025-12-10T16:00:00Z"));
+  });
+
+  it("publishes entries that brought a headline alone with neither description nor content in RSS, and empty content_html in JSON Feed", async () => {
+    await addFeedSource(db.db, { url: `${base}/bare.xml` });
+    await collectPoll(db.db, fetcher, { now: () => new Date("2025-12-10T12:00:00Z") });
+    const app = createApp({ db: db.db, publicUrl: "https://feeds.example.org" });
+    const body = async (path: string) => {
+      const response = await app.fetch(new Request(`https://feeds.example.org${path}`));
+      expect(response.status).toBe(200);
+      return response.text();
+    };
+    const rss = await body("/feeds/knapp.xml");
+    await expectValidRss(rss);
+    const read = await rssParser.parseString(rss);
+    expect(read.items.map((i) => [i.title, i.content ?? null, (i as unknown as Record<string, unknown>)["content:encoded"] ?? null]).sort()).toEqual([
+      ["Nur eine Schlagzeile", null, null],
+      ["Schlagzeile ohne Link", null, null],
+    ]);
+    expect(rss).not.toContain("<description></description>");
+    const atom = await body("/feeds/knapp.atom");
+    await expectValidAtom(atom);
+    // Atom keeps an empty paragraph: the W3C validator wants textual content in every entry (tests/w3c-feeds.test.ts)
+    expect(atom).not.toContain("<summary");
+    expect(atom.match(/<content[^>]*>.*?<\/content>/g)).toEqual(Array(2).fill('<content type="html"><![CDATA[<p></p>]]></content>'));
+    const json = JSON.parse(await body("/feeds/knapp.json")) as { items: { title: string; content_html: string; summary?: string }[] };
+    expectValidJsonFeed(json);
+    // JSON Feed requires content_html or content_text: present, and empty; a summary is optional, and left out
+    expect(json.items.map((i) => [i.title, i.content_html, i.summary ?? null]).sort()).toEqual([
+      ["Nur eine Schlagzeile", "", null],
+      ["Schlagzeile ohne Link", "", null],
+    ]);
+  });
+
+  it("does not store a feed served again byte for byte without validators, not even when its tags change", async () => {
+    const source = await addFeedSource(db.db, { url: `${base}/atom.xml` });
+    const poll = async (at: string) => (await collectPoll(db.db, fetcher, { all: true, now: () => new Date(at) }))[0]!;
+    expect((await poll("2025-12-10T12:00:00Z")).report).toMatchObject({ new: 2 });
+    const stored = { documents: await db.db.$count(documents), observations: await db.db.$count(observations) };
+    expect(stored).toEqual({ documents: 1, observations: 2 });
+
+    const again = await poll("2025-12-10T14:00:00Z");
+    expect([again.outcome, again.nextPollAt.toISOString()]).toEqual(["not modified", "2025-12-10T16:00:00.000Z"]);
+    expect({ documents: await db.db.$count(documents), observations: await db.db.$count(observations) }).toEqual(stored);
+    expect(await findFeedSource(db.db, source.name)).toMatchObject({ lastStatus: "not modified", lastFetchAt: new Date("2025-12-10T14:00:00Z") });
+    expect(hits["/atom.xml"]).toBe(2);
+
+    // new tags reach the stored items at once: nothing to store again
+    await setSourceTags(db.db, source.id, ["Extra"]);
+    expect(await tagItemIds(db.db, "extra")).toHaveLength(2);
+    expect((await poll("2025-12-10T16:00:00Z")).outcome).toBe("not modified");
+    expect(await db.db.$count(documents)).toBe(1);
+  });
+});
 
 describe("the command line for feeds", () => {
   it("adds, lists, fetches, shows and removes sources, refusing private addresses unless allowed", async () => {

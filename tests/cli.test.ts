@@ -12,7 +12,7 @@ import { FETCH_TABLE } from "../src/entry/commands/fetch-pass";
 import { countItems } from "../src/storage/queries";
 import { documents } from "../src/storage/schema";
 import { cliSync as cli, logMessage } from "./support/cli";
-import { backends } from "./support/databases";
+import { backends, forEachBackend } from "./support/databases";
 
 const root = join(import.meta.dirname, "..");
 const seed = readFileSync(join(root, "seeds", "000_fd0f4cb902b02a9c.txt"));
@@ -67,84 +67,82 @@ describe("cli parse", () => {
   });
 });
 
-for (const backend of backends) {
-  describe.skipIf(backend.unavailable)(`cli ingest on ${backend.name}`, () => {
-    it("ingests a folder, reports each page and refuses bad files one line each, writing nothing of them", async () => {
-      const dir = join(work, `batch-${backend.name}`);
-      mkdirSync(dir);
-      copyFileSync(join(root, "seeds", "000_fd0f4cb902b02a9c.txt"), join(dir, "a-seed.txt"));
-      copyFileSync(join(root, "seeds", "000_fd0f4cb902b02a9c.meta.json"), join(dir, "a-seed.meta.json"));
-      copyFileSync(join(import.meta.dirname, "pages", "winter-no-image.txt"), join(dir, "b-winter.txt"));
-      writeFileSync(join(dir, "c-truncated.txt"), seed.subarray(0, Math.floor(seed.length / 2)));
-      writeFileSync(join(dir, "d-empty.txt"), "");
-      writeFileSync(join(dir, "e-binary.jpg"), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46]));
-      writeFileSync(join(dir, "f-page.html"), "<!doctype html><html><body><h1>Nachrichten</h1></body></html>\n");
-      writeFileSync(join(dir, "g-feed.xml"), '<?xml version="1.0"?><rss version="2.0"><channel><title>x</title></channel></rss>\n');
-      writeFileSync(join(dir, "h-latin1.txt"), Buffer.from("Gr\xfc\xdfe aus M\xfcnchen\n", "latin1"));
-      writeFileSync(join(dir, "README.md"), "# Seiten\n");
-      writeFileSync(join(dir, "data.json"), "{}\n");
+forEachBackend("cli ingest", (backend) => {
+  it("ingests a folder, reports each page and refuses bad files one line each, writing nothing of them", async () => {
+    const dir = join(work, `batch-${backend.name}`);
+    mkdirSync(dir);
+    copyFileSync(join(root, "seeds", "000_fd0f4cb902b02a9c.txt"), join(dir, "a-seed.txt"));
+    copyFileSync(join(root, "seeds", "000_fd0f4cb902b02a9c.meta.json"), join(dir, "a-seed.meta.json"));
+    copyFileSync(join(import.meta.dirname, "pages", "winter-no-image.txt"), join(dir, "b-winter.txt"));
+    writeFileSync(join(dir, "c-truncated.txt"), seed.subarray(0, Math.floor(seed.length / 2)));
+    writeFileSync(join(dir, "d-empty.txt"), "");
+    writeFileSync(join(dir, "e-binary.jpg"), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46]));
+    writeFileSync(join(dir, "f-page.html"), "<!doctype html><html><body><h1>Nachrichten</h1></body></html>\n");
+    writeFileSync(join(dir, "g-feed.xml"), '<?xml version="1.0"?><rss version="2.0"><channel><title>x</title></channel></rss>\n');
+    writeFileSync(join(dir, "h-latin1.txt"), Buffer.from("Gr\xfc\xdfe aus M\xfcnchen\n", "latin1"));
+    writeFileSync(join(dir, "README.md"), "# Seiten\n");
+    writeFileSync(join(dir, "data.json"), "{}\n");
 
-      const scratch = await backend.scratch();
+    const scratch = await backend.scratch();
+    try {
+      // a folder is read for its page files (*.txt, *.html, *.htm); the rest is skipped and counted
+      const run = cli(["ingest", dir, "--fetched-at", "2026-01-15T09:00:00Z"], scratch.env);
+      expect(run.status).toBe(1);
+      const out = run.stdout.trim().split("\n");
+      expect(out).toContain(`${join(dir, "a-seed.txt")}: 17 new, 0 updated, 0 unchanged`);
+      expect(out).toContain(`${join(dir, "b-winter.txt")}: 10 new, 0 updated, 0 unchanged`);
+      expect(out).toContain(
+        `skipped 4 files that are not a page (*.txt, *.html, *.htm): ${join(dir, "README.md")}, ${join(dir, "data.json")}, ${join(dir, "e-binary.jpg")}, …`,
+      );
+      expect(out.at(-1)).toBe("ingested 2 of 6 pages: 27 new, 0 updated, 0 unchanged; 4 failed");
+      const errors = run.stderr.trim().split("\n");
+      const expectations: [string, RegExp][] = [
+        ["c-truncated.txt", /:\d+: page ends before the tag list.*truncated/],
+        ["d-empty.txt", /:1: empty file/],
+        // an HTML page with a headline alone is no article
+        ["f-page.html", /:1: no article found: 11 characters of text/],
+        ["h-latin1.txt", /:1: not UTF-8 text/],
+      ];
+      expect(errors).toHaveLength(expectations.length);
+      expectations.forEach(([file, pattern], i) => {
+        expect(errors[i]).toContain(file);
+        expect(errors[i]).toMatch(pattern);
+      });
+
+      // files named one by one are read as pages, whatever their names
+      const named = cli(["ingest", ...["e-binary.jpg", "f-page.html", "g-feed.xml"].map((f) => join(dir, f))], scratch.env);
+      expect(named.status).toBe(1);
+      expect(named.stderr.trim().split("\n")).toEqual([
+        expect.stringMatching(/e-binary\.jpg:1: binary file/),
+        expect.stringMatching(/f-page\.html:1: no article found/),
+        expect.stringMatching(/g-feed\.xml:1: not a news page/),
+      ]);
+
+      // a folder of nothing but pages and what is no page: exit 0, the skipped ones counted
+      const clean = join(work, `clean-${backend.name}`);
+      mkdirSync(clean);
+      copyFileSync(join(import.meta.dirname, "pages", "winter-no-image.txt"), join(clean, "winter.txt"));
+      writeFileSync(join(clean, "README.md"), "# pages\n");
+      const ok = cli(["ingest", clean, "--fetched-at", "2026-01-15T09:00:00Z"], scratch.env);
+      expect([ok.status, ok.stderr]).toEqual([0, ""]);
+      expect(ok.stdout).toContain(`skipped 1 file that is not a page (*.txt, *.html, *.htm): ${join(clean, "README.md")}`);
+
+      const opened = await scratch.open();
       try {
-        // a folder is read for its page files (*.txt, *.html, *.htm); the rest is skipped and counted
-        const run = cli(["ingest", dir, "--fetched-at", "2026-01-15T09:00:00Z"], scratch.env);
-        expect(run.status).toBe(1);
-        const out = run.stdout.trim().split("\n");
-        expect(out).toContain(`${join(dir, "a-seed.txt")}: 17 new, 0 updated, 0 unchanged`);
-        expect(out).toContain(`${join(dir, "b-winter.txt")}: 10 new, 0 updated, 0 unchanged`);
-        expect(out).toContain(
-          `skipped 4 files that are not a page (*.txt, *.html, *.htm): ${join(dir, "README.md")}, ${join(dir, "data.json")}, ${join(dir, "e-binary.jpg")}, …`,
-        );
-        expect(out.at(-1)).toBe("ingested 2 of 6 pages: 27 new, 0 updated, 0 unchanged; 4 failed");
-        const errors = run.stderr.trim().split("\n");
-        const expectations: [string, RegExp][] = [
-          ["c-truncated.txt", /:\d+: page ends before the tag list.*truncated/],
-          ["d-empty.txt", /:1: empty file/],
-          // an HTML page with a headline alone is no article
-          ["f-page.html", /:1: no article found: 11 characters of text/],
-          ["h-latin1.txt", /:1: not UTF-8 text/],
-        ];
-        expect(errors).toHaveLength(expectations.length);
-        expectations.forEach(([file, pattern], i) => {
-          expect(errors[i]).toContain(file);
-          expect(errors[i]).toMatch(pattern);
-        });
-
-        // files named one by one are read as pages, whatever their names
-        const named = cli(["ingest", ...["e-binary.jpg", "f-page.html", "g-feed.xml"].map((f) => join(dir, f))], scratch.env);
-        expect(named.status).toBe(1);
-        expect(named.stderr.trim().split("\n")).toEqual([
-          expect.stringMatching(/e-binary\.jpg:1: binary file/),
-          expect.stringMatching(/f-page\.html:1: no article found/),
-          expect.stringMatching(/g-feed\.xml:1: not a news page/),
-        ]);
-
-        // a folder of nothing but pages and what is no page: exit 0, the skipped ones counted
-        const clean = join(work, `clean-${backend.name}`);
-        mkdirSync(clean);
-        copyFileSync(join(import.meta.dirname, "pages", "winter-no-image.txt"), join(clean, "winter.txt"));
-        writeFileSync(join(clean, "README.md"), "# pages\n");
-        const ok = cli(["ingest", clean, "--fetched-at", "2026-01-15T09:00:00Z"], scratch.env);
-        expect([ok.status, ok.stderr]).toEqual([0, ""]);
-        expect(ok.stdout).toContain(`skipped 1 file that is not a page (*.txt, *.html, *.htm): ${join(clean, "README.md")}`);
-
-        const opened = await scratch.open();
-        try {
-          expect(await countItems(opened.db)).toBe(27);
-          expect(await opened.db.$count(documents)).toBe(2);
-        } finally {
-          await opened.close();
-        }
-
-        const again = cli(["ingest", join(dir, "a-seed.txt"), "--fetched-at", "2026-01-15T09:00:00Z"], scratch.env);
-        expect(again.status).toBe(0);
-        expect(again.stdout).toMatch(/a-seed\.txt: 0 new, 0 updated, 17 unchanged/);
+        expect(await countItems(opened.db)).toBe(27);
+        expect(await opened.db.$count(documents)).toBe(2);
       } finally {
-        await scratch.dispose();
+        await opened.close();
       }
-    });
+
+      const again = cli(["ingest", join(dir, "a-seed.txt"), "--fetched-at", "2026-01-15T09:00:00Z"], scratch.env);
+      expect(again.status).toBe(0);
+      expect(again.stdout).toMatch(/a-seed\.txt: 0 new, 0 updated, 17 unchanged/);
+    } finally {
+      await scratch.dispose();
+    }
   });
-}
+});
 
 describe("cli errors", () => {
   const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

@@ -17,19 +17,17 @@ import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import { decodeFeed } from "../src/input/feed/decode";
 import { readFeed } from "../src/input/feed/read-feed";
 import { canonical, feedEntries } from "../src/input/feed/to-items";
-import type { FeedFetcher } from "../src/input/fetch/http-fetch";
 import { guidFor } from "../src/normalise/identity";
 import type { Item } from "../src/normalise/item";
 import { derive, mergeObservations, observe } from "../src/normalise/merge";
 import { createApp } from "../src/publish/app";
 import type { Database } from "../src/storage/database";
-import type { OpenDatabase } from "../src/storage/open";
 import { findItem, tagItemIds } from "../src/storage/queries";
 import { itemRow } from "../src/storage/rows";
 import { documents, items, observations, sources } from "../src/storage/schema";
 import { addFeedSource, itemIdsOfSource, recordFetch } from "../src/storage/sources";
-import { backends, truncateAll } from "./support/databases";
-import { collectPoll, localFetcher, pollingSuite } from "./support/polling";
+import { forEachBackend, truncateAll } from "./support/databases";
+import { collectPoll, localFetcher, forEachPollingDatabase } from "./support/polling";
 import { migrateBefore } from "./support/migrations";
 
 const feedsDir = join(import.meta.dirname, "feeds");
@@ -189,204 +187,196 @@ const datesByTitle = (found: { title: string; publishedAt: Date | null }[]) =>
   Object.fromEntries(found.map((i) => [i.title, i.publishedAt?.toISOString() ?? null]));
 const expectedPodcastDates = Object.fromEntries(podcastExpected.items.map((i) => [i.title, new Date(i.publishedAt).toISOString()]));
 
-for (const backend of backends) {
-  describe.skipIf(backend.unavailable)(`entries of followed feeds on ${backend.name}`, () => {
-    let db: OpenDatabase;
-    let http: FeedFetcher;
-    pollingSuite(backend, (opened, fetcher) => ((db = opened), (http = fetcher)));
-    beforeEach(() => {
-      served = {};
-    });
-    const poll = (at: string) => collectPoll(db.db, http, { all: true, now: () => new Date(at) });
-    const allItems = () => db.db.select().from(items).orderBy(asc(items.id));
+forEachPollingDatabase("entries of followed feeds", (db, http) => {
+  beforeEach(() => {
+    served = {};
+  });
+  const poll = (at: string) => collectPoll(db.db, http, { all: true, now: () => new Date(at) });
+  const allItems = () => db.db.select().from(items).orderBy(asc(items.id));
 
-    it("stores a podcast whose episodes all link to the show's page as one item per episode, each with its date; a second read changes nothing", async () => {
-      served["/podcast.xml"] = { body: PODCAST };
-      await addFeedSource(db.db, { url: `${base}/podcast.xml`, name: "podcast" });
-      const [first] = await poll("2025-12-10T12:00:00Z");
-      expect(first!.report).toMatchObject({ new: 32, updated: 0, unchanged: 0, retired: 0 });
-      expect(datesByTitle(await itemsOf(db.db, "podcast"))).toEqual(expectedPodcastDates);
-      expect(await tagItemIds(db.db, "gespraech")).toHaveLength(32);
+  it("stores a podcast whose episodes all link to the show's page as one item per episode, each with its date; a second read changes nothing", async () => {
+    served["/podcast.xml"] = { body: PODCAST };
+    await addFeedSource(db.db, { url: `${base}/podcast.xml`, name: "podcast" });
+    const [first] = await poll("2025-12-10T12:00:00Z");
+    expect(first!.report).toMatchObject({ new: 32, updated: 0, unchanged: 0, retired: 0 });
+    expect(datesByTitle(await itemsOf(db.db, "podcast"))).toEqual(expectedPodcastDates);
+    expect(await tagItemIds(db.db, "gespraech")).toHaveLength(32);
 
-      const before = await allItems();
-      served["/podcast.xml"] = { body: PODCAST.replace("<language>", "<lastBuildDate>Wed, 10 Dec 2025 13:00:00 +0000</lastBuildDate><language>") };
-      const [second] = await poll("2025-12-10T14:00:00Z");
-      expect([second!.outcome, second!.report]).toEqual([
-        "stored",
-        expect.objectContaining({ new: 0, updated: 0, unchanged: 32, retired: 0, changedTags: [] }),
-      ]);
-      expect(await allItems()).toEqual(before);
-      // every episode said again what it said before: nothing more to record
-      expect(await db.db.$count(observations)).toBe(32);
-    });
-
-    it("makes the same story in two feeds, each with its own link to it, one item that remembers both, in either order, and keeps their other entries apart", async () => {
-      served["/a.xml"] = {
-        body: rss("https://a.example/start", [
-          { guid: "a-1", link: "https://news.example.com/story/42?utm_source=a", title: "Die Geschichte (A)", date: "Tue, 09 Dec 2025 10:00:00 +0000" },
-          { guid: "a-2", link: "https://a.example/start", title: "Hausmitteilung 1", date: "Tue, 09 Dec 2025 11:00:00 +0000" },
-          { guid: "a-3", link: "https://a.example/start", title: "Hausmitteilung 2", date: "Tue, 09 Dec 2025 12:00:00 +0000" },
-        ]),
-      };
-      served["/b.xml"] = {
-        body: rss("https://b.example/", [
-          { guid: "b-1", link: "https://news.example.com/story/42#kommentare", title: "Die Geschichte (B)", date: "Tue, 09 Dec 2025 10:30:00 +0000" },
-          // A's home page, which for B is one story: an item of its own, whichever feed comes first
-          { guid: "b-2", link: "https://a.example/start", title: "Was A zu Hause schreibt", date: "Tue, 09 Dec 2025 13:00:00 +0000" },
-        ]),
-      };
-      const state = async () => ({
-        ids: (await allItems()).map((i) => i.id),
-        a: (await itemsOf(db.db, "a")).map((i) => i.id).sort(),
-        b: (await itemsOf(db.db, "b")).map((i) => i.id).sort(),
-      });
-      await addFeedSource(db.db, { url: `${base}/a.xml`, name: "a" });
-      await addFeedSource(db.db, { url: `${base}/b.xml`, name: "b" });
-      await collectPoll(db.db, http, { all: true, concurrency: 1, now: () => new Date("2025-12-10T12:00:00Z") });
-      const forward = await state();
-      expect(forward.ids).toHaveLength(4);
-      const shared = forward.a.filter((id) => forward.b.includes(id));
-      expect(shared).toHaveLength(1);
-      expect((await findItem(db.db, shared[0]!))!.publishedAt?.toISOString()).toBe("2025-12-09T10:00:00.000Z");
-
-      await truncateAll(db);
-      await addFeedSource(db.db, { url: `${base}/b.xml`, name: "b" });
-      await addFeedSource(db.db, { url: `${base}/a.xml`, name: "a" });
-      await collectPoll(db.db, http, { all: true, concurrency: 1, now: () => new Date("2025-12-10T12:00:00Z") });
-      expect(await state()).toEqual(forward);
-    });
-
-    it("keeps an entry on its item, and its guid, when its link changes", async () => {
-      await addFeedSource(db.db, { url: `${base}/c.xml`, name: "c" });
-      const date = "Tue, 09 Dec 2025 10:00:00 +0000";
-      served["/c.xml"] = { body: rss("https://c.example/", [{ guid: "c-1", link: "https://c.example/news/1", title: "Erste Fassung", date }]) };
-      await poll("2025-12-10T12:00:00Z");
-      const [item] = await itemsOf(db.db, "c");
-      served["/c.xml"] = { body: rss("https://c.example/", [{ guid: "c-1", link: "https://c.example/news/1-korrigiert", title: "Zweite Fassung", date }]) };
-      const [moved] = await poll("2025-12-10T13:00:00Z");
-      expect(moved!.report).toMatchObject({ new: 0, updated: 1 });
-      const after = await itemsOf(db.db, "c");
-      expect(after.map((i) => [i.id, i.guid, i.title, i.url])).toEqual([[item!.id, item!.guid, "Zweite Fassung", "https://c.example/news/1-korrigiert"]]);
-    });
-
-    it("splits the item of a link that becomes shared into one item per entry, and does not merge them again when it is one entry's again", async () => {
-      await addFeedSource(db.db, { url: `${base}/d.xml`, name: "d" });
-      const one = { guid: "d-1", link: "https://d.example/thema", title: "Erster Beitrag zum Thema", date: "Mon, 08 Dec 2025 10:00:00 +0000" };
-      const two = { guid: "d-2", link: "https://d.example/thema", title: "Zweiter Beitrag zum Thema", date: "Tue, 09 Dec 2025 10:00:00 +0000" };
-      served["/d.xml"] = { body: rss("https://d.example/", [one]) };
-      await poll("2025-12-10T12:00:00Z");
-      const [linkItem] = await itemsOf(db.db, "d");
-
-      served["/d.xml"] = { body: rss("https://d.example/", [two, one]) };
-      const [split] = await poll("2025-12-10T13:00:00Z");
-      expect(split!.report).toMatchObject({ new: 2, retired: 1 });
-      expect(await findItem(db.db, linkItem!.id)).toBeNull();
-      const parts = await itemsOf(db.db, "d");
-      expect(datesByTitle(parts)).toEqual({ "Erster Beitrag zum Thema": "2025-12-08T10:00:00.000Z", "Zweiter Beitrag zum Thema": "2025-12-09T10:00:00.000Z" });
-
-      served["/d.xml"] = { body: rss("https://d.example/", [one]) };
-      const [alone] = await poll("2025-12-10T14:00:00Z");
-      expect(alone!.report).toMatchObject({ new: 0, retired: 0 });
-      expect((await itemsOf(db.db, "d")).map((i) => i.id).sort()).toEqual(parts.map((i) => i.id).sort());
-    });
-
-    it("takes back only its own observations from an item another feed shows, when the link it is keyed by becomes shared", async () => {
-      const link = "https://news.example.com/story/7";
-      await addFeedSource(db.db, { url: `${base}/e.xml`, name: "e" });
-      await addFeedSource(db.db, { url: `${base}/f.xml`, name: "f" });
-      served["/e.xml"] = { body: rss("https://e.example/", [{ guid: "e-1", link, title: "Meldung bei E", date: "Mon, 08 Dec 2025 08:00:00 +0000" }]) };
-      served["/f.xml"] = { body: rss("https://f.example/", [{ guid: "f-1", link, title: "Meldung bei F", date: "Mon, 08 Dec 2025 09:00:00 +0000" }]) };
-      await collectPoll(db.db, http, { all: true, concurrency: 1, now: () => new Date("2025-12-10T12:00:00Z") });
-      const [both] = await itemsOf(db.db, "f");
-      expect(both!.publishedAt?.toISOString()).toBe("2025-12-08T08:00:00.000Z"); // E's date, the earlier
-
-      served["/e.xml"] = {
-        body: rss("https://e.example/", [
-          { guid: "e-1", link, title: "Meldung bei E", date: "Mon, 08 Dec 2025 08:00:00 +0000" },
-          { guid: "e-2", link, title: "Nachtrag bei E", date: "Mon, 08 Dec 2025 18:00:00 +0000" },
-        ]),
-      };
-      const [e] = await collectPoll(db.db, http, { all: true, now: () => new Date("2025-12-10T13:00:00Z") }).then((rs) =>
-        rs.filter((r) => r.source.name === "e"),
-      );
-      expect(e!.report).toMatchObject({ new: 2, retired: 1 });
-      const kept = await findItem(db.db, both!.id);
-      expect(kept?.publishedAt?.toISOString()).toBe("2025-12-08T09:00:00.000Z"); // F's own date now
-      expect((await itemsOf(db.db, "e")).map((i) => i.id)).not.toContain(both!.id);
-      expect((await itemsOf(db.db, "f")).map((i) => i.id)).toEqual([both!.id]);
-      // retired is let go of: E's listing holds its two entries' items, F's still the shared one, last seen by E at 12:00
-      const listings = Object.fromEntries((await db.db.select({ name: sources.name, listing: sources.listing }).from(sources)).map((r) => [r.name, r.listing]));
-      expect([...listings.e!].sort()).toEqual((await itemsOf(db.db, "e")).map((i) => i.id).sort());
-      expect(listings.e).toHaveLength(2);
-      expect(listings.f).toEqual([both!.id]);
-      const [shared] = await db.db.select({ lastSeenAt: items.lastSeenAt }).from(items).where(eq(items.id, both!.id));
-      expect(shared!.lastSeenAt).toEqual(new Date("2025-12-10T12:00:00Z"));
-    });
+    const before = await allItems();
+    served["/podcast.xml"] = { body: PODCAST.replace("<language>", "<lastBuildDate>Wed, 10 Dec 2025 13:00:00 +0000</lastBuildDate><language>") };
+    const [second] = await poll("2025-12-10T14:00:00Z");
+    expect([second!.outcome, second!.report]).toEqual(["stored", expect.objectContaining({ new: 0, updated: 0, unchanged: 32, retired: 0, changedTags: [] })]);
+    expect(await allItems()).toEqual(before);
+    // every episode said again what it said before: nothing more to record
+    expect(await db.db.$count(observations)).toBe(32);
   });
 
-  describe.skipIf(backend.unavailable)(`upgrading a database stored under the link rule on ${backend.name}`, () => {
-    it("reads every feed in full at the next poll and leaves each entry its own item with its own date, guids of the rest unchanged", async () => {
-      const scratch = await backend.scratch();
-      const opened = await scratch.open();
-      const http = localFetcher();
-      try {
-        await migrateBefore(opened, backend, "entry_identity");
-        const rss2 = readFileSync(join(feedsDir, "rss2.xml"), "utf8");
-        served = { "/podcast.xml": { body: PODCAST, etag: '"p1"' }, "/rss2.xml": { body: rss2, etag: '"r1"' } };
-        const fetchedAt = new Date("2025-12-09T12:00:00Z");
-        // the next poll as the last one left it, in real time: the migration spreads polls from the clock
-        const tomorrow = new Date(Date.now() + 86_400_000);
-        const inAnHour = new Date(Date.now() + 3_600_000 + 60_000);
-        for (const [path, body] of [
-          ["/podcast.xml", PODCAST],
-          ["/rss2.xml", rss2],
-        ] as const) {
-          const source = await addSourceAsOfOld(opened.db, `${base}${path}`);
-          const entries = await entriesOf(body, `${base}${path}`, fetchedAt);
-          await storeUnderLinkRule(opened.db, source.id, path, fetchedAt, entries.items);
-          // as the last poll left it: validators and body known, next poll tomorrow
-          await recordFetch(opened.db, source.id, {
-            etag: served[path]!.etag!,
-            bodySha256: bytesToHex(sha256(utf8ToBytes(body))),
-            lastStatus: "ok",
-            nextPollAt: tomorrow,
-          });
-        }
-        const merged = await oldItemsOf(opened.db, `${base}/podcast.xml`);
-        expect(merged).toHaveLength(1); // the defect: 32 episodes, one item, the oldest episode's date
-        expect(merged[0]!.publishedAt?.toISOString()).toBe("2011-07-27T18:00:00.000Z");
-        const rss2Guids = (await oldItemsOf(opened.db, `${base}/rss2.xml`)).map((i) => i.guid).sort();
+  it("makes the same story in two feeds, each with its own link to it, one item that remembers both, in either order, and keeps their other entries apart", async () => {
+    served["/a.xml"] = {
+      body: rss("https://a.example/start", [
+        { guid: "a-1", link: "https://news.example.com/story/42?utm_source=a", title: "Die Geschichte (A)", date: "Tue, 09 Dec 2025 10:00:00 +0000" },
+        { guid: "a-2", link: "https://a.example/start", title: "Hausmitteilung 1", date: "Tue, 09 Dec 2025 11:00:00 +0000" },
+        { guid: "a-3", link: "https://a.example/start", title: "Hausmitteilung 2", date: "Tue, 09 Dec 2025 12:00:00 +0000" },
+      ]),
+    };
+    served["/b.xml"] = {
+      body: rss("https://b.example/", [
+        { guid: "b-1", link: "https://news.example.com/story/42#kommentare", title: "Die Geschichte (B)", date: "Tue, 09 Dec 2025 10:30:00 +0000" },
+        // A's home page, which for B is one story: an item of its own, whichever feed comes first
+        { guid: "b-2", link: "https://a.example/start", title: "Was A zu Hause schreibt", date: "Tue, 09 Dec 2025 13:00:00 +0000" },
+      ]),
+    };
+    const state = async () => ({
+      ids: (await allItems()).map((i) => i.id),
+      a: (await itemsOf(db.db, "a")).map((i) => i.id).sort(),
+      b: (await itemsOf(db.db, "b")).map((i) => i.id).sort(),
+    });
+    await addFeedSource(db.db, { url: `${base}/a.xml`, name: "a" });
+    await addFeedSource(db.db, { url: `${base}/b.xml`, name: "b" });
+    await collectPoll(db.db, http, { all: true, concurrency: 1, now: () => new Date("2025-12-10T12:00:00Z") });
+    const forward = await state();
+    expect(forward.ids).toHaveLength(4);
+    const shared = forward.a.filter((id) => forward.b.includes(id));
+    expect(shared).toHaveLength(1);
+    expect((await findItem(db.db, shared[0]!))!.publishedAt?.toISOString()).toBe("2025-12-09T10:00:00.000Z");
 
-        await opened.migrate();
-        // the migration makes every feed due within the hour
-        const results = await collectPoll(opened.db, http, { now: () => inAnHour });
-        expect(results.map((r) => r.outcome)).toEqual(["stored", "stored"]);
-        const podcast = results.find((r) => r.source.url === `${base}/podcast.xml`)!;
-        expect(podcast.report).toMatchObject({ new: 32, retired: 1 });
+    await truncateAll(db);
+    await addFeedSource(db.db, { url: `${base}/b.xml`, name: "b" });
+    await addFeedSource(db.db, { url: `${base}/a.xml`, name: "a" });
+    await collectPoll(db.db, http, { all: true, concurrency: 1, now: () => new Date("2025-12-10T12:00:00Z") });
+    expect(await state()).toEqual(forward);
+  });
 
-        expect(await findItem(opened.db, merged[0]!.id)).toBeNull();
-        expect(datesByTitle(await itemsOf(opened.db, `${base}/podcast.xml`))).toEqual(expectedPodcastDates);
-        expect((await itemsOf(opened.db, `${base}/rss2.xml`)).map((i) => i.guid).sort()).toEqual(rss2Guids);
+  it("keeps an entry on its item, and its guid, when its link changes", async () => {
+    await addFeedSource(db.db, { url: `${base}/c.xml`, name: "c" });
+    const date = "Tue, 09 Dec 2025 10:00:00 +0000";
+    served["/c.xml"] = { body: rss("https://c.example/", [{ guid: "c-1", link: "https://c.example/news/1", title: "Erste Fassung", date }]) };
+    await poll("2025-12-10T12:00:00Z");
+    const [item] = await itemsOf(db.db, "c");
+    served["/c.xml"] = { body: rss("https://c.example/", [{ guid: "c-1", link: "https://c.example/news/1-korrigiert", title: "Zweite Fassung", date }]) };
+    const [moved] = await poll("2025-12-10T13:00:00Z");
+    expect(moved!.report).toMatchObject({ new: 0, updated: 1 });
+    const after = await itemsOf(db.db, "c");
+    expect(after.map((i) => [i.id, i.guid, i.title, i.url])).toEqual([[item!.id, item!.guid, "Zweite Fassung", "https://c.example/news/1-korrigiert"]]);
+  });
 
-        // what readers get: the tag feed holds every episode once, with its date, and not the merged item
-        const app = createApp({ db: opened.db, publicUrl: "https://feeds.example.org" });
-        const feed = (await (await app.fetch(new Request("https://feeds.example.org/feeds/gespraech.json?limit=200"))).json()) as {
-          items: { id: string; title: string; date_published?: string }[];
-        };
-        expect(feed.items.map((i) => i.id)).not.toContain(merged[0]!.guid);
-        expect(Object.fromEntries(feed.items.map((i) => [i.title, new Date(i.date_published!).toISOString()]))).toEqual(expectedPodcastDates);
+  it("splits the item of a link that becomes shared into one item per entry, and does not merge them again when it is one entry's again", async () => {
+    await addFeedSource(db.db, { url: `${base}/d.xml`, name: "d" });
+    const one = { guid: "d-1", link: "https://d.example/thema", title: "Erster Beitrag zum Thema", date: "Mon, 08 Dec 2025 10:00:00 +0000" };
+    const two = { guid: "d-2", link: "https://d.example/thema", title: "Zweiter Beitrag zum Thema", date: "Tue, 09 Dec 2025 10:00:00 +0000" };
+    served["/d.xml"] = { body: rss("https://d.example/", [one]) };
+    await poll("2025-12-10T12:00:00Z");
+    const [linkItem] = await itemsOf(db.db, "d");
 
-        // and the next poll is an ordinary one again
-        const again = await collectPoll(opened.db, http, { all: true, now: () => new Date(inAnHour.getTime() + 3_600_000) });
-        expect(again.map((r) => r.outcome)).toEqual(["not modified", "not modified"]);
-      } finally {
-        await http.close();
-        await opened.close();
-        await scratch.dispose();
+    served["/d.xml"] = { body: rss("https://d.example/", [two, one]) };
+    const [split] = await poll("2025-12-10T13:00:00Z");
+    expect(split!.report).toMatchObject({ new: 2, retired: 1 });
+    expect(await findItem(db.db, linkItem!.id)).toBeNull();
+    const parts = await itemsOf(db.db, "d");
+    expect(datesByTitle(parts)).toEqual({ "Erster Beitrag zum Thema": "2025-12-08T10:00:00.000Z", "Zweiter Beitrag zum Thema": "2025-12-09T10:00:00.000Z" });
+
+    served["/d.xml"] = { body: rss("https://d.example/", [one]) };
+    const [alone] = await poll("2025-12-10T14:00:00Z");
+    expect(alone!.report).toMatchObject({ new: 0, retired: 0 });
+    expect((await itemsOf(db.db, "d")).map((i) => i.id).sort()).toEqual(parts.map((i) => i.id).sort());
+  });
+
+  it("takes back only its own observations from an item another feed shows, when the link it is keyed by becomes shared", async () => {
+    const link = "https://news.example.com/story/7";
+    await addFeedSource(db.db, { url: `${base}/e.xml`, name: "e" });
+    await addFeedSource(db.db, { url: `${base}/f.xml`, name: "f" });
+    served["/e.xml"] = { body: rss("https://e.example/", [{ guid: "e-1", link, title: "Meldung bei E", date: "Mon, 08 Dec 2025 08:00:00 +0000" }]) };
+    served["/f.xml"] = { body: rss("https://f.example/", [{ guid: "f-1", link, title: "Meldung bei F", date: "Mon, 08 Dec 2025 09:00:00 +0000" }]) };
+    await collectPoll(db.db, http, { all: true, concurrency: 1, now: () => new Date("2025-12-10T12:00:00Z") });
+    const [both] = await itemsOf(db.db, "f");
+    expect(both!.publishedAt?.toISOString()).toBe("2025-12-08T08:00:00.000Z"); // E's date, the earlier
+
+    served["/e.xml"] = {
+      body: rss("https://e.example/", [
+        { guid: "e-1", link, title: "Meldung bei E", date: "Mon, 08 Dec 2025 08:00:00 +0000" },
+        { guid: "e-2", link, title: "Nachtrag bei E", date: "Mon, 08 Dec 2025 18:00:00 +0000" },
+      ]),
+    };
+    const [e] = await collectPoll(db.db, http, { all: true, now: () => new Date("2025-12-10T13:00:00Z") }).then((rs) =>
+      rs.filter((r) => r.source.name === "e"),
+    );
+    expect(e!.report).toMatchObject({ new: 2, retired: 1 });
+    const kept = await findItem(db.db, both!.id);
+    expect(kept?.publishedAt?.toISOString()).toBe("2025-12-08T09:00:00.000Z"); // F's own date now
+    expect((await itemsOf(db.db, "e")).map((i) => i.id)).not.toContain(both!.id);
+    expect((await itemsOf(db.db, "f")).map((i) => i.id)).toEqual([both!.id]);
+    // retired is let go of: E's listing holds its two entries' items, F's still the shared one, last seen by E at 12:00
+    const listings = Object.fromEntries((await db.db.select({ name: sources.name, listing: sources.listing }).from(sources)).map((r) => [r.name, r.listing]));
+    expect([...listings.e!].sort()).toEqual((await itemsOf(db.db, "e")).map((i) => i.id).sort());
+    expect(listings.e).toHaveLength(2);
+    expect(listings.f).toEqual([both!.id]);
+    const [shared] = await db.db.select({ lastSeenAt: items.lastSeenAt }).from(items).where(eq(items.id, both!.id));
+    expect(shared!.lastSeenAt).toEqual(new Date("2025-12-10T12:00:00Z"));
+  });
+});
+
+forEachBackend("upgrading a database stored under the link rule", (backend) => {
+  it("reads every feed in full at the next poll and leaves each entry its own item with its own date, guids of the rest unchanged", async () => {
+    const scratch = await backend.scratch();
+    const opened = await scratch.open();
+    const http = localFetcher();
+    try {
+      await migrateBefore(opened, backend, "entry_identity");
+      const rss2 = readFileSync(join(feedsDir, "rss2.xml"), "utf8");
+      served = { "/podcast.xml": { body: PODCAST, etag: '"p1"' }, "/rss2.xml": { body: rss2, etag: '"r1"' } };
+      const fetchedAt = new Date("2025-12-09T12:00:00Z");
+      // the next poll as the last one left it, in real time: the migration spreads polls from the clock
+      const tomorrow = new Date(Date.now() + 86_400_000);
+      const inAnHour = new Date(Date.now() + 3_600_000 + 60_000);
+      for (const [path, body] of [
+        ["/podcast.xml", PODCAST],
+        ["/rss2.xml", rss2],
+      ] as const) {
+        const source = await addSourceAsOfOld(opened.db, `${base}${path}`);
+        const entries = await entriesOf(body, `${base}${path}`, fetchedAt);
+        await storeUnderLinkRule(opened.db, source.id, path, fetchedAt, entries.items);
+        // as the last poll left it: validators and body known, next poll tomorrow
+        await recordFetch(opened.db, source.id, {
+          etag: served[path]!.etag!,
+          bodySha256: bytesToHex(sha256(utf8ToBytes(body))),
+          lastStatus: "ok",
+          nextPollAt: tomorrow,
+        });
       }
-    });
+      const merged = await oldItemsOf(opened.db, `${base}/podcast.xml`);
+      expect(merged).toHaveLength(1); // the defect: 32 episodes, one item, the oldest episode's date
+      expect(merged[0]!.publishedAt?.toISOString()).toBe("2011-07-27T18:00:00.000Z");
+      const rss2Guids = (await oldItemsOf(opened.db, `${base}/rss2.xml`)).map((i) => i.guid).sort();
+
+      await opened.migrate();
+      // the migration makes every feed due within the hour
+      const results = await collectPoll(opened.db, http, { now: () => inAnHour });
+      expect(results.map((r) => r.outcome)).toEqual(["stored", "stored"]);
+      const podcast = results.find((r) => r.source.url === `${base}/podcast.xml`)!;
+      expect(podcast.report).toMatchObject({ new: 32, retired: 1 });
+
+      expect(await findItem(opened.db, merged[0]!.id)).toBeNull();
+      expect(datesByTitle(await itemsOf(opened.db, `${base}/podcast.xml`))).toEqual(expectedPodcastDates);
+      expect((await itemsOf(opened.db, `${base}/rss2.xml`)).map((i) => i.guid).sort()).toEqual(rss2Guids);
+
+      // what readers get: the tag feed holds every episode once, with its date, and not the merged item
+      const app = createApp({ db: opened.db, publicUrl: "https://feeds.example.org" });
+      const feed = (await (await app.fetch(new Request("https://feeds.example.org/feeds/gespraech.json?limit=200"))).json()) as {
+        items: { id: string; title: string; date_published?: string }[];
+      };
+      expect(feed.items.map((i) => i.id)).not.toContain(merged[0]!.guid);
+      expect(Object.fromEntries(feed.items.map((i) => [i.title, new Date(i.date_published!).toISOString()]))).toEqual(expectedPodcastDates);
+
+      // and the next poll is an ordinary one again
+      const again = await collectPoll(opened.db, http, { all: true, now: () => new Date(inAnHour.getTime() + 3_600_000) });
+      expect(again.map((r) => r.outcome)).toEqual(["not modified", "not modified"]);
+    } finally {
+      await http.close();
+      await opened.close();
+      await scratch.dispose();
+    }
   });
-}
+});
 
 /**
  * Stores a document as the link rule did: every entry keyed by its canonical

@@ -15,12 +15,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FeedReadingPool } from "../src/entry/feed-reading";
 import { FeedFormatError } from "../src/input/feed/errors";
 import { readFetchedFeed, type FetchedFeed, type ReadFeed } from "../src/input/feed/reader";
-import type { FeedFetcher } from "../src/input/fetch/http-fetch";
-import type { OpenDatabase } from "../src/storage/open";
 import { addFeedSource, findFeedSource } from "../src/storage/sources";
 import { ROOT } from "./support/cli";
-import { backends } from "./support/databases";
-import { collectPoll, pollingSuite } from "./support/polling";
+import { collectPoll, forEachPollingDatabase } from "./support/polling";
 
 const dir = join(import.meta.dirname, "feeds");
 const fixtures = readdirSync(dir).filter((f) => /\.(xml|json)$/.test(f) && !f.endsWith(".expected.json"));
@@ -168,41 +165,36 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-for (const backend of backends) {
-  describe.skipIf(backend.unavailable)(`a polling pass reading on threads, on ${backend.name}`, () => {
-    let db: OpenDatabase;
-    let fetcher: FeedFetcher;
-    pollingSuite(backend, (opened, http) => ((db = opened), (fetcher = http)));
-    const pool = new FeedReadingPool({ size: 2 });
-    afterAll(() => pool.close());
+forEachPollingDatabase("a polling pass reading on threads,", (db, fetcher) => {
+  const pool = new FeedReadingPool({ size: 2 });
+  afterAll(() => pool.close());
 
-    it("stores, warns and fails as a pass reading in its own thread does", async () => {
-      const names = ["broken", "hopeless", "sound"];
-      for (const name of names) await addFeedSource(db.db, { url: `${base}/${name}.xml`, name });
-      const options = { now: () => fetchedAt, random: () => 0.5, all: true };
-      const threaded = await collectPoll(db.db, fetcher, { ...options, reader: pool.read });
-      // the documents went to the pool's threads, not to a reader in this one
-      expect(pool.threadCount).toBeGreaterThan(0);
-      const state = async () => Promise.all(names.map(async (name) => (await findFeedSource(db.db, name))!));
-      const stored = await state();
-      const result = (name: string) => threaded.find((r) => r.source.name === name)!;
-      expect(result("hopeless")).toMatchObject({
-        outcome: "failed",
-        error: "not a readable RSS or Atom feed: unescaped & at line 1, and no entry could be recovered",
-      });
-      expect(result("broken")).toMatchObject({ outcome: "stored", report: { new: 2 } });
-      expect(result("sound")).toMatchObject({ outcome: "stored", report: { new: 2 } });
-      expect(stored.map((s) => [s.lastStatus, s.lastError, s.parseWarning])).toEqual([
-        ["ok", null, "unescaped & at line 7"],
-        ["failed", "not a readable RSS or Atom feed: unescaped & at line 1, and no entry could be recovered", null],
-        ["ok", null, null],
-      ]);
-
-      // the same bodies again, read in this thread: nothing new, and the same state but the error count
-      const here = await collectPoll(db.db, fetcher, { ...options, now: () => new Date(fetchedAt.getTime() + 1000) });
-      expect(here.map((r) => [r.source.name, r.outcome, r.error ?? null]).sort()).toEqual(
-        threaded.map((r) => [r.source.name, r.outcome === "stored" ? "not modified" : r.outcome, r.error ?? null]).sort(),
-      );
+  it("stores, warns and fails as a pass reading in its own thread does", async () => {
+    const names = ["broken", "hopeless", "sound"];
+    for (const name of names) await addFeedSource(db.db, { url: `${base}/${name}.xml`, name });
+    const options = { now: () => fetchedAt, random: () => 0.5, all: true };
+    const threaded = await collectPoll(db.db, fetcher, { ...options, reader: pool.read });
+    // the documents went to the pool's threads, not to a reader in this one
+    expect(pool.threadCount).toBeGreaterThan(0);
+    const state = async () => Promise.all(names.map(async (name) => (await findFeedSource(db.db, name))!));
+    const stored = await state();
+    const result = (name: string) => threaded.find((r) => r.source.name === name)!;
+    expect(result("hopeless")).toMatchObject({
+      outcome: "failed",
+      error: "not a readable RSS or Atom feed: unescaped & at line 1, and no entry could be recovered",
     });
+    expect(result("broken")).toMatchObject({ outcome: "stored", report: { new: 2 } });
+    expect(result("sound")).toMatchObject({ outcome: "stored", report: { new: 2 } });
+    expect(stored.map((s) => [s.lastStatus, s.lastError, s.parseWarning])).toEqual([
+      ["ok", null, "unescaped & at line 7"],
+      ["failed", "not a readable RSS or Atom feed: unescaped & at line 1, and no entry could be recovered", null],
+      ["ok", null, null],
+    ]);
+
+    // the same bodies again, read in this thread: nothing new, and the same state but the error count
+    const here = await collectPoll(db.db, fetcher, { ...options, now: () => new Date(fetchedAt.getTime() + 1000) });
+    expect(here.map((r) => [r.source.name, r.outcome, r.error ?? null]).sort()).toEqual(
+      threaded.map((r) => [r.source.name, r.outcome === "stored" ? "not modified" : r.outcome, r.error ?? null]).sort(),
+    );
   });
-}
+});

@@ -23,7 +23,7 @@ import { feedItems } from "../src/storage/queries";
 import { storeDocument } from "../src/storage/store-document";
 import { tagOverview } from "../src/storage/topics";
 import { ROOT } from "./support/cli";
-import { backends } from "./support/databases";
+import { forEachDatabase } from "./support/databases";
 
 const dir = join(import.meta.dirname, "html");
 
@@ -182,37 +182,30 @@ describe.runIf(existsSync(SHARED) || process.env.CI)("the public benchmarks' sha
   }, 180_000);
 });
 
-for (const backend of backends) {
-  describe.skipIf(backend.unavailable)(`an article page stored beside a feed entry on ${backend.name}`, () => {
-    it("is one story with the feed's entry that links to it, and the page's text and keywords (explicit tags)", async () => {
-      const db = await backend.open();
-      try {
-        const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>Beispiel</title><link>https://www.beispiel-zeitung.de/</link><description>d</description>
+forEachDatabase("an article page stored beside a feed entry", (db) => {
+  it("is one story with the feed's entry that links to it, and the page's text and keywords (explicit tags)", async () => {
+    const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>Beispiel</title><link>https://www.beispiel-zeitung.de/</link><description>d</description>
 <item><title>Koalition einigt sich auf Haushalt</title><link>https://www.beispiel-zeitung.de/politik/koalition-einigt-sich-auf-haushalt-100.html?utm_campaign=rss</link><description>Kurz.</description></item></channel></rss>`;
-        const feed = await readFeedDocument(new TextEncoder().encode(rss), null);
-        const entries = feedEntries(feed, "beispiel", "https://www.beispiel-zeitung.de/rss.xml", new Date("2025-12-09T08:00:00Z"));
-        await storeDocument(db.db, {
-          source: { kind: "feed", name: "beispiel" },
-          name: "rss",
-          sha256: "1".repeat(64),
-          fetchedAt: new Date("2025-12-09T08:00:00Z"),
-          ...entries,
-          identity: { entryKeys: entries.entryKeys, retiredIds: entries.retiredIds },
-        });
-        const page = {
-          name: "zeitung-artikel.html",
-          bytes: new Uint8Array(readFileSync(join(dir, "zeitung-artikel.html"))),
-          fetchedAt: new Date("2025-12-09T09:00:00Z"),
-        };
-        const report = await ingestPage(db.db, page, readPageDocument);
-        expect([report.new, report.updated]).toEqual([0, 1]);
-        const stored = await feedItems(db.db, { tagIds: null, limit: 10 });
-        expect(stored).toHaveLength(1);
-        expect(stored[0]!.contentHtml).toContain("Nach einer langen Verhandlungsnacht");
-        expect((await tagOverview(db.db)).tags.find((t) => t.slug === "schuldenbremse")).toMatchObject({ match: "explicit", origin: "feed", items: 1 });
-      } finally {
-        await db.close();
-      }
+    const feed = await readFeedDocument(new TextEncoder().encode(rss), null);
+    const entries = feedEntries(feed, "beispiel", "https://www.beispiel-zeitung.de/rss.xml", new Date("2025-12-09T08:00:00Z"));
+    await storeDocument(db.db, {
+      source: { kind: "feed", name: "beispiel" },
+      name: "rss",
+      sha256: "1".repeat(64),
+      fetchedAt: new Date("2025-12-09T08:00:00Z"),
+      ...entries,
+      identity: { entryKeys: entries.entryKeys, retiredIds: entries.retiredIds },
     });
+    const page = {
+      name: "zeitung-artikel.html",
+      bytes: new Uint8Array(readFileSync(join(dir, "zeitung-artikel.html"))),
+      fetchedAt: new Date("2025-12-09T09:00:00Z"),
+    };
+    const report = await ingestPage(db.db, page, readPageDocument);
+    expect([report.new, report.updated]).toEqual([0, 1]);
+    const stored = await feedItems(db.db, { tagIds: null, limit: 10 });
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.contentHtml).toContain("Nach einer langen Verhandlungsnacht");
+    expect((await tagOverview(db.db)).tags.find((t) => t.slug === "schuldenbremse")).toMatchObject({ match: "explicit", origin: "feed", items: 1 });
   });
-}
+});

@@ -7,12 +7,11 @@ import { get as httpGet, type OutgoingHttpHeaders } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../src/entry/server";
 import { createApp } from "../src/publish/app";
-import type { OpenDatabase } from "../src/storage/open";
 import { storyKey } from "../src/normalise/identity";
 import { slugify } from "../src/normalise/slug";
 import { storeDocument } from "../src/storage/store-document";
 import { mergeTags, removeTag, renameTag } from "../src/storage/topic-changes";
-import { backends } from "./support/databases";
+import { backends, forEachDatabase } from "./support/databases";
 import { describeHttpContract, loadContractData } from "./support/http-contract";
 
 /** Feeds rendered by each backend with the same public URL, compared at the end. */
@@ -51,18 +50,18 @@ for (const backend of backends) {
     },
     { skip: backend.unavailable !== null },
   );
+}
 
-  describe.skipIf(backend.unavailable)(`answers from memory on the Node server, ${backend.name}`, () => {
-    let db: OpenDatabase;
+forEachDatabase(
+  (backend) => `answers from memory on the Node server, ${backend.name}`,
+  (db) => {
     let server: RunningServer;
     beforeAll(async () => {
-      db = await backend.open();
       await loadContractData(db.db);
       server = await startServer(db.db, { port: 0, hostname: "127.0.0.1" });
     });
     afterAll(async () => {
       await server?.close();
-      await db?.close();
     });
 
     it("answers a feed asked for again with the status, header lines and bytes of the app's answer", async () => {
@@ -154,32 +153,27 @@ for (const backend of backends) {
       expect([split.status, contentType(split)]).toEqual([200, "text/html; charset=UTF-8"]);
       expect(await rawGet(`${server.url}/feeds/ukraine.xml`)).toEqual(feed);
     });
+  },
+);
+
+forEachDatabase("rendering", (db, backend) => {
+  beforeAll(async () => {
+    await loadContractData(db.db);
   });
 
-  describe.skipIf(backend.unavailable)(`rendering on ${backend.name}`, () => {
-    let db: OpenDatabase;
-    beforeAll(async () => {
-      db = await backend.open();
-      await loadContractData(db.db);
-    });
-    afterAll(async () => {
-      await db?.close();
-    });
-
-    it("renders the same bytes for the same data", async () => {
-      const app = createApp({ db: db.db, publicUrl: PUBLIC });
-      const bodies: string[] = [];
-      for (const path of ["/feeds/ukraine.xml", "/feeds/ukraine.atom", "/feeds/ukraine.json", "/feeds/krieg.xml"]) {
-        const first = await (await app.fetch(new Request(`http://internal${path}`))).text();
-        const second = await (await app.fetch(new Request(`http://other-host${path}`))).text();
-        expect(second).toBe(first);
-        expect(first).toContain(`${PUBLIC}/feeds/`);
-        bodies.push(first);
-      }
-      rendered.set(backend.name, bodies);
-    });
+  it("renders the same bytes for the same data", async () => {
+    const app = createApp({ db: db.db, publicUrl: PUBLIC });
+    const bodies: string[] = [];
+    for (const path of ["/feeds/ukraine.xml", "/feeds/ukraine.atom", "/feeds/ukraine.json", "/feeds/krieg.xml"]) {
+      const first = await (await app.fetch(new Request(`http://internal${path}`))).text();
+      const second = await (await app.fetch(new Request(`http://other-host${path}`))).text();
+      expect(second).toBe(first);
+      expect(first).toContain(`${PUBLIC}/feeds/`);
+      bodies.push(first);
+    }
+    rendered.set(backend.name, bodies);
   });
-}
+});
 
 describe.skipIf(backends.some((b) => b.unavailable))("PGlite and PostgreSQL", () => {
   it("render identical feeds from identical data", () => {
@@ -189,12 +183,11 @@ describe.skipIf(backends.some((b) => b.unavailable))("PGlite and PostgreSQL", ()
   });
 });
 
-for (const backend of backends) {
-  describe.skipIf(backend.unavailable)(`topics over HTTP on the Node server, ${backend.name}`, () => {
-    let db: OpenDatabase;
+forEachDatabase(
+  (backend) => `topics over HTTP on the Node server, ${backend.name}`,
+  (db) => {
     let server: RunningServer;
     beforeAll(async () => {
-      db = await backend.open();
       await loadContractData(db.db);
       // a followed feed's categories, more than the index lists in full: one with enough stories to show, the rest folded away
       const places = Array.from({ length: 30 }, (_, n) => `Ort ${n + 1}`);
@@ -226,7 +219,6 @@ for (const backend of backends) {
     });
     afterAll(async () => {
       await server?.close();
-      await db?.close();
     });
 
     it("lists the portal's topics first, followed feeds' categories below, and in a long group folds the tags with few stories", async () => {
@@ -290,5 +282,5 @@ for (const backend of backends) {
         console.error = original;
       }
     });
-  });
-}
+  },
+);

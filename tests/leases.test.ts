@@ -21,7 +21,7 @@ import { documents, items, observations, sources } from "../src/storage/schema";
 import { findFeedSource } from "../src/storage/sources";
 import { cli, ROOT, startCli } from "./support/cli";
 import { backends, type Scratch } from "./support/databases";
-import { localFetcher, pollingSuite } from "./support/polling";
+import { localFetcher, forEachPollingDatabase } from "./support/polling";
 
 const ENTRIES = 3;
 
@@ -109,109 +109,103 @@ async function stored(db: Database, count: number) {
 const hitCounts = (count: number) => new Set(Array.from({ length: count }, (_, n) => hits.get(n) ?? 0));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-for (const backend of backends) {
-  describe.skipIf(backend.unavailable)(`pollers sharing feeds on ${backend.name}`, () => {
-    let db: OpenDatabase;
-    let fetcher: FeedFetcher;
-    pollingSuite(backend, (opened, http) => ((db = opened), (fetcher = http)));
+forEachPollingDatabase("pollers sharing feeds", (db, fetcher) => {
+  it("gives each due feed to one of two passes running at once, and --all every feed once more", async () => {
+    await follow(db.db, 60);
+    const passes = await Promise.all(["one", "two"].map((owner) => pollFeeds(db.db, fetcher, { owner, concurrency: 4 })));
+    expect(passes.map((p) => p.feeds).reduce((a, b) => a + b)).toBe(60);
+    expect(passes.every((p) => p.stored > 0)).toBe(true);
+    expect(hitCounts(60)).toEqual(new Set([1]));
+    const after = await stored(db.db, 60);
+    expect(after).toMatchObject({ documentsPerFeed: new Set([1]), feeds: 60, items: 180, distinctGuids: 180, observations: 180, leased: 0 });
 
-    it("gives each due feed to one of two passes running at once, and --all every feed once more", async () => {
-      await follow(db.db, 60);
-      const passes = await Promise.all(["one", "two"].map((owner) => pollFeeds(db.db, fetcher, { owner, concurrency: 4 })));
-      expect(passes.map((p) => p.feeds).reduce((a, b) => a + b)).toBe(60);
-      expect(passes.every((p) => p.stored > 0)).toBe(true);
-      expect(hitCounts(60)).toEqual(new Set([1]));
-      const after = await stored(db.db, 60);
-      expect(after).toMatchObject({ documentsPerFeed: new Set([1]), feeds: 60, items: 180, distinctGuids: 180, observations: 180, leased: 0 });
-
-      // nothing is due now; --all is every feed not claimed since the pass began, shared the same way
-      expect((await pollFeeds(db.db, fetcher, { owner: "three" })).feeds).toBe(0);
-      const all = await Promise.all(["four", "five"].map((owner) => pollFeeds(db.db, fetcher, { owner, all: true, concurrency: 4 })));
-      expect(all.map((p) => p.feeds).reduce((a, b) => a + b)).toBe(60);
-      expect(all.map((p) => p.notModified).reduce((a, b) => a + b)).toBe(60);
-      expect(hitCounts(60)).toEqual(new Set([2]));
-    });
-
-    it("gives back, when stopped, the feeds it claimed and has not done, with no failure counted and nothing stored of them", async () => {
-      await follow(db.db, 20);
-      let answered = 0;
-      hold = () => answered++ >= 3;
-      const stop = new AbortController();
-      try {
-        const pass = pollFeeds(db.db, fetcher, { owner: "stopping", signal: stop.signal });
-        for (let waited = 0; (held.length < 2 || (await db.db.$count(documents)) < 3) && waited < 30_000; waited += 20) await sleep(20);
-        const claimed = await db.db.$count(sources, sql`${sources.leaseUntil} > now()`);
-        stop.abort();
-        const summary = await pass;
-        expect([summary.feeds, summary.stored, summary.failed, summary.givenBack]).toEqual([3, 3, 0, claimed]);
-        expect(await stored(db.db, 20)).toMatchObject({ items: 3 * ENTRIES, observations: 3 * ENTRIES, leased: 0 });
-        expect(await db.db.$count(sources, sql`${sources.leaseToken} is not null or ${sources.errorCount} > 0`)).toBe(0);
-      } finally {
-        hold = null;
-        releaseHeld();
-      }
-      // due as before: the next pass takes the rest at once
-      const next = await pollFeeds(db.db, fetcher, { owner: "next" });
-      expect([next.feeds, next.stored]).toEqual([17, 17]);
-      expect(await stored(db.db, 20)).toMatchObject({ documentsPerFeed: new Set([1]), feeds: 20, items: 60, leased: 0 });
-    });
-
-    it("gives back what it holds when stopped even if the pass fails as it stops", async () => {
-      await follow(db.db, 20);
-      const stop = new AbortController();
-      const pass = pollFeeds(db.db, fetcher, {
-        owner: "failing",
-        signal: stop.signal,
-        concurrency: 4,
-        onDone: () => {
-          stop.abort();
-          throw new Error("the shell's report failed");
-        },
-      });
-      await expect(pass).rejects.toThrow("the shell's report failed");
-      // the feeds claimed and not done (all but those whose results were reported) are no one's
-      expect(await db.db.$count(sources, sql`${sources.leaseToken} is not null`)).toBe(0);
-      // due as before: the next pass takes every feed the failed one did not store
-      const storedBefore = await db.db.$count(documents);
-      expect(storedBefore).toBeGreaterThan(0);
-      const next = await pollFeeds(db.db, fetcher, { owner: "next" });
-      expect(next.feeds).toBe(20 - storedBefore);
-    });
-
-    it("records nothing of a fetch that outlived its lease: the feed's new holder keeps its result", async () => {
-      await follow(db.db, 1);
-      // the first request waits until released; the feed then says "b" to whoever asks after it
-      hold = (_n, _req) => hits.get(0) === 1;
-      body = (n, hit) => (hit === 1 ? { xml: feedXml(n, "stale"), etag: '"stale"' } : { xml: feedXml(n, "b"), etag: '"b"' });
-      const slow = new FeedFetcher(new AddressPolicy(["127.0.0.1"]), { ...DEFAULT_LIMITS, totalTimeoutMs: 60_000 });
-      try {
-        const staleResults: PollResult[] = [];
-        const stale = pollFeeds(db.db, slow, { owner: "stale", leaseSeconds: 1, onDone: (r) => staleResults.push(r) });
-        while (held.length === 0) await sleep(20);
-        // before its lease ends, the feed is no one else's
-        expect((await pollFeeds(db.db, fetcher, { owner: "early" })).feeds).toBe(0);
-        while ((await db.db.$count(sources, sql`${sources.leaseUntil} > now()`)) > 0) await sleep(100);
-
-        const taken = await pollFeeds(db.db, fetcher, { owner: "new holder" });
-        expect([taken.feeds, taken.stored]).toEqual([1, 1]);
-        releaseHeld();
-        const late = await stale;
-        expect([late.feeds, late.leaseLost, late.stored]).toEqual([1, 1, 0]);
-        expect(staleResults.map((r) => r.outcome)).toEqual(["lease lost"]);
-
-        // one document, the new holder's: the stale one was rolled back with the fetch's record
-        expect(await db.db.$count(documents)).toBe(1);
-        const titles = (await db.db.select({ title: items.title }).from(items)).map((r) => r.title).sort();
-        expect(titles).toEqual([0, 1, 2].map((i) => `Meldung ${i} aus Feed 0, Fassung b`));
-        expect(await findFeedSource(db.db, "f0")).toMatchObject({ etag: '"b"', lastStatus: "ok", leaseOwner: null, leaseToken: null, leaseUntil: null });
-        expect(hits.get(0)).toBe(2);
-      } finally {
-        releaseHeld();
-        await slow.close();
-      }
-    });
+    // nothing is due now; --all is every feed not claimed since the pass began, shared the same way
+    expect((await pollFeeds(db.db, fetcher, { owner: "three" })).feeds).toBe(0);
+    const all = await Promise.all(["four", "five"].map((owner) => pollFeeds(db.db, fetcher, { owner, all: true, concurrency: 4 })));
+    expect(all.map((p) => p.feeds).reduce((a, b) => a + b)).toBe(60);
+    expect(all.map((p) => p.notModified).reduce((a, b) => a + b)).toBe(60);
+    expect(hitCounts(60)).toEqual(new Set([2]));
   });
-}
+
+  it("gives back, when stopped, the feeds it claimed and has not done, with no failure counted and nothing stored of them", async () => {
+    await follow(db.db, 20);
+    let answered = 0;
+    hold = () => answered++ >= 3;
+    const stop = new AbortController();
+    try {
+      const pass = pollFeeds(db.db, fetcher, { owner: "stopping", signal: stop.signal });
+      for (let waited = 0; (held.length < 2 || (await db.db.$count(documents)) < 3) && waited < 30_000; waited += 20) await sleep(20);
+      const claimed = await db.db.$count(sources, sql`${sources.leaseUntil} > now()`);
+      stop.abort();
+      const summary = await pass;
+      expect([summary.feeds, summary.stored, summary.failed, summary.givenBack]).toEqual([3, 3, 0, claimed]);
+      expect(await stored(db.db, 20)).toMatchObject({ items: 3 * ENTRIES, observations: 3 * ENTRIES, leased: 0 });
+      expect(await db.db.$count(sources, sql`${sources.leaseToken} is not null or ${sources.errorCount} > 0`)).toBe(0);
+    } finally {
+      hold = null;
+      releaseHeld();
+    }
+    // due as before: the next pass takes the rest at once
+    const next = await pollFeeds(db.db, fetcher, { owner: "next" });
+    expect([next.feeds, next.stored]).toEqual([17, 17]);
+    expect(await stored(db.db, 20)).toMatchObject({ documentsPerFeed: new Set([1]), feeds: 20, items: 60, leased: 0 });
+  });
+
+  it("gives back what it holds when stopped even if the pass fails as it stops", async () => {
+    await follow(db.db, 20);
+    const stop = new AbortController();
+    const pass = pollFeeds(db.db, fetcher, {
+      owner: "failing",
+      signal: stop.signal,
+      concurrency: 4,
+      onDone: () => {
+        stop.abort();
+        throw new Error("the shell's report failed");
+      },
+    });
+    await expect(pass).rejects.toThrow("the shell's report failed");
+    // the feeds claimed and not done (all but those whose results were reported) are no one's
+    expect(await db.db.$count(sources, sql`${sources.leaseToken} is not null`)).toBe(0);
+    // due as before: the next pass takes every feed the failed one did not store
+    const storedBefore = await db.db.$count(documents);
+    expect(storedBefore).toBeGreaterThan(0);
+    const next = await pollFeeds(db.db, fetcher, { owner: "next" });
+    expect(next.feeds).toBe(20 - storedBefore);
+  });
+
+  it("records nothing of a fetch that outlived its lease: the feed's new holder keeps its result", async () => {
+    await follow(db.db, 1);
+    // the first request waits until released; the feed then says "b" to whoever asks after it
+    hold = (_n, _req) => hits.get(0) === 1;
+    body = (n, hit) => (hit === 1 ? { xml: feedXml(n, "stale"), etag: '"stale"' } : { xml: feedXml(n, "b"), etag: '"b"' });
+    const slow = new FeedFetcher(new AddressPolicy(["127.0.0.1"]), { ...DEFAULT_LIMITS, totalTimeoutMs: 60_000 });
+    try {
+      const staleResults: PollResult[] = [];
+      const stale = pollFeeds(db.db, slow, { owner: "stale", leaseSeconds: 1, onDone: (r) => staleResults.push(r) });
+      while (held.length === 0) await sleep(20);
+      // before its lease ends, the feed is no one else's
+      expect((await pollFeeds(db.db, fetcher, { owner: "early" })).feeds).toBe(0);
+      while ((await db.db.$count(sources, sql`${sources.leaseUntil} > now()`)) > 0) await sleep(100);
+
+      const taken = await pollFeeds(db.db, fetcher, { owner: "new holder" });
+      expect([taken.feeds, taken.stored]).toEqual([1, 1]);
+      releaseHeld();
+      const late = await stale;
+      expect([late.feeds, late.leaseLost, late.stored]).toEqual([1, 1, 0]);
+      expect(staleResults.map((r) => r.outcome)).toEqual(["lease lost"]);
+
+      // one document, the new holder's: the stale one was rolled back with the fetch's record
+      expect(await db.db.$count(documents)).toBe(1);
+      const titles = (await db.db.select({ title: items.title }).from(items)).map((r) => r.title).sort();
+      expect(titles).toEqual([0, 1, 2].map((i) => `Meldung ${i} aus Feed 0, Fassung b`));
+      expect(await findFeedSource(db.db, "f0")).toMatchObject({ etag: '"b"', lastStatus: "ok", leaseOwner: null, leaseToken: null, leaseUntil: null });
+      expect(hits.get(0)).toBe(2);
+    } finally {
+      releaseHeld();
+      await slow.close();
+    }
+  });
+});
 
 const postgres = backends.find((b) => b.name === "postgres")!;
 

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { comparable } from "../src/normalise/text";
 import { matchWordsOf, wordQueryOf } from "../src/storage/match-words";
 import { labelMatches, matchTextOf } from "../src/normalise/topic/label-words";
-import { backends } from "./support/databases";
+import { forEachBackend } from "./support/databases";
 import { beforeMigration, rowsOf } from "./support/migrations";
 
 const wordsOf = (vector: string) => new Set([...vector.matchAll(/' ([^']*)'/g)].map((m) => m[1]!));
@@ -72,26 +72,24 @@ const TEXTS: [title: string, summary: string][] = [
   ["Das \ufb01nanzamt prüft", "Wahl in New\u202fYork – „Zitat“ … ‚so‘ ½ ² ³ ①"],
 ];
 
-for (const backend of backends) {
-  describe.skipIf(backend.unavailable)(`the migration one_search_index on ${backend.name}`, () => {
-    it("gives the stories stored before it the words the code writes now", async () => {
-      await beforeMigration(backend, "one_search_index", async (opened) => {
-        const rows = TEXTS.map(
-          ([title, summary], i) =>
-            sql`(${`s${i}`}, ${`urn:s${i}`}, 'teaser', ${title}, ${summary}, 'none', ${matchTextOf(title, summary)}, now(), now(), now(), ${`h${i}`})`,
-        );
-        await opened.db.execute(sql`insert into items (id, guid, kind, title, summary, precision, match_text, feed_at, first_seen_at, updated_at, content_hash)
+forEachBackend("the migration one_search_index", (backend) => {
+  it("gives the stories stored before it the words the code writes now", async () => {
+    await beforeMigration(backend, "one_search_index", async (opened) => {
+      const rows = TEXTS.map(
+        ([title, summary], i) =>
+          sql`(${`s${i}`}, ${`urn:s${i}`}, 'teaser', ${title}, ${summary}, 'none', ${matchTextOf(title, summary)}, now(), now(), now(), ${`h${i}`})`,
+      );
+      await opened.db.execute(sql`insert into items (id, guid, kind, title, summary, precision, match_text, feed_at, first_seen_at, updated_at, content_hash)
           values ${sql.join(rows, sql`, `)}`);
-        await opened.migrate();
-        for (const [i, [title, summary]] of TEXTS.entries()) {
-          const written = matchWordsOf(matchTextOf(title, summary));
-          const result = await opened.db.execute(
-            sql`select match_words = ${written}::tsvector as same, match_words::text as filled from items where id = ${`s${i}`}`,
-          );
-          const [row] = rowsOf<{ same: boolean; filled: string }>(result);
-          expect(row?.same, `${title}: filled ${row?.filled}, written ${written}`).toBe(true);
-        }
-      });
+      await opened.migrate();
+      for (const [i, [title, summary]] of TEXTS.entries()) {
+        const written = matchWordsOf(matchTextOf(title, summary));
+        const result = await opened.db.execute(
+          sql`select match_words = ${written}::tsvector as same, match_words::text as filled from items where id = ${`s${i}`}`,
+        );
+        const [row] = rowsOf<{ same: boolean; filled: string }>(result);
+        expect(row?.same, `${title}: filled ${row?.filled}, written ${written}`).toBe(true);
+      }
     });
   });
-}
+});

@@ -13,10 +13,9 @@ import { isLoopback, metricsRefusal } from "../src/entry/metrics-access";
 import { ServerMetrics } from "../src/entry/metrics";
 import { startServer, type RunningServer } from "../src/entry/server";
 import { ingestPage } from "../src/pipeline/ingest-page";
-import type { OpenDatabase } from "../src/storage/open";
 import { listTags } from "../src/storage/queries";
 import { sources } from "../src/storage/schema";
-import { backends } from "./support/databases";
+import { backends, databaseForSuite, forEachDatabase } from "./support/databases";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -44,73 +43,66 @@ async function scrape(url: string, headers: Record<string, string> = {}): Promis
   return Object.assign(parsePrometheusTextFormat(text), { text });
 }
 
-for (const backend of backends) {
-  describe.skipIf(backend.unavailable)(`/metrics on ${backend.name}`, () => {
-    let db: OpenDatabase;
-    let server: RunningServer;
-    let slug: string;
-    beforeAll(async () => {
-      db = await backend.open();
-      await ingestPage(db.db, SEED);
-      slug = (await listTags(db.db))[0]!.slug;
-      const metrics = new ServerMetrics({ db: db.db, pools: [{ name: "requests", maxConnections: db.maxConnections }] });
-      server = await startServer(db.db, { port: 0, hostname: "127.0.0.1", metrics: { counters: metrics, access: { token: TOKEN, behindProxy: false } } });
-    });
-    afterAll(async () => {
-      await server?.close();
-      await db?.close();
-    });
-
-    it("counts requests by route pattern and status, and how the feed cache served them", async () => {
-      const feed = `${server.url}/feeds/${slug}.xml`;
-      const first = await fetch(feed);
-      expect(first.status).toBe(200);
-      const etag = first.headers.get("etag")!;
-      await first.text();
-      // the second is the hot path's (the server answers before the app); the third a 304
-      expect((await fetch(feed)).status).toBe(200);
-      expect((await fetch(feed, { headers: { "if-none-match": etag } })).status).toBe(304);
-      // made-up paths, which must not become labels
-      for (const path of ["/no/such/page-1", "/no/such/page-2", "/feeds/no-such-tag.xml", `/items/${"0".repeat(32)}`])
-        await (await fetch(`${server.url}${path}`)).text();
-
-      const families = await scrape(server.url);
-      expect(value(families, "feedwerk_http_requests_total", { route: "/feeds/:file", status: "200" })).toBe(2);
-      expect(value(families, "feedwerk_http_requests_total", { route: "/feeds/:file", status: "304" })).toBe(1);
-      expect(value(families, "feedwerk_http_requests_total", { route: "/feeds/:file", status: "404" })).toBe(1);
-      expect(value(families, "feedwerk_http_requests_total", { route: "/items/:id", status: "404" })).toBe(1);
-      expect(value(families, "feedwerk_http_requests_total", { route: "other", status: "404" })).toBe(2);
-      expect(value(families, "feedwerk_feed_cache_total", { result: "miss" })).toBe(1);
-      expect(value(families, "feedwerk_feed_cache_total", { result: "hit" })).toBe(2);
-      expect(value(families, "feedwerk_feed_not_modified_total")).toBe(1);
-      const routes = new Set(families.find((f) => f.name === "feedwerk_http_requests_total")!.metrics.map((m) => m.labels!.route));
-      expect([...routes].sort()).toEqual(["/feeds/:file", "/items/:id", "other"]);
-      const latency = families.find((f) => f.name === "feedwerk_http_request_duration_seconds")!;
-      expect(latency.type).toBe("HISTOGRAM");
-      // the parser folds a histogram's samples into one, whatever their labels: each route's count read from its line
-      expect(families.text).toMatch(/^feedwerk_http_request_duration_seconds_count\{route="\/feeds\/:file"\} 4$/m);
-      // the process's own: the event loop's delay among them
-      expect(families.map((f) => f.name)).toEqual(expect.arrayContaining(["nodejs_eventloop_lag_seconds", "process_resident_memory_bytes"]));
-      expect(value(families, "feedwerk_database_pool_max_connections", { pool: "requests" })).toBe(db.maxConnections);
-    });
-
-    it("reads the feeds due and the leases held at each scrape", async () => {
-      await db.db.insert(sources).values([
-        { kind: "feed", name: "due-1", url: "http://127.0.0.1:9/1.xml" },
-        { kind: "feed", name: "due-2", url: "http://127.0.0.1:9/2.xml", nextPollAt: new Date(Date.now() - 60_000) },
-        { kind: "feed", name: "later", url: "http://127.0.0.1:9/3.xml", nextPollAt: new Date(Date.now() + 3_600_000) },
-      ]);
-      await db.db.execute(
-        sql`update sources set lease_owner = 'elsewhere', lease_token = 't', lease_until = now() + interval '5 minutes' where name = 'due-2'`,
-      );
-      const families = await scrape(server.url);
-      expect(value(families, "feedwerk_feeds_followed")).toBe(3);
-      expect(value(families, "feedwerk_feeds_due")).toBe(1);
-      expect(value(families, "feedwerk_feed_leases_held")).toBe(1);
-      expect(value(families, "feedwerk_database_up")).toBe(1);
-    });
+forEachDatabase("/metrics", (db) => {
+  let server: RunningServer;
+  let slug: string;
+  beforeAll(async () => {
+    await ingestPage(db.db, SEED);
+    slug = (await listTags(db.db))[0]!.slug;
+    const metrics = new ServerMetrics({ db: db.db, pools: [{ name: "requests", maxConnections: db.maxConnections }] });
+    server = await startServer(db.db, { port: 0, hostname: "127.0.0.1", metrics: { counters: metrics, access: { token: TOKEN, behindProxy: false } } });
   });
-}
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("counts requests by route pattern and status, and how the feed cache served them", async () => {
+    const feed = `${server.url}/feeds/${slug}.xml`;
+    const first = await fetch(feed);
+    expect(first.status).toBe(200);
+    const etag = first.headers.get("etag")!;
+    await first.text();
+    // the second is the hot path's (the server answers before the app); the third a 304
+    expect((await fetch(feed)).status).toBe(200);
+    expect((await fetch(feed, { headers: { "if-none-match": etag } })).status).toBe(304);
+    // made-up paths, which must not become labels
+    for (const path of ["/no/such/page-1", "/no/such/page-2", "/feeds/no-such-tag.xml", `/items/${"0".repeat(32)}`])
+      await (await fetch(`${server.url}${path}`)).text();
+
+    const families = await scrape(server.url);
+    expect(value(families, "feedwerk_http_requests_total", { route: "/feeds/:file", status: "200" })).toBe(2);
+    expect(value(families, "feedwerk_http_requests_total", { route: "/feeds/:file", status: "304" })).toBe(1);
+    expect(value(families, "feedwerk_http_requests_total", { route: "/feeds/:file", status: "404" })).toBe(1);
+    expect(value(families, "feedwerk_http_requests_total", { route: "/items/:id", status: "404" })).toBe(1);
+    expect(value(families, "feedwerk_http_requests_total", { route: "other", status: "404" })).toBe(2);
+    expect(value(families, "feedwerk_feed_cache_total", { result: "miss" })).toBe(1);
+    expect(value(families, "feedwerk_feed_cache_total", { result: "hit" })).toBe(2);
+    expect(value(families, "feedwerk_feed_not_modified_total")).toBe(1);
+    const routes = new Set(families.find((f) => f.name === "feedwerk_http_requests_total")!.metrics.map((m) => m.labels!.route));
+    expect([...routes].sort()).toEqual(["/feeds/:file", "/items/:id", "other"]);
+    const latency = families.find((f) => f.name === "feedwerk_http_request_duration_seconds")!;
+    expect(latency.type).toBe("HISTOGRAM");
+    // the parser folds a histogram's samples into one, whatever their labels: each route's count read from its line
+    expect(families.text).toMatch(/^feedwerk_http_request_duration_seconds_count\{route="\/feeds\/:file"\} 4$/m);
+    // the process's own: the event loop's delay among them
+    expect(families.map((f) => f.name)).toEqual(expect.arrayContaining(["nodejs_eventloop_lag_seconds", "process_resident_memory_bytes"]));
+    expect(value(families, "feedwerk_database_pool_max_connections", { pool: "requests" })).toBe(db.maxConnections);
+  });
+
+  it("reads the feeds due and the leases held at each scrape", async () => {
+    await db.db.insert(sources).values([
+      { kind: "feed", name: "due-1", url: "http://127.0.0.1:9/1.xml" },
+      { kind: "feed", name: "due-2", url: "http://127.0.0.1:9/2.xml", nextPollAt: new Date(Date.now() - 60_000) },
+      { kind: "feed", name: "later", url: "http://127.0.0.1:9/3.xml", nextPollAt: new Date(Date.now() + 3_600_000) },
+    ]);
+    await db.db.execute(sql`update sources set lease_owner = 'elsewhere', lease_token = 't', lease_until = now() + interval '5 minutes' where name = 'due-2'`);
+    const families = await scrape(server.url);
+    expect(value(families, "feedwerk_feeds_followed")).toBe(3);
+    expect(value(families, "feedwerk_feeds_due")).toBe(1);
+    expect(value(families, "feedwerk_feed_leases_held")).toBe(1);
+    expect(value(families, "feedwerk_database_up")).toBe(1);
+  });
+});
 
 describe("who may read /metrics", () => {
   const loopback = { token: TOKEN, behindProxy: false };
@@ -145,17 +137,15 @@ describe("who may read /metrics", () => {
     .find((a) => a && a.family === "IPv4" && !a.internal)?.address;
 
   describe.skipIf(!outside)(`from this machine's other address (${outside})`, () => {
-    let db: OpenDatabase;
+    const db = databaseForSuite(backends[0]!);
     let server: RunningServer;
     let port: number;
     beforeAll(async () => {
-      db = await backends[0]!.open();
       server = await startServer(db.db, { port: 0, hostname: "0.0.0.0", metrics: { counters: new ServerMetrics(), access: loopback } });
       port = Number(new URL(server.url).port);
     });
     afterAll(async () => {
       await server?.close();
-      await db?.close();
     });
 
     /** GET /metrics from `from` to `to`, as a socket bound there. */

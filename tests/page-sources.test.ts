@@ -15,7 +15,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { articlePages, items, observations, sources } from "../src/storage/schema";
 import { cli, startCli } from "./support/cli";
-import { backends } from "./support/databases";
+import { backends, forEachBackend } from "./support/databases";
 
 const site = (name: string) => readFileSync(join(import.meta.dirname, "site", name));
 const ARTICLES = ["haushalt-koalition-einigt-sich-nach-langer-nacht", "landtag-beschliesst-neues-schulgesetz", "buergermeisterwahl-stichwahl-am-sonntag"];
@@ -91,150 +91,148 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 const articleHits = () => ARTICLES.map((a) => hits.get(`/politik/2026/12/${a}`) ?? 0);
 
-for (const backend of backends) {
-  describe.skipIf(backend.unavailable)(`a site without a feed, on ${backend.name}`, () => {
-    it("follows a section page with full text: each article page fetched once, one item per story", async () => {
-      hits.clear();
-      const scratch = await backend.scratch();
-      const env = { ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1", FEEDWERK_ARTICLE_SPACING_MS: "0", FEEDWERK_ARTICLES_PER_PASS: "2" };
+forEachBackend("a site without a feed,", (backend) => {
+  it("follows a section page with full text: each article page fetched once, one item per story", async () => {
+    hits.clear();
+    const scratch = await backend.scratch();
+    const env = { ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1", FEEDWERK_ARTICLE_SPACING_MS: "0", FEEDWERK_ARTICLES_PER_PASS: "2" };
+    try {
+      const added = await cli(["sources", "add", `${base}/politik/`, "--full-text", "--name", "rundschau"], env);
+      expect([added.status, added.stdout]).toEqual([0, `following ${base}/politik/ as 'rundschau' (with full text); 'fetch' reads it\n`]);
+
+      // the first pass: three teasers, two article pages (the cap per pass), the newest first
+      const first = await cli(["fetch"], env);
+      expect(first.status, first.stderr).toBe(0);
+      expect(first.stdout).toContain("full text: 2 articles read");
+      expect(articleHits()[0]).toBe(1);
+      expect(articleHits().sort()).toEqual([0, 1, 1]);
+
+      const db = await scratch.open();
       try {
-        const added = await cli(["sources", "add", `${base}/politik/`, "--full-text", "--name", "rundschau"], env);
-        expect([added.status, added.stdout]).toEqual([0, `following ${base}/politik/ as 'rundschau' (with full text); 'fetch' reads it\n`]);
-
-        // the first pass: three teasers, two article pages (the cap per pass), the newest first
-        const first = await cli(["fetch"], env);
-        expect(first.status, first.stderr).toBe(0);
-        expect(first.stdout).toContain("full text: 2 articles read");
-        expect(articleHits()[0]).toBe(1);
-        expect(articleHits().sort()).toEqual([0, 1, 1]);
-
-        const db = await scratch.open();
-        try {
-          const stored = await db.db.select().from(items).orderBy(items.title);
-          expect(stored.map((i) => i.title)).toEqual([
-            "Bürgermeisterwahl: Stichwahl am Sonntag",
-            "Koalition einigt sich nach langer Nacht auf den Haushalt",
-            "Landtag beschließt neues Schulgesetz",
-          ]);
-          expect(stored.map((i) => i.kind).sort()).toEqual(["article", "article", "teaser"]);
-          const haushalt = stored[1]!;
-          expect(haushalt.kind).toBe("article");
-          // the article's text, not the page's navigation or sharing, and its agency and dateline
-          expect(haushalt.contentHtml).toContain("Strittig waren vor allem die Ausgaben");
-          expect(haushalt.contentHtml).not.toMatch(/Teilen|Impressum|nicht lesen/);
-          expect([haushalt.agency, haushalt.dateline]).toEqual(["dpa", "Berlin"]);
-          expect(haushalt.url).toBe(`${base}/politik/2026/12/haushalt-koalition-einigt-sich-nach-langer-nacht`);
-          expect(haushalt.publishedAt!.toISOString()).toBe("2026-12-06T05:57:00.000Z");
-          // the teaser whose page waits keeps what its block shows
-          const waiting = stored.find((i) => i.kind === "teaser")!;
-          expect(waiting.contentHtml).toBeNull();
-          expect(waiting.summary).toMatch(/^(Keiner der fünf Kandidaten|Das Gesetz bringt kleinere Klassen)/);
-        } finally {
-          await db.close();
-        }
-
-        // the page answers 304; the article the cap left is read now, the others are not asked for again
-        const second = await cli(["fetch", "--all"], env);
-        expect(second.status, second.stderr).toBe(0);
-        expect(second.stdout).toMatch(/rundschau\s+not modified/);
-        expect(second.stdout).toContain("full text: 1 article read");
-        expect(articleHits()).toEqual([1, 1, 1]);
-        const third = await cli(["fetch", "--all"], env);
-        expect(third.stdout).not.toContain("full text");
-        expect(articleHits()).toEqual([1, 1, 1]);
-
-        // a day on, a page read is checked once with its validators: the server has nothing new (304)
-        const aged = await scratch.open();
-        try {
-          await aged.db.update(articlePages).set({ fetchedAt: new Date(Date.now() - 25 * 3_600_000) });
-        } finally {
-          await aged.close();
-        }
-        articleRequests.length = 0;
-        const checked = await cli(["fetch", "--all"], { ...env, FEEDWERK_ARTICLES_PER_PASS: "10" });
-        expect(checked.stdout).toContain("full text: 0 articles read, 3 unchanged");
-        expect(articleRequests.map((r) => r.conditional)).toEqual([true, true, true]);
-        expect(articleHits()).toEqual([2, 2, 2]);
-
-        // a feed whose entry carries a line of the same story, followed with full text: one item still,
-        // and its page, read already for the section, is not fetched again
-        expect((await cli(["sources", "add", `${base}/feed.xml`, "--full-text"], env)).status).toBe(0);
-        const withFeed = await cli(["fetch"], env);
-        expect(withFeed.status, withFeed.stderr).toBe(0);
-        expect(articleHits()).toEqual([2, 2, 2]);
-        const after = await scratch.open();
-        try {
-          const stored = await after.db.select().from(items);
-          expect(stored).toHaveLength(3);
-          const landtag = stored.find((i) => i.title === "Landtag beschließt neues Schulgesetz")!;
-          expect(landtag.kind).toBe("article");
-          expect(landtag.contentHtml).toContain("Regierungsfraktionen");
-          expect(articleHits()).toEqual([2, 2, 2]);
-          // seen as a teaser, an article page and a feed entry
-          expect(await after.db.$count(observations, eq(observations.itemId, landtag.id))).toBe(3);
-        } finally {
-          await after.close();
-        }
-
-        // what goes wrong leaves the teaser, counted and said in the list
-        expect((await cli(["sources", "add", `${base}/sport/`, "--full-text", "--name", "sport"], env)).status).toBe(0);
-        const sport = await cli(["fetch"], { ...env, FEEDWERK_ARTICLES_PER_PASS: "4" });
-        expect(sport.status, sport.stderr).toBe(0);
-        expect(sport.stdout).toContain("full text: 0 articles read, 3 failed (sources list says why), 1 refused by robots.txt");
-        expect(hits.get("/privat/2026/12/interne-notiz-zum-trainerwechsel")).toBeUndefined();
-        const list = await cli(["sources", "list"], env);
-        // a page robots.txt keeps out is no failure: three failed
-        expect(list.stdout).toMatch(/sport\s+\S+\s+page, full text\s+.*\s3\s/);
-        expect(list.stdout).toMatch(/last article pages not read:\n {2}sport: http:\S+: /);
-        const check = await scratch.open();
-        try {
-          const teasers = await check.db.select({ title: items.title, url: items.url }).from(items).where(eq(items.kind, "teaser"));
-          expect(teasers.map((t) => t.title).sort()).toEqual([
-            "Abgesagtes Spiel wird im Januar nachgeholt",
-            "Die Tabelle nach dem 14. Spieltag",
-            "Interne Notiz zum Trainerwechsel im Verein",
-            "Torjäger verlängert seinen Vertrag bis 2029",
-          ]);
-          // the page that called itself the home page left its story's address alone
-          expect(teasers.find((t) => t.title.startsWith("Die Tabelle"))!.url).toBe(`${base}/sport/2026/12/tabelle-nach-dem-spieltag`);
-          // an address followed without --page that served a page is read by what it serves, each time
-          const [followed] = await check.db.select().from(sources).where(eq(sources.name, "sport"));
-          expect([followed!.readAs, followed!.lastReadAs]).toEqual([null, "page"]);
-        } finally {
-          await check.close();
-        }
+        const stored = await db.db.select().from(items).orderBy(items.title);
+        expect(stored.map((i) => i.title)).toEqual([
+          "Bürgermeisterwahl: Stichwahl am Sonntag",
+          "Koalition einigt sich nach langer Nacht auf den Haushalt",
+          "Landtag beschließt neues Schulgesetz",
+        ]);
+        expect(stored.map((i) => i.kind).sort()).toEqual(["article", "article", "teaser"]);
+        const haushalt = stored[1]!;
+        expect(haushalt.kind).toBe("article");
+        // the article's text, not the page's navigation or sharing, and its agency and dateline
+        expect(haushalt.contentHtml).toContain("Strittig waren vor allem die Ausgaben");
+        expect(haushalt.contentHtml).not.toMatch(/Teilen|Impressum|nicht lesen/);
+        expect([haushalt.agency, haushalt.dateline]).toEqual(["dpa", "Berlin"]);
+        expect(haushalt.url).toBe(`${base}/politik/2026/12/haushalt-koalition-einigt-sich-nach-langer-nacht`);
+        expect(haushalt.publishedAt!.toISOString()).toBe("2026-12-06T05:57:00.000Z");
+        // the teaser whose page waits keeps what its block shows
+        const waiting = stored.find((i) => i.kind === "teaser")!;
+        expect(waiting.contentHtml).toBeNull();
+        expect(waiting.summary).toMatch(/^(Keiner der fünf Kandidaten|Das Gesetz bringt kleinere Klassen)/);
       } finally {
-        await scratch.dispose();
+        await db.close();
       }
-    }, 180_000);
 
-    it("fetches each article page once for two sources in one pass, and spaces its fetches to one host as configured", async () => {
-      const scratch = await backend.scratch();
-      const env = { ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1", FEEDWERK_ARTICLE_SPACING_MS: "400" };
+      // the page answers 304; the article the cap left is read now, the others are not asked for again
+      const second = await cli(["fetch", "--all"], env);
+      expect(second.status, second.stderr).toBe(0);
+      expect(second.stdout).toMatch(/rundschau\s+not modified/);
+      expect(second.stdout).toContain("full text: 1 article read");
+      expect(articleHits()).toEqual([1, 1, 1]);
+      const third = await cli(["fetch", "--all"], env);
+      expect(third.stdout).not.toContain("full text");
+      expect(articleHits()).toEqual([1, 1, 1]);
+
+      // a day on, a page read is checked once with its validators: the server has nothing new (304)
+      const aged = await scratch.open();
       try {
-        // two addresses of one section, followed with full text, polled in one pass: each article page is fetched once
-        expect((await cli(["sources", "add", `${base}/politik/`, "--full-text"], env)).status).toBe(0);
-        expect((await cli(["sources", "add", `${base}/politik/?ansicht=liste`, "--full-text"], env)).status).toBe(0);
-        articleRequests.length = 0;
-        const pass = await cli(["fetch"], env);
-        expect(pass.status, pass.stderr).toBe(0);
-        expect(
-          pass.stdout
-            .match(/full text: (\d+) articles? read/g)!
-            .map((l) => Number(/\d+/.exec(l)![0]))
-            .reduce((a, b) => a + b),
-        ).toBe(3);
-        expect(articleRequests.map((r) => r.path).sort()).toEqual(ARTICLES.map((a) => `/politik/2026/12/${a}`).sort());
-        const at = articleRequests.map((r) => r.at);
-        expect(at).toHaveLength(3);
-        // a lower bound: never sooner than asked (a timer fires no earlier than its delay)
-        for (let k = 1; k < at.length; k++) expect(at[k]! - at[k - 1]!).toBeGreaterThanOrEqual(390);
+        await aged.db.update(articlePages).set({ fetchedAt: new Date(Date.now() - 25 * 3_600_000) });
       } finally {
-        await scratch.dispose();
+        await aged.close();
       }
-    }, 120_000);
-  });
-}
+      articleRequests.length = 0;
+      const checked = await cli(["fetch", "--all"], { ...env, FEEDWERK_ARTICLES_PER_PASS: "10" });
+      expect(checked.stdout).toContain("full text: 0 articles read, 3 unchanged");
+      expect(articleRequests.map((r) => r.conditional)).toEqual([true, true, true]);
+      expect(articleHits()).toEqual([2, 2, 2]);
+
+      // a feed whose entry carries a line of the same story, followed with full text: one item still,
+      // and its page, read already for the section, is not fetched again
+      expect((await cli(["sources", "add", `${base}/feed.xml`, "--full-text"], env)).status).toBe(0);
+      const withFeed = await cli(["fetch"], env);
+      expect(withFeed.status, withFeed.stderr).toBe(0);
+      expect(articleHits()).toEqual([2, 2, 2]);
+      const after = await scratch.open();
+      try {
+        const stored = await after.db.select().from(items);
+        expect(stored).toHaveLength(3);
+        const landtag = stored.find((i) => i.title === "Landtag beschließt neues Schulgesetz")!;
+        expect(landtag.kind).toBe("article");
+        expect(landtag.contentHtml).toContain("Regierungsfraktionen");
+        expect(articleHits()).toEqual([2, 2, 2]);
+        // seen as a teaser, an article page and a feed entry
+        expect(await after.db.$count(observations, eq(observations.itemId, landtag.id))).toBe(3);
+      } finally {
+        await after.close();
+      }
+
+      // what goes wrong leaves the teaser, counted and said in the list
+      expect((await cli(["sources", "add", `${base}/sport/`, "--full-text", "--name", "sport"], env)).status).toBe(0);
+      const sport = await cli(["fetch"], { ...env, FEEDWERK_ARTICLES_PER_PASS: "4" });
+      expect(sport.status, sport.stderr).toBe(0);
+      expect(sport.stdout).toContain("full text: 0 articles read, 3 failed (sources list says why), 1 refused by robots.txt");
+      expect(hits.get("/privat/2026/12/interne-notiz-zum-trainerwechsel")).toBeUndefined();
+      const list = await cli(["sources", "list"], env);
+      // a page robots.txt keeps out is no failure: three failed
+      expect(list.stdout).toMatch(/sport\s+\S+\s+page, full text\s+.*\s3\s/);
+      expect(list.stdout).toMatch(/last article pages not read:\n {2}sport: http:\S+: /);
+      const check = await scratch.open();
+      try {
+        const teasers = await check.db.select({ title: items.title, url: items.url }).from(items).where(eq(items.kind, "teaser"));
+        expect(teasers.map((t) => t.title).sort()).toEqual([
+          "Abgesagtes Spiel wird im Januar nachgeholt",
+          "Die Tabelle nach dem 14. Spieltag",
+          "Interne Notiz zum Trainerwechsel im Verein",
+          "Torjäger verlängert seinen Vertrag bis 2029",
+        ]);
+        // the page that called itself the home page left its story's address alone
+        expect(teasers.find((t) => t.title.startsWith("Die Tabelle"))!.url).toBe(`${base}/sport/2026/12/tabelle-nach-dem-spieltag`);
+        // an address followed without --page that served a page is read by what it serves, each time
+        const [followed] = await check.db.select().from(sources).where(eq(sources.name, "sport"));
+        expect([followed!.readAs, followed!.lastReadAs]).toEqual([null, "page"]);
+      } finally {
+        await check.close();
+      }
+    } finally {
+      await scratch.dispose();
+    }
+  }, 180_000);
+
+  it("fetches each article page once for two sources in one pass, and spaces its fetches to one host as configured", async () => {
+    const scratch = await backend.scratch();
+    const env = { ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1", FEEDWERK_ARTICLE_SPACING_MS: "400" };
+    try {
+      // two addresses of one section, followed with full text, polled in one pass: each article page is fetched once
+      expect((await cli(["sources", "add", `${base}/politik/`, "--full-text"], env)).status).toBe(0);
+      expect((await cli(["sources", "add", `${base}/politik/?ansicht=liste`, "--full-text"], env)).status).toBe(0);
+      articleRequests.length = 0;
+      const pass = await cli(["fetch"], env);
+      expect(pass.status, pass.stderr).toBe(0);
+      expect(
+        pass.stdout
+          .match(/full text: (\d+) articles? read/g)!
+          .map((l) => Number(/\d+/.exec(l)![0]))
+          .reduce((a, b) => a + b),
+      ).toBe(3);
+      expect(articleRequests.map((r) => r.path).sort()).toEqual(ARTICLES.map((a) => `/politik/2026/12/${a}`).sort());
+      const at = articleRequests.map((r) => r.at);
+      expect(at).toHaveLength(3);
+      // a lower bound: never sooner than asked (a timer fires no earlier than its delay)
+      for (let k = 1; k < at.length; k++) expect(at[k]! - at[k - 1]!).toBeGreaterThanOrEqual(390);
+    } finally {
+      await scratch.dispose();
+    }
+  }, 120_000);
+});
 
 describe("a sources file that follows pages", () => {
   it("is checked whole first: a selector no CSS reader can read is refused, naming the file, the entry and the key", async () => {

@@ -7,36 +7,29 @@
  * judges the same feeds. Under CI a missing reader or validator fails the run
  * instead of skipping.
  */
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../src/entry/server";
 import type { Enclosure, Media } from "../src/normalise/item";
-import type { OpenDatabase } from "../src/storage/open";
-import { backends } from "./support/databases";
+import { backends, databaseForSuite } from "./support/databases";
 import { expectedMedia, pollPodcasts, serveFeeds, type FeedServer } from "./support/podcasts";
+import {
+  feedparserAvailable as feedparser,
+  feedparserRead,
+  NEWSBOAT,
+  newsboatAvailable as newsboat,
+  newsboatRead,
+  PYTHON,
+  pythonHas,
+  run,
+} from "./support/readers";
 
-const run = promisify(execFile);
-const NEWSBOAT = process.env.NEWSBOAT_PATH ?? "/usr/bin/newsboat";
-/** Debian's Python, where python3-feedparser installs (not whatever python3 comes first on the PATH). */
-const PYTHON = process.env.DEBIAN_PYTHON ?? "/usr/bin/python3";
 const OCTET = "application/octet-stream";
 
-async function pythonHas(module: string): Promise<boolean> {
-  try {
-    await run(PYTHON, ["-c", `import ${module}`]);
-    return true;
-  } catch {
-    return false;
-  }
-}
 /** Beside the repository, as for every checkout of it (read-only reference material). */
 const W3C_VALIDATE = join(import.meta.dirname, "..", "..", "shared", "validators", "w3c-validate");
-const newsboat = existsSync(NEWSBOAT);
-const feedparser = await pythonHas("feedparser");
 const w3c = existsSync(W3C_VALIDATE) && (await pythonHas("lxml, html5lib, rdflib"));
 if (process.env.CI && !newsboat) throw new Error(`CI is set but there is no newsboat at ${NEWSBOAT}: the podcast peer tests must run in CI`);
 if (process.env.CI && !feedparser) throw new Error(`CI is set but ${PYTHON} cannot import feedparser: the podcast peer tests must run in CI`);
@@ -46,15 +39,14 @@ if (process.env.CI && !w3c)
 const playable = (e: Enclosure) => /^(audio|video)\//.test(e.type ?? "");
 const mainOf = (media: Media) => media.enclosures.find(playable) ?? media.enclosures[0];
 
+const db = databaseForSuite(backends[0]!);
 let feeds: FeedServer;
-let db: OpenDatabase;
 let server: RunningServer;
 let expected: Map<string, Media>;
 let scratch: string;
 beforeAll(async () => {
   if (!newsboat && !feedparser && !w3c) return;
   feeds = await serveFeeds();
-  db = await backends[0]!.open();
   await pollPodcasts(db.db, feeds);
   expected = expectedMedia(feeds.url);
   server = await startServer(db.db, { port: 0, hostname: "127.0.0.1" });
@@ -62,42 +54,13 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server?.close();
-  await db?.close();
   await feeds?.close();
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
-interface NewsboatItem {
-  title: string;
-  url: string;
-  type: string;
-}
-
-/** One `newsboat -x reload` of one feed into a cache of its own (newsboat folds items of one guid across feeds), read back with Python's sqlite3. */
-async function newsboatRead(feedUrl: string, name: string): Promise<NewsboatItem[]> {
-  const home = join(scratch, `newsboat-${name}`);
-  const cache = join(home, "cache.db");
-  const urls = join(home, "urls");
-  await run("mkdir", ["-p", home]);
-  writeFileSync(urls, `${feedUrl}\n`);
-  const env = {
-    PATH: process.env.PATH ?? "/usr/bin:/bin",
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, ".config"),
-    XDG_DATA_HOME: join(home, ".local/share"),
-    LANG: "C.UTF-8",
-  };
-  await run(NEWSBOAT, ["-u", urls, "-c", cache, "-C", "/dev/null", "-x", "reload"], { env, timeout: 60_000 });
-  const read = `import json, sqlite3, sys
-rows = sqlite3.connect(sys.argv[1]).execute("select title, enclosure_url, enclosure_type from rss_item where feedurl = ?", (sys.argv[2],))
-print(json.dumps([{"title": t, "url": u, "type": ty} for t, u, ty in rows]))`;
-  const { stdout } = await run(PYTHON, ["-c", read, cache, feedUrl], { timeout: 30_000 });
-  return JSON.parse(stdout) as NewsboatItem[];
-}
-
 describe.skipIf(!newsboat)(`newsboat reads feedwerk's podcast feeds${newsboat ? "" : ` (no newsboat at ${NEWSBOAT})`}`, () => {
   it.each(["xml", "atom"])("finds a playable file of every episode in the %s feed", async (format) => {
-    const items = await newsboatRead(`${server.url}/feeds/podcast.${format}`, format);
+    const items = await newsboatRead(`${server.url}/feeds/podcast.${format}`);
     expect(items).toHaveLength(11);
     for (const item of items) {
       const files = expected.get(item.title)?.enclosures.filter(playable) ?? [];
@@ -113,28 +76,6 @@ describe.skipIf(!newsboat)(`newsboat reads feedwerk's podcast feeds${newsboat ? 
     expect(items.filter((i) => i.url).length).toBe([...expected.values()].filter((m) => m.enclosures.some(playable)).length);
   });
 });
-
-interface ParsedEntry {
-  title: string;
-  enclosures: Record<string, string>[];
-  media_content: Record<string, string>[];
-  media_thumbnail: Record<string, string>[];
-  itunes_duration: string | null;
-}
-
-async function feedparserRead(feedUrl: string): Promise<{ version: string; bozo: boolean; entries: ParsedEntry[] }> {
-  const read = `import json, sys, feedparser
-d = feedparser.parse(sys.argv[1])
-print(json.dumps({"version": d.version, "bozo": bool(d.bozo), "entries": [{
-  "title": e.get("title"),
-  "enclosures": [dict(x) for x in e.get("enclosures", [])],
-  "media_content": [dict(x) for x in e.get("media_content", [])],
-  "media_thumbnail": [dict(x) for x in e.get("media_thumbnail", [])],
-  "itunes_duration": e.get("itunes_duration"),
-} for e in d.entries]}))`;
-  const { stdout } = await run(PYTHON, ["-c", read, feedUrl], { timeout: 60_000 });
-  return JSON.parse(stdout) as { version: string; bozo: boolean; entries: ParsedEntry[] };
-}
 
 const defined = (o: Record<string, string | undefined>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 

@@ -3,7 +3,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { asc, getTableColumns, sql } from "drizzle-orm";
 import { ingestPage } from "../src/pipeline/ingest-page";
 import { storyKey } from "../src/normalise/identity";
@@ -12,7 +12,7 @@ import type { OpenDatabase } from "../src/storage/open";
 import { countItems, findItem, tagItemIds } from "../src/storage/queries";
 import { documents, items, itemTags, observations, tags } from "../src/storage/schema";
 import { storeDocument } from "../src/storage/store-document";
-import { backends, truncateAll } from "./support/databases";
+import { forEachDatabase, truncateAll } from "./support/databases";
 
 const pages = join(import.meta.dirname, "pages");
 const bytes = (name: string) => new Uint8Array(readFileSync(join(pages, name)));
@@ -38,19 +38,9 @@ async function allLinks(db: OpenDatabase) {
   return db.db.select().from(itemTags).orderBy(asc(itemTags.itemId), asc(itemTags.tagId));
 }
 
-for (const backend of backends) {
-  describe.skipIf(backend.unavailable)(`storage on ${backend.name}${backend.unavailable ? ` (${backend.unavailable})` : ""}`, () => {
-    let db: OpenDatabase;
-    beforeAll(async () => {
-      db = await backend.open();
-    });
-    afterAll(async () => {
-      await db?.close();
-    });
-    beforeEach(async () => {
-      await truncateAll(db);
-    });
-
+forEachDatabase(
+  "storage",
+  (db) => {
     it("stores every story of the seed once", async () => {
       const report = await ingest(db, SEED);
       expect(report).toMatchObject({ new: 17, updated: 0, unchanged: 0 });
@@ -241,5 +231,6 @@ for (const backend of backends) {
       expect(await countItems(db.db)).toBe(0);
       expect(await db.db.$count(documents)).toBe(0);
     });
-  });
-}
+  },
+  { emptyBeforeEach: true },
+);

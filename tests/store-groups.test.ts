@@ -10,15 +10,14 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { asc, eq, sql } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { readFetchedFeed } from "../src/input/feed/reader";
 import { ingestPage } from "../src/pipeline/ingest-page";
 import type { Database } from "../src/storage/database";
-import type { OpenDatabase } from "../src/storage/open";
 import { documents, feedState, items, itemTags, observations, sources, tags } from "../src/storage/schema";
 import { addFeedSource, claimFeedSources, findFeedSource, recordFetch, type Lease } from "../src/storage/sources";
 import { storeDocument, storeDocuments, type DocumentInput, type Stored } from "../src/storage/store-document";
-import { backends, truncateAll } from "./support/databases";
+import { forEachDatabase, truncateAll } from "./support/databases";
 
 const feedsDir = join(import.meta.dirname, "feeds");
 const SEED = join(import.meta.dirname, "..", "seeds/000_fd0f4cb902b02a9c.txt");
@@ -84,18 +83,9 @@ function chunks<T>(list: readonly T[], size: number): T[][] {
   return Array.from({ length: Math.ceil(list.length / size) }, (_, k) => list.slice(k * size, (k + 1) * size));
 }
 
-for (const backend of backends) {
-  describe.skipIf(backend.unavailable)(`documents stored in groups on ${backend.name}`, () => {
-    let db: OpenDatabase;
-    beforeAll(async () => {
-      db = await backend.open();
-    });
-    afterAll(async () => {
-      await db?.close();
-    });
-    beforeEach(async () => {
-      await truncateAll(db);
-    });
+forEachDatabase(
+  "documents stored in groups",
+  (db) => {
     // the portal's stories and tags first: feeds' entries then join tags that exist, and bring new ones
     const prime = () => ingestPage(db.db, { name: "seed", bytes: new Uint8Array(readFileSync(SEED)), fetchedAt: new Date("2025-12-09T13:00:00Z") });
 
@@ -279,5 +269,6 @@ for (const backend of backends) {
       await storeDocument(db.db, rdf!);
       expect(await tables(db.db)).toEqual(stored);
     });
-  });
-}
+  },
+  { emptyBeforeEach: true },
+);

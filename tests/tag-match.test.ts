@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { storyKey } from "../src/normalise/identity";
 import { tagsFromLabels } from "../src/normalise/tag-union";
 import { openDatabase, type OpenDatabase } from "../src/storage/open";
@@ -26,7 +26,7 @@ import { searchVector } from "../src/storage/schema";
 import { itemsMatching } from "../src/storage/tag-match";
 import { cli } from "./support/cli";
 import { teaser } from "./support/stories";
-import { backends, truncateAll } from "./support/databases";
+import { forEachDatabase } from "./support/databases";
 
 const cases = JSON.parse(readFileSync(join(import.meta.dirname, "tag-match", "cases.json"), "utf8")) as {
   stories: Record<string, { title: string; summary: string }>;
@@ -92,19 +92,9 @@ it("gives every label of the cases a tag of its own", () => {
   expect(new Set(tagOf.values()).size).toBe(labels.length);
 });
 
-for (const backend of backends) {
-  describe.skipIf(backend.unavailable)(`tag matching on ${backend.name}${backend.unavailable ? ` (${backend.unavailable})` : ""}`, () => {
-    let db: OpenDatabase;
-    beforeAll(async () => {
-      db = await backend.open();
-    });
-    afterAll(async () => {
-      await db?.close();
-    });
-    beforeEach(async () => {
-      await truncateAll(db);
-    });
-
+forEachDatabase(
+  "tag matching",
+  (db) => {
     for (const made of Object.keys(MADE) as Made[]) {
       it.each(labels)(`a new tag %j from ${made} finds the stored stories that name it`, async (label) => {
         await storeStories(db, Object.values(cases.stories));
@@ -167,8 +157,9 @@ for (const backend of backends) {
       const plan = await explain(db, sql`select id from documents where source_id = ${1}`);
       expect(plan).toMatch(/documents_source_(latest|content_fetch)/);
     });
-  });
-}
+  },
+  { emptyBeforeEach: true },
+);
 
 const testUrl = process.env.TEST_DATABASE_URL;
 describe.skipIf(!testUrl)("pg_trgm on a PostgreSQL server", () => {

@@ -13,14 +13,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Hono } from "hono";
 import { nodeCompressors } from "../src/entry/compressors";
-import type { FeedFetcher } from "../src/input/fetch/http-fetch";
 import { decodePage } from "../src/input/page/decode";
 import { parsePage } from "../src/input/page/parse";
 import { ingestPage } from "../src/pipeline/ingest-page";
 import { createApp } from "../src/publish/app";
 import { VersionBook } from "../src/publish/version-book";
 import { sql } from "drizzle-orm";
-import { MIGRATIONS, type OpenDatabase } from "../src/storage/open";
+import { MIGRATIONS } from "../src/storage/open";
 import { findItem, tagItemIds } from "../src/storage/queries";
 import { items, observations } from "../src/storage/schema";
 import type { Tag } from "../src/normalise/item";
@@ -29,7 +28,7 @@ import { addFeedSource, findFeedSource, removeFeedSource, setSourceTags } from "
 import { storeDocument } from "../src/storage/store-document";
 import { cli } from "./support/cli";
 import { backends, truncateAll } from "./support/databases";
-import { collectPoll, pollingSuite } from "./support/polling";
+import { collectPoll, forEachPollingDatabase } from "./support/polling";
 import { startHubStub } from "./support/websub-hub";
 import { rssParser } from "./support/feeds";
 
@@ -113,246 +112,238 @@ describe("the union of tags over sources", () => {
   });
 });
 
-for (const backend of backends) {
-  describe.skipIf(backend.unavailable)(`tags of merged items on ${backend.name}`, () => {
-    let db: OpenDatabase;
-    let fetcher: FeedFetcher;
-    pollingSuite(backend, (opened, http) => ((db = opened), (fetcher = http)));
-    beforeEach(() => {
-      served = {};
-      for (const name of Object.keys(expected.sources)) served[`/${name}.xml`] = { body: feedText(name), etag: `"${name}-1"` };
-    });
+forEachPollingDatabase("tags of merged items", (db, fetcher, backend) => {
+  beforeEach(() => {
+    served = {};
+    for (const name of Object.keys(expected.sources)) served[`/${name}.xml`] = { body: feedText(name), etag: `"${name}-1"` };
+  });
 
-    const follow = (name: string, tags = expected.sources[name]!.tags) => addFeedSource(db.db, { url: `${base}/${name}.xml`, name, tags });
-    const poll = (at: Date) => collectPoll(db.db, fetcher, { all: true, now: () => at, concurrency: 1 });
-    /** A pass of the due feeds at `at`, where `name` is new and so due; what it did with `name`. */
-    const pollOnly = async (name: string, at: Date) => {
-      const source = (await findFeedSource(db.db, name))!;
-      const results = await collectPoll(db.db, fetcher, { now: () => at, concurrency: 1 });
-      return results.filter((r) => r.source.id === source.id);
+  const follow = (name: string, tags = expected.sources[name]!.tags) => addFeedSource(db.db, { url: `${base}/${name}.xml`, name, tags });
+  const poll = (at: Date) => collectPoll(db.db, fetcher, { all: true, now: () => at, concurrency: 1 });
+  /** A pass of the due feeds at `at`, where `name` is new and so due; what it did with `name`. */
+  const pollOnly = async (name: string, at: Date) => {
+    const source = (await findFeedSource(db.db, name))!;
+    const results = await collectPoll(db.db, fetcher, { now: () => at, concurrency: 1 });
+    return results.filter((r) => r.source.id === source.id);
+  };
+
+  /** Every item's tags (by link) and every tag's members (by link), as stored. */
+  async function state() {
+    const rows = await db.db.select({ id: items.id, url: items.url, pageTags: items.pageTags }).from(items);
+    const urlOf = new Map(rows.map((r) => [r.id, r.url!]));
+    const tagsByUrl = Object.fromEntries(rows.map((r) => [r.url!, r.pageTags.map((t) => t.slug)]).sort());
+    const feeds: Record<string, string[]> = {};
+    for (const slug of Object.keys(expected.feeds)) feeds[slug] = (await tagItemIds(db.db, slug)).map((id) => urlOf.get(id)!).sort();
+    return { items: tagsByUrl, feeds };
+  }
+
+  it("gives a story in two feeds the tags of both, whichever feed is fetched first", async () => {
+    // A then B: the Stadtblatt at T0, the Landeszeitung at T1
+    await follow("stadtblatt");
+    await poll(T0);
+    await follow("landeszeitung");
+    expect((await pollOnly("landeszeitung", T1)).map((r) => r.outcome)).toEqual(["stored"]);
+    const aThenB = await state();
+
+    // B then A: the same documents, ingested the other way round
+    await truncateAll(db);
+    await follow("landeszeitung");
+    await poll(T1);
+    await follow("stadtblatt");
+    expect((await pollOnly("stadtblatt", T0)).map((r) => r.outcome)).toEqual(["stored"]);
+    const bThenA = await state();
+
+    expect(bThenA).toEqual(aThenB);
+    expect(aThenB.items).toEqual(expected.items);
+    expect(aThenB.feeds).toEqual(expected.feeds);
+  });
+
+  it("drops exactly a feed's tags when it stops giving them or is no longer followed", async () => {
+    await follow("stadtblatt");
+    await follow("landeszeitung");
+    await poll(T0);
+    expect((await state()).items).toEqual(expected.items);
+
+    // the Landeszeitung's next document no longer files the bridge under "Bauen"
+    served["/landeszeitung.xml"] = { body: feedText("landeszeitung").replace("<category>Bauen</category>", ""), etag: '"landeszeitung-2"' };
+    await poll(T1);
+    const bridge = "https://story.example/bruecke";
+    expect((await state()).items[bridge]).toEqual(["region", "nachrichten", "verkehr"]);
+    expect(await tagItemIds(db.db, "bauen")).toEqual([]);
+
+    // no longer following it: the bridge keeps only the Stadtblatt's tags
+    const removed = await removeFeedSource(db.db, "landeszeitung");
+    expect(removed?.changedTags).toEqual(["nachrichten", "region", "verkehr"]);
+    const after = await state();
+    expect(after.items[bridge]).toEqual(["verkehr", "nachrichten"]);
+    expect(after.feeds.region).toEqual(["https://story.example/schule"]);
+    // the school story, shown by no followed feed now, stays as it was
+    expect(after.items["https://story.example/schule"]).toEqual(["bildung", "region"]);
+  });
+
+  it("gives a story on a portal page and in a feed the tags of both, in either order", async () => {
+    const seed = { name: "seed", bytes: new Uint8Array(readFileSync(join(import.meta.dirname, "pages", "seed-alaska.txt"))), fetchedAt: T0 };
+    const article = parsePage(decodePage(seed.bytes), T0).find((i) => i.kind === "article")!;
+    expect(article.tags.length).toBeGreaterThan(0);
+    // the article again, as a teaser of a followed feed with its own category
+    const mirrored = { ...article, kind: "teaser" as const, contentHtml: null, summary: "Kurz.", tags: [{ slug: "weltpolitik", label: "Weltpolitik" }] };
+    const feedDoc = {
+      source: { kind: "feed" as const, name: "mirror", url: `${base}/mirror.xml` },
+      name: `${base}/mirror.xml`,
+      sha256: "m".repeat(64),
+      fetchedAt: T1,
+      items: [mirrored],
     };
+    const want = [...article.tags.map((t) => t.slug), "region", "weltpolitik"];
 
-    /** Every item's tags (by link) and every tag's members (by link), as stored. */
-    async function state() {
-      const rows = await db.db.select({ id: items.id, url: items.url, pageTags: items.pageTags }).from(items);
-      const urlOf = new Map(rows.map((r) => [r.id, r.url!]));
-      const tagsByUrl = Object.fromEntries(rows.map((r) => [r.url!, r.pageTags.map((t) => t.slug)]).sort());
-      const feeds: Record<string, string[]> = {};
-      for (const slug of Object.keys(expected.feeds)) feeds[slug] = (await tagItemIds(db.db, slug)).map((id) => urlOf.get(id)!).sort();
-      return { items: tagsByUrl, feeds };
-    }
-
-    it("gives a story in two feeds the tags of both, whichever feed is fetched first", async () => {
-      // A then B: the Stadtblatt at T0, the Landeszeitung at T1
-      await follow("stadtblatt");
-      await poll(T0);
-      await follow("landeszeitung");
-      expect((await pollOnly("landeszeitung", T1)).map((r) => r.outcome)).toEqual(["stored"]);
-      const aThenB = await state();
-
-      // B then A: the same documents, ingested the other way round
+    const results: string[][] = [];
+    for (const order of ["page first", "feed first"]) {
       await truncateAll(db);
-      await follow("landeszeitung");
-      await poll(T1);
-      await follow("stadtblatt");
-      expect((await pollOnly("stadtblatt", T0)).map((r) => r.outcome)).toEqual(["stored"]);
-      const bThenA = await state();
-
-      expect(bThenA).toEqual(aThenB);
-      expect(aThenB.items).toEqual(expected.items);
-      expect(aThenB.feeds).toEqual(expected.feeds);
-    });
-
-    it("drops exactly a feed's tags when it stops giving them or is no longer followed", async () => {
-      await follow("stadtblatt");
-      await follow("landeszeitung");
-      await poll(T0);
-      expect((await state()).items).toEqual(expected.items);
-
-      // the Landeszeitung's next document no longer files the bridge under "Bauen"
-      served["/landeszeitung.xml"] = { body: feedText("landeszeitung").replace("<category>Bauen</category>", ""), etag: '"landeszeitung-2"' };
-      await poll(T1);
-      const bridge = "https://story.example/bruecke";
-      expect((await state()).items[bridge]).toEqual(["region", "nachrichten", "verkehr"]);
-      expect(await tagItemIds(db.db, "bauen")).toEqual([]);
-
-      // no longer following it: the bridge keeps only the Stadtblatt's tags
-      const removed = await removeFeedSource(db.db, "landeszeitung");
-      expect(removed?.changedTags).toEqual(["nachrichten", "region", "verkehr"]);
-      const after = await state();
-      expect(after.items[bridge]).toEqual(["verkehr", "nachrichten"]);
-      expect(after.feeds.region).toEqual(["https://story.example/schule"]);
-      // the school story, shown by no followed feed now, stays as it was
-      expect(after.items["https://story.example/schule"]).toEqual(["bildung", "region"]);
-    });
-
-    it("gives a story on a portal page and in a feed the tags of both, in either order", async () => {
-      const seed = { name: "seed", bytes: new Uint8Array(readFileSync(join(import.meta.dirname, "pages", "seed-alaska.txt"))), fetchedAt: T0 };
-      const article = parsePage(decodePage(seed.bytes), T0).find((i) => i.kind === "article")!;
-      expect(article.tags.length).toBeGreaterThan(0);
-      // the article again, as a teaser of a followed feed with its own category
-      const mirrored = { ...article, kind: "teaser" as const, contentHtml: null, summary: "Kurz.", tags: [{ slug: "weltpolitik", label: "Weltpolitik" }] };
-      const feedDoc = {
-        source: { kind: "feed" as const, name: "mirror", url: `${base}/mirror.xml` },
-        name: `${base}/mirror.xml`,
-        sha256: "m".repeat(64),
-        fetchedAt: T1,
-        items: [mirrored],
-      };
-      const want = [...article.tags.map((t) => t.slug), "region", "weltpolitik"];
-
-      const results: string[][] = [];
-      for (const order of ["page first", "feed first"]) {
-        await truncateAll(db);
-        await addFeedSource(db.db, { url: `${base}/mirror.xml`, name: "mirror", tags: ["Region"] });
-        if (order === "page first") {
-          await ingestPage(db.db, seed);
-          expect((await storeDocument(db.db, feedDoc)).changedTags).toEqual(expect.arrayContaining(["region", "weltpolitik"]));
-        } else {
-          await storeDocument(db.db, feedDoc);
-          await ingestPage(db.db, seed);
-        }
-        const item = (await findItem(db.db, article.id))!;
-        // the page's article is the richer text: its tags lead, the feed's follow
-        expect(item.tags.map((t) => t.slug)).toEqual(want);
-        for (const slug of want) expect(await tagItemIds(db.db, slug)).toContain(article.id);
-        results.push(item.memberOf.map((t) => t.slug));
+      await addFeedSource(db.db, { url: `${base}/mirror.xml`, name: "mirror", tags: ["Region"] });
+      if (order === "page first") {
+        await ingestPage(db.db, seed);
+        expect((await storeDocument(db.db, feedDoc)).changedTags).toEqual(expect.arrayContaining(["region", "weltpolitik"]));
+      } else {
+        await storeDocument(db.db, feedDoc);
+        await ingestPage(db.db, seed);
       }
-      expect(results[1]).toEqual(results[0]);
-    });
+      const item = (await findItem(db.db, article.id))!;
+      // the page's article is the richer text: its tags lead, the feed's follow
+      expect(item.tags.map((t) => t.slug)).toEqual(want);
+      for (const slug of want) expect(await tagItemIds(db.db, slug)).toContain(article.id);
+      results.push(item.memberOf.map((t) => t.slug));
+    }
+    expect(results[1]).toEqual(results[0]);
+  });
 
-    it("repairs the tags stored before: a document's own on its observations, every source's own on the items", async () => {
-      // a database as it was before item tags were the union over sources
-      const scratch = await backend.scratch();
-      const opened = await scratch.open();
-      const folder = mkdtempSync(join(tmpdir(), "feedwerk-migrations-"));
-      try {
-        cpSync(MIGRATIONS, folder, { recursive: true });
-        const journalFile = join(folder, "meta", "_journal.json");
-        const journal = JSON.parse(readFileSync(journalFile, "utf8")) as { entries: { tag: string }[] };
-        journal.entries = journal.entries.slice(
-          0,
-          journal.entries.findIndex((e) => e.tag.endsWith("_source_tag_union")),
-        );
-        writeFileSync(journalFile, JSON.stringify(journal));
-        const { migrate } = backend.name === "pglite" ? await import("drizzle-orm/pglite/migrator") : await import("drizzle-orm/postgres-js/migrator");
-        await migrate(opened.db as never, { migrationsFolder: folder });
-        for (const statement of [
-          `insert into sources (kind, name, url, tags) values ('feed', 'lz', 'https://lz.example/feed', '["Region"]'), ('feed', 'sb', 'https://sb.example/feed', '["Nachrichten"]')`,
-          `insert into documents (source_id, name, sha256, fetched_at, item_count) values (1, 'lz', 'a', '2025-12-10T12:00:00Z', 1), (2, 'sb', 'b', '2025-12-10T11:00:00Z', 1)`,
-          `insert into tags (slug, label) values ('verkehr', 'Verkehr'), ('region', 'Region'), ('nachrichten', 'Nachrichten')`,
-          // the Landeszeitung's text won: its category and its own tag, the Stadtblatt's own tag lost
-          `insert into items (id, guid, kind, title, summary, precision, page_tags, match_text, feed_at, first_seen_at, updated_at, content_hash)
+  it("repairs the tags stored before: a document's own on its observations, every source's own on the items", async () => {
+    // a database as it was before item tags were the union over sources
+    const scratch = await backend.scratch();
+    const opened = await scratch.open();
+    const folder = mkdtempSync(join(tmpdir(), "feedwerk-migrations-"));
+    try {
+      cpSync(MIGRATIONS, folder, { recursive: true });
+      const journalFile = join(folder, "meta", "_journal.json");
+      const journal = JSON.parse(readFileSync(journalFile, "utf8")) as { entries: { tag: string }[] };
+      journal.entries = journal.entries.slice(
+        0,
+        journal.entries.findIndex((e) => e.tag.endsWith("_source_tag_union")),
+      );
+      writeFileSync(journalFile, JSON.stringify(journal));
+      const { migrate } = backend.name === "pglite" ? await import("drizzle-orm/pglite/migrator") : await import("drizzle-orm/postgres-js/migrator");
+      await migrate(opened.db as never, { migrationsFolder: folder });
+      for (const statement of [
+        `insert into sources (kind, name, url, tags) values ('feed', 'lz', 'https://lz.example/feed', '["Region"]'), ('feed', 'sb', 'https://sb.example/feed', '["Nachrichten"]')`,
+        `insert into documents (source_id, name, sha256, fetched_at, item_count) values (1, 'lz', 'a', '2025-12-10T12:00:00Z', 1), (2, 'sb', 'b', '2025-12-10T11:00:00Z', 1)`,
+        `insert into tags (slug, label) values ('verkehr', 'Verkehr'), ('region', 'Region'), ('nachrichten', 'Nachrichten')`,
+        // the Landeszeitung's text won: its category and its own tag, the Stadtblatt's own tag lost
+        `insert into items (id, guid, kind, title, summary, precision, page_tags, match_text, feed_at, first_seen_at, updated_at, content_hash)
            values ('i1', 'urn:feedwerk:item:i1', 'teaser', 'Brücke', 'Zu.', 'none', '[{"slug":"verkehr","label":"Verkehr"},{"slug":"region","label":"Region"}]',
                    'brücke zu.', '2025-12-10T12:00:00Z', '2025-12-10T11:00:00Z', '2025-12-10T12:00:00Z', 'lz-text')`,
-          `insert into observations (item_id, document_id, fetched_at, kind, content_hash, precision)
+        `insert into observations (item_id, document_id, fetched_at, kind, content_hash, precision)
            values ('i1', 1, '2025-12-10T12:00:00Z', 'teaser', 'lz-text', 'none'), ('i1', 2, '2025-12-10T11:00:00Z', 'teaser', 'sb-text', 'none')`,
-          `insert into item_tags (item_id, tag_id, via) values ('i1', 1, 'page'), ('i1', 2, 'page')`,
-        ]) {
-          await opened.db.execute(sql.raw(statement));
-        }
-        await opened.migrate();
-
-        const stored = await opened.db
-          .select({ documentId: observations.documentId, tags: observations.tags })
-          .from(observations)
-          .orderBy(observations.documentId);
-        expect(stored).toEqual([
-          { documentId: 1, tags: [{ slug: "verkehr", label: "Verkehr" }] },
-          { documentId: 2, tags: [] },
-        ]);
-        expect((await findItem(opened.db, "i1"))!.tags.map((t) => t.slug)).toEqual(["verkehr", "region", "nachrichten"]);
-        expect(await tagItemIds(opened.db, "nachrichten")).toEqual(["i1"]);
-      } finally {
-        rmSync(folder, { recursive: true, force: true });
-        await opened.close();
-        await scratch.dispose();
+        `insert into item_tags (item_id, tag_id, via) values ('i1', 1, 'page'), ('i1', 2, 'page')`,
+      ]) {
+        await opened.db.execute(sql.raw(statement));
       }
-    });
+      await opened.migrate();
 
-    it("re-tags stored items when a source's tags change, though the feed then answers 304", async () => {
-      const versions = new VersionBook(db.db, { maxAgeMs: 60_000 });
-      const app: Hono = createApp({ db: db.db, publicUrl: "https://feeds.example.org", versions, compressors: nodeCompressors });
-      const get = (path: string, headers: Record<string, string> = {}) => app.fetch(new Request(`https://feeds.example.org${path}`, { headers }));
-      const links = async (res: Response) => (await rssParser.parseString(await res.text())).items.map((i) => i.link).sort();
-
-      const source = await follow("stadtblatt");
-      await poll(T0);
-      versions.invalidate();
-      const before = await get("/feeds/nachrichten.xml");
-      expect(before.status).toBe(200);
-      const etag = before.headers.get("etag")!;
-      expect(await links(before)).toEqual(["https://story.example/bruecke", "https://story.example/buergermeister"]);
-      expect((await get("/feeds/region.xml")).status).toBe(404);
-
-      // what `sources apply` does when the config file gives the feed another tag
-      // every feed the items are in changes: their categories are listed in it
-      expect(await setSourceTags(db.db, source.id, ["Region"])).toEqual(["nachrichten", "politik", "region", "verkehr"]);
-      const [again] = await poll(T1);
-      expect(again!.outcome).toBe("not modified");
-      versions.invalidate();
-
-      const region = await get("/feeds/region.xml");
-      expect(region.status).toBe(200);
-      expect(await links(region)).toEqual(["https://story.example/bruecke", "https://story.example/buergermeister"]);
-      // the rendered copy of the old tag's feed is not served again
-      const old = await get("/feeds/nachrichten.xml", { "If-None-Match": etag });
-      expect(old.status).toBe(200);
-      expect(await links(old)).toEqual([]);
-      const item = await get(`/feeds/all.json`);
-      const tagsOf = ((await item.json()) as { items: { url: string; tags: string[] }[] }).items.map((i) => [i.url, i.tags]).sort();
-      expect(tagsOf).toEqual([
-        ["https://story.example/bruecke", ["Verkehr", "Region"]],
-        ["https://story.example/buergermeister", ["Politik", "Region"]],
+      const stored = await opened.db
+        .select({ documentId: observations.documentId, tags: observations.tags })
+        .from(observations)
+        .orderBy(observations.documentId);
+      expect(stored).toEqual([
+        { documentId: 1, tags: [{ slug: "verkehr", label: "Verkehr" }] },
+        { documentId: 2, tags: [] },
       ]);
-    });
+      expect((await findItem(opened.db, "i1"))!.tags.map((t) => t.slug)).toEqual(["verkehr", "region", "nachrichten"]);
+      expect(await tagItemIds(opened.db, "nachrichten")).toEqual(["i1"]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+      await opened.close();
+      await scratch.dispose();
+    }
   });
 
-  describe.skipIf(backend.unavailable)(`what a poll learns, kept across 304s, on ${backend.name}`, () => {
-    let db: OpenDatabase;
-    let fetcher: FeedFetcher;
-    pollingSuite(backend, (opened, http) => ((db = opened), (fetcher = http)));
-    beforeEach(() => {
-      served = {};
-    });
-    const nextPolls = async (_path: string, times: Date[]) => {
-      const out: string[] = [];
-      for (const at of times) {
-        const [result] = await collectPoll(db.db, fetcher, { all: true, now: () => at });
-        out.push(`${result!.outcome} ${result!.nextPollAt.toISOString()}`);
-      }
-      return out;
-    };
+  it("re-tags stored items when a source's tags change, though the feed then answers 304", async () => {
+    const versions = new VersionBook(db.db, { maxAgeMs: 60_000 });
+    const app: Hono = createApp({ db: db.db, publicUrl: "https://feeds.example.org", versions, compressors: nodeCompressors });
+    const get = (path: string, headers: Record<string, string> = {}) => app.fetch(new Request(`https://feeds.example.org${path}`, { headers }));
+    const links = async (res: Response) => (await rssParser.parseString(await res.text())).items.map((i) => i.link).sort();
 
-    it.each([
-      ["a 304", { etag: '"v1"' }],
-      ["the same body again, without validators", {}],
-    ])("polls a feed with <ttl>30</ttl> every 30 minutes after %s", async (_, validators) => {
-      served["/ttl.xml"] = { body: feedText("stadtblatt"), ...validators };
-      await addFeedSource(db.db, { url: `${base}/ttl.xml` });
-      expect(await nextPolls("/ttl.xml", [T0, new Date("2025-12-10T12:30:00Z"), new Date("2025-12-10T13:00:00Z")])).toEqual([
-        "stored 2025-12-10T12:30:00.000Z",
-        "not modified 2025-12-10T13:00:00.000Z",
-        "not modified 2025-12-10T13:30:00.000Z",
-      ]);
-      expect(await findFeedSource(db.db, `${base}/ttl.xml`)).toMatchObject({ ttlMinutes: 30 });
-    });
+    const source = await follow("stadtblatt");
+    await poll(T0);
+    versions.invalidate();
+    const before = await get("/feeds/nachrichten.xml");
+    expect(before.status).toBe(200);
+    const etag = before.headers.get("etag")!;
+    expect(await links(before)).toEqual(["https://story.example/bruecke", "https://story.example/buergermeister"]);
+    expect((await get("/feeds/region.xml")).status).toBe(404);
 
-    it("keeps the max-age of a 200 across 304s that send none, and takes a new one from a 304 that does", async () => {
-      served["/aged.xml"] = { body: feedText("landeszeitung"), etag: '"a1"', headers: { "cache-control": "max-age=7200" } };
-      await addFeedSource(db.db, { url: `${base}/aged.xml` });
-      expect(await nextPolls("/aged.xml", [T0, new Date("2025-12-10T14:00:00Z")])).toEqual([
-        "stored 2025-12-10T14:00:00.000Z",
-        "not modified 2025-12-10T16:00:00.000Z",
-      ]);
-      served["/aged.xml"]!.notModifiedHeaders = { "cache-control": "max-age=1800" };
-      expect(await nextPolls("/aged.xml", [new Date("2025-12-10T16:00:00Z"), new Date("2025-12-10T16:30:00Z")])).toEqual([
-        "not modified 2025-12-10T16:30:00.000Z",
-        "not modified 2025-12-10T17:00:00.000Z",
-      ]);
-    });
+    // what `sources apply` does when the config file gives the feed another tag
+    // every feed the items are in changes: their categories are listed in it
+    expect(await setSourceTags(db.db, source.id, ["Region"])).toEqual(["nachrichten", "politik", "region", "verkehr"]);
+    const [again] = await poll(T1);
+    expect(again!.outcome).toBe("not modified");
+    versions.invalidate();
+
+    const region = await get("/feeds/region.xml");
+    expect(region.status).toBe(200);
+    expect(await links(region)).toEqual(["https://story.example/bruecke", "https://story.example/buergermeister"]);
+    // the rendered copy of the old tag's feed is not served again
+    const old = await get("/feeds/nachrichten.xml", { "If-None-Match": etag });
+    expect(old.status).toBe(200);
+    expect(await links(old)).toEqual([]);
+    const item = await get(`/feeds/all.json`);
+    const tagsOf = ((await item.json()) as { items: { url: string; tags: string[] }[] }).items.map((i) => [i.url, i.tags]).sort();
+    expect(tagsOf).toEqual([
+      ["https://story.example/bruecke", ["Verkehr", "Region"]],
+      ["https://story.example/buergermeister", ["Politik", "Region"]],
+    ]);
   });
-}
+});
+
+forEachPollingDatabase("what a poll learns, kept across 304s,", (db, fetcher) => {
+  beforeEach(() => {
+    served = {};
+  });
+  const nextPolls = async (_path: string, times: Date[]) => {
+    const out: string[] = [];
+    for (const at of times) {
+      const [result] = await collectPoll(db.db, fetcher, { all: true, now: () => at });
+      out.push(`${result!.outcome} ${result!.nextPollAt.toISOString()}`);
+    }
+    return out;
+  };
+
+  it.each([
+    ["a 304", { etag: '"v1"' }],
+    ["the same body again, without validators", {}],
+  ])("polls a feed with <ttl>30</ttl> every 30 minutes after %s", async (_, validators) => {
+    served["/ttl.xml"] = { body: feedText("stadtblatt"), ...validators };
+    await addFeedSource(db.db, { url: `${base}/ttl.xml` });
+    expect(await nextPolls("/ttl.xml", [T0, new Date("2025-12-10T12:30:00Z"), new Date("2025-12-10T13:00:00Z")])).toEqual([
+      "stored 2025-12-10T12:30:00.000Z",
+      "not modified 2025-12-10T13:00:00.000Z",
+      "not modified 2025-12-10T13:30:00.000Z",
+    ]);
+    expect(await findFeedSource(db.db, `${base}/ttl.xml`)).toMatchObject({ ttlMinutes: 30 });
+  });
+
+  it("keeps the max-age of a 200 across 304s that send none, and takes a new one from a 304 that does", async () => {
+    served["/aged.xml"] = { body: feedText("landeszeitung"), etag: '"a1"', headers: { "cache-control": "max-age=7200" } };
+    await addFeedSource(db.db, { url: `${base}/aged.xml` });
+    expect(await nextPolls("/aged.xml", [T0, new Date("2025-12-10T14:00:00Z")])).toEqual([
+      "stored 2025-12-10T14:00:00.000Z",
+      "not modified 2025-12-10T16:00:00.000Z",
+    ]);
+    served["/aged.xml"]!.notModifiedHeaders = { "cache-control": "max-age=1800" };
+    expect(await nextPolls("/aged.xml", [new Date("2025-12-10T16:00:00Z"), new Date("2025-12-10T16:30:00Z")])).toEqual([
+      "not modified 2025-12-10T16:30:00.000Z",
+      "not modified 2025-12-10T17:00:00.000Z",
+    ]);
+  });
+});
 
 describe("the command line", () => {
   it("re-tags a feed's stored items on `sources apply`, though `fetch --all` then gets 304", async () => {

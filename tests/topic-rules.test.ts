@@ -5,7 +5,7 @@
  * when rules change (and a dry run that only reports it), and tags renamed,
  * merged and removed, with what documents naming the old names do then.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { topicSettings } from "../src/input/topic-settings";
 import { issueLines } from "../src/input/schema-issues";
 import { storyKey } from "../src/normalise/identity";
@@ -18,7 +18,7 @@ import { storeDocument } from "../src/storage/store-document";
 import { changeTopics, mergeTags, removeTag, renameTag } from "../src/storage/topic-changes";
 import { tagOverview } from "../src/storage/topics";
 import { readVersions } from "../src/storage/versions";
-import { backends, truncateAll } from "./support/databases";
+import { forEachDatabase } from "./support/databases";
 
 interface Story {
   title: string;
@@ -116,17 +116,10 @@ describe("topic settings as written", () => {
   });
 });
 
-for (const backend of backends) {
-  describe.skipIf(backend.unavailable)(`topics a person controls on ${backend.name}`, () => {
-    let db: OpenDatabase;
-    beforeAll(async () => {
-      db = await backend.open();
-    });
-    afterAll(async () => {
-      await db?.close();
-    });
+forEachDatabase(
+  "topics a person controls",
+  (db) => {
     beforeEach(async () => {
-      await truncateAll(db);
       await addFeedSource(db.db, { url: "https://ticker.example/liveticker.xml", name: "liveticker" });
       await store(db, { kind: "page", name: "portal" }, PORTAL);
       await store(db, { kind: "feed", name: "liveticker", url: "https://ticker.example/liveticker.xml" }, TICKER);
@@ -310,5 +303,6 @@ for (const backend of backends) {
       await store(db, { kind: "feed", name: "c", url: "https://ticker.example/c.xml" }, [{ title: "Front bleibt ruhig", summary: "Kaum Bewegung." }]);
       expect(await tagItemIds(db.db, "krieg")).toEqual([...named, id("Front bleibt ruhig")].sort());
     });
-  });
-}
+  },
+  { emptyBeforeEach: true },
+);

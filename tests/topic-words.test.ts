@@ -11,21 +11,19 @@ import { createServer, type Server } from "node:http";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { FeedFetcher } from "../src/input/fetch/http-fetch";
 import { storyKey } from "../src/normalise/identity";
 import { slugify } from "../src/normalise/slug";
 import { labelNamesStory, matchTextOf } from "../src/normalise/topic/label-words";
 import { likelyLanguages } from "../src/normalise/topic/stop-words";
 import { ingestPage } from "../src/pipeline/ingest-page";
-import type { OpenDatabase } from "../src/storage/open";
 import { feedItems, findTag, tagItemIds } from "../src/storage/queries";
 import { addFeedSource } from "../src/storage/sources";
 import { storeDocument } from "../src/storage/store-document";
 import { changeTopics } from "../src/storage/topic-changes";
 import { tagOverview } from "../src/storage/topics";
 import { teaser } from "./support/stories";
-import { backends } from "./support/databases";
-import { collectPoll, pollingSuite } from "./support/polling";
+import { forEachDatabase } from "./support/databases";
+import { collectPoll, forEachPollingDatabase } from "./support/polling";
 
 const cases = JSON.parse(readFileSync(join(import.meta.dirname, "topics", "safe-words.json"), "utf8")) as {
   stories: Record<string, { title: string; summary: string }>;
@@ -56,30 +54,23 @@ describe("a label's words, made safe", () => {
   });
 });
 
-for (const backend of backends) {
-  describe.skipIf(backend.unavailable)(`tags that gain stories by their words on ${backend.name}`, () => {
-    let db: OpenDatabase;
-    beforeAll(async () => {
-      db = await backend.open();
-      // every story as a portal teaser, without tags
-      await storeDocument(db.db, {
-        source: { kind: "page", name: "portal" },
-        name: "stories.txt",
-        sha256: "0".repeat(64),
-        fetchedAt: new Date("2025-12-09T13:00:00Z"),
-        items: Object.values(cases.stories).map((s) => story(s.title, s.summary)),
-      });
-      await changeTopics(db.db, { tags: Object.fromEntries(tagLabels.map((label) => [label, { match: "words" as const }])) });
+forEachDatabase("tags that gain stories by their words", (db) => {
+  beforeAll(async () => {
+    // every story as a portal teaser, without tags
+    await storeDocument(db.db, {
+      source: { kind: "page", name: "portal" },
+      name: "stories.txt",
+      sha256: "0".repeat(64),
+      fetchedAt: new Date("2025-12-09T13:00:00Z"),
+      items: Object.values(cases.stories).map((s) => story(s.title, s.summary)),
     });
-    afterAll(async () => {
-      await db?.close();
-    });
-
-    it.each(tagLabels)("%j holds the stories it should", async (label) => {
-      expect(await tagItemIds(db.db, slugify(label))).toEqual(cases.labels[label]!.map((key) => storyKey(cases.stories[key]!.title)).sort());
-    });
+    await changeTopics(db.db, { tags: Object.fromEntries(tagLabels.map((label) => [label, { match: "words" as const }])) });
   });
-}
+
+  it.each(tagLabels)("%j holds the stories it should", async (label) => {
+    expect(await tagItemIds(db.db, slugify(label))).toEqual(cases.labels[label]!.map((key) => storyKey(cases.stories[key]!.title)).sort());
+  });
+});
 
 // the two feeds with their categories IN and IT, served from this machine
 let server: Server;
@@ -101,53 +92,45 @@ const SEED = {
   fetchedAt: new Date("2025-12-09T13:00:00Z"),
 };
 
-for (const backend of backends) {
-  describe.skipIf(backend.unavailable)(`a followed feed's categories on ${backend.name}`, () => {
-    let db: OpenDatabase;
-    let fetcher: FeedFetcher;
-    pollingSuite(backend, (opened, f) => {
-      db = opened;
-      fetcher = f;
-    });
-    beforeEach(async () => {
-      await ingestPage(db.db, SEED);
-      await addFeedSource(db.db, { url: `${base}/category-in.xml` });
-      await addFeedSource(db.db, { url: `${base}/category-it.xml` });
-      const results = await collectPoll(db.db, fetcher, { now: () => new Date("2025-12-09T14:00:00Z") });
-      expect(results.map((r) => r.outcome)).toEqual(["stored", "stored"]);
-    });
-
-    const feedStories = {
-      in: ["Governo aprova novo orçamento para a saúde", "Negociações sobre a Ucrânia continuam"],
-      it: ["Cloud outage hits European banks", "Why it matters: patch your servers now"],
-    };
-    const titlesOf = async (slug: string) => {
-      const tag = await findTag(db.db, slug);
-      return (await feedItems(db.db, { tagIds: [tag!.id], limit: 100 })).map((i) => i.title).sort();
-    };
-    const seedIds = async () => (await tagItemIds(db.db, "ukraine")).concat(await tagItemIds(db.db, "krieg"));
-
-    it("IN and IT hold their feeds' entries and no story of the seed", async () => {
-      for (const [slug, titles] of Object.entries(feedStories)) expect(await titlesOf(slug), slug).toEqual([...titles].sort());
-      // "Studenten in einer Bibliothek" and "Ukraine-Verhandlungen in Alaska?" are in the seed, and stay out of IN
-      expect((await seedIds()).length).toBeGreaterThan(0);
-      const overview = (await tagOverview(db.db)).tags;
-      const tag = (slug: string) => overview.find((t) => t.slug === slug)!;
-      expect([tag("in").match, tag("in").origin, tag("in").items]).toEqual(["explicit", "feed", 2]);
-      expect([tag("it").match, tag("it").origin, tag("it").items]).toEqual(["explicit", "feed", 2]);
-      // the portal's own topics still gain stories by their words
-      expect([tag("ukraine").match, tag("ukraine").origin]).toEqual(["words", "portal"]);
-    });
-
-    it("gain no story of the seed either when a person lets them match by words: IN and IT are stop words there", async () => {
-      const report = await changeTopics(db.db, { tags: { in: { match: "words" }, it: { match: "words" } } }, { dryRun: true });
-      expect(report.tags.map((t) => [t.slug, t.added.length, t.removed.length])).toEqual([
-        ["in", 0, 0],
-        ["it", 0, 0],
-      ]);
-      await changeTopics(db.db, { tags: { in: { match: "words" }, it: { match: "words" } } });
-      expect((await tagItemIds(db.db, "in")).length).toBe(2);
-      expect((await tagItemIds(db.db, "it")).length).toBe(2);
-    });
+forEachPollingDatabase("a followed feed's categories", (db, fetcher) => {
+  beforeEach(async () => {
+    await ingestPage(db.db, SEED);
+    await addFeedSource(db.db, { url: `${base}/category-in.xml` });
+    await addFeedSource(db.db, { url: `${base}/category-it.xml` });
+    const results = await collectPoll(db.db, fetcher, { now: () => new Date("2025-12-09T14:00:00Z") });
+    expect(results.map((r) => r.outcome)).toEqual(["stored", "stored"]);
   });
-}
+
+  const feedStories = {
+    in: ["Governo aprova novo orçamento para a saúde", "Negociações sobre a Ucrânia continuam"],
+    it: ["Cloud outage hits European banks", "Why it matters: patch your servers now"],
+  };
+  const titlesOf = async (slug: string) => {
+    const tag = await findTag(db.db, slug);
+    return (await feedItems(db.db, { tagIds: [tag!.id], limit: 100 })).map((i) => i.title).sort();
+  };
+  const seedIds = async () => (await tagItemIds(db.db, "ukraine")).concat(await tagItemIds(db.db, "krieg"));
+
+  it("IN and IT hold their feeds' entries and no story of the seed", async () => {
+    for (const [slug, titles] of Object.entries(feedStories)) expect(await titlesOf(slug), slug).toEqual([...titles].sort());
+    // "Studenten in einer Bibliothek" and "Ukraine-Verhandlungen in Alaska?" are in the seed, and stay out of IN
+    expect((await seedIds()).length).toBeGreaterThan(0);
+    const overview = (await tagOverview(db.db)).tags;
+    const tag = (slug: string) => overview.find((t) => t.slug === slug)!;
+    expect([tag("in").match, tag("in").origin, tag("in").items]).toEqual(["explicit", "feed", 2]);
+    expect([tag("it").match, tag("it").origin, tag("it").items]).toEqual(["explicit", "feed", 2]);
+    // the portal's own topics still gain stories by their words
+    expect([tag("ukraine").match, tag("ukraine").origin]).toEqual(["words", "portal"]);
+  });
+
+  it("gain no story of the seed either when a person lets them match by words: IN and IT are stop words there", async () => {
+    const report = await changeTopics(db.db, { tags: { in: { match: "words" }, it: { match: "words" } } }, { dryRun: true });
+    expect(report.tags.map((t) => [t.slug, t.added.length, t.removed.length])).toEqual([
+      ["in", 0, 0],
+      ["it", 0, 0],
+    ]);
+    await changeTopics(db.db, { tags: { in: { match: "words" }, it: { match: "words" } } });
+    expect((await tagItemIds(db.db, "in")).length).toBe(2);
+    expect((await tagItemIds(db.db, "it")).length).toBe(2);
+  });
+});

@@ -8,14 +8,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { asc, eq, getTableColumns, sql } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { derive, type Observation } from "../src/normalise/merge";
 import { parsePage } from "../src/input/page/parse";
 import { ingestPage } from "../src/pipeline/ingest-page";
 import type { Database } from "../src/storage/database";
 import { feedState, items, itemTags, observations, tags } from "../src/storage/schema";
 import { storeDocument } from "../src/storage/store-document";
-import { backends } from "./support/databases";
+import { forEachBackend } from "./support/databases";
 import { copyRows, migrateBefore } from "./support/migrations";
 
 const pages = join(import.meta.dirname, "pages");
@@ -55,48 +55,46 @@ const versions = async (db: Database) => ({
   all: (await db.select().from(feedState)).find((s) => s.key === "all"),
 });
 
-for (const backend of backends) {
-  describe.skipIf(backend.unavailable)(`the migration honest_updated on ${backend.name}`, () => {
-    it("sets every stored item's updated to what its observations give, and versions the feeds that change", async () => {
-      const scratch = await backend.scratch();
-      const opened = await scratch.open();
-      // today's code writes columns added since: it stores the history on a database of its own, copied over as far as the old schema goes
-      const written = await backend.open();
-      try {
-        await migrateBefore(opened, backend, "honest_updated");
-        await storeHistory(written.db);
-        await copyRows(written.db, opened.db);
-        const expected = await derivedFromObservations(opened.db);
-        expect(await updatedById(opened.db)).toEqual(expected);
-        // distinct values, or the test could not tell a right row from a wrong one
-        expect(new Set(Object.values(expected)).size).toBeGreaterThan(10);
+forEachBackend("the migration honest_updated", (backend) => {
+  it("sets every stored item's updated to what its observations give, and versions the feeds that change", async () => {
+    const scratch = await backend.scratch();
+    const opened = await scratch.open();
+    // today's code writes columns added since: it stores the history on a database of its own, copied over as far as the old schema goes
+    const written = await backend.open();
+    try {
+      await migrateBefore(opened, backend, "honest_updated");
+      await storeHistory(written.db);
+      await copyRows(written.db, opened.db);
+      const expected = await derivedFromObservations(opened.db);
+      expect(await updatedById(opened.db)).toEqual(expected);
+      // distinct values, or the test could not tell a right row from a wrong one
+      expect(new Set(Object.values(expected)).size).toBeGreaterThan(10);
 
-        // as an older rule left them: every row wrong, by a different amount
-        await opened.db.execute(sql`update items set updated_at = first_seen_at + (length(id) + ascii(id)) * interval '1 minute' + interval '3 days'`);
-        const stale = await updatedById(opened.db);
-        for (const id of Object.keys(expected)) expect(stale[id], id).not.toBe(expected[id]);
-        const before = await versions(opened.db);
+      // as an older rule left them: every row wrong, by a different amount
+      await opened.db.execute(sql`update items set updated_at = first_seen_at + (length(id) + ascii(id)) * interval '1 minute' + interval '3 days'`);
+      const stale = await updatedById(opened.db);
+      for (const id of Object.keys(expected)) expect(stale[id], id).not.toBe(expected[id]);
+      const before = await versions(opened.db);
 
-        await opened.migrate();
-        expect(await updatedById(opened.db)).toEqual(expected);
-        const after = await versions(opened.db);
-        expect(after.all!.version).toBe(before.all!.version + 1);
-        expect(after.all!.changedAt.getTime()).toBeGreaterThan(before.all!.changedAt.getTime());
-        const linked = new Set(
-          (await opened.db.selectDistinct({ slug: tags.slug }).from(itemTags).innerJoin(tags, eq(tags.id, itemTags.tagId))).map((t) => t.slug),
-        );
-        expect(linked.size).toBeGreaterThan(10);
-        for (const [slug, version] of Object.entries(before.tags)) {
-          expect(after.tags[slug], slug).toBe(linked.has(slug) ? version + 1 : version);
-          // Last-Modified moves with the bytes, for readers that revalidate by date
-          if (linked.has(slug)) expect(after.changed[slug], slug).toBeGreaterThan(before.changed[slug]!);
-          else expect(after.changed[slug], slug).toBe(before.changed[slug]);
-        }
-      } finally {
-        await written.close();
-        await opened.close();
-        await scratch.dispose();
+      await opened.migrate();
+      expect(await updatedById(opened.db)).toEqual(expected);
+      const after = await versions(opened.db);
+      expect(after.all!.version).toBe(before.all!.version + 1);
+      expect(after.all!.changedAt.getTime()).toBeGreaterThan(before.all!.changedAt.getTime());
+      const linked = new Set(
+        (await opened.db.selectDistinct({ slug: tags.slug }).from(itemTags).innerJoin(tags, eq(tags.id, itemTags.tagId))).map((t) => t.slug),
+      );
+      expect(linked.size).toBeGreaterThan(10);
+      for (const [slug, version] of Object.entries(before.tags)) {
+        expect(after.tags[slug], slug).toBe(linked.has(slug) ? version + 1 : version);
+        // Last-Modified moves with the bytes, for readers that revalidate by date
+        if (linked.has(slug)) expect(after.changed[slug], slug).toBeGreaterThan(before.changed[slug]!);
+        else expect(after.changed[slug], slug).toBe(before.changed[slug]);
       }
-    }, 120_000);
-  });
-}
+    } finally {
+      await written.close();
+      await opened.close();
+      await scratch.dispose();
+    }
+  }, 120_000);
+});

@@ -18,7 +18,7 @@ import { createApp } from "../src/publish/app";
 import { VersionBook } from "../src/publish/version-book";
 import { listTags } from "../src/storage/queries";
 import { addFeedSource } from "../src/storage/sources";
-import { backends } from "./support/databases";
+import { forEachDatabase } from "./support/databases";
 import { pollPodcasts, serveFeeds } from "./support/podcasts";
 import { validateFeeds, w3cValidatorAvailable, type FeedToValidate, type ValidatorEvent } from "./support/w3c-validator";
 
@@ -67,71 +67,68 @@ ${entry(1, "eins")}${entry(2, "")}
   });
 });
 
-for (const backend of backends) {
-  describe.skipIf(backend.unavailable || !available)(
-    `the W3C Feed Validation Service's code on every tag feed on ${backend.name}${available ? "" : " (validator or its Python modules missing)"}`,
-    () => {
-      const judged: Judged[] = [];
-      let scratch: string;
+forEachDatabase(
+  "the W3C Feed Validation Service's code on every tag feed",
+  (opened, backend) => {
+    const judged: Judged[] = [];
+    let scratch: string;
 
-      beforeAll(async () => {
-        scratch = mkdtempSync(join(tmpdir(), "feedwerk-w3c-"));
-        const opened = await backend.open();
-        const feeds = await serveFeeds();
-        try {
-          for (const file of (await listPageFiles([SEEDS])).files) {
-            const page = await readPageFile(file);
-            await ingestPage(opened.db, { name: file, bytes: page.bytes, fetchedAt: page.fetchedAt });
-          }
-          await ingestPage(opened.db, {
-            name: "prag-followup.txt",
-            bytes: new Uint8Array(readFileSync(LATER_PAGE)),
-            fetchedAt: new Date("2025-12-09T15:00:00Z"),
-          });
-          feeds.serve("rss2.xml", RSS2);
-          await addFeedSource(opened.db, { url: `${feeds.url}/rss2.xml`, tags: ["Kultur-Tipp"] });
-          feeds.serve("empty-markup.xml", EMPTY_MARKUP);
-          await addFeedSource(opened.db, { url: `${feeds.url}/empty-markup.xml`, tags: ["Knapp"] });
-          await pollPodcasts(opened.db, feeds);
-
-          const app = createApp({ db: opened.db, publicUrl: BASE, versions: new VersionBook(opened.db, { maxAgeMs: 60_000 }) });
-          const rendered: (FeedToValidate & { feed: string })[] = [];
-          for (const tag of await listTags(opened.db)) {
-            for (const format of FORMATS) {
-              const url = `${BASE}/feeds/${tag.slug}.${format}`;
-              const response = await app.fetch(new Request(url));
-              expect(response.status, url).toBe(200);
-              const file = join(scratch, `${tag.slug}.${format}`);
-              writeFileSync(file, await response.text());
-              rendered.push({ feed: `${tag.slug}.${format}`, file, url });
-            }
-          }
-          const events = await validateFeeds(rendered);
-          for (const r of rendered) judged.push({ feed: r.feed, events: events.get(r.file)! });
-        } finally {
-          await feeds.close();
-          await opened.close();
+    beforeAll(async () => {
+      scratch = mkdtempSync(join(tmpdir(), "feedwerk-w3c-"));
+      const feeds = await serveFeeds();
+      try {
+        for (const file of (await listPageFiles([SEEDS])).files) {
+          const page = await readPageFile(file);
+          await ingestPage(opened.db, { name: file, bytes: page.bytes, fetchedAt: page.fetchedAt });
         }
-      }, 600_000);
-      afterAll(() => {
-        if (scratch) rmSync(scratch, { recursive: true, force: true });
-      });
+        await ingestPage(opened.db, {
+          name: "prag-followup.txt",
+          bytes: new Uint8Array(readFileSync(LATER_PAGE)),
+          fetchedAt: new Date("2025-12-09T15:00:00Z"),
+        });
+        feeds.serve("rss2.xml", RSS2);
+        await addFeedSource(opened.db, { url: `${feeds.url}/rss2.xml`, tags: ["Kultur-Tipp"] });
+        feeds.serve("empty-markup.xml", EMPTY_MARKUP);
+        await addFeedSource(opened.db, { url: `${feeds.url}/empty-markup.xml`, tags: ["Knapp"] });
+        await pollPodcasts(opened.db, feeds);
 
-      it("judges the feeds of every tag: the seeds', the later page's, the followed feed's and the podcasts'", () => {
-        const slugs = new Set(judged.map((j) => j.feed.replace(/\.\w+$/, "")));
-        for (const slug of ["ukraine", "kultur-tipp", "podcast", "knapp"]) expect(slugs, slug).toContain(slug);
-        expect(judged.length).toBe(slugs.size * FORMATS.length);
-      });
+        const app = createApp({ db: opened.db, publicUrl: BASE, versions: new VersionBook(opened.db, { maxAgeMs: 60_000 }) });
+        const rendered: (FeedToValidate & { feed: string })[] = [];
+        for (const tag of await listTags(opened.db)) {
+          for (const format of FORMATS) {
+            const url = `${BASE}/feeds/${tag.slug}.${format}`;
+            const response = await app.fetch(new Request(url));
+            expect(response.status, url).toBe(200);
+            const file = join(scratch, `${tag.slug}.${format}`);
+            writeFileSync(file, await response.text());
+            rendered.push({ feed: `${tag.slug}.${format}`, file, url });
+          }
+        }
+        const events = await validateFeeds(rendered);
+        for (const r of rendered) judged.push({ feed: r.feed, events: events.get(r.file)! });
+      } finally {
+        await feeds.close();
+      }
+    }, 600_000);
+    afterAll(() => {
+      if (scratch) rmSync(scratch, { recursive: true, force: true });
+    });
 
-      it("finds no error and no warning in any RSS or Atom feed", () => {
-        const counts: Record<string, number> = {};
-        for (const { events } of judged) for (const e of events) counts[`${e.level} ${e.type}`] = (counts[`${e.level} ${e.type}`] ?? 0) + 1;
-        console.log(`W3C validator on ${judged.length} feeds (${backend.name}): ${JSON.stringify(counts)}`);
-        const offending = judged.flatMap(({ feed, events }) =>
-          events.filter((e) => e.level !== "INFO").map((e) => `${feed}:${e.line}: ${e.level} ${e.type}: ${e.text}`),
-        );
-        expect(offending).toEqual([]);
-      });
-    },
-  );
-}
+    it("judges the feeds of every tag: the seeds', the later page's, the followed feed's and the podcasts'", () => {
+      const slugs = new Set(judged.map((j) => j.feed.replace(/\.\w+$/, "")));
+      for (const slug of ["ukraine", "kultur-tipp", "podcast", "knapp"]) expect(slugs, slug).toContain(slug);
+      expect(judged.length).toBe(slugs.size * FORMATS.length);
+    });
+
+    it("finds no error and no warning in any RSS or Atom feed", () => {
+      const counts: Record<string, number> = {};
+      for (const { events } of judged) for (const e of events) counts[`${e.level} ${e.type}`] = (counts[`${e.level} ${e.type}`] ?? 0) + 1;
+      console.log(`W3C validator on ${judged.length} feeds (${backend.name}): ${JSON.stringify(counts)}`);
+      const offending = judged.flatMap(({ feed, events }) =>
+        events.filter((e) => e.level !== "INFO").map((e) => `${feed}:${e.line}: ${e.level} ${e.type}: ${e.text}`),
+      );
+      expect(offending).toEqual([]);
+    });
+  },
+  { unavailable: available ? null : "validator or its Python modules missing" },
+);

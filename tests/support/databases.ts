@@ -3,12 +3,18 @@
  * (always) and a real PostgreSQL (TEST_DATABASE_URL). Each suite gets a
  * database of its own. Under CI a missing or unreachable PostgreSQL fails
  * the run instead of being skipped.
+ *
+ * A suite that runs on each backend says so with forEachDatabase (a fresh,
+ * migrated database opened before it and closed after it) or, when it sets
+ * up its databases itself (scratch databases for child processes, earlier
+ * schemas), forEachBackend.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, beforeEach, describe } from "vitest";
 import { openDatabase, type OpenDatabase } from "../../src/storage/open";
 
 export interface Backend {
@@ -104,4 +110,74 @@ export const backends: Backend[] = [pglite, postgresBackend];
 /** Empties every table, for a fresh start between tests on one database. */
 export async function truncateAll(opened: OpenDatabase): Promise<void> {
   await opened.db.execute(sql`truncate table item_tags, observations, documents, items, tags, sources, feed_state restart identity cascade`);
+}
+
+/** A suite's title on one backend: "storage" becomes "storage on pglite"; a function words it itself. */
+export type SuiteTitle = string | ((backend: Backend) => string);
+
+export interface SuiteOptions {
+  /** Why the suite cannot run here, besides its backend's own reason (a tool it needs is missing), or null. */
+  unavailable?: string | null;
+}
+
+export interface DatabaseSuiteOptions extends SuiteOptions {
+  /** Empties every table (truncateAll) before each test, for tests that each start from nothing. */
+  emptyBeforeEach?: boolean;
+}
+
+/**
+ * One describe block per backend, skipped where the backend (or `options.unavailable`) says it cannot
+ * run, with the reason in its title. Under CI PostgreSQL is never skipped: this module fails to load.
+ */
+export function forEachBackend(title: SuiteTitle, body: (backend: Backend) => void, options: SuiteOptions = {}): void {
+  for (const backend of backends) {
+    const reason = backend.unavailable ?? options.unavailable ?? null;
+    const named = typeof title === "string" ? `${title} on ${backend.name}` : title(backend);
+    describe.skipIf(reason !== null)(reason === null ? named : `${named} (${reason})`, () => body(backend));
+  }
+}
+
+/**
+ * One describe block per backend (as forEachBackend) with a fresh, migrated database of its own, as
+ * databaseForSuite: `db` stands for it from the block's hooks and tests on.
+ */
+export function forEachDatabase(title: SuiteTitle, body: (db: OpenDatabase, backend: Backend) => void, options: DatabaseSuiteOptions = {}): void {
+  forEachBackend(title, (backend) => body(databaseForSuite(backend, options), backend), options);
+}
+
+/**
+ * A fresh, migrated database of `backend` for the calling describe block, opened in a beforeAll and
+ * closed in an afterAll: called first in the block, before its other hooks and after them. What it
+ * returns stands for that database while it is open; the block's body runs before, so reading it there throws.
+ */
+export function databaseForSuite(backend: Backend, options: Pick<DatabaseSuiteOptions, "emptyBeforeEach"> = {}): OpenDatabase {
+  let opened: OpenDatabase | undefined;
+  beforeAll(async () => {
+    opened = await backend.open();
+  });
+  afterAll(async () => {
+    await opened?.close();
+    opened = undefined;
+  });
+  if (options.emptyBeforeEach) beforeEach(() => truncateAll(open()));
+  function open(): OpenDatabase {
+    if (!opened) throw new Error(`the suite's ${backend.name} database is open only in its hooks and tests`);
+    return opened;
+  }
+  return {
+    get db() {
+      return open().db;
+    },
+    get description() {
+      return open().description;
+    },
+    get maxConnections() {
+      return open().maxConnections;
+    },
+    get shared() {
+      return open().shared;
+    },
+    migrate: () => open().migrate(),
+    close: () => Promise.reject(new Error("the suite's database is closed after the suite")),
+  };
 }
