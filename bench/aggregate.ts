@@ -120,7 +120,7 @@ for (let round = 0; round < ROUNDS; round++) {
   const database = await scratchDatabase(round);
   try {
     const cli = (...args: string[]) =>
-      run(process.execPath, ["--import", "tsx", "src/entry/cli.ts", ...args], { ...database.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1" });
+      run(process.execPath, ["--import", "tsx", "src/entry/cli/main.ts", ...args], { ...database.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1" });
     await cli("migrate");
     await database.migrated();
     await cli("sources", "import", join(dir, "feeds", "feeds.opml"));

@@ -8,7 +8,7 @@
  * the whole process tree the command starts (every process, summed, sampled every 50 ms), beside the largest
  * single process's own peak (VmHWM). Two sides, each in processes of their own: the built program as the service
  * runs it (`node dist/cli.js serve --poll`), and the program as `npm start` ran it before it was built
- * (`npm exec tsx src/entry/cli.ts serve --poll`: npm, the tsx wrapper, node and esbuild). On PostgreSQL
+ * (`npm exec tsx src/entry/cli/main.ts serve --poll`: npm, the tsx wrapper, node and esbuild). On PostgreSQL
  * (BENCH_DATABASE_URL, a scratch database of that server) and on the embedded PGlite (a scratch folder).
  *
  * Starting: the time from spawning a command to its exit, median of five, for `--version`, `parse` of the seed
@@ -96,7 +96,7 @@ interface Side {
 }
 const SIDES: Side[] = [
   { label: "node dist/cli.js (built)", command: [process.execPath, "dist/cli.js"] },
-  { label: "npm exec tsx src/entry/cli.ts (before)", command: ["npm", "exec", "--offline", "--", "tsx", "src/entry/cli.ts"] },
+  { label: "npm exec tsx src/entry/cli/main.ts (before)", command: ["npm", "exec", "--offline", "--", "tsx", "src/entry/cli/main.ts"] },
   // BENCH_MEMORY_BUILT_ONLY=1: the built program alone, while working on its figure (no ratio then)
 ].slice(0, process.env.BENCH_MEMORY_BUILT_ONLY ? 1 : 2);
 

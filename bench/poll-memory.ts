@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
 import { AddressPolicy } from "../src/input/fetch/address-policy";
 import { DEFAULT_LIMITS, FeedFetcher } from "../src/input/fetch/http-fetch";
-import { FeedReadingPool } from "../src/entry/feed-reading";
+import { FeedReadingPool } from "../src/entry/node/feed-reading";
 import { pollFeeds, type PollResult } from "../src/pipeline/poll-feeds";
 import { openDatabase, type OpenOptions } from "../src/storage/open";
 import { sources } from "../src/storage/schema";

@@ -36,7 +36,7 @@ if (process.argv.includes("--if-needed")) {
 const next = `${out}.next-${process.pid}`;
 try {
   await build({
-  entryPoints: { cli: "src/entry/cli.ts", "feed-reading-thread": "src/entry/feed-reading-thread.ts" },
+  entryPoints: { cli: "src/entry/cli/main.ts", "feed-reading-thread": "src/entry/node/feed-reading-thread.ts" },
   absWorkingDir: root,
   outdir: next,
   bundle: true,

@@ -370,7 +370,7 @@ describe("the command line for feeds", () => {
     try {
       expect((await cli(["sources", "add", `${base}/atom.xml`], env)).status).toBe(0);
       expect((await cli(["sources", "add", `${base}/no-such-feed.xml`], env)).status).toBe(0);
-      const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/entry/cli.ts"), "serve", "--poll", "--port", "0"], {
+      const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/entry/cli/main.ts"), "serve", "--poll", "--port", "0"], {
         cwd: root,
         env: { ...process.env, ...env },
       });

@@ -14,7 +14,7 @@ import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { count } from "drizzle-orm";
 import postgres from "postgres";
-import { nodeCompressors } from "../src/entry/compressors";
+import { nodeCompressors } from "../src/entry/node/compressors";
 import { ingestPage } from "../src/pipeline/ingest-page";
 import { createApp } from "../src/publish/app";
 import { VersionBook } from "../src/publish/version-book";

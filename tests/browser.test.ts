@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser, type Page } from "playwright-core";
-import type { RunningServer } from "../src/entry/server";
+import type { RunningServer } from "../src/entry/node/server";
 import type { OpenDatabase } from "../src/storage/open";
 import { listTags } from "../src/storage/queries";
 import { startSeededServer, type SeededServer } from "./support/seeded-server";

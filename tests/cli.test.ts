@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixedRow } from "../src/entry/cli/table";
-import { FETCH_TABLE } from "../src/entry/commands/fetch-pass";
+import { FETCH_TABLE } from "../src/entry/cli/commands/fetch-pass";
 import { countItems } from "../src/storage/queries";
 import { documents } from "../src/storage/schema";
 import { cliSync as cli, logMessage } from "./support/cli";
@@ -222,7 +222,7 @@ describe("cli errors", () => {
 describe("cli serve", () => {
   /** Starts `serve`, waits for its startup line, stops it. */
   async function startupLine(args: string[], env: Record<string, string>): Promise<string> {
-    const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/entry/cli.ts"), ...args], { cwd: root, env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/entry/cli/main.ts"), ...args], { cwd: root, env: { ...process.env, ...env } });
     const exited = new Promise((done) => child.once("close", done));
     try {
       return await new Promise<string>((resolve, reject) => {

@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type RunningServer } from "../src/entry/server";
+import { startServer, type RunningServer } from "../src/entry/node/server";
 import { openDatabase, type OpenDatabase } from "../src/storage/open";
 import { outageCode } from "../src/storage/outage";
 import { cli, startCli, type RunningCli } from "./support/cli";

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type RunningServer } from "../src/entry/server";
+import { startServer, type RunningServer } from "../src/entry/node/server";
 import type { OpenDatabase } from "../src/storage/open";
 import { listTags } from "../src/storage/queries";
 import { items } from "../src/storage/schema";

@@ -1,5 +1,5 @@
 /**
- * Reading feeds on worker threads (src/entry/feed-reading.ts) gives what
+ * Reading feeds on worker threads (src/entry/node/feed-reading.ts) gives what
  * reading in the pass's own thread gives: the same items, Dates and Maps
  * included, for every fixture of tests/feeds; the same errors for documents
  * that cannot be read, through a whole polling pass on both backends; a
@@ -12,7 +12,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FeedReadingPool } from "../src/entry/feed-reading";
+import { FeedReadingPool } from "../src/entry/node/feed-reading";
 import { FeedFormatError } from "../src/input/feed/errors";
 import { readFetchedFeed, type FetchedFeed, type ReadFeed } from "../src/input/feed/reader";
 import { addFeedSource, findFeedSource } from "../src/storage/sources";
@@ -115,7 +115,7 @@ describe("the feed-reading pool", () => {
 
   it("starts one thread ahead with warm(), which reads the first document; warmed and given nothing, it keeps no process alive", () => {
     const script = `
-      import { FeedReadingPool } from "./src/entry/feed-reading.ts";
+      import { FeedReadingPool } from "./src/entry/node/feed-reading.ts";
       const idle = new FeedReadingPool({ size: 2 });
       idle.warm();
       idle.warm();
@@ -135,7 +135,7 @@ describe("the feed-reading pool", () => {
 
   it("keeps no process alive once its documents are read, closed or not", () => {
     const script = `
-      import { FeedReadingPool } from "./src/entry/feed-reading.ts";
+      import { FeedReadingPool } from "./src/entry/node/feed-reading.ts";
       const pool = new FeedReadingPool({ size: 2 });
       const bytes = new TextEncoder().encode('<rss version="2.0"><channel><item><title>t</title></item></channel></rss>');
       const read = await Promise.all([1, 2, 3].map(() => pool.read({ bytes, contentType: null, namespace: "n", url: "https://x.example/f", fetchedAt: new Date() })));

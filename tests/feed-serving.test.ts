@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { gunzipSync, brotliDecompressSync } from "node:zlib";
 import { beforeAll, expect, it } from "vitest";
 import type { Hono } from "hono";
-import { nodeCompressors } from "../src/entry/compressors";
+import { nodeCompressors } from "../src/entry/node/compressors";
 import { ingestPage } from "../src/pipeline/ingest-page";
 import { createApp } from "../src/publish/app";
 import { VersionBook } from "../src/publish/version-book";

@@ -127,7 +127,7 @@ describe("parse --jsonl over many pages", () => {
     const files = [...pages, join(dir, "missing.html"), ...pages, join(ROOT, "seeds", "000_fd0f4cb902b02a9c.txt")];
     expect(files.length).toBeGreaterThanOrEqual(8);
     const run = (args: string[]) =>
-      spawnSync(process.execPath, ["--import", "tsx", "src/entry/cli.ts", "parse", "--jsonl", "--fetched-at", "2026-12-06T08:00:00Z", ...args], {
+      spawnSync(process.execPath, ["--import", "tsx", "src/entry/cli/main.ts", "parse", "--jsonl", "--fetched-at", "2026-12-06T08:00:00Z", ...args], {
         cwd: ROOT,
         encoding: "utf8",
       });
@@ -148,7 +148,7 @@ describe.runIf(existsSync(SHARED) || process.env.CI)("the public benchmarks' sha
     const out = mkdtempSync(join(tmpdir(), "feedwerk-extraction-"));
     try {
       const pages = readdirSync(join(SHARED, kind, "pages")).map((f) => join(SHARED, kind, "pages", f));
-      const parsed = spawnSync(process.execPath, ["--import", "tsx", "src/entry/cli.ts", "parse", "--jsonl", ...pages], {
+      const parsed = spawnSync(process.execPath, ["--import", "tsx", "src/entry/cli/main.ts", "parse", "--jsonl", ...pages], {
         cwd: ROOT,
         encoding: "utf8",
         maxBuffer: 512 * 1024 * 1024,

@@ -5,7 +5,7 @@
  */
 import { get as httpGet, type OutgoingHttpHeaders } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type RunningServer } from "../src/entry/server";
+import { startServer, type RunningServer } from "../src/entry/node/server";
 import { createApp } from "../src/publish/app";
 import { storyKey } from "../src/normalise/identity";
 import { slugify } from "../src/normalise/slug";

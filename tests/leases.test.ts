@@ -263,7 +263,7 @@ describe.skipIf(postgres.unavailable)("pollers in separate processes on one Post
     await follow(opened.db, 40);
     hold = () => true;
     const env = { ...process.env, ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1", FEEDWERK_LEASE_SECONDS: "10" };
-    const victim = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/entry/cli.ts"), "fetch"], { cwd: ROOT, env, stdio: "ignore" });
+    const victim = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/entry/cli/main.ts"), "fetch"], { cwd: ROOT, env, stdio: "ignore" });
     const exited = new Promise((resolve) => victim.on("exit", resolve));
     try {
       // its first batch claimed and two of its fetches waiting on the server: kill it there

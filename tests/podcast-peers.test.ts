@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type RunningServer } from "../src/entry/server";
+import { startServer, type RunningServer } from "../src/entry/node/server";
 import type { Enclosure, Media } from "../src/normalise/item";
 import { backends, databaseForSuite } from "./support/databases";
 import { expectedMedia, pollPodcasts, serveFeeds, type FeedServer } from "./support/podcasts";

@@ -11,7 +11,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningServer } from "../src/entry/server";
+import type { RunningServer } from "../src/entry/node/server";
 import { startSeededServer, type SeededServer } from "./support/seeded-server";
 import { rssParser } from "./support/feeds";
 import { feedparserAvailable, feedparserRead, newsboatAvailable, newsboatRead, PYTHON, run } from "./support/readers";

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Hono } from "hono";
-import { nodeCompressors } from "../src/entry/compressors";
+import { nodeCompressors } from "../src/entry/node/compressors";
 import { decodePage } from "../src/input/page/decode";
 import { parsePage } from "../src/input/page/parse";
 import { ingestPage } from "../src/pipeline/ingest-page";

@@ -36,7 +36,7 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 /** A command's output piped into another that stops reading early, as a shell runs `feedwerk … | head`. */
 function piped(args: string[], into: string, env: Record<string, string>) {
-  const command = `${JSON.stringify(process.execPath)} --import tsx src/entry/cli.ts ${args.map((a) => `'${a}'`).join(" ")} | ${into}; echo "status \${PIPESTATUS[0]}" >&2`;
+  const command = `${JSON.stringify(process.execPath)} --import tsx src/entry/cli/main.ts ${args.map((a) => `'${a}'`).join(" ")} | ${into}; echo "status \${PIPESTATUS[0]}" >&2`;
   return spawnSync("bash", ["-c", command], { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 });
 }
 

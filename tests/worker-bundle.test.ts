@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { wranglerEnvironment } from "../src/entry/wrangler-env";
+import { wranglerEnvironment } from "../src/entry/worker/wrangler-env";
 
 const root = join(import.meta.dirname, "..");
 const FREE_PLAN_LIMIT = 3 * 1024 * 1024;
@@ -22,15 +22,15 @@ const NODE_ONLY_FILES = [
   "src/storage/open.ts",
   "src/input/page-files.ts",
   "src/input/fetch/",
-  "src/entry/cli.ts",
+  "src/entry/cli/main.ts",
   "src/entry/cli/",
   "src/entry/commands/",
-  "src/entry/server.ts",
-  "src/entry/compressors.ts",
-  "src/entry/dev-edge.ts",
-  "src/entry/log.ts",
-  "src/entry/metrics.ts",
-  "src/entry/metrics-access.ts",
+  "src/entry/node/server.ts",
+  "src/entry/node/compressors.ts",
+  "src/entry/worker/dev-edge.ts",
+  "src/entry/node/log.ts",
+  "src/entry/node/metrics.ts",
+  "src/entry/node/metrics-access.ts",
 ];
 const NODE_ONLY_PACKAGES = ["@electric-sql/pglite", "@hono/node-server", "undici", "commander", "cli-progress", "tsx", "drizzle-kit", "prom-client", "pino"];
 // The Node modules of nodejs_compat that the Worker's own libraries use
@@ -59,7 +59,7 @@ describe("the Worker bundle", () => {
 
   it("holds the publishing app and nothing written for Node only", () => {
     expect(inputs).toContain("src/publish/app.ts");
-    expect(inputs).toContain("src/entry/worker.ts");
+    expect(inputs).toContain("src/entry/worker/worker.ts");
     const leaked = inputs.filter(
       (file) => NODE_ONLY_FILES.some((f) => file.startsWith(f)) || NODE_ONLY_PACKAGES.some((p) => file.includes(`node_modules/${p}/`)),
     );

@@ -3,7 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
-const ENTRY = join(ROOT, "src/entry/cli.ts");
+const ENTRY = join(ROOT, "src/entry/cli/main.ts");
 
 export interface CliRun {
   status: number | null;
@@ -85,7 +85,7 @@ export function startCli(args: string[], env: Record<string, string> = {}): Runn
   };
 }
 
-/** The message of one line `serve` logged: its output is no terminal, so its lines are JSON (src/entry/log.ts). */
+/** The message of one line `serve` logged: its output is no terminal, so its lines are JSON (src/entry/node/log.ts). */
 export function logMessage(line: string): string {
   return (JSON.parse(line) as { msg: string }).msg;
 }

@@ -4,8 +4,8 @@
  * loop); any other document it reads as the real thread does.
  */
 import { parentPort } from "node:worker_threads";
-import "../../src/entry/feed-reading-thread";
-import type { ReadingJob } from "../../src/entry/feed-reading-thread";
+import "../../src/entry/node/feed-reading-thread";
+import type { ReadingJob } from "../../src/entry/node/feed-reading-thread";
 
 // the real thread's listener reads asynchronously: this one ends the thread before it can answer
 parentPort!.on("message", (job: ReadingJob) => {

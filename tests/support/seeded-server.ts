@@ -1,7 +1,7 @@
 /** The Node server on the embedded database with the seed page ingested, as a reader or a browser meets it. */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { startServer, type RunningServer } from "../../src/entry/server";
+import { startServer, type RunningServer } from "../../src/entry/node/server";
 import { ingestPage } from "../../src/pipeline/ingest-page";
 import type { OpenDatabase } from "../../src/storage/open";
 import { backends } from "./databases";

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { wranglerEnvironment } from "../../src/entry/wrangler-env";
+import { wranglerEnvironment } from "../../src/entry/worker/wrangler-env";
 
 export interface RunningWorker {
   url: string;

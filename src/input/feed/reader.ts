@@ -3,7 +3,7 @@
  * its body's hash, what it says of itself (ttl, why it is broken), and its
  * items. One function of plain values, so that it can run where the pass
  * wants it: in the pass's own thread (readFetchedFeed), or
- * on a thread of a pool, which the Node shell injects (src/entry/feed-reading.ts).
+ * on a thread of a pool, which the Node shell injects (src/entry/node/feed-reading.ts).
  */
 import { sha256Hex } from "../../normalise/sha256";
 import { isNewsSitemap } from "../sitemap/news-sitemap";

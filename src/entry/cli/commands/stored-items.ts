@@ -1,8 +1,8 @@
 /** items: what one followed feed brought, as lines or as the JSON `parse` prints. */
-import { isoSeconds, itemToJson } from "../../normalise/item";
-import { findItem } from "../../storage/queries";
-import { findFeedSource, itemIdsOfSource } from "../../storage/sources";
-import { withDatabase } from "../cli/database";
+import { isoSeconds, itemToJson } from "../../../normalise/item";
+import { findItem } from "../../../storage/queries";
+import { findFeedSource, itemIdsOfSource } from "../../../storage/sources";
+import { withDatabase } from "../database";
 
 export async function printStoredItems(options: { source: string; json?: boolean }): Promise<void> {
   await withDatabase(async (opened) => {

@@ -6,10 +6,10 @@
  * Counters live in this process only: the Worker's isolates share nothing, so it has none (docs/operating.md, Metrics).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { Fetcher, PollResult } from "../pipeline/poll-feeds";
-import type { PublishObserver } from "../publish/observer";
-import type { Database } from "../storage/database";
-import { pollingLoad } from "../storage/sources";
+import type { Fetcher, PollResult } from "../../pipeline/poll-feeds";
+import type { PublishObserver } from "../../publish/observer";
+import type { Database } from "../../storage/database";
+import { pollingLoad } from "../../storage/sources";
 
 /** Longest a scrape waits for the polling load: a database that does not answer must not hold the scrape. */
 const LOAD_DEADLINE_MS = 2_000;

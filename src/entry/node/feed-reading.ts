@@ -14,9 +14,9 @@ import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { FeedFormatError } from "../input/feed/errors";
-import type { FeedReader, FetchedFeed, ReadFeed } from "../input/feed/reader";
-import type { PageLine } from "./cli/page-lines";
+import { FeedFormatError } from "../../input/feed/errors";
+import type { FeedReader, FetchedFeed, ReadFeed } from "../../input/feed/reader";
+import type { PageLine } from "../cli/page-lines";
 import type { ReadingAnswer, ReadingJob } from "./feed-reading-thread";
 
 // the thread's module beside this one, as TypeScript under tsx or as the JavaScript a build makes of it
@@ -204,7 +204,7 @@ function revived({ name, message }: { name: string; message: string }): Error {
 }
 
 /**
- * A thread's first code. The entry runs as TypeScript through tsx (`tsx src/entry/cli.ts`,
+ * A thread's first code. The entry runs as TypeScript through tsx (`tsx src/entry/cli/main.ts`,
  * `node --import tsx`, vitest); a worker thread does not inherit tsx's loader for its own main
  * module, so it registers tsx before loading the thread's module. It registers tsx's require
  * hook, not its ESM loader, and requires the module: the loader would start a hooks thread of

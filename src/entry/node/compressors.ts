@@ -1,7 +1,7 @@
 /** gzip and brotli from Node's zlib, off the event loop, for the feed cache. */
 import { promisify } from "node:util";
 import { brotliCompress, constants, gzip } from "node:zlib";
-import type { Compressors } from "../publish/feed-cache";
+import type { Compressors } from "../../publish/feed-cache";
 
 const gzipAsync = promisify(gzip);
 const brotliAsync = promisify(brotliCompress);

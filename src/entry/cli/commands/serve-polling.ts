@@ -1,20 +1,20 @@
 /** serve --poll: the polling pass in the background, one at a time, and pruning after it on the retention's schedule. */
-import type { AddressPolicy } from "../../input/fetch/address-policy";
-import { FeedFetcher } from "../../input/fetch/http-fetch";
-import { isoSeconds } from "../../normalise/item";
-import { ArticleFetching, fullTextLine } from "../../pipeline/full-text";
-import { pollFeeds, type PollResult, type PollSummary } from "../../pipeline/poll-feeds";
-import { describePrune, firstPruneDelayMs, nextPruneDelayMs, pruneByPolicy, type PolicyPrune } from "../../pipeline/prune-schedule";
-import type { VersionBook } from "../../publish/version-book";
-import type { Database } from "../../storage/database";
-import { failureLine } from "../cli/failures";
-import { notifyHub } from "../cli/hub-notice";
-import { pollerName } from "../cli/poller-name";
-import type { Config } from "../config";
-import { FeedReadingPool } from "../feed-reading";
-import { leanWhile } from "../lean-passes";
-import type { Log } from "../log";
-import type { ServerMetrics } from "../metrics";
+import type { AddressPolicy } from "../../../input/fetch/address-policy";
+import { FeedFetcher } from "../../../input/fetch/http-fetch";
+import { isoSeconds } from "../../../normalise/item";
+import { ArticleFetching, fullTextLine } from "../../../pipeline/full-text";
+import { pollFeeds, type PollResult, type PollSummary } from "../../../pipeline/poll-feeds";
+import { describePrune, firstPruneDelayMs, nextPruneDelayMs, pruneByPolicy, type PolicyPrune } from "../../../pipeline/prune-schedule";
+import type { VersionBook } from "../../../publish/version-book";
+import type { Database } from "../../../storage/database";
+import { failureLine } from "../failures";
+import { notifyHub } from "../hub-notice";
+import { pollerName } from "../poller-name";
+import type { Config } from "../../config";
+import { FeedReadingPool } from "../../node/feed-reading";
+import { leanWhile } from "../../node/lean-passes";
+import type { Log } from "../../node/log";
+import type { ServerMetrics } from "../../node/metrics";
 
 /** How often `serve --poll` looks for feeds that are due. */
 const POLL_EVERY_MS = 60_000;

@@ -13,7 +13,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { Command } from "commander";
-import { packageFile } from "../storage/package-root";
+import { packageFile } from "../../storage/package-root";
 
 type Group = (program: Command) => void;
 
@@ -38,7 +38,7 @@ const program = new Command()
   .configureOutput({ outputError: (text, write) => write(text) })
   // the environment is checked before any command but parse, which reads none of it, does anything
   .hook("preAction", async (_program, command) => {
-    if (command.name() !== "parse") (await import("./config")).readConfig();
+    if (command.name() !== "parse") (await import("../config")).readConfig();
   });
 
 // A reader that stops reading (`items | head`, `sources list | head -1`) closes the pipe: the rest of the output
@@ -61,7 +61,7 @@ const named = first !== undefined && !first.startsWith("-") ? first : undefined;
 const wanted = GROUPS.filter(([names]) => named !== undefined && names.includes(named));
 
 main().catch(async (error: unknown) => {
-  const [{ ConfigError }, { failureLine }] = await Promise.all([import("./config"), import("./cli/failures")]);
+  const [{ ConfigError }, { failureLine }] = await Promise.all([import("../config"), import("./failures")]);
   const lines = error instanceof ConfigError ? error.problems : [failureLine(error)];
   for (const line of lines) console.error(`error: ${line}`);
   process.exitCode = 1;

@@ -8,7 +8,7 @@
  */
 import { format } from "node:util";
 import pino, { type Logger } from "pino";
-import { logLine } from "../normalise/text";
+import { logLine } from "../../normalise/text";
 
 export type Log = Logger;
 

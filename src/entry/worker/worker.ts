@@ -10,12 +10,12 @@
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import type { ExecutionContext } from "hono";
-import { withEdgeCache, type SharedCache } from "../publish/edge-cache";
-import { boundTransactions, CONNECTION_BOUNDS, SERVING_STATEMENT_TIMEOUT_MS } from "../storage/connection-bounds";
-import type { Database } from "../storage/database";
-import { schema } from "../storage/schema";
-import { ConfigError, readConfig, type Config } from "./config";
-import { createSite } from "./site";
+import { withEdgeCache, type SharedCache } from "../../publish/edge-cache";
+import { boundTransactions, CONNECTION_BOUNDS, SERVING_STATEMENT_TIMEOUT_MS } from "../../storage/connection-bounds";
+import type { Database } from "../../storage/database";
+import { schema } from "../../storage/schema";
+import { ConfigError, readConfig, type Config } from "../config";
+import { createSite } from "../site";
 
 export interface Env {
   HYPERDRIVE?: { connectionString: string };

@@ -2,15 +2,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { getRequestListener } from "@hono/node-server";
-import { FEED_ROUTE, type AppOptions, type Publisher } from "../publish/app";
-import type { HeaderLookup } from "../publish/conditional";
-import type { VersionBook } from "../publish/version-book";
-import type { Database } from "../storage/database";
+import { FEED_ROUTE, type AppOptions, type Publisher } from "../../publish/app";
+import type { HeaderLookup } from "../../publish/conditional";
+import type { VersionBook } from "../../publish/version-book";
+import type { Database } from "../../storage/database";
 import { nodeCompressors } from "./compressors";
 import type { Log } from "./log";
 import { metricsRefusal, type MetricsAccessRule } from "./metrics-access";
 import type { ServerMetrics } from "./metrics";
-import { createSite, type SiteOptions } from "./site";
+import { createSite, type SiteOptions } from "../site";
 
 export interface RunningServer {
   /** The address actually bound: http://127.0.0.1:8787, http://0.0.0.0:8787, http://[::1]:8787. */
@@ -59,7 +59,7 @@ export function startServer(db: Database, options: ServerOptions): Promise<Runni
     followRefusal: options.followRefusal,
     // HTML article pages too: Readability and the sanitiser run on Node (the Worker reads text pages alone); loaded with
     // the first page posted, as a server most often gets none
-    readPage: async (bytes, fetchedAt, context) => (await import("../input/page-document")).readPageDocument(bytes, fetchedAt, context),
+    readPage: async (bytes, fetchedAt, context) => (await import("../../input/page-document")).readPageDocument(bytes, fetchedAt, context),
     compressors: nodeCompressors,
     observer: options.metrics?.counters.observer,
   });

@@ -1,11 +1,11 @@
 /** sources apply: the followed feeds and the topics made what a config file says. */
 import * as z from "zod";
-import { sourceEntry, type SourceEntry } from "../../input/feed/source-entry";
-import { parseJsonText } from "../../input/json-text";
-import { issueLines } from "../../input/schema-issues";
-import type { Rule } from "../../normalise/topic/rules";
-import { globalRules, topicSettings } from "../../input/topic-settings";
-import type { Database } from "../../storage/database";
+import { sourceEntry, type SourceEntry } from "../../../input/feed/source-entry";
+import { parseJsonText } from "../../../input/json-text";
+import { issueLines } from "../../../input/schema-issues";
+import type { Rule } from "../../../normalise/topic/rules";
+import { globalRules, topicSettings } from "../../../input/topic-settings";
+import type { Database } from "../../../storage/database";
 import {
   addFeedSource,
   findFeedSource,
@@ -16,13 +16,13 @@ import {
   setSourceReading,
   setSourceTags,
   type SourceReading,
-} from "../../storage/sources";
-import { changeTopics, topicFaults, type TopicSetting } from "../../storage/topic-changes";
-import { withDatabase } from "../cli/database";
-import { followRefusals } from "../cli/follow-checks";
-import { notifyHub } from "../cli/hub-notice";
-import { readNamedFile } from "../cli/named-files";
-import { ConfigError } from "../config";
+} from "../../../storage/sources";
+import { changeTopics, topicFaults, type TopicSetting } from "../../../storage/topic-changes";
+import { withDatabase } from "../database";
+import { followRefusals } from "../follow-checks";
+import { notifyHub } from "../hub-notice";
+import { readNamedFile } from "../named-files";
+import { ConfigError } from "../../config";
 import { followRefusal } from "./follow-refusal";
 import { printTopicReport } from "./tags";
 

@@ -1,19 +1,19 @@
 /** migrate, serve and start: the database made ready, and the feeds served (with `--poll`, kept fresh) until stopped. */
 import type { Command } from "commander";
 import { sql } from "drizzle-orm";
-import { AddressPolicy } from "../../input/fetch/address-policy";
-import { VersionBook } from "../../publish/version-book";
-import { SERVING_STATEMENT_TIMEOUT_MS } from "../../storage/connection-bounds";
-import { openDatabase, type OpenDatabase } from "../../storage/open";
-import { countItems } from "../../storage/queries";
-import { packageFile } from "../../storage/package-root";
-import { hostOption, portOption } from "../cli/arguments";
-import { prepareForServing, withDatabase, type Preparation } from "../cli/database";
-import { displayPath } from "../cli/named-files";
-import { readConfig, type Config } from "../config";
-import { createLog, routeConsole, type Log } from "../log";
-import { ServerMetrics } from "../metrics";
-import { startServer, type RunningServer } from "../server";
+import { AddressPolicy } from "../../../input/fetch/address-policy";
+import { VersionBook } from "../../../publish/version-book";
+import { SERVING_STATEMENT_TIMEOUT_MS } from "../../../storage/connection-bounds";
+import { openDatabase, type OpenDatabase } from "../../../storage/open";
+import { countItems } from "../../../storage/queries";
+import { packageFile } from "../../../storage/package-root";
+import { hostOption, portOption } from "../arguments";
+import { prepareForServing, withDatabase, type Preparation } from "../database";
+import { displayPath } from "../named-files";
+import { readConfig, type Config } from "../../config";
+import { createLog, routeConsole, type Log } from "../../node/log";
+import { ServerMetrics } from "../../node/metrics";
+import { startServer, type RunningServer } from "../../node/server";
 import { backgroundWork, type BackgroundWork } from "./serve-polling";
 
 const SEEDS = packageFile("seeds");

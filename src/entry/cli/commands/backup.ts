@@ -1,12 +1,12 @@
 /** backup and restore: the configured database saved to a file, and loaded back from one (then migrated). */
 import type { Command } from "commander";
 import { count, sql } from "drizzle-orm";
-import { BACKUP_KINDS, backupDatabase, restoreDatabase, type BackupTarget } from "../../storage/backup";
-import type { Database } from "../../storage/database";
-import { rootMessage } from "../../storage/error-cause";
-import { openDatabase } from "../../storage/open";
-import { items, sources, tags } from "../../storage/schema";
-import { readConfig } from "../config";
+import { BACKUP_KINDS, backupDatabase, restoreDatabase, type BackupTarget } from "../../../storage/backup";
+import type { Database } from "../../../storage/database";
+import { rootMessage } from "../../../storage/error-cause";
+import { openDatabase } from "../../../storage/open";
+import { items, sources, tags } from "../../../storage/schema";
+import { readConfig } from "../../config";
 
 export function addBackupCommands(program: Command): void {
   program

@@ -1,13 +1,13 @@
 /** sources import: every feed of an OPML file followed; a feed followed already gains the file's folders as tags. */
-import { followableUrl } from "../../input/feed/followable-url";
-import { readOpml } from "../../input/opml";
-import { tagsFromLabels } from "../../normalise/tag-union";
-import type { Database } from "../../storage/database";
-import { addFeedSource, findFeedSource, setSourceTags, type FeedSource } from "../../storage/sources";
-import { withDatabase } from "../cli/database";
-import { followRefusals } from "../cli/follow-checks";
-import { notifyHub } from "../cli/hub-notice";
-import { readNamedFile } from "../cli/named-files";
+import { followableUrl } from "../../../input/feed/followable-url";
+import { readOpml } from "../../../input/opml";
+import { tagsFromLabels } from "../../../normalise/tag-union";
+import type { Database } from "../../../storage/database";
+import { addFeedSource, findFeedSource, setSourceTags, type FeedSource } from "../../../storage/sources";
+import { withDatabase } from "../database";
+import { followRefusals } from "../follow-checks";
+import { notifyHub } from "../hub-notice";
+import { readNamedFile } from "../named-files";
 import { followRefusal } from "./follow-refusal";
 
 /** Follows the feeds of the OPML file `file`, a line for each; sets the exit status where some could not be followed. */

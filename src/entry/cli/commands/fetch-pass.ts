@@ -3,19 +3,19 @@
  * done. Loaded by the command once it has started its reading thread, so
  * that the thread loads its modules while this one loads these.
  */
-import { AddressPolicy } from "../../input/fetch/address-policy";
-import { FeedFetcher } from "../../input/fetch/http-fetch";
-import { isoSeconds } from "../../normalise/item";
-import { ArticleFetching, fullTextLine } from "../../pipeline/full-text";
-import { pollFeeds } from "../../pipeline/poll-feeds";
-import type { Database } from "../../storage/database";
-import { feedSchedule } from "../../storage/sources";
-import { withDatabase } from "../cli/database";
-import { notifyHub } from "../cli/hub-notice";
-import { pollerName } from "../cli/poller-name";
-import { rowPrinter } from "../cli/table";
-import { readConfig } from "../config";
-import type { FeedReadingPool } from "../feed-reading";
+import { AddressPolicy } from "../../../input/fetch/address-policy";
+import { FeedFetcher } from "../../../input/fetch/http-fetch";
+import { isoSeconds } from "../../../normalise/item";
+import { ArticleFetching, fullTextLine } from "../../../pipeline/full-text";
+import { pollFeeds } from "../../../pipeline/poll-feeds";
+import type { Database } from "../../../storage/database";
+import { feedSchedule } from "../../../storage/sources";
+import { withDatabase } from "../database";
+import { notifyHub } from "../hub-notice";
+import { pollerName } from "../poller-name";
+import { rowPrinter } from "../table";
+import { readConfig } from "../../config";
+import type { FeedReadingPool } from "../../node/feed-reading";
 
 /** The table a pass prints, a row per feed: the widths of every column but the last. */
 export const FETCH_TABLE = { head: ["feed", "result", "new", "updated", "unchanged", "next poll"], widths: [38, 22, 5, 7, 9] };

@@ -1,13 +1,13 @@
 /** sources add, list, remove, import, apply and export: the feeds feedwerk follows. */
 import type { Command } from "commander";
-import { followableUrl, shownUrl } from "../../input/feed/followable-url";
-import { tagLabel } from "../../input/feed/source-entry";
-import { writeOpml } from "../../input/opml";
-import { isoSeconds } from "../../normalise/item";
-import { addFeedSource, listFeedSources, readingOf, removeFeedSource } from "../../storage/sources";
-import { withDatabase } from "../cli/database";
-import { notifyHub } from "../cli/hub-notice";
-import { printTable } from "../cli/table";
+import { followableUrl, shownUrl } from "../../../input/feed/followable-url";
+import { tagLabel } from "../../../input/feed/source-entry";
+import { writeOpml } from "../../../input/opml";
+import { isoSeconds } from "../../../normalise/item";
+import { addFeedSource, listFeedSources, readingOf, removeFeedSource } from "../../../storage/sources";
+import { withDatabase } from "../database";
+import { notifyHub } from "../hub-notice";
+import { printTable } from "../table";
 import { followRefusal } from "./follow-refusal";
 import { applySourcesFile } from "./sources-apply";
 import { importOpmlFile } from "./sources-import";

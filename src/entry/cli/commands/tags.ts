@@ -1,12 +1,12 @@
 /** tags list, match, rename, merge and remove: the topics feedwerk publishes, as a person manages them. */
 import type { Command } from "commander";
-import { TAG_MATCHES, type TagMatch } from "../../normalise/topic/membership";
-import { describeRule } from "../../normalise/topic/rules";
-import { changeTopics, findTag, mergeTags, removeTag, renameTag, type TopicReport } from "../../storage/topic-changes";
-import { tagOverview } from "../../storage/topics";
-import { withDatabase } from "../cli/database";
-import { notifyHub } from "../cli/hub-notice";
-import { printTable } from "../cli/table";
+import { TAG_MATCHES, type TagMatch } from "../../../normalise/topic/membership";
+import { describeRule } from "../../../normalise/topic/rules";
+import { changeTopics, findTag, mergeTags, removeTag, renameTag, type TopicReport } from "../../../storage/topic-changes";
+import { tagOverview } from "../../../storage/topics";
+import { withDatabase } from "../database";
+import { notifyHub } from "../hub-notice";
+import { printTable } from "../table";
 
 /** How many stories a report lists by title per tag; the rest are counted. */
 const LISTED = 20;

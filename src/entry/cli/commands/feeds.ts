@@ -4,8 +4,8 @@
  * loaded when the command runs: fetch starts its reading thread first.
  */
 import type { Command } from "commander";
-import { FeedReadingPool } from "../feed-reading";
-import { leanWhile } from "../lean-passes";
+import { FeedReadingPool } from "../../node/feed-reading";
+import { leanWhile } from "../../node/lean-passes";
 
 export function addFeedCommands(program: Command): void {
   program

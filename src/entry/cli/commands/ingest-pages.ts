@@ -1,12 +1,12 @@
 /** ingest's work: page files and folders stored one transaction per page, a line per page, then a total. */
-import { readPageDocument } from "../../input/page-document";
-import { listPageFiles, PAGE_FILES, readPageFile } from "../../input/page-files";
-import { ingestPage } from "../../pipeline/ingest-page";
-import type { OpenDatabase } from "../../storage/open";
-import { describeFailure } from "../cli/failures";
-import { notifyHub } from "../cli/hub-notice";
-import { displayPath } from "../cli/named-files";
-import { progressBar } from "../cli/progress";
+import { readPageDocument } from "../../../input/page-document";
+import { listPageFiles, PAGE_FILES, readPageFile } from "../../../input/page-files";
+import { ingestPage } from "../../../pipeline/ingest-page";
+import type { OpenDatabase } from "../../../storage/open";
+import { describeFailure } from "../failures";
+import { notifyHub } from "../hub-notice";
+import { displayPath } from "../named-files";
+import { progressBar } from "../progress";
 
 /** From this many files on, a terminal shows a progress bar instead of a line per file as it goes. */
 const PROGRESS_BAR_FROM = 20;

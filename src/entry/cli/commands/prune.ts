@@ -1,11 +1,11 @@
 /** prune: what retention takes out, on demand (serve --poll does it on a schedule). */
 import type { Command } from "commander";
-import { isoSeconds } from "../../normalise/item";
-import { describePrune, pruneByPolicy } from "../../pipeline/prune-schedule";
-import { days } from "../cli/arguments";
-import { withDatabase } from "../cli/database";
-import { notifyHub } from "../cli/hub-notice";
-import { readConfig } from "../config";
+import { isoSeconds } from "../../../normalise/item";
+import { describePrune, pruneByPolicy } from "../../../pipeline/prune-schedule";
+import { days } from "../arguments";
+import { withDatabase } from "../database";
+import { notifyHub } from "../hub-notice";
+import { readConfig } from "../../config";
 
 export function addPruneCommand(program: Command): void {
   program

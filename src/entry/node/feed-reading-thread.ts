@@ -5,8 +5,8 @@
  * its class across threads).
  */
 import { parentPort } from "node:worker_threads";
-import { readFetchedFeed, type FetchedFeed, type ReadFeed } from "../input/feed/reader";
-import { type PageLine, readPageLine } from "./cli/page-lines";
+import { readFetchedFeed, type FetchedFeed, type ReadFeed } from "../../input/feed/reader";
+import { type PageLine, readPageLine } from "../cli/page-lines";
 
 /** A fetched document to read as a feed or a page, or a saved page file to read as `parse` prints it. */
 export type ReadingJob = { id: number; document: FetchedFeed } | { id: number; pageFile: { path: string; fetchedAt: Date | undefined } };

@@ -4,17 +4,17 @@
  */
 import type { Command } from "commander";
 import { availableParallelism } from "node:os";
-import { instant } from "../cli/arguments";
-import { describeFailure } from "../cli/failures";
-import type { PageLine } from "../cli/page-lines";
-import type { FeedReadingPool } from "../feed-reading";
+import { instant } from "../arguments";
+import { describeFailure } from "../failures";
+import type { PageLine } from "../page-lines";
+import type { FeedReadingPool } from "../../node/feed-reading";
 
 /** From this many pages on, `parse --jsonl` reads on threads: fewer are read before the threads would have started. */
 const MANY = 8;
 
 /** A thread per processor: the main thread only writes the lines. */
 async function readingPool(): Promise<FeedReadingPool> {
-  const { FeedReadingPool } = await import("../feed-reading");
+  const { FeedReadingPool } = await import("../../node/feed-reading");
   return new FeedReadingPool({ size: Math.max(1, Math.min(4, availableParallelism())) });
 }
 
@@ -36,7 +36,7 @@ export function addPageCommands(program: Command): void {
         );
         for (const [k, file] of files.entries()) {
           // read here when there are few: the readers (linkedom, Readability) are loaded by the threads otherwise
-          const line = (await lines[k]) ?? (await (await import("../cli/page-lines")).readPageLine(file, options.fetchedAt));
+          const line = (await lines[k]) ?? (await (await import("../page-lines")).readPageLine(file, options.fetchedAt));
           if ("error" in line) process.exitCode = 1;
           if (options.jsonl) process.stdout.write(`${JSON.stringify(line)}\n`);
           else if ("error" in line) console.error(`error: ${line.error}`);
@@ -53,7 +53,7 @@ export function addPageCommands(program: Command): void {
     .argument("<paths...>", "page files or folders of them")
     .option("--fetched-at <iso>", "when the pages were fetched (default: each page's .meta.json, else its modification time)", instant)
     .action(async (paths: string[], options: { fetchedAt?: Date }) => {
-      const [{ withDatabase }, { ingestPaths }] = await Promise.all([import("../cli/database"), import("./ingest-pages")]);
+      const [{ withDatabase }, { ingestPaths }] = await Promise.all([import("../database"), import("./ingest-pages")]);
       const summary = await withDatabase((opened) => ingestPaths(opened, paths, options.fetchedAt));
       if (summary.failed > 0) process.exitCode = 1;
     });
