@@ -5,7 +5,6 @@
  */
 import type { Command } from "commander";
 import { FeedReadingPool } from "../../node/feed-reading";
-import { leanWhile } from "../../node/lean-passes";
 
 export function addFeedCommands(program: Command): void {
   program
@@ -23,7 +22,7 @@ export function addFeedCommands(program: Command): void {
         await reading.close();
         throw error;
       }
-      await leanWhile(() => pass.fetchPass(options, reading));
+      await pass.fetchPass(options, reading);
     });
 
   program
