@@ -5,9 +5,9 @@
  * to itself (a second server, backup, restore) is refused with a line that says why. Real processes throughout.
  */
 import { spawn } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sharedSocketPath } from "../src/storage/pglite-share";
 import { cli, ROOT, startCli, type RunningCli } from "./support/cli";
@@ -154,4 +154,29 @@ describe("commands while a server holds the embedded database", () => {
     expect(listed.status).toBe(0);
     expect(listed.stdout).toMatch(/^shared /m);
   }, 60_000);
+});
+
+describe("a data folder whose path is too long for a Unix socket", () => {
+  it("is served without sharing, says why, and leaves no socket anywhere", async () => {
+    const scratch = await pglite.scratch();
+    // the data folder deeper inside the scratch one, so that the socket's path is past what sun_path holds
+    const deep = join(scratch.env.FEEDWERK_DATA!, "d".repeat(Math.max(1, 112 - scratch.env.FEEDWERK_DATA!.length)));
+    const longEnv = { ...scratch.env, FEEDWERK_DATA: deep };
+    const parent = join(deep, "..");
+    const before = readdirSync(parent);
+    const running = startCli(["serve", "--port", "0"], longEnv);
+    try {
+      await running.waitFor(/other commands cannot reach the embedded database while this runs: .*too long for a Unix socket/, 60_000);
+      expect(readdirSync(parent).filter((f) => !before.includes(f) && f !== basename(deep))).toEqual([]);
+      expect(readdirSync(deep)).not.toContain("feedwerk.sock");
+      const listed = await cli(["sources", "list"], longEnv);
+      expect(listed.status).toBe(1);
+      expect(listed.stderr).toMatch(/is in use by process \d+/);
+      running.child.kill("SIGTERM");
+      expect((await running.exited).status).toBe(0);
+    } finally {
+      running.child.kill("SIGKILL");
+      await scratch.dispose();
+    }
+  }, 90_000);
 });

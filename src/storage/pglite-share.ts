@@ -27,6 +27,9 @@ export const sharedSocketPath = (dataDir: string) => join(dataDir, "feedwerk.soc
  */
 export const HOLD_LIMIT_MS = 30_000;
 
+/** sun_path holds 108 bytes on Linux and 104 on macOS and the BSDs, the final NUL included. */
+const MAX_SOCKET_PATH_BYTES = process.platform === "linux" ? 107 : 103;
+
 const SSL_REQUEST = 80877103;
 const GSSENC_REQUEST = 80877104;
 const CANCEL_REQUEST = 80877102;
@@ -69,6 +72,9 @@ export interface SharedSocket {
  * data folder's lock, so a socket file found there is a dead server's and is replaced.
  */
 export async function shareOverSocket(pg: PGlite, path: string): Promise<SharedSocket> {
+  // a longer path is cut short by the system, and the socket would be made elsewhere (sockaddr_un's sun_path)
+  const bytes = Buffer.byteLength(path);
+  if (bytes > MAX_SOCKET_PATH_BYTES) throw new Error(`the path is too long for a Unix socket (${bytes} bytes; at most ${MAX_SOCKET_PATH_BYTES})`);
   const locking = pg as unknown as Locking;
   const sessions = new Set<Session>();
   rmSync(path, { force: true });
@@ -84,7 +90,13 @@ export async function shareOverSocket(pg: PGlite, path: string): Promise<SharedS
       resolve();
     });
   });
-  chmodSync(path, 0o600);
+  try {
+    chmodSync(path, 0o600);
+  } catch (error) {
+    server.close();
+    rmSync(path, { force: true });
+    throw error;
+  }
   return {
     path,
     close: async () => {

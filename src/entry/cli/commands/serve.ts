@@ -159,13 +159,20 @@ function sayWhereServed(server: RunningServer, opened: OpenDatabase, config: Con
  */
 function untilStopped(server: RunningServer, preparation: Preparation, work: BackgroundWork, ready: Promise<void>, log: Log): Promise<void> {
   return new Promise<void>((resolve, reject) => {
+    let stoppingSince = 0;
     const onSignal = (signal: NodeJS.Signals) => {
+      if (stoppingSince) {
+        // one Ctrl-C arrives twice under `npm start`: the terminal sends it to npm and to this process, and npm passes it on
+        if (Date.now() - stoppingSince < SAME_SIGNAL_MS) return;
+        log.warn(`${signal} again: exiting now, without finishing the stop`);
+        process.exit(signal === "SIGINT" ? 130 : 143);
+      }
       log.info(`stopping (${signal}): no new requests; answering those in flight and finishing the polling pass, for ${STOP_BOUND_MS / 1000} s at most`);
       stop();
     };
     const stop = (failure?: unknown) => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
+      if (stoppingSince) return;
+      stoppingSince = Date.now();
       preparation.cancel();
       work.stop();
       // one deadline for all of it: whatever hangs (a database that does not answer its close), the process ends
@@ -197,6 +204,9 @@ function untilStopped(server: RunningServer, preparation: Preparation, work: Bac
     ready.catch(stop);
   });
 }
+
+/** A second signal within this long of the first is the same one delivered twice, not a second request to stop. */
+const SAME_SIGNAL_MS = 1_000;
 
 /** A stop past its bound: the connections cut, and what was cut said. */
 function cutWhatIsLeft(server: RunningServer, work: BackgroundWork, log: Log): void {
