@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { basename, join } from "node:path";
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sharedSocketPath } from "../src/storage/pglite-share";
 import { cli, ROOT, startCli, type RunningCli } from "./support/cli";
@@ -37,6 +38,8 @@ beforeAll(async () => {
   expect((await cli(["backup", backupFile()], env)).status).toBe(0);
   server = startCli(["serve", "--port", "0"], env);
   base = (await server.waitFor(/ at (http:\/\/127\.0\.0\.1:\d+)/, 60_000))[1]!;
+  // offered once the server has prepared the database
+  await server.waitFor(/other commands reach the embedded database through .*feedwerk\.sock while this runs/, 30_000);
 }, 90_000);
 
 afterAll(async () => {
@@ -57,8 +60,8 @@ const feedJson = async (tag: string) => {
 
 describe("commands while a server holds the embedded database", () => {
   it("offers it on a socket in the data folder, and says so", async () => {
+    expect(server.output()).toMatch(/other commands reach the embedded database through .*feedwerk\.sock while this runs/);
     expect(existsSync(sharedSocketPath(env.FEEDWERK_DATA!))).toBe(true);
-    await server.waitFor(/other commands reach the embedded database through .*feedwerk\.sock while this runs/, 10_000);
   });
 
   it("sources add, sources list, ingest and fetch work, and the server answers throughout and serves what they stored", async () => {
@@ -132,6 +135,25 @@ describe("commands while a server holds the embedded database", () => {
     expect(listed.status).toBe(0);
     expect(listed.stdout).not.toMatch(/half-done/);
     expect(listed.stdout).toMatch(/^shared /m);
+  }, 60_000);
+
+  it("refuses a command whose version has migrations the server has not applied", async () => {
+    // the server's schema one migration behind this version's, as under a server of an older version
+    const sql = postgres({ path: sharedSocketPath(env.FEEDWERK_DATA!), max: 1, prepare: false, onnotice: () => {} });
+    try {
+      const [last] = await sql`select id, hash, created_at from drizzle.__drizzle_migrations order by created_at desc limit 1`;
+      await sql`delete from drizzle.__drizzle_migrations where id = ${last!.id}`;
+      try {
+        const run = await cli(["sources", "list"], env);
+        expect(run.status).toBe(1);
+        expect(run.stderr).toMatch(/held by a feedwerk server of an older version \(process \d+\), without this version's migrations: stop it/);
+      } finally {
+        await sql`insert into drizzle.__drizzle_migrations (id, hash, created_at) values (${last!.id}, ${last!.hash}, ${last!.created_at})`;
+      }
+      expect((await cli(["sources", "list"], env)).status).toBe(0);
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
   }, 60_000);
 
   it("refuses a second server, a backup and a restore, naming the server", async () => {

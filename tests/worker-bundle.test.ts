@@ -22,15 +22,11 @@ const NODE_ONLY_FILES = [
   "src/storage/open.ts",
   "src/input/page-files.ts",
   "src/input/fetch/",
-  "src/entry/cli/main.ts",
   "src/entry/cli/",
-  "src/entry/commands/",
-  "src/entry/node/server.ts",
-  "src/entry/node/compressors.ts",
   "src/entry/worker/dev-edge.ts",
-  "src/entry/node/log.ts",
-  "src/entry/node/metrics.ts",
-  "src/entry/node/metrics-access.ts",
+  "src/entry/node/",
+  "src/storage/pglite-share.ts",
+  "src/storage/backup.ts",
 ];
 const NODE_ONLY_PACKAGES = ["@electric-sql/pglite", "@hono/node-server", "undici", "commander", "cli-progress", "tsx", "drizzle-kit", "prom-client", "pino"];
 // The Node modules of nodejs_compat that the Worker's own libraries use

@@ -12,8 +12,9 @@ import { setFlagsFromString } from "node:v8";
 import { boundTransactions, CONNECTION_BOUNDS } from "./connection-bounds";
 import type { Database } from "./database";
 import { explainMigrationError } from "./extensions";
-import { eq } from "drizzle-orm";
-import { type SharedSocket, shareOverSocket, sharedSocketPath } from "./pglite-share";
+import { eq, sql } from "drizzle-orm";
+import { rootMessage } from "./error-cause";
+import { HOLD_LIMIT_MS, type SharedSocket, shareOverSocket, sharedSocketPath } from "./pglite-share";
 import { schema, settings } from "./schema";
 import { SAFE_WORDS_CHECKED } from "./topics";
 
@@ -57,8 +58,11 @@ export interface OpenDatabase {
    * session). For /metrics; the driver says nothing of the connections open or busy at a moment.
    */
   maxConnections?: number;
-  /** A server's embedded database: where commands reach it while it runs, or why they cannot. */
-  shared?: { path: string } | { unavailable: string };
+  /**
+   * A server's embedded database (sharing "offer"): offers it to the other commands on a socket in the data
+   * folder until close; where they reach it, or why they cannot.
+   */
+  offerToCommands?: () => Promise<{ path: string } | { unavailable: string }>;
   migrate(): Promise<void>;
   close(): Promise<void>;
 }
@@ -127,22 +131,22 @@ async function openPglite(dataDir: string, sharing: OpenOptions["sharing"]): Pro
     const { migrate } = await import("drizzle-orm/pglite/migrator");
     const client = await createPglite(folder);
     const db = drizzle(client, { schema });
-    let shared: OpenDatabase["shared"];
     let offered: SharedSocket | undefined;
-    if (sharing === "offer") {
+    // offered by a server once it has migrated and seeded: no command migrates beside it
+    const offer = async (): Promise<{ path: string } | { unavailable: string }> => {
       try {
         offered = await shareOverSocket(client, sharedSocketPath(dataDir));
-        shared = { path: offered.path };
+        return { path: offered.path };
       } catch (error) {
-        // a folder whose path is too long for a socket (about 100 bytes): the server runs, the commands wait for it to stop
-        shared = { unavailable: `${sharedSocketPath(dataDir)}: ${(error as Error).message}` };
+        // a folder whose path is too long for a socket: the server runs, the commands wait for it to stop
+        return { unavailable: `${sharedSocketPath(dataDir)}: ${(error as Error).message}` };
       }
-    }
+    };
     return {
       db: db as unknown as Database,
       description: `embedded PGlite (${dataDir})`,
       maxConnections: 1,
-      ...(shared ? { shared } : {}),
+      ...(sharing === "offer" ? { offerToCommands: offer } : {}),
       migrate: async () => {
         await migrate(db, { migrationsFolder: MIGRATIONS });
         await checkSafeWordsOnce(db as unknown as Database);
@@ -171,31 +175,44 @@ async function openThroughServer(dataDir: string, pid: number): Promise<OpenData
   if (!existsSync(path)) return null;
   const { default: postgres } = await import("postgres");
   const { drizzle } = await import("drizzle-orm/postgres-js");
-  const { migrate } = await import("drizzle-orm/postgres-js/migrator");
   // one connection (the server runs one transaction at a time anyway), and unnamed statements: a named
   // one would outlive this command in the one session the server and every command share
-  const client = postgres({ path, max: 1, prepare: false, connect_timeout: 5, onnotice: () => {} });
+  // connecting waits for the session as a statement does: behind another command, up to its hold limit
+  const client = postgres({ path, max: 1, prepare: false, connect_timeout: HOLD_LIMIT_MS / 1000 + 5, onnotice: () => {} });
   try {
     await client`select 1`;
-  } catch {
+  } catch (error) {
     await client.end({ timeout: 1 });
-    return null;
+    // a socket left by a server that was killed: no server, the lock's owner is some other process
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ECONNREFUSED") return null;
+    throw new Error(
+      `the embedded database in ${dataDir} is held by the feedwerk server running as process ${pid}, which did not answer on ${path}: ${rootMessage(error)}`,
+    );
   }
   const db = drizzle(client, { schema }) as unknown as Database;
   return {
     db,
     description: `embedded PGlite (${dataDir}), through the server that holds it (process ${pid})`,
     maxConnections: 1,
+    // the server migrated it when it started; a command of a newer version does not migrate it under the server
     migrate: async () => {
-      try {
-        await migrate(db as never, { migrationsFolder: MIGRATIONS });
-        await checkSafeWordsOnce(db);
-      } catch (error) {
-        throw explainMigrationError(error);
+      // through the postgres driver: a list of rows
+      const [applied] = (await db.execute(sql`select max(created_at)::text as last from drizzle.__drizzle_migrations`)) as unknown as { last: string | null }[];
+      if (Number(applied?.last ?? 0) < lastMigrationMillis()) {
+        throw new Error(
+          `the embedded database in ${dataDir} is held by a feedwerk server of an older version (process ${pid}), without this version's migrations: stop it, then run this command again, or start this version's server`,
+        );
       }
     },
     close: () => client.end({ timeout: 5 }),
   };
+}
+
+/** When the newest migration of this version was made (drizzle's journal): what a migrated database has applied last. */
+function lastMigrationMillis(): number {
+  const journal = JSON.parse(readFileSync(join(MIGRATIONS, "meta", "_journal.json"), "utf8")) as { entries: { when: number }[] };
+  return Math.max(...journal.entries.map((e) => e.when));
 }
 
 /** Where in the data folder PGlite keeps its files (the folder itself holds the lock beside them). */
@@ -208,7 +225,7 @@ export const pgliteFolder = (dataDir: string) => join(dataDir, "pglite");
 export async function createPglite(folder: string, loadDataDir?: Blob) {
   // WebAssembly compiled by Liftoff alone, never tiered up to TurboFan: PostgreSQL's hot functions run slower
   // (a first polling pass of 300 feeds on PGlite took about 25 % longer), but the optimised code and its compiling
-  // held some 50 to 70 MiB for the life of the process (bench:memory), and a command opens the database faster
+  // held some 74 MiB for the life of the process (bench:memory), and a command opens the database faster
   setFlagsFromString("--liftoff-only");
   const { PGlite } = await import("@electric-sql/pglite");
   const { pg_trgm } = await import("@electric-sql/pglite/contrib/pg_trgm");

@@ -13,7 +13,7 @@
  * pglite-socket does the same for socket clients among themselves, but lets the process's own
  * transactions interleave with a client's: written here for that.
  */
-import { chmodSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import type { PGlite } from "@electric-sql/pglite";
@@ -45,6 +45,14 @@ const cstring = (text: string) => Buffer.from(`${text}\0`, "utf8");
 /** An Execute of a portal that cannot exist: the error ends an extended query left half-sent, so its implicit transaction rolls back at the Sync. */
 const ABORT_EXTENDED = Buffer.concat([message("E", Buffer.concat([cstring("feedwerk: client gone"), Buffer.alloc(4)])), message("S", Buffer.alloc(0))]);
 const ROLLBACK = message("Q", cstring("ROLLBACK"));
+const DISCARD_ALL = message("Q", cstring("DISCARD ALL"));
+
+/** The frontend messages of protocol 3.0 a client sends once started (Terminate among them). */
+const FRONTEND_TYPES = new Set([..."BCDEFHPQSXdcf"].map((c) => c.charCodeAt(0)));
+const TERMINATE = "X".charCodeAt(0);
+/** Bounds of a start-up packet (PostgreSQL's own is 10,000 bytes) and of any other message. */
+const MAX_STARTUP_BYTES = 10_000;
+const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 
 /** The status of the last ReadyForQuery among backend messages, or null if there is none. */
 export function lastReadyStatus(output: Uint8Array): string | null {
@@ -83,20 +91,21 @@ export async function shareOverSocket(pg: PGlite, path: string): Promise<SharedS
     sessions.add(session);
     void session.ended.then(() => sessions.delete(session));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ path, readableAll: false, writableAll: false }, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
+  // made for this user alone from the start: no connection between the socket's making and a chmod
+  const umask = process.umask(0o077);
   try {
-    chmodSync(path, 0o600);
-  } catch (error) {
-    server.close();
-    rmSync(path, { force: true });
-    throw error;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ path, readableAll: false, writableAll: false }, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } finally {
+    process.umask(umask);
   }
+  // a failure to accept (out of file descriptors) refuses that client; it must not end the server
+  server.on("error", () => {});
   return {
     path,
     close: async () => {
@@ -131,67 +140,76 @@ class Session {
     socket.on("close", () => this.cut());
   }
 
+  /** Ends the connection: what it left open is rolled back and its session state discarded, after the message running now. */
   cut(): void {
     if (this.gone) return;
     this.gone = true;
     this.socket.destroy();
-    this.work = this.work.then(() => this.handBack()).finally(() => this.endedResolve());
+    this.work = this.work
+      .then(() => this.handBack())
+      // the database itself failing here (PGlite gone): nothing more to hand back, and nothing may go unhandled
+      .catch(() => this.letGo())
+      .finally(() => this.endedResolve());
   }
 
   private receive(data: Buffer): void {
+    if (this.gone) return;
     this.buffered = this.buffered.length ? Buffer.concat([this.buffered, data]) : data;
     for (;;) {
       const next = this.nextMessage();
-      if (!next) return;
-      this.work = this.work.then(() => this.run(next));
+      if (next === "wait") return;
+      if (next === "refuse") return this.cut();
+      if (next === "terminate") {
+        // after the messages before it, in order, as PostgreSQL takes them
+        this.work = this.work.then(() => this.cut());
+        return;
+      }
+      if (next === "answered") continue;
+      this.work = this.work.then(() => this.run(next)).catch(() => this.cut());
     }
   }
 
-  /** The next whole message in the buffer, answering the start-up phase's requests that PGlite does not. */
-  private nextMessage(): Buffer | null {
+  /**
+   * The next whole message in the buffer; "answered" for a start-up request answered here (SSL and GSSAPI:
+   * no), "terminate" for the client's goodbye, "refuse" for what PGlite must never be handed: a length out
+   * of bounds, a message type it does not know (it would wait for it forever), a cancel request.
+   */
+  private nextMessage(): Buffer | "wait" | "answered" | "terminate" | "refuse" {
     if (!this.started) {
-      if (this.buffered.length < 8) return null;
+      if (this.buffered.length < 8) return "wait";
       const length = this.buffered.readInt32BE(0);
-      if (this.buffered.length < length) return null;
       const code = this.buffered.readInt32BE(4);
-      const whole = this.buffered.subarray(0, length);
+      if (length < 8 || length > MAX_STARTUP_BYTES) return "refuse";
+      if (this.buffered.length < length) return "wait";
+      const whole = Buffer.from(this.buffered.subarray(0, length));
       this.buffered = this.buffered.subarray(length);
-      if (code === SSL_REQUEST || code === GSSENC_REQUEST) {
+      if ((code === SSL_REQUEST || code === GSSENC_REQUEST) && length === 8) {
         this.socket.write("N");
-        return this.nextMessage();
+        return "answered";
       }
-      if (code !== PROTOCOL_3) {
-        // a cancel request (PGlite cannot cancel) or a protocol it does not speak
-        if (code !== CANCEL_REQUEST) this.socket.end();
-        this.cut();
-        return null;
-      }
+      if (code !== PROTOCOL_3) return "refuse";
       this.started = true;
       return whole;
     }
-    if (this.buffered.length < 5) return null;
-    const length = 1 + this.buffered.readInt32BE(1);
-    if (this.buffered.length < length) return null;
-    const whole = this.buffered.subarray(0, length);
-    this.buffered = this.buffered.subarray(length);
-    // a Terminate: the client is done
-    if (whole[0] === 0x58) {
-      this.cut();
-      return null;
-    }
-    return whole;
+    if (this.buffered.length < 5) return "wait";
+    const type = this.buffered[0]!;
+    const length = this.buffered.readInt32BE(1);
+    if (!FRONTEND_TYPES.has(type) || length < 4 || length > MAX_MESSAGE_BYTES) return "refuse";
+    if (this.buffered.length < 1 + length) return "wait";
+    // a copy: the buffer it came in may be reused before its turn
+    const whole = Buffer.from(this.buffered.subarray(0, 1 + length));
+    this.buffered = this.buffered.subarray(1 + length);
+    return type === TERMINATE ? "terminate" : whole;
   }
 
   private async run(bytes: Buffer): Promise<void> {
     if (this.gone) return;
     await this.hold();
-    let output: Uint8Array;
-    try {
-      output = await this.locking._runExclusiveQuery(() => this.pg.execProtocolRaw(bytes));
-    } catch {
-      return this.cut();
-    }
-    if (!this.gone) this.socket.write(output);
+    // cut while it waited: handBack, queued behind this, lets go of the session
+    if (this.gone) return;
+    const output = await this.locking._runExclusiveQuery(() => this.pg.execProtocolRaw(bytes));
+    // a copy: PGlite answers in a buffer of its own that the next message overwrites
+    this.socket.write(Buffer.from(output));
     if (lastReadyStatus(output) === "I") this.letGo();
   }
 
@@ -218,12 +236,18 @@ class Session {
     release?.();
   }
 
-  /** After the client went: a transaction it left open rolled back, the session handed back. */
+  /**
+   * After the client went: a transaction it left open rolled back, an extended query it left half-sent ended,
+   * and its session state discarded (settings, prepared statements, temporary tables, locks, listens), so that
+   * nothing of it is left to the server or the next client. Then the session is handed back.
+   */
   private async handBack(): Promise<void> {
-    if (!this.release) return;
+    if (!this.started) return;
+    await this.hold();
     try {
-      const status = lastReadyStatus(await this.locking._runExclusiveQuery(() => this.pg.execProtocolRaw(ABORT_EXTENDED)));
-      if (status !== "I") await this.locking._runExclusiveQuery(() => this.pg.execProtocolRaw(ROLLBACK));
+      const run = (bytes: Buffer) => this.locking._runExclusiveQuery(() => this.pg.execProtocolRaw(bytes));
+      if (lastReadyStatus(await run(ABORT_EXTENDED)) !== "I") await run(ROLLBACK);
+      await run(DISCARD_ALL);
     } finally {
       this.letGo();
     }

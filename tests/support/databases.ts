@@ -174,8 +174,8 @@ export function databaseForSuite(backend: Backend, options: Pick<DatabaseSuiteOp
     get maxConnections() {
       return open().maxConnections;
     },
-    get shared() {
-      return open().shared;
+    get offerToCommands() {
+      return open().offerToCommands;
     },
     migrate: () => open().migrate(),
     close: () => Promise.reject(new Error("the suite's database is closed after the suite")),

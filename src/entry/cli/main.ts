@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * feedwerk's command line. It only wires: the commands live in
- * src/entry/commands, one module per group, each a thin layer over the
+ * src/entry/cli/commands, one module per group, each a thin layer over the
  * input, pipeline, storage and publish modules; here the program, the
  * environment check before a command, and how an error ends the process.
  *

@@ -129,7 +129,10 @@ async function serveOn(opened: OpenDatabase, background: OpenDatabase, preparati
   // serve --poll: the polling pass in the background, one at a time
   const work = backgroundWork(poll, { db: background.db, config, metrics, versions, addresses, log });
   // polling and pruning begin once the database is prepared
-  const ready = preparation.done.then(() => work.start());
+  const ready = preparation.done.then(async () => {
+    await offerToCommands(opened, log);
+    work.start();
+  });
   await untilStopped(server, preparation, work, ready, log);
 }
 
@@ -148,9 +151,13 @@ function sayWhereServed(server: RunningServer, opened: OpenDatabase, config: Con
       ? "to nobody: FEEDWERK_PUBLIC_URL is set (a proxy in front), and FEEDWERK_METRICS_TOKEN is not"
       : "from loopback only (FEEDWERK_METRICS_TOKEN opens it to other addresses)";
   log.info(`metrics at ${open}/metrics ${metricsFrom}`);
-  if (opened.shared && "path" in opened.shared)
-    log.info(`other commands reach the embedded database through ${displayPath(opened.shared.path)} while this runs`);
-  else if (opened.shared) log.warn(`other commands cannot reach the embedded database while this runs: ${opened.shared.unavailable}`);
+}
+
+/** The embedded database offered to the other commands, once the server has prepared it; said where, or why not. */
+async function offerToCommands(opened: OpenDatabase, log: Log): Promise<void> {
+  const shared = await opened.offerToCommands?.();
+  if (shared && "path" in shared) log.info(`other commands reach the embedded database through ${displayPath(shared.path)} while this runs`);
+  else if (shared) log.warn(`other commands cannot reach the embedded database while this runs: ${shared.unavailable}`);
 }
 
 /**
