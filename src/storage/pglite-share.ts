@@ -158,7 +158,10 @@ class Session {
     for (;;) {
       const next = this.nextMessage();
       if (next === "wait") return;
-      if (next === "refuse") return this.cut();
+      if (next === "refuse") {
+        this.cut();
+        return;
+      }
       if (next === "terminate") {
         // after the messages before it, in order, as PostgreSQL takes them
         this.work = this.work.then(() => this.cut());
