@@ -32,7 +32,6 @@ const MAX_SOCKET_PATH_BYTES = process.platform === "linux" ? 107 : 103;
 
 const SSL_REQUEST = 80877103;
 const GSSENC_REQUEST = 80877104;
-const CANCEL_REQUEST = 80877102;
 const PROTOCOL_3 = 196608;
 
 const message = (type: string, body: Buffer) => {
