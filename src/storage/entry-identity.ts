@@ -24,8 +24,8 @@ import { unionTags } from "../normalise/tag-union";
 import type { Database } from "./database";
 import { inJsonList } from "./json-list";
 import { itemRow, rowChanges, rowToItem, type ItemRow } from "./rows";
-import { sourceTagsById } from "./source-observations";
-import { documents, itemColumns, items, itemTags, observations } from "./schema";
+import { LISTED_REPEAT, sourcedObservations, sourceTagsById } from "./source-observations";
+import { itemColumns, items, itemTags, observations } from "./schema";
 
 export interface EntryIdentity {
   /** Item id → key of the entry's own id within its feed, for entries that have one. */
@@ -80,13 +80,10 @@ export function keepItems(found: Item[], identity: EntryIdentity, previous: Map<
  */
 export async function retireItems(tx: Database, sourceId: number, ids: readonly string[]): Promise<{ changed: string[]; tagIds: number[]; kept: ItemRow[] }> {
   if (!ids.length) return { changed: [], tagIds: [], kept: [] };
-  const seen = await tx
-    .select({ observation: observations, sourceId: documents.sourceId })
-    .from(observations)
-    .innerJoin(documents, eq(documents.id, observations.documentId))
-    .where(inArray(observations.itemId, [...ids]));
+  // with the repeats other sources' listings stand for: what those sources show of the item now
+  const seen = await sourcedObservations(tx, [...ids]);
   const byItem = new Map<string, typeof seen>();
-  for (const row of seen) byItem.set(row.observation.itemId, [...(byItem.get(row.observation.itemId) ?? []), row]);
+  for (const row of seen) byItem.set(row.itemId, [...(byItem.get(row.itemId) ?? []), row]);
   const affected = [...byItem].filter(([, rows]) => rows.some((r) => r.sourceId === sourceId));
   if (!affected.length) return { changed: [], tagIds: [], kept: [] };
 
@@ -95,12 +92,12 @@ export async function retireItems(tx: Database, sourceId: number, ids: readonly 
   const kept: ItemRow[] = [];
   const sourceTags = await sourceTagsById(tx, [...new Set(seen.map((r) => r.sourceId))]);
   for (const [id, rows] of affected) {
-    const others = rows.filter((r) => r.sourceId !== sourceId).map((r) => ({ ...r.observation, sourceId: r.sourceId }));
+    const others = rows.filter((r) => r.sourceId !== sourceId);
     if (!others.length) {
       await tx.delete(items).where(eq(items.id, id));
       continue;
     }
-    const ours = rows.filter((r) => r.sourceId === sourceId).map((r) => r.observation.documentId);
+    const ours = rows.filter((r) => r.sourceId === sourceId && r.documentId !== LISTED_REPEAT).map((r) => r.documentId);
     await tx.delete(observations).where(and(eq(observations.itemId, id), inArray(observations.documentId, ours)));
     const [stored] = await tx.select(itemColumns).from(items).where(eq(items.id, id));
     const row = itemRow(rowToItem(stored!), stored!.contentHash, derive(others), unionTags(others, sourceTags));

@@ -24,6 +24,9 @@ export interface Listing {
   listedAt: Date | null;
 }
 
+/** The listing of a source that has shown nothing yet. */
+export const NO_LISTING: Listing = { ids: [], listedAt: null };
+
 /** Whether a document fetched at `fetchedAt` replaces the listing: pages can be ingested out of order, and an older one must not. */
 export function replaces(listing: Listing, fetchedAt: Date): boolean {
   return listing.listedAt === null || listing.listedAt.getTime() <= fetchedAt.getTime();
@@ -52,9 +55,10 @@ export interface Shown {
  *
  * An older document (fetched before the listing's) leaves the listing as it
  * is; the items it shows that the listing does not hold were still seen at
- * its fetch time, later perhaps than their last_seen_at says.
+ * its fetch time, later perhaps than their last_seen_at says. Also returns
+ * each source's listing as it was before (`before`), which merging reads.
  */
-export async function recordListings(tx: Database, shown: readonly Shown[]): Promise<string[][]> {
+export async function recordListings(tx: Database, shown: readonly Shown[]): Promise<{ gone: string[][]; before: Map<number, Listing> }> {
   const rows = await tx
     .select({ id: sources.id, ids: sources.listing, listedAt: sources.listedAt })
     .from(sources)
@@ -68,11 +72,11 @@ export async function recordListings(tx: Database, shown: readonly Shown[]): Pro
     .for("update")
     .prepare("listings_for_update")
     .execute();
-  const byId = new Map(rows.map((r) => [r.id, r]));
+  const byId = new Map<number, Listing>(rows.map((r) => [r.id, r]));
   const listings: { id: number; ids: readonly string[]; at: string }[] = [];
   const seen: { id: string; at: string | null }[] = [];
   const gone = shown.map(({ sourceId, fetchedAt, ids }) => {
-    const listing: Listing = byId.get(sourceId) ?? { ids: [], listedAt: null };
+    const listing = byId.get(sourceId) ?? NO_LISTING;
     const at = fetchedAt.toISOString();
     if (!replaces(listing, fetchedAt)) {
       const listed = new Set(listing.ids);
@@ -85,7 +89,7 @@ export async function recordListings(tx: Database, shown: readonly Shown[]): Pro
     for (const id of letGo) seen.push({ id, at: listing.listedAt?.toISOString() ?? null });
     return letGo;
   });
-  if (!listings.length && !seen.length) return gone;
+  if (!listings.length && !seen.length) return { gone, before: byId };
   // one statement: the new listings, and the last sightings; an item seen twice keeps the later
   await tx.execute(sql`
     with listed as (
@@ -96,7 +100,7 @@ export async function recordListings(tx: Database, shown: readonly Shown[]): Pro
     update ${items} set last_seen_at = greatest(coalesce(${items.lastSeenAt}, '-infinity'::timestamptz), seen.at)
     from (select id, max(at) as at from jsonb_to_recordset(${JSON.stringify(seen)}::jsonb) as s(id text, at timestamptz) group by id) seen
     where ${items.id} = seen.id`);
-  return gone;
+  return { gone, before: byId };
 }
 
 /**

@@ -12,7 +12,8 @@ import { insertRows } from "./bulk-insert";
 import type { Database } from "./database";
 import { retireItems } from "./entry-identity";
 import { inJsonList } from "./json-list";
-import { recordListings } from "./listing";
+import { NO_LISTING, recordListings } from "./listing";
+import { recordLetGoRepeats } from "./source-observations";
 import { itemColumns, items, observations } from "./schema";
 import { bumpGroupVersions } from "./store/bump-versions";
 import { createTags, tagsBrought } from "./store/create-tags";
@@ -101,7 +102,7 @@ async function storeGroup(tx: Database, group: readonly Storing[]): Promise<Stor
   const retired: Retired[] = [];
   for (const [k, plan] of plans.entries()) retired.push(await retireItems(tx, sourceIds[k]!, plan.retiredIds));
   const allIds = plans.flatMap((p) => p.ids);
-  const [gone, stored, topics] = await together([
+  const [{ gone, before }, stored, topics] = await together([
     recordListings(
       tx,
       plans.map((p, k) => ({ sourceId: sourceIds[k]!, fetchedAt: p.doc.fetchedAt, ids: p.ids })),
@@ -113,8 +114,13 @@ async function storeGroup(tx: Database, group: readonly Storing[]): Promise<Stor
   const book = new TopicBook(topics);
   // The items read above are the documents' own, locked already, so reading them first changes nothing.
   await lockLetGo(tx, plans, gone, alone);
+  // the repeats the old listings stood for, of what the new ones let go of (retired items have no observations of theirs left)
+  await recordLetGoRepeats(
+    tx,
+    plans.map((_, k) => ({ sourceId: sourceIds[k]!, listing: before.get(sourceIds[k]!) ?? NO_LISTING, ids: gone[k]! })),
+  );
 
-  const merge = await startMerge(tx, book, planned, stored, allIds, sourceIds, retired);
+  const merge = await startMerge(tx, book, planned, stored, allIds, sourceIds, retired, before);
   const started = startReports(plans, retired, newTags);
   await mergeItems(merge, plans, sourceIds, documentIds, started.reports);
   // sent together: the links' first statement only reads the tags, and the links follow its answer, after the items

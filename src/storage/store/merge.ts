@@ -11,6 +11,7 @@ import { unionTags, type SourcedObservation } from "../../normalise/tag-union";
 import type { TopicBook } from "../../normalise/topic/membership";
 import type { Database } from "../database";
 import type { retireItems } from "../entry-identity";
+import type { Listing } from "../listing";
 import { matchWordsOf } from "../match-words";
 import { itemRow, rowChanges, rowToItem, type ItemRow } from "../rows";
 import { items, observations } from "../schema";
@@ -54,6 +55,8 @@ export async function startMerge(
   allIds: string[],
   sourceIds: readonly number[],
   retired: readonly Retired[],
+  /** The listings of the group's sources before its documents replaced them. */
+  before: ReadonlyMap<number, Listing>,
 ): Promise<Merge> {
   // last seen is the listing's to keep (listing.ts), not derived from observations like the rest of the row; dropped is the link's (linkItemTags)
   const rows = stored.map(({ lastSeenAt: _, dropped: __, ...row }) => row);
@@ -62,6 +65,7 @@ export async function startMerge(
     ? await sourcedObservations(
         tx,
         rows.map((r) => r.id),
+        before,
       )
     : [];
   const priorByItem = new Map<string, (typeof priorObs)[number][]>();
