@@ -10,6 +10,7 @@ import { beforeAll, expect, it } from "vitest";
 import type { Hono } from "hono";
 import { nodeCompressors } from "../src/entry/node/compressors";
 import { ingestPage } from "../src/pipeline/ingest-page";
+import { indexQueued } from "../src/storage/search-index";
 import { createApp } from "../src/publish/app";
 import { VersionBook } from "../src/publish/version-book";
 import type { Database } from "../src/storage/database";
@@ -413,6 +414,8 @@ forEachDatabase("serving feeds", (opened) => {
   });
 
   it("filters by full-text search in German", async () => {
+    // stories are found once indexed, after their storing (search-index.ts): the server's indexing does this every second
+    await indexQueued(opened.db);
     const titles = async (q: string) =>
       ((await (await get(`/feeds/all.json?q=${encodeURIComponent(q)}`)).json()) as { items: { title: string }[] }).items.map((i) => i.title);
     // stemming: "Verhandlung" finds "Ukraine-Verhandlungen"; "Weihnachtsmarkt" finds "Weihnachtsmärkte"

@@ -1,6 +1,6 @@
 /**
  * The words that let a new tag find its stories through the index
- * items_search (storage/match-words): they never lose a whole-word match,
+ * item_search (storage/match-words): they never lose a whole-word match,
  * and the migration that filled them for stories stored before splits texts
  * exactly as the code that writes them now. On both storage backends.
  */

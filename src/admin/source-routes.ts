@@ -7,6 +7,7 @@ import { sourceEntry } from "../input/feed/source-entry";
 import { PageFormatError } from "../input/page/parse";
 import { parseInstant } from "../normalise/instant";
 import { isoSeconds } from "../normalise/item";
+import { indexQueued } from "../storage/search-index";
 import { ingestPage } from "../pipeline/ingest-page";
 import { addFeedSource, listFeedSources, readingOf, removeFeedSource, SourceExistsError, type FeedSource } from "../storage/sources";
 import type { AdminOptions } from "./options";
@@ -90,6 +91,9 @@ export function addSourceRoutes(
       const bytes = new Uint8Array(await c.req.arrayBuffer());
       try {
         const report = await ingestPage(db, { name, bytes, fetchedAt: query.fetched_at ?? new Date() }, readPage);
+        // indexed for search before answering, so that ?q= finds what was posted; if the database will not now,
+        // the stories stay queued for the next indexer (a server's every second, a poller's pass)
+        if (report.new || report.updated) await indexQueued(db).catch(() => 0);
         if (report.new || report.updated) onChange?.(report);
         return c.json({ new: report.new, updated: report.updated, unchanged: report.unchanged, changed_tags: report.changedTags });
       } catch (error) {

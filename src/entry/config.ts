@@ -26,6 +26,8 @@ export interface Config {
   pruneEveryHours: number;
   /** Seconds a poller's claim on a feed holds (FEEDWERK_LEASE_SECONDS); unset: the pass's default. */
   leaseSeconds: number | undefined;
+  /** What pollers on this machine call themselves in leases (FEEDWERK_POLLER_NAME); unset: the host's name. */
+  pollerName: string | undefined;
   /** Full text: milliseconds between two article fetches from one host (FEEDWERK_ARTICLE_SPACING_MS). */
   articleSpacingMs: number;
   /** Full text: article pages fetched per source and pass at most (FEEDWERK_ARTICLES_PER_PASS). */
@@ -94,6 +96,8 @@ const wholeNumber = (unit: string, min: number, max: number) =>
     .transform(Number);
 
 const leaseSeconds = wholeNumber("seconds", 1, 86_400);
+// a lease names its poller "NAME pid N": no spaces, so that the pid is where it is looked for
+const pollerName = z.string().regex(/^[A-Za-z0-9._:@-]{1,100}$/, { error: "must be 1 to 100 letters, digits and . _ : @ - (no spaces)" });
 const articleSpacing = wholeNumber("milliseconds", 0, 60_000);
 const articlesPerPass = wholeNumber("pages", 1, 1_000);
 
@@ -199,6 +203,7 @@ const environment = z
     FEEDWERK_KEEP_TAGS: optional(keepTags).default([]),
     FEEDWERK_PRUNE_EVERY_HOURS: optional(pruneEveryHours).default(DEFAULT_PRUNE_EVERY_HOURS),
     FEEDWERK_LEASE_SECONDS: optional(leaseSeconds),
+    FEEDWERK_POLLER_NAME: optional(pollerName),
     FEEDWERK_ARTICLE_SPACING_MS: optional(articleSpacing).default(1_000),
     FEEDWERK_ARTICLES_PER_PASS: optional(articlesPerPass).default(10),
   })
@@ -224,6 +229,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     keepTags: e.FEEDWERK_KEEP_TAGS,
     pruneEveryHours: e.FEEDWERK_PRUNE_EVERY_HOURS,
     leaseSeconds: e.FEEDWERK_LEASE_SECONDS,
+    pollerName: e.FEEDWERK_POLLER_NAME,
     articleSpacingMs: e.FEEDWERK_ARTICLE_SPACING_MS,
     articlesPerPass: e.FEEDWERK_ARTICLES_PER_PASS,
     metricsToken: e.FEEDWERK_METRICS_TOKEN,

@@ -1,10 +1,25 @@
-/** The feeds a polling pass holds: claimed a batch at a time as its workers ask for them, and given back when it stops. */
+/**
+ * The feeds a polling pass holds: claimed a batch at a time as its workers ask for them, and given back when it stops.
+ *
+ * A fetcher fetches only a few feeds of one origin at once (Fetcher.perOrigin); the others wait for a turn. A worker
+ * is therefore given no feed of an origin whose turns the pass's fetches hold all: it takes a queued feed of another
+ * origin, or claims more, leaving those origins out, and waits here only when every feed left is on a busy origin.
+ * One slow host then holds as many workers as it has turns, not all of them.
+ */
 import type { Database } from "../storage/database";
-import { claimFeedSources, type FeedSource } from "../storage/sources";
+import { claimFeedSources, type Claim, type FeedSource } from "../storage/sources";
+import type { Fetcher } from "./fetcher";
 
 export interface FeedClaims {
   /** The next claimed feed, claiming a batch when none is left; undefined when the pass is stopped or nothing is due. */
   next(): Promise<FeedSource | undefined>;
+  /**
+   * Polls a feed handed out: `poll` fetches with a fetcher that gives the feed's turn at its origin back as
+   * soon as the fetch ends (reading and storing it hold no host), or else when the poll ends.
+   */
+  polling<T>(source: FeedSource, fetcher: Fetcher, poll: (source: FeedSource, fetcher: Fetcher) => Promise<T>): Promise<T>;
+  /** The feed's fetch is over, however it went, or its poll ended without one: its origin's turn is free. Safe to call twice. */
+  fetched(source: FeedSource): void;
   /** The feed's result is recorded: its lease is no longer this pass's to give back. */
   done(source: FeedSource): void;
   /** The pass is failing: what is claimed already is finished, nothing more is claimed. */
@@ -13,48 +28,130 @@ export interface FeedClaims {
   held(): string[];
 }
 
+export interface ClaimOptions {
+  owner: string;
+  limit: number;
+  leaseSeconds: number;
+  since: string | undefined;
+  now: () => Date;
+  signal: AbortSignal | undefined;
+  /** Fetches of one origin at once (Fetcher.perOrigin); without it, feeds are handed out in the order claimed. */
+  perOrigin?: number | undefined;
+}
+
 /** Claims feeds due at `now()` (or, with `since`, every one no poller has claimed since then) for `owner`, `limit` at a time. */
-export function claimFeeds(
-  db: Database,
-  claim: { owner: string; limit: number; leaseSeconds: number; since: string | undefined; now: () => Date; signal: AbortSignal | undefined },
-): FeedClaims {
-  const { owner, limit, leaseSeconds, since, now, signal } = claim;
-  // At most one claim in flight, of a batch the size of the worker pool, taken when the last one ran
-  // out: this poller holds about twice as many leases as it has workers, never the whole backlog.
+export function claimFeeds(db: Database, claim: ClaimOptions): FeedClaims {
+  return feedClaims((what) => claimFeedSources(db, what), claim);
+}
+
+/** claimFeeds over any way of claiming: `take` claims as storage/sources claimFeedSources does. */
+export function feedClaims(take: (claim: Claim) => Promise<FeedSource[]>, claim: ClaimOptions): FeedClaims {
+  const { owner, limit, leaseSeconds, since, now, signal, perOrigin } = claim;
+  // At most one claim in flight, and at most twice as many feeds held, queued or being polled, as the pass
+  // has workers: a batch queued while the last one is worked on, never the whole backlog.
   const queue: FeedSource[] = [];
   let claiming: Promise<void> | null = null;
   let exhausted = false;
   // the claim of each feed claimed and not done yet, so that a stopped pass can give back what it holds;
   // a feed leaves it once done, so it holds no more than the leases held
   const claimOf = new Map<number, string>();
+  const turns = originTurns(perOrigin);
+  // how many turns had been given back when a claim leaving out the busy origins found nothing: until
+  // another is, the feeds left are all on those origins, and claiming again would find nothing again
+  let dryAt = -1;
+
+  const claimMore = async (count: number) => {
+    const token = crypto.randomUUID();
+    const busyOrigins = turns.busy();
+    const seen = turns.givenBack();
+    const claimed = await take({ lease: { owner, token }, limit: count, leaseSeconds, dueAt: now(), since, busyOrigins });
+    for (const source of claimed) claimOf.set(source.id, token);
+    queue.push(...claimed);
+    if (claimed.length) return;
+    if (busyOrigins.length) dryAt = seen;
+    else exhausted = true;
+  };
   const next = async (): Promise<FeedSource | undefined> => {
     for (;;) {
       if (signal?.aborted) return undefined;
-      const source = queue.shift();
-      if (source || exhausted) return source;
-      if (!claiming) {
-        const token = crypto.randomUUID();
-        claiming = claimFeedSources(db, { lease: { owner, token }, limit, leaseSeconds, dueAt: now(), since })
-          .then((claimed) => {
-            for (const source of claimed) claimOf.set(source.id, token);
-            queue.push(...claimed);
-            exhausted = claimed.length === 0;
-          })
-          .finally(() => {
-            claiming = null;
-          });
+      const at = queue.findIndex(turns.free);
+      if (at >= 0) return turns.take(queue.splice(at, 1)[0]!);
+      if (claiming) {
+        await claiming;
+        continue;
       }
-      await claiming;
+      const room = Math.min(limit, 2 * limit - claimOf.size);
+      if (!exhausted && room > 0 && dryAt !== turns.givenBack()) {
+        claiming = claimMore(room).finally(() => {
+          claiming = null;
+        });
+        continue;
+      }
+      if (exhausted && !queue.length) return undefined;
+      // every feed left, queued or unclaimed, is on an origin whose turns are all taken (or the pass holds
+      // as many feeds as it may): a turn given back, or a feed done, ends the wait
+      await turns.changed();
     }
   };
   return {
     next,
+    polling: async (source, fetcher, poll) => {
+      const fetch: Fetcher["fetch"] = (url, validators, cancel) => fetcher.fetch(url, validators, cancel).finally(() => turns.giveBack(source));
+      try {
+        return await poll(source, { perOrigin: fetcher.perOrigin, fetch });
+      } finally {
+        turns.giveBack(source);
+      }
+    },
+    fetched: turns.giveBack,
     done: (source) => {
       claimOf.delete(source.id);
+      // room for another claim, for a worker waiting on busy origins
+      turns.wake();
     },
     exhaust: () => {
       exhausted = true;
     },
     held: () => [...new Set(claimOf.values())],
+  };
+}
+
+/** The turns the pass's fetches hold at each origin, of `perOrigin` each; without it, every origin always has one free. */
+function originTurns(turnsPerOrigin: number | undefined) {
+  const perOrigin = turnsPerOrigin !== undefined && turnsPerOrigin >= 1 ? turnsPerOrigin : undefined;
+  // the origin of each feed handed out whose fetch is not over; and how many of each origin's there are
+  const fetching = new Map<number, string | null>();
+  const atOrigin = new Map<string, number>();
+  let givenBack = 0;
+  let waiting: (() => void)[] = [];
+  const wake = () => {
+    const woken = waiting;
+    waiting = [];
+    for (const resolve of woken) resolve();
+  };
+  return {
+    free: (source: FeedSource) => perOrigin === undefined || source.origin === null || (atOrigin.get(source.origin) ?? 0) < perOrigin,
+    busy: () => (perOrigin === undefined ? [] : [...atOrigin].filter(([, n]) => n >= perOrigin).map(([origin]) => origin)),
+    givenBack: () => givenBack,
+    take: (source: FeedSource) => {
+      fetching.set(source.id, source.origin);
+      if (source.origin !== null) atOrigin.set(source.origin, (atOrigin.get(source.origin) ?? 0) + 1);
+      return source;
+    },
+    giveBack: (source: FeedSource) => {
+      if (!fetching.has(source.id)) return;
+      const origin = fetching.get(source.id)!;
+      fetching.delete(source.id);
+      if (origin !== null) {
+        const left = atOrigin.get(origin)! - 1;
+        if (left) atOrigin.set(origin, left);
+        else atOrigin.delete(origin);
+      }
+      givenBack++;
+      wake();
+    },
+    wake,
+    /** Resolves at the next wake: a turn given back, or a feed done. */
+    changed: () => new Promise<void>((resolve) => waiting.push(resolve)),
   };
 }

@@ -22,6 +22,8 @@ import { databaseClock, feedSourceAt, recordFetch, releaseLeases, type FeedSourc
 import type { Stored, StoreReport, Storing } from "../storage/store-document";
 import { claimFeeds } from "./feed-claims";
 import { groupedStoring } from "./grouped-storing";
+import { giveBackOrOwe, type OwedLeases } from "./owed-leases";
+import { SearchIndexing } from "./search-indexing";
 
 export type { Fetcher } from "./fetcher";
 
@@ -56,6 +58,16 @@ export interface PollOptions {
   reader?: FeedReader;
   /** Fetches the article pages of sources followed with full text; without it, they get none. */
   articles?: ArticleFetching;
+  /**
+   * Where a failing pass leaves the leases it could not give back (its database gone), and what the next
+   * pass given the same gives back first: a poller that goes on passes the same one to every pass.
+   */
+  owed?: OwedLeases;
+  /**
+   * Indexes the stories the pass stores for search as it goes (kicked after each document that brought news), and
+   * what is left when the pass ends, before it returns (default: an indexing of the pass's own).
+   */
+  indexing?: SearchIndexing;
 }
 
 export interface PollResult {
@@ -85,6 +97,8 @@ export interface PollSummary {
   withNews: number;
   /** Tags whose feeds the pass changed. */
   changedTags: Set<string>;
+  /** Why the stories stored are not all indexed for search (the database gone at the end): they stay queued for the next indexer. */
+  indexFailure?: unknown;
 }
 
 const DEFAULT_INTERVAL_MS = 60 * 60_000;
@@ -110,6 +124,8 @@ export async function pollFeeds(db: Database, fetcher: Fetcher, options: PollOpt
   const concurrency = options.concurrency ?? 8;
   const owner = options.owner ?? "feedwerk";
   const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+  // first what an earlier pass could not give back: its database answers again if this does
+  await options.owed?.settle(db);
   const since = options.all ? await databaseClock(db) : undefined;
   const summary: PollSummary = {
     feeds: 0,
@@ -125,15 +141,17 @@ export async function pollFeeds(db: Database, fetcher: Fetcher, options: PollOpt
     changedTags: new Set(),
   };
 
-  const claims = claimFeeds(db, { owner, limit: concurrency, leaseSeconds, since, now, signal: options.signal });
+  const indexing = options.indexing ?? new SearchIndexing(db);
+  const claims = claimFeeds(db, { owner, limit: concurrency, leaseSeconds, since, now, signal: options.signal, perOrigin: fetcher.perOrigin });
   const store = groupedStoring(db, concurrency, options.signal);
   const worker = async () => {
     try {
       for (let source = await claims.next(); source; source = await claims.next()) {
-        const result = await pollOne(db, fetcher, store, source, now(), options);
+        const result = await claims.polling(source, fetcher, (feed, turn) => pollOne(db, turn, store, feed, now(), options));
         if (!result) continue; // abandoned: given back below
         claims.done(source);
         count(summary, result);
+        if (result.report && result.report.new + result.report.updated > 0) indexing.kick();
         options.onDone?.(result);
       }
     } catch (error) {
@@ -145,11 +163,17 @@ export async function pollFeeds(db: Database, fetcher: Fetcher, options: PollOpt
   try {
     // every worker ends before the pass does, even when one of them fails: nothing is left writing behind it
     const failed = (await Promise.allSettled(Array.from({ length: concurrency }, worker))).find((r) => r.status === "rejected");
-    if (failed) throw failed.reason;
+    if (failed) {
+      if (!options.signal?.aborted) await giveBackOrOwe(db, claims.held(), options.owed);
+      throw failed.reason;
+    }
   } finally {
     // a stopped pass gives back what it holds, failing or not
     if (options.signal?.aborted) summary.givenBack = await releaseLeases(db, claims.held());
   }
+  await indexing.settle().catch((error: unknown) => {
+    summary.indexFailure = error;
+  });
   return summary;
 }
 

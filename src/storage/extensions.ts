@@ -1,6 +1,6 @@
 /**
  * The PostgreSQL extension the migrations need: pg_trgm, whose trigram index
- * let a new tag find the stories naming it until the index items_search took
+ * let a new tag find the stories naming it until the full-text index (now item_search) took
  * that over (drizzle/0016); the migrations before it still create both, so a
  * new database needs the extension too. PGlite loads it itself (open.ts). On PostgreSQL 13 and
  * later pg_trgm is a trusted extension: any role with CREATE on the database,

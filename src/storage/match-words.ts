@@ -1,5 +1,5 @@
 /**
- * The words of a story's match text, as the index items_search holds them:
+ * The words of a story's match text, as the full-text index item_search holds them:
  * what lets a new tag find the stories naming it without reading them all.
  *
  * A tag's label matches a story when it occurs in the match text as a whole

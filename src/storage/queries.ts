@@ -4,7 +4,8 @@ import { rowToItem, type StoredItem } from "./rows";
 import type { Tag } from "../normalise/item";
 import type { Database } from "./database";
 
-import { itemColumns, items, itemTags, searchVector, tags } from "./schema";
+import { itemColumns, items, itemTags, tags } from "./schema";
+import { matchingQuery } from "./search-index";
 
 export interface TagRow {
   id: number;
@@ -86,7 +87,7 @@ function scopeConditions(db: Database, query: FeedQuery): SQL[] {
     // a story a global rule drops is in no feed; tags never link one
     conditions.push(eq(items.dropped, false));
   }
-  if (query.q) conditions.push(sql`${searchVector} @@ websearch_to_tsquery('german', ${query.q})`);
+  if (query.q) conditions.push(matchingQuery(query.q));
   return conditions;
 }
 

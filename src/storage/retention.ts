@@ -27,6 +27,7 @@
 import { and, asc, count, eq, gt, sql, type SQL } from "drizzle-orm";
 import type { Database } from "./database";
 import { articlePages, documents, itemTags, items, observations, tags } from "./schema";
+import { dropOrphanedSearchRows } from "./search-index";
 import { withIngestionsHeld } from "./source-tags";
 import { inJsonList } from "./json-list";
 import { bumpVersions } from "./store-document";
@@ -129,6 +130,8 @@ export async function prune(db: Database, policy: RetentionPolicy, options: Prun
   }
   // the record of an article page whose story is gone (full text): fetched again, should the story come back
   if (report.items) await db.delete(articlePages).where(sql`not exists (select 1 from ${items} where ${items.url} = ${articlePages.url})`);
+  // index rows of stories deleted while they were being indexed (search-index.ts): the trigger could not see them
+  await dropOrphanedSearchRows(db);
   report.changedTags = [...changed].sort();
   if (report.items || report.documents) await reclaim(db);
   return report;
@@ -142,7 +145,7 @@ export async function prune(db: Database, policy: RetentionPolicy, options: Prun
  * block reading or writing.
  */
 async function reclaim(db: Database): Promise<void> {
-  await db.execute(sql`vacuum (analyze) items, observations, item_tags, documents`);
+  await db.execute(sql`vacuum (analyze) items, item_search, search_queue, observations, item_tags, documents`);
 }
 
 /** What prune would remove now, from one read of the database; no lock taken, nothing changed. */

@@ -22,6 +22,11 @@ export const sources = pgTable(
     name: text("name").notNull().unique(),
     /** A feed's address; updated when the feed moves permanently. */
     url: text("url"),
+    /**
+     * The address's origin (scheme, host and port, as `new URL(url).origin` says of an address stored as
+     * its href): a poller claims no feed of an origin whose fetches at once are all under way.
+     */
+    origin: text("origin").generatedAlwaysAs(sql`substring("url" from '^[a-z][a-z0-9+.-]*://[^/?#]*')`),
     /** The feed's own title, from its latest full answer: what an OPML export names it by. */
     title: text("title"),
     createdAt: at("created_at").notNull().defaultNow(),
@@ -140,8 +145,9 @@ export const items = pgTable(
     matchText: text("match_text").notNull(),
     /**
      * The words of matchText, each once (storage/match-words): with the German lexemes of title and summary
-     * they make the one full-text index items_search, which serves both ?q= and a new tag's search for the
-     * stories naming it. Written with the row, not read back (items' selections leave it out: itemColumns).
+     * they make the story's entry in the full-text index (itemSearch), which serves both ?q= and a new tag's
+     * search for the stories naming it. Written with the row, read only by the indexing (search-index.ts) and
+     * by a new tag's search among the stories not indexed yet; items' selections leave it out (itemColumns).
      * With it a story's row is about 2.5 KB: migration 0016 raises the table's toast_tuple_target to 4 KB, so
      * PostgreSQL does not try, in vain, to compress a few hundred bytes of text in every row it inserts.
      */
@@ -162,14 +168,32 @@ export const items = pgTable(
     /** A global rule drops the story: it is in no tag and no feed (normalise/topic/membership). */
     dropped: boolean("dropped").notNull().default(false),
   },
-  (t) => [
-    index("items_feed_order").on(t.feedAt.desc(), t.id.desc()),
-    // one index for both searches, since every GIN index costs about as much per stored story as the other
-    // (docs/benchmarks.md, bench:aggregate): German lexemes for ?q= (queries.ts), and the exact words, which no German
-    // lexeme can equal, for a new tag's candidates (tag-match.ts). Queries spell it as searchVector, below.
-    index("items_search").using("gin", sql`(to_tsvector('german', ${t.title} || ' ' || ${t.summary}) || ${t.matchWords})`),
-  ],
+  (t) => [index("items_feed_order").on(t.feedAt.desc(), t.id.desc())],
 );
+
+/**
+ * The full-text index of the stories, one row each: the German lexemes of title and summary for ?q=
+ * (queries.ts), and the exact words, which no German lexeme can equal, for a new tag's candidates
+ * (tag-match.ts), in one GIN index, since each GIN index costs about as much per story as another.
+ * Written after the storing transaction, from searchQueue (search-index.ts): keeping a GIN index is
+ * most of what storing a story costs the database, and done in bulk it holds up no ingestion. No
+ * foreign key, so that indexing takes no lock on items: the row of a story deleted meanwhile is left
+ * behind and removed by the next prune, and reads join items.
+ */
+export const itemSearch = pgTable(
+  "item_search",
+  {
+    itemId: text("item_id").primaryKey(),
+    words: tsvector("words").notNull(),
+  },
+  (t) => [index("item_search_words").using("gin", t.words)],
+);
+
+/** Stories stored or changed and not indexed yet (itemSearch): written in the storing transaction, so none is lost between the two. */
+export const searchQueue = pgTable("search_queue", {
+  itemId: text("item_id").primaryKey(),
+  queuedAt: at("queued_at").notNull().defaultNow(),
+});
 
 /**
  * What each document said about each story. Items are derived from these
@@ -309,7 +333,4 @@ export const itemColumns = (() => {
   return read;
 })();
 
-/** The expression of the index items_search, as a query must spell it for the planner to use the index. */
-export const searchVector = sql`(to_tsvector('german', ${items.title} || ' ' || ${items.summary}) || ${items.matchWords})`;
-
-export const schema = { sources, documents, items, observations, tags, tagAliases, settings, itemTags, feedState, articlePages };
+export const schema = { sources, documents, items, itemSearch, searchQueue, observations, tags, tagAliases, settings, itemTags, feedState, articlePages };

@@ -1,5 +1,5 @@
 /** The feeds feedwerk follows, and how their fetching went. */
-import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lt, lte, notInArray, or, sql } from "drizzle-orm";
 import type { TeaserSelectors } from "../normalise/teaser-selectors";
 import { tagsFromLabels } from "../normalise/tag-union";
 import type { Database } from "./database";
@@ -181,24 +181,29 @@ export interface Claim {
    */
   dueAt: Date;
   since?: string | undefined;
+  /** Origins (sources.origin) whose feeds are left alone: the poller's fetches of them at once are all under way. */
+  busyOrigins?: readonly string[] | undefined;
 }
 
 /**
  * Takes a lease on up to `limit` feeds that no live lease holds: the most
  * overdue first. Rows another poller is claiming at this moment are skipped
  * (SKIP LOCKED), never waited for, so any number of pollers can claim side
- * by side and each feed goes to one of them.
+ * by side and each feed goes to one of them. The feeds of `busyOrigins` are
+ * skipped, so that a slow host's backlog does not take the claim's places.
  */
 export function claimFeedSources(db: Database, claim: Claim): Promise<FeedSource[]> {
   const free = or(isNull(sources.leaseUntil), lte(sources.leaseUntil, sql`now()`));
   const which = claim.since
     ? and(eq(sources.kind, "feed"), free, or(isNull(sources.leasedAt), lt(sources.leasedAt, sql`${claim.since}::timestamptz`)))
     : and(eq(sources.kind, "feed"), free, or(isNull(sources.nextPollAt), lte(sources.nextPollAt, claim.dueAt)));
+  // a filter on the rows the index gives in order: a busy origin's feeds are passed over, not sorted out of the whole table
+  const busy = claim.busyOrigins?.length ? or(isNull(sources.origin), notInArray(sources.origin, [...claim.busyOrigins])) : undefined;
   const order = claim.since ? [sql`${sources.leasedAt} asc nulls first`, asc(sources.id)] : [asc(sources.nextPollAt), asc(sources.id)];
   const claimable = db
     .select({ id: sources.id })
     .from(sources)
-    .where(which)
+    .where(and(which, busy))
     .orderBy(...order)
     .limit(claim.limit)
     .for("update", { skipLocked: true });

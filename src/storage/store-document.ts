@@ -13,6 +13,7 @@ import type { Database } from "./database";
 import { retireItems } from "./entry-identity";
 import { inJsonList } from "./json-list";
 import { NO_LISTING, recordListings } from "./listing";
+import { queueForSearch } from "./search-index";
 import { recordLetGoRepeats } from "./source-observations";
 import { itemColumns, items, observations } from "./schema";
 import { bumpGroupVersions } from "./store/bump-versions";
@@ -124,9 +125,10 @@ async function storeGroup(tx: Database, group: readonly Storing[]): Promise<Stor
   const started = startReports(plans, retired, newTags);
   await mergeItems(merge, plans, sourceIds, documentIds, started.reports);
   // sent together: the links' first statement only reads the tags, and the links follow its answer, after the items
-  const [, , linked] = await together([
+  const [, , , linked] = await together([
     insertRows(tx, items, merge.newRows, { name: "insert_items" }),
     insertRows(tx, observations, merge.newObservations, { name: "insert_observations" }),
+    queueForSearch(tx, merge.toIndex),
     linkItemTags(tx, merge.relink, new Set(merge.newRows.map((r) => r.id)), book, merge.sourcesOf, droppedOf(stored), merge.droppedChanged),
   ]);
   const created = await linkNewTags(tx, newTags, book);

@@ -2,15 +2,16 @@
  * The stored stories whose title or summary holds a label as a whole word,
  * ignoring case (normalise/topic/label-words labelMatches): the candidates
  * of a new tag that gains stories by its words, which membership then
- * judges. The index items_search holds the stories' words (match-words.ts),
- * which narrow the stories to test.
+ * judges. The full-text index (search-index.ts) holds the stories' words
+ * (match-words.ts), which narrow the stories to test.
  */
 import { sql } from "drizzle-orm";
 import { comparable } from "../normalise/text";
 import { labelMatches } from "../normalise/topic/label-words";
 import type { Database } from "./database";
 import { wordQueryOf } from "./match-words";
-import { items, searchVector } from "./schema";
+import { items } from "./schema";
+import { holdingWords } from "./search-index";
 
 /** The LIKE pattern that finds every candidate match of a label. */
 export function likePatternFor(label: string): string {
@@ -18,7 +19,7 @@ export function likePatternFor(label: string): string {
 }
 
 /**
- * The stored stories a label matches. The index items_search narrows the
+ * The stored stories a label matches. The full-text index narrows the
  * items to those holding every word of the label before reading any, and
  * labelMatches tests the whole label on those. A label without such words
  * (only punctuation, or letters match-words.ts does not split words at)
@@ -29,6 +30,6 @@ export async function itemsMatching(tx: Database, label: string): Promise<string
   const candidates = await tx
     .select({ id: items.id, matchText: items.matchText })
     .from(items)
-    .where(words ? sql`${searchVector} @@ ${words}::tsquery` : sql`${items.matchText} like ${likePatternFor(label)}`);
+    .where(words ? holdingWords(words) : sql`${items.matchText} like ${likePatternFor(label)}`);
   return candidates.filter((c) => labelMatches(label, c.matchText)).map((c) => c.id);
 }

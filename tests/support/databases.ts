@@ -109,7 +109,9 @@ export const backends: Backend[] = [pglite, postgresBackend];
 
 /** Empties every table, for a fresh start between tests on one database. */
 export async function truncateAll(opened: OpenDatabase): Promise<void> {
-  await opened.db.execute(sql`truncate table item_tags, observations, documents, items, tags, sources, feed_state restart identity cascade`);
+  await opened.db.execute(
+    sql`truncate table item_tags, observations, documents, items, item_search, search_queue, tags, sources, feed_state restart identity cascade`,
+  );
 }
 
 /** A suite's title on one backend: "storage" becomes "storage on pglite"; a function words it itself. */

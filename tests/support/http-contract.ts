@@ -12,6 +12,7 @@ import type { Item } from "../../src/normalise/item";
 import { ingestPage } from "../../src/pipeline/ingest-page";
 import type { Database } from "../../src/storage/database";
 import { findItem, listTags } from "../../src/storage/queries";
+import { indexQueued } from "../../src/storage/search-index";
 import { storeDocument } from "../../src/storage/store-document";
 import {
   RFC3339,
@@ -97,6 +98,8 @@ export async function loadContractData(db: Database): Promise<void> {
     fetchedAt: FETCHED_AT,
     items: [HOSTILE],
   });
+  // indexed for search, as a running server indexes what is stored
+  await indexQueued(db);
 }
 
 export interface ContractServer {

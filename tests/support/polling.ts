@@ -36,6 +36,7 @@ export function forEachPollingDatabase(
         current = undefined;
       });
       const fetcher: Fetcher = {
+        perOrigin: DEFAULT_LIMITS.perHost,
         fetch: (url, validators, cancel) => {
           if (!current) throw new Error("the suite's fetcher is open only in its hooks and tests");
           return current.fetch(url, validators, cancel);

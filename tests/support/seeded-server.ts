@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { startServer, type RunningServer } from "../../src/entry/node/server";
 import { ingestPage } from "../../src/pipeline/ingest-page";
 import type { OpenDatabase } from "../../src/storage/open";
+import { indexQueued } from "../../src/storage/search-index";
 import { backends } from "./databases";
 
 export interface SeededServer {
@@ -19,6 +20,8 @@ export async function startSeededServer(): Promise<SeededServer> {
     bytes: new Uint8Array(readFileSync(join(import.meta.dirname, "..", "pages", "seed-alaska.txt"))),
     fetchedAt: new Date("2025-12-09T13:00:00Z"),
   });
+  // indexed for search, as `serve` indexes what it finds queued at start
+  await indexQueued(db.db);
   const server = await startServer(db.db, { port: 0, hostname: "127.0.0.1" });
   return {
     db,

@@ -125,6 +125,7 @@ export class ServerMetrics {
   /** The fetcher, with each fetch's time recorded. */
   timed(fetcher: Fetcher): Fetcher {
     return {
+      perOrigin: fetcher.perOrigin,
       fetch: async (url, validators, cancel) => {
         const stop = this.fetchLatency.startTimer();
         try {

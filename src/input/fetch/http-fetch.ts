@@ -68,6 +68,8 @@ export class FetchError extends Error {
 export class FeedFetcher {
   private readonly agent: Agent;
   private readonly slots: HostSlots;
+  /** Fetches at once from one origin (FetchLimits.perHost): what a polling pass gives its workers of one origin at a time. */
+  readonly perOrigin: number;
 
   constructor(
     private readonly policy: AddressPolicy,
@@ -76,6 +78,7 @@ export class FeedFetcher {
     lookup?: LookupFunction,
   ) {
     this.slots = new HostSlots(limits.perHost);
+    this.perOrigin = limits.perHost;
     const connect = buildConnector({ timeout: limits.connectTimeoutMs, lookup: lookup ?? (this.lookup as unknown as LookupFunction) });
     this.agent = new Agent({
       connections: limits.perHost,

@@ -42,6 +42,8 @@ export interface Merge {
   droppedChanged: Set<string>;
   newRows: (typeof items.$inferInsert)[];
   newObservations: (typeof observations.$inferInsert)[];
+  /** Stories whose searchable text is new or changed: queued for the full-text index (search-index.ts). */
+  toIndex: string[];
   /** Which document of the group wrote each item: the tags whose feeds it changed are that document's. */
   docOf: Map<string, number>;
 }
@@ -96,6 +98,7 @@ export async function startMerge(
     droppedChanged: new Set<string>(),
     newRows: [],
     newObservations: [],
+    toIndex: [],
     docOf,
   };
   return merge;
@@ -139,9 +142,11 @@ export async function mergeItems(
       if (!stored) {
         newRows.push({ ...next, matchWords: matchWordsOf(next.matchText), lastSeenAt: doc.fetchedAt, dropped: book.dropped(factsOf(next, sourcesOf)) });
         relink.push(next);
+        m.toIndex.push(next.id);
         outcome = "new";
       } else if (stableJson(stored) !== stableJson(next)) {
         const { id, ...changes } = next;
+        if (stored.title !== next.title || stored.summary !== next.summary || stored.matchText !== next.matchText) m.toIndex.push(id);
         await tx.update(items).set(rowChanges(stored, changes)).where(eq(items.id, id));
         if (readChanged) relink.push(next);
         outcome = "updated";

@@ -11,8 +11,9 @@ import { pollFeeds } from "../../../pipeline/poll-feeds";
 import type { Database } from "../../../storage/database";
 import { feedSchedule } from "../../../storage/sources";
 import { withDatabase } from "../database";
+import { failureLine } from "../failures";
 import { notifyHub } from "../hub-notice";
-import { pollerName } from "../poller-name";
+import { handBackDeadNamesakes, pollerName } from "../poller-name";
 import { rowPrinter } from "../table";
 import { readConfig } from "../../config";
 import type { FeedReadingPool } from "../../node/feed-reading";
@@ -44,9 +45,12 @@ export async function fetchPass(options: { all?: boolean }, reading: FeedReading
     // a row per feed as it is done, not a table at the end: a pass over ten thousand feeds keeps no list of them
     const row = rowPrinter(FETCH_TABLE.head, FETCH_TABLE.widths);
     try {
+      const namesakes = await handBackDeadNamesakes(opened.db, config.pollerName);
+      if (namesakes.feeds)
+        console.log(`gave back ${namesakes.feeds} ${namesakes.feeds === 1 ? "feed" : "feeds"} held by ${namesakes.pollers.join(", ")}, gone`);
       const summary = await pollFeeds(opened.db, fetcher, {
         all: options.all,
-        owner: pollerName(),
+        owner: pollerName(config.pollerName),
         leaseSeconds: config.leaseSeconds,
         signal: stop.signal,
         reader: reading.read,
@@ -66,6 +70,7 @@ export async function fetchPass(options: { all?: boolean }, reading: FeedReading
           if (f && f.fetched + f.notModified + f.failed + f.refused > 0) console.log(`  full text: ${fullTextLine(f)}`);
         },
       });
+      if (summary.indexFailure) indexBehind(summary.indexFailure);
       if (stoppedBy) {
         await notifyHub(summary.changedTags, summary.withNews > 0);
         console.error(
@@ -95,6 +100,11 @@ export async function fetchPass(options: { all?: boolean }, reading: FeedReading
   const stopped = stoppedBy as StopSignal | null;
   if (stopped) process.exitCode = EXIT_ON[stopped];
   else if (failed > 0) process.exitCode = 1;
+}
+
+/** The pass's stories could not all be indexed for search before the command ends: they wait queued for the next indexer. */
+function indexBehind(error: unknown): void {
+  console.error(`warning: the stories stored are not all indexed for search yet (${failureLine(error)}): the next fetch or serve indexes them`);
 }
 
 /** Why a pass polled nothing, and what comes next: the line an operator reads when `fetch` did nothing. */

@@ -2,8 +2,10 @@
 import { readPageDocument } from "../../../input/page-document";
 import { listPageFiles, PAGE_FILES, readPageFile } from "../../../input/page-files";
 import { ingestPage } from "../../../pipeline/ingest-page";
+import type { Database } from "../../../storage/database";
 import type { OpenDatabase } from "../../../storage/open";
-import { describeFailure } from "../failures";
+import { indexQueued } from "../../../storage/search-index";
+import { describeFailure, failureLine } from "../failures";
 import { notifyHub } from "../hub-notice";
 import { displayPath } from "../named-files";
 import { progressBar } from "../progress";
@@ -45,6 +47,7 @@ export async function ingestPaths(opened: OpenDatabase, paths: string[], fetched
     bar?.increment(1, { failed: failures.length });
   }
   bar?.stop();
+  await indexForSearch(opened.db);
   for (const line of deferred) console.log(line);
   if (bar) for (const failure of failures.slice(missing.length)) console.error(`error: ${failure}`);
   const total = files.length + missing.length;
@@ -60,4 +63,13 @@ export async function ingestPaths(opened: OpenDatabase, paths: string[], fetched
   );
   await notifyHub(changedTags, totals.new + totals.updated > 0);
   return { files: total, failed: failures.length };
+}
+
+/** The stories stored indexed for search before the command ends; if the database will not, they wait queued for the next indexer. */
+async function indexForSearch(db: Database): Promise<void> {
+  try {
+    await indexQueued(db);
+  } catch (error) {
+    console.error(`warning: the stories stored are not all indexed for search yet (${failureLine(error)}): the next ingest, fetch or serve indexes them`);
+  }
 }

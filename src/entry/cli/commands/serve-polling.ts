@@ -1,15 +1,20 @@
-/** serve --poll: the polling pass in the background, one at a time, and pruning after it on the retention's schedule. */
+/**
+ * serve's background work: indexing stored stories for search every second (what a server finds queued at start
+ * included), and with --poll the polling pass, one at a time, and pruning after it on the retention's schedule.
+ */
 import type { AddressPolicy } from "../../../input/fetch/address-policy";
 import { FeedFetcher } from "../../../input/fetch/http-fetch";
 import { isoSeconds } from "../../../normalise/item";
 import { ArticleFetching, fullTextLine } from "../../../pipeline/full-text";
+import { OwedLeases } from "../../../pipeline/owed-leases";
+import { SearchIndexing } from "../../../pipeline/search-indexing";
 import { pollFeeds, type PollResult, type PollSummary } from "../../../pipeline/poll-feeds";
 import { describePrune, firstPruneDelayMs, nextPruneDelayMs, pruneByPolicy, type PolicyPrune } from "../../../pipeline/prune-schedule";
 import type { VersionBook } from "../../../publish/version-book";
 import type { Database } from "../../../storage/database";
 import { failureLine } from "../failures";
 import { notifyHub } from "../hub-notice";
-import { pollerName } from "../poller-name";
+import { handBackDeadNamesakes, pollerName } from "../poller-name";
 import type { Config } from "../../config";
 import { FeedReadingPool } from "../../node/feed-reading";
 import { leanWhile } from "../../node/lean-passes";
@@ -18,6 +23,8 @@ import type { ServerMetrics } from "../../node/metrics";
 
 /** How often `serve --poll` looks for feeds that are due. */
 const POLL_EVERY_MS = 60_000;
+/** How often a server indexes the stories queued for search (by its own passes, other pollers, the admin API): ?q= lags by about this. */
+const INDEX_EVERY_MS = 1_000;
 /**
  * The young generation of a reading thread's heap in a long-running server: V8 gives it up to 48 MB, and a thread
  * that reads one document at a time gains little from more (bench:memory: the peak falls by about 30 MB at 4).
@@ -59,18 +66,28 @@ export function backgroundWork(poll: boolean, serving: Serving): BackgroundWork 
   const fetcher = poll ? new FeedFetcher(addresses) : null;
   const reading = poll ? new FeedReadingPool({ youngGenerationMb: READING_YOUNG_GENERATION_MB }) : null;
   const articles = fetcher ? new ArticleFetching(fetcher, { spacingMs: config.articleSpacingMs, perPass: config.articlesPerPass }) : undefined;
+  const indexing = searchIndexing(serving);
+  // what a failing pass could not give back (its database gone): given back when the database answers again
+  const owed = new OwedLeases();
+  let namesakesDone = false;
   const pass = () => {
     if (!fetcher || polling || pruning) return;
-    polling = leanWhile(() =>
-      pollFeeds(db, metrics.timed(fetcher), {
-        owner: pollerName(),
+    polling = leanWhile(async () => {
+      if (!namesakesDone) {
+        await handBackNamesakes(serving);
+        namesakesDone = true;
+      }
+      return pollFeeds(db, metrics.timed(fetcher), {
+        owner: pollerName(config.pollerName),
+        owed,
+        indexing,
         leaseSeconds: config.leaseSeconds,
         signal: stopPass.signal,
         reader: reading?.read,
         articles,
         onDone: (r) => sayPolled(r, serving),
-      }),
-    )
+      });
+    })
       .then((summary) => passEnded(summary, serving))
       .catch((error: unknown) => {
         metrics.passEnded(false);
@@ -100,7 +117,9 @@ export function backgroundWork(poll: boolean, serving: Serving): BackgroundWork 
       return pruning;
     },
     start: () => {
-      if (!fetcher || stopped) return;
+      if (stopped) return;
+      indexing.every(INDEX_EVERY_MS);
+      if (!fetcher) return;
       timer = setInterval(pass, POLL_EVERY_MS);
       log.info(`polling followed feeds every ${POLL_EVERY_MS / 1000} s`);
       pass();
@@ -114,12 +133,33 @@ export function backgroundWork(poll: boolean, serving: Serving): BackgroundWork 
     },
     stop: () => {
       stopPass.abort();
+      indexing.stop();
       if (timer) clearInterval(timer);
       stopped = true;
       if (pruneTimer) clearTimeout(pruneTimer);
     },
     close: () => Promise.all([fetcher?.close(), reading?.close()]),
   };
+}
+
+/** The server's indexing for search; a failure is logged when it begins (a database gone fails every second), and its end too. */
+function searchIndexing({ db, log }: Serving): SearchIndexing {
+  let failing = false;
+  const indexing = new SearchIndexing(db, (error) => {
+    if (!failing) log.warn(`search index: ${failureLine(error)}; stories stay queued and are indexed once the database answers`);
+    failing = true;
+  });
+  indexing.succeeded = () => {
+    if (failing) log.info("search index: indexing again");
+    failing = false;
+  };
+  return indexing;
+}
+
+/** Before the first pass: the feeds held by pollers of this name that are gone (handBackDeadNamesakes), freed and said. */
+async function handBackNamesakes({ db, config, log }: Serving): Promise<void> {
+  const { pollers, feeds } = await handBackDeadNamesakes(db, config.pollerName);
+  if (feeds) log.info({ pollers, feeds }, `poll: gave back ${feeds} ${feeds === 1 ? "feed" : "feeds"} held by ${pollers.join(", ")}, gone`);
 }
 
 /** The feed a log line is about: its name and URL, and its title as the feed says it (scrubbed by the log). */

@@ -1,0 +1,1 @@
+ALTER TABLE "sources" ADD COLUMN "origin" text GENERATED ALWAYS AS (substring("url" from '^[a-z][a-z0-9+.-]*://[^/?#]*')) STORED;
