@@ -134,6 +134,8 @@ function originTurns(turnsPerOrigin: number | undefined) {
     busy: () => (perOrigin === undefined ? [] : [...atOrigin].filter(([, n]) => n >= perOrigin).map(([origin]) => origin)),
     givenBack: () => givenBack,
     take: (source: FeedSource) => {
+      // a feed handed out again before its turn was given back holds one turn, not two
+      if (fetching.has(source.id)) return source;
       fetching.set(source.id, source.origin);
       if (source.origin !== null) atOrigin.set(source.origin, (atOrigin.get(source.origin) ?? 0) + 1);
       return source;

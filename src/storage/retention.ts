@@ -26,7 +26,7 @@
  */
 import { and, asc, count, eq, gt, sql, type SQL } from "drizzle-orm";
 import type { Database } from "./database";
-import { articlePages, documents, itemTags, items, observations, tags } from "./schema";
+import { articlePages, documents, items, itemSearch, itemTags, observations, tags } from "./schema";
 import { dropOrphanedSearchRows } from "./search-index";
 import { withIngestionsHeld } from "./source-tags";
 import { inJsonList } from "./json-list";
@@ -89,6 +89,10 @@ export async function prune(db: Database, policy: RetentionPolicy, options: Prun
       const links = await tx.selectDistinct({ tagId: itemTags.tagId }).from(itemTags).where(inJsonList(itemTags.itemId, sure));
       // observations and tag links would go by cascade; deleted first, to count them
       const gone = await tx.delete(observations).where(inJsonList(observations.itemId, sure)).returning({ documentId: observations.documentId });
+      // their search rows first, in the order of the ids, as indexing writes them (search-index.ts): never crosswise
+      await tx.execute(
+        sql`delete from ${itemSearch} where ${itemSearch.itemId} in (select ${itemSearch.itemId} from ${itemSearch} where ${inJsonList(itemSearch.itemId, sure)} order by ${itemSearch.itemId} for update)`,
+      );
       await tx.delete(items).where(inJsonList(items.id, sure));
       const tags = await bumpVersions(
         tx,

@@ -7,7 +7,8 @@ import { matchTextOf } from "../normalise/topic/label-words";
 
 /**
  * An item's row as derived from its observations: last_seen_at is kept apart (storage/listing),
- * match_words is written from matchText where the row is written (match-words.ts), never read, and
+ * match_words is written from matchText where the row is written (match-words.ts) and read only by the
+ * search index (search-index.ts), and
  * dropped is the global rules' verdict, kept where tags are linked (store/link-tags linkItemTags).
  */
 export type ItemRow = Omit<typeof items.$inferSelect, "lastSeenAt" | "matchWords" | "dropped">;

@@ -18,7 +18,9 @@ export async function queueForSearch(tx: Database, ids: readonly string[]): Prom
   await tx
     .insert(searchQueue)
     .select(sql`select id, now() from jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb) as q(id)`)
-    .onConflictDoNothing()
+    // an update, not nothing: it locks a row queued already, so that an indexer cannot take it with the text before
+    // this transaction's (it skips the row until this commits, or this waits until its taking commits and queues anew)
+    .onConflictDoUpdate({ target: searchQueue.itemId, set: { queuedAt: sql`now()` } })
     .prepare("queue_for_search")
     .execute();
 }
@@ -38,6 +40,8 @@ export async function indexBatch(db: Database, limit = INDEX_BATCH): Promise<num
       insert into ${itemSearch} (item_id, words)
       select ${items.id}, to_tsvector('german', ${items.title} || ' ' || ${items.summary}) || ${items.matchWords}
       from ${items} join taken on taken.item_id = ${items.id}
+      -- in the order of the stories' ids, as prune locks them: two that wait for each other's rows never do so crosswise
+      order by ${items.id}
       on conflict (item_id) do update set words = excluded.words
     )
     select count(*)::int as taken from taken`);

@@ -56,9 +56,18 @@ function withListedRepeats(rows: readonly ListedRow[], before: ReadonlyMap<numbe
     const seen = latest.get(key);
     if (!seen || row.fetchedAt > seen.fetchedAt) latest.set(key, row);
   }
+  const held = new Map<number, Set<string>>();
+  const holds = (sourceId: number, listing: Listing, id: string) => {
+    let ids = held.get(sourceId);
+    if (!ids) {
+      ids = new Set(listing.ids);
+      held.set(sourceId, ids);
+    }
+    return ids.has(id);
+  };
   for (const { listedAt, ...row } of latest.values()) {
     const listing = before?.get(row.sourceId);
-    const at = listing ? (listing.ids.includes(row.itemId) ? listing.listedAt : null) : listedAt;
+    const at = listing ? (holds(row.sourceId, listing, row.itemId) ? listing.listedAt : null) : listedAt;
     if (at && at > row.fetchedAt) out.push({ ...row, fetchedAt: at, documentId: LISTED_REPEAT });
   }
   return out;
@@ -80,6 +89,10 @@ export async function recordLetGoRepeats(tx: Database, letGo: readonly { sourceI
     join ${observations} o on o.item_id = w.i
     join ${documents} d on d.id = o.document_id and d.source_id = w.s
     where o.fetched_at < w.at
+      -- none where the source observed it at the listing's time already (another of its documents of that time, say)
+      and not exists (
+        select 1 from ${observations} o2 join ${documents} d2 on d2.id = o2.document_id
+        where o2.item_id = w.i and d2.source_id = w.s and o2.fetched_at >= w.at)
     order by w.s, w.i, o.fetched_at desc, ld.id desc
     on conflict do nothing`);
 }

@@ -17,9 +17,13 @@ export function pollerName(name: string | undefined): string {
  */
 export async function handBackDeadNamesakes(db: Database, name: string | undefined): Promise<{ pollers: string[]; feeds: number }> {
   const prefix = `${name ?? hostname()} pid `;
+  const own = pollerName(name);
   const dead = (await leaseOwnersNamed(db, prefix)).filter((owner) => {
+    // this process has claimed nothing yet: leases under its own name are a predecessor's that had its pid (a
+    // container restarted, its poller pid 1 again)
+    if (owner === own) return true;
     const pid = Number(owner.slice(prefix.length));
-    return Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid);
+    return Number.isSafeInteger(pid) && pid > 0 && !alive(pid);
   });
   return { pollers: dead, feeds: await releaseLeasesOf(db, dead) };
 }

@@ -10,12 +10,9 @@
  * a new thread. Results cross threads by structured clone, which keeps Dates,
  * Maps and plain objects as they are.
  *
- * Hand-written on purpose (measured 2026-12-06, 2-core machine, load 3 to 6; docs/design.md): piscina 5.3.2 behind
- * this interface passed the pool's tests, but cost the main thread 1.5 to 1.7 times the processor time per document
- * (0.35 to 0.50 ms against 0.22 to 0.30 ms; 300 benchmark feeds, 8 in flight, 5 to 7 rounds in turns; 1.4 times with
- * no timeout at all), times a document from its start only if the thread posts a message for each, and once one thread
- * fails before it is ready starts no other, so waiting documents never settle. tinypool 2.2.0 leaves a document
- * pending forever when its thread exits. Wall time, start (about 0.4 s compiled) and memory were alike within spread.
+ * Hand-written, not piscina or tinypool: measured, piscina cost the main thread 1.5 to 1.7 times the processor time
+ * per document and could leave waiting documents unsettled, and tinypool leaves a dead thread's document pending
+ * (docs/design.md, "Why the feed-reading threads are a pool of feedwerk's own").
  */
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
