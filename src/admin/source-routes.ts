@@ -91,8 +91,9 @@ export function addSourceRoutes(
       const bytes = new Uint8Array(await c.req.arrayBuffer());
       try {
         const report = await ingestPage(db, { name, bytes, fetchedAt: query.fetched_at ?? new Date() }, readPage);
-        // indexed for search before answering, so that ?q= finds what was posted; if the database will not now,
-        // the stories stay queued for the next indexer (a server's every second, a poller's pass)
+        // indexed for search before answering, so that ?q= finds what was posted at once, unless another indexer
+        // holds it at that moment (it then indexes it) or the database will not now: then it stays queued for the
+        // next indexer (a server's every second, a poller's pass); the ingestion itself has committed either way
         if (report.new || report.updated) await indexQueued(db).catch(() => 0);
         if (report.new || report.updated) onChange?.(report);
         return c.json({ new: report.new, updated: report.updated, unchanged: report.unchanged, changed_tags: report.changedTags });

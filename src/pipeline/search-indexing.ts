@@ -10,6 +10,7 @@ export class SearchIndexing {
   private running: Promise<void> | null = null;
   private again = false;
   private timer: ReturnType<typeof setInterval> | null = null;
+  private stopped = false;
 
   constructor(
     private readonly db: Database,
@@ -19,6 +20,7 @@ export class SearchIndexing {
 
   /** Stories were queued: index them soon. */
   kick(): void {
+    if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
@@ -31,15 +33,18 @@ export class SearchIndexing {
   /** Kicks every `ms` from now on (a server), beginning now: what an earlier process left queued is indexed at start. */
   every(ms: number): void {
     this.stop();
+    this.stopped = false;
     this.kick();
     this.timer = setInterval(() => this.kick(), ms);
     // the timer alone keeps no process alive
     (this.timer as { unref?: () => void }).unref?.();
   }
 
+  /** No more runs begin; a run under way ends as it will, and its failure (the database closed under it) goes unsaid. */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.stopped = true;
   }
 
   /** Waits for the run under way, then indexes whatever is still queued; returns how many it indexed, or throws why not. */
@@ -59,7 +64,7 @@ export class SearchIndexing {
       } while (this.again);
       this.succeeded();
     } catch (error) {
-      this.failed(error);
+      if (!this.stopped) this.failed(error);
     }
   }
 }
