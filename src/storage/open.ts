@@ -301,7 +301,8 @@ export function lockDataDir(dataDir: string): () => void {
   throw new Error(`could not lock ${lockPath}`);
 }
 
-function isRunning(pid: number): boolean {
+/** Whether a process of this pid runs on this machine (EPERM: it does, as another user). */
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

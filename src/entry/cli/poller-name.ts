@@ -2,6 +2,7 @@
 import { hostname } from "node:os";
 import type { Database } from "../../storage/database";
 import { leaseOwnersNamed, releaseLeasesOf } from "../../storage/lease-owners";
+import { isRunning } from "../../storage/open";
 
 /** "name pid N", the name being FEEDWERK_POLLER_NAME or the host's: the operator sees which machine and process holds a feed. */
 export function pollerName(name: string | undefined): string {
@@ -23,17 +24,7 @@ export async function handBackDeadNamesakes(db: Database, name: string | undefin
     // container restarted, its poller pid 1 again)
     if (owner === own) return true;
     const pid = Number(owner.slice(prefix.length));
-    return Number.isSafeInteger(pid) && pid > 0 && !alive(pid);
+    return Number.isSafeInteger(pid) && pid > 0 && !isRunning(pid);
   });
   return { pollers: dead, feeds: await releaseLeasesOf(db, dead) };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it runs, as another user
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
