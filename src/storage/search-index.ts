@@ -17,7 +17,8 @@ export async function queueForSearch(tx: Database, ids: readonly string[]): Prom
   if (!ids.length) return;
   await tx
     .insert(searchQueue)
-    .select(sql`select id, now() from jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb) as q(id)`)
+    // each once: an upsert may not touch one row twice in a statement
+    .select(sql`select id, now() from jsonb_array_elements_text(${JSON.stringify([...new Set(ids)])}::jsonb) as q(id)`)
     // an update, not nothing: it locks a row queued already, so that an indexer cannot take it with the text before
     // this transaction's (it skips the row until this commits, or this waits until its taking commits and queues anew)
     .onConflictDoUpdate({ target: searchQueue.itemId, set: { queuedAt: sql`now()` } })
