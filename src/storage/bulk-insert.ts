@@ -1,31 +1,65 @@
 /**
- * Many rows in one statement with one parameter: the rows travel as a JSON
- * array and jsonb_populate_recordset turns them into the table's row type.
- * A feed's first fetch writes fifty items, their observations and their tag
- * links; as a multi-row VALUES list that is a thousand bound parameters, a
- * statement text that changes with the number of rows, and more time spent
- * building and describing it than the database takes to write the rows.
+ * Many rows in one statement, a parameter per column: each column travels as one array literal and
+ * unnest turns the arrays back into rows. A feed's first fetch writes fifty items, their observations
+ * and their tag links; as a multi-row VALUES list that is a thousand bound parameters and a statement
+ * text that changes with the number of rows. Arrays rather than a JSON array of row objects: the
+ * database reads an array literal in about half the time it takes to read the same rows as jsonb
+ * (measured on the benchmark's items: 160 ms against 295 ms per 5,000 rows), and the column names
+ * are not repeated in every row.
  */
-import { getTableColumns, getTableName, type SQL, sql } from "drizzle-orm";
+import { type Column, getTableColumns, getTableName, type SQL, sql } from "drizzle-orm";
 import type { PgTable } from "drizzle-orm/pg-core";
 import type { Database } from "./database";
 
-/** A table's columns, property and column name, and the column list of the insert: the same for every call. */
-const shapes = new WeakMap<PgTable, { columns: [string, string][]; names: SQL }>();
+interface Shape {
+  /** Property, column, and the column's type as an array of it. */
+  columns: { key: string; column: Column; arrayType: SQL }[];
+  names: SQL;
+}
 
-function shapeOf(table: PgTable): { columns: [string, string][]; names: SQL } {
+/** A table's columns and the column list of the insert: the same for every call. */
+const shapes = new WeakMap<PgTable, Shape>();
+
+function shapeOf(table: PgTable): Shape {
   let shape = shapes.get(table);
   if (!shape) {
-    const columns = Object.entries(getTableColumns(table)).map(([key, column]) => [key, (column as { name: string }).name] as [string, string]);
+    const columns = Object.entries(getTableColumns(table)).map(([key, column]) => ({
+      key,
+      column,
+      // the type is the schema's own (never from outside): raw is safe
+      arrayType: sql.raw(`${column.getSQLType()}[]`),
+    }));
     // columns named, not *: a column added by a later migration sits last in the table, not where the schema lists it
     const names = sql.join(
-      columns.map(([, name]) => sql.identifier(name)),
+      columns.map(({ column }) => sql.identifier(column.name)),
       sql`, `,
     );
     shape = { columns, names };
     shapes.set(table, shape);
   }
   return shape;
+}
+
+const NEEDS_ESCAPE = /["\\]/;
+const ESCAPED = /["\\]/g;
+
+/**
+ * One column of the rows as an array literal: each value as the column maps it for the driver
+ * (a Date to its ISO form, jsonb to JSON text), quoted, with quotes and backslashes escaped; NULL unquoted.
+ */
+function arrayLiteral(rows: readonly Record<string, unknown>[], key: string, column: Column): string {
+  let literal = "{";
+  for (let i = 0; i < rows.length; i++) {
+    const value = rows[i]![key];
+    if (i) literal += ",";
+    if (value === null || value === undefined) {
+      literal += "NULL";
+      continue;
+    }
+    const text = String(column.mapToDriverValue(value));
+    literal += NEEDS_ESCAPE.test(text) ? `"${text.replace(ESCAPED, "\\$&")}"` : `"${text}"`;
+  }
+  return `${literal}}`;
 }
 
 /** Rows give every column (defaults are not applied); `name` prepares the statement once per connection. */
@@ -37,14 +71,12 @@ export async function insertRows<T extends PgTable>(
 ): Promise<void> {
   if (!rows.length) return;
   const { columns, names } = shapeOf(table);
-  const records = new Array<Record<string, unknown>>(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i] as Record<string, unknown>;
-    const record: Record<string, unknown> = {};
-    for (const [key, name] of columns) record[name] = row[key] ?? null;
-    records[i] = record;
-  }
-  const select = sql`select ${names} from jsonb_populate_recordset(null::${sql.identifier(getTableName(table))}, ${JSON.stringify(records)}::jsonb)`;
+  const records = rows as readonly Record<string, unknown>[];
+  const arrays = sql.join(
+    columns.map(({ key, column, arrayType }) => sql`${arrayLiteral(records, key, column)}::${arrayType}`),
+    sql`, `,
+  );
+  const select = sql`select ${names} from unnest(${arrays}) as ${sql.identifier(getTableName(table))}(${names})`;
   const insert = tx.insert(table).select(select);
   await (options.onConflictDoNothing ? insert.onConflictDoNothing() : insert).prepare(options.name).execute();
 }

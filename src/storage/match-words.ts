@@ -14,8 +14,8 @@
  * made only of them has no words, and tag-match reads every story instead.
  *
  * Each word is stored with a leading space, which the German text search
- * configuration never puts in a lexeme: the words share the index with ?q='s
- * lexemes without either search ever finding the other's.
+ * configuration never puts in a lexeme: the words once shared an index with ?q='s
+ * lexemes (until migration 0022), and the stored words keep that form.
  */
 
 const WORD_CHARS = "0-9a-z\\u00DF-\\u00F6\\u00F8-\\u024F\\u03B1-\\u03C9\\u0430-\\u044F";

@@ -38,12 +38,12 @@ export async function indexBatch(db: Database, limit = INDEX_BATCH): Promise<num
       where ${searchQueue.itemId} in (select item_id from ${searchQueue} limit ${limit} for update skip locked)
       returning item_id
     ), written as (
-      insert into ${itemSearch} (item_id, words)
-      select ${items.id}, to_tsvector('german', ${items.title} || ' ' || ${items.summary}) || ${items.matchWords}
+      insert into ${itemSearch} (item_id, lexemes, words)
+      select ${items.id}, to_tsvector('german', ${items.title} || ' ' || ${items.summary}), ${items.matchWords}
       from ${items} join taken on taken.item_id = ${items.id}
       -- in the order of the stories' ids, as prune locks them: two that wait for each other's rows never do so crosswise
       order by ${items.id}
-      on conflict (item_id) do update set words = excluded.words
+      on conflict (item_id) do update set lexemes = excluded.lexemes, words = excluded.words
     )
     select count(*)::int as taken from taken`);
   const list = (rows as unknown as { rows?: { taken: number }[] }).rows ?? (rows as unknown as { taken: number }[]);
@@ -64,7 +64,7 @@ export async function searchBacklog(db: Database): Promise<number> {
 
 /** The stories whose title and summary hold the words of a reader's query (websearch syntax, German lexemes): ?q=. */
 export function matchingQuery(q: string): SQL {
-  return sql`${items.id} in (select ${itemSearch.itemId} from ${itemSearch} where ${itemSearch.words} @@ websearch_to_tsquery('german', ${q}))`;
+  return sql`${items.id} in (select ${itemSearch.itemId} from ${itemSearch} where ${itemSearch.lexemes} @@ websearch_to_tsquery('german', ${q}))`;
 }
 
 /**
