@@ -56,8 +56,11 @@ const ASCTIME = new RegExp(String.raw`^(?:[A-Za-z]{3,9},?\s+)?([A-Za-z]{3,9})\s+
 const SLASHED = new RegExp(String.raw`^(?:[A-Za-z]{3,9},?\s+)?(\d{4})/(\d{2})/(\d{2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(${ZONE})?$`);
 const GERMAN_NUMERIC = /^(\d{1,2})\.(\d{1,2})\.(\d{4}),?\s+(\d{1,2}):(\d{2})(?:\s*Uhr)?$/;
 
+// each run of white space as one space: a run of two or more, or one character that is not a space already
+const SPACE = /\s{2,}|[^\S ]/g;
+
 export function parseFeedDate(raw: string | undefined | null): Date | null {
-  const text = raw?.trim().replace(/\s+/g, " ");
+  const text = raw?.trim().replace(SPACE, " ");
   if (!text) return null;
   return iso(text) ?? rfc822(text) ?? english(text) ?? asctime(text) ?? slashed(text) ?? germanNumeric(text);
 }
@@ -140,8 +143,9 @@ function build(y: number, mo: number, d: number, h: number, mi: number, s: numbe
   // setUTCFullYear, since Date.UTC reads the years 0 to 99 as 1900 to 1999
   date.setUTCFullYear(y, mo - 1, d);
   const t = date.getTime() - offsetMinutes * 60_000;
-  const year = new Date(t).getUTCFullYear();
-  return Number.isNaN(t) || year < 1 || year > 9999 ? null : new Date(t);
+  date.setTime(t);
+  const year = date.getUTCFullYear();
+  return Number.isNaN(t) || year < 1 || year > 9999 ? null : date;
 }
 
 function daysInMonth(y: number, mo: number): number {

@@ -22,11 +22,16 @@ export interface SaxParser {
   onclosetag: (name: string) => void;
 }
 
-/** An entry element's source: [start, end) of `xml`, and [start, end) of each start tag around it, the root's first. */
+/**
+ * An entry element's source: [start, end) of `xml`, where its start tag ends and its end tag starts (both `end`
+ * for an empty-element tag), and [start, end) of each start tag around it, the root's first.
+ */
 interface EntrySource {
   xml: string;
   start: number;
   end: number;
+  tagEnd: number;
+  closeStart: number;
   around: [number, number][];
 }
 
@@ -83,6 +88,21 @@ export function entryExcerpt(item: object): string | undefined {
   return around.map(([from, to]) => xml.slice(from, to)).join("") + xml.slice(start, end);
 }
 
+/**
+ * entryExcerpt(item) as the xml:base pass (xml-base.ts) reads it: where nothing in the entry names an xml:base,
+ * what is inside it adds none to the chains it records, each of which is then the one around the entry, so the
+ * entry's own start and end tags stand for it (the pass over an entry's content, often most of the document, is
+ * saved). The document is well-formed XML (sax read it), so the tags left keep their places in the tree.
+ */
+export function entryBaseExcerpt(item: object): string | undefined {
+  const source = (item as WithSource)[SOURCE];
+  if (!source) return undefined;
+  const { xml, start, end, tagEnd, closeStart, around } = source;
+  const inner = xml.slice(start, end);
+  if (tagEnd === end || inner.includes("xml:base")) return entryExcerpt(item);
+  return around.map(([from, to]) => xml.slice(from, to)).join("") + xml.slice(start, tagEnd) + xml.slice(closeStart, end);
+}
+
 /** The sax parser's events seen here before xml2js sees them (once per sax parser: xml2js makes a new one for each document). */
 function watch(sax: SaxParser): void {
   if (watched.has(sax)) return;
@@ -114,5 +134,8 @@ function closed(state: Parsing, sax: SaxParser): void {
   const element = state.open.pop();
   if (!element || !state.container || state.open.at(-1) !== state.container.element || element.name !== state.container.entry) return;
   const around = state.open.map((e): [number, number] => [e.start, e.tagEnd]);
-  state.sources.push({ xml: state.xml, start: element.start, end: sax.position, around });
+  // the end tag's "<": the last tag's; an empty-element tag is its start tag
+  const end = sax.position;
+  const closeStart = element.tagEnd === end ? end : sax.startTagPosition - 1;
+  state.sources.push({ xml: state.xml, start: element.start, end, tagEnd: element.tagEnd, closeStart, around });
 }

@@ -4,110 +4,28 @@
  * made absolute; and titles reduced to plain text.
  */
 import { Parser } from "htmlparser2";
-import sanitize from "sanitize-html";
-
-const ALLOWED_TAGS = [
-  "p",
-  "br",
-  "hr",
-  "a",
-  "strong",
-  "b",
-  "em",
-  "i",
-  "u",
-  "s",
-  "sub",
-  "sup",
-  "small",
-  "mark",
-  "abbr",
-  "q",
-  "cite",
-  "blockquote",
-  "pre",
-  "code",
-  "ul",
-  "ol",
-  "li",
-  "dl",
-  "dt",
-  "dd",
-  "h2",
-  "h3",
-  "h4",
-  "h5",
-  "h6",
-  "img",
-  "figure",
-  "figcaption",
-  "picture",
-  "source",
-  "table",
-  "thead",
-  "tbody",
-  "tfoot",
-  "tr",
-  "th",
-  "td",
-  "caption",
-  "time",
-];
-
-function absolutise(base: string | null, value: string | undefined): string | undefined {
-  if (!value) return value;
-  try {
-    return new URL(value, base ?? undefined).toString();
-  } catch {
-    return undefined;
-  }
-}
+import { sanitizeFragment } from "./sanitizer";
 
 // "<br></br>" is one line break in XHTML; an HTML parser reads the end tag as a second <br>
 const BR_PAIR = /<br(\s[^<>]*)?>\s*<\/br\s*>/gi;
-
-/**
- * The base the transforms resolve against, for the one sanitize call running: sanitize-html is
- * synchronous, so one options object (built once, not for every entry) serves every call.
- */
-let linkBase: string | null = null;
-
-const SANITIZE: sanitize.IOptions = {
-  allowedTags: ALLOWED_TAGS,
-  allowedAttributes: {
-    a: ["href", "title"],
-    img: ["src", "alt", "title", "width", "height"],
-    source: ["srcset", "type", "media"],
-    abbr: ["title"],
-    time: ["datetime"],
-    th: ["colspan", "rowspan"],
-    td: ["colspan", "rowspan"],
-  },
-  allowedSchemes: ["http", "https", "mailto"],
-  allowedSchemesByTag: { img: ["http", "https"] },
-  allowProtocolRelative: false,
-  disallowedTagsMode: "discard",
-  // h1 would compete with the reader's own title
-  transformTags: {
-    h1: "h2",
-    a: (tagName, attribs) => ({ tagName, attribs: { ...attribs, href: absolutise(linkBase, attribs.href) ?? "", rel: "nofollow noopener" } }),
-    img: (tagName, attribs) => ({ tagName, attribs: { ...attribs, src: absolutise(linkBase, attribs.src) ?? "" } }),
-  },
-  allowedSchemesAppliedToAttributes: ["href", "src"],
-  exclusiveFilter: (frame) => frame.tag === "img" && !frame.attribs.src,
-};
 
 export function sanitizeContent(html: string, base: string | null): string {
   // text without markup or references, as many feeds write their descriptions: sanitize-html would
   // give it back with ">" escaped, after a tokenizer pass and its options' setup
   if (!html.includes("<") && !html.includes("&")) return html.replaceAll(">", "&gt;").trim();
-  linkBase = base;
-  try {
-    const clean = sanitize(html.includes("</br") ? html.replace(BR_PAIR, "<br$1>") : html, SANITIZE).trim();
-    return shows(clean) ? clean : "";
-  } finally {
-    linkBase = null;
-  }
+  const clean = sanitizeFragment(html.includes("</br") ? html.replace(BR_PAIR, "<br$1>") : html, base).trim();
+  return shows(clean) ? clean : "";
+}
+
+/**
+ * sanitizeContent(html, base) and plainText(html) at once: both read the same tokenizer events, so one pass
+ * serves both where the fragment is what each reads (no XHTML "</br>" pair, which sanitising rewrites first).
+ */
+export function sanitizeWithText(html: string, base: string | null): { html: string; text: string } {
+  if ((!html.includes("<") && !html.includes("&")) || html.includes("</br")) return { html: sanitizeContent(html, base), text: plainText(html) };
+  startPlain(html);
+  const clean = sanitizeFragment(html, base, TEXT_HANDLER).trim();
+  return { html: shows(clean) ? clean : "", text: endPlain() };
 }
 
 /**
@@ -178,24 +96,35 @@ const HIDDEN = new Set(["script", "style", "template", "noscript"]);
  */
 export function plainText(html: string): string {
   if (!html.includes("<") && !html.includes("&")) return html.replace(SPACE, " ").trim();
+  startPlain(html);
+  // a parser per call: a reset one keeps the foreign content (<svg>, <math>) a fragment left open
+  new Parser(TEXT_HANDLER, { decodeEntities: true }).end(html);
+  return endPlain();
+}
+
+function startPlain(html: string): void {
   plain.source = html;
   plain.text = "";
   plain.hidden = 0;
-  // a parser per call: a reset one keeps the foreign content (<svg>, <math>) a fragment left open
-  new Parser(TEXT_HANDLER, { decodeEntities: true }).end(html);
+}
+
+function endPlain(): string {
   const text = plain.text;
   plain.source = plain.text = "";
   return text.replace(SPACE, " ").trim();
 }
 
-// JavaScript's \s is Unicode white space, no-break and narrow no-break spaces included
-const SPACE = /\s+/g;
+// JavaScript's \s is Unicode white space, no-break and narrow no-break spaces included. Each run of it
+// becomes one space: a run of two or more, or one character that is not a space already (the same as
+// replacing every run, without rewriting the single spaces between words, nearly all of them)
+const SPACE = /\s{2,}|[^\S ]/g;
 
 /** The state of the one plainText call running (plainText is synchronous): the handler is built once, not per call. */
 const plain = { source: "", text: "", hidden: 0 };
 // only an element that is closed somewhere hides its text: "Wie man <script> einbindet", a title whose
 // tag name was written as text, keeps the words after it
-const closed = (name: string) => new RegExp(`</${name}\\s*>`, "i").test(plain.source);
+const CLOSING = new Map([...HIDDEN].map((name) => [name, new RegExp(`</${name}\\s*>`, "i")]));
+const closed = (name: string) => CLOSING.get(name)!.test(plain.source);
 const TEXT_HANDLER: ConstructorParameters<typeof Parser>[0] = {
   ontext(data) {
     if (!plain.hidden) plain.text += data;

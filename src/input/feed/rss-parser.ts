@@ -80,17 +80,47 @@ export function parseFeedXml(xml: string): Promise<ParsedFeed> {
  * string itself, and throws on one it cannot read, refusing the whole feed.
  * Dates are read here (dates.ts; an unreadable one leaves the entry undated),
  * so rss-parser is given the entry without them, and they are added back as
- * the custom fields it would have copied.
+ * the custom fields it would have copied. Its summary goes the same way
+ * (rss-parser would write it out again as a string, which nothing reads),
+ * and so does content that is text: rss-parser would add a plain-text
+ * snippet of it, which nothing reads either; its string is set as
+ * rss-parser sets it (rss.ts reads it where a document read as RSS holds
+ * Atom entries). Content that holds elements is left to rss-parser, which
+ * writes it out with xml2js's builder.
  */
 const atomParser = parser as unknown as { parseItemAtom(entry: Record<string, unknown>): ParsedItem };
 const parseItemAtom = atomParser.parseItemAtom.bind(parser);
 atomParser.parseItemAtom = (entry) => {
-  const { published, updated, ...rest } = entry;
-  const item = parseItemAtom(rest);
+  // an entry with no element in it is xml2js's string (its text): given as an object of no fields, as a copy makes it
+  if (typeof entry !== "object" || entry === null) return parseItemAtom({ ...(entry as object) });
+  const { published, updated, summary, content } = entry;
+  const first: unknown = Array.isArray(content) ? content[0] : undefined;
+  const text = typeof first === "string" ? first : typeof (first as { _?: unknown } | undefined)?._ === "string" ? (first as { _: string })._ : undefined;
+  const hidden = text === undefined ? ATOM_DATES_SUMMARY : ATOM_DATES_SUMMARY_CONTENT;
+  const item = withHidden(entry, hidden, () => parseItemAtom(entry));
   if (Array.isArray(published)) item.published = published[0];
   if (Array.isArray(updated)) item.updatedXml = updated;
+  // as rss-parser copies the custom fields kept as arrays, and its content
+  if (summary !== undefined) item.summaryXml = summary;
+  if (text !== undefined) {
+    item.contentXml = content;
+    item.content = text;
+  }
   return item;
 };
+const ATOM_DATES_SUMMARY = ["published", "updated", "summary"];
+const ATOM_DATES_SUMMARY_CONTENT = [...ATOM_DATES_SUMMARY, "content"];
+
+/** `call` with `keys` taken off `object` and put back: xml2js's objects have no prototype, and a copy of one is slow. */
+function withHidden<T>(object: Record<string, unknown>, keys: string[], call: () => T): T {
+  const values = keys.map((key) => object[key]);
+  for (const key of keys) delete object[key];
+  try {
+    return call();
+  } finally {
+    for (const [n, key] of keys.entries()) if (values[n] !== undefined) object[key] = values[n];
+  }
+}
 
 /**
  * Work rss-parser does for every RSS item that nothing here reads, left out: an ISO copy of its
@@ -115,8 +145,7 @@ rssParser.parseItemRss = (xmlItem, fields) => {
   }
   const description = xmlItem.description;
   if (!Array.isArray(description) || typeof description[0] !== "string") return parseItemRss(xmlItem, own);
-  const { description: _, ...rest } = xmlItem;
-  const item = parseItemRss(rest, own);
+  const item = withHidden(xmlItem, ["description"], () => parseItemRss(xmlItem, own));
   item.content = description[0];
   item.descriptionXml = description;
   return item;
