@@ -173,8 +173,7 @@ export const items = pgTable(
 
 /**
  * The full-text index of the stories, one row each: the German lexemes of title and summary for ?q=
- * (queries.ts), and the exact words, which no German lexeme can equal, for a new tag's candidates
- * (tag-match.ts), in one GIN index, since each GIN index costs about as much per story as another.
+ * (queries.ts), and the exact words for a new tag's candidates (tag-match.ts), each with a GIN index.
  * Written after the storing transaction, from searchQueue (search-index.ts): keeping a GIN index is
  * most of what storing a story costs the database, and done in bulk it holds up no ingestion. No
  * foreign key, so that indexing takes no lock on items: the row of a story deleted meanwhile is left
