@@ -211,7 +211,24 @@ describe("cli errors", () => {
     ]);
     // a URL that cannot be read cannot be redacted: nothing of it is shown but its scheme
     const unreadable = cli(["migrate"], { DATABASE_URL: "postgres://feedwerk:s3cr/et@db.internal:5432/feedwerk" });
-    expect([unreadable.status, unreadable.stderr]).toEqual([1, expect.stringMatching(/^error: DATABASE_URL: .*, got a postgres: URL\n$/)]);
+    expect([unreadable.status, unreadable.stderr]).toEqual([
+      1,
+      expect.stringMatching(/^error: DATABASE_URL: .*, got a postgres: URL that does not parse \(.*\)\n$/),
+    ]);
+    // what is wrong is said, the value is not: a port out of range, no host, a bad %-escape the driver would choke on
+    for (const [url, fault] of [
+      ["postgres://feedwerk:s3cret@db.internal:99999/feedwerk", "that does not parse"],
+      ["postgres://", "without a host"],
+      ["postgresql:///feedwerk?password=s3cret", "without a host"],
+      ["postgres://feedwerk:s3cret%zz@db.internal:5432/feedwerk", "with a bad %-escape"],
+    ]) {
+      const run = cli(["migrate"], { DATABASE_URL: url! });
+      expect([run.status, run.stderr], url).toEqual([
+        1,
+        expect.stringMatching(new RegExp(`^error: DATABASE_URL: must be a PostgreSQL URL, .*, got a postgres(ql)?: URL ${fault}`)),
+      ]);
+      expect(run.stderr).not.toContain("s3cret");
+    }
     const hub = cli(["migrate"], { FEEDWERK_HUB_URL: "https://hub.example.org/", FEEDWERK_PUBLIC_URL: "" });
     expect([hub.status, hub.stderr]).toEqual([1, "error: FEEDWERK_HUB_URL: needs FEEDWERK_PUBLIC_URL: the hub fetches the feeds at their public address\n"]);
     const host = cli(["serve"], { HOST: "not a host" });

@@ -76,9 +76,9 @@ const httpUrl = z.string().refine(
   { error: (issue) => `must be an absolute http(s) URL like https://feeds.example.org${got(issue.input)}` },
 );
 
-const postgresUrl = z.string().refine((value) => /^postgres(ql)?:\/\/[^/?#]/i.test(value) && URL.canParse(value), {
+const postgresUrl = z.string().refine((value) => postgresUrlFault(value) === null, {
   error: (issue) =>
-    `must be a PostgreSQL URL, postgres://user:password@host:5432/db (or postgresql://); unset it for the embedded database${gotScheme(String(issue.input))}`,
+    `must be a PostgreSQL URL, postgres://user:password@host:5432/db (or postgresql://); unset it for the embedded database, got ${postgresUrlFault(String(issue.input))}`,
 });
 
 const port = z
@@ -238,11 +238,21 @@ export function readConfig(env: Record<string, string | undefined> = process.env
 }
 
 /**
- * What may be said of a database URL that was refused: its scheme alone. A
- * URL that cannot be read cannot be redacted either; its password may stand
- * anywhere in it.
+ * What is wrong with a database URL, or null: said by its scheme and the fault alone, never by the value. A
+ * URL that cannot be read cannot be redacted either; its password may stand anywhere in it. The driver
+ * decodes the user, password and database name, so a bad %-escape in them is a fault here, not its "URI malformed".
  */
-function gotScheme(value: string): string {
+function postgresUrlFault(value: string): string | null {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(value)?.[1];
-  return scheme ? `, got a ${scheme}: URL` : ", got something that is not a URL";
+  if (!scheme) return "something that is not a URL";
+  if (!/^postgres(ql)?$/i.test(scheme)) return `a ${scheme}: URL`;
+  if (!/^postgres(ql)?:\/\/[^/?#]/i.test(value)) return `a ${scheme}: URL without a host`;
+  if (!URL.canParse(value)) return `a ${scheme}: URL that does not parse (a port above 65535, a space, a stray character?)`;
+  const url = new URL(value);
+  try {
+    for (const part of [url.username, url.password, url.pathname]) decodeURIComponent(part);
+  } catch {
+    return `a ${scheme}: URL with a bad %-escape (write a "%" in a password as %25)`;
+  }
+  return null;
 }
