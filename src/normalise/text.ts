@@ -23,9 +23,13 @@ export function clean(text: string): string {
   return stripNonXmlChars(text).trim();
 }
 
-/** Any run of Unicode white space (incl. U+00A0, U+202F) becomes one space. */
+// a run of two or more, or one character that is not a space already: a single space between two words,
+// most of them, is left alone rather than rewritten
+const SPACE_RUN = /\s{2,}|[^\S ]/g;
+
+/** Any run of Unicode white space (incl. U+00A0, U+202F) becomes one space, and the ends are trimmed. */
 export function collapseSpace(text: string): string {
-  return text.replace(/\s+/gu, " ").trim();
+  return text.replace(SPACE_RUN, " ").trim();
 }
 
 /**

@@ -8,6 +8,7 @@
  */
 import { berlinToUtc } from "../../normalise/berlin-time";
 import { MONTHS } from "../../normalise/months";
+import { collapseSpace } from "../../normalise/text";
 
 // RFC 822 names and a few that real feeds use; AT, ET, CT, MT, PT as US feeds write the standard times
 const ZONES: Record<string, number> = {
@@ -56,11 +57,8 @@ const ASCTIME = new RegExp(String.raw`^(?:[A-Za-z]{3,9},?\s+)?([A-Za-z]{3,9})\s+
 const SLASHED = new RegExp(String.raw`^(?:[A-Za-z]{3,9},?\s+)?(\d{4})/(\d{2})/(\d{2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(${ZONE})?$`);
 const GERMAN_NUMERIC = /^(\d{1,2})\.(\d{1,2})\.(\d{4}),?\s+(\d{1,2}):(\d{2})(?:\s*Uhr)?$/;
 
-// each run of white space as one space: a run of two or more, or one character that is not a space already
-const SPACE = /\s{2,}|[^\S ]/g;
-
 export function parseFeedDate(raw: string | undefined | null): Date | null {
-  const text = raw?.trim().replace(SPACE, " ");
+  const text = raw ? collapseSpace(raw) : "";
   if (!text) return null;
   return iso(text) ?? rfc822(text) ?? english(text) ?? asctime(text) ?? slashed(text) ?? germanNumeric(text);
 }

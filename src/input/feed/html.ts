@@ -4,6 +4,7 @@
  * made absolute; and titles reduced to plain text.
  */
 import { Parser } from "htmlparser2";
+import { collapseSpace } from "../../normalise/text";
 import { sanitizeFragment } from "./sanitizer";
 
 // "<br></br>" is one line break in XHTML; an HTML parser reads the end tag as a second <br>
@@ -95,7 +96,7 @@ const HIDDEN = new Set(["script", "style", "template", "noscript"]);
  * a "<" that does not open a tag ("Tom & Jerry <3") stays text.
  */
 export function plainText(html: string): string {
-  if (!html.includes("<") && !html.includes("&")) return html.replace(SPACE, " ").trim();
+  if (!html.includes("<") && !html.includes("&")) return collapseSpace(html);
   startPlain(html);
   // a parser per call: a reset one keeps the foreign content (<svg>, <math>) a fragment left open
   new Parser(TEXT_HANDLER, { decodeEntities: true }).end(html);
@@ -111,13 +112,8 @@ function startPlain(html: string): void {
 function endPlain(): string {
   const text = plain.text;
   plain.source = plain.text = "";
-  return text.replace(SPACE, " ").trim();
+  return collapseSpace(text);
 }
-
-// JavaScript's \s is Unicode white space, no-break and narrow no-break spaces included. Each run of it
-// becomes one space: a run of two or more, or one character that is not a space already (the same as
-// replacing every run, without rewriting the single spaces between words, nearly all of them)
-const SPACE = /\s{2,}|[^\S ]/g;
 
 /** The state of the one plainText call running (plainText is synchronous): the handler is built once, not per call. */
 const plain = { source: "", text: "", hidden: 0 };
