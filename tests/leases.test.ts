@@ -14,7 +14,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AddressPolicy } from "../src/input/fetch/address-policy";
 import { DEFAULT_LIMITS, FeedFetcher } from "../src/input/fetch/http-fetch";
-import { pollFeeds, type PollResult } from "../src/pipeline/poll-feeds";
+import { DEFAULT_CONCURRENCY, pollFeeds, type PollResult } from "../src/pipeline/poll-feeds";
 import type { Database } from "../src/storage/database";
 import type { OpenDatabase } from "../src/storage/open";
 import { documents, items, observations, sources } from "../src/storage/schema";
@@ -260,7 +260,10 @@ describe.skipIf(postgres.unavailable)("pollers in separate processes on one Post
   }, 240_000);
 
   it("a poller killed mid-pass keeps its feeds until its lease ends; then another poller fetches them", async () => {
-    await follow(opened.db, 40);
+    // the victim's first batch is as many feeds as it has workers; the others are left for the rescuer
+    const batch = DEFAULT_CONCURRENCY;
+    const feeds = batch + 32;
+    await follow(opened.db, feeds);
     hold = () => true;
     const env = { ...process.env, ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1", FEEDWERK_LEASE_SECONDS: "10" };
     const victim = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/entry/cli/main.ts"), "fetch"], { cwd: ROOT, env, stdio: "ignore" });
@@ -276,7 +279,7 @@ describe.skipIf(postgres.unavailable)("pollers in separate processes on one Post
     }
     hold = null;
     const victimsLeases = await opened.db.select({ name: sources.name, owner: sources.leaseOwner }).from(sources).where(sql`${sources.leaseUntil} > now()`);
-    expect(victimsLeases).toHaveLength(8); // one batch: as many feeds as the pass has workers
+    expect(victimsLeases).toHaveLength(batch); // one batch: as many feeds as the pass has workers
     expect(new Set(victimsLeases.map((l) => l.owner))).toEqual(new Set([expect.stringMatching(new RegExp(`pid ${victim.pid}$`))]));
     const victimsFeeds = new Set(victimsLeases.map((l) => Number(l.name.slice(1))));
 
@@ -290,18 +293,18 @@ describe.skipIf(postgres.unavailable)("pollers in separate processes on one Post
     // when it ends, they are due and free: the next pass fetches them
     for (let waited = 0; (await opened.db.$count(sources, sql`${sources.leaseUntil} > now()`)) > 0 && waited < 30_000; waited += 250) await sleep(250);
     const second = await cli(["fetch"], { ...scratch.env, FEEDWERK_ALLOWED_HOSTS: "127.0.0.1" });
-    expect([second.status, /^\d+ of \d+ feeds read$/m.exec(second.stdout)?.[0]]).toEqual([0, "8 of 8 feeds read"]);
+    expect([second.status, /^\d+ of \d+ feeds read$/m.exec(second.stdout)?.[0]]).toEqual([0, `${batch} of ${batch} feeds read`]);
     for (const name of victimsLeases.map((l) => l.name)) expect(second.stdout).toMatch(new RegExp(`^${name}\\s+stored\\s+3\\s`, "m"));
-    expect(await stored(opened.db, 40)).toMatchObject({
+    expect(await stored(opened.db, feeds)).toMatchObject({
       documentsPerFeed: new Set([1]),
-      feeds: 40,
-      items: 120,
-      distinctGuids: 120,
-      observations: 120,
+      feeds,
+      items: feeds * 3,
+      distinctGuids: feeds * 3,
+      observations: feeds * 3,
       leased: 0,
     });
     // the feeds nobody held were fetched once; the victim's once more than the requests it left hanging
-    for (let n = 0; n < 40; n++) if (!victimsFeeds.has(n)) expect(hits.get(n)).toBe(1);
+    for (let n = 0; n < feeds; n++) if (!victimsFeeds.has(n)) expect(hits.get(n)).toBe(1);
   }, 120_000);
 
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
