@@ -5,7 +5,7 @@
  * file read READ_ROUNDS times after a warm-up. No database, no network, no threads: what a pass
  * spends per document before storing it. READ_BASELINE=path/to/other/checkout/src reads with that
  * checkout's reader too, in turns in the same process, and prints the ratio. On Linux, reading
- * through the feed-reading pool (src/entry/node/feed-reading.ts, 8 documents in flight as in a pass)
+ * through the feed-reading pool (src/entry/node/feed-reading.ts, 8 documents in flight)
  * is measured too: the main thread's processor time (from /proc), which is what the pass's own
  * thread still spends per document, and the whole process's.
  */

@@ -37,11 +37,12 @@ const readHere: FeedReader = async (document) => (await import("../input/feed/re
 /**
  * Feeds a pass works on at once. Fetches of one origin still take turns (Fetcher.perOrigin); the workers
  * beyond them read and store, and the documents that wait to be stored together make the groups. More
- * workers make larger groups, so fewer transactions and statements: in a 1,000-feed first pass on
- * PostgreSQL, 16 workers took about 7 % less time than 8, and 32 about 3 % less than 16, PostgreSQL's
- * processor time with it. A document waiting is its body and its items: tens of kilobytes for most feeds.
+ * workers make larger groups, so fewer transactions and statements: in 1,000-feed first passes on
+ * PostgreSQL, 16 workers took about 7 % less time than 8. Not more: a batch of claimed feeds all on one
+ * slow host waits for its turns there within the lease (DEFAULT_LEASE_SECONDS), a group holds PGlite's
+ * one session for as long as it is stored, and each worker may hold a document (up to 5 MB) and its items.
  */
-export const DEFAULT_CONCURRENCY = 32;
+export const DEFAULT_CONCURRENCY = 16;
 
 export interface PollOptions {
   now?: () => Date;
@@ -114,7 +115,9 @@ const DEFAULT_INTERVAL_MS = 60 * 60_000;
 /**
  * Five minutes: ten times the longest fetch (30 s, http-fetch's total
  * timeout) and room for storing the document and for the wait in the claimed
- * batch, so that only a poller that died or stalled loses its feeds.
+ * batch (a batch of DEFAULT_CONCURRENCY feeds all on one host waits for up to
+ * seven rounds of that host's two fetches), so that only a poller that died or
+ * stalled loses its feeds.
  */
 export const DEFAULT_LEASE_SECONDS = 300;
 

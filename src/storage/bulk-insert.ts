@@ -12,7 +12,7 @@ import type { PgTable } from "drizzle-orm/pg-core";
 import type { Database } from "./database";
 
 interface Shape {
-  /** Property, column, the column's type as an array of it, and whether the driver takes its values as they are (text). */
+  /** Property, column, the column's type as an array of it, and whether the driver takes its values as they are (text, integers, booleans). */
   columns: { key: string; column: Column; arrayType: SQL; asIs: boolean }[];
   names: SQL;
 }
@@ -28,7 +28,7 @@ function shapeOf(table: PgTable): Shape {
       column,
       // the type is the schema's own (never from outside): raw is safe
       arrayType: sql.raw(`${column.getSQLType()}[]`),
-      // a column that does not map its values (text) is spared a call per value: a first pass writes millions
+      // a column that does not map its values (text, integers, booleans) is spared a call per value: a first pass writes millions
       asIs: column.mapToDriverValue === Column.prototype.mapToDriverValue,
     }));
     // columns named, not *: a column added by a later migration sits last in the table, not where the schema lists it

@@ -23,7 +23,7 @@ export const sharedSocketPath = (dataDir: string) => join(dataDir, "feedwerk.soc
 
 /**
  * The longest a client may hold the session: the server's requests and polls wait meanwhile. A command's
- * transaction (one document, one source) takes milliseconds; one that sits open is cut.
+ * transaction (a document, a pass's group of documents, a source) takes milliseconds to a second; one that sits open is cut.
  */
 export const HOLD_LIMIT_MS = 30_000;
 
