@@ -53,6 +53,9 @@ export type FetchOutcome =
     }
   | { status: "not-modified"; url: string; movedTo: string | null; cacheControl: string | null };
 
+/** What allows a refused private or local host, as `sources add` says it: the operator's choice, never ours. */
+const allowHint = (host: string) => `; FEEDWERK_ALLOWED_HOSTS=${host} allows it`;
+
 export class FetchError extends Error {
   constructor(
     message: string,
@@ -104,8 +107,8 @@ export class FeedFetcher {
       if (error) return callback(error);
       const usable = this.policy.hostAllowed(hostname) ? addresses : addresses.filter((a) => !this.policy.refusal(a.address));
       if (!usable.length) {
-        const why = this.policy.refusal(addresses[0]?.address ?? "") ?? "no address";
-        return callback(new FetchError(`refused to fetch from ${hostname}: ${why}`));
+        const why = this.policy.refusal(addresses[0]?.address ?? "");
+        return callback(new FetchError(`refused to fetch from ${hostname}: ${why ? `${why}${allowHint(hostname)}` : "no address"}`));
       }
       if ((options as { all?: boolean }).all) callback(null, usable);
       else callback(null, usable[0]!.address, usable[0]!.family);
@@ -242,7 +245,7 @@ export class FeedFetcher {
     // literal addresses never reach the lookup: judge them here
     if (isIP(host) && !this.policy.hostAllowed(host)) {
       const refusal = this.policy.refusal(host);
-      if (refusal) throw new FetchError(`refused to fetch ${url}: ${refusal}`);
+      if (refusal) throw new FetchError(`refused to fetch ${url}: ${refusal}${allowHint(host)}`);
     }
     return u.toString();
   }
