@@ -7,7 +7,7 @@
 import { createServer, type Server } from "node:http";
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AddressPolicy } from "../src/input/fetch/address-policy";
+import { AddressPolicy, allowHint } from "../src/input/fetch/address-policy";
 import { DEFAULT_LIMITS, FeedFetcher, FetchError } from "../src/input/fetch/http-fetch";
 
 const FEED = '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>https://x.example/</link><description>d</description></channel></rss>';
@@ -379,5 +379,16 @@ describe("many feeds of one host", () => {
     // the abandoned fetches gave their turns back
     expect((await f.fetch(`${slowBase}/c.xml`)).status).toBe("ok");
     await f.close();
+  });
+});
+
+describe("the hint at a refused host", () => {
+  it("names the setting with the host where FEEDWERK_ALLOWED_HOSTS can name it, and nothing where it cannot", () => {
+    expect(allowHint("127.0.0.1")).toBe("; FEEDWERK_ALLOWED_HOSTS=127.0.0.1 allows it");
+    expect(allowHint("::1")).toBe("; FEEDWERK_ALLOWED_HOSTS=::1 allows it");
+    expect(allowHint("intranet.example")).toBe("; FEEDWERK_ALLOWED_HOSTS=intranet.example allows it");
+    // a Compose service name and a name with its root dot: the setting refuses both at start-up
+    expect(allowHint("rss_bridge")).toBe("");
+    expect(allowHint("localhost.")).toBe("");
   });
 });

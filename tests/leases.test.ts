@@ -14,7 +14,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AddressPolicy } from "../src/input/fetch/address-policy";
 import { DEFAULT_LIMITS, FeedFetcher } from "../src/input/fetch/http-fetch";
-import { DEFAULT_CONCURRENCY, pollFeeds, type PollResult } from "../src/pipeline/poll-feeds";
+import { claimBatch, DEFAULT_CONCURRENCY, pollFeeds, type PollResult } from "../src/pipeline/poll-feeds";
 import type { Database } from "../src/storage/database";
 import type { OpenDatabase } from "../src/storage/open";
 import { documents, items, observations, sources } from "../src/storage/schema";
@@ -260,8 +260,8 @@ describe.skipIf(postgres.unavailable)("pollers in separate processes on one Post
   }, 240_000);
 
   it("a poller killed mid-pass keeps its feeds until its lease ends; then another poller fetches them", async () => {
-    // the victim's first batch is as many feeds as it has workers; the others are left for the rescuer
-    const batch = DEFAULT_CONCURRENCY;
+    // the victim's first claim (half as many feeds as it has workers); the others are left for the rescuer
+    const batch = claimBatch(DEFAULT_CONCURRENCY);
     const others = 32;
     const feeds = batch + others;
     await follow(opened.db, feeds);
@@ -280,7 +280,7 @@ describe.skipIf(postgres.unavailable)("pollers in separate processes on one Post
     }
     hold = null;
     const victimsLeases = await opened.db.select({ name: sources.name, owner: sources.leaseOwner }).from(sources).where(sql`${sources.leaseUntil} > now()`);
-    expect(victimsLeases).toHaveLength(batch); // one batch: as many feeds as the pass has workers
+    expect(victimsLeases).toHaveLength(batch); // one claim: every feed is on the one busy host, so it claims no more
     expect(new Set(victimsLeases.map((l) => l.owner))).toEqual(new Set([expect.stringMatching(new RegExp(`pid ${victim.pid}$`))]));
     const victimsFeeds = new Set(victimsLeases.map((l) => Number(l.name.slice(1))));
 

@@ -3,6 +3,7 @@
  * Checked as a whole by a schema, so every wrong variable is named at once, each on a line of its own.
  */
 import * as z from "zod";
+import { ALLOWABLE_HOST_NAME } from "../input/fetch/address-policy";
 import { slugify } from "../normalise/slug";
 
 export interface Config {
@@ -153,9 +154,7 @@ function allowedHostProblem(entry: string): string | null {
   if (family) return null;
   // digits and dots alone are an IPv4 address or a typo, never a host name
   if (/^[\d.]+$/.test(address)) return `'${entry}' is not an IPv4 address`;
-  return /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/i.test(address)
-    ? null
-    : `'${entry}' is not a host name, address or CIDR range`;
+  return ALLOWABLE_HOST_NAME.test(address) ? null : `'${entry}' is not a host name, address or CIDR range`;
 }
 
 // a bearer token as RFC 6750 spells one, long enough not to be guessed

@@ -38,11 +38,19 @@ const readHere: FeedReader = async (document) => (await import("../input/feed/re
  * Feeds a pass works on at once. Fetches of one origin still take turns (Fetcher.perOrigin); the workers
  * beyond them read and store, and the documents that wait to be stored together make the groups. More
  * workers make larger groups, so fewer transactions and statements: in 1,000-feed first passes on
- * PostgreSQL, 16 workers took about 7 % less time than 8. Not more: a batch of claimed feeds all on one
- * slow host waits for its turns there within the lease (DEFAULT_LEASE_SECONDS), a group holds PGlite's
- * one session for as long as it is stored, and each worker may hold a document (up to 5 MB) and its items.
+ * PostgreSQL, 16 workers took 2 to 7 % less time than 8 (claimBatch keeps the feeds held as before). Not
+ * more: a group holds PGlite's one session for as long as it is stored, and each worker may hold a
+ * document (up to 5 MB) and its items.
  */
 export const DEFAULT_CONCURRENCY = 16;
+
+/**
+ * Feeds claimed at a time: half the workers, so that a pass holds (queued or polled) about as many feeds as it
+ * has workers (feed-claims.ts holds twice a claim). The leases of the feeds held run while they wait for turns
+ * at a host: 16 of them on one slow host, or all redirected to one, are done within 8 rounds of its 2 turns
+ * of 30 s, inside DEFAULT_LEASE_SECONDS, as with the 8 workers and whole-worker claims before.
+ */
+export const claimBatch = (concurrency: number) => Math.ceil(concurrency / 2);
 
 export interface PollOptions {
   now?: () => Date;
@@ -114,10 +122,9 @@ export interface PollSummary {
 const DEFAULT_INTERVAL_MS = 60 * 60_000;
 /**
  * Five minutes: ten times the longest fetch (30 s, http-fetch's total
- * timeout) and room for storing the document and for the wait in the claimed
- * batch (a batch of DEFAULT_CONCURRENCY feeds all on one host waits for up to
- * seven rounds of that host's two fetches), so that only a poller that died or
- * stalled loses its feeds.
+ * timeout) and room for storing the document and for the wait behind the
+ * other feeds held (claimBatch: up to 16 on one host take 8 rounds of its two
+ * fetches, 240 s), so that only a poller that died or stalled loses its feeds.
  */
 export const DEFAULT_LEASE_SECONDS = 300;
 
@@ -154,7 +161,7 @@ export async function pollFeeds(db: Database, fetcher: Fetcher, options: PollOpt
   };
 
   const indexing = options.indexing ?? new SearchIndexing(db);
-  const claims = claimFeeds(db, { owner, limit: concurrency, leaseSeconds, since, now, signal: options.signal, perOrigin: fetcher.perOrigin });
+  const claims = claimFeeds(db, { owner, limit: claimBatch(concurrency), leaseSeconds, since, now, signal: options.signal, perOrigin: fetcher.perOrigin });
   const store = groupedStoring(db, concurrency, options.signal);
   const worker = async () => {
     try {

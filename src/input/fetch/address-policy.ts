@@ -8,6 +8,14 @@
 import { lookup as dnsLookup } from "node:dns/promises";
 import { BlockList, isIP } from "node:net";
 
+/** A host name FEEDWERK_ALLOWED_HOSTS takes: dot-separated labels of letters, digits and inner hyphens. */
+export const ALLOWABLE_HOST_NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/i;
+
+/** The setting that would allow a refused host, for its message; nothing where the setting could not name it (`rss_bridge`). */
+export function allowHint(host: string): string {
+  return isIP(host) || ALLOWABLE_HOST_NAME.test(host) ? `; FEEDWERK_ALLOWED_HOSTS=${host} allows it` : "";
+}
+
 /** Resolves a host name to its addresses (node:dns's lookup, or a stand-in in tests). */
 export type HostLookup = (hostname: string) => Promise<string[]>;
 

@@ -11,7 +11,7 @@ import { isIP, type LookupFunction } from "node:net";
 import type { Readable } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate, inflateRawSync, inflateSync } from "node:zlib";
 import { Agent, buildConnector, request } from "undici";
-import type { AddressPolicy } from "./address-policy";
+import { type AddressPolicy, allowHint } from "./address-policy";
 import { HostSlots } from "./host-slots";
 
 export interface FetchLimits {
@@ -52,9 +52,6 @@ export type FetchOutcome =
       cacheControl: string | null;
     }
   | { status: "not-modified"; url: string; movedTo: string | null; cacheControl: string | null };
-
-/** What allows a refused private or local host, as `sources add` says it: the operator's choice, never ours. */
-const allowHint = (host: string) => `; FEEDWERK_ALLOWED_HOSTS=${host} allows it`;
 
 export class FetchError extends Error {
   constructor(
@@ -107,8 +104,9 @@ export class FeedFetcher {
       if (error) return callback(error);
       const usable = this.policy.hostAllowed(hostname) ? addresses : addresses.filter((a) => !this.policy.refusal(a.address));
       if (!usable.length) {
-        const why = this.policy.refusal(addresses[0]?.address ?? "");
-        return callback(new FetchError(`refused to fetch from ${hostname}: ${why ? `${why}${allowHint(hostname)}` : "no address"}`));
+        // no address at all is not a refusal the setting could lift
+        const why = addresses.length ? `${this.policy.refusal(addresses[0]!.address)}${allowHint(hostname)}` : `${hostname} has no address`;
+        return callback(new FetchError(`refused to fetch from ${hostname}: ${why}`));
       }
       if ((options as { all?: boolean }).all) callback(null, usable);
       else callback(null, usable[0]!.address, usable[0]!.family);
