@@ -39,6 +39,14 @@ export interface ClaimOptions {
   perOrigin?: number | undefined;
 }
 
+/**
+ * Feeds a pass claims at a time: half its workers, so that it holds (queued or polled) about as many feeds as it
+ * has workers (claimFeeds holds twice a claim). The leases of the feeds held run while they wait for turns at a
+ * host: 16 of them on one slow host, or all redirected to one, are done within 8 rounds of its 2 turns of 30 s,
+ * inside poll-feeds' DEFAULT_LEASE_SECONDS, as with 8 workers claiming 8 at a time before.
+ */
+export const claimBatch = (workers: number) => Math.ceil(workers / 2);
+
 /** Claims feeds due at `now()` (or, with `since`, every one no poller has claimed since then) for `owner`, `limit` at a time. */
 export function claimFeeds(db: Database, claim: ClaimOptions): FeedClaims {
   return feedClaims((what) => claimFeedSources(db, what), claim);

@@ -20,7 +20,7 @@ import type { ArticleFetching, FullTextReport } from "./full-text";
 import { rootMessage } from "../storage/error-cause";
 import { databaseClock, feedSourceAt, recordFetch, releaseLeases, type FeedSource, type Lease } from "../storage/sources";
 import type { Stored, StoreReport, Storing } from "../storage/store-document";
-import { claimFeeds } from "./feed-claims";
+import { claimBatch, claimFeeds } from "./feed-claims";
 import { groupedStoring } from "./grouped-storing";
 import { giveBackOrOwe, type OwedLeases } from "./owed-leases";
 import { SearchIndexing } from "./search-indexing";
@@ -37,20 +37,11 @@ const readHere: FeedReader = async (document) => (await import("../input/feed/re
 /**
  * Feeds a pass works on at once. Fetches of one origin still take turns (Fetcher.perOrigin); the workers
  * beyond them read and store, and the documents that wait to be stored together make the groups. More
- * workers make larger groups, so fewer transactions and statements: in 1,000-feed first passes on
- * PostgreSQL, 16 workers took 2 to 7 % less time than 8 (claimBatch keeps the feeds held as before). Not
- * more: a group holds PGlite's one session for as long as it is stored, and each worker may hold a
- * document (up to 5 MB) and its items.
+ * workers make larger groups, so fewer transactions: 1,000-feed first passes on PostgreSQL took 2 to 7 %
+ * less time with 16 than with 8 (claimBatch keeps the feeds held as before). Not more: a group holds
+ * PGlite's one session while it is stored, and each worker may hold a document (up to 5 MB) and its items.
  */
 export const DEFAULT_CONCURRENCY = 16;
-
-/**
- * Feeds claimed at a time: half the workers, so that a pass holds (queued or polled) about as many feeds as it
- * has workers (feed-claims.ts holds twice a claim). The leases of the feeds held run while they wait for turns
- * at a host: 16 of them on one slow host, or all redirected to one, are done within 8 rounds of its 2 turns
- * of 30 s, inside DEFAULT_LEASE_SECONDS, as with the 8 workers and whole-worker claims before.
- */
-export const claimBatch = (concurrency: number) => Math.ceil(concurrency / 2);
 
 export interface PollOptions {
   now?: () => Date;
