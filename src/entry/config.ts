@@ -3,7 +3,7 @@
  * Checked as a whole by a schema, so every wrong variable is named at once, each on a line of its own.
  */
 import * as z from "zod";
-import { ALLOWABLE_HOST_NAME } from "../input/fetch/address-policy";
+import { ALLOWABLE_HOST_NAME } from "../input/allowable-host";
 import { slugify } from "../normalise/slug";
 
 export interface Config {

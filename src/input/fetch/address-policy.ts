@@ -7,9 +7,7 @@
  */
 import { lookup as dnsLookup } from "node:dns/promises";
 import { BlockList, isIP } from "node:net";
-
-/** A host name FEEDWERK_ALLOWED_HOSTS takes: dot-separated labels of letters, digits and inner hyphens. */
-export const ALLOWABLE_HOST_NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/i;
+import { ALLOWABLE_HOST_NAME } from "../allowable-host";
 
 /** The setting that would allow a refused host, for its message; nothing where the setting could not name it (`rss_bridge`). */
 export function allowHint(host: string): string {
