@@ -5,7 +5,9 @@
  * holds its feeds until its lease runs out, then another poller takes
  * them; a fetch that outlived its lease stores nothing over the result of
  * the poller that took the feed over; a pass stopped (Ctrl-C of `fetch`)
- * gives back at once what it has claimed and not done.
+ * gives back at once what it has claimed and not done; the feeds a pass holds
+ * while they wait for a turn at their host keep their leases however long the
+ * wait, and those being fetched do not.
  */
 import { spawn } from "node:child_process";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -14,7 +16,6 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AddressPolicy } from "../src/input/fetch/address-policy";
 import { DEFAULT_LIMITS, FeedFetcher } from "../src/input/fetch/http-fetch";
-import { claimBatch } from "../src/pipeline/feed-claims";
 import { DEFAULT_CONCURRENCY, pollFeeds, type PollResult } from "../src/pipeline/poll-feeds";
 import type { Database } from "../src/storage/database";
 import type { OpenDatabase } from "../src/storage/open";
@@ -206,6 +207,36 @@ forEachPollingDatabase("pollers sharing feeds", (db, fetcher) => {
       await slow.close();
     }
   });
+  it("keeps the leases of the feeds waiting for a turn at their host, not of those being fetched: a stalled fetch loses its feed", async () => {
+    await follow(db.db, 6);
+    // the first request of each feed waits until released: the pass's two turns at the host stall
+    hold = (n) => hits.get(n) === 1;
+    const slow = new FeedFetcher(new AddressPolicy(["127.0.0.1"]), { ...DEFAULT_LIMITS, totalTimeoutMs: 60_000 });
+    try {
+      // a lease of one second, renewed every third of one while the feed waits
+      const stalled = pollFeeds(db.db, slow, { owner: "stalled", leaseSeconds: 1 });
+      while (held.length < 2) await sleep(20);
+      const fetching = new Set(held.map((h) => h.n));
+      await sleep(2_500);
+      // the four waiting are still the stalled pass's; the two it is fetching are free again
+      const leased = await db.db.select({ name: sources.name, owner: sources.leaseOwner }).from(sources).where(sql`${sources.leaseUntil} > now()`);
+      expect(leased.map((l) => l.owner)).toEqual(Array(4).fill("stalled"));
+      expect(new Set(leased.map((l) => Number(l.name.slice(1))))).toEqual(new Set([0, 1, 2, 3, 4, 5].filter((n) => !fetching.has(n))));
+
+      const other = await pollFeeds(db.db, fetcher, { owner: "other" });
+      expect([other.feeds, other.stored]).toEqual([2, 2]);
+      hold = null;
+      releaseHeld();
+      const late = await stalled;
+      expect([late.feeds, late.leaseLost, late.stored]).toEqual([6, 2, 4]);
+      expect(await stored(db.db, 6)).toMatchObject({ documentsPerFeed: new Set([1]), items: 18, leased: 0 });
+      expect(hitCounts(6)).toEqual(new Set([1, 2]));
+      for (const n of fetching) expect(hits.get(n)).toBe(2);
+    } finally {
+      releaseHeld();
+      await slow.close();
+    }
+  });
 });
 
 const postgres = backends.find((b) => b.name === "postgres")!;
@@ -261,8 +292,8 @@ describe.skipIf(postgres.unavailable)("pollers in separate processes on one Post
   }, 240_000);
 
   it("a poller killed mid-pass keeps its feeds until its lease ends; then another poller fetches them", async () => {
-    // the victim's first claim (half as many feeds as it has workers); the others are left for the rescuer
-    const batch = claimBatch(DEFAULT_CONCURRENCY);
+    // the victim's first claim (as many feeds as it has workers); the others are left for the rescuer
+    const batch = DEFAULT_CONCURRENCY;
     const others = 32;
     const feeds = batch + others;
     await follow(opened.db, feeds);

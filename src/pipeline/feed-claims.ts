@@ -5,9 +5,13 @@
  * is therefore given no feed of an origin whose turns the pass's fetches hold all: it takes a queued feed of another
  * origin, or claims more, leaving those origins out, and waits here only when every feed left is on a busy origin.
  * One slow host then holds as many workers as it has turns, not all of them.
+ *
+ * The leases of the feeds that wait for a turn are renewed while they wait (every third of a lease), so that a
+ * lease covers a feed's fetch and storing, not its wait behind the others held: the pass may claim as many at a
+ * time as it has workers however few hosts its feeds are on.
  */
 import type { Database } from "../storage/database";
-import { claimFeedSources, type Claim, type FeedSource } from "../storage/sources";
+import { claimFeedSources, renewLeases, type Claim, type FeedSource } from "../storage/sources";
 import type { Fetcher } from "./fetcher";
 
 export interface FeedClaims {
@@ -26,6 +30,8 @@ export interface FeedClaims {
   exhaust(): void;
   /** The claims of the feeds claimed and not done yet: what a stopped pass gives back. */
   held(): string[];
+  /** The pass is over: its waiting feeds' leases are renewed no more. */
+  close(): void;
 }
 
 export interface ClaimOptions {
@@ -39,21 +45,23 @@ export interface ClaimOptions {
   perOrigin?: number | undefined;
 }
 
-/**
- * Feeds a pass claims at a time: half its workers, so that it holds (queued or polled) about as many feeds as it
- * has workers (claimFeeds holds twice a claim). The leases of the feeds held run while they wait for turns at a
- * host: 16 of them on one slow host, or all redirected to one, are done within 8 rounds of its 2 turns of 30 s,
- * inside poll-feeds' DEFAULT_LEASE_SECONDS, as with 8 workers claiming 8 at a time before.
- */
-export const claimBatch = (workers: number) => Math.ceil(workers / 2);
+/** Renews the leases of claimed feeds, as storage/sources renewLeases does: the ids renewed. */
+export type RenewLeases = (held: { id: number; token: string }[], leaseSeconds: number) => Promise<number[]>;
 
 /** Claims feeds due at `now()` (or, with `since`, every one no poller has claimed since then) for `owner`, `limit` at a time. */
 export function claimFeeds(db: Database, claim: ClaimOptions): FeedClaims {
-  return feedClaims((what) => claimFeedSources(db, what), claim);
+  return feedClaims(
+    (what) => claimFeedSources(db, what),
+    claim,
+    (held, seconds) => renewLeases(db, held, seconds),
+  );
 }
 
-/** claimFeeds over any way of claiming: `take` claims as storage/sources claimFeedSources does. */
-export function feedClaims(take: (claim: Claim) => Promise<FeedSource[]>, claim: ClaimOptions): FeedClaims {
+/**
+ * claimFeeds over any way of claiming: `take` claims as storage/sources claimFeedSources does, and `renew`, when
+ * given, keeps the leases of the feeds queued alive while they wait.
+ */
+export function feedClaims(take: (claim: Claim) => Promise<FeedSource[]>, claim: ClaimOptions, renew?: RenewLeases): FeedClaims {
   const { owner, limit, leaseSeconds, since, now, signal, perOrigin } = claim;
   // At most one claim in flight, and at most twice as many feeds held, queued or being polled, as the pass
   // has workers: a batch queued while the last one is worked on, never the whole backlog.
@@ -79,6 +87,33 @@ export function feedClaims(take: (claim: Claim) => Promise<FeedSource[]>, claim:
     if (busyOrigins.length) dryAt = seen;
     else exhausted = true;
   };
+  // A queued feed has had at most a third of a lease since its claim or last renewal when it is handed out: its fetch
+  // (30 s at most) and its storing have two thirds of one. A feed handed out is not renewed, so that a poller stalled
+  // on it loses it. A renewal that fails (the database gone) is not retried: the leases run out as a dead poller's.
+  let renewing = false;
+  const renewWaiting = async () => {
+    if (renewing || !renew || !queue.length) return;
+    renewing = true;
+    const asked = queue.map((source) => ({ id: source.id, token: claimOf.get(source.id)! }));
+    try {
+      const kept = new Set(await renew(asked, leaseSeconds));
+      // a feed not renewed is another poller's now (its lease ran out before the renewal came): not polled here
+      const lost = new Set(asked.filter((held) => !kept.has(held.id)).map((held) => held.id));
+      for (let at = queue.length - 1; at >= 0; at--) {
+        if (!lost.has(queue[at]!.id)) continue;
+        claimOf.delete(queue[at]!.id);
+        queue.splice(at, 1);
+      }
+      if (lost.size) turns.wake();
+    } catch {
+      // the pass's own statements fail too, and say why
+    } finally {
+      renewing = false;
+    }
+  };
+  const renewal = renew ? setInterval(renewWaiting, (leaseSeconds * 1000) / 3) : undefined;
+  (renewal as { unref?: () => void } | undefined)?.unref?.();
+
   const next = async (): Promise<FeedSource | undefined> => {
     for (;;) {
       if (signal?.aborted) return undefined;
@@ -121,6 +156,7 @@ export function feedClaims(take: (claim: Claim) => Promise<FeedSource[]>, claim:
       exhausted = true;
     },
     held: () => [...new Set(claimOf.values())],
+    close: () => clearInterval(renewal),
   };
 }
 

@@ -219,6 +219,30 @@ export function claimFeedSources(db: Database, claim: Claim): Promise<FeedSource
     .returning();
 }
 
+/**
+ * Extends, by `leaseSeconds` from now, the leases of these claimed feeds that are still their claim's (a pass's
+ * feeds waiting for a turn at their host). Returns the ids renewed: a feed left out has been taken by another
+ * poller since its lease ran out, and is that poller's.
+ */
+export async function renewLeases(db: Database, held: readonly { id: number; token: string }[], leaseSeconds: number): Promise<number[]> {
+  if (!held.length) return [];
+  // each id was claimed once by the pass, under one of its tokens: the pair is the claim
+  const renewed = await db
+    .update(sources)
+    .set({ leaseUntil: sql`now() + make_interval(secs => ${leaseSeconds})` })
+    .where(
+      and(
+        inArray(
+          sources.id,
+          held.map((h) => h.id),
+        ),
+        inArray(sources.leaseToken, [...new Set(held.map((h) => h.token))]),
+      ),
+    )
+    .returning({ id: sources.id });
+  return renewed.map((r) => r.id);
+}
+
 /** What a pass that found nothing to poll tells the operator: feeds followed, those another poller holds, and when the next of the rest is due. */
 export async function feedSchedule(db: Database): Promise<{ followed: number; held: number; nextDueAt: Date | null }> {
   const held = sql`${sources.leaseUntil} > now()`;

@@ -149,4 +149,31 @@ describe("feed claims", () => {
     expect(await claims.next()).toBeUndefined();
     expect(t.calls).toHaveLength(1);
   });
+  it("renews the leases of the feeds queued, not of those handed out, and drops a queued feed whose lease another poller took", async () => {
+    const t = table(["slow", 4]);
+    const asked: string[][] = [];
+    // the renewal finds slow2's lease taken by another poller
+    const renew = async (held: { id: number; token: string }[]) => {
+      asked.push(held.map((h) => t.rows[h.id]!.name));
+      return held.map((h) => h.id).filter((id) => t.rows[id]!.name !== "slow2");
+    };
+    const claims = feedClaims(t.take, options({ perOrigin: 1, leaseSeconds: 0.03 }), renew);
+    try {
+      const first = await claims.next();
+      while (asked.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(asked[0]).toEqual(["slow1", "slow2", "slow3"]);
+      const names = [first!.name];
+      claims.fetched(first!);
+      claims.done(first!);
+      for (let s = await claims.next(); s; s = await claims.next()) {
+        names.push(s.name);
+        claims.fetched(s);
+        claims.done(s);
+      }
+      expect(names).toEqual(["slow0", "slow1", "slow3"]);
+      expect(claims.held()).toEqual([]);
+    } finally {
+      claims.close();
+    }
+  });
 });
