@@ -152,8 +152,8 @@ export async function pollFeeds(db: Database, fetcher: Fetcher, options: PollOpt
   };
 
   const indexing = options.indexing ?? new SearchIndexing(db);
-  const claims = claimFeeds(db, { owner, limit: concurrency, leaseSeconds, since, now, signal: options.signal, perOrigin: fetcher.perOrigin });
   const store = groupedStoring(db, concurrency, options.signal);
+  const claims = claimFeeds(db, { owner, limit: concurrency, leaseSeconds, since, now, signal: options.signal, perOrigin: fetcher.perOrigin });
   const worker = async () => {
     try {
       for (let source = await claims.next(); source; source = await claims.next()) {
