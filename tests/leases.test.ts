@@ -213,9 +213,10 @@ forEachPollingDatabase("pollers sharing feeds", (db, fetcher) => {
     hold = (n) => hits.get(n) === 1;
     const slow = new FeedFetcher(new AddressPolicy(["127.0.0.1"]), { ...DEFAULT_LIMITS, totalTimeoutMs: 60_000 });
     try {
-      // a lease of one second, renewed every third of one while the feed waits
+      // a lease of one second, renewed every sixth of one while the feed waits
       const stalled = pollFeeds(db.db, slow, { owner: "stalled", leaseSeconds: 1 });
-      while (held.length < 2) await sleep(20);
+      for (let waited = 0; held.length < 2 && waited < 30_000; waited += 20) await sleep(20);
+      expect(held).toHaveLength(2);
       const fetching = new Set(held.map((h) => h.n));
       await sleep(2_500);
       // the four waiting are still the stalled pass's; the two it is fetching are free again

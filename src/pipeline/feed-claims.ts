@@ -6,9 +6,9 @@
  * origin, or claims more, leaving those origins out, and waits here only when every feed left is on a busy origin.
  * One slow host then holds as many workers as it has turns, not all of them.
  *
- * The leases of the feeds that wait for a turn are renewed while they wait (every third of a lease), so that a
- * lease covers a feed's fetch and storing, not its wait behind the others held: the pass may claim as many at a
- * time as it has workers however few hosts its feeds are on.
+ * The leases of the feeds claimed and not handed out yet (waiting for a worker, or for a turn at their host) are
+ * renewed while they wait, every sixth of a lease, so that a lease covers a feed's fetch and storing, not its wait
+ * behind the others held: the pass may claim as many at a time as it has workers however few hosts its feeds are on.
  */
 import type { Database } from "../storage/database";
 import { claimFeedSources, renewLeases, type Claim, type FeedSource } from "../storage/sources";
@@ -30,8 +30,8 @@ export interface FeedClaims {
   exhaust(): void;
   /** The claims of the feeds claimed and not done yet: what a stopped pass gives back. */
   held(): string[];
-  /** The pass is over: its waiting feeds' leases are renewed no more. */
-  close(): void;
+  /** The pass is over: its waiting feeds' leases are renewed no more, once the renewal under way (if any) has ended. */
+  close(): Promise<void>;
 }
 
 export interface ClaimOptions {
@@ -87,32 +87,7 @@ export function feedClaims(take: (claim: Claim) => Promise<FeedSource[]>, claim:
     if (busyOrigins.length) dryAt = seen;
     else exhausted = true;
   };
-  // A queued feed has had at most a third of a lease since its claim or last renewal when it is handed out: its fetch
-  // (30 s at most) and its storing have two thirds of one. A feed handed out is not renewed, so that a poller stalled
-  // on it loses it. A renewal that fails (the database gone) is not retried: the leases run out as a dead poller's.
-  let renewing = false;
-  const renewWaiting = async () => {
-    if (renewing || !renew || !queue.length) return;
-    renewing = true;
-    const asked = queue.map((source) => ({ id: source.id, token: claimOf.get(source.id)! }));
-    try {
-      const kept = new Set(await renew(asked, leaseSeconds));
-      // a feed not renewed is another poller's now (its lease ran out before the renewal came): not polled here
-      const lost = new Set(asked.filter((held) => !kept.has(held.id)).map((held) => held.id));
-      for (let at = queue.length - 1; at >= 0; at--) {
-        if (!lost.has(queue[at]!.id)) continue;
-        claimOf.delete(queue[at]!.id);
-        queue.splice(at, 1);
-      }
-      if (lost.size) turns.wake();
-    } catch {
-      // the pass's own statements fail too, and say why
-    } finally {
-      renewing = false;
-    }
-  };
-  const renewal = renew ? setInterval(renewWaiting, (leaseSeconds * 1000) / 3) : undefined;
-  (renewal as { unref?: () => void } | undefined)?.unref?.();
+  const renewal = renew ? renewWhileQueued(queue, claimOf, renew, leaseSeconds, turns.wake) : undefined;
 
   const next = async (): Promise<FeedSource | undefined> => {
     for (;;) {
@@ -156,7 +131,53 @@ export function feedClaims(take: (claim: Claim) => Promise<FeedSource[]>, claim:
       exhausted = true;
     },
     held: () => [...new Set(claimOf.values())],
-    close: () => clearInterval(renewal),
+    close: async () => renewal?.close(),
+  };
+}
+
+/**
+ * Renews the leases of the feeds in `queue` (claimed, not handed out yet) every sixth of a lease, and drops from it
+ * those another poller has taken meanwhile. A queued feed has had at most a sixth of a lease since its claim or last
+ * renewal when it is handed out: its fetch (with its waits in the fetcher, poll-feeds' DEFAULT_LEASE_SECONDS) and its
+ * storing have five sixths of one. A feed handed out is not renewed, so that a poller stalled on it loses it. A
+ * renewal that fails (the database gone, or a lock it waited for too long) is tried again at the next tick; while it
+ * fails, the leases run out as a dead poller's.
+ */
+function renewWhileQueued(queue: FeedSource[], claimOf: Map<number, string>, renew: RenewLeases, leaseSeconds: number, dropped: () => void) {
+  let renewing: Promise<void> | null = null;
+  const renewQueued = async () => {
+    const asked = queue.map((source) => ({ id: source.id, token: claimOf.get(source.id)! }));
+    try {
+      const kept = new Set(await renew(asked, leaseSeconds));
+      // a feed still queued and not renewed is another poller's now (its lease ran out before the renewal came)
+      const lost = new Set(asked.filter((held) => !kept.has(held.id)).map((held) => held.id));
+      for (let at = queue.length - 1; at >= 0; at--) {
+        if (!lost.has(queue[at]!.id)) continue;
+        claimOf.delete(queue[at]!.id);
+        queue.splice(at, 1);
+      }
+      if (lost.size) dropped();
+    } catch {
+      // said by the pass's own statements when the database is gone; tried again at the next tick
+    }
+  };
+  const timer = setInterval(
+    () => {
+      if (renewing || !queue.length) return;
+      renewing = renewQueued().finally(() => {
+        renewing = null;
+      });
+    },
+    (leaseSeconds * 1000) / 6,
+  );
+  // the timer alone keeps no process alive
+  (timer as { unref?: () => void }).unref?.();
+  return {
+    /** No more renewals, once the one under way (if any) has ended. */
+    close: async () => {
+      clearInterval(timer);
+      await renewing;
+    },
   };
 }
 

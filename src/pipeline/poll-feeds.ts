@@ -112,10 +112,10 @@ export interface PollSummary {
 
 const DEFAULT_INTERVAL_MS = 60 * 60_000;
 /**
- * Five minutes: ten times the longest fetch (30 s, http-fetch's total timeout) and room for storing the document,
- * so that only a poller that died or stalled loses its feeds. A feed waiting for its turn at a host has its lease
- * renewed (feed-claims); one handed out may still wait in the fetcher behind the others redirected to one host:
- * 16 workers there take 8 rounds of its two fetches, 240 s.
+ * Five minutes: a feed handed out has at least five sixths of it (feed-claims renews the leases of those waiting to
+ * be handed out every sixth): room for its fetch (30 s, http-fetch's total timeout), its wait in the fetcher behind
+ * others redirected to the same host (16 workers there: up to 7 rounds of its two fetches, 210 s) and its storing,
+ * so that only a poller that died or stalled loses its feeds.
  */
 export const DEFAULT_LEASE_SECONDS = 300;
 
@@ -173,12 +173,12 @@ export async function pollFeeds(db: Database, fetcher: Fetcher, options: PollOpt
   try {
     // every worker ends before the pass does, even when one of them fails: nothing is left writing behind it
     const failed = (await Promise.allSettled(Array.from({ length: concurrency }, worker))).find((r) => r.status === "rejected");
+    await claims.close();
     if (failed) {
       if (!options.signal?.aborted) await giveBackOrOwe(db, claims.held(), options.owed);
       throw failed.reason;
     }
   } finally {
-    claims.close();
     // a stopped pass gives back what it holds, failing or not
     if (options.signal?.aborted) summary.givenBack = await releaseLeases(db, claims.held());
   }

@@ -221,12 +221,12 @@ export function claimFeedSources(db: Database, claim: Claim): Promise<FeedSource
 
 /**
  * Extends, by `leaseSeconds` from now, the leases of these claimed feeds that are still their claim's (a pass's
- * feeds waiting for a turn at their host). Returns the ids renewed: a feed left out has been taken by another
- * poller since its lease ran out, and is that poller's.
+ * feeds waiting to be handed out). Returns the ids renewed: a feed left out has been taken by another poller since
+ * its lease ran out, or recorded or given back by its own pass meanwhile.
  */
 export async function renewLeases(db: Database, held: readonly { id: number; token: string }[], leaseSeconds: number): Promise<number[]> {
   if (!held.length) return [];
-  // each id was claimed once by the pass, under one of its tokens: the pair is the claim
+  // ids and tokens matched apart, not as pairs: a token is a claim's own random id, so a row holding one is the pass's
   const renewed = await db
     .update(sources)
     .set({ leaseUntil: sql`now() + make_interval(secs => ${leaseSeconds})` })

@@ -160,7 +160,7 @@ describe("feed claims", () => {
     const claims = feedClaims(t.take, options({ perOrigin: 1, leaseSeconds: 0.03 }), renew);
     try {
       const first = await claims.next();
-      while (asked.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      for (let waited = 0; asked.length === 0 && waited < 5_000; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
       expect(asked[0]).toEqual(["slow1", "slow2", "slow3"]);
       const names = [first!.name];
       claims.fetched(first!);
@@ -173,7 +173,30 @@ describe("feed claims", () => {
       expect(names).toEqual(["slow0", "slow1", "slow3"]);
       expect(claims.held()).toEqual([]);
     } finally {
-      claims.close();
+      await claims.close();
     }
+  });
+
+  it("tries a renewal that failed again at the next tick, and renews nothing once closed", async () => {
+    const t = table(["slow", 3]);
+    let calls = 0;
+    const renew = async (held: { id: number; token: string }[]) => {
+      calls++;
+      if (calls === 1) throw new Error("the database is gone");
+      return held.map((h) => h.id);
+    };
+    const claims = feedClaims(t.take, options({ perOrigin: 1, leaseSeconds: 0.03 }), renew);
+    const first = await claims.next();
+    for (let waited = 0; calls < 2 && waited < 5_000; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(calls).toBeGreaterThanOrEqual(2);
+    // the failure dropped nothing: the two queued are handed out in turn
+    claims.fetched(first!);
+    claims.done(first!);
+    const second = await claims.next();
+    expect(second?.name).toBe("slow1");
+    await claims.close();
+    const closedAt = calls;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(calls).toBe(closedAt);
   });
 });
