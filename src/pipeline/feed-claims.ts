@@ -7,7 +7,7 @@
  * One slow host then holds as many workers as it has turns, not all of them.
  *
  * The leases of the feeds claimed and not handed out yet (waiting for a worker, or for a turn at their host) are
- * renewed while they wait, every sixth of a lease, so that a lease covers a feed's fetch and storing, not its wait
+ * renewed while they wait, every tenth of a lease, so that a lease covers a feed's fetch and storing, not its wait
  * behind the others held: the pass may claim as many at a time as it has workers however few hosts its feeds are on.
  */
 import type { Database } from "../storage/database";
@@ -123,7 +123,8 @@ export function feedClaims(take: (claim: Claim) => Promise<FeedSource[]>, claim:
     },
     fetched: turns.giveBack,
     done: (source) => {
-      claimOf.delete(source.id);
+      // unless the pass has claimed the feed again since (its lease having run out while it was polled)
+      if (claimOf.get(source.id) === source.leaseToken) claimOf.delete(source.id);
       // room for another claim, for a worker waiting on busy origins
       turns.wake();
     },
@@ -136,17 +137,20 @@ export function feedClaims(take: (claim: Claim) => Promise<FeedSource[]>, claim:
 }
 
 /**
- * Renews the leases of the feeds in `queue` (claimed, not handed out yet) every sixth of a lease, and drops from it
- * those another poller has taken meanwhile. A queued feed has had at most a sixth of a lease since its claim or last
- * renewal when it is handed out: its fetch (with its waits in the fetcher, poll-feeds' DEFAULT_LEASE_SECONDS) and its
- * storing have five sixths of one. A feed handed out is not renewed, so that a poller stalled on it loses it. A
+ * Renews the leases of the feeds in `queue` (claimed, not handed out yet) every tenth of a lease, and drops from it
+ * those another poller has taken meanwhile. A queued feed has had at most a tenth of a lease since its claim or last
+ * renewal when it is handed out, while renewals succeed: its fetch (with its waits in the fetcher, poll-feeds'
+ * DEFAULT_LEASE_SECONDS) and its storing have nine tenths of one. A feed handed out is not renewed, so that a poller stalled on it loses it. A
  * renewal that fails (the database gone, or a lock it waited for too long) is tried again at the next tick; while it
  * fails, the leases run out as a dead poller's.
  */
 function renewWhileQueued(queue: FeedSource[], claimOf: Map<number, string>, renew: RenewLeases, leaseSeconds: number, dropped: () => void) {
   let renewing: Promise<void> | null = null;
   const renewQueued = async () => {
-    const asked = queue.map((source) => ({ id: source.id, token: claimOf.get(source.id)! }));
+    const asked = queue.flatMap((source) => {
+      const token = claimOf.get(source.id);
+      return token ? [{ id: source.id, token }] : [];
+    });
     try {
       const kept = new Set(await renew(asked, leaseSeconds));
       // a feed still queued and not renewed is another poller's now (its lease ran out before the renewal came)
@@ -168,7 +172,7 @@ function renewWhileQueued(queue: FeedSource[], claimOf: Map<number, string>, ren
         renewing = null;
       });
     },
-    (leaseSeconds * 1000) / 6,
+    (leaseSeconds * 1000) / 10,
   );
   // the timer alone keeps no process alive
   (timer as { unref?: () => void }).unref?.();

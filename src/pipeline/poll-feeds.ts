@@ -112,10 +112,9 @@ export interface PollSummary {
 
 const DEFAULT_INTERVAL_MS = 60 * 60_000;
 /**
- * Five minutes: a feed handed out has at least five sixths of it (feed-claims renews the leases of those waiting to
- * be handed out every sixth): room for its fetch (30 s, http-fetch's total timeout), its wait in the fetcher behind
- * others redirected to the same host (16 workers there: up to 7 rounds of its two fetches, 210 s) and its storing,
- * so that only a poller that died or stalled loses its feeds.
+ * Five minutes: a feed handed out has nine tenths of it left (feed-claims renews the leases of those waiting to be
+ * handed out): its fetch (30 s, http-fetch's timeout), its wait in the fetcher behind others redirected to the same
+ * host (16 workers: 7 rounds of its two fetches, 210 s) and its storing, so that only a stalled poller loses feeds.
  */
 export const DEFAULT_LEASE_SECONDS = 300;
 
@@ -172,13 +171,14 @@ export async function pollFeeds(db: Database, fetcher: Fetcher, options: PollOpt
   };
   try {
     // every worker ends before the pass does, even when one of them fails: nothing is left writing behind it
-    const failed = (await Promise.allSettled(Array.from({ length: concurrency }, worker))).find((r) => r.status === "rejected");
-    await claims.close();
+    const settled = Promise.allSettled(Array.from({ length: concurrency }, worker));
+    const failed = (await settled.finally(claims.close)).find((r) => r.status === "rejected");
     if (failed) {
       if (!options.signal?.aborted) await giveBackOrOwe(db, claims.held(), options.owed);
       throw failed.reason;
     }
   } finally {
+    await claims.close(); // closed already unless the workers could not even start
     // a stopped pass gives back what it holds, failing or not
     if (options.signal?.aborted) summary.givenBack = await releaseLeases(db, claims.held());
   }

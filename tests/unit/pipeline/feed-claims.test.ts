@@ -20,7 +20,7 @@ function table(...origins: [origin: string, count: number][]) {
     for (const r of got) r.taken = true;
     calls.push({ limit: claim.limit, busy: [...busy], held });
     held += got.length;
-    return got.map((r) => ({ id: rows.indexOf(r), name: r.name, origin: r.origin }) as FeedSource);
+    return got.map((r) => ({ id: rows.indexOf(r), name: r.name, origin: r.origin, leaseToken: claim.lease.token }) as FeedSource);
   };
   return { rows, calls, take, release: () => held-- };
 }
@@ -35,6 +35,7 @@ const options = (more: Partial<ClaimOptions> = {}): ClaimOptions => ({
   ...more,
 });
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe("feed claims", () => {
@@ -185,18 +186,61 @@ describe("feed claims", () => {
       if (calls === 1) throw new Error("the database is gone");
       return held.map((h) => h.id);
     };
-    const claims = feedClaims(t.take, options({ perOrigin: 1, leaseSeconds: 0.03 }), renew);
-    const first = await claims.next();
-    for (let waited = 0; calls < 2 && waited < 5_000; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(calls).toBeGreaterThanOrEqual(2);
-    // the failure dropped nothing: the two queued are handed out in turn
-    claims.fetched(first!);
-    claims.done(first!);
-    const second = await claims.next();
-    expect(second?.name).toBe("slow1");
-    await claims.close();
+    const claims = feedClaims(t.take, options({ perOrigin: 1, leaseSeconds: 0.05 }), renew);
+    try {
+      const first = await claims.next();
+      for (let waited = 0; calls < 2 && waited < 5_000; waited += 5) await sleep(5);
+      expect(calls).toBeGreaterThanOrEqual(2);
+      // the failure dropped nothing: the two queued are handed out in turn
+      const names: string[] = [];
+      for (let s = first; s; s = await claims.next()) {
+        names.push(s.name);
+        claims.fetched(s);
+        claims.done(s);
+      }
+      expect(names).toEqual(["slow0", "slow1", "slow2"]);
+    } finally {
+      await claims.close();
+    }
     const closedAt = calls;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     expect(calls).toBe(closedAt);
+  });
+
+  it("closes only once the renewal under way has ended", async () => {
+    const t = table(["slow", 3]);
+    let answer: (ids: number[]) => void = () => {};
+    let asked: number[] = [];
+    const renew = (held: { id: number; token: string }[]) =>
+      new Promise<number[]>((resolve) => {
+        asked = held.map((h) => h.id);
+        answer = resolve;
+      });
+    const claims = feedClaims(t.take, options({ perOrigin: 1, leaseSeconds: 0.05 }), renew);
+    await claims.next();
+    for (let waited = 0; !asked.length && waited < 5_000; waited += 5) await sleep(5);
+    let closed = false;
+    const closing = claims.close().then(() => {
+      closed = true;
+    });
+    await sleep(20);
+    expect(closed).toBe(false);
+    answer(asked);
+    await closing;
+    expect(closed).toBe(true);
+  });
+
+  it("does not forget a feed claimed again by the pass when the poll of its earlier claim ends", async () => {
+    const t = table(["a", 1]);
+    const claims = feedClaims(t.take, options());
+    const first = await claims.next();
+    // its lease ran out while it was polled, and the pass claimed it again
+    t.rows[0]!.taken = false;
+    const again = (await claims.next())!;
+    expect(again.id).toBe(first!.id);
+    claims.done(first!);
+    expect(claims.held()).toHaveLength(1);
+    claims.done(again);
+    expect(claims.held()).toEqual([]);
   });
 });
