@@ -140,9 +140,9 @@ export function feedClaims(take: (claim: Claim) => Promise<FeedSource[]>, claim:
  * Renews the leases of the feeds in `queue` (claimed, not handed out yet) every tenth of a lease, and drops from it
  * those another poller has taken meanwhile. A queued feed has had at most a tenth of a lease since its claim or last
  * renewal when it is handed out, while renewals succeed: its fetch (with its waits in the fetcher, poll-feeds'
- * DEFAULT_LEASE_SECONDS) and its storing have nine tenths of one. A feed handed out is not renewed, so that a poller stalled on it loses it. A
- * renewal that fails (the database gone, or a lock it waited for too long) is tried again at the next tick; while it
- * fails, the leases run out as a dead poller's.
+ * DEFAULT_LEASE_SECONDS) and its storing have nine tenths of one. A feed handed out is not renewed, so that a poller
+ * stalled on it loses it. A renewal that fails (the database gone, or a lock it waited for too long) is tried again
+ * at the next tick; while it fails, the leases run out as a dead poller's.
  */
 function renewWhileQueued(queue: FeedSource[], claimOf: Map<number, string>, renew: RenewLeases, leaseSeconds: number, dropped: () => void) {
   let renewing: Promise<void> | null = null;
