@@ -323,6 +323,21 @@ describe("the embedded database", () => {
       await scratch.dispose();
     }
   });
+
+  it("names a folder it cannot make in one line, where Node's own recursive mkdir would spin forever (procfs)", () => {
+    const file = join(work, "a-file");
+    writeFileSync(file, "");
+    const cases = [
+      ["/proc/feedwerk-data/db", "no folder can be made there"],
+      [join(file, "db"), "a file stands where the folder should be"],
+    ] as const;
+    for (const [dir, why] of cases) {
+      const run = cli(["migrate"], { DATABASE_URL: "", FEEDWERK_DATA: dir });
+      expect([run.status, run.stderr.trim()]).toEqual([1, `error: ${dir}: cannot hold the embedded database (FEEDWERK_DATA): ${why}`]);
+    }
+    const made = join(work, "deep", "er", "data");
+    expect(cli(["migrate"], { DATABASE_URL: "", FEEDWERK_DATA: made }).status).toBe(0);
+  });
 });
 
 describe("the fetch table", () => {

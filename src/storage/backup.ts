@@ -15,7 +15,6 @@ import {
   closeSync,
   existsSync,
   fsyncSync,
-  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -28,6 +27,7 @@ import {
 import { basename, dirname, join, resolve } from "node:path";
 import { constants, gunzipSync } from "node:zlib";
 import { rootMessage } from "./error-cause";
+import { makeDataFolder } from "./data-folder";
 import { createPglite, lockDataDir, MIGRATIONS, pgliteFolder } from "./open";
 import { libpqEnvironment, pgProgram, type PgProgram } from "./pg-programs";
 
@@ -210,7 +210,7 @@ async function restorePglite(dataDir: string, file: string, options: RestoreOpti
   } catch (error) {
     throw new Error(`${file}: damaged or incomplete backup: ${(error as Error).message}`);
   }
-  mkdirSync(dataDir, { recursive: true });
+  makeDataFolder(dataDir);
   const release = lockDataDir(dataDir);
   const live = pgliteFolder(dataDir);
   // fixed names: the data folder's lock makes this the one restore, and what an interrupted one left is found again

@@ -6,11 +6,12 @@
  */
 import { packageFile } from "./package-root";
 import { createHook } from "node:async_hooks";
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { boundTransactions, CONNECTION_BOUNDS } from "./connection-bounds";
 import type { Database } from "./database";
+import { makeDataFolder } from "./data-folder";
 import { explainMigrationError } from "./extensions";
 import { eq, sql } from "drizzle-orm";
 import { rootMessage } from "./error-cause";
@@ -104,14 +105,7 @@ async function openPostgres(url: string, statementTimeoutMs: number | undefined)
 }
 
 async function openPglite(dataDir: string, sharing: OpenOptions["sharing"]): Promise<OpenDatabase> {
-  try {
-    mkdirSync(dataDir, { recursive: true });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === "EEXIST" || code === "ENOTDIR" ? "a file stands where the folder should be" : code === "EACCES" ? "permission denied" : (error as Error).message;
-    throw new Error(`${dataDir}: cannot hold the embedded database (FEEDWERK_DATA): ${why}`);
-  }
+  makeDataFolder(dataDir);
   let release: () => void;
   try {
     release = lockDataDir(dataDir);
