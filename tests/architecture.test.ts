@@ -21,6 +21,7 @@ const NODE_ONLY = new Set([
   "entry",
   "storage/open.ts",
   "storage/backup.ts",
+  "storage/data-folder.ts",
   "storage/pg-programs.ts",
   "storage/pglite-share.ts",
   "storage/package-root.ts",

@@ -3,6 +3,8 @@
  * error names the file and, where the parser tells, the line, with the
  * parser's reason whole but without the excerpt of the text it quotes.
  */
+import { type ParseError, parse, printParseErrorCode } from "jsonc-parser";
+
 export class JsonTextError extends Error {
   constructor(
     readonly file: string,
@@ -20,18 +22,42 @@ export function parseJsonText(file: string, text: string): unknown {
     return JSON.parse(text);
   } catch (error) {
     const message = (error as Error).message;
-    const at = / in JSON at position (\d+)/.exec(message);
+    const at = / (?:in|after) JSON at position (\d+)/.exec(message);
     if (at) {
-      const before = text.slice(0, Number(at[1]));
-      const line = before.split("\n").length;
-      const column = Number(at[1]) - before.lastIndexOf("\n");
-      return fail(file, line, `not JSON: ${message.slice(0, at.index).replace(/ \(line \d+ column \d+\)$/, "")} (column ${column})`);
+      const reason = message.slice(0, at.index).replace(/ \(line \d+ column \d+\)$/, "");
+      return failAt(file, text, Number(at[1]), at[0].startsWith(" after") ? `${reason} after the JSON` : reason);
     }
     if (/Unexpected end of JSON input/.test(message)) return fail(file, text.split("\n").length, "not JSON: the text ends before the JSON is complete");
-    // "Unexpected token 'x', "…excerpt…" is not valid JSON": the excerpt is cut and says nothing the line does not
-    const token = /^Unexpected token ('(?:.|\n)')/.exec(message);
-    return fail(file, null, `not JSON: ${token ? `unexpected character ${JSON.stringify(token[1]!.slice(1, -1))}` : message}`);
+    // V8 gives no position for an unexpected token ("Unexpected token 'x', "…excerpt…" is not valid JSON"): jsonc-parser finds it
+    const errors: ParseError[] = [];
+    parse(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+    const first = errors[0];
+    if (first) return failAt(file, text, first.offset, reasonOf(first, text));
+    return fail(file, null, `not JSON: ${message}`);
   }
+}
+
+function failAt(file: string, text: string, position: number, reason: string): never {
+  const before = text.slice(0, position);
+  return fail(file, before.split("\n").length, `not JSON: ${reason} (column ${position - before.lastIndexOf("\n")})`);
+}
+
+// by name: the codes are a const enum, which a module compiled on its own cannot read
+const EXPECTED: Record<string, string> = {
+  ValueExpected: "a value expected",
+  PropertyNameExpected: "a property name in double quotes expected",
+  CommaExpected: "',' expected",
+  ColonExpected: "':' expected",
+  CloseBraceExpected: "'}' expected",
+  CloseBracketExpected: "']' expected",
+  EndOfFileExpected: "more text after the JSON",
+  InvalidCommentToken: "a comment, which JSON does not allow",
+};
+
+function reasonOf(error: ParseError, text: string): string {
+  const code = printParseErrorCode(error.error);
+  if (code === "InvalidSymbol") return `unexpected ${JSON.stringify(text.slice(error.offset, error.offset + error.length))}`;
+  return EXPECTED[code] ?? code;
 }
 
 function fail(file: string, line: number | null, reason: string): never {
