@@ -391,4 +391,14 @@ describe("the hint at a refused host", () => {
     expect(allowHint("rss_bridge")).toBe("");
     expect(allowHint("localhost.")).toBe("");
   });
+
+  it("is the same when a feed is followed: no setting the configuration would refuse", async () => {
+    const policy = new AddressPolicy();
+    const lookup = async () => ["172.18.0.5"];
+    const general = "; feeds are not followed from private or local addresses unless FEEDWERK_ALLOWED_HOSTS allows them";
+    expect(await policy.followRefusal("http://rss_bridge:3000/?action=display", lookup)).toBe(`rss_bridge resolves to 172.18.0.5, a private address${general}`);
+    expect(await policy.followRefusal("http://bridge:3000/feed", lookup)).toBe(
+      `bridge resolves to 172.18.0.5, a private address${general} (FEEDWERK_ALLOWED_HOSTS=bridge)`,
+    );
+  });
 });

@@ -11,7 +11,13 @@ import { ALLOWABLE_HOST_NAME } from "../allowable-host";
 
 /** The setting that would allow a refused host, for its message; nothing where the setting could not name it (`rss_bridge`). */
 export function allowHint(host: string): string {
-  return isIP(host) || ALLOWABLE_HOST_NAME.test(host) ? `; FEEDWERK_ALLOWED_HOSTS=${host} allows it` : "";
+  const setting = allowingSetting(host);
+  return setting ? `; ${setting} allows it` : "";
+}
+
+/** The setting that allows this host, or null where the setting cannot name it (a name such as rss_bridge, which it refuses). */
+function allowingSetting(host: string): string | null {
+  return isIP(host) || ALLOWABLE_HOST_NAME.test(host) ? `FEEDWERK_ALLOWED_HOSTS=${host}` : null;
 }
 
 /** Resolves a host name to its addresses (node:dns's lookup, or a stand-in in tests). */
@@ -124,7 +130,9 @@ export class AddressPolicy {
       const refusals = addresses.map((address) => this.refusal(address));
       why = refusals.length && refusals.every(Boolean) ? `${host} resolves to ${refusals[0]!.replace(/ is an? /, ", a ")}` : null;
     }
-    return why && `${why}; feeds are not followed from private or local addresses unless FEEDWERK_ALLOWED_HOSTS allows them (FEEDWERK_ALLOWED_HOSTS=${host})`;
+    if (!why) return null;
+    const setting = allowingSetting(host);
+    return `${why}; feeds are not followed from private or local addresses unless FEEDWERK_ALLOWED_HOSTS allows them${setting ? ` (${setting})` : ""}`;
   }
 }
 
