@@ -59,9 +59,10 @@ export async function fetchPass(options: { all?: boolean }, reading: FeedReading
           row([
             r.source.name,
             r.outcome === "failed" ? `failed: ${r.error}` : r.outcome,
-            String(r.report?.new ?? 0),
-            String(r.report?.updated ?? 0),
-            String(r.report?.unchanged ?? 0),
+            // no items were read (not modified, failed, lease lost): no counts, rather than counts of nothing
+            r.report ? String(r.report.new) : "-",
+            r.report ? String(r.report.updated) : "-",
+            r.report ? String(r.report.unchanged) : "-",
             isoSeconds(r.nextPollAt),
           ]);
           // the row cuts long reasons: the reason in full, where the operator looks for it
