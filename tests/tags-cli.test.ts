@@ -133,6 +133,8 @@ forEachBackend("tags from the command line", (backend) => {
     const dry = await cli(["tags", "match", "regierung", "explicit", "--dry-run"], env);
     expect(dry.status).toBe(0);
     expect(dry.stdout).toMatch(/^tag regierung: 0 stories would be added, \d+ would be removed/m);
+    const same = await cli(["tags", "match", "regierung", "words"], env);
+    expect([same.status, same.stdout]).toEqual([0, "regierung matches by words already: nothing to change\n"]);
 
     const renamed = await cli(["tags", "rename", "ukraine", "Ukraine aktuell"], env);
     expect([renamed.status, renamed.stdout]).toEqual([

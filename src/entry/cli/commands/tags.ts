@@ -135,6 +135,7 @@ async function setTagMatch(tag: string, match: string, options: { dryRun?: boole
     if (match === "rules" && !known.include.length) {
       throw new Error(`${tag}: a tag matching by rules needs include rules: give them in the sources file ('sources apply') or the admin API`);
     }
+    if (known.match === match) return console.log(`${known.slug} matches by ${match} already: nothing to change`);
     const report = await changeTopics(opened.db, { tags: { [known.slug]: { match: match as TagMatch } } }, { dryRun: options.dryRun });
     printTopicReport(report, Boolean(options.dryRun));
     if (match !== "rules" && known.include.length) {
