@@ -3,7 +3,7 @@
  * database (PGlite and PostgreSQL), exit codes and messages.
  */
 import { spawn } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -138,6 +138,53 @@ forEachBackend("cli ingest", (backend) => {
       const again = cli(["ingest", join(dir, "a-seed.txt"), "--fetched-at", "2026-01-15T09:00:00Z"], scratch.env);
       expect(again.status).toBe(0);
       expect(again.stdout).toMatch(/a-seed\.txt: 0 new, 0 updated, 17 unchanged/);
+    } finally {
+      await scratch.dispose();
+    }
+  });
+
+  it("stops at Ctrl-C before the next page, keeps the pages stored, and says how many were not read", async () => {
+    const dir = join(work, `stopped-${backend.name}`);
+    mkdirSync(dir);
+    const pages = 12;
+    for (let i = 0; i < pages; i++) {
+      const page = join(dir, `${String(i).padStart(2, "0")}.txt`);
+      copyFileSync(join(import.meta.dirname, "pages", "winter-no-image.txt"), page);
+      // fetched a minute apart (a page's time is its file's, without a .meta.json): a document each
+      const at = new Date(Date.UTC(2026, 0, 15, 9, i));
+      utimesSync(page, at, at);
+    }
+    const scratch = await backend.scratch();
+    try {
+      const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/entry/cli/main.ts"), "ingest", dir], {
+        cwd: root,
+        env: { ...process.env, ...scratch.env },
+      });
+      let stdout = "";
+      let stderr = "";
+      let interrupted = false;
+      child.stdout.on("data", (d) => {
+        stdout += d;
+        // once, when the first page is stored: the rest is still to come (a second Ctrl-C ends the process at once)
+        if (!interrupted && /: \d+ new/.test(stdout)) {
+          interrupted = true;
+          child.kill("SIGINT");
+        }
+      });
+      child.stderr.on("data", (d) => (stderr += d));
+      const status = await new Promise((done) => child.once("close", done));
+      const total = /^ingested (\d+) of 12 pages: .*; (\d+) not read$/m.exec(stdout);
+      expect([status, total !== null], stdout + stderr).toEqual([130, true]);
+      const [stored, notRead] = [Number(total![1]), Number(total![2])];
+      expect(stored).toBeGreaterThanOrEqual(1);
+      expect(stored + notRead).toBe(pages);
+      expect(stderr).toBe(`error: stopped by SIGINT: ${notRead} ${notRead === 1 ? "page" : "pages"} not read\n`);
+      const opened = await scratch.open();
+      try {
+        expect(await opened.db.$count(documents)).toBe(stored);
+      } finally {
+        await opened.close();
+      }
     } finally {
       await scratch.dispose();
     }

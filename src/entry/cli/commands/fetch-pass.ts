@@ -14,6 +14,7 @@ import { withDatabase } from "../database";
 import { failureLine } from "../failures";
 import { notifyHub } from "../hub-notice";
 import { handBackDeadNamesakes, pollerName } from "../poller-name";
+import { EXIT_ON, stopOnSignals } from "../stop-signals";
 import { rowPrinter } from "../table";
 import { readConfig } from "../../config";
 import type { FeedReadingPool } from "../../node/feed-reading";
@@ -21,23 +22,11 @@ import type { FeedReadingPool } from "../../node/feed-reading";
 /** The table a pass prints, a row per feed: the widths of every column but the last. */
 export const FETCH_TABLE = { head: ["feed", "result", "new", "updated", "unchanged", "next poll"], widths: [38, 22, 5, 7, 9] };
 
-/** A process stopped by a signal exits with 128 + its number, as shells report it. */
-const EXIT_ON = { SIGINT: 130, SIGTERM: 143 } as const;
-type StopSignal = keyof typeof EXIT_ON;
-
 /** The pass, reading on `reading` (closed when the pass is done); sets the exit code. */
 export async function fetchPass(options: { all?: boolean }, reading: FeedReadingPool): Promise<void> {
   // Ctrl-C (or SIGTERM) stops the pass: what it claimed and has not done goes back to the other pollers
   // at once, not when its lease runs out; a second one ends the process as it is (the leases then run out)
-  const stop = new AbortController();
-  let stoppedBy: StopSignal | null = null;
-  const onSignal = (signal: StopSignal) => {
-    if (stoppedBy) process.exit(EXIT_ON[signal]);
-    stoppedBy = signal;
-    stop.abort();
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const stopping = stopOnSignals();
   const failed = await withDatabase(async (opened) => {
     const config = readConfig();
     const fetcher = new FeedFetcher(new AddressPolicy(config.allowedHosts));
@@ -52,7 +41,7 @@ export async function fetchPass(options: { all?: boolean }, reading: FeedReading
         all: options.all,
         owner: pollerName(config.pollerName),
         leaseSeconds: config.leaseSeconds,
-        signal: stop.signal,
+        signal: stopping.signal,
         reader: reading.read,
         articles,
         onDone: (r) => {
@@ -72,6 +61,7 @@ export async function fetchPass(options: { all?: boolean }, reading: FeedReading
         },
       });
       if (summary.indexFailure) indexBehind(summary.indexFailure);
+      const stoppedBy = stopping.stoppedBy();
       if (stoppedBy) {
         await notifyHub(summary.changedTags, summary.withNews > 0);
         console.error(
@@ -93,12 +83,11 @@ export async function fetchPass(options: { all?: boolean }, reading: FeedReading
       await fetcher.close();
     }
   }).finally(async () => {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    stopping.release();
     await reading.close();
   });
   // a stop that came after the pass had returned (while the hub was told) still ends as a stop
-  const stopped = stoppedBy as StopSignal | null;
+  const stopped = stopping.stoppedBy();
   if (stopped) process.exitCode = EXIT_ON[stopped];
   else if (failed > 0) process.exitCode = 1;
 }

@@ -16,9 +16,12 @@ const PROGRESS_BAR_FROM = 20;
 interface IngestSummary {
   files: number;
   failed: number;
+  /** Pages not read: the command was stopped before them. */
+  notRead: number;
 }
 
-export async function ingestPaths(opened: OpenDatabase, paths: string[], fetchedAt: Date | undefined): Promise<IngestSummary> {
+/** `stop` ends the run before the next page (the one under way is stored whole or not at all); the rest are counted as not read. */
+export async function ingestPaths(opened: OpenDatabase, paths: string[], fetchedAt: Date | undefined, stop?: AbortSignal): Promise<IngestSummary> {
   const { files, missing, skipped } = await listPageFiles(paths);
   const totals = { new: 0, updated: 0, unchanged: 0 };
   const changedTags = new Set<string>();
@@ -30,7 +33,10 @@ export async function ingestPaths(opened: OpenDatabase, paths: string[], fetched
   const say = (line: string) => (bar && process.stdout.isTTY ? deferred.push(line) : console.log(line));
   bar?.start(files.length, 0, { failed: 0 });
 
+  let done = 0;
   for (const path of files) {
+    if (stop?.aborted) break;
+    done++;
     const shown = displayPath(path);
     try {
       const page = await readPageFile(path, fetchedAt);
@@ -57,12 +63,14 @@ export async function ingestPaths(opened: OpenDatabase, paths: string[], fetched
       `skipped ${skipped.length} ${skipped.length === 1 ? "file" : "files"} that ${skipped.length === 1 ? "is" : "are"} not a page (${PAGE_FILES}): ${shown}`,
     );
   }
+  const notRead = files.length - done;
   console.log(
-    `ingested ${total - failures.length} of ${total} ${total === 1 ? "page" : "pages"}: ${totals.new} new, ${totals.updated} updated, ${totals.unchanged} unchanged` +
-      (failures.length ? `; ${failures.length} failed` : ""),
+    `ingested ${total - failures.length - notRead} of ${total} ${total === 1 ? "page" : "pages"}: ${totals.new} new, ${totals.updated} updated, ${totals.unchanged} unchanged` +
+      (failures.length ? `; ${failures.length} failed` : "") +
+      (notRead ? `; ${notRead} not read` : ""),
   );
   await notifyHub(changedTags, totals.new + totals.updated > 0);
-  return { files: total, failed: failures.length };
+  return { files: total, failed: failures.length, notRead };
 }
 
 /** The stories stored indexed for search before the command ends; if the database will not, they wait queued for the next indexer. */

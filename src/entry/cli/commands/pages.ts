@@ -53,8 +53,18 @@ export function addPageCommands(program: Command): void {
     .argument("<paths...>", "page files or folders of them")
     .option("--fetched-at <iso>", "when the pages were fetched (default: each page's .meta.json, else its modification time)", instant)
     .action(async (paths: string[], options: { fetchedAt?: Date }) => {
-      const [{ withDatabase }, { ingestPaths }] = await Promise.all([import("../database"), import("./ingest-pages")]);
-      const summary = await withDatabase((opened) => ingestPaths(opened, paths, options.fetchedAt));
-      if (summary.failed > 0) process.exitCode = 1;
+      const [{ withDatabase }, { ingestPaths }, { EXIT_ON, stopOnSignals }] = await Promise.all([
+        import("../database"),
+        import("./ingest-pages"),
+        import("../stop-signals"),
+      ]);
+      // Ctrl-C stops before the next page and says what was left; the pages stored stay stored
+      const stopping = stopOnSignals();
+      const summary = await withDatabase((opened) => ingestPaths(opened, paths, options.fetchedAt, stopping.signal)).finally(stopping.release);
+      const stoppedBy = stopping.stoppedBy();
+      if (stoppedBy) {
+        console.error(`error: stopped by ${stoppedBy}: ${summary.notRead} ${summary.notRead === 1 ? "page" : "pages"} not read`);
+        process.exitCode = EXIT_ON[stoppedBy];
+      } else if (summary.failed > 0) process.exitCode = 1;
     });
 }

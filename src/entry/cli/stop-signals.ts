@@ -1,0 +1,38 @@
+/**
+ * Ctrl-C (SIGINT) and SIGTERM for a command that works through a list (fetch, ingest): the first stops it
+ * after the piece under way, which is finished or rolled back whole, so that the command can say what it
+ * did and what it left; a second ends the process at once.
+ */
+
+/** A process stopped by a signal exits with 128 + its number, as shells report it. */
+export const EXIT_ON = { SIGINT: 130, SIGTERM: 143 } as const;
+export type StopSignal = keyof typeof EXIT_ON;
+
+export interface Stopping {
+  /** Aborted by the first signal. */
+  readonly signal: AbortSignal;
+  /** The signal that stopped the command, if one did. */
+  stoppedBy(): StopSignal | null;
+  /** Stops listening: signals do what they do by default again. */
+  release(): void;
+}
+
+export function stopOnSignals(): Stopping {
+  const stop = new AbortController();
+  let stoppedBy: StopSignal | null = null;
+  const onSignal = (signal: StopSignal) => {
+    if (stoppedBy) process.exit(EXIT_ON[signal]);
+    stoppedBy = signal;
+    stop.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    signal: stop.signal,
+    stoppedBy: () => stoppedBy,
+    release: () => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
+}
