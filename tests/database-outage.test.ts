@@ -304,7 +304,7 @@ describe.skipIf(pg.unavailable)("a server started while PostgreSQL is down, on p
     url.pathname = "/feedwerk_no_such_database";
     const run = await cli(["serve", "--port", "0"], { DATABASE_URL: url.toString() });
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/^error: cannot prepare the database postgres \(.*\): database "feedwerk_no_such_database" does not exist$/m);
+    expect(run.stderr).toMatch(/^error: cannot prepare the database PostgreSQL \(.*\): database "feedwerk_no_such_database" does not exist$/m);
     expect(run.stdout).not.toContain("feedwerk serves");
   }, 60_000);
 });
@@ -369,7 +369,7 @@ describe.skipIf(pg.unavailable)("the serving client's statement timeout, on post
     try {
       const run = await cli(["serve", "--port", "0"], { DATABASE_URL: pooler.through(scratch.env.DATABASE_URL!), FEEDWERK_DATA: "" });
       expect(run.status, run.stdout + run.stderr).toBe(1);
-      expect(run.stderr).toMatch(/^error: cannot prepare the database postgres \(.*\): unsupported startup parameter: application_name$/m);
+      expect(run.stderr).toMatch(/^error: cannot prepare the database PostgreSQL \(.*\): unsupported startup parameter: application_name$/m);
       expect(run.stdout).not.toContain("unreachable");
       expect(run.stdout).not.toContain("feedwerk serves");
     } finally {

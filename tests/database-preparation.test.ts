@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { prepareForServing } from "../src/entry/cli/database";
 import type { OpenDatabase } from "../src/storage/open";
 
-const opened = { description: "postgres (postgres://db.example/feeds)" } as OpenDatabase;
+const opened = { description: "PostgreSQL (postgres://db.example/feeds)" } as OpenDatabase;
 const driverError = (code: string, severity?: string) => Object.assign(new Error(`failure ${code}`), { code, severity });
 
 describe("preparing the database while serving", () => {
@@ -40,9 +40,9 @@ describe("preparing the database while serving", () => {
     await preparation.done;
     expect(preparation.pending()).toBeNull();
     expect(lines).toEqual([
-      "the database postgres (postgres://db.example/feeds) is unreachable (ECONNREFUSED): answering 503 until it answers, trying again every few seconds",
-      "the database postgres (postgres://db.example/feeds) is now unreachable (57P03): still trying",
-      "the database postgres (postgres://db.example/feeds) answers: prepared, serving",
+      "the database PostgreSQL (postgres://db.example/feeds) is unreachable (ECONNREFUSED): answering 503 until it answers, trying again every few seconds",
+      "the database PostgreSQL (postgres://db.example/feeds) is now unreachable (57P03): still trying",
+      "the database PostgreSQL (postgres://db.example/feeds) answers: prepared, serving",
     ]);
   });
 
@@ -60,7 +60,7 @@ describe("preparing the database while serving", () => {
           () => Promise.reject(error),
           (line) => lines.push(line),
         ),
-      ).rejects.toThrow(`cannot prepare the database postgres (postgres://db.example/feeds): failure ${error.code}`);
+      ).rejects.toThrow(`cannot prepare the database PostgreSQL (postgres://db.example/feeds): failure ${error.code}`);
       expect(lines).toEqual([]);
     });
   }

@@ -85,7 +85,7 @@ async function openPostgres(url: string, statementTimeoutMs: number | undefined)
   if (statementTimeoutMs) boundTransactions(db as unknown as Database, statementTimeoutMs);
   return {
     db: db as unknown as Database,
-    description: `postgres (${redact(url)})`,
+    description: `PostgreSQL (${redact(url)})`,
     maxConnections: POOL_SIZE,
     // a connection of their own, without the statement timeout: building an index on a large table takes as long as it takes
     migrate: async () => {
