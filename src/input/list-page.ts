@@ -7,8 +7,8 @@ import type { Item } from "../normalise/item";
 import { decodeFeedDocument } from "./feed/decode";
 import { plainText } from "./feed/html";
 import { decodeHtml } from "./html/decode";
-import { readTeaserList, type TeaserSelectors } from "./html/teasers";
-import { isNewsSitemap, readNewsSitemap } from "./sitemap/news-sitemap";
+import { NoTeasersError, readTeaserList, type TeaserSelectors } from "./html/teasers";
+import { isNewsSitemap, otherSitemapReason, readNewsSitemap } from "./sitemap/news-sitemap";
 
 export interface ListPage {
   items: Item[];
@@ -18,7 +18,10 @@ export interface ListPage {
 
 export function readListPage(bytes: Uint8Array, contentType: string | null, url: string, fetchedAt: Date, select?: TeaserSelectors | null): ListPage {
   const xml = decodeFeedDocument(bytes, contentType).text;
-  if (isNewsSitemap(xml.trimStart())) return { items: readNewsSitemap(xml, url), title: undefined };
+  const start = xml.trimStart();
+  if (isNewsSitemap(start)) return { items: readNewsSitemap(xml, url), title: undefined };
+  const sitemap = otherSitemapReason(start);
+  if (sitemap) throw new NoTeasersError(sitemap);
   const html = decodeHtml(bytes, contentType);
   const title = plainText(/<title\b[^>]*>([^<]{1,300})/i.exec(html)?.[1] ?? "");
   return { items: readTeaserList(html, url, fetchedAt, select), title: title || undefined };

@@ -21,6 +21,23 @@ export function isNewsSitemap(text: string): boolean {
   return /<urlset\b/.test(head) && head.includes(NEWS_NS);
 }
 
+/**
+ * Why a sitemap that is no news sitemap gives no stories, or null for any other document: an index of
+ * sitemaps names the one to follow where it can (a news one first); a plain sitemap lists addresses
+ * without titles. Said instead of the HTML reader's advice about CSS selectors, which fits neither.
+ */
+export function otherSitemapReason(text: string): string | null {
+  const head = text.slice(0, 4_096);
+  if (/<sitemapindex\b/.test(head)) {
+    const listed = [...text.matchAll(/<loc>\s*([^<\s]+)\s*<\/loc>/g)].map((m) => m[1]!);
+    const pick = listed.find((loc) => /news/i.test(loc)) ?? listed[0];
+    return `a sitemap index, not a news sitemap: follow a news sitemap it lists${pick ? ` (such as ${pick}, of ${listed.length} listed)` : ""}`;
+  }
+  if (/<urlset\b/.test(head))
+    return "a sitemap without news entries (no Google News namespace), which gives addresses but no titles: follow the site's news sitemap or a section page";
+  return null;
+}
+
 interface Entry {
   loc: string;
   title: string;
