@@ -1,7 +1,8 @@
 /** The admin API: off without a token, closed without the right one, and what it does with it. */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, expect, it } from "vitest";
+import { sql } from "drizzle-orm";
+import { beforeAll, expect, it, vi } from "vitest";
 import type { Hono } from "hono";
 import { createSite } from "../src/entry/site";
 import { AddressPolicy } from "../src/input/fetch/address-policy";
@@ -9,6 +10,7 @@ import { guidFor } from "../src/normalise/identity";
 import { teaser } from "./support/stories";
 import { VersionBook } from "../src/publish/version-book";
 import { addFeedSource } from "../src/storage/sources";
+import { indexQueued, searchBacklog } from "../src/storage/search-index";
 import { storeDocument } from "../src/storage/store-document";
 import { forEachDatabase } from "./support/databases";
 
@@ -204,6 +206,29 @@ forEachDatabase("admin API", (db) => {
     expect(await res.json()).toMatchObject({ new: 17, updated: 0, unchanged: 0 });
     const feed = (await (await app.fetch(new Request("http://x/feeds/ukraine.json"))).json()) as { items: unknown[] };
     expect(feed.items).toHaveLength(2);
+  });
+
+  it("answers that a posted page's stories are not indexed yet when the database will not index them, and says why on the log", async () => {
+    const winter = readFileSync(join(import.meta.dirname, "pages", "winter-no-image.txt"));
+    const said = vi.spyOn(console, "error").mockImplementation(() => {});
+    // the index's table refuses new rows for a moment: storing (which only queues) works, indexing does not
+    await db.db.execute(sql`alter table item_search add constraint refused check (false) not valid`);
+    try {
+      const res = await call("POST", "/api/ingest?fetched_at=2025-12-09T13:00:00Z&name=winter.txt", { body: winter });
+      expect(await res.json()).toMatchObject({ new: 10, search_indexed: false });
+      expect(said.mock.calls.map((c) => String(c[0]))).toEqual([
+        expect.stringMatching(
+          /^POST \/api\/ingest: winter\.txt: stored, not yet indexed for search \(.*item_search.*\): it stays queued for the next indexer$/,
+        ),
+      ]);
+    } finally {
+      await db.db.execute(sql`alter table item_search drop constraint refused`);
+      said.mockRestore();
+    }
+    expect(await searchBacklog(db.db)).toBe(10);
+    expect(await indexQueued(db.db)).toBe(10);
+    const again = await call("POST", "/api/ingest?fetched_at=2025-12-09T14:00:00Z&name=seed.txt", { body: seed });
+    expect(await again.json()).toMatchObject({ search_indexed: true });
   });
 
   it("names the line of a page it cannot read, and refuses oversized bodies", async () => {

@@ -7,6 +7,9 @@ import { sourceEntry } from "../input/feed/source-entry";
 import { PageFormatError } from "../input/page/parse";
 import { parseInstant } from "../normalise/instant";
 import { isoSeconds } from "../normalise/item";
+import { logLine } from "../normalise/text";
+import type { Database } from "../storage/database";
+import { rootMessage } from "../storage/error-cause";
 import { indexQueued } from "../storage/search-index";
 import { ingestPage } from "../pipeline/ingest-page";
 import { addFeedSource, listFeedSources, readingOf, removeFeedSource, SourceExistsError, type FeedSource } from "../storage/sources";
@@ -94,15 +97,34 @@ export function addSourceRoutes(
         // indexed for search before answering, so that ?q= finds what was posted at once, unless another indexer
         // holds it at that moment (it then indexes it) or the database will not now: then it stays queued for the
         // next indexer (a server's every second, a poller's pass); the ingestion itself has committed either way
-        if (report.new || report.updated) await indexQueued(db).catch(() => 0);
+        const searchIndexed = !(report.new || report.updated) || (await indexNow(db, name));
         if (report.new || report.updated) onChange?.(report);
-        return c.json({ new: report.new, updated: report.updated, unchanged: report.unchanged, changed_tags: report.changedTags });
+        return c.json({
+          new: report.new,
+          updated: report.updated,
+          unchanged: report.unchanged,
+          changed_tags: report.changedTags,
+          search_indexed: searchIndexed,
+        });
       } catch (error) {
         if (error instanceof PageFormatError) return problem(422, `${name}:${error.line}: ${error.message}`);
         throw error;
       }
     },
   );
+}
+
+/** Indexes what is queued; false, said on the server's log, when the database will not now (the stories stay queued). */
+async function indexNow(db: Database, name: string): Promise<boolean> {
+  try {
+    await indexQueued(db);
+    return true;
+  } catch (error) {
+    console.error(
+      `POST /api/ingest: ${logLine(name)}: stored, not yet indexed for search (${logLine(rootMessage(error))}): it stays queued for the next indexer`,
+    );
+    return false;
+  }
 }
 
 /** The SQLSTATE behind a driver error, which drizzle wraps in one of its own. */
