@@ -390,6 +390,19 @@ describe("the hint at a refused host", () => {
     // a Compose service name and a name with its root dot: the setting refuses both at start-up
     expect(allowHint("rss_bridge")).toBe("");
     expect(allowHint("localhost.")).toBe("");
+    // an IPv4 address in IPv6 form, as the URL parser writes it, is judged and named as IPv4
+    expect(allowHint("[::ffff:a00:1]")).toBe("; FEEDWERK_ALLOWED_HOSTS=10.0.0.1 allows it");
+    expect(allowHint("::ffff:127.0.0.1")).toBe("; FEEDWERK_ALLOWED_HOSTS=127.0.0.1 allows it");
+  });
+
+  it("for an IPv4-mapped address names the IPv4 address, which allows it", async () => {
+    const url = "http://[::ffff:10.0.0.1]/feed";
+    expect(new URL(url).hostname).toBe("[::ffff:a00:1]");
+    expect(await new AddressPolicy().followRefusal(url)).toBe(
+      "10.0.0.1 is a private address; feeds are not followed from private or local addresses unless FEEDWERK_ALLOWED_HOSTS allows them (FEEDWERK_ALLOWED_HOSTS=10.0.0.1)",
+    );
+    expect(await new AddressPolicy(["10.0.0.1"]).followRefusal(url)).toBeNull();
+    expect(new AddressPolicy(["10.0.0.1"]).refusal("::ffff:a00:1")).toBeNull();
   });
 
   it("is the same when a feed is followed: no setting the configuration would refuse", async () => {

@@ -15,9 +15,24 @@ export function allowHint(host: string): string {
   return setting ? `; ${setting} allows it` : "";
 }
 
-/** The setting that allows this host, or null where the setting cannot name it (a name such as rss_bridge, which it refuses). */
+/**
+ * The setting that allows this host, or null where the setting cannot name it (a name such as rss_bridge, which it refuses).
+ * An IPv4 address in IPv6 form (::ffff:a00:1, as URLs write it) is named as IPv4, as it is judged.
+ */
 function allowingSetting(host: string): string | null {
-  return isIP(host) || ALLOWABLE_HOST_NAME.test(host) ? `FEEDWERK_ALLOWED_HOSTS=${host}` : null;
+  const bare = host.replace(/^\[|\]$/g, "");
+  if (isIP(bare)) return `FEEDWERK_ALLOWED_HOSTS=${mappedIpv4(bare) ?? bare}`;
+  return ALLOWABLE_HOST_NAME.test(host) ? `FEEDWERK_ALLOWED_HOSTS=${host}` : null;
+}
+
+/** The IPv4 address an IPv4-mapped IPv6 address stands for (::ffff:10.0.0.1, or ::ffff:a00:1 as the URL parser writes it), else null. */
+function mappedIpv4(ip: string): string | null {
+  const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (dotted) return dotted[1]!;
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(ip);
+  if (!hex) return null;
+  const [high, low] = [Number.parseInt(hex[1]!, 16), Number.parseInt(hex[2]!, 16)];
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
 }
 
 /** Resolves a host name to its addresses (node:dns's lookup, or a stand-in in tests). */
@@ -94,10 +109,10 @@ export class AddressPolicy {
   refusal(address: string): string | null {
     let ip = address.replace(/^\[|\]$/g, "");
     let type: "ipv4" | "ipv6" = isIP(ip) === 6 ? "ipv6" : "ipv4";
-    // an IPv4 address wearing IPv6 clothes (::ffff:127.0.0.1) is judged as IPv4
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+    // an IPv4 address wearing IPv6 clothes (::ffff:127.0.0.1, ::ffff:7f00:1) is judged as IPv4
+    const mapped = mappedIpv4(ip);
     if (mapped) {
-      ip = mapped[1]!;
+      ip = mapped;
       type = "ipv4";
     }
     if (isIP(ip) === 0) return `'${address}' is not an IP address`;
