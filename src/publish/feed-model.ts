@@ -37,7 +37,9 @@ export const itemUrl = (base: string, item: Pick<FeedItem, "id" | "url">) => ite
 export const feedUrl = (base: string, key: string, format: FeedFormat) => `${base}/feeds/${key}.${EXTENSION_OF_FORMAT[format]}`;
 
 export const feedTitle = (channel: FeedChannel) => `feedwerk · ${channel.label}`;
-export const feedDescription = (channel: FeedChannel) => `Meldungen zum Thema ${channel.label}`;
+/** "Meldungen zum Thema Ukraine"; the feed of every story is no topic: "Alle Meldungen, die neuesten zuerst". */
+export const feedDescription = (channel: FeedChannel) =>
+  channel.key === "all" ? `${channel.label}, die neuesten zuerst` : `Meldungen zum Thema ${channel.label}`;
 export const feedId = (channel: FeedChannel) => `urn:feedwerk:feed:${channel.key}`;
 
 /** Feed-level "updated": the newest item change, so the bytes depend on the data alone. */

@@ -101,6 +101,11 @@ describe("renderAtom", () => {
     expect(xml).toContain("<title>feedwerk · Ukraine &amp; Krieg</title>");
   });
 
+  it("describes the feed of every story as no topic", () => {
+    const all = parse(renderAtom({ ...channel, key: "all", label: "Alle Meldungen" })).feed;
+    expect([all.title, all.subtitle]).toEqual(["feedwerk · Alle Meldungen", "Alle Meldungen, die neuesten zuerst"]);
+  });
+
   it("links itself, its page, its paging and its hub, and leaves out the paging it has not", () => {
     expect(links(feed)).toEqual({
       self: `${BASE}/feeds/ukraine.atom?limit=2`,
