@@ -46,7 +46,8 @@ const shared = join(root, "..", "shared", "bench");
 function run(command: string, args: string[], env: Record<string, string> = {}): Promise<{ seconds: number; cpu: number; stdout: string }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const script = '"$@"; status=$?; times >&3; exit $status';
+    // the command keeps the caller's locale and not the descriptor that takes the times; the times in C's, with a decimal point
+    const script = '"$@" 3>&-; status=$?; export LC_ALL=C; times >&3; exit $status';
     const child = spawn("bash", ["-c", script, "bash", command, ...args], {
       cwd: root,
       env: { ...process.env, ...env },
@@ -70,7 +71,9 @@ function run(command: string, args: string[], env: Record<string, string> = {}):
 /** The children's user and system time from bash's `times` (its second line: "0m11.750s 0m7.760s"), in seconds. */
 function childrenTime(times: string): number {
   const line = times.trim().split("\n")[1] ?? "";
-  return [...line.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, m) => sum + Number(m[1]) * 60 + Number(m[2]), 0);
+  const parts = [...line.matchAll(/(\d+)m([\d.,]+)s/g)];
+  if (parts.length !== 2) throw new Error(`bash's times printed no processor time: ${JSON.stringify(times)}`);
+  return parts.reduce((sum, m) => sum + Number(m[1]) * 60 + Number(m[2]!.replace(",", ".")), 0);
 }
 
 const TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
@@ -133,8 +136,9 @@ interface ScratchDatabase {
   migrated(): Promise<void>;
   /**
    * PostgreSQL's processor time so far, in seconds, once the backends of the pass before have ended: what its
-   * server's ended processes took (the postmaster's children's time), or null where that cannot be read (PGlite runs
-   * in feedwerk's process, whose time counts it; a server on another machine).
+   * server's ended processes took (the postmaster's children's time, so also an autovacuum worker or another client's
+   * backend that ended meanwhile: nothing else should use the server during a run), or null where that cannot be
+   * read (PGlite runs in feedwerk's process, whose time counts it; a server on another machine).
    */
   serverTime(): Promise<number | null>;
   dispose(): Promise<void>;
@@ -164,9 +168,10 @@ async function scratchDatabase(round: number): Promise<ScratchDatabase> {
     serverTime: async () => {
       if (postmaster === null) return null;
       // a backend's time is its parent's once it has ended and been reaped
-      for (let i = 0; i < 50; i++) {
+      for (let i = 0; ; i++) {
         const [connected] = await admin<{ open: number }[]>`select count(*)::int as open from pg_stat_activity where datname = ${name}`;
         if (!connected!.open) break;
+        if (i === 50) throw new Error(`${connected!.open} connections to ${name} still open 5 s after the pass: its processor time cannot be read`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       await new Promise((resolve) => setTimeout(resolve, 100));

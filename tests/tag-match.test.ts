@@ -227,7 +227,7 @@ describe.skipIf(!testUrl)("pg_trgm on a PostgreSQL server", () => {
     it("says so through the command line, with a non-zero exit", async () => {
       const run = await cli(["migrate"], { DATABASE_URL: urlOf(elsewhere) });
       expect(run.status).not.toBe(0);
-      expect(run.stderr).toMatch(/cannot prepare the database postgres.*: the schema needs PostgreSQL's pg_trgm extension/);
+      expect(run.stderr).toMatch(/cannot prepare the database PostgreSQL.*: the schema needs PostgreSQL's pg_trgm extension/);
       expect(run.stderr).toContain("ALTER EXTENSION pg_trgm SET SCHEMA public;");
     });
 

@@ -9,6 +9,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { readFetchedFeed } from "../src/input/feed/reader";
 import { readListPage } from "../src/input/list-page";
 import type { TeaserSelectors } from "../src/normalise/teaser-selectors";
 
@@ -51,6 +52,14 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith(".expected.json")))
     });
   });
 }
+
+describe("a sitemap followed as a feed", () => {
+  it("is read as a page, which says what kind of sitemap it is, not that it is no feed", async () => {
+    const bytes = new Uint8Array(readFileSync(join(dir, "sitemap-index.xml")));
+    const fetched = { bytes, contentType: "application/xml", namespace: "zeitung", url: "https://www.zeitung.example/sitemap.xml", fetchedAt: new Date() };
+    await expect(readFetchedFeed(fetched)).rejects.toThrow(/^a sitemap index, not a news sitemap: follow the news sitemap it lists \(https:/);
+  });
+});
 
 describe("selectors a person gives", () => {
   const page = new TextEncoder().encode("<!DOCTYPE html><html><body><ul><li><a href='/a/1'>Eins</a></li></ul></body></html>");

@@ -17,6 +17,8 @@ export class JsonTextError extends Error {
 }
 
 export function parseJsonText(file: string, text: string): unknown {
+  // a byte order mark, which some editors write, is no part of the JSON
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (!text.trim()) throw new JsonTextError(file, 1, "empty file, expected JSON");
   try {
     return JSON.parse(text);
@@ -33,7 +35,8 @@ export function parseJsonText(file: string, text: string): unknown {
     parse(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
     const first = errors[0];
     if (first) return failAt(file, text, first.offset, reasonOf(first, text));
-    return fail(file, null, `not JSON: ${message}`);
+    // V8's reason without its excerpt of the text (cut, and saying nothing the file does not)
+    return fail(file, null, `not JSON: ${message.replace(/, ".*" is not valid JSON$/s, "")}`);
   }
 }
 
@@ -44,20 +47,28 @@ function failAt(file: string, text: string, position: number, reason: string): n
 
 // by name: the codes are a const enum, which a module compiled on its own cannot read
 const EXPECTED: Record<string, string> = {
-  ValueExpected: "a value expected",
-  PropertyNameExpected: "a property name in double quotes expected",
-  CommaExpected: "',' expected",
-  ColonExpected: "':' expected",
-  CloseBraceExpected: "'}' expected",
-  CloseBracketExpected: "']' expected",
+  ValueExpected: "expected a value",
+  PropertyNameExpected: "expected a property name in double quotes",
+  CommaExpected: "expected ','",
+  ColonExpected: "expected ':'",
+  CloseBraceExpected: "expected '}'",
+  CloseBracketExpected: "expected ']'",
   EndOfFileExpected: "more text after the JSON",
   InvalidCommentToken: "a comment, which JSON does not allow",
 };
 
 function reasonOf(error: ParseError, text: string): string {
   const code = printParseErrorCode(error.error);
-  if (code === "InvalidSymbol") return `unexpected ${JSON.stringify(text.slice(error.offset, error.offset + error.length))}`;
+  if (code === "InvalidSymbol") return `unexpected ${shown(text.slice(error.offset, error.offset + error.length))}`;
   return EXPECTED[code] ?? code;
+}
+
+/** A symbol as a reader can see it: quoted, with an invisible character (a no-break space, say) named by its code point. */
+function shown(symbol: string): string {
+  return JSON.stringify(symbol).replace(
+    /[\u0080-\u00a0\u00ad\u2000-\u200f\u2028-\u202f\u205f-\u206f\ufeff]/g,
+    (c) => `<U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}>`,
+  );
 }
 
 function fail(file: string, line: number | null, reason: string): never {

@@ -6,7 +6,7 @@
  * on a thread of a pool, which the Node shell injects (src/entry/node/feed-reading.ts).
  */
 import { sha256Hex } from "../../normalise/sha256";
-import { isNewsSitemap } from "../sitemap/news-sitemap";
+import { isNewsSitemap, otherSitemapReason } from "../sitemap/news-sitemap";
 import { feedLinksOf, looksLikeHtml } from "./html-page";
 import { readFetchedPage } from "../fetched-page";
 import { decodeFeed } from "./decode";
@@ -43,7 +43,7 @@ export const readFetchedFeed: FeedReader = async (document) => {
 };
 
 /**
- * Whether a document followed as a feed is a page of the site's stories: a news sitemap, or an HTML page that
+ * Whether a document followed as a feed is a page of the site's stories: a (news) sitemap, or an HTML page that
  * names no feed (one that names its feed is that feed's page, and the reader says which to follow).
  */
 function readAsPage(bytes: Uint8Array, contentType: string | null, url: string): boolean {
@@ -53,5 +53,6 @@ function readAsPage(bytes: Uint8Array, contentType: string | null, url: string):
     .replace(/^\uFEFF/, "")
     .trimStart();
   if (looksLikeHtml(head)) return feedLinksOf(decodeFeed(bytes, contentType), url).length === 0;
-  return isNewsSitemap(head);
+  // a sitemap of another kind too: the page reader says what it is, where the feed reader would call it no feed
+  return isNewsSitemap(head) || otherSitemapReason(head) !== null;
 }

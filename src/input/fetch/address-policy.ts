@@ -10,19 +10,22 @@ import { BlockList, isIP } from "node:net";
 import { ALLOWABLE_HOST_NAME } from "../allowable-host";
 
 /** The setting that would allow a refused host, for its message; nothing where the setting could not name it (`rss_bridge`). */
-export function allowHint(host: string): string {
-  const setting = allowingSetting(host);
+export function allowHint(host: string, address?: string): string {
+  const setting = allowingSetting(host, address);
   return setting ? `; ${setting} allows it` : "";
 }
 
 /**
- * The setting that allows this host, or null where the setting cannot name it (a name such as rss_bridge, which it refuses).
+ * The setting that allows this host: its name, or where the setting cannot hold the name (rss_bridge) the address it
+ * resolved to; null where there is neither.
  * An IPv4 address in IPv6 form (::ffff:a00:1, as URLs write it) is named as IPv4, as it is judged.
  */
-function allowingSetting(host: string): string | null {
+function allowingSetting(host: string, address?: string): string | null {
   const bare = host.replace(/^\[|\]$/g, "");
   if (isIP(bare)) return `FEEDWERK_ALLOWED_HOSTS=${mappedIpv4(bare) ?? bare}`;
-  return ALLOWABLE_HOST_NAME.test(host) ? `FEEDWERK_ALLOWED_HOSTS=${host}` : null;
+  if (ALLOWABLE_HOST_NAME.test(host)) return `FEEDWERK_ALLOWED_HOSTS=${host}`;
+  // a name the setting cannot hold (rss_bridge): the address it resolved to, which the setting can
+  return address && isIP(address) ? allowingSetting(address) : null;
 }
 
 /** The IPv4 address an IPv4-mapped IPv6 address stands for (::ffff:10.0.0.1, or ::ffff:a00:1 as the URL parser writes it), else null. */
@@ -134,10 +137,11 @@ export class AddressPolicy {
     const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
     if (this.hostAllowed(host)) return null;
     let why: string | null;
+    let addresses: string[] = [];
     if (isIP(host)) {
       why = this.refusal(host);
     } else {
-      const addresses = await withinMs(
+      addresses = await withinMs(
         lookup(host).catch(() => [] as string[]),
         FOLLOW_LOOKUP_MS,
         [] as string[],
@@ -146,7 +150,7 @@ export class AddressPolicy {
       why = refusals.length && refusals.every(Boolean) ? `${host} resolves to ${refusals[0]!.replace(/ is an? /, ", a ")}` : null;
     }
     if (!why) return null;
-    const setting = allowingSetting(host);
+    const setting = allowingSetting(host, addresses[0]);
     return `${why}; feeds are not followed from private or local addresses unless FEEDWERK_ALLOWED_HOSTS allows them${setting ? ` (${setting})` : ""}`;
   }
 }

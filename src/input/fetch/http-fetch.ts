@@ -105,7 +105,9 @@ export class FeedFetcher {
       const usable = this.policy.hostAllowed(hostname) ? addresses : addresses.filter((a) => !this.policy.refusal(a.address));
       if (!usable.length) {
         // no address at all is not a refusal the setting could lift
-        const why = addresses.length ? `${this.policy.refusal(addresses[0]!.address)}${allowHint(hostname)}` : `${hostname} has no address`;
+        const why = addresses.length
+          ? `${this.policy.refusal(addresses[0]!.address)}${allowHint(hostname, addresses[0]!.address)}`
+          : `${hostname} has no address`;
         return callback(new FetchError(`refused to fetch from ${hostname}: ${why}`));
       }
       if ((options as { all?: boolean }).all) callback(null, usable);

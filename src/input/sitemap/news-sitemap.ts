@@ -29,13 +29,26 @@ export function isNewsSitemap(text: string): boolean {
 export function otherSitemapReason(text: string): string | null {
   const head = text.slice(0, 4_096);
   if (/<sitemapindex\b/.test(head)) {
-    const listed = [...text.matchAll(/<loc>\s*([^<\s]+)\s*<\/loc>/g)].map((m) => m[1]!);
-    const pick = listed.find((loc) => /news/i.test(loc)) ?? listed[0];
-    return `a sitemap index, not a news sitemap: follow a news sitemap it lists${pick ? ` (such as ${pick}, of ${listed.length} listed)` : ""}`;
+    const listed = [...text.matchAll(/<loc>\s*(?:<!\[CDATA\[)?\s*([^<\s\]]+)/g)].map((m) => decodeXmlText(m[1]!));
+    const news = listed.find((loc) => /news/i.test(loc));
+    const count = `${listed.length} ${listed.length === 1 ? "sitemap" : "sitemaps"}`;
+    if (news) return `a sitemap index, not a news sitemap: follow the news sitemap it lists (${news}, of ${count})`;
+    return `a sitemap index, not a news sitemap: follow a news sitemap of the site; none of the ${count} it lists is named as one${listed[0] ? ` (the first: ${listed[0]})` : ""}`;
   }
-  if (/<urlset\b/.test(head))
-    return "a sitemap without news entries (no Google News namespace), which gives addresses but no titles: follow the site's news sitemap or a section page";
+  if (/<urlset\b/.test(head)) {
+    return "a sitemap without news entries (it declares no Google News namespace), which gives addresses but no titles: follow the site's news sitemap or a section page";
+  }
   return null;
+}
+
+/** The five predefined entities and numeric references, as an address in XML text may hold them (&amp; between parameters). */
+function decodeXmlText(text: string): string {
+  const named: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+  return text.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (whole, ref: string) => {
+    if (ref[0] !== "#") return named[ref.toLowerCase()] ?? whole;
+    const code = ref[1] === "x" || ref[1] === "X" ? Number.parseInt(ref.slice(2), 16) : Number(ref.slice(1));
+    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+  });
 }
 
 interface Entry {

@@ -20,13 +20,19 @@ describe("parseJsonText", () => {
     ['{"a": "b\n"}', "sources.json:1: not JSON: Bad control character in string literal (column 9)"],
     // V8 names the character but not where it is
     ['{\n  "a": x\n}', 'sources.json:2: not JSON: unexpected "x" (column 8)'],
-    ["[1,\n2,\n]", "sources.json:3: not JSON: a value expected (column 1)"],
+    ["[1,\n2,\n]", "sources.json:3: not JSON: expected a value (column 1)"],
     ['{\n"a": tru}', 'sources.json:2: not JSON: unexpected "tru" (column 6)'],
-    ['{\n  "url": "https://example.org/", "tags": ["a",, "b"]\n}', "sources.json:2: not JSON: a value expected (column 47)"],
+    ['{\n  "url": "https://example.org/", "tags": ["a",, "b"]\n}', "sources.json:2: not JSON: expected a value (column 47)"],
     ['{"a": \n', "sources.json:2: not JSON: the text ends before the JSON is complete"],
     [" \n", "sources.json:1: empty file, expected JSON"],
+    // a no-break space where a value should be: named, since it cannot be seen
+    ['{"a":\u00a01}', 'sources.json:1: not JSON: unexpected "<U+00A0>1" (column 6)'],
   ])("%j", (text, message) => {
     expect(errorOf(text)).toBe(message);
+  });
+
+  it("reads a file with a byte order mark", () => {
+    expect(parseJsonText("sources.json", '\ufeff{"a": 1}')).toEqual({ a: 1 });
   });
 
   it("reads valid JSON as JSON.parse does", () => {

@@ -61,7 +61,8 @@ export function addPageCommands(program: Command): void {
       // Ctrl-C stops before the next page and says what was left; the pages stored stay stored
       const stopping = stopOnSignals();
       const summary = await withDatabase((opened) => ingestPaths(opened, paths, options.fetchedAt, stopping.signal)).finally(stopping.release);
-      const stoppedBy = stopping.stoppedBy();
+      // a stop after the last page (while indexing) left nothing undone: the run ends as it would have
+      const stoppedBy = summary.notRead > 0 ? stopping.stoppedBy() : null;
       if (stoppedBy) {
         console.error(`error: stopped by ${stoppedBy}: ${summary.notRead} ${summary.notRead === 1 ? "page" : "pages"} not read`);
         process.exitCode = EXIT_ON[stoppedBy];

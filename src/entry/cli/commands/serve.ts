@@ -14,6 +14,7 @@ import { readConfig, type Config } from "../../config";
 import { createLog, routeConsole, type Log } from "../../node/log";
 import { ServerMetrics } from "../../node/metrics";
 import { startServer, type RunningServer } from "../../node/server";
+import { EXIT_ON, SAME_SIGNAL_MS, type StopSignal } from "../stop-signals";
 import { backgroundWork, type BackgroundWork } from "./serve-polling";
 
 const SEEDS = packageFile("seeds");
@@ -167,12 +168,12 @@ async function offerToCommands(opened: OpenDatabase, log: Log): Promise<void> {
 function untilStopped(server: RunningServer, preparation: Preparation, work: BackgroundWork, ready: Promise<void>, log: Log): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let stoppingSince = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
+    const onSignal = (signal: StopSignal) => {
       if (stoppingSince) {
         // one Ctrl-C arrives twice under `npm start`: the terminal sends it to npm and to this process, and npm passes it on
         if (Date.now() - stoppingSince < SAME_SIGNAL_MS) return;
         log.warn(`${signal} again: exiting now, without finishing the stop`);
-        process.exit(signal === "SIGINT" ? 130 : 143);
+        process.exit(EXIT_ON[signal]);
       }
       log.info(`stopping (${signal}): no new requests; answering those in flight and finishing the polling pass, for ${STOP_BOUND_MS / 1000} s at most`);
       stop();
@@ -211,9 +212,6 @@ function untilStopped(server: RunningServer, preparation: Preparation, work: Bac
     ready.catch(stop);
   });
 }
-
-/** A second signal within this long of the first is the same one delivered twice, not a second request to stop. */
-const SAME_SIGNAL_MS = 1_000;
 
 /** A stop past its bound: the connections cut, and what was cut said. */
 function cutWhatIsLeft(server: RunningServer, work: BackgroundWork, log: Log): void {
