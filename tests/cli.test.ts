@@ -149,10 +149,10 @@ forEachBackend("cli ingest", (backend) => {
     // enough that the pages after the first cannot all be done before the signal lands, however fast unchanged ones go
     const pages = 150;
     for (let i = 0; i < pages; i++) {
-      const page = join(dir, `${String(i).padStart(2, "0")}.txt`);
+      const page = join(dir, `${String(i).padStart(3, "0")}.txt`);
       copyFileSync(join(import.meta.dirname, "pages", "winter-no-image.txt"), page);
       // fetched a minute apart (a page's time is its file's, without a .meta.json): a document each
-      const at = new Date(Date.UTC(2026, 0, 15, 9, i, 7));
+      const at = new Date(Date.UTC(2026, 0, 15, 9, i));
       utimesSync(page, at, at);
     }
     const scratch = await backend.scratch();
@@ -173,7 +173,8 @@ forEachBackend("cli ingest", (backend) => {
         }
       });
       child.stderr.on("data", (d) => (stderr += d));
-      const bound = setTimeout(() => child.kill("SIGKILL"), 60_000);
+      // within the test's own time, so that a hung child is killed, not left behind
+      const bound = setTimeout(() => child.kill("SIGKILL"), 45_000);
       const status = await new Promise((done) => child.once("close", done)).finally(() => clearTimeout(bound));
       const total = /^ingested (\d+) of 150 pages: .*; (\d+) not read$/m.exec(stdout);
       expect([status, total !== null], stdout + stderr).toEqual([130, true]);

@@ -389,7 +389,7 @@ describe("the hint at a refused host", () => {
     expect(allowHint("intranet.example")).toBe("; FEEDWERK_ALLOWED_HOSTS=intranet.example allows it");
     // a Compose service name and a name with its root dot: the setting refuses both at start-up
     expect(allowHint("rss_bridge")).toBe("");
-    expect(allowHint("rss_bridge", "172.18.0.5")).toBe("; FEEDWERK_ALLOWED_HOSTS=172.18.0.5 allows it");
+    expect(allowHint("rss_bridge", "172.18.0.5")).toBe("; FEEDWERK_ALLOWED_HOSTS=172.18.0.5 allows it (the address rss_bridge has now)");
     expect(allowHint("localhost.")).toBe("");
     // an IPv4 address in IPv6 form, as the URL parser writes it, is judged and named as IPv4
     expect(allowHint("[::ffff:a00:1]")).toBe("; FEEDWERK_ALLOWED_HOSTS=10.0.0.1 allows it");
@@ -412,7 +412,7 @@ describe("the hint at a refused host", () => {
     const general = "; feeds are not followed from private or local addresses unless FEEDWERK_ALLOWED_HOSTS allows them";
     // a name the setting cannot hold: the address it resolved to, which the setting can
     expect(await policy.followRefusal("http://rss_bridge:3000/?action=display", lookup)).toBe(
-      `rss_bridge resolves to 172.18.0.5, a private address${general} (FEEDWERK_ALLOWED_HOSTS=172.18.0.5)`,
+      `rss_bridge resolves to 172.18.0.5, a private address${general} (FEEDWERK_ALLOWED_HOSTS=172.18.0.5, the address rss_bridge has now)`,
     );
     expect(await new AddressPolicy(["172.18.0.5"]).followRefusal("http://rss_bridge:3000/?action=display", lookup)).toBeNull();
     expect(await policy.followRefusal("http://bridge:3000/feed", lookup)).toBe(

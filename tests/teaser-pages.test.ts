@@ -59,6 +59,28 @@ describe("a sitemap followed as a feed", () => {
     const fetched = { bytes, contentType: "application/xml", namespace: "zeitung", url: "https://www.zeitung.example/sitemap.xml", fetchedAt: new Date() };
     await expect(readFetchedFeed(fetched)).rejects.toThrow(/^a sitemap index, not a news sitemap: follow the news sitemap it lists \(https:/);
   });
+
+  it("is told by its root element: a feed whose text shows a sitemap's tags is still a feed", async () => {
+    const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>SEO</title><link>https://seo.example/</link><description>d</description>
+      <item><title><![CDATA[Was <urlset> und <sitemapindex> tun]]></title><link>https://seo.example/a</link><guid>a</guid></item></channel></rss>`;
+    const fetched = {
+      bytes: new TextEncoder().encode(rss),
+      contentType: "application/rss+xml",
+      namespace: "seo",
+      url: "https://seo.example/feed",
+      fetchedAt: new Date(),
+    };
+    const read = await readFetchedFeed(fetched);
+    expect([read.readAs, read.entries?.items.length]).toEqual(["feed", 1]);
+  });
+
+  it("names no sitemap as the news one where every address says news (a news site's host)", () => {
+    const index = `<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+      <sitemap><loc>https://www.news.example/sitemap-2026-12.xml</loc></sitemap><sitemap><loc>https://www.news.example/newsletter.xml</loc></sitemap></sitemapindex>`;
+    expect(() => readListPage(new TextEncoder().encode(index), null, "https://www.news.example/sitemap.xml", new Date())).toThrow(
+      "none of the 2 sitemaps it lists is named as one (the first: https://www.news.example/sitemap-2026-12.xml)",
+    );
+  });
 });
 
 describe("selectors a person gives", () => {

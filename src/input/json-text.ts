@@ -27,7 +27,7 @@ export function parseJsonText(file: string, text: string): unknown {
     const at = / (?:in|after) JSON at position (\d+)/.exec(message);
     if (at) {
       const reason = message.slice(0, at.index).replace(/ \(line \d+ column \d+\)$/, "");
-      return failAt(file, text, Number(at[1]), at[0].startsWith(" after") ? `${reason} after the JSON` : reason);
+      return failAt(file, text, Number(at[1]), lowerFirst(at[0].startsWith(" after") ? `${reason} after the JSON` : reason));
     }
     if (/Unexpected end of JSON input/.test(message)) return fail(file, text.split("\n").length, "not JSON: the text ends before the JSON is complete");
     // V8 gives no position for an unexpected token ("Unexpected token 'x', "…excerpt…" is not valid JSON"): jsonc-parser finds it
@@ -36,7 +36,7 @@ export function parseJsonText(file: string, text: string): unknown {
     const first = errors[0];
     if (first) return failAt(file, text, first.offset, reasonOf(first, text));
     // V8's reason without its excerpt of the text (cut, and saying nothing the file does not)
-    return fail(file, null, `not JSON: ${message.replace(/, ".*" is not valid JSON$/s, "")}`);
+    return fail(file, null, `not JSON: ${lowerFirst(message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, ""))}`);
   }
 }
 
@@ -63,10 +63,13 @@ function reasonOf(error: ParseError, text: string): string {
   return EXPECTED[code] ?? code;
 }
 
+/** V8's reasons begin with a capital; the others, and the line they end up in, do not. */
+const lowerFirst = (reason: string) => reason.charAt(0).toLowerCase() + reason.slice(1);
+
 /** A symbol as a reader can see it: quoted, with an invisible character (a no-break space, say) named by its code point. */
 function shown(symbol: string): string {
   return JSON.stringify(symbol).replace(
-    /[\u0080-\u00a0\u00ad\u2000-\u200f\u2028-\u202f\u205f-\u206f\ufeff]/g,
+    /[\u0080-\u00a0\u00ad\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]/g,
     (c) => `<U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}>`,
   );
 }

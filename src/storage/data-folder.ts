@@ -32,9 +32,10 @@ function makeFolder(path: string): void {
     makeOne(path);
   } catch (error) {
     const parent = dirname(path);
-    // a missing parent is made first, once; a second ENOENT is the file system refusing this folder
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT" || parent === path || isFolder(parent)) throw error;
-    makeFolder(parent);
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT" || parent === path) throw error;
+    // a missing parent is made first (unless another command made it meanwhile), then this once more:
+    // an ENOENT then is the file system refusing this folder
+    if (!isFolder(parent)) makeFolder(parent);
     makeOne(path);
   }
 }
@@ -46,13 +47,22 @@ function makeOne(path: string): void {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     if (isFolder(path)) return;
-    throw new NotAFolder(isLink(path) ? "a link to nothing stands where the folder should be" : "a file stands where the folder should be");
+    throw new NotAFolder(isLink(path) && !exists(path) ? "a link to nothing stands where the folder should be" : "a file stands where the folder should be");
   }
 }
 
 function isFolder(path: string): boolean {
   try {
     return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
   } catch {
     return false;
   }

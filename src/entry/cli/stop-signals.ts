@@ -1,7 +1,7 @@
 /**
  * Ctrl-C (SIGINT) and SIGTERM for a command that works through a list (fetch, ingest): the first stops it
  * after the piece under way, which is finished or rolled back whole, so that the command can say what it
- * did and what it left; a second (a second or more later) ends the process at once.
+ * did and what it left. Another signal, a second or more after the first, ends the process at once.
  */
 
 /**

@@ -47,7 +47,7 @@ export const readFetchedFeed: FeedReader = async (document) => {
  * names no feed (one that names its feed is that feed's page, and the reader says which to follow).
  */
 function readAsPage(bytes: Uint8Array, contentType: string | null, url: string): boolean {
-  // the start says which: a doctype or an html element (what the feed reader refuses as a web page), or a news urlset
+  // the start says which: a doctype or an html element (what the feed reader refuses as a web page), or a sitemap's root element
   const head = new TextDecoder()
     .decode(bytes.subarray(0, 4_096))
     .replace(/^\uFEFF/, "")

@@ -11,8 +11,8 @@ import { ALLOWABLE_HOST_NAME } from "../allowable-host";
 
 /** The setting that would allow a refused host, for its message; nothing where the setting could not name it (`rss_bridge`). */
 export function allowHint(host: string, address?: string): string {
-  const setting = allowingSetting(host, address);
-  return setting ? `; ${setting} allows it` : "";
+  const allowing = allowingSetting(host, address);
+  return allowing ? `; ${allowing.setting} allows it${allowing.note ? ` (${allowing.note})` : ""}` : "";
 }
 
 /**
@@ -20,12 +20,14 @@ export function allowHint(host: string, address?: string): string {
  * resolved to; null where there is neither.
  * An IPv4 address in IPv6 form (::ffff:a00:1, as URLs write it) is named as IPv4, as it is judged.
  */
-function allowingSetting(host: string, address?: string): string | null {
+function allowingSetting(host: string, address?: string): { setting: string; note?: string } | null {
   const bare = host.replace(/^\[|\]$/g, "");
-  if (isIP(bare)) return `FEEDWERK_ALLOWED_HOSTS=${mappedIpv4(bare) ?? bare}`;
-  if (ALLOWABLE_HOST_NAME.test(host)) return `FEEDWERK_ALLOWED_HOSTS=${host}`;
-  // a name the setting cannot hold (rss_bridge): the address it resolved to, which the setting can
-  return address && isIP(address) ? allowingSetting(address) : null;
+  if (isIP(bare)) return { setting: `FEEDWERK_ALLOWED_HOSTS=${mappedIpv4(bare) ?? bare}` };
+  if (ALLOWABLE_HOST_NAME.test(host)) return { setting: `FEEDWERK_ALLOWED_HOSTS=${host}` };
+  // a name the setting cannot hold (rss_bridge): the address it resolved to, which the setting can, said to be its
+  // address now (a container made anew may get another; a name with a hyphen, rss-bridge, would last)
+  const byAddress = address && isIP(address) ? allowingSetting(address) : null;
+  return byAddress && { setting: byAddress.setting, note: `the address ${host} has now` };
 }
 
 /** The IPv4 address an IPv4-mapped IPv6 address stands for (::ffff:10.0.0.1, or ::ffff:a00:1 as the URL parser writes it), else null. */
@@ -150,8 +152,9 @@ export class AddressPolicy {
       why = refusals.length && refusals.every(Boolean) ? `${host} resolves to ${refusals[0]!.replace(/ is an? /, ", a ")}` : null;
     }
     if (!why) return null;
-    const setting = allowingSetting(host, addresses[0]);
-    return `${why}; feeds are not followed from private or local addresses unless FEEDWERK_ALLOWED_HOSTS allows them${setting ? ` (${setting})` : ""}`;
+    const allowing = allowingSetting(host, addresses[0]);
+    const setting = allowing ? ` (${allowing.setting}${allowing.note ? `, ${allowing.note}` : ""})` : "";
+    return `${why}; feeds are not followed from private or local addresses unless FEEDWERK_ALLOWED_HOSTS allows them${setting}`;
   }
 }
 

@@ -15,30 +15,49 @@ const NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9";
 const MAX_ENTRIES = 1_000;
 const TAGS = 10;
 
-/** Whether a document is a news sitemap: a `<urlset>` that declares the news namespace, near its start. */
+/** The root element of a sitemap (after the declaration, processing instructions, comments and a doctype), or null for any other document. */
+function sitemapRoot(head: string): "urlset" | "sitemapindex" | null {
+  const root = /^(?:\s|<\?[^>]*\?>|<!--(?:[^-]|-(?!->))*-->|<!doctype[^>]*>)*<(?:[\w.-]+:)?(urlset|sitemapindex)\b/i.exec(head.replace(/^\uFEFF/, ""));
+  return root ? (root[1]!.toLowerCase() as "urlset" | "sitemapindex") : null;
+}
+
+/** Whether a document is a news sitemap: a `<urlset>` root that declares the news namespace, near its start. */
 export function isNewsSitemap(text: string): boolean {
   const head = text.slice(0, 4_096);
-  return /<urlset\b/.test(head) && head.includes(NEWS_NS);
+  return sitemapRoot(head) === "urlset" && head.includes(NEWS_NS);
 }
 
 /**
  * Why a sitemap that is no news sitemap gives no stories, or null for any other document: an index of
- * sitemaps names the one to follow where it can (a news one first); a plain sitemap lists addresses
- * without titles. Said instead of the HTML reader's advice about CSS selectors, which fits neither.
+ * sitemaps names the one to follow where its address says news; a plain sitemap lists addresses
+ * without titles. Said instead of the readers' advice (CSS selectors, no feed), which fits neither.
  */
 export function otherSitemapReason(text: string): string | null {
-  const head = text.slice(0, 4_096);
-  if (/<sitemapindex\b/.test(head)) {
+  const root = sitemapRoot(text.slice(0, 4_096));
+  if (root === "sitemapindex") {
     const listed = [...text.matchAll(/<loc>\s*(?:<!\[CDATA\[)?\s*([^<\s\]]+)/g)].map((m) => decodeXmlText(m[1]!));
-    const news = listed.find((loc) => /news/i.test(loc));
+    const named = listed.filter(namedNews);
     const count = `${listed.length} ${listed.length === 1 ? "sitemap" : "sitemaps"}`;
-    if (news) return `a sitemap index, not a news sitemap: follow the news sitemap it lists (${news}, of ${count})`;
+    // one whose address says news, where not every one does (a news site's host says news for all of them)
+    if (named.length && named.length < listed.length) return `a sitemap index, not a news sitemap: follow the news sitemap it lists (${named[0]}, of ${count})`;
     return `a sitemap index, not a news sitemap: follow a news sitemap of the site; none of the ${count} it lists is named as one${listed[0] ? ` (the first: ${listed[0]})` : ""}`;
   }
-  if (/<urlset\b/.test(head)) {
+  if (root === "urlset") {
     return "a sitemap without news entries (it declares no Google News namespace), which gives addresses but no titles: follow the site's news sitemap or a section page";
   }
   return null;
+}
+
+/** Whether an address's path or query names news as a word (news.xml, sitemap-news, ?type=news), not newsletter. */
+function namedNews(loc: string): boolean {
+  let tail = loc;
+  try {
+    const url = new URL(loc);
+    tail = url.pathname + url.search;
+  } catch {
+    // no address: judged as written
+  }
+  return /(?:^|[^a-z])news(?:[^a-z]|$)/i.test(tail);
 }
 
 /** The five predefined entities and numeric references, as an address in XML text may hold them (&amp; between parameters). */

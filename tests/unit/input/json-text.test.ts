@@ -15,9 +15,9 @@ function errorOf(text: string): string {
 describe("parseJsonText", () => {
   it.each([
     // V8 gives a position
-    ['{\n  "a": 1,\n}', "sources.json:3: not JSON: Expected double-quoted property name (column 1)"],
-    ['{\n  "a": 1\n}\n}', "sources.json:4: not JSON: Unexpected non-whitespace character after the JSON (column 1)"],
-    ['{"a": "b\n"}', "sources.json:1: not JSON: Bad control character in string literal (column 9)"],
+    ['{\n  "a": 1,\n}', "sources.json:3: not JSON: expected double-quoted property name (column 1)"],
+    ['{\n  "a": 1\n}\n}', "sources.json:4: not JSON: unexpected non-whitespace character after the JSON (column 1)"],
+    ['{"a": "b\n"}', "sources.json:1: not JSON: bad control character in string literal (column 9)"],
     // V8 names the character but not where it is
     ['{\n  "a": x\n}', 'sources.json:2: not JSON: unexpected "x" (column 8)'],
     ["[1,\n2,\n]", "sources.json:3: not JSON: expected a value (column 1)"],
