@@ -97,8 +97,9 @@ export function addSourceRoutes(
         // indexed for search before answering, so that ?q= finds what was posted at once, unless another indexer
         // holds it at that moment (it then indexes it) or the database will not now: then it stays queued for the
         // next indexer (a server's every second, a poller's pass); the ingestion itself has committed either way
-        const searchIndexed = !(report.new || report.updated) || (await indexNow(db, name));
-        if (report.new || report.updated) onChange?.(report);
+        const changed = report.new + report.updated > 0;
+        const searchIndexed = !changed || (await indexNow(db, name));
+        if (changed) onChange?.(report);
         return c.json({
           new: report.new,
           updated: report.updated,
